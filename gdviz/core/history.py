@@ -1,0 +1,176 @@
+"""Run history in preallocated, growing numpy arrays (never lists of record objects).
+
+The GUI appends every batch of records the worker emits; views read slices of the arrays
+(decimated for drawing). Memory per step is ~ (6 + 2p) * 8 bytes plus the batch indices, which
+are stored compactly: a contiguous batch (sequential order, full batch) costs nothing beyond its
+(start, length); only scattered batches store their indices.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import numpy as np
+
+from gdviz.core.records import StepRecord
+
+_STATUS_CODES = {"running": 0, "converged": 1, "diverged": 2, "finished": 3}
+_STATUS_NAMES = {v: k for k, v in _STATUS_CODES.items()}
+
+
+class _Growing:
+    """A 1-D or 2-D float/int array that grows by 1.5x, amortised O(1) per append."""
+
+    def __init__(self, width: int | None, dtype: type, capacity: int = 1024) -> None:
+        shape = (capacity,) if width is None else (capacity, width)
+        self._data = np.empty(shape, dtype=dtype)
+        self.size = 0
+
+    def reserve(self, extra: int) -> None:
+        need = self.size + extra
+        if need > self._data.shape[0]:
+            cap = max(need, int(self._data.shape[0] * 1.5) + 16)
+            new = np.empty((cap, *self._data.shape[1:]), dtype=self._data.dtype)
+            new[: self.size] = self._data[: self.size]
+            self._data = new
+
+    def append_many(self, values: np.ndarray) -> None:
+        k = len(values)
+        self.reserve(k)
+        self._data[self.size : self.size + k] = values
+        self.size += k
+
+    def view(self) -> np.ndarray:
+        out = self._data[: self.size]
+        out = out.view()
+        out.setflags(write=False)
+        return out
+
+
+class RunHistory:
+    """Everything recorded about one run, index i = step i (index 0 is the start point).
+
+    Arrays (read-only views, valid until the next append):
+        steps (N,), epochs (N,), lrs (N,), losses (N,), batch_losses (N,),
+        params (N, p), grads (N, p), status codes (N,)
+    ``last`` is the newest StepRecord (with per-sample gradients and optimizer state).
+    """
+
+    def __init__(self, n_params: int) -> None:
+        self.n_params = n_params
+        self._steps = _Growing(None, np.int64)
+        self._epochs = _Growing(None, np.int32)
+        self._lrs = _Growing(None, np.float64)
+        self._losses = _Growing(None, np.float64)
+        self._batch_losses = _Growing(None, np.float64)
+        self._params = _Growing(n_params, np.float64)
+        self._grads = _Growing(n_params, np.float64)
+        self._status = _Growing(None, np.int8)
+        # batch of step i: if _batch_len[i] >= 0 it is range(_batch_start[i], +len);
+        # otherwise indices live in _scattered[_batch_start[i] : _batch_start[i] - _batch_len[i]]
+        self._batch_start = _Growing(None, np.int64)
+        self._batch_len = _Growing(None, np.int64)
+        self._scattered = _Growing(None, np.int32)
+        self.last: StepRecord | None = None
+        self.first: StepRecord | None = None
+
+    def __len__(self) -> int:
+        return self._steps.size
+
+    def append(self, records: Iterable[StepRecord]) -> None:
+        records = tuple(records)
+        if not records:
+            return
+        if self.first is None:
+            self.first = records[0]
+        self._steps.append_many(np.fromiter((r.step for r in records), np.int64, len(records)))
+        self._epochs.append_many(np.fromiter((r.epoch for r in records), np.int32, len(records)))
+        self._lrs.append_many(np.fromiter((r.lr for r in records), np.float64, len(records)))
+        self._losses.append_many(np.fromiter((r.loss for r in records), np.float64, len(records)))
+        self._batch_losses.append_many(
+            np.fromiter((r.batch_loss for r in records), np.float64, len(records)))
+        self._params.append_many(np.stack([r.params for r in records]))
+        self._grads.append_many(np.stack([r.grad for r in records]))
+        self._status.append_many(
+            np.fromiter((_STATUS_CODES[r.status] for r in records), np.int8, len(records)))
+        starts = np.empty(len(records), np.int64)
+        lens = np.empty(len(records), np.int64)
+        for i, r in enumerate(records):
+            b = r.batch
+            k = len(b)
+            if k == 0 or (b[0] + k - 1 == b[-1] and (k < 3 or np.all(np.diff(b) == 1))):
+                starts[i] = b[0] if k else 0
+                lens[i] = k
+            else:
+                starts[i] = self._scattered.size
+                lens[i] = -k
+                self._scattered.append_many(b.astype(np.int32))
+        self._batch_start.append_many(starts)
+        self._batch_len.append_many(lens)
+        self.last = records[-1]
+
+    # -- arrays ------------------------------------------------------------------------------
+    @property
+    def steps(self) -> np.ndarray:
+        return self._steps.view()
+
+    @property
+    def epochs(self) -> np.ndarray:
+        return self._epochs.view()
+
+    @property
+    def lrs(self) -> np.ndarray:
+        return self._lrs.view()
+
+    @property
+    def losses(self) -> np.ndarray:
+        return self._losses.view()
+
+    @property
+    def batch_losses(self) -> np.ndarray:
+        return self._batch_losses.view()
+
+    @property
+    def params(self) -> np.ndarray:
+        return self._params.view()
+
+    @property
+    def grads(self) -> np.ndarray:
+        return self._grads.view()
+
+    def status_at(self, i: int) -> str:
+        return _STATUS_NAMES[int(self._status.view()[i])]
+
+    def batch_at(self, i: int) -> np.ndarray:
+        """(k,) sample indices of the batch of step i (empty for step 0)."""
+        start = int(self._batch_start.view()[i])
+        length = int(self._batch_len.view()[i])
+        if length >= 0:
+            return np.arange(start, start + length)
+        return self._scattered.view()[start : start - length].astype(np.int64)
+
+    def params_before(self, i: int) -> np.ndarray:
+        """(p,) parameters before step i (the start point for i = 0)."""
+        return self.params[max(i - 1, 0)]
+
+    def nbytes(self) -> int:
+        parts = (self._steps, self._epochs, self._lrs, self._losses, self._batch_losses,
+                 self._params, self._grads, self._status, self._batch_start, self._batch_len,
+                 self._scattered)
+        return sum(p._data.nbytes for p in parts)
+
+
+def decimate(x: np.ndarray, max_points: int = 4000) -> np.ndarray:
+    """Indices that keep at most ~max_points of a series, always including the last point.
+
+    Plain striding: cheap, and for monotone step axes visually indistinguishable at screen
+    resolution; views draw ``series[idx]``.
+    """
+    n = len(x)
+    if n <= max_points:
+        return np.arange(n)
+    stride = -(-n // max_points)
+    idx = np.arange(0, n, stride)
+    if idx[-1] != n - 1:
+        idx = np.append(idx, n - 1)
+    return idx

@@ -1,0 +1,183 @@
+"""The Problem contract every loss landscape in gdviz follows.
+
+A problem has named parameters, a dataset of n samples (analytic test functions have one
+"sample" and no data), a per-sample loss and its analytic gradient. Both are vectorised over
+samples *and* over arbitrary leading grid dimensions of parameter values, so the same code
+serves the optimizer (params shape ``(p,)``), the per-sample curves (``(m, p)``) and the
+contour / 3-D surfaces (``(rows, cols, p)``).
+
+Shapes used throughout:
+    params:  (..., p)
+    losses:  (..., k)        k = number of selected samples
+    grads:   (..., k, p)
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any
+
+import numpy as np
+
+
+def read_only(array: Any, dtype: Any = np.float64) -> np.ndarray:
+    """A read-only float64 copy of ``array`` (safe to hand across threads)."""
+    out = np.array(array, dtype=dtype, copy=True)
+    out.setflags(write=False)
+    return out
+
+
+@dataclass(frozen=True)
+class Minimum:
+    """A known minimum: parameter values and the loss there (``kind``: global or local)."""
+
+    params: tuple[float, ...]
+    loss: float
+    kind: str = "global"
+
+
+@dataclass(frozen=True)
+class SettingSpec:
+    """One user-changeable setting of a problem family (n, noise, seed, data range, ...).
+
+    ``kind`` is ``int``, ``float`` or ``"floats"`` (a comma-separated tuple of floats).
+    ``minimum``/``maximum`` bound the value (inclusive) and are enforced on construction.
+    """
+
+    name: str
+    default: Any
+    kind: Any
+    help: str
+    minimum: float | None = None
+    maximum: float | None = None
+
+
+class Problem(ABC):
+    """A loss landscape with data. Subclasses fill the attributes and implement the two
+    vectorised kernels ``_sample_losses`` and ``_sample_grads``.
+
+    Attributes (set by subclasses in ``__init__``; arrays are read-only float64):
+        name:          registry name, e.g. ``"linreg"``
+        title:         human title, e.g. ``"Linear regression (mini-batch SGD)"``
+        param_names:   tuple of p names, in the order of every params vector
+        data_x:        (n, d) features; analytic functions use shape (1, 0)
+        data_y:        (n,) targets, or None when the loss has no target (``wavy``)
+        reduction:     ``"mean"`` or ``"sum"``: how the full loss combines per-sample losses
+        default_init:  (p,) start point
+        view_range:    (p, 2) lower/upper bound of each parameter for plots
+        true_params:   (p,) parameters that generated the data, or None
+        minima:        known minima (possibly empty)
+        grad_noise:    σ of additive Gaussian noise the runner adds to each per-sample gradient
+        settings:      the validated settings this problem was built from
+        extras:        read-only mapping of extra arrays, e.g. ``test_x``/``test_y`` for logistic
+        loss_range:    optional (lo, hi) for the loss axis of the lesson's pictures, or None
+    """
+
+    name: str = ""
+    title: str = ""
+    param_names: tuple[str, ...] = ()
+    reduction: str = "mean"
+    grad_noise: float = 0.0
+    true_params: np.ndarray | None = None
+    minima: tuple[Minimum, ...] = ()
+    loss_range: tuple[float, float] | None = None
+
+    def __init__(self) -> None:
+        self.data_x: np.ndarray = read_only(np.zeros((1, 0)))
+        self.data_y: np.ndarray | None = None
+        self.default_init: np.ndarray = read_only(np.zeros(len(self.param_names)))
+        self.view_range: np.ndarray = read_only(np.tile([-1.0, 1.0], (len(self.param_names), 1)))
+        self.settings: Mapping[str, Any] = MappingProxyType({})
+        self.extras: Mapping[str, np.ndarray] = MappingProxyType({})
+
+    # -- sizes -------------------------------------------------------------------------------
+    @property
+    def n_samples(self) -> int:
+        return int(self.data_x.shape[0])
+
+    @property
+    def n_params(self) -> int:
+        return len(self.param_names)
+
+    @property
+    def has_data(self) -> bool:
+        """True for problems with a real dataset (False for analytic test functions)."""
+        return self.data_x.shape[1] > 0
+
+    # -- kernels subclasses implement ---------------------------------------------------------
+    @abstractmethod
+    def _sample_losses(self, params: np.ndarray, x: np.ndarray, y: np.ndarray | None) -> np.ndarray:
+        """params (..., p), x (k, d), y (k,) or None -> losses (..., k)."""
+
+    @abstractmethod
+    def _sample_grads(self, params: np.ndarray, x: np.ndarray, y: np.ndarray | None) -> np.ndarray:
+        """params (..., p), x (k, d), y (k,) or None -> gradients (..., k, p)."""
+
+    def predict(self, params: np.ndarray, x: np.ndarray) -> np.ndarray | None:
+        """The model's output for inputs x (k, d) at params (..., p) -> (..., k), or None when
+        the problem has no model (analytic functions). Used by the Data view."""
+        return None
+
+    # -- public, vectorised API ---------------------------------------------------------------
+    def _select(self, idx: np.ndarray | None) -> tuple[np.ndarray, np.ndarray | None]:
+        if idx is None:
+            return self.data_x, self.data_y
+        y = None if self.data_y is None else self.data_y[idx]
+        return self.data_x[idx], y
+
+    def sample_losses(self, params: np.ndarray, idx: np.ndarray | None = None) -> np.ndarray:
+        """Per-sample losses: params (..., p) -> (..., k) for samples ``idx`` (all if None)."""
+        x, y = self._select(idx)
+        return self._sample_losses(np.asarray(params, dtype=np.float64), x, y)
+
+    def sample_grads(self, params: np.ndarray, idx: np.ndarray | None = None) -> np.ndarray:
+        """Per-sample gradients: params (..., p) -> (..., k, p) for samples ``idx``."""
+        x, y = self._select(idx)
+        return self._sample_grads(np.asarray(params, dtype=np.float64), x, y)
+
+    def reduce_factor(self, k: int) -> float:
+        """Factor turning a sum over k selected samples into the (estimated) full loss.
+
+        ``mean``: 1/k. ``sum``: n/k, so a mini-batch estimate is unbiased for the full sum
+        (and equals the plain sum for the full batch).
+        """
+        return 1.0 / k if self.reduction == "mean" else self.n_samples / k
+
+    def batch_loss(self, params: np.ndarray, idx: np.ndarray | None = None) -> np.ndarray:
+        """Loss estimated on samples ``idx`` (the full loss when idx is None): (..., p) -> (...)."""
+        losses = self.sample_losses(params, idx)
+        return losses.sum(axis=-1) * self.reduce_factor(losses.shape[-1])
+
+    def batch_grad(self, params: np.ndarray, idx: np.ndarray | None = None) -> np.ndarray:
+        """Gradient of ``batch_loss``: (..., p) -> (..., p)."""
+        grads = self.sample_grads(params, idx)
+        return grads.sum(axis=-2) * self.reduce_factor(grads.shape[-2])
+
+    def loss(self, params: np.ndarray) -> np.ndarray:
+        """The full loss over all samples: (..., p) -> (...)."""
+        return self.batch_loss(params, None)
+
+    def grad(self, params: np.ndarray) -> np.ndarray:
+        """The full gradient: (..., p) -> (..., p)."""
+        return self.batch_grad(params, None)
+
+
+@dataclass(frozen=True)
+class ProblemSpec:
+    """A registry entry: how to build a problem family from validated settings.
+
+    ``factory(settings: dict, data_path: str | None) -> Problem``. ``accepts_csv`` says whether
+    the family takes user data from a CSV file (``data_path``).
+    """
+
+    name: str
+    title: str
+    family: str  # "lesson" | "analytic" | "custom"
+    description: str
+    settings: tuple[SettingSpec, ...]
+    factory: Any
+    accepts_csv: bool = False
+    param_names: tuple[str, ...] = field(default=())
