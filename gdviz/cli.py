@@ -1,0 +1,88 @@
+"""The ``gdviz`` command. No sub-command opens the window; ``run``, ``problems`` and
+``optimizers`` work headless. Bad input prints ONE line on stderr and exits with status 2."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from gdviz import __version__
+from gdviz.core.errors import ConfigError
+
+EXIT_BAD_INPUT = 2
+
+
+class _OneLineParser(argparse.ArgumentParser):
+    """argparse that reports a usage error as one line (``gdviz: error: ...``), status 2."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        sys.stderr.write(f"gdviz: error: {message} (see gdviz --help)\n")
+        raise SystemExit(EXIT_BAD_INPUT)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from gdviz.cli_config import add_run_options
+
+    parser = _OneLineParser(
+        prog="gdviz",
+        description="Watch gradient descent and SGD work. With no command, opens the window.",
+    )
+    parser.add_argument("--version", action="version", version=f"gdviz {__version__}")
+    parser.add_argument("--preset", help="open the window on this preset (default: wavy)")
+    parser.add_argument("--screenshot", metavar="FILE.png",
+                        help="render the window to a PNG headless and exit")
+    parser.add_argument("--steps", type=int, default=0, metavar="N",
+                        help="with --screenshot: steps to take before rendering")
+    parser.add_argument("--smoke", action="store_true",
+                        help="self-test: open the window offscreen, play every lesson, exit")
+    sub = parser.add_subparsers(dest="command", parser_class=_OneLineParser)
+    run = sub.add_parser("run", help="run an optimizer headless and write its trace as CSV")
+    add_run_options(run)
+    run.add_argument("--out", required=True, metavar="FILE.csv|-",
+                     help="where to write the trace CSV (- for standard output)")
+    sub.add_parser("problems", help="list problems with their parameters and settings")
+    sub.add_parser("optimizers", help="list optimizers, hyperparameters and schedules")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "run":
+            from gdviz.cli_run import run_command
+
+            return run_command(args)
+        if args.command == "problems":
+            from gdviz.cli_run import list_problems
+
+            return list_problems(sys.stdout)
+        if args.command == "optimizers":
+            from gdviz.cli_run import list_optimizers
+
+            return list_optimizers(sys.stdout)
+        return _gui(args)
+    except ConfigError as err:
+        sys.stderr.write(f"gdviz: error: {err}\n")
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        sys.stderr.write("gdviz: interrupted\n")
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+def _gui(args: argparse.Namespace) -> int:
+    if args.steps < 0:
+        raise ConfigError(f"--steps must be at least 0, got {args.steps}")
+    if args.preset:
+        from gdviz.presets import get_preset
+
+        get_preset(args.preset)  # unknown names fail here with the list of presets
+    if args.smoke:
+        from gdviz.gui.smoke import run_smoke
+
+        return run_smoke()
+    from gdviz.gui.app import main_gui
+
+    return main_gui(preset=args.preset, screenshot=args.screenshot, steps=args.steps)

@@ -1,0 +1,103 @@
+"""Turn command-line options into a validated RunConfig (shared by ``run`` and ``export``)."""
+
+from __future__ import annotations
+
+import argparse
+
+from gdviz.core.errors import ConfigError
+from gdviz.core.records import RunConfig
+from gdviz.core.settings_parse import parse_floats, parse_int
+
+
+def add_run_options(parser: argparse.ArgumentParser) -> None:
+    """The options of ``gdviz run`` (``export`` takes the same ones)."""
+    src = parser.add_argument_group("problem")
+    src.add_argument("--preset", help="start from a preset (see the Presets menu); "
+                     "other options override it")
+    src.add_argument("--problem", help="problem name (gdviz problems lists them)")
+    src.add_argument("--set", dest="settings", action="append", default=[], metavar="KEY=VALUE",
+                     help="a problem setting, e.g. --set n=200 --set noise=0.5")
+    src.add_argument("--data", metavar="FILE.csv",
+                     help="your data for linreg, logistic or slope (header row; last column "
+                          "is the target)")
+    opt = parser.add_argument_group("optimizer")
+    opt.add_argument("--optimizer", help="sgd, adagrad, rmsprop, adam or adamw (default sgd)")
+    opt.add_argument("--lr", help="learning rate (default: the optimizer's torch default)")
+    opt.add_argument("--hp", action="append", default=[], metavar="NAME=VALUE",
+                     help="a hyperparameter with torch's name, e.g. --hp momentum=0.9 "
+                          "--hp nesterov=true --hp betas=0.9,0.999")
+    opt.add_argument("--schedule", metavar="NAME[:KEY=VALUE,...]",
+                     help="learning-rate schedule stepped once per epoch, e.g. "
+                          "step:step_size=2,gamma=0.1")
+    smp = parser.add_argument_group("sampling and stopping")
+    smp.add_argument("--batch-size", metavar="N|full", help="samples per step (1..n) or full")
+    smp.add_argument("--order", help="shuffle (default), sequential or replacement")
+    lim = smp.add_mutually_exclusive_group()
+    lim.add_argument("--epochs", metavar="N", help="stop after N epochs")
+    lim.add_argument("--steps", metavar="N", help="stop after N steps")
+    smp.add_argument("--init", metavar="V1,V2,...", help="start point, one value per parameter")
+    smp.add_argument("--seed", metavar="N", help="seed of the run's random generator (default 0)")
+    smp.add_argument("--tol", metavar="EPS",
+                     help="stop when the full loss changes by less than EPS")
+
+
+def _pairs(items: list[str], what: str) -> dict[str, str]:
+    out = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise ConfigError(f"{what} must look like NAME=VALUE, got {item!r}")
+        out[key.strip()] = value.strip()
+    return out
+
+
+def config_from_args(args: argparse.Namespace) -> RunConfig:
+    """Build the RunConfig the options describe; ConfigError with a one-line message if not."""
+    from gdviz.core.optimizers import get_optimizer
+    from gdviz.core.schedules import parse_schedule_arg
+
+    if args.preset and args.problem:
+        raise ConfigError("give either --preset or --problem, not both")
+    if args.preset:
+        from gdviz.presets import get_preset
+
+        base = get_preset(args.preset).config.to_dict()
+    elif args.problem:
+        base = {"problem": args.problem, "optimizer": "sgd", "batch_size": 1}
+    else:
+        raise ConfigError("say which problem to run: --problem NAME or --preset NAME")
+    cfg = dict(base)
+    if args.problem:
+        cfg["problem"] = args.problem
+    if args.settings:
+        cfg["settings"] = {**cfg.get("settings", {}), **_pairs(args.settings, "--set")}
+    if args.data:
+        cfg["data_path"] = args.data
+    if args.optimizer:
+        cfg["optimizer"] = args.optimizer
+        if args.optimizer != base.get("optimizer"):
+            cfg["hyperparams"] = {}
+    if args.lr is not None:
+        cfg["lr"] = args.lr
+    elif not args.preset:
+        cfg["lr"] = get_optimizer(cfg["optimizer"]).default_lr
+    if args.hp:
+        cfg["hyperparams"] = {**cfg.get("hyperparams", {}), **_pairs(args.hp, "--hp")}
+    if args.schedule:
+        cfg["schedule"], cfg["schedule_params"] = parse_schedule_arg(args.schedule)
+    if args.batch_size is not None:
+        text = args.batch_size.strip().lower()
+        cfg["batch_size"] = None if text == "full" else parse_int(text, "batch size")
+    if args.order:
+        cfg["order"] = args.order
+    if args.epochs is not None:
+        cfg["max_epochs"], cfg["max_steps"] = parse_int(args.epochs, "number of epochs"), None
+    if args.steps is not None:
+        cfg["max_steps"], cfg["max_epochs"] = parse_int(args.steps, "number of steps"), None
+    if args.init is not None:
+        cfg["init"] = parse_floats(args.init, "start point")
+    if args.seed is not None:
+        cfg["seed"] = parse_int(args.seed, "seed")
+    if args.tol is not None:
+        cfg["tol"] = args.tol
+    return RunConfig.from_dict(cfg)

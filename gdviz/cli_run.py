@@ -1,0 +1,73 @@
+"""``gdviz run``, ``gdviz problems`` and ``gdviz optimizers``."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import sys
+from typing import TextIO
+
+from gdviz.cli_config import config_from_args
+from gdviz.core.errors import ConfigError
+from gdviz.core.runner import iterate
+from gdviz.export.trace import write_records
+
+
+def run_command(args: argparse.Namespace) -> int:
+    config = config_from_args(args)
+    names = config.make_problem().param_names
+    if args.out == "-":
+        last = write_records(sys.stdout, names, iterate(config))
+        sys.stdout.flush()
+    else:
+        try:
+            handle = open(args.out, "w", encoding="utf-8", newline="")  # noqa: SIM115
+        except OSError as err:
+            raise ConfigError(f"cannot write {args.out}: {err.strerror}") from None
+        with handle:
+            last = write_records(handle, names, iterate(config))
+    sys.stderr.write((last.message if last and last.message else "stopped") + "\n")
+    return 0
+
+
+def _fmt(value: object) -> str:
+    if isinstance(value, tuple):
+        return ",".join(_fmt(v) for v in value)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def list_problems(out: TextIO) -> int:
+    from gdviz.core.problems.registry import make_problem, problem_specs
+
+    for spec in problem_specs():
+        if spec.family == "custom":
+            continue
+        problem = make_problem(spec.name)
+        csv = "  (accepts --data FILE.csv)" if spec.accepts_csv else ""
+        out.write(f"{spec.name}  [{spec.family}] {spec.title}{csv}\n")
+        start = ", ".join(f"{n}={v:g}" for n, v in zip(problem.param_names,
+                                                         problem.default_init))
+        out.write(f"    parameters: {start}   (default start)\n")
+        out.write(f"    samples: {problem.n_samples if problem.has_data else 'none'}\n")
+        for s in spec.settings:
+            out.write(f"    --set {s.name}={_fmt(s.default)}    {s.help}\n")
+    return 0
+
+
+def list_optimizers(out: TextIO) -> int:
+    from gdviz.core.optimizers import OPTIMIZERS
+    from gdviz.core.schedules import SCHEDULES
+
+    for spec in OPTIMIZERS.values():
+        out.write(f"{spec.name}  {spec.title}   --lr default {spec.default_lr:g}\n")
+        for hp in spec.hyperparams:
+            out.write(f"    --hp {hp.name}={_fmt(hp.default)}    {hp.help}\n")
+    out.write("\nschedules (--schedule NAME[:KEY=VALUE,...], stepped once per epoch):\n")
+    for sched in SCHEDULES.values():
+        params = ",".join(f"{p.name}={_fmt(p.default)}" for p in sched.params)
+        out.write(f"  {sched.name}{':' + params if params else ''}    {sched.description}\n")
+    with contextlib.suppress(BrokenPipeError):
+        out.flush()
+    return 0

@@ -1,0 +1,1 @@
+"""Exports: GIF and PNG frames (rendered with the views), CSV traces, session files."""

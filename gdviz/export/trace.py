@@ -1,0 +1,51 @@
+"""CSV traces of a run: the format of ``gdviz run --out`` and File → Export trace.
+
+Columns: step, epoch, lr, loss, batch_loss, one column per parameter (the problem's names in
+its order), then grad_<name> for each. Row step=0 is the start point (its gradient columns hold
+the full gradient there); each later row holds the parameters after that step and the batch
+gradient the step used. Floats are written with ``repr`` (shortest round-trip form), so a trace
+reproduces the run's float64 values exactly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TextIO
+
+import numpy as np
+
+from gdviz.core.history import RunHistory
+from gdviz.core.records import StepRecord
+
+
+def trace_header(param_names: tuple[str, ...]) -> list[str]:
+    return (["step", "epoch", "lr", "loss", "batch_loss", *param_names]
+            + [f"grad_{name}" for name in param_names])
+
+
+def _row(step: int, epoch: int, values: Iterable[float]) -> str:
+    return f"{step},{epoch}," + ",".join(map(repr, values)) + "\n"
+
+
+def write_records(out: TextIO, param_names: tuple[str, ...],
+                  records: Iterable[StepRecord]) -> StepRecord | None:
+    """Stream records to ``out`` as CSV (header first); returns the last record written."""
+    out.write(",".join(trace_header(param_names)) + "\n")
+    last = None
+    for r in records:
+        values = [r.lr, r.loss, r.batch_loss, *r.params.tolist(), *r.grad.tolist()]
+        out.write(_row(r.step, r.epoch, values))
+        last = r
+    return last
+
+
+def write_history(out: TextIO, param_names: tuple[str, ...], history: RunHistory,
+                  stop: int | None = None) -> None:
+    """Write a recorded history (the GUI's runs) in the same format, up to step ``stop``."""
+    n = len(history) if stop is None else min(stop + 1, len(history))
+    out.write(",".join(trace_header(param_names)) + "\n")
+    table = np.column_stack([history.lrs[:n], history.losses[:n], history.batch_losses[:n],
+                             history.params[:n], history.grads[:n]])
+    for step, epoch, values in zip(history.steps[:n].tolist(), history.epochs[:n].tolist(),
+                                   table.tolist()):
+        out.write(_row(step, epoch, values))

@@ -1,0 +1,80 @@
+"""Presets: the five lessons of SCENARIOS.md, the classic functions, and run comparisons.
+
+Lesson and comparison presets are JSON files in resources/presets (bundled everywhere);
+one preset per analytic test function is derived from the problem registry.
+JSON layout::
+
+    {"name": "wavy", "title": "...", "group": "lesson" | "comparison", "description": "...",
+     "config": {<RunConfig fields>},
+     "runs": [{"name": "adam lr=0.05", "config": {<fields overriding "config">}}, ...]}
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import lru_cache
+
+from gdviz.core.errors import ConfigError
+from gdviz.core.problems.registry import problem_specs
+from gdviz.core.records import RunConfig
+from gdviz.resources import resource_path
+
+
+@dataclass(frozen=True)
+class Preset:
+    """A named starting point. ``runs`` is empty for single-run presets; for comparisons it
+    holds (run name, config) pairs that share ``config``'s problem and start point."""
+
+    name: str
+    title: str
+    group: str  # "lesson" | "function" | "comparison"
+    description: str
+    config: RunConfig
+    runs: tuple[tuple[str, RunConfig], ...] = ()
+
+
+def _from_json(data: dict) -> Preset:
+    config = RunConfig.from_dict(data["config"])
+    runs = []
+    for run in data.get("runs", ()):
+        merged = {**config.to_dict(), **run.get("config", {})}
+        runs.append((run["name"], RunConfig.from_dict(merged)))
+    return Preset(data["name"], data["title"], data.get("group", "lesson"),
+                  data.get("description", ""), config, tuple(runs))
+
+
+def _function_preset(spec) -> Preset:
+    config = RunConfig(problem=spec.name, optimizer="sgd", lr=_FUNCTION_LR.get(spec.name, 0.01),
+                       batch_size=1, max_steps=500)
+    return Preset(spec.name, spec.title, "function", spec.description, config)
+
+
+# Learning rates that make plain SGD progress visibly without diverging from the default start.
+_FUNCTION_LR = {"rosenbrock": 0.001, "beale": 0.001, "styblinski-tang": 0.01,
+                "six-hump-camel": 0.01, "monkey-saddle": 0.01, "rastrigin": 0.001}
+
+
+@lru_cache(maxsize=1)
+def list_presets() -> tuple[Preset, ...]:
+    """Every preset: lessons (JSON), then one per analytic function, then comparisons (JSON)."""
+    loaded = []
+    for path in sorted(resource_path("presets").glob("*.json")):
+        try:
+            loaded.append(_from_json(json.loads(path.read_text(encoding="utf-8"))))
+        except (OSError, ValueError, KeyError, TypeError) as err:
+            raise ConfigError(f"preset file {path.name} is invalid: {err}") from err
+    lessons = [p for p in loaded if p.group == "lesson"]
+    comparisons = [p for p in loaded if p.group == "comparison"]
+    functions = [_function_preset(s) for s in problem_specs() if s.family == "analytic"]
+    order = {"wavy": 0, "linreg": 1, "logistic": 2, "slope": 3, "bowl": 4}
+    lessons.sort(key=lambda p: order.get(p.name, 9))
+    return tuple(lessons + functions + comparisons)
+
+
+def get_preset(name: str) -> Preset:
+    for preset in list_presets():
+        if preset.name == name:
+            return preset
+    names = ", ".join(p.name for p in list_presets())
+    raise ConfigError(f"unknown preset {name!r}; choose from: {names}")
