@@ -1,0 +1,71 @@
+import dataclasses
+import math
+
+import numpy as np
+import pytest
+
+from gdviz.core.errors import ConfigError
+from gdviz.core.records import RunConfig
+
+
+def test_defaults_are_valid_and_frozen():
+    config = RunConfig()
+    assert config.problem == "wavy" and config.batch_size == 1
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        config.lr = 0.5  # type: ignore[misc]
+    with pytest.raises(TypeError):
+        config.settings["n"] = 5  # type: ignore[index]
+
+
+@pytest.mark.parametrize(("changes", "message"), [
+    ({"lr": -1}, "learning rate must be a finite number > 0, got -1"),
+    ({"lr": 0}, "learning rate must be a finite number > 0, got 0"),
+    ({"lr": math.nan}, "learning rate must be a finite number > 0, got nan"),
+    ({"lr": math.inf}, "learning rate must be a finite number > 0, got inf"),
+    ({"lr": "abc"}, "learning rate must be a number"),
+    ({"batch_size": 0}, "batch size must be between 1 and 100"),
+    ({"batch_size": 101}, "batch size must be between 1 and 100"),
+    ({"order": "random"}, "order must be one of shuffle, sequential, replacement"),
+    ({"max_epochs": 0}, "number of epochs must be at least 1"),
+    ({"max_steps": -3}, "number of steps must be at least 1"),
+    ({"init": (1.0, 2.0)}, "start point needs 1 values (w), got 2"),
+    ({"init": (math.nan,)}, "start point values must be finite"),
+    ({"seed": -1}, "seed must be a whole number >= 0"),
+    ({"tol": -0.1}, "convergence tolerance must be a finite number >= 0"),
+    ({"problem": "nope"}, "unknown problem 'nope'"),
+    ({"optimizer": "lbfgs"}, "unknown optimizer 'lbfgs'"),
+    ({"settings": {"n": 0}}, "n must be at least 1"),
+    ({"settings": {"bogus": 1}}, "has no setting 'bogus'"),
+])
+def test_invalid_values_are_refused_with_a_user_message(changes, message):
+    with pytest.raises(ConfigError) as err:
+        RunConfig(**changes)
+    assert message in str(err.value)
+
+
+def test_full_batch_and_limits():
+    config = RunConfig(problem="linreg", batch_size=None, max_epochs=2)
+    assert config.effective_batch_size() == 1000
+    assert config.steps_per_epoch() == 1
+    assert config.step_limit() == 2
+    config = RunConfig(problem="linreg", batch_size=32, max_epochs=1, max_steps=1000)
+    assert config.steps_per_epoch() == 32  # ceil(1000 / 32)
+    assert config.step_limit() == 32
+
+
+def test_round_trip_through_dict():
+    config = RunConfig(problem="linreg", optimizer="adam", lr=0.05,
+                       hyperparams={"betas": "0.8,0.99"}, schedule="step",
+                       schedule_params={"step_size": 2, "gamma": 0.5}, batch_size=10,
+                       init=(0.5, -0.5, 0.0), max_epochs=3, tol=1e-6, seed=7)
+    again = RunConfig.from_dict(config.to_dict())
+    assert again == config
+    assert again.hyperparams["betas"] == (0.8, 0.99)
+    assert np.array_equal(again.start_point(), [0.5, -0.5, 0.0])
+
+
+def test_from_dict_refuses_unknown_keys_and_non_objects():
+    with pytest.raises(ConfigError, match="unknown run setting"):
+        RunConfig.from_dict({"problem": "wavy", "learning_rate": 1})
+    with pytest.raises(ConfigError, match="JSON object"):
+        RunConfig.from_dict([1, 2])  # type: ignore[arg-type]

@@ -1,0 +1,164 @@
+"""The headless command line: run, problems, optimizers, and one-line errors with status 2."""
+
+import csv
+import io
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from gdviz.cli import main
+from gdviz.core.records import RunConfig
+from gdviz.core.runner import run_to_end
+
+
+def _run(argv, capsys):
+    code = main(argv)
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def _table(text):
+    rows = list(csv.reader(io.StringIO(text)))
+    return rows[0], np.array(rows[1:], dtype=float)
+
+
+def test_run_writes_the_documented_columns_and_matches_the_runner(tmp_path, capsys):
+    out = tmp_path / "t.csv"
+    code, _, err = _run(["run", "--problem", "linreg", "--optimizer", "sgd", "--lr", "0.2",
+                         "--batch-size", "10", "--schedule", "step:step_size=2,gamma=0.1",
+                         "--epochs", "3", "--seed", "0", "--out", str(out)], capsys)
+    assert code == 0
+    assert err.strip().splitlines()[-1].startswith("finished after 300 steps")
+    header, table = _table(out.read_text())
+    assert header == ["step", "epoch", "lr", "loss", "batch_loss", "w1", "w2", "b",
+                      "grad_w1", "grad_w2", "grad_b"]
+    records = run_to_end(RunConfig(problem="linreg", optimizer="sgd", lr=0.2, batch_size=10,
+                                   schedule="step",
+                                   schedule_params={"step_size": 2, "gamma": 0.1},
+                                   max_epochs=3, seed=0))
+    assert table.shape == (301, 11)
+    assert np.array_equal(table[:, 0], [r.step for r in records])
+    assert np.array_equal(table[:, 5:8], np.array([r.params for r in records]))  # exact
+    assert np.array_equal(table[:, 8:], np.array([r.grad for r in records]))
+    assert table[0, 0] == 0 and np.array_equal(table[0, 5:8], records[0].params)
+
+
+def test_run_to_stdout_hp_init_and_reproducibility(capsys):
+    argv = ["run", "--problem", "rosenbrock", "--optimizer", "adam", "--lr", "0.05",
+            "--hp", "betas=0.8,0.99", "--hp", "amsgrad=true", "--init", "-1.5,2", "--steps",
+            "50", "--out", "-"]
+    code, first, _ = _run(argv, capsys)
+    code2, second, _ = _run(argv, capsys)
+    assert code == code2 == 0 and first == second
+    _, table = _table(first)
+    assert table[0, 5:7].tolist() == [-1.5, 2.0] and len(table) == 51
+
+
+def test_run_reports_divergence_and_convergence(capsys):
+    code, _, err = _run(["run", "--problem", "linreg", "--lr", "5", "--batch-size", "10",
+                         "--epochs", "3", "--out", "-"], capsys)
+    assert code == 0 and err.strip().splitlines()[-1].startswith("diverged at step")
+    code, _, err = _run(["run", "--preset", "bowl", "--out", "-"], capsys)
+    assert code == 0 and err.strip().splitlines()[-1].startswith("converged at step")
+
+
+def test_run_with_a_preset_and_overrides(capsys):
+    code, text, _ = _run(["run", "--preset", "slope", "--lr", "0.01", "--steps", "5",
+                          "--out", "-"], capsys)
+    _, table = _table(text)
+    assert code == 0 and len(table) == 6 and np.allclose(table[1:, 2], 0.01)
+
+
+def test_run_with_user_csv_data(tmp_path, capsys):
+    data = tmp_path / "d.csv"
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(50, 1))
+    data.write_text("x,y\n" + "\n".join(f"{a},{3 * a + 1}" for a in x[:, 0]) + "\n")
+    code, text, _ = _run(["run", "--problem", "linreg", "--data", str(data), "--lr", "0.1",
+                          "--batch-size", "full", "--steps", "500", "--out", "-"], capsys)
+    header, table = _table(text)
+    assert code == 0 and header[5:7] == ["w1", "b"]
+    assert table[-1, 5:7] == pytest.approx([3.0, 1.0], abs=1e-3)
+
+
+def test_problems_and_optimizers_list_everything(capsys):
+    code, out, _ = _run(["problems"], capsys)
+    assert code == 0
+    for name in ("wavy", "linreg", "logistic", "slope", "bowl", "rosenbrock", "himmelblau",
+                 "rastrigin", "beale", "booth", "matyas", "saddle", "monkey-saddle",
+                 "six-hump-camel", "ackley", "styblinski-tang"):
+        assert f"\n{name}  " in "\n" + out
+    assert "--set n=1000" in out and "--set grad_noise=0" in out
+    code, out, _ = _run(["optimizers"], capsys)
+    assert code == 0
+    for text in ("sgd", "adagrad", "rmsprop", "adam", "adamw", "--hp momentum=0",
+                 "--hp nesterov=false", "--hp betas=0.9,0.999", "--hp amsgrad=false",
+                 "--hp centered=false", "--hp lr_decay=0", "step:", "cosine:", "exponential:"):
+        assert text in out
+
+
+BAD_INPUTS = [
+    (["run", "--problem", "nope", "--out", "-"], "unknown problem 'nope'"),
+    (["run", "--problem", "wavy", "--optimizer", "lbfgs", "--out", "-"], "unknown optimizer"),
+    (["run", "--problem", "wavy", "--lr", "abc", "--out", "-"], "learning rate must be a number"),
+    (["run", "--problem", "wavy", "--lr", "-1", "--out", "-"],
+     "learning rate must be a finite number > 0, got -1"),
+    (["run", "--problem", "wavy", "--lr", "nan", "--out", "-"], "got nan"),
+    (["run", "--problem", "wavy", "--lr", "inf", "--out", "-"], "got inf"),
+    (["run", "--problem", "wavy", "--batch-size", "0", "--out", "-"],
+     "batch size must be between 1 and 100"),
+    (["run", "--problem", "wavy", "--batch-size", "101", "--out", "-"],
+     "batch size must be between 1 and 100"),
+    (["run", "--problem", "wavy", "--batch-size", "ten", "--out", "-"],
+     "batch size must be a whole number"),
+    (["run", "--problem", "linreg", "--init", "1,2", "--out", "-"], "start point needs 3 values"),
+    (["run", "--problem", "wavy", "--init", "1,x", "--out", "-"], "start point must be a number"),
+    (["run", "--problem", "wavy", "--hp", "momentum", "--out", "-"], "NAME=VALUE"),
+    (["run", "--problem", "wavy", "--hp", "nesterov=true", "--out", "-"], "nesterov"),
+    (["run", "--problem", "wavy", "--set", "n=0", "--out", "-"], "n must be at least 1"),
+    (["run", "--problem", "wavy", "--schedule", "bogus", "--out", "-"], "schedule"),
+    (["run", "--problem", "wavy", "--order", "random", "--out", "-"], "order must be one of"),
+    (["run", "--problem", "wavy", "--epochs", "0", "--out", "-"], "at least 1"),
+    (["run", "--problem", "wavy", "--data", "x.csv", "--out", "-"], "does not take a data file"),
+    (["run", "--problem", "linreg", "--data", "/nonexistent/x.csv", "--out", "-"],
+     "cannot read data file"),
+    (["run", "--problem", "wavy", "--out", "/nonexistent/dir/t.csv"], "cannot write"),
+    (["run", "--out", "-"], "--problem NAME or --preset NAME"),
+    (["run", "--problem", "wavy"], "--out"),
+    (["run", "--problem", "wavy", "--epochs", "1", "--steps", "2", "--out", "-"],
+     "not allowed with"),
+    (["frobnicate"], "invalid choice"),
+    (["run", "--preset", "nope", "--out", "-"], "unknown preset 'nope'"),
+]
+
+
+@pytest.mark.parametrize(("argv", "message"), BAD_INPUTS)
+def test_bad_input_prints_one_line_and_exits_2(argv, message, capsys):
+    with pytest.raises(SystemExit) as exc:
+        code = main(argv)
+        raise SystemExit(code)
+    out = capsys.readouterr()
+    assert exc.value.code == 2
+    lines = out.err.strip().splitlines()
+    assert len(lines) == 1, out.err
+    assert lines[0].startswith("gdviz: error: ") and message in lines[0]
+    assert "Traceback" not in out.err
+
+
+def test_malformed_csv_data_is_one_line_exit_2(tmp_path):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("x,y\n1,2\n3,abc\n")
+    proc = subprocess.run([sys.executable, "-m", "gdviz", "run", "--problem", "linreg",
+                           "--data", str(bad), "--out", "-"], capture_output=True, text=True)
+    assert proc.returncode == 2
+    assert len(proc.stderr.strip().splitlines()) == 1 and "line 3" in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_python_dash_m_gdviz_runs_the_cli():
+    proc = subprocess.run([sys.executable, "-m", "gdviz", "run", "--problem", "booth",
+                           "--steps", "3", "--out", "-"], capture_output=True, text=True)
+    assert proc.returncode == 0 and proc.stdout.count("\n") == 5
+    assert proc.stderr.strip() == "finished after 3 steps (3 epochs)"
