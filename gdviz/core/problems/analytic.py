@@ -1,0 +1,113 @@
+"""The classic 2-D test functions as Problems (family ``"analytic"``), registered on import.
+
+Each function is one :class:`AnalyticProblem` built from a
+:class:`~gdviz.core.problems.analytic_functions.FunctionDef`. There is no data: ``data_x`` has
+shape (1, 0), ``data_y`` is None and the single "sample" is the function itself, so with the
+``mean`` reduction the loss and gradient are exactly ``f`` and ``∇f``.
+
+Shapes (p = 2, parameters ``("x", "y")``):
+    params  (..., 2)  ->  losses (..., k)  and  grads (..., k, 2)
+where k is the number of selected samples (1 for the full batch; an index array that repeats
+sample 0 gives k copies of the same value).
+
+The kernels are deterministic. ``grad_noise`` (σ) is only stored on the problem; the runner
+adds the Gaussian noise. Overflow far outside the view (a diverging run) yields inf/nan
+without floating-point warnings, so the runner can detect and report the divergence itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import Any
+
+import numpy as np
+
+from gdviz.core.errors import ConfigError
+from gdviz.core.problems.analytic_functions import FUNCTIONS, FunctionDef
+from gdviz.core.problems.base import Problem, ProblemSpec, SettingSpec, read_only
+from gdviz.core.problems.registry import register
+from gdviz.core.settings_parse import validate_specs
+
+GRAD_NOISE = SettingSpec(
+    "grad_noise", 0.0, float,
+    "σ of Gaussian noise added to every gradient: makes SGD-like noise visible on a "
+    "noiseless function",
+    minimum=0.0,
+)
+
+
+class AnalyticProblem(Problem):
+    """A 2-parameter test function f(x, y) with its hand-derived gradient.
+
+    ``settings`` must hold the function's constants (if any) and ``grad_noise``; they are
+    validated here too, so direct construction is as safe as going through the registry.
+    """
+
+    param_names = ("x", "y")
+    reduction = "mean"
+
+    def __init__(self, fdef: FunctionDef, settings: Mapping[str, Any]) -> None:
+        super().__init__()
+        checked = validate_specs(settings_for(fdef), settings, f"problem {fdef.name!r}")
+        self.function = fdef
+        self.name = fdef.name
+        self.title = fdef.title
+        self.description = fdef.description
+        self.settings = MappingProxyType(checked)
+        self.grad_noise = float(checked["grad_noise"])
+        self.default_init = read_only(fdef.start)
+        self.view_range = read_only(fdef.view(self.settings))
+        self.minima = tuple(fdef.minima(self.settings))
+
+    @staticmethod
+    def _split(params: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        if params.ndim == 0 or params.shape[-1] != 2:
+            raise ValueError(f"params must have shape (..., 2), got {params.shape}")
+        return params[..., 0], params[..., 1]
+
+    def _sample_losses(self, params: np.ndarray, x: np.ndarray, y: np.ndarray | None) -> np.ndarray:
+        """params (..., 2), x (k, 0) -> losses (..., k): f(params) repeated for each sample."""
+        px, py = self._split(params)
+        with np.errstate(over="ignore", invalid="ignore"):
+            f = np.asarray(self.function.loss(px, py, self.settings), dtype=np.float64)
+        return np.repeat(f[..., None], x.shape[0], axis=-1)
+
+    def _sample_grads(self, params: np.ndarray, x: np.ndarray, y: np.ndarray | None) -> np.ndarray:
+        """params (..., 2), x (k, 0) -> grads (..., k, 2): ∇f(params) repeated per sample."""
+        px, py = self._split(params)
+        with np.errstate(over="ignore", invalid="ignore"):
+            gx, gy = self.function.grad(px, py, self.settings)
+            g = np.stack(np.broadcast_arrays(gx, gy), axis=-1).astype(np.float64, copy=False)
+        return np.repeat(g[..., None, :], x.shape[0], axis=-2)
+
+
+def settings_for(fdef: FunctionDef) -> tuple[SettingSpec, ...]:
+    """The settings of one function: its own constants, then ``grad_noise``."""
+    return (*fdef.constants, GRAD_NOISE)
+
+
+def _factory(fdef: FunctionDef):
+    def factory(settings: Mapping[str, Any], data_path: str | None) -> Problem:
+        if data_path is not None:
+            raise ConfigError(f"problem {fdef.name!r} does not take a data file")
+        return AnalyticProblem(fdef, settings)
+
+    factory.__name__ = f"make_{fdef.name.replace('-', '_')}"
+    return factory
+
+
+SPECS: dict[str, ProblemSpec] = {}
+
+for _fdef in FUNCTIONS:
+    SPECS[_fdef.name] = register(ProblemSpec(
+        name=_fdef.name,
+        title=_fdef.title,
+        family="analytic",
+        description=_fdef.description,
+        settings=settings_for(_fdef),
+        factory=_factory(_fdef),
+        accepts_csv=False,
+        param_names=AnalyticProblem.param_names,
+    ))
+del _fdef
