@@ -1,0 +1,264 @@
+"""The models and losses of the five lessons, as vectorised Problem kernels.
+
+Every kernel takes params of shape (..., p) (one point, a list of points or a 2-D grid of
+points), selected samples x of shape (k, d) and targets y of shape (k,) (or None), and returns
+per-sample losses of shape (..., k) or per-sample gradients of shape (..., k, p). Parameters,
+data and losses are plain numbers without units.
+
+Overflow and invalid operations are silenced inside the kernels: a diverging run (the lesson's
+"lr 5 diverges") must produce inf/NaN losses quietly, for the runner to report.
+
+The data generation and the registry entries live in ``lessons.py``; this module only computes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import Any
+
+import numpy as np
+
+from gdviz.core.problems.base import Minimum, Problem, read_only
+
+# Beyond |y| = 40, exp(-y^2) underflows to exactly 0 in float64, so the wavy loss and its slope
+# are exactly 0 there; clipping keeps y^3 from overflowing into inf * 0 = NaN for huge w.
+_WAVY_CLIP = 40.0
+
+
+# -- the wavy lesson's 1-D curve ------------------------------------------------------------------
+def wavy_curve(y: np.ndarray) -> np.ndarray:
+    """The per-sample loss of the wavy lesson, L(y) = (-y^2 + y^3) * exp(-y^2), elementwise."""
+    y = np.clip(y, -_WAVY_CLIP, _WAVY_CLIP)
+    return (-y * y + y * y * y) * np.exp(-y * y)
+
+
+def wavy_slope(y: np.ndarray) -> np.ndarray:
+    """dL/dy = (-2y + 3y^2) e^(-y^2) + (-y^2 + y^3)(-2y) e^(-y^2), elementwise."""
+    y = np.clip(y, -_WAVY_CLIP, _WAVY_CLIP)
+    e = np.exp(-y * y)
+    return (-2.0 * y + 3.0 * y * y) * e + (-y * y + y * y * y) * (-2.0 * y) * e
+
+
+def wavy_critical_points() -> np.ndarray:
+    """The y where dL/dy = 0: y = 0 and the three real roots of 2y^3 - 2y^2 - 3y + 2.
+
+    dL/dy = -y (2y^3 - 2y^2 - 3y + 2) e^(-y^2), so these are exact up to rounding.
+    """
+    roots = np.roots([2.0, -2.0, -3.0, 2.0])
+    return np.sort(np.concatenate([[0.0], roots.real[np.abs(roots.imag) < 1e-12]]))
+
+
+def wavy_curve_minimum(lo: float = -np.inf, hi: float = np.inf) -> tuple[float, float]:
+    """(y*, L(y*)): the minimum of L(y) over lo <= y <= hi, from the critical points and ends.
+
+    Over all y it is y* ~ -1.1246 with L ~ -0.7586, the global minimum of every per-sample
+    curve and of the lesson's 3-D (x, w) surface.
+    """
+    candidates = [y for y in wavy_critical_points() if lo <= y <= hi]
+    candidates += [v for v in (lo, hi) if np.isfinite(v)]
+    values = wavy_curve(np.array(candidates, dtype=np.float64))
+    best = int(np.argmin(values))
+    return float(candidates[best]), float(values[best])
+
+
+def stable_sigmoid(z: np.ndarray) -> np.ndarray:
+    """1 / (1 + e^-z) without overflow for large |z| (only e^-|z| is ever computed)."""
+    e = np.exp(-np.abs(z))
+    return np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+
+
+def _affine(params: np.ndarray, x: np.ndarray, bias: bool) -> np.ndarray:
+    """x·w (+ b): params (..., d[+1]), x (k, d) -> (..., k). The bias, if any, is last."""
+    d = x.shape[1]
+    z = np.matmul(params[..., :d], x.T)
+    if bias:
+        z = z + params[..., d, None]
+    return z
+
+
+def _with_ones(x: np.ndarray) -> np.ndarray:
+    """(k, d) -> (k, d + 1): the bias trick's column of ones appended."""
+    return np.concatenate([x, np.ones((x.shape[0], 1))], axis=1)
+
+
+# -- the problems --------------------------------------------------------------------------------
+class LessonProblem(Problem):
+    """A Problem built from ready data. Subclasses only implement the kernels and ``predict``.
+
+    Besides the base attributes, ``data_columns`` holds the column names of the data (features,
+    then the target; from the CSV header or generated, e.g. ``("x1", "x2", "y")``) and
+    ``description`` a paragraph on this instance (e.g. naming its CSV file).
+    """
+
+    def __init__(self, *, name: str, title: str, param_names: tuple[str, ...],
+                 data_x: Any, data_y: Any | None, default_init: Any, view_range: Any,
+                 settings: Mapping[str, Any], reduction: str = "mean",
+                 true_params: Any | None = None, minima: tuple[Minimum, ...] = (),
+                 extras: Mapping[str, Any] | None = None,
+                 loss_range: tuple[float, float] | None = None,
+                 data_columns: tuple[str, ...] = (), description: str = "") -> None:
+        self.param_names = tuple(param_names)
+        super().__init__()
+        self.name = name
+        self.title = title
+        self.reduction = reduction
+        self.data_x = read_only(data_x)
+        self.data_y = None if data_y is None else read_only(data_y)
+        self.default_init = read_only(default_init)
+        self.view_range = read_only(view_range)
+        self.settings = MappingProxyType(dict(settings))
+        self.true_params = None if true_params is None else read_only(true_params)
+        self.minima = tuple(minima)
+        self.extras = MappingProxyType({k: read_only(v) for k, v in (extras or {}).items()})
+        self.loss_range = loss_range
+        self.data_columns = tuple(data_columns)
+        self.description = description
+        p = len(self.param_names)
+        if self.default_init.shape != (p,) or self.view_range.shape != (p, 2):
+            raise ValueError(f"{name}: default_init must have shape ({p},) and view_range "
+                             f"({p}, 2), got {self.default_init.shape} and {self.view_range.shape}")
+
+
+class WavyProblem(LessonProblem):
+    """Lesson 1: y = w·x with the per-sample loss L(w·x); no targets (data_y is None).
+
+    ``surface_minimum`` (float) is the lowest value of the per-sample loss over the (x, w)
+    rectangle spanned by the data range and the view range (~ -0.76 for the lesson), for the
+    title of the 3-D surface; ``surface_argmin_y`` is the y = w·x where it is reached.
+    """
+
+    surface_minimum: float = float("nan")
+    surface_argmin_y: float = float("nan")
+
+    def _sample_losses(self, params, x, y):
+        with np.errstate(over="ignore", invalid="ignore"):
+            return wavy_curve(params[..., 0, None] * x[:, 0])
+
+    def _sample_grads(self, params, x, y):
+        with np.errstate(over="ignore", invalid="ignore"):
+            g = wavy_slope(params[..., 0, None] * x[:, 0]) * x[:, 0]
+        return g[..., None]
+
+    def predict(self, params, x):
+        """The model output y = w·x: params (..., 1), x (k, 1) -> (..., k)."""
+        with np.errstate(over="ignore", invalid="ignore"):
+            return np.asarray(params, dtype=np.float64)[..., 0, None] * x[:, 0]
+
+
+class LinearRegressionProblem(LessonProblem):
+    """Lessons 2 and 5: ŷ = x·w + b (params w1..wd, then b), per-sample loss (ŷ - y)^2 / 2."""
+
+    def _sample_losses(self, params, x, y):
+        with np.errstate(over="ignore", invalid="ignore"):
+            r = _affine(params, x, bias=True) - y
+            return 0.5 * r * r
+
+    def _sample_grads(self, params, x, y):
+        with np.errstate(over="ignore", invalid="ignore"):
+            r = _affine(params, x, bias=True) - y
+            return r[..., None] * _with_ones(x)
+
+    def predict(self, params, x):
+        """ŷ = x·w + b: params (..., d + 1), x (k, d) -> (..., k)."""
+        with np.errstate(over="ignore", invalid="ignore"):
+            return _affine(np.asarray(params, dtype=np.float64), x, bias=True)
+
+
+class SlopeProblem(LessonProblem):
+    """Lesson 4: ŷ = w·x (no bias), per-sample loss (w·x - y)^2 / N with N the dataset size,
+    so a one-point gradient is the lesson's (2/N)(w·x - y)·x."""
+
+    def _sample_losses(self, params, x, y):
+        with np.errstate(over="ignore", invalid="ignore"):
+            r = params[..., 0, None] * x[:, 0] - y
+            return r * r / self.n_samples
+
+    def _sample_grads(self, params, x, y):
+        with np.errstate(over="ignore", invalid="ignore"):
+            r = params[..., 0, None] * x[:, 0] - y
+            return (2.0 / self.n_samples * r * x[:, 0])[..., None]
+
+    def predict(self, params, x):
+        """ŷ = w·x: params (..., 1), x (k, 1) -> (..., k)."""
+        with np.errstate(over="ignore", invalid="ignore"):
+            return np.asarray(params, dtype=np.float64)[..., 0, None] * x[:, 0]
+
+
+class LogisticProblem(LessonProblem):
+    """Lesson 3: p = σ(x·w + b) (bias trick: b is the last weight), per-sample loss
+    (σ - y)^2 / 2 summed over the training set, gradient (σ - y)·σ·(1 - σ)·[x, 1]."""
+
+    def _sample_losses(self, params, x, y):
+        with np.errstate(over="ignore", invalid="ignore"):
+            r = stable_sigmoid(_affine(params, x, bias=True)) - y
+            return 0.5 * r * r
+
+    def _sample_grads(self, params, x, y):
+        with np.errstate(over="ignore", invalid="ignore"):
+            s = stable_sigmoid(_affine(params, x, bias=True))
+            return ((s - y) * s * (1.0 - s))[..., None] * _with_ones(x)
+
+    def predict(self, params, x):
+        """The probability of class 1, σ(x·w + b): params (..., d + 1), x (k, d) -> (..., k)."""
+        with np.errstate(over="ignore", invalid="ignore"):
+            return stable_sigmoid(_affine(np.asarray(params, dtype=np.float64), x, bias=True))
+
+
+# -- helpers the factories use -------------------------------------------------------------------
+def least_squares(x: np.ndarray, y: np.ndarray, bias: bool) -> np.ndarray | None:
+    """The least-squares parameters (w1..wd[, b]) for x (n, d), y (n,), or None when they are
+    not unique (fewer independent samples than parameters)."""
+    a = _with_ones(x) if bias else x
+    solution, _, rank, _ = np.linalg.lstsq(a, y, rcond=None)
+    if rank < a.shape[1] or not np.all(np.isfinite(solution)):
+        return None
+    return solution
+
+
+def frame(center: np.ndarray, *points: np.ndarray, pad: float = 1.3,
+          floor: float = 1.0) -> np.ndarray:
+    """A (p, 2) view range centred on ``center`` (p,) that contains every point (p,) with a
+    margin: half-width = pad * the largest distance, at least ``floor`` (and a quarter of
+    |center|, so a start on the solution still shows a bowl around it)."""
+    center = np.asarray(center, dtype=np.float64)
+    half = np.maximum(floor, 0.25 * np.abs(center))
+    for point in points:
+        half = np.maximum(half, pad * np.abs(np.asarray(point, dtype=np.float64) - center))
+    return np.stack([center - half, center + half], axis=1)
+
+
+def grid_minimum_1d(loss, lo: float, hi: float, points: int = 801,
+                    max_block: int = 1_000_000, n_samples: int = 1) -> tuple[float, float]:
+    """(w*, loss(w*)): the global minimum of a 1-parameter loss on [lo, hi].
+
+    ``loss`` maps params (m, 1) -> (m,). A grid of ``points`` values (evaluated in blocks of at
+    most ``max_block`` sample evaluations; ``n_samples`` per grid point) finds the lowest cell,
+    then golden-section search refines it within its two neighbours.
+    """
+    grid = np.linspace(lo, hi, points)
+    rows = max(1, max_block // max(1, n_samples))
+    values = np.concatenate([loss(grid[i:i + rows, None]) for i in range(0, points, rows)])
+    best = int(np.nanargmin(values))
+    a, b = grid[max(best - 1, 0)], grid[min(best + 1, points - 1)]
+    ratio = (np.sqrt(5.0) - 1.0) / 2.0
+
+    def f(w: float) -> float:
+        return float(loss(np.array([[w]]))[0])
+
+    c, d = b - ratio * (b - a), a + ratio * (b - a)
+    fc, fd = f(c), f(d)
+    for _ in range(60):
+        if fc < fd:
+            b, d, fd = d, c, fc
+            c = b - ratio * (b - a)
+            fc = f(c)
+        else:
+            a, c, fc = c, d, fd
+            d = a + ratio * (b - a)
+            fd = f(d)
+    w = (a + b) / 2.0
+    fw = f(w)
+    if values[best] < fw:  # the refinement can only help; keep the grid point otherwise
+        return float(grid[best]), float(values[best])
+    return float(w), fw
