@@ -1,0 +1,81 @@
+"""The frozen executable (dist/gdviz, built by `make dist`) behaves like the installed gdviz.
+
+The build itself runs in CI through `make dist`, not here; these tests skip with a reason when
+there is no executable, or when it is older than the code (a stale build would not match).
+With GDVIZ_REQUIRE_FROZEN=1 (CI, after `make dist`) those reasons fail instead of skipping.
+"""
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+FROZEN = ROOT / "dist" / "gdviz" / ("gdviz.exe" if sys.platform == "win32" else "gdviz")
+RUN_ARGS = ["run", "--problem", "linreg", "--optimizer", "adam", "--lr", "0.05",
+            "--batch-size", "4", "--epochs", "2", "--seed", "7", "--out", "-"]
+
+
+def _newest_source_change() -> float:
+    files = [*(ROOT / "gdviz").rglob("*.py"), *(ROOT / "resources").rglob("*")]
+    return max(p.stat().st_mtime for p in files if p.is_file())
+
+
+def _skip_reason() -> str | None:
+    if not FROZEN.is_file():
+        return f"no executable at {FROZEN.relative_to(ROOT)} (build it with `make dist`)"
+    if FROZEN.stat().st_mtime < _newest_source_change():
+        return "dist/gdviz is older than gdviz/ or resources/ (rebuild with `make dist`)"
+    return None
+
+
+@pytest.fixture(autouse=True)
+def _frozen_app():
+    reason = _skip_reason()
+    if reason and os.environ.get("GDVIZ_REQUIRE_FROZEN") == "1":
+        pytest.fail(reason)
+    if reason:
+        pytest.skip(reason)
+
+
+def _installed() -> list[str]:
+    script = shutil.which("gdviz", path=str(Path(sys.executable).parent))
+    return [script] if script else [sys.executable, "-m", "gdviz"]
+
+
+def _run(cmd: list[str]) -> subprocess.CompletedProcess:
+    return subprocess.run(cmd, capture_output=True, timeout=120, cwd=ROOT)
+
+
+def test_version_matches_the_package():
+    from gdviz import __version__
+
+    proc = _run([str(FROZEN), "--version"])
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.decode().strip() == f"gdviz {__version__}"
+
+
+def test_problems_lists_the_same_as_installed():
+    frozen, installed = _run([str(FROZEN), "problems"]), _run([*_installed(), "problems"])
+    assert frozen.returncode == 0, frozen.stderr
+    assert b"rosenbrock" in frozen.stdout
+    assert b"wavy" in frozen.stdout
+    assert frozen.stdout == installed.stdout
+
+
+def test_run_writes_the_same_csv_as_installed():
+    frozen, installed = _run([str(FROZEN), *RUN_ARGS]), _run([*_installed(), *RUN_ARGS])
+    assert frozen.returncode == 0, frozen.stderr
+    assert frozen.stdout.startswith(b"step,epoch,lr,loss,batch_loss,")
+    assert frozen.stdout.count(b"\n") > 10
+    assert frozen.stdout == installed.stdout
+    assert frozen.stderr.splitlines()[-1:] == installed.stderr.splitlines()[-1:]
+
+
+def test_bad_input_is_one_line_and_status_2():
+    proc = _run([str(FROZEN), "run", "--problem", "nope", "--out", "-"])
+    assert proc.returncode == 2
+    assert len(proc.stderr.decode().strip().splitlines()) == 1
