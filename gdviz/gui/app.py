@@ -1,0 +1,133 @@
+"""Start the desktop app: QApplication, the main window, and screenshots.
+
+``main_gui`` never lets a traceback reach the user: bad input returns 2 with one line on
+stderr, and an unexpected exception in the running app becomes a dialog (sys.excepthook).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import traceback
+from pathlib import Path
+
+from gdviz.core.errors import ConfigError
+
+log = logging.getLogger(__name__)
+EXIT_BAD_INPUT = 2
+SCREENSHOT_SIZE = (1280, 800)
+
+
+def _error(message: str) -> int:
+    sys.stderr.write(f"gdviz: error: {message}\n")
+    return EXIT_BAD_INPUT
+
+
+def app_icon():
+    from PySide6.QtGui import QIcon
+
+    from gdviz.resources import resource_path
+
+    try:
+        path = resource_path("icons", "gdviz.png")
+    except FileNotFoundError:
+        return QIcon()
+    return QIcon(str(path)) if path.is_file() else QIcon()
+
+
+def ensure_app():
+    """The QApplication (created once, with the names QSettings uses)."""
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance()
+    if app is None:
+        QApplication.setApplicationName("gdviz")
+        QApplication.setOrganizationName("gdviz")
+        QApplication.setApplicationDisplayName("gdviz")
+        app = QApplication(sys.argv[:1])
+        app.setWindowIcon(app_icon())
+    return app
+
+
+class _ExceptHook:
+    """Shows unexpected exceptions as one dialog (never a traceback in the user's face); the
+    traceback goes to the log for developers (``GDVIZ_DEBUG=1`` prints it)."""
+
+    def __init__(self, window) -> None:
+        self.window = window
+
+    def __call__(self, exc_type, exc, tb) -> None:
+        if issubclass(exc_type, KeyboardInterrupt):
+            sys.__excepthook__(exc_type, exc, tb)
+            return
+        log.error("unexpected error", exc_info=(exc_type, exc, tb))
+        if os.environ.get("GDVIZ_DEBUG"):
+            traceback.print_exception(exc_type, exc, tb)
+        message = str(exc) if isinstance(exc, ConfigError) else (
+            f"Something went wrong: {exc_type.__name__}: {exc}")
+        try:
+            self.window.status.showMessage(message, 15000)
+            self.window.show_message_box("gdviz", message)
+        except Exception:  # the window itself is broken: stderr is all that is left
+            sys.stderr.write(f"gdviz: {message}\n")
+
+
+def main_gui(preset: str | None = None, screenshot: str | os.PathLike | None = None,
+             steps: int = 0, settings_path: str | os.PathLike | None = None) -> int:
+    """Open the window (on ``preset``, else the last session, else ``wavy``) and run the app.
+
+    With ``screenshot``: take ``steps`` steps, render the window at 1280×800 to that PNG
+    and return 0, without showing anything on screen or touching the user's settings.
+    Errors return 2 with a one-line message on stderr.
+    """
+    try:
+        if steps < 0:
+            raise ConfigError(f"steps must be at least 0, got {steps}")
+        app = ensure_app()
+        from gdviz.gui.main_window import MainWindow
+        from gdviz.gui.settings import AppSettings
+
+        if screenshot is not None:
+            window = MainWindow(preset=preset or "wavy", settings=AppSettings(memory=True))
+            return _screenshot(app, window, Path(screenshot), steps)
+        window = MainWindow(preset=preset, settings=AppSettings(settings_path))
+    except ConfigError as err:
+        return _error(str(err))
+    except Exception as err:  # no traceback for the user; details in the log
+        log.debug("start-up failed", exc_info=True)
+        return _error(f"the window could not open: {type(err).__name__}: {err}")
+    previous_hook = sys.excepthook
+    sys.excepthook = _ExceptHook(window)
+    try:
+        window.show()
+        return int(app.exec())
+    finally:
+        sys.excepthook = previous_hook
+
+
+def _screenshot(app, window, path: Path, steps: int) -> int:
+    from PySide6.QtCore import Qt
+
+    try:
+        window.setAttribute(Qt.WidgetAttribute.WA_DontShowOnScreen, True)
+        window.resize(*SCREENSHOT_SIZE)
+        window.show()
+        app.processEvents()
+        if steps:
+            window.controller.run_until(steps)
+        for _ in range(3):
+            app.processEvents()
+        image = window.grab()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if not image.save(str(path), "PNG"):
+            raise ConfigError(f"cannot write the screenshot {path}")
+        if window.controller.state == "failed":
+            raise ConfigError(window.controller.last_error)
+        return 0
+    except ConfigError as err:
+        return _error(str(err))
+    except OSError as err:
+        return _error(f"cannot write the screenshot {path}: {err.strerror or err}")
+    finally:
+        window.close()

@@ -1,0 +1,114 @@
+"""Persistent settings: window geometry, dock layout and visibility, the last RunConfig, speed.
+
+Where they live:
+- ``AppSettings(path)``: an INI file at ``path`` (tests pass a temporary file);
+- else the environment variable ``GDVIZ_SETTINGS`` names the INI file;
+- else Qt's per-user location for organisation/application "gdviz".
+``AppSettings(None, memory=True)`` keeps nothing (screenshots and exports must not depend on,
+or change, the user's settings).
+
+Anything unreadable or invalid is ignored: the caller falls back to defaults, and only a debug
+line is logged.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+
+from PySide6.QtCore import QByteArray, QSettings
+
+from gdviz.core.records import RunConfig
+
+log = logging.getLogger(__name__)
+ENV_VAR = "GDVIZ_SETTINGS"
+_VERSION = 1
+
+
+class AppSettings:
+    """Typed access to the stored values; every getter returns None when nothing usable."""
+
+    def __init__(self, path: str | os.PathLike | None = None, memory: bool = False) -> None:
+        self.memory = memory
+        self._values: dict[str, object] = {}
+        if memory:
+            self._qs = None
+            return
+        path = path or os.environ.get(ENV_VAR)
+        if path:
+            self._qs = QSettings(os.fspath(path), QSettings.Format.IniFormat)
+        else:
+            self._qs = QSettings(QSettings.Format.IniFormat, QSettings.Scope.UserScope,
+                                 "gdviz", "gdviz")
+
+    # -- raw access ---------------------------------------------------------------------------
+    def _get(self, key: str) -> object:
+        if self._qs is None:
+            return self._values.get(key)
+        try:
+            return self._qs.value(key)
+        except Exception:  # a value Qt cannot decode
+            log.debug("unreadable setting %s", key, exc_info=True)
+            return None
+
+    def _set(self, key: str, value: object) -> None:
+        if self._qs is None:
+            self._values[key] = value
+        else:
+            self._qs.setValue(key, value)
+
+    def sync(self) -> None:
+        if self._qs is not None:
+            self._qs.sync()
+
+    def file_name(self) -> str:
+        return "" if self._qs is None else self._qs.fileName()
+
+    # -- window layout ------------------------------------------------------------------------
+    def geometry(self) -> QByteArray | None:
+        return _bytes(self._get("window/geometry"))
+
+    def dock_state(self) -> QByteArray | None:
+        return _bytes(self._get("window/state"))
+
+    def save_layout(self, geometry: QByteArray, state: QByteArray) -> None:
+        self._set("window/geometry", geometry)
+        self._set("window/state", state)
+        self._set("window/version", _VERSION)
+
+    # -- run ----------------------------------------------------------------------------------
+    def last_config(self) -> RunConfig | None:
+        text = self._get("run/config")
+        if not isinstance(text, str) or not text:
+            return None
+        try:
+            return RunConfig.from_dict(json.loads(text))
+        except Exception:  # corrupt JSON, an old field, a problem that no longer exists ...
+            log.debug("stored run configuration ignored", exc_info=True)
+            return None
+
+    def save_config(self, config: RunConfig) -> None:
+        self._set("run/config", json.dumps(config.to_dict()))
+
+    def speed(self) -> float | None | bool:
+        """Stored speed in steps/s, None for "max", False when nothing usable is stored."""
+        value = self._get("run/speed")
+        if value in ("max", None):
+            return None if value == "max" else False
+        try:
+            speed = float(value)
+        except (TypeError, ValueError):
+            return False
+        return speed if 1.0 <= speed <= 1e6 else False
+
+    def save_speed(self, speed: float | None) -> None:
+        self._set("run/speed", "max" if speed is None else float(speed))
+
+
+def _bytes(value: object) -> QByteArray | None:
+    if isinstance(value, QByteArray) and not value.isEmpty():
+        return value
+    if isinstance(value, (bytes, bytearray)) and value:
+        return QByteArray(bytes(value))
+    return None

@@ -1,0 +1,202 @@
+"""The optimizer worker: runs ``gdviz.core.runner.iterate`` in a QThread and streams records.
+
+Threading rules (ARCHITECTURE.md):
+- The worker's loop is busy, so it never runs queued slots while it works. Every control
+  method (play, pause, advance, run_epoch, set_speed, stop, ack) is therefore a plain,
+  thread-safe method that sets state under a lock and wakes the loop through an Event.
+  Call them directly from the GUI thread; never connect signals to them.
+- Records leave the thread in tuples, at most one emission every ``EMIT_INTERVAL`` seconds,
+  and only once the GUI has acknowledged the previous one (``ack()``): at full speed the GUI
+  event queue holds at most one batch, however slow drawing is. Pausing and the final record
+  are always flushed at once.
+- Exceptions are caught here and emitted as ``sig_failed(str)``; ``sig_finished`` follows in
+  every case, and must be connected to ``thread.quit`` with ``Qt.DirectConnection``.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import weakref
+
+from PySide6.QtCore import QObject, QThread, Signal, Slot
+
+from gdviz.core.errors import ConfigError
+from gdviz.core.records import RunConfig, StepRecord
+from gdviz.core.runner import iterate
+
+EMIT_INTERVAL = 0.016  # s: ~60 emissions per second at most
+_SLICE = 0.005  # s: longest sleep between checks of pause/stop (well within one frame)
+
+# Every QThread a worker runs in, so tests can fail when one is left running.
+_THREADS: weakref.WeakSet[QThread] = weakref.WeakSet()
+
+
+def register_thread(thread: QThread) -> None:
+    _THREADS.add(thread)
+
+
+def running_threads() -> list[QThread]:
+    """The worker threads still running (should be empty after every window closes)."""
+    return [t for t in list(_THREADS) if t.isRunning()]
+
+
+def epoch_end_step(last_step: int, steps_per_epoch: int) -> int:
+    """The step that completes the epoch after ``last_step`` (a whole epoch at a boundary)."""
+    return (last_step // steps_per_epoch + 1) * steps_per_epoch
+
+
+class OptimizerWorker(QObject):
+    """Drives one run. Starts paused at the start point (step 0 is not emitted: the controller
+    computes it synchronously so the window shows it at once).
+
+    speed: target steps per second, or None for as fast as possible.
+    """
+
+    sig_steps = Signal(tuple)  # tuple[StepRecord, ...], consecutive steps
+    sig_failed = Signal(str)  # a sentence for the user
+    sig_finished = Signal()  # the loop has exited (end of run, stop, or failure)
+
+    def __init__(self, config: RunConfig, speed: float | None = None,
+                 emit_start: bool = False) -> None:
+        super().__init__()
+        self._config = config
+        self._steps_per_epoch = config.steps_per_epoch()
+        self._emit_start = emit_start
+        self._lock = threading.Lock()
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._ready = threading.Event()  # the GUI has consumed the previous emission
+        self._ready.set()
+        self._playing = False
+        self._budget = 0  # steps still allowed while not playing
+        self._speed = speed
+        self._last_step = 0
+        self._pace_reset = True
+
+    # -- control: thread-safe, called directly from the GUI thread --------------------------
+    def play(self) -> None:
+        with self._lock:
+            self._playing, self._budget, self._pace_reset = True, 0, True
+        self._wake.set()
+
+    def pause(self) -> None:
+        with self._lock:
+            self._playing, self._budget = False, 0
+        self._wake.set()
+
+    def advance(self, n: int = 1) -> None:
+        """Take ``n`` more steps (at full speed for one step), then pause."""
+        with self._lock:
+            if self._playing:
+                self._playing, self._budget = False, 0
+            self._budget += n
+            self._pace_reset = True
+        self._wake.set()
+
+    def step(self) -> None:
+        """Exactly one step, then pause."""
+        self.advance(1)
+
+    def run_epoch(self) -> int:
+        """Run to the end of the current epoch, then pause. Returns the step it stops at."""
+        with self._lock:
+            target = epoch_end_step(self._last_step + self._budget, self._steps_per_epoch)
+            self._budget = target - self._last_step
+            self._playing, self._pace_reset = False, True
+        self._wake.set()
+        return target
+
+    def set_speed(self, steps_per_second: float | None) -> None:
+        """Target steps per second (>= 1), or None / 0 for unlimited."""
+        with self._lock:
+            self._speed = steps_per_second or None
+            self._pace_reset = True
+        self._wake.set()
+
+    def stop(self) -> None:
+        """Ask the loop to exit; ``sig_finished`` follows within a few milliseconds."""
+        self._stop.set()
+        self._wake.set()
+
+    def ack(self) -> None:
+        """The GUI has drawn the last emission; the next one may be sent."""
+        self._ready.set()
+
+    @property
+    def stopping(self) -> bool:
+        return self._stop.is_set()
+
+    # -- the loop (runs in the worker thread) -------------------------------------------------
+    @Slot()
+    def run(self) -> None:
+        try:
+            self._loop()
+        except ConfigError as err:
+            self.sig_failed.emit(str(err))
+        except Exception as err:  # the GUI shows it; the thread must never die silently
+            self.sig_failed.emit(f"the optimizer stopped with an error: "
+                                 f"{type(err).__name__}: {err}")
+        finally:
+            self.sig_finished.emit()
+
+    def _loop(self) -> None:
+        records = iterate(self._config)
+        first = next(records)
+        pending: list[StepRecord] = [first] if self._emit_start else []
+        last_emit = 0.0
+        due = 0.0  # time the next paced step may run
+
+        def flush(force: bool) -> None:
+            nonlocal last_emit
+            if pending and (force or self._ready.is_set()):
+                self._ready.clear()
+                self.sig_steps.emit(tuple(pending))
+                pending.clear()
+                last_emit = time.perf_counter()
+
+        if first.finished:
+            flush(True)
+            return
+        while not self._stop.is_set():
+            self._wake.clear()
+            with self._lock:
+                allowed = self._playing or self._budget > 0
+                speed = self._speed if self._playing or self._budget > 1 else None
+                if self._pace_reset:
+                    due, self._pace_reset = time.perf_counter(), False
+            if not allowed:
+                flush(True)
+                self._wake.wait(0.05)
+                continue
+            if speed is not None and not self._wait_until(due, flush, lambda: last_emit):
+                continue  # paused, stopped or re-paced while waiting: re-check
+            record = next(records)
+            pending.append(record)
+            with self._lock:
+                self._last_step = record.step
+                if not self._playing and self._budget > 0:
+                    self._budget -= 1
+                idle = not self._playing and self._budget == 0
+            if speed is not None:
+                now = time.perf_counter()
+                due = max(due + 1.0 / speed, now - 0.1)  # never burst to catch up > 0.1 s
+            if record.finished:
+                flush(True)
+                return
+            if idle:
+                flush(True)
+            elif time.perf_counter() - last_emit >= EMIT_INTERVAL:
+                flush(False)
+        # stopped: whoever stopped us has discarded this run, so pending records are dropped
+
+    def _wait_until(self, due: float, flush, last_emit) -> bool:
+        """Sleep in small slices until ``due``; False if a control call interrupted."""
+        while True:
+            now = time.perf_counter()
+            if now >= due:
+                return True
+            if now - last_emit() >= EMIT_INTERVAL:
+                flush(False)
+            if self._wake.wait(min(_SLICE, due - now)):
+                return False
