@@ -1,0 +1,138 @@
+"""Learning-rate schedules: closed forms per epoch, validation, and the CLI's NAME:K=V form."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from gdviz.core.errors import ConfigError
+from gdviz.core.schedules import (
+    SCHEDULES,
+    lr_at,
+    parse_schedule_arg,
+    schedule_names,
+    validate_schedule,
+)
+
+
+def lrs(name, raw, epochs, base=0.1):
+    params = validate_schedule(name, raw)
+    return [lr_at(name, base, e, params) for e in range(epochs)]
+
+
+def test_names_and_defaults():
+    assert schedule_names() == ["constant", "step", "exponential", "cosine", "inverse-time"]
+    assert validate_schedule("constant", {}) == {}
+    assert validate_schedule("step", {}) == {"step_size": 1, "gamma": 0.1}
+    assert validate_schedule("exponential", {}) == {"gamma": 0.9}
+    assert validate_schedule("cosine", {}) == {"T_max": 10, "eta_min": 0.0}
+    assert validate_schedule("inverse-time", {}) == {"decay": 0.5}
+    for spec in SCHEDULES.values():
+        assert spec.description.endswith(".")
+        assert all(len(p.help) > 30 for p in spec.params)
+
+
+def test_constant():
+    assert lrs("constant", {}, 4) == [0.1, 0.1, 0.1, 0.1]
+
+
+def test_step_decays_every_step_size_epochs():
+    assert lrs("step", {"step_size": "2", "gamma": "0.5"}, 6) == [
+        0.1, 0.1, 0.05, 0.05, 0.025, 0.025]
+    np.testing.assert_allclose(lrs("step", {}, 3), [0.1, 0.01, 0.001], rtol=1e-15)
+
+
+def test_exponential_multiplies_every_epoch():
+    assert lrs("exponential", {"gamma": 0.5}, 4) == [0.1, 0.05, 0.025, 0.0125]
+    np.testing.assert_allclose(lrs("exponential", {}, 3), [0.1, 0.09, 0.081], rtol=1e-15)
+
+
+def test_cosine_glides_to_eta_min_then_rises_again():
+    half = math.sqrt(0.5)                                     # cos(pi / 4)
+    np.testing.assert_allclose(
+        lrs("cosine", {"T_max": 4}, 6),
+        [0.1, 0.1 * (1 + half) / 2, 0.05, 0.1 * (1 - half) / 2, 0.0, 0.1 * (1 - half) / 2],
+        rtol=1e-14, atol=1e-18)
+    np.testing.assert_allclose(lrs("cosine", {"T_max": 2, "eta_min": 0.01}, 3),
+                               [0.1, 0.055, 0.01], rtol=1e-14)
+
+
+def test_inverse_time_is_one_over_t():
+    np.testing.assert_allclose(lrs("inverse-time", {"decay": "0.5"}, 4),
+                               [0.1, 0.1 / 1.5, 0.05, 0.04], rtol=1e-15)
+    assert lrs("inverse-time", {"decay": 0}, 3) == [0.1, 0.1, 0.1]
+
+
+def test_lr_at_returns_a_python_float():
+    for name in schedule_names():
+        assert type(lr_at(name, 0.1, 3, validate_schedule(name, {}))) is float
+
+
+@pytest.mark.parametrize(("name", "raw", "message"), [
+    ("nope", {}, "unknown schedule 'nope'; choose from: constant, step, exponential, cosine, "
+                 "inverse-time"),
+    ("step", {"step_size": 0}, "step schedule step_size must be at least 1, got 0"),
+    ("step", {"step_size": "1.5"}, "step schedule step_size must be a whole number"),
+    ("step", {"gamma": 0}, r"step schedule gamma must be in \(0, 1\], got 0"),
+    ("step", {"gamma": "-0.5"}, r"step schedule gamma must be in \(0, 1\], got -0.5"),
+    ("exponential", {"gamma": 1.5}, "exponential schedule gamma must be at most 1, got 1.5"),
+    ("exponential", {"gamma": "nan"}, "exponential schedule gamma must be a finite number"),
+    ("step", {"gama": 0.1}, "step schedule has no setting 'gama'"),
+    ("constant", {"gamma": 0.1}, "constant schedule has no setting 'gamma'"),
+    ("cosine", {"T_max": 0}, "cosine schedule T_max must be at least 1"),
+    ("cosine", {"eta_min": -0.001}, "cosine schedule eta_min must be at least 0"),
+    ("inverse-time", {"decay": -1}, "inverse-time schedule decay must be at least 0"),
+    ("inverse-time", {"decay": "fast"}, "inverse-time schedule decay must be a number"),
+])
+def test_bad_parameters_are_refused(name, raw, message):
+    with pytest.raises(ConfigError, match=message):
+        validate_schedule(name, raw)
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("step:step_size=2,gamma=0.1", ("step", {"step_size": "2", "gamma": "0.1"})),
+    ("cosine", ("cosine", {})),
+    ("cosine:", ("cosine", {})),
+    (" cosine : T_max = 5 , eta_min=0.001 ", ("cosine", {"T_max": "5", "eta_min": "0.001"})),
+])
+def test_parse_schedule_arg(text, expected):
+    assert parse_schedule_arg(text) == expected
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("", "a schedule must look like NAME or NAME:KEY=VALUE"),
+    (":gamma=0.5", "a schedule must look like NAME"),
+    ("step:gamma", "schedule parameters must look like KEY=VALUE, got 'gamma'"),
+    ("step:=0.5", "must look like KEY=VALUE, got '=0.5'"),
+    ("step:gamma=", "must look like KEY=VALUE, got 'gamma='"),
+    ("step:gamma=0.5,,step_size=2", "must look like KEY=VALUE, got ''"),
+    ("step:gamma=0.5,gamma=0.2", "schedule parameter 'gamma' is given twice"),
+])
+def test_malformed_schedule_arg_is_refused(text, message):
+    with pytest.raises(ConfigError, match=message):
+        parse_schedule_arg(text)
+
+
+def test_parsed_arg_validates():
+    name, raw = parse_schedule_arg("step:step_size=3,gamma=0.5")
+    assert validate_schedule(name, raw) == {"step_size": 3, "gamma": 0.5}
+
+
+@pytest.mark.parametrize(("name", "raw", "make"), [
+    ("step", {"step_size": 3, "gamma": 0.5}, lambda s, opt: s.StepLR(opt, 3, gamma=0.5)),
+    ("exponential", {"gamma": 0.8}, lambda s, opt: s.ExponentialLR(opt, 0.8)),
+    ("cosine", {"T_max": 7, "eta_min": 0.001},
+     lambda s, opt: s.CosineAnnealingLR(opt, 7, eta_min=0.001)),
+])
+def test_matches_torch_lr_scheduler(name, raw, make):
+    torch = pytest.importorskip("torch")
+    opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1)
+    scheduler = make(torch.optim.lr_scheduler, opt)
+    theirs = []
+    for _ in range(12):                     # torch steps its scheduler after each epoch
+        theirs.append(opt.param_groups[0]["lr"])
+        opt.step()
+        scheduler.step()
+    np.testing.assert_allclose(lrs(name, raw, 12), theirs, rtol=1e-12, atol=1e-15)
