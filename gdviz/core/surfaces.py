@@ -1,0 +1,184 @@
+"""Vectorised loss curves along 1-D slices of parameter space, for the views (numpy only).
+
+A *slice* varies one parameter (``index``) over ``values`` (m,) and holds the others at
+``center`` (p,). On a slice every sample i has its own loss curve ℓᵢ; the views draw them on the
+*per-sample scale*: the mean of the per-sample losses (= the full loss for ``mean`` problems,
+full loss / n for ``sum`` problems), so the mean curve lies among the sample curves it averages.
+
+Shapes: curves are (k, m) — one row per sample, one column per slice value.
+
+``SliceCache`` keeps recently computed slices keyed by (problem, index, held values, range,
+resolution, drawn samples): for one-parameter problems the held values are empty, so the
+curves are computed once per run; for several parameters the slice changes whenever the held
+values do, and the cache only pays off when the user scrubs back over the timeline.
+"""
+
+from __future__ import annotations
+
+import weakref
+from collections import OrderedDict
+from dataclasses import dataclass
+
+import numpy as np
+
+from gdviz.core.problems.base import Problem
+
+DEFAULT_RESOLUTION = 200
+
+
+def slice_grid(lo: float, hi: float, resolution: int = DEFAULT_RESOLUTION) -> np.ndarray:
+    """(resolution,) evenly spaced values from lo to hi inclusive."""
+    if resolution < 2:
+        raise ValueError(f"resolution must be at least 2, got {resolution}")
+    return np.linspace(float(lo), float(hi), int(resolution))
+
+
+def slice_points(center: np.ndarray, index: int, values: np.ndarray) -> np.ndarray:
+    """(m, p) parameter vectors: ``center`` with parameter ``index`` replaced by each value."""
+    center = np.asarray(center, dtype=np.float64)
+    points = np.repeat(center[None, :], len(values), axis=0)
+    points[:, index] = values
+    return points
+
+
+def sample_curves(problem: Problem, center: np.ndarray, index: int, values: np.ndarray,
+                  idx: np.ndarray | None = None) -> np.ndarray:
+    """(k, m) per-sample losses ℓᵢ along the slice, for samples ``idx`` (all if None)."""
+    with np.errstate(all="ignore"):
+        losses = problem.sample_losses(slice_points(center, index, values), idx)  # (m, k)
+    return np.ascontiguousarray(losses.T)
+
+
+def per_sample_scale(problem: Problem) -> float:
+    """Factor from the problem's full loss (and gradient) to the per-sample (mean) scale."""
+    return 1.0 if problem.reduction == "mean" else 1.0 / problem.n_samples
+
+
+def mean_curve(problem: Problem, center: np.ndarray, index: int, values: np.ndarray,
+               idx: np.ndarray | None = None) -> np.ndarray:
+    """(m,) mean of the per-sample losses of ``idx`` (all samples if None) along the slice."""
+    return sample_curves(problem, center, index, values, idx).mean(axis=0)
+
+
+def loss_slice(problem: Problem, center: np.ndarray, index: int, values: np.ndarray,
+               idx: np.ndarray | None = None) -> np.ndarray:
+    """(m,) the batch loss of ``idx`` (the full loss if None) along the slice, on the problem's
+    own scale (``problem.batch_loss``)."""
+    with np.errstate(all="ignore"):
+        return problem.batch_loss(slice_points(center, index, values), idx)
+
+
+def mean_slope(problem: Problem, params: np.ndarray, index: int,
+               idx: np.ndarray | None = None) -> float:
+    """∂/∂param[index] of the mean per-sample loss of ``idx`` at ``params``: the slope of
+    ``mean_curve`` there."""
+    with np.errstate(all="ignore"):
+        grads = problem.sample_grads(np.asarray(params, dtype=np.float64), idx)  # (k, p)
+    return float(grads[:, index].mean())
+
+
+def tangent_line(problem: Problem, params: np.ndarray, index: int, half_width: float,
+                 idx: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, float]:
+    """The tangent of ``mean_curve`` (samples ``idx``) at ``params`` along parameter ``index``.
+
+    Returns x (2,), y (2,) of a segment ``half_width`` either side of the point, and the slope.
+    """
+    params = np.asarray(params, dtype=np.float64)
+    w = float(params[index])
+    with np.errstate(all="ignore"):
+        y0 = float(problem.sample_losses(params, idx).mean())
+    slope = mean_slope(problem, params, index, idx)
+    x = np.array([w - half_width, w + half_width])
+    return x, y0 + slope * (x - w), slope
+
+
+def evenly_chosen(n: int, cap: int) -> np.ndarray:
+    """Indices of at most ``cap`` of ``n`` items, evenly spread (all of them if n <= cap)."""
+    if n <= cap:
+        return np.arange(n)
+    return np.unique(np.round(np.linspace(0, n - 1, cap)).astype(np.int64))
+
+
+def nan_separated(x: np.ndarray, curves: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Flatten (k, m) curves over a shared x (m,) into one polyline with NaN between curves.
+
+    Returns X, Y of length k * (m + 1): draw with ``connect="finite"`` as ONE item.
+    """
+    curves = np.atleast_2d(curves)
+    k, m = curves.shape
+    xs = np.empty((k, m + 1))
+    ys = np.empty((k, m + 1))
+    xs[:, :m] = x
+    ys[:, :m] = curves
+    xs[:, m] = np.nan
+    ys[:, m] = np.nan
+    return xs.ravel(), ys.ravel()
+
+
+def segments(x0: np.ndarray, y0: np.ndarray, x1: np.ndarray,
+             y1: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """k line segments (x0, y0) -> (x1, y1) as one NaN-separated polyline of length 3k."""
+    k = len(x0)
+    xs = np.column_stack([x0, x1, np.full(k, np.nan)]).ravel()
+    ys = np.column_stack([y0, y1, np.full(k, np.nan)]).ravel()
+    return xs, ys
+
+
+@dataclass(frozen=True)
+class SliceCurves:
+    """One computed slice. ``drawn`` (k,) are the sample indices whose curves are in ``curves``
+    (k, m); ``mean`` (m,) averages ALL samples (per-sample scale)."""
+
+    values: np.ndarray
+    drawn: np.ndarray
+    curves: np.ndarray
+    mean: np.ndarray
+
+
+class SliceCache:
+    """A small LRU of slices per problem (weakly keyed, so a dropped problem frees its slices)."""
+
+    def __init__(self, max_entries: int = 32) -> None:
+        self.max_entries = max_entries
+        self._by_problem: weakref.WeakKeyDictionary[Problem, OrderedDict] = \
+            weakref.WeakKeyDictionary()
+        self.hits = 0
+        self.misses = 0
+
+    @staticmethod
+    def _key(index: int, center: np.ndarray, lo: float, hi: float, resolution: int,
+             drawn: np.ndarray) -> tuple:
+        held = np.delete(np.asarray(center, dtype=np.float64), index)
+        return (int(index), held.tobytes(), float(lo), float(hi), int(resolution),
+                np.asarray(drawn, dtype=np.int64).tobytes())
+
+    def get(self, problem: Problem, index: int, center: np.ndarray, lo: float, hi: float,
+            resolution: int = DEFAULT_RESOLUTION,
+            drawn: np.ndarray | None = None) -> SliceCurves:
+        """The slice of parameter ``index`` over [lo, hi] with the others held at ``center``;
+        curves of the samples ``drawn`` (all if None)."""
+        if drawn is None:
+            drawn = np.arange(problem.n_samples)
+        key = self._key(index, center, lo, hi, resolution, drawn)
+        entries = self._by_problem.setdefault(problem, OrderedDict())
+        found = entries.get(key)
+        if found is not None:
+            entries.move_to_end(key)
+            self.hits += 1
+            return found
+        self.misses += 1
+        values = slice_grid(lo, hi, resolution)
+        all_curves = sample_curves(problem, center, index, values)
+        curves = all_curves[drawn]
+        for array in (values, curves):
+            array.setflags(write=False)
+        mean = all_curves.mean(axis=0)
+        mean.setflags(write=False)
+        result = SliceCurves(values, np.asarray(drawn, dtype=np.int64), curves, mean)
+        entries[key] = result
+        while len(entries) > self.max_entries:
+            entries.popitem(last=False)
+        return result
+
+    def clear(self) -> None:
+        self._by_problem.clear()
