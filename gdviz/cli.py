@@ -45,9 +45,29 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# Options whose values may start with "-" (negative numbers, "-1.5,2"): argparse would take
+# such a value for an option, so "--init -1.5,2" is rewritten to "--init=-1.5,2".
+_VALUE_OPTIONS = ("--init", "--lr", "--tol", "--hp", "--set")
+
+
+def _join_negative_values(argv: list[str]) -> list[str]:
+    out: list[str] = []
+    i = 0
+    while i < len(argv):
+        arg = argv[i]
+        nxt = argv[i + 1] if i + 1 < len(argv) else ""
+        if arg in _VALUE_OPTIONS and nxt[:1] == "-" and nxt[1:2] in tuple("0123456789.in"):
+            out.append(f"{arg}={nxt}")
+            i += 2
+            continue
+        out.append(arg)
+        i += 1
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(_join_negative_values(list(sys.argv[1:] if argv is None else argv)))
     try:
         if args.command == "run":
             from gdviz.cli_run import run_command

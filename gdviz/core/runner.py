@@ -76,14 +76,18 @@ def iterate(config: RunConfig) -> Iterator[StepRecord]:
         for batch in epoch_batches(n, batch_size, config.order, rng):
             step += 1
             batch = _frozen(batch)
-            sample_grads = problem.sample_grads(params, batch)
-            if noise:
-                sample_grads = sample_grads + noise * rng.standard_normal(sample_grads.shape)
-            factor = problem.reduce_factor(len(batch))
-            grad = _frozen(sample_grads.sum(axis=0) * factor)
-            batch_loss = float(problem.sample_losses(params, batch).sum() * factor)
-            new_params, new_state = optimizers.step(name, params, grad, state, lr, hp)
-            new_loss = float(problem.loss(new_params))
+            # A diverging run overflows on purpose; the checks below report it in words, so
+            # numpy's warnings are silenced per step (not across the yield: errstate is a
+            # context variable and would leak into the caller between steps).
+            with np.errstate(all="ignore"):
+                sample_grads = problem.sample_grads(params, batch)
+                if noise:
+                    sample_grads = sample_grads + noise * rng.standard_normal(sample_grads.shape)
+                factor = problem.reduce_factor(len(batch))
+                grad = _frozen(sample_grads.sum(axis=0) * factor)
+                batch_loss = float(problem.sample_losses(params, batch).sum() * factor)
+                new_params, new_state = optimizers.step(name, params, grad, state, lr, hp)
+                new_loss = float(problem.loss(new_params))
 
             status, message = "running", ""
             why = _divergence(new_params, grad, new_loss, config.diverge_threshold)
