@@ -1,0 +1,215 @@
+"""``gdviz --smoke``: a self-test of the whole app, for the frozen executable and CI.
+
+Opens the real main window (offscreen when there is no display), plays a few hundred steps of
+every lesson preset through the real controller and worker thread, renders every view (the
+3-D view only where OpenGL works), checks that no picture is blank and that every view changed
+from step 0, then closes the window and checks the worker thread stopped. One progress line per
+preset on stdout; on failure one line ``gdviz --smoke: FAILED: <reason>`` on stderr, status 1.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+
+import numpy as np
+
+STEPS = 300  # per lesson (fewer when the lesson's run is shorter)
+TIMEOUT_S = 30.0  # per lesson
+WINDOW_SIZE = (1280, 800)
+MIN_INK = 0.002  # a view is blank when fewer than 0.2 % of its pixels differ from the background
+
+
+class SmokeFailure(Exception):
+    """One line saying what failed."""
+
+
+def run_smoke(steps: int = STEPS) -> int:
+    """Run the self-test; 0 when everything works, else 1 with the reason on stderr."""
+    _use_offscreen_without_display()
+    started = time.perf_counter()
+    from PySide6.QtCore import qInstallMessageHandler
+
+    previous = qInstallMessageHandler(_quiet_qt_messages)
+    try:
+        _smoke(steps)
+    except SmokeFailure as err:
+        sys.stderr.write(f"gdviz --smoke: FAILED: {err}\n")
+        return 1
+    except Exception as err:  # any crash is a failed self-test, reported in one line
+        sys.stderr.write(f"gdviz --smoke: FAILED: {type(err).__name__}: {err}\n")
+        return 1
+    finally:
+        qInstallMessageHandler(previous)
+    print(f"smoke OK in {time.perf_counter() - started:.1f} s", flush=True)
+    return 0
+
+
+def _quiet_qt_messages(kind, context, message: str) -> None:
+    """Drop the offscreen platform's notice about window size hints (one per dock, harmless);
+    pass every other Qt message on to stderr, so the last stderr line stays the reason."""
+    if "propagateSizeHints" not in message:
+        sys.stderr.write(message + "\n")
+
+
+def _use_offscreen_without_display() -> None:
+    if sys.platform.startswith("linux") and not (os.environ.get("DISPLAY")
+                                                 or os.environ.get("WAYLAND_DISPLAY")):
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+
+def _smoke(steps: int) -> None:
+    from PySide6.QtCore import Qt
+
+    from gdviz.gui.app import ensure_app
+    from gdviz.gui.main_window import MainWindow
+    from gdviz.gui.settings import AppSettings
+    from gdviz.gui.worker import running_threads
+    from gdviz.presets import list_presets
+
+    app = ensure_app()
+    lessons = [p for p in list_presets() if p.group == "lesson"]
+    if not lessons:
+        raise SmokeFailure("no lesson presets found (resources/presets missing?)")
+    gl_ok, gl_reason = opengl_available()
+    print(f"platform {app.platformName()}; OpenGL "
+          + ("available: 3-D views are checked" if gl_ok
+             else f"not available ({gl_reason}): 3-D views are skipped"), flush=True)
+
+    window = MainWindow(preset=lessons[0].name, settings=AppSettings(memory=True))
+    failures: list[str] = []
+    window.controller.sig_failed.connect(failures.append)
+    try:
+        window.setAttribute(Qt.WidgetAttribute.WA_DontShowOnScreen, True)
+        window.resize(*WINDOW_SIZE)
+        window.show()
+        app.processEvents()
+        views = _docked_views(window)
+        for preset in lessons:
+            _play_preset(app, window, views, preset, steps, gl_ok, failures)
+        _export_hook(window)
+    finally:
+        window.close()
+        app.processEvents()
+    if running_threads():
+        raise SmokeFailure(f"{len(running_threads())} worker thread(s) still running after close")
+
+
+def _docked_views(window) -> list:
+    """Every view the window made (the controller's list loses views that fail to draw)."""
+    from gdviz.gui.views import VIEW_CLASSES
+    from gdviz.gui.views.base import LessonView
+
+    views = [d.widget() for d in window.docks.values() if isinstance(d.widget(), LessonView)]
+    missing = [c.__name__ for c in VIEW_CLASSES if not any(isinstance(v, c) for v in views)]
+    if missing:
+        raise SmokeFailure(f"the window could not create {', '.join(missing)}")
+    return views
+
+
+def _play_preset(app, window, views: list, preset, steps: int, gl_ok: bool,
+                 failures: list[str]) -> None:
+    start = time.perf_counter()
+    window.load_preset(preset.name)
+    controller = window.controller
+    if controller.config.problem != preset.config.problem:
+        raise SmokeFailure(f"{preset.name}: the window did not load the preset")
+    before = _render_views(app, window, views, preset.name, gl_ok)
+    controller.run_until(steps, timeout_s=TIMEOUT_S)
+    taken = controller.history.last.step
+    if failures or controller.state == "failed":
+        raise SmokeFailure(f"{preset.name}: {(failures or [controller.last_error])[0]}")
+    if controller.state == "running":
+        raise SmokeFailure(f"{preset.name}: still running after {TIMEOUT_S:.0f} s "
+                           f"({taken} of {steps} steps)")
+    if taken < min(steps, controller.config.step_limit()) and controller.state == "paused":
+        raise SmokeFailure(f"{preset.name}: paused at step {taken} of {steps}")
+    after = _render_views(app, window, views, preset.name, gl_ok)
+    for view, pixels in after.items():
+        if pixels.shape == before[view].shape and np.array_equal(pixels, before[view]):
+            raise SmokeFailure(f"{preset.name}: the {view.title} view did not change "
+                               f"after {taken} steps")
+    skipped = len(views) - len(after)
+    extra = f", {skipped} skipped (no OpenGL)" if skipped else ""
+    print(f"{preset.name}: {taken} steps ({controller.state}), {len(after)} views drawn{extra} "
+          f"in {time.perf_counter() - start:.2f} s", flush=True)
+
+
+def _render_views(app, window, views: list, name: str, gl_ok: bool) -> dict:
+    """Bring every view's dock to the front, draw the current step and grab it: {view: pixels}.
+    Fails when a view raised while drawing or its picture is blank."""
+    controller = window.controller
+    last = len(controller.history) - 1
+    grabs = {}
+    for view in views:
+        if uses_opengl(view) and not gl_ok:
+            continue
+        if view not in controller.views:  # the controller drops a view that raised
+            raise SmokeFailure(f"{name}: the {view.title} view failed while drawing")
+        dock = window.docks.get(view.view_id)
+        if dock is not None:
+            dock.show()
+            dock.raise_()
+        app.processEvents()
+        controller.show_views(last, [view])
+        app.processEvents()
+        pixels = grab_pixels(view)
+        ink = image_ink(pixels)
+        if ink < MIN_INK:
+            raise SmokeFailure(f"{name}: the {view.title} view is blank ({ink:.2%} ink, "
+                               f"{view.width()}x{view.height()} px)")
+        grabs[view] = pixels
+    return grabs
+
+
+def _export_hook(window) -> None:
+    """HOOK(export): when gdviz.export's GIF writer lands, export a 10-frame GIF of the
+    current run to a temporary folder here and check it holds 10 frames."""
+
+
+def grab_pixels(widget) -> np.ndarray:
+    """The widget rendered now, as a (height, width) array of 0xAARRGGBB values."""
+    from PySide6.QtGui import QImage
+
+    image = widget.grab().toImage().convertToFormat(QImage.Format.Format_RGB32)
+    if image.isNull() or image.width() == 0 or image.height() == 0:
+        return np.zeros((0, 0), np.uint32)
+    rows = np.frombuffer(image.constBits(), np.uint32).reshape(image.height(), -1)
+    return rows[:, :image.width()].copy()  # copy: the buffer dies with the QImage
+
+
+def image_ink(pixels: np.ndarray) -> float:
+    """Fraction of pixels that differ from the most common colour (0.0 for an empty image)."""
+    if pixels.size == 0:
+        return 0.0
+    _, counts = np.unique(pixels, return_counts=True)
+    return 1.0 - counts.max() / pixels.size
+
+
+def uses_opengl(widget) -> bool:
+    from PySide6.QtOpenGLWidgets import QOpenGLWidget
+
+    return isinstance(widget, QOpenGLWidget) or bool(widget.findChildren(QOpenGLWidget))
+
+
+def opengl_available() -> tuple[bool, str]:
+    """Whether an OpenGL context can be made current here (never on the offscreen platform,
+    where pyqtgraph's GL rendering crashes)."""
+    from PySide6.QtGui import QGuiApplication, QOffscreenSurface, QOpenGLContext
+
+    platform = QGuiApplication.platformName()
+    if platform in ("offscreen", "minimal"):
+        return False, f"the {platform} platform has no OpenGL"
+    context = QOpenGLContext()
+    if not context.create():
+        return False, "no OpenGL context could be created"
+    surface = QOffscreenSurface()
+    surface.create()
+    try:
+        if not context.makeCurrent(surface):
+            return False, "the OpenGL context could not be made current"
+        context.doneCurrent()
+    finally:
+        surface.destroy()
+    return True, ""

@@ -1,0 +1,71 @@
+"""``gdviz --smoke``: the self-test the frozen executable runs in CI."""
+
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from gdviz.presets import list_presets
+
+LESSONS = [p.name for p in list_presets() if p.group == "lesson"]
+
+
+def _smoke(platform: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "QT_QPA_PLATFORM": platform}
+    return subprocess.run([sys.executable, "-m", "gdviz", "--smoke"], capture_output=True,
+                          text=True, timeout=120, env=env)
+
+
+def _check_output(proc: subprocess.CompletedProcess) -> list[str]:
+    assert proc.returncode == 0, proc.stderr
+    assert "FAILED" not in proc.stderr
+    lines = proc.stdout.strip().splitlines()
+    for name in LESSONS:
+        (line,) = [x for x in lines if x.startswith(f"{name}: ")]
+        assert " views drawn" in line
+    assert lines[-1].startswith("smoke OK in ")
+    return lines
+
+
+def test_smoke_passes_offscreen_with_a_line_per_lesson():
+    lines = _check_output(_smoke("offscreen"))
+    assert "OpenGL not available" in lines[0]
+    assert len(LESSONS) == 5
+
+
+@pytest.mark.skipif(not os.environ.get("DISPLAY"), reason="needs an X server (make test "
+                    "runs under xvfb-run) for OpenGL; offscreen has none")
+def test_smoke_passes_under_x_with_opengl():
+    lines = _check_output(_smoke("xcb"))
+    assert lines[0].startswith("platform xcb; OpenGL available")
+
+
+def test_smoke_reports_a_broken_view_in_one_line(qapp, monkeypatch, capsys):
+    from gdviz.gui import smoke
+    from gdviz.gui.views import VIEW_CLASSES
+
+    broken = VIEW_CLASSES[0]
+    draw = broken.show_step
+
+    def fail_after_the_start(self, index):  # the window opens; playing the lesson fails
+        if index > 0:
+            raise RuntimeError("drawing failed on purpose")
+        draw(self, index)
+
+    monkeypatch.setattr(broken, "show_step", fail_after_the_start)
+    assert smoke.run_smoke(steps=5) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-1].startswith(f"gdviz --smoke: FAILED: {LESSONS[0]}: ")
+    assert "drawing failed on purpose" in err[-1]
+
+
+def test_image_ink_counts_pixels_off_the_background():
+    from gdviz.gui.smoke import image_ink
+
+    blank = np.full((10, 10), 0xFFFFFFFF, np.uint32)
+    assert image_ink(blank) == 0.0
+    blank[0, :5] = 0xFF000000
+    assert image_ink(blank) == pytest.approx(0.05)
+    assert image_ink(np.zeros((0, 0), np.uint32)) == 0.0
