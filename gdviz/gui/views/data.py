@@ -1,0 +1,295 @@
+"""The data and the current model (after the shown step), in the form that suits the problem.
+
+Modes, chosen from the problem's structure in ``set_run``:
+    "line"        one feature and a target (slope, bowl, 1-feature linreg): points + fitted line
+    "pred"        several features (linreg): predicted against actual, with the line ŷ = y
+    "classes"     two features, 0/1 targets and a test set (logistic): points by class, test
+                  points hollow, the decision boundary x·w + b = 0, test accuracy
+    "samples"     no targets (wavy): each sample x with its loss L(w·x) at the current w
+    "none"        no data (analytic functions): a message instead of an empty plot
+The current batch is highlighted in orange. At most ``POINT_CAP`` points are drawn.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QWidget
+
+from gdviz.core.history import RunHistory
+from gdviz.core.problems.base import Problem
+from gdviz.core.records import RunConfig
+from gdviz.core.surfaces import evenly_chosen
+from gdviz.gui.views import style
+from gdviz.gui.views.base import LessonView
+
+POINT_CAP = 2000
+LINE_POINTS = 200
+NO_DATA = "this problem has no data — see the loss curves"
+
+
+def data_mode(problem: Problem) -> str:
+    """Which picture the Data view draws for ``problem`` (see the module docstring)."""
+    if not problem.has_data:
+        return "none"
+    d = problem.data_x.shape[1]
+    if problem.data_y is None:
+        return "samples" if d == 1 else "none"
+    y = problem.data_y
+    if d == 2 and "test_x" in problem.extras and np.all((y == 0) | (y == 1)):
+        return "classes"
+    return "line" if d == 1 else "pred"
+
+
+def boundary_segment(w: np.ndarray, b: float, box: tuple[float, float, float, float]
+                     ) -> tuple[np.ndarray, np.ndarray]:
+    """The part of the line w[0]·x1 + w[1]·x2 + b = 0 inside box (x_lo, x_hi, y_lo, y_hi), as
+    x (2,), y (2,); empty arrays when the line misses the box or is undefined (w = 0)."""
+    x_lo, x_hi, y_lo, y_hi = box
+    pts = []
+    if w[1] != 0:
+        for x in (x_lo, x_hi):
+            pts.append((x, -(w[0] * x + b) / w[1]))
+    if w[0] != 0:
+        for y in (y_lo, y_hi):
+            pts.append((-(w[1] * y + b) / w[0], y))
+    eps = 1e-9 * max(x_hi - x_lo, y_hi - y_lo)
+    inside = [(x, y) for x, y in pts if x_lo - eps <= x <= x_hi + eps
+              and y_lo - eps <= y <= y_hi + eps and np.isfinite(x) and np.isfinite(y)]
+    if len(inside) < 2:
+        return np.zeros(0), np.zeros(0)
+    inside.sort()
+    (xa, ya), (xb, yb) = inside[0], inside[-1]
+    return np.array([xa, xb]), np.array([ya, yb])
+
+
+def _bounds(*arrays: np.ndarray, pad: float = 0.06) -> tuple[float, float]:
+    values = np.concatenate([np.ravel(a) for a in arrays])
+    values = values[np.isfinite(values)]
+    if values.size == 0:
+        return -1.0, 1.0
+    lo, hi = float(values.min()), float(values.max())
+    span = hi - lo if hi > lo else max(abs(lo), 1.0)
+    return lo - pad * span, hi + pad * span
+
+
+class DataView(LessonView):
+    title = "Data"
+    view_id = "data"
+    tooltip = (
+        "The data with the model after the shown step. Orange: the samples of the step's batch. "
+        "Regression with one feature: points and the fitted line (green dashed: the true line). "
+        "Several features: predicted against actual values; a perfect model puts every point "
+        "on the line ŷ = y. Two classes: training points filled, test points hollow, and the "
+        "decision boundary x·w + b = 0. Wavy: each sample x and its loss L(w·x) now.")
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.plot = style.make_plot("Data", "x", "y")
+        self.frame = style.ViewLayout(self, self.plot)
+        self.legend = style.add_legend(self.plot)
+        p = self.plot.getPlotItem()
+        grey = (*style.SAMPLE, 150)
+        self.points = pg.ScatterPlotItem([], [], size=6, pen=None, brush=pg.mkBrush(grey))
+        self.test_points = pg.ScatterPlotItem([], [], size=7, brush=None)
+        self.batch_points = pg.ScatterPlotItem([], [], size=9, pen=pg.mkPen("w"),
+                                               brush=pg.mkBrush(style.BATCH))
+        self.model_line = pg.PlotDataItem([], [], pen=style.FULL_PEN)
+        self.true_line = pg.PlotDataItem([], [], pen=style.TRUE_PEN)
+        self.guide = pg.PlotDataItem([], [], pen=pg.mkPen(style.START, width=1.2,
+                                                          style=Qt.PenStyle.DashLine))
+        for z, item in enumerate((self.guide, self.true_line, self.points, self.test_points,
+                                  self.model_line, self.batch_points)):
+            item.setZValue(z)
+            p.addItem(item)
+        self.message = pg.TextItem(NO_DATA, color=style.TEXT, anchor=(0.5, 0.5))
+        self.message.setFont(style.label_font(12))
+        self.message.setVisible(False)
+        p.addItem(self.message, ignoreBounds=True)
+        self.mode = "none"
+        self._shown = np.zeros(0, dtype=np.int64)
+        self._box = (-1.0, 1.0, -1.0, 1.0)
+        self._index = 0
+        self.accuracy = float("nan")
+
+    # -- run ------------------------------------------------------------------------------
+    def set_run(self, problem: Problem, config: RunConfig, history: RunHistory) -> None:
+        super().set_run(problem, config, history)
+        self.mode = data_mode(problem)
+        n = problem.n_samples
+        self._shown = evenly_chosen(n, POINT_CAP)
+        for item in (self.points, self.test_points, self.batch_points):
+            item.setData([], [])
+        for item in (self.model_line, self.true_line, self.guide):
+            item.setData([], [])
+        self.legend.clear()
+        self.message.setVisible(self.mode == "none")
+        capped = "" if len(self._shown) == n else f" ({len(self._shown)} of {n} drawn)"
+        getattr(self, f"_setup_{self.mode}")(problem, capped)
+        self.plot.enableAutoRange(enable=False)
+        self._index = 0
+        if len(history):
+            self.show_step(0)
+
+    def _columns(self, problem: Problem) -> tuple[str, ...]:
+        cols = tuple(getattr(problem, "data_columns", ()))
+        d = problem.data_x.shape[1]
+        return cols if len(cols) >= d else (*(f"x{i + 1}" for i in range(d)), "y")
+
+    def _setup_none(self, problem: Problem, capped: str) -> None:
+        self.plot.setTitle(f"No data — {problem.title or problem.name}", color=style.TEXT,
+                           size="11pt")
+        self.plot.setLabel("bottom", "")
+        self.plot.setLabel("left", "")
+        self.plot.setXRange(0, 1, padding=0)
+        self.plot.setYRange(0, 1, padding=0)
+        self.message.setPos(0.5, 0.5)
+        self.frame.status.setText(NO_DATA)
+
+    def _setup_line(self, problem: Problem, capped: str) -> None:
+        cols = self._columns(problem)
+        x = problem.data_x[:, 0]
+        self.plot.setTitle("Data and the fitted line", color=style.TEXT, size="11pt")
+        self.plot.setLabel("bottom", cols[0])
+        self.plot.setLabel("left", cols[-1] if len(cols) > 1 else "y")
+        self.points.setData(x[self._shown], problem.data_y[self._shown])
+        self.legend.addItem(self.points, f"data{capped}")
+        self.legend.addItem(self.model_line, "model now")
+        if problem.true_params is not None:
+            grid = np.linspace(*_bounds(x, pad=0.0), LINE_POINTS)
+            self.true_line.setData(grid, problem.predict(problem.true_params, grid[:, None]))
+            self.legend.addItem(self.true_line, "true line")
+        self._add_batch_legend()
+        x_lo, x_hi = _bounds(x)
+        self._box = (x_lo, x_hi, *_bounds(problem.data_y))
+        self.plot.setXRange(x_lo, x_hi, padding=0)
+        self.plot.setYRange(*self._box[2:], padding=0)
+
+    def _setup_pred(self, problem: Problem, capped: str) -> None:
+        d = problem.data_x.shape[1]
+        self.plot.setTitle(f"Predicted vs actual ({d} features: no line to draw in 2-D)",
+                           color=style.TEXT, size="11pt")
+        self.plot.setLabel("bottom", "actual y")
+        self.plot.setLabel("left", "predicted ŷ")
+        lo, hi = _bounds(problem.data_y)
+        self.guide.setData([lo, hi], [lo, hi])
+        self.legend.addItem(self.points, f"samples{capped}")
+        self.legend.addItem(self.guide, "perfect fit ŷ = y")
+        self._add_batch_legend()
+
+    def _setup_classes(self, problem: Problem, capped: str) -> None:
+        cols = self._columns(problem)
+        x, y = problem.data_x, problem.data_y
+        tx, ty = problem.extras["test_x"], problem.extras["test_y"]
+        self.plot.setTitle("Two classes and the decision boundary", color=style.TEXT,
+                           size="11pt")
+        self.plot.setLabel("bottom", cols[0])
+        self.plot.setLabel("left", cols[1])
+        colors = [pg.mkColor(c) for c in style.CLASS_COLORS]
+        s = self._shown
+        self.points.setData(x[s, 0], x[s, 1],
+                            brush=[pg.mkBrush(colors[int(v)]) for v in y[s]])
+        t = evenly_chosen(len(tx), POINT_CAP)
+        self.test_points.setData(tx[t, 0], tx[t, 1], brush=None,
+                                 pen=[pg.mkPen(colors[int(v)], width=1.5) for v in ty[t]])
+        for c, name in ((0, "class 0"), (1, "class 1")):
+            self.legend.addItem(pg.ScatterPlotItem(brush=pg.mkBrush(colors[c]), pen=None),
+                                f"{name} (train)")
+        self.legend.addItem(pg.ScatterPlotItem(brush=None, pen=pg.mkPen(style.START)),
+                            "test (hollow)")
+        self.legend.addItem(self.model_line, "boundary x·w + b = 0")
+        x_lo, x_hi = _bounds(x[:, 0], tx[:, 0])
+        y_lo, y_hi = _bounds(x[:, 1], tx[:, 1])
+        self._box = (x_lo, x_hi, y_lo, y_hi)
+        self.plot.setXRange(x_lo, x_hi, padding=0)
+        self.plot.setYRange(y_lo, y_hi, padding=0)
+
+    def _setup_samples(self, problem: Problem, capped: str) -> None:
+        cols = self._columns(problem)
+        self.plot.setTitle("Samples x and their loss L(w·x) at the current w",
+                           color=style.TEXT, size="11pt")
+        self.plot.setLabel("bottom", f"sample {cols[0]}")
+        self.plot.setLabel("left", "loss L(w·x)")
+        self.legend.addItem(self.points, f"samples{capped}")
+        self._add_batch_legend()
+        self.plot.setXRange(*_bounds(problem.data_x[:, 0]), padding=0)
+        if problem.loss_range is not None:
+            self.plot.setYRange(*problem.loss_range, padding=0)
+
+    def _add_batch_legend(self) -> None:
+        k = self.config.effective_batch_size() if self.config else 0
+        if k < self.problem.n_samples:
+            self.legend.addItem(self.batch_points, "current batch" if k > 1 else
+                                "current sample")
+
+    # -- drawing --------------------------------------------------------------------------
+    def show_step(self, index: int) -> None:
+        h, problem = self.history, self.problem
+        if h is None or problem is None or len(h) == 0 or self.mode == "none":
+            return
+        index = int(np.clip(index, 0, len(h) - 1))
+        self._index = index
+        params = np.array(h.params[index], dtype=np.float64)
+        batch = h.batch_at(index)
+        if len(np.unique(batch)) >= problem.n_samples:
+            batch = batch[:0]          # a full batch highlights nothing: it is all the data
+        batch = batch[evenly_chosen(len(batch), POINT_CAP)]
+        text = getattr(self, f"_draw_{self.mode}")(problem, params, batch)
+        self.frame.status.setText(f"step {index} · {text}")
+        xs, ys = [], []
+        for item in (self.points, self.test_points, self.model_line):
+            x, y = item.getData()
+            if x is not None:
+                xs.append(np.asarray(x, dtype=np.float64))
+                ys.append(np.asarray(y, dtype=np.float64))
+        if xs:
+            x_range, y_range = self.plot.getViewBox().state["targetRange"]
+            style.place_legend(self.legend, np.concatenate(xs), np.concatenate(ys),
+                               tuple(x_range), tuple(y_range))
+
+    def _draw_line(self, problem: Problem, params: np.ndarray, batch: np.ndarray) -> str:
+        x = problem.data_x[:, 0]
+        grid = np.linspace(self._box[0], self._box[1], LINE_POINTS)
+        self.model_line.setData(grid, problem.predict(params, grid[:, None]))
+        self.batch_points.setData(x[batch], problem.data_y[batch])
+        names = problem.param_names
+        return "model: " + ", ".join(f"{n} = {style.fmt(v)}" for n, v in zip(names, params))
+
+    def _draw_pred(self, problem: Problem, params: np.ndarray, batch: np.ndarray) -> str:
+        y = problem.data_y
+        pred = problem.predict(params, problem.data_x)
+        s = self._shown
+        self.points.setData(y[s], pred[s])
+        self.batch_points.setData(y[batch], pred[batch])
+        lo, hi = _bounds(y, pred[s])
+        self.plot.setXRange(*_bounds(y), padding=0)
+        self.plot.setYRange(lo, hi, padding=0)
+        with np.errstate(all="ignore"):
+            rmse = float(np.sqrt(np.mean((pred - y) ** 2)))
+        return f"RMS error {style.fmt(rmse)}"
+
+    def _draw_classes(self, problem: Problem, params: np.ndarray, batch: np.ndarray) -> str:
+        bx, by = boundary_segment(params[:2], float(params[2]), self._box)
+        self.model_line.setData(bx, by)
+        x = problem.data_x
+        self.batch_points.setData(x[batch, 0], x[batch, 1])
+        tx, ty = problem.extras["test_x"], problem.extras["test_y"]
+        with np.errstate(all="ignore"):
+            self.accuracy = float(np.mean((problem.predict(params, tx) > 0.5) == (ty == 1)))
+            train = float(np.mean((problem.predict(params, x) > 0.5) == (problem.data_y == 1)))
+        missing = "" if len(bx) else " · the boundary is outside the view"
+        return (f"test accuracy {100 * self.accuracy:.1f}% ({len(ty)} points) · "
+                f"train {100 * train:.1f}%{missing}")
+
+    def _draw_samples(self, problem: Problem, params: np.ndarray, batch: np.ndarray) -> str:
+        x = problem.data_x[:, 0]
+        s = self._shown
+        with np.errstate(all="ignore"):
+            losses = problem.sample_losses(params)
+        self.points.setData(x[s], losses[s])
+        self.batch_points.setData(x[batch], losses[batch])
+        if problem.loss_range is None:
+            self.plot.setYRange(*_bounds(losses), padding=0)
+        w = ", ".join(f"{n} = {style.fmt(v)}" for n, v in zip(problem.param_names, params))
+        return f"{w} · mean loss {style.fmt(float(np.mean(losses)))}"

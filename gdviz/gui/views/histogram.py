@@ -1,0 +1,184 @@
+"""Histogram of the per-sample gradients of ALL samples, for one chosen parameter.
+
+Evaluated where the shown step took its gradient (``history.params_before(i)``), so the batch
+gradient the optimizer used and the full gradient are comparable on one axis. Values are on the
+per-sample scale: ∂ℓᵢ/∂θ. The full gradient of a ``mean`` loss is their mean; for a ``sum`` loss
+the full gradient is n times that mean, so the blue marker shows full gradient / n there.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QWidget
+
+from gdviz.core.history import RunHistory
+from gdviz.core.problems.base import Problem
+from gdviz.core.records import RunConfig
+from gdviz.core.surfaces import evenly_chosen, per_sample_scale
+from gdviz.gui.views import style
+from gdviz.gui.views.base import LessonView
+
+RUG_CAP = 300
+
+
+def bin_count(n: int) -> int:
+    """About 2·√n bins, between 5 and 40: enough shape for 100 samples, not noise for 10."""
+    return int(np.clip(round(2 * np.sqrt(n)), 5, 40))
+
+
+class HistogramView(LessonView):
+    title = "Gradient histogram"
+    view_id = "histogram"
+    tooltip = (
+        "Histogram of the per-sample gradients ∂ℓᵢ/∂θ of ALL samples for the chosen parameter, "
+        "at the parameters where the shown step took its gradient. Orange ticks: the samples "
+        "of the current batch; orange line: the gradient the step used (their mean); blue "
+        "line: the full gradient (the mean of all; for summed losses, full gradient / n). A "
+        "mini-batch gradient is an unbiased, noisy estimate of the full one.")
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.plot = style.make_plot("Per-sample gradients", "gradient", "number of samples")
+        self.frame = style.ViewLayout(self, self.plot, with_combo=True,
+                                      combo_tip="The parameter whose gradients are shown.")
+        self.combo = self.frame.combo
+        self.combo.currentIndexChanged.connect(self._on_combo_changed)
+        self.legend = style.add_legend(self.plot)
+        p = self.plot.getPlotItem()
+        self.bars = pg.PlotDataItem([0.0, 1.0], [0.0], stepMode="center", fillLevel=0,
+                                    pen=pg.mkPen(style.SAMPLE, width=1),
+                                    brush=pg.mkBrush((*style.SAMPLE, 90)),
+                                    name="all samples")
+        self.rug = pg.ScatterPlotItem([], [], symbol="t1", size=9, pen=None,
+                                      brush=pg.mkBrush(style.BATCH), name="batch samples")
+        self.batch_line = pg.InfiniteLine(
+            angle=90, pen=pg.mkPen(style.BATCH, width=2.5),
+            label="batch", labelOpts={"position": 0.92, "color": style.BATCH,
+                                      "fill": (255, 255, 255, 200)})
+        self.full_line = pg.InfiniteLine(
+            angle=90, pen=pg.mkPen(style.FULL, width=2.5, style=Qt.PenStyle.DashLine),
+            label="full", labelOpts={"position": 0.80, "color": style.FULL,
+                                     "fill": (255, 255, 255, 200)})
+        p.addItem(self.bars)
+        p.addItem(self.rug)
+        p.addItem(self.batch_line, ignoreBounds=True)
+        p.addItem(self.full_line, ignoreBounds=True)
+        # legend samples for the two lines (InfiniteLines have no legend sample of their own)
+        self.legend.addItem(pg.PlotDataItem(pen=self.batch_line.pen), "gradient of the step")
+        self.legend.addItem(pg.PlotDataItem(pen=self.full_line.pen), "full gradient")
+        self.param_index = 0
+        self._index = 0
+        self._cache: dict[int, np.ndarray] = {}
+        self.counts = np.zeros(0)
+        self.edges = np.zeros(1)
+        self.values = np.zeros(0)
+
+    def set_run(self, problem: Problem, config: RunConfig, history: RunHistory) -> None:
+        super().set_run(problem, config, history)
+        self.param_index = style.fill_param_combo(self.combo, problem.param_names,
+                                                  self.param_index)
+        self.frame.show_combo(problem.n_params > 1)
+        self._cache.clear()
+        self._set_axes()
+        self._index = 0
+        if len(history):
+            self.show_step(0)
+
+    def _set_axes(self) -> None:
+        name = self.problem.param_names[self.param_index]
+        self.plot.setLabel("bottom", f"per-sample gradient ∂ℓᵢ/∂{name}")
+        n = self.problem.n_samples
+        self.plot.setTitle(f"Gradients of all {n} samples for {name}", color=style.TEXT,
+                           size="11pt")
+
+    def _on_combo_changed(self, index: int) -> None:
+        if index < 0 or self.problem is None:
+            return
+        self.param_index = index
+        self._set_axes()
+        self.show_step(self._index)
+
+    def sample_grads_at(self, index: int) -> np.ndarray:
+        """(n, p) per-sample gradients at ``params_before(index)`` (cached per step)."""
+        found = self._cache.get(index)
+        if found is not None:
+            return found
+        params = np.asarray(self.history.params_before(index), dtype=np.float64)
+        with np.errstate(all="ignore"):
+            grads = self.problem.sample_grads(params)
+        if len(self._cache) > 256:
+            self._cache.clear()
+        self._cache[index] = grads
+        return grads
+
+    def show_step(self, index: int) -> None:
+        h, problem = self.history, self.problem
+        if h is None or problem is None or len(h) == 0:
+            return
+        index = int(np.clip(index, 0, len(h) - 1))
+        self._index = index
+        j = self.param_index
+        values = self.sample_grads_at(index)[:, j]
+        self.values = values
+        finite = values[np.isfinite(values)]
+        if finite.size == 0:
+            self.counts, self.edges = np.zeros(1), np.array([0.0, 1.0])
+            self.bars.setData(self.edges, self.counts)
+            self.frame.status.setText(f"step {index}: the gradients are not finite (diverged)")
+            self.frame.info.setVisible(False)
+            self.rug.setData([], [])
+            self.batch_line.setVisible(False)
+            self.full_line.setVisible(False)
+            return
+        counts, edges = np.histogram(finite, bins=bin_count(len(finite)))
+        self.counts, self.edges = counts, edges
+        self.bars.setData(edges, counts)
+
+        batch = h.batch_at(index)
+        full = float(finite.mean())
+        self.full_line.setValue(full)
+        self.full_line.setVisible(True)
+        scale = per_sample_scale(problem)
+        if index > 0:
+            used = float(h.grads[index][j]) * scale   # what the optimizer used, noise included
+            self.batch_line.setValue(used)
+            full_batch = len(np.unique(batch)) >= problem.n_samples
+            shown = batch[evenly_chosen(len(batch), RUG_CAP)] if not full_batch else batch[:0]
+            self.rug.setData(values[shown], np.zeros(len(shown)))
+        else:
+            used = float("nan")
+            self.rug.setData([], [])
+        self.batch_line.setVisible(bool(index > 0 and np.isfinite(used)))
+
+        lo, hi = float(edges[0]), float(edges[-1])
+        for v in (used, full):
+            if np.isfinite(v):
+                lo, hi = min(lo, v), max(hi, v)
+        self.plot.setXRange(lo, hi, padding=0.05)
+        self.plot.setYRange(0, max(1, int(counts.max())), padding=0.08)
+        status, info = self._stats_text(index, finite, used, full, len(batch))
+        self.frame.status.setText(status)
+        self.frame.info.setText(info)
+        self.frame.info.setVisible(True)
+        centres = np.repeat((edges[:-1] + edges[1:]) / 2, 4)
+        heights = (counts[:, None] * np.array([0.25, 0.5, 0.75, 1.0])).ravel()
+        style.place_legend(self.legend, centres, heights, (lo, hi), (0, max(1, counts.max())))
+
+    def _stats_text(self, index: int, finite: np.ndarray, used: float, full: float,
+                    k: int) -> tuple[str, str]:
+        """(status line, info line) with the numbers the picture shows."""
+        f = style.fmt
+        n = self.problem.n_samples
+        status = (f"step {index} · {n} samples · min {f(finite.min())} · max {f(finite.max())}"
+                  f" · mean {f(finite.mean())} · std {f(finite.std())}")
+        full_name = "full gradient" if self.problem.reduction == "mean" else "full gradient / n"
+        info = [f"{full_name} (blue) {f(full)}"]
+        if index > 0:
+            info.append(f"gradient of the step (orange) {f(used)}, batch of {k}")
+        else:
+            info.append("start point: no batch yet")
+        if finite.size < n:
+            info.append(f"{n - finite.size} non-finite values left out")
+        return status, " · ".join(info)

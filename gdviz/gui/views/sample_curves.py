@@ -1,0 +1,330 @@
+"""The lesson's central picture: every sample's own loss curve, and the step taken on them.
+
+One faint curve ℓᵢ per sample (all in ONE item, NaN-separated; at most ``CURVE_CAP`` drawn), the
+mean of all of them in bold (the full loss on the per-sample scale), the current batch's curves
+in orange with the current point on each, the update arrows, the tangent of the batch loss at
+the current point, and a dashed line at the start value.
+
+With several parameters this is a 1-D slice along the chosen parameter, the others held at
+their values *before* the step (the partial-derivative picture): the arrow runs along the slice
+to the new value of the chosen parameter. The points are where the step's gradient was taken.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QCheckBox, QWidget
+
+from gdviz.core.history import RunHistory
+from gdviz.core.problems.base import Problem
+from gdviz.core.records import RunConfig
+from gdviz.core.surfaces import (
+    SliceCache,
+    evenly_chosen,
+    mean_slope,
+    nan_separated,
+    sample_curves,
+)
+from gdviz.gui.views import style
+from gdviz.gui.views.arrows import ArrowPool
+from gdviz.gui.views.base import LessonView
+
+CURVE_CAP = 300      # faint sample curves drawn at most
+BATCH_CAP = 100      # highlighted batch curves / points drawn at most
+ARROW_CAP = 10       # per-sample arrows; larger batches get one arrow on the batch mean
+RESOLUTION = 200
+
+
+class SampleCurvesView(LessonView):
+    title = "Per-sample losses"
+    view_id = "samples"
+    tooltip = (
+        "Every training sample i has its own loss curve ℓᵢ (faint). Bold blue: their mean, the "
+        "full loss (for summed losses: full loss / n). Orange: the current batch's curves, the "
+        "point where the step's gradient was taken, and the update arrow to the new value. "
+        "Dotted: the tangent of the batch loss, whose slope is the gradient. Grey dashed: the "
+        "start value.\nWith several parameters the curves are slices along the chosen "
+        "parameter; the others are held at their values before the step.")
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.cache = SliceCache()
+        self.plot = style.make_plot("Per-sample losses", "parameter", "loss")
+        self.frame = style.ViewLayout(
+            self, self.plot, with_combo=True,
+            combo_tip="The parameter along which the curves are drawn (others held).")
+        self.combo = self.frame.combo
+        self.combo.currentIndexChanged.connect(self._on_combo_changed)
+        self.zoom_box = QCheckBox("zoom on the step")
+        self.zoom_box.setToolTip("Show a small window around the current point, a few times "
+                                 "the step's length, so short steps and the tangent are visible.")
+        self.zoom_box.toggled.connect(self._on_zoom_box_toggled)
+        self.frame.bar.insertWidget(2, self.zoom_box)
+        self.legend = style.add_legend(self.plot)
+        p = self.plot.getPlotItem()
+
+        self.curves = pg.PlotDataItem([], [], pen=style.sample_pen(100), connect="finite",
+                                      name="per-sample loss ℓᵢ")
+        self.mean_curve = pg.PlotDataItem([], [], pen=style.FULL_PEN, name="mean loss")
+        self.batch_curves = pg.PlotDataItem([], [], pen=pg.mkPen(style.BATCH, width=1.6),
+                                            connect="finite", name="current batch")
+        self.batch_mean = pg.PlotDataItem(
+            [], [], pen=pg.mkPen(style.BATCH, width=2.5, style=Qt.PenStyle.DashLine),
+            name="batch mean")
+        self.tangent = pg.PlotDataItem(
+            [], [], pen=pg.mkPen("k", width=1.8, style=Qt.PenStyle.DotLine), name="tangent")
+        self.start_line = pg.InfiniteLine(angle=90, pen=style.START_PEN, label="start",
+                                          labelOpts={"position": 0.95, "color": style.START})
+        self.batch_points = pg.ScatterPlotItem([], [], size=8, pen=pg.mkPen("w"),
+                                               brush=pg.mkBrush(style.BATCH))
+        self.mean_point = pg.ScatterPlotItem([], [], size=10, pen=pg.mkPen("w"),
+                                             brush=pg.mkBrush(style.FULL))
+        for z, item in enumerate((self.curves, self.mean_curve, self.batch_curves,
+                                  self.batch_mean, self.tangent)):
+            item.setZValue(z)
+            p.addItem(item)
+        p.addItem(self.start_line, ignoreBounds=True)
+        for item in (self.batch_points, self.mean_point):
+            item.setZValue(30)
+            p.addItem(item)
+        self.arrows = ArrowPool(p, style.BATCH, capacity=ARROW_CAP, name="update")
+        self.note = pg.TextItem("", color=style.TEXT, anchor=(0.5, 0.5))
+        self.note.setVisible(False)
+        p.addItem(self.note, ignoreBounds=True)
+        self.param_index = 0
+        self._index = 0
+        self._drawn = np.zeros(0, dtype=np.int64)
+
+    # -- run ------------------------------------------------------------------------------
+    def set_run(self, problem: Problem, config: RunConfig, history: RunHistory) -> None:
+        super().set_run(problem, config, history)
+        self.param_index = style.fill_param_combo(self.combo, problem.param_names,
+                                                  self.param_index)
+        self.frame.show_combo(problem.n_params > 1)
+        n = problem.n_samples
+        self._drawn = evenly_chosen(n, CURVE_CAP)
+        self.curves.setPen(style.sample_pen(len(self._drawn)))
+        many = n > 1
+        for item in (self.curves, self.batch_curves, self.batch_points):
+            item.setVisible(many)
+        self._rebuild_legend(config)
+        if problem.loss_range is not None:
+            self.plot.setYRange(*problem.loss_range, padding=0)
+        self._set_axes()
+        self._index = 0
+        if len(history):
+            self.show_step(0)
+
+    def _rebuild_legend(self, config: RunConfig) -> None:
+        problem = self.problem
+        n = problem.n_samples
+        k = config.effective_batch_size()
+        scale = "full loss" if problem.reduction == "mean" else "full loss / n"
+        entries = [(self.mean_curve, "the function f" if n == 1 else f"mean of all {n} = {scale}")]
+        if n > 1:
+            drawn = "" if len(self._drawn) == n else f" ({len(self._drawn)} of {n} drawn)"
+            entries.insert(0, (self.curves, f"per-sample loss ℓᵢ{drawn}"))
+            if k < n:
+                entries.append((self.batch_curves, "current batch" if k > 1 else
+                                "current sample"))
+            if 1 < k < n:
+                entries.append((self.batch_mean, "batch mean"))
+        entries.append((self.tangent, "tangent (slope = gradient)"))
+        entries.append((self.arrows.shafts, "update step"))
+        self.legend.clear()
+        for item, text in entries:
+            self.legend.addItem(item, text)
+
+    def _set_axes(self) -> None:
+        names = self.problem.param_names
+        name = names[self.param_index]
+        many = self.problem.n_samples > 1
+        self.plot.setLabel("bottom", f"parameter {name}")
+        self.plot.setLabel("left", "loss ℓᵢ" if many else "f")
+        others = ", ".join(v for v in names if v != name)
+        if len(names) == 1:
+            title = f"Per-sample losses ℓᵢ({name})" if many else f"f({name})"
+        elif many:
+            title = f"Loss along {name} ({others} held)"
+        else:
+            title = f"f along {name} ({others} held)"
+        self.plot.setTitle(title, color=style.TEXT, size="11pt")
+
+    def _on_combo_changed(self, index: int) -> None:
+        if index < 0 or self.problem is None:
+            return
+        self.param_index = index
+        self._set_axes()
+        self.show_step(self._index)
+
+    def _on_zoom_box_toggled(self, _checked: bool) -> None:
+        if self.problem is not None:
+            self.show_step(self._index)
+
+    # -- drawing --------------------------------------------------------------------------
+    def _x_range(self, w_before: float, w_after: float) -> tuple[float, float]:
+        """The slice's extent: the problem's view range (grown to hold both points), or with
+        zoom a window around the step a few times its length."""
+        lo, hi = (float(v) for v in self.problem.view_range[self.param_index])
+        width = hi - lo
+        if self.zoom_box.isChecked():
+            half = max(4.0 * abs(w_after - w_before), 0.005 * width)
+            return w_before - half, w_before + half
+        for w in (w_before, w_after):
+            if np.isfinite(w) and not lo <= w <= hi:
+                lo, hi = min(lo, w - 0.05 * width), max(hi, w + 0.05 * width)
+        return lo, hi
+
+    def show_step(self, index: int) -> None:
+        h, problem = self.history, self.problem
+        if h is None or problem is None or len(h) == 0:
+            return
+        index = int(np.clip(index, 0, len(h) - 1))
+        self._index = index
+        j = self.param_index
+        before = np.array(h.params_before(index), dtype=np.float64)
+        after = np.array(h.params[index], dtype=np.float64)
+        if not (np.all(np.isfinite(before)) and np.all(np.isfinite(after))):
+            self._show_message(f"step {index}: the parameters are no longer finite "
+                               "(the run diverged)")
+            return
+        self.note.setVisible(False)
+        batch = h.batch_at(index)
+        n = problem.n_samples
+        full_batch = index == 0 or len(np.unique(batch)) >= n
+        lo, hi = self._x_range(before[j], after[j])
+        sl = self.cache.get(problem, j, before, lo, hi, RESOLUTION, self._drawn)
+        x = sl.values
+        self.curves.setData(*nan_separated(x, sl.curves))
+        self.mean_curve.setData(x, sl.mean)
+        self.start_line.setValue(float(h.params[0][j]))
+        # the arrow runs along the slice: parameter j moves, the others stay as before
+        moved = before.copy()
+        moved[j] = after[j]
+        with np.errstate(all="ignore"):
+            at_before = problem.sample_losses(before)          # (n,)
+            at_moved = problem.sample_losses(moved)            # (n,)
+        mean_y = float(np.mean(at_before))
+        self.mean_point.setData([before[j]], [mean_y])
+        ys = [sl.mean, [mean_y]]          # what a zoomed y range must hold
+
+        shown = batch if not full_batch else np.zeros(0, dtype=np.int64)
+        hl = shown[evenly_chosen(len(shown), BATCH_CAP)]
+        if len(hl):
+            batch_curves = sample_curves(problem, before, j, x, hl)
+            self.batch_curves.setData(*nan_separated(x, batch_curves))
+            self.batch_points.setData(np.full(len(hl), before[j]), at_before[hl])
+            ys += [batch_curves.ravel(), at_before[hl]]
+        else:
+            self.batch_curves.setData([], [])
+            self.batch_points.setData([], [])
+        if len(shown) > 1:
+            self.batch_mean.setData(x, sample_curves(problem, before, j, x, shown).mean(axis=0))
+        else:
+            self.batch_mean.setData([], [])
+        self.batch_mean.setVisible(len(shown) > 1)
+
+        # arrows: one per batch sample when few, else one on the batch mean (or the mean)
+        if index == 0:
+            self.arrows.clear()
+        elif 0 < len(shown) <= ARROW_CAP:
+            k = len(shown)
+            self.arrows.set_arrows(np.full(k, before[j]), at_before[shown],
+                                   np.full(k, after[j]), at_moved[shown])
+            ys.append(at_moved[shown])
+        else:
+            idx = shown if len(shown) else np.arange(n)
+            self.arrows.set_arrows([before[j]], [at_before[idx].mean()],
+                                   [after[j]], [at_moved[idx].mean()])
+            ys.append([at_moved[idx].mean()])
+
+        tangent_idx = shown if len(shown) else None
+        y0 = float(at_before[tangent_idx].mean()) if tangent_idx is not None else mean_y
+        slope = mean_slope(problem, before, j, tangent_idx)
+        half = (0.3 if self.zoom_box.isChecked() else 0.08) * (hi - lo)
+        tx = np.array([before[j] - half, before[j] + half])
+        self.tangent.setData(tx, y0 + slope * (tx - before[j]))
+
+        self.plot.setXRange(lo, hi, padding=0)
+        if self.zoom_box.isChecked():
+            y_range = self._fit_y(np.concatenate([np.ravel(v) for v in ys]))
+        else:
+            y_range = self._set_y_range(sl.curves, sl.mean)
+        if y_range is not None:
+            cx, cy = nan_separated(x[::8], sl.curves[:, ::8])
+            style.place_legend(self.legend, np.concatenate([cx, x]),
+                               np.concatenate([cy, sl.mean]), (lo, hi), y_range)
+        self.frame.status.setText(self._status_text(index, batch, full_batch, before, slope))
+
+    def _fit_y(self, values: np.ndarray) -> tuple[float, float] | None:
+        finite = values[np.isfinite(values)]
+        if finite.size == 0:
+            return None
+        lo, hi = float(finite.min()), float(finite.max())
+        if hi - lo < 1e-12 * max(1.0, abs(lo)):
+            lo, hi = lo - 0.5 * max(abs(lo), 1e-6), hi + 0.5 * max(abs(hi), 1e-6)
+        self.plot.setYRange(lo, hi, padding=0.1)
+        return lo, hi
+
+    def _set_y_range(self, curves: np.ndarray,
+                     mean: np.ndarray) -> tuple[float, float] | None:
+        """The whole slice: the problem's loss_range, else from the lowest curve up to the
+        mean's top or the 90th percentile of the curves (a few steep curves would squash the
+        rest)."""
+        if self.problem.loss_range is not None:
+            self.plot.setYRange(*self.problem.loss_range, padding=0)
+            return self.problem.loss_range
+        finite_mean = mean[np.isfinite(mean)]
+        finite = curves[np.isfinite(curves)]
+        if finite_mean.size == 0:
+            return None
+        lo = min(float(finite_mean.min()), float(finite.min()) if finite.size else np.inf)
+        hi = float(finite_mean.max())
+        if finite.size and self.problem.n_samples > 1:
+            hi = max(hi, float(np.percentile(finite, 90)))
+        if hi <= lo:
+            hi = lo + 1.0
+        self.plot.setYRange(lo, hi, padding=0.05)
+        return lo, hi
+
+    def _status_text(self, index: int, batch: np.ndarray, full_batch: bool,
+                     before: np.ndarray, slope: float) -> str:
+        h, problem = self.history, self.problem
+        parts = [f"step {index}"]
+        loss = "f" if problem.n_samples == 1 else "full loss"
+        if index == 0:
+            parts.append("start point")
+        elif problem.n_samples == 1:
+            pass
+        elif full_batch:
+            parts.append(f"full batch ({problem.n_samples} samples)")
+        elif len(batch) == 1:
+            parts.append(f"sample {int(batch[0])}")
+        else:
+            parts.append(f"batch of {len(batch)}")
+        if index > 0 and not full_batch:
+            parts.append(f"batch loss {style.fmt(h.batch_losses[index])}")
+        parts.append(f"{loss} {style.fmt(h.losses[index])} after the step"
+                     if index else f"{loss} {style.fmt(h.losses[0])}")
+        parts.append(f"slope {style.fmt(slope, 3)}")
+        names = problem.param_names
+        held = [f"{names[k]} = {style.fmt(before[k], 3)}" for k in range(len(names))
+                if k != self.param_index]
+        if held:
+            parts.append("held: " + ", ".join(held))
+        return " · ".join(parts)
+
+    def _show_message(self, text: str) -> None:
+        for item in (self.curves, self.mean_curve, self.batch_curves, self.batch_mean,
+                     self.tangent):
+            item.setData([], [])
+        self.batch_points.setData([], [])
+        self.mean_point.setData([], [])
+        self.arrows.clear()
+        (x0, x1), (y0, y1) = self.plot.getViewBox().viewRange()
+        self.note.setText(text)
+        self.note.setPos((x0 + x1) / 2, (y0 + y1) / 2)
+        self.note.setVisible(True)
+        self.frame.status.setText(text)

@@ -1,0 +1,197 @@
+"""Colours, pens and small widgets the views share, so one thing looks the same everywhere.
+
+Meaning of the colours (on the white background of ``configure_pyqtgraph``):
+    batch / current step   orange      full loss / mean / full gradient   dark blue
+    start point            grey dashed  true value / known minimum        green dashed
+    per-sample curves      faint blue-grey
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor, QFont
+from PySide6.QtWidgets import (
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QSizePolicy,
+    QVBoxLayout,
+    QWidget,
+)
+
+BATCH = "#e8710a"          # orange: the current batch, the current step
+FULL = "#1a3a8f"           # dark blue: full loss, mean of the samples, full gradient
+START = "#808080"          # grey: the start point
+TRUE = "#1e8c3a"           # green: true parameters, known minima
+SAMPLE = (90, 110, 140)    # blue-grey: one faint curve per sample
+TEXT = "#222222"
+CLASS_COLORS = ("#2b6cb0", "#d64541")  # class 0 blue, class 1 red
+PARAM_COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#8c564b", "#e377c2",
+                "#17becf", "#bcbd22")
+
+BATCH_PEN = pg.mkPen(BATCH, width=2)
+FULL_PEN = pg.mkPen(FULL, width=3)
+START_PEN = pg.mkPen(START, width=1.5, style=Qt.PenStyle.DashLine)
+TRUE_PEN = pg.mkPen(TRUE, width=2, style=Qt.PenStyle.DashLine)
+
+
+def sample_pen(n_drawn: int) -> pg.QtGui.QPen:
+    """Faint pen for many per-sample curves: the more curves, the fainter each one."""
+    alpha = int(np.clip(6000 / max(n_drawn, 1), 40, 200))
+    return pg.mkPen((*SAMPLE, alpha), width=1)
+
+
+def param_color(i: int) -> str:
+    return PARAM_COLORS[i % len(PARAM_COLORS)]
+
+
+def label_font(point_size: int = 10, bold: bool = False) -> QFont:
+    font = QFont()
+    font.setPointSize(point_size)
+    font.setBold(bold)
+    return font
+
+
+def fmt(value: float, digits: int = 4) -> str:
+    """A number for labels: 4 significant digits, a real minus sign, 'nan'/'∞' spelled out."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "nan"
+    if math.isinf(value):
+        return "∞" if value > 0 else "−∞"
+    return f"{value:.{digits}g}".replace("-", "−")
+
+
+def make_plot(title: str, x_label: str, y_label: str) -> pg.PlotWidget:
+    """A PlotWidget with a title, axis labels and a grid, menu off (views manage ranges)."""
+    plot = pg.PlotWidget()
+    plot.setTitle(title, color=TEXT, size="11pt")
+    plot.setLabel("bottom", x_label)
+    plot.setLabel("left", y_label)
+    plot.showGrid(x=True, y=True, alpha=0.2)
+    plot.setMenuEnabled(False)
+    for name in ("bottom", "left"):
+        plot.getAxis(name).enableAutoSIPrefix(False)   # "(x0.001)" confuses students
+    return plot
+
+
+def add_legend(plot: pg.PlotWidget, offset: tuple[int, int] = (-10, 10)) -> pg.LegendItem:
+    legend = plot.addLegend(offset=offset, labelTextColor=TEXT, labelTextSize="8pt",
+                            verticalSpacing=-4)
+    legend.setBrush(pg.mkBrush(255, 255, 255, 215))
+    legend.setPen(pg.mkPen(200, 200, 200))
+    legend.corner = "tr"
+    return legend
+
+
+_CORNERS = {"tr": ((1, 0), (-8, 8)), "tl": ((0, 0), (8, 8)),
+            "br": ((1, 1), (-8, -8)), "bl": ((0, 1), (8, -8))}
+
+
+def place_legend(legend: pg.LegendItem, x: np.ndarray, y: np.ndarray,
+                 x_range: tuple[float, float], y_range: tuple[float, float],
+                 sticky: float = 0.03) -> str:
+    """Move ``legend`` to the corner of the view that covers the fewest of the points (x, y).
+
+    Corners are tried in the order top-right, top-left, bottom-right, bottom-left; the legend
+    only moves when its corner holds more than ``sticky`` of the points and another holds fewer,
+    so it does not jump about while a run plays. Returns the corner used.
+    """
+    x = np.asarray(x, dtype=np.float64)
+    y = np.asarray(y, dtype=np.float64)
+    ok = np.isfinite(x) & np.isfinite(y)
+    x, y = x[ok], y[ok]
+    (x0, x1), (y0, y1) = x_range, y_range
+    if x.size == 0 or not (x1 > x0 and y1 > y0):
+        return legend.corner
+    fx, fy = (x - x0) / (x1 - x0), (y - y0) / (y1 - y0)
+    w, h = 0.45, 0.40
+
+    def count(corner: str) -> int:
+        in_x = fx >= 1 - w if corner[1] == "r" else fx <= w
+        in_y = fy >= 1 - h if corner[0] == "t" else fy <= h
+        return int(np.count_nonzero(in_x & in_y))
+
+    counts = {c: count(c) for c in _CORNERS}
+    best = min(_CORNERS, key=lambda c: counts[c])
+    current = legend.corner
+    if counts[current] > sticky * x.size and counts[best] < counts[current]:
+        current = best
+    if current != getattr(legend, "_placed", None):
+        anchor, offset = _CORNERS[current]
+        legend.anchor(itemPos=anchor, parentPos=anchor, offset=offset)
+        legend._placed = current
+    legend.corner = current
+    return current
+
+
+class ViewLayout:
+    """The common frame of a view: a top bar (optional parameter combo, a status label that
+    wraps instead of widening the dock), the plot, and an optional info label below it.
+    ``combo`` is None when the view has no parameter choice."""
+
+    def __init__(self, owner: QWidget, plot: pg.PlotWidget, with_combo: bool = False,
+                 combo_tip: str = "") -> None:
+        layout = QVBoxLayout(owner)
+        layout.setContentsMargins(2, 2, 2, 2)
+        layout.setSpacing(2)
+        bar = QHBoxLayout()
+        bar.setContentsMargins(4, 0, 4, 0)
+        self.combo: QComboBox | None = None
+        self.combo_label: QLabel | None = None
+        if with_combo:
+            self.combo_label = QLabel("parameter:")
+            bar.addWidget(self.combo_label)
+            self.combo = QComboBox()
+            self.combo.setToolTip(combo_tip)
+            self.combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+            bar.addWidget(self.combo)
+        self.status = _wrapping_label()
+        bar.addWidget(self.status, 1)
+        self.bar = bar
+        layout.addLayout(bar)
+        layout.addWidget(plot, 1)
+        self.info = _wrapping_label()
+        self.info.setVisible(False)
+        layout.addWidget(self.info)
+
+    def show_combo(self, visible: bool) -> None:
+        if self.combo is not None:
+            self.combo.setVisible(visible)
+            self.combo_label.setVisible(visible)
+
+
+def _wrapping_label() -> QLabel:
+    label = QLabel("")
+    label.setWordWrap(True)
+    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+    label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+    label.setContentsMargins(4, 0, 4, 0)
+    return label
+
+
+def fill_param_combo(combo: QComboBox, names: tuple[str, ...], keep: int = 0) -> int:
+    """Refill ``combo`` with parameter names without emitting signals; returns the index kept
+    (``keep`` if still valid, else 0). The combo is disabled when there is only one choice."""
+    keep = keep if 0 <= keep < len(names) else 0
+    combo.blockSignals(True)
+    combo.clear()
+    combo.addItems(list(names))
+    combo.setCurrentIndex(keep)
+    combo.setEnabled(len(names) > 1)
+    combo.blockSignals(False)
+    return keep
+
+
+def scene_item_count(widget: QWidget) -> int:
+    """Number of graphics items in all plots of ``widget`` (tests check it stays constant)."""
+    return sum(len(p.scene().items()) for p in widget.findChildren(pg.PlotWidget))
+
+
+def qcolor(color: str, alpha: int = 255) -> QColor:
+    c = QColor(color)
+    c.setAlpha(alpha)
+    return c

@@ -1,0 +1,380 @@
+"""The five lesson views: they draw what the history and the problem say, reuse their items,
+reproduce a step when scrubbed back to it, and render something (offscreen)."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import numpy as np
+import pyqtgraph as pg
+import pytest
+
+from gdviz.core.history import RunHistory, decimate
+from gdviz.core.runner import iterate
+from gdviz.core.surfaces import per_sample_scale
+from gdviz.gui.views import (
+    VIEW_CLASSES,
+    DataView,
+    HistogramView,
+    LearningCurveView,
+    ParamTraceView,
+    SampleCurvesView,
+    style,
+)
+from gdviz.gui.views.data import boundary_segment
+from gdviz.presets import get_preset
+
+RUNS = ("wavy", "linreg", "logistic", "slope", "bowl", "rosenbrock", "himmelblau")
+_CACHE: dict[tuple, tuple] = {}
+
+
+def make_run(name: str, **changes):
+    """(problem, config, history) of preset ``name``, 30 steps unless told otherwise."""
+    changes.setdefault("max_steps", 30)
+    key = (name, tuple(sorted(changes.items())))
+    if key not in _CACHE:
+        config = get_preset(name).config.with_changes(**changes)
+        history = RunHistory(config.make_problem().n_params)
+        history.append(iterate(config))
+        _CACHE[key] = (config.make_problem(), config, history)
+    return _CACHE[key]
+
+
+def make_view(qtbot, cls, name: str, **changes):
+    problem, config, history = make_run(name, **changes)
+    view = cls()
+    qtbot.addWidget(view)
+    view.resize(640, 480)
+    view.set_run(problem, config, history)
+    return view, problem, config, history
+
+
+def snapshot(view) -> list:
+    """Everything a view draws, as plain arrays and strings, for before/after comparisons."""
+    out = []
+    for plot in view.findChildren(pg.PlotWidget):
+        for item in plot.getPlotItem().items:
+            if isinstance(item, pg.PlotDataItem):
+                out.append((item.xData, item.yData, item.isVisible()))
+            elif isinstance(item, pg.ScatterPlotItem):
+                out.append((*item.getData(), item.isVisible()))
+            elif isinstance(item, pg.InfiniteLine):
+                out.append((item.value(), item.isVisible()))
+            elif isinstance(item, pg.ArrowItem):     # a hidden head may sit anywhere
+                out.append((item.pos().x(), item.pos().y(), item.rotation())
+                           if item.isVisible() else None)
+    out.append(view.frame.status.text())
+    return out
+
+
+def same(a, b) -> bool:
+    if isinstance(a, (list, tuple)):
+        return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b))
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        if a is None or b is None:
+            return a is b
+        return np.array_equal(np.asarray(a), np.asarray(b), equal_nan=True)
+    return a == b
+
+
+def not_blank(view) -> bool:
+    image = view.grab().toImage()
+    colours = {image.pixel(x, y) for x in range(5, image.width() - 5, 16)
+               for y in range(5, image.height() - 5, 16)}
+    return len(colours) > 8
+
+
+# -- every view on every run -------------------------------------------------------------------
+@pytest.mark.parametrize("name", RUNS)
+@pytest.mark.parametrize("cls", VIEW_CLASSES, ids=lambda c: c.view_id)
+def test_view_draws_reuses_items_and_reproduces_steps(qtbot, cls, name):
+    view, problem, config, history = make_view(qtbot, cls, name)
+    assert view.title
+    assert view.view_id
+    assert view.tooltip
+    view.show_step(5)
+    first = snapshot(view)
+    count = style.scene_item_count(view)
+    for i in list(range(len(history))) + [len(history) + 10, -3]:
+        view.show_step(i)
+    assert style.scene_item_count(view) == count, "show_step must not create items"
+    view.show_step(5)
+    assert same(snapshot(view), first), "scrubbing back must redraw the same picture"
+    assert not_blank(view)
+
+
+def test_view_ids_are_unique():
+    ids = [cls.view_id for cls in VIEW_CLASSES]
+    assert ids == ["samples", "histogram", "learning_curve", "params", "data"]
+
+
+def test_views_survive_a_diverging_run(qtbot):
+    for cls in VIEW_CLASSES:
+        view, problem, config, history = make_view(qtbot, cls, "linreg", lr=5.0, max_steps=200)
+        assert history.status_at(len(history) - 1) == "diverged"
+        for i in range(len(history)):
+            view.show_step(i)
+        assert not_blank(view)
+
+
+def test_views_follow_a_growing_history(qtbot):
+    """The GUI calls set_run with only the start point, then appends records and shows them."""
+    problem, config, full = make_run("bowl")
+    config = config.with_changes(max_steps=30)
+    records = list(iterate(config))
+    for cls in VIEW_CLASSES:
+        history = RunHistory(problem.n_params)
+        history.append(records[:1])
+        view = cls()
+        qtbot.addWidget(view)
+        view.set_run(problem, config, history)
+        for k in range(1, len(records), 7):
+            history.append(records[k:k + 7])
+            view.show_step(len(history) - 1)
+
+
+# -- per-sample curves -------------------------------------------------------------------------
+def _curve_count(item: pg.PlotDataItem) -> int:
+    return int(np.count_nonzero(np.isnan(item.xData))) if item.xData is not None else 0
+
+
+@pytest.mark.parametrize(("name", "changes"), [
+    ("wavy", {}), ("slope", {}), ("linreg", {}),
+    ("bowl", {"batch_size": 5, "order": "shuffle"}),        # 5 arrows, one per sample
+    ("linreg", {"batch_size": 40}),                          # one arrow on the batch mean
+])
+def test_sample_curves_points_and_arrows(qtbot, name, changes):
+    view, problem, config, history = make_view(qtbot, SampleCurvesView, name, **changes)
+    n = problem.n_samples
+    assert _curve_count(view.curves) == min(n, 300)
+    for i in (1, 7, 20):
+        view.show_step(i)
+        before, after = history.params_before(i), history.params[i]
+        batch = history.batch_at(i)
+        j = view.param_index
+        # the current point on the batch curves: (w, ℓᵢ(w)) where the gradient was taken
+        bx, by = view.batch_points.getData()
+        np.testing.assert_allclose(bx, before[j])
+        np.testing.assert_allclose(by, problem.sample_losses(before, batch), rtol=1e-12)
+        assert _curve_count(view.batch_curves) == len(batch)
+        mx, my = view.mean_point.getData()
+        assert my[0] == pytest.approx(float(problem.loss(before)) * per_sample_scale(problem))
+        # the arrows end at the new value of the parameter, on the slice
+        arrows = view.arrows.data()
+        np.testing.assert_allclose(arrows[:, 0], before[j])
+        np.testing.assert_allclose(arrows[:, 2], after[j])
+        moved = np.array(before, dtype=float)
+        moved[j] = after[j]
+        if len(batch) <= 10:
+            assert len(arrows) == len(batch)
+            np.testing.assert_allclose(arrows[:, 1], problem.sample_losses(before, batch))
+            np.testing.assert_allclose(arrows[:, 3], problem.sample_losses(moved, batch),
+                                       rtol=1e-12)
+        else:
+            assert len(arrows) == 1
+            assert arrows[0, 3] == pytest.approx(problem.sample_losses(moved, batch).mean())
+            assert view.batch_mean.isVisible()
+        assert view.start_line.value() == pytest.approx(history.params[0][j])
+        assert f"step {i}" in view.frame.status.text()
+
+
+def test_sample_curves_slice_holds_the_other_parameters(qtbot):
+    view, problem, config, history = make_view(qtbot, SampleCurvesView, "bowl")
+    view.combo.setCurrentIndex(1)          # slice along b, w held
+    assert view.param_index == 1
+    view.show_step(10)
+    before = history.params_before(10)
+    x, y = view.mean_curve.xData, view.mean_curve.yData
+    for m in (0, 50, 199):
+        p = np.array([before[0], x[m]])
+        assert y[m] == pytest.approx(float(problem.loss(p)), rel=1e-12)
+    # tangent: slope of the full loss along b at the point
+    tx, ty = view.tangent.xData, view.tangent.yData
+    slope = (ty[1] - ty[0]) / (tx[1] - tx[0])
+    assert slope == pytest.approx(float(problem.grad(before)[1]), rel=1e-9)
+    assert "held: w" in view.frame.status.text()
+    assert "b" in view.plot.getPlotItem().getAxis("bottom").labelText
+
+
+def test_sample_curves_caps_and_full_batch(qtbot):
+    view, problem, config, history = make_view(qtbot, SampleCurvesView, "logistic")
+    assert _curve_count(view.curves) == 300 < problem.n_samples
+    view.show_step(4)
+    # full batch: nothing singled out, one arrow on the mean curve
+    assert _curve_count(view.batch_curves) == 0
+    arrows = view.arrows.data()
+    assert len(arrows) == 1
+    assert arrows[0, 2] == pytest.approx(history.params[4][0])
+    assert "full batch" in view.frame.status.text()
+
+
+def test_sample_curves_for_an_analytic_function(qtbot):
+    view, problem, config, history = make_view(qtbot, SampleCurvesView, "rosenbrock")
+    view.show_step(3)
+    assert not view.curves.isVisible()
+    x, y = view.mean_curve.xData, view.mean_curve.yData
+    held = history.params_before(3)[1]
+    np.testing.assert_allclose(y, problem.loss(np.column_stack([x, np.full_like(x, held)])))
+
+
+def test_sample_curves_zoom(qtbot):
+    view, problem, config, history = make_view(qtbot, SampleCurvesView, "wavy")
+    view.zoom_box.setChecked(True)
+    view.show_step(12)
+    w0, w1 = history.params_before(12)[0], history.params[12][0]
+    (x0, x1), _ = view.plot.getViewBox().viewRange()
+    assert x0 < min(w0, w1)
+    assert max(w0, w1) < x1
+    assert x1 - x0 < 0.2 * np.ptp(problem.view_range[0])
+
+
+# -- histogram -----------------------------------------------------------------------------------
+@pytest.mark.parametrize("name", ["wavy", "linreg", "logistic"])
+def test_histogram_counts_stats_and_markers(qtbot, name):
+    view, problem, config, history = make_view(qtbot, HistogramView, name)
+    for i in (0, 6, 25):
+        view.show_step(i)
+        grads = problem.sample_grads(history.params_before(i))[:, view.param_index]
+        assert view.counts.sum() == problem.n_samples
+        x, y = view.bars.xData, view.bars.yData
+        assert len(x) == len(y) + 1
+        np.testing.assert_array_equal(y, view.counts)
+        text = view.frame.status.text()
+        for label, value in (("min", grads.min()), ("max", grads.max()),
+                             ("mean", grads.mean()), ("std", grads.std())):
+            assert f"{label} {style.fmt(float(value))}" in text
+        assert view.full_line.value() == pytest.approx(grads.mean(), rel=1e-9, abs=1e-15)
+        if i:
+            used = history.grads[i][view.param_index] * per_sample_scale(problem)
+            assert view.batch_line.value() == pytest.approx(used, rel=1e-9, abs=1e-15)
+        assert view.batch_line.isVisible() == (i > 0)
+
+
+def test_histogram_parameter_choice(qtbot):
+    view, problem, config, history = make_view(qtbot, HistogramView, "linreg")
+    view.combo.setCurrentIndex(2)
+    view.show_step(3)
+    grads = problem.sample_grads(history.params_before(3))[:, 2]
+    assert view.full_line.value() == pytest.approx(grads.mean())
+    assert "∂b" in view.plot.getPlotItem().getAxis("bottom").labelText
+
+
+# -- learning curve ------------------------------------------------------------------------------
+def test_learning_curve_data_and_log(qtbot):
+    view, problem, config, history = make_view(qtbot, LearningCurveView, "linreg",
+                                               max_steps=250)
+    view.show_step(249)
+    np.testing.assert_array_equal(view.full_curve.xData, history.steps[:250])
+    np.testing.assert_array_equal(view.full_curve.yData, history.losses[:250])
+    np.testing.assert_array_equal(view.batch_curve.yData[1:], history.batch_losses[1:250])
+    assert view.plot.getPlotItem().ctrl.logYCheck.isChecked()
+    # epochs of 100 steps: boundaries before steps 101 and 201
+    np.testing.assert_allclose(view.epoch_marks, [100.5, 200.5])
+    shown = [line.value() for line in view.epoch_lines if line.isVisible()]
+    assert shown == [100.5, 200.5]
+    view.show_step(150)
+    assert [line.value() for line in view.epoch_lines if line.isVisible()] == [100.5]
+
+
+def test_learning_curve_negative_loss_stays_linear(qtbot):
+    view, problem, config, history = make_view(qtbot, LearningCurveView, "wavy")
+    view.show_step(20)
+    assert view.log_box.isChecked()
+    assert not view.plot.getPlotItem().ctrl.logYCheck.isChecked()
+    assert "log needs losses > 0" in view.frame.status.text()
+    view.log_box.setChecked(False)
+    assert "log needs" not in view.frame.status.text()
+
+
+def test_learning_curve_is_decimated(qtbot):
+    view, problem, config, history = make_view(qtbot, LearningCurveView, "slope",
+                                               max_steps=9000, max_epochs=None)
+    view.show_step(len(history) - 1)
+    keep = decimate(history.steps)
+    assert len(view.full_curve.xData) == len(keep) <= 4001
+    np.testing.assert_array_equal(view.full_curve.xData, history.steps[keep])
+    np.testing.assert_array_equal(view.full_curve.yData, history.losses[keep])
+
+
+# -- parameters --------------------------------------------------------------------------------
+@pytest.mark.parametrize("name", ["linreg", "slope", "rosenbrock"])
+def test_param_trace(qtbot, name):
+    view, problem, config, history = make_view(qtbot, ParamTraceView, name)
+    view.show_step(len(history) - 1)
+    assert len(view.curves) == problem.n_params
+    for k, curve in enumerate(view.curves):
+        np.testing.assert_array_equal(curve.xData, history.steps)
+        np.testing.assert_array_equal(curve.yData, history.params[:, k])
+    if problem.true_params is not None:
+        expected = problem.true_params
+    else:
+        expected = [m for m in problem.minima if m.kind == "global"][0].params
+    np.testing.assert_allclose([line.value() for line in view.ref_lines], expected)
+    labels = [label.text for _, label in view.legend.items]
+    assert all(name in labels for name in problem.param_names)
+
+
+# -- data ----------------------------------------------------------------------------------------
+def test_data_wavy_highlights_the_batch(qtbot):
+    view, problem, config, history = make_view(qtbot, DataView, "wavy")
+    assert view.mode == "samples"
+    for i in (1, 10, 30):
+        view.show_step(i)
+        batch = history.batch_at(i)
+        x, y = view.batch_points.getData()
+        np.testing.assert_array_equal(x, problem.data_x[batch, 0])
+        np.testing.assert_allclose(y, problem.sample_losses(history.params[i], batch))
+
+
+def test_data_logistic_boundary_and_accuracy(qtbot):
+    view, problem, config, history = make_view(qtbot, DataView, "logistic")
+    assert view.mode == "classes"
+    view.show_step(25)
+    w = history.params[25]
+    bx, by = view.model_line.xData, view.model_line.yData
+    assert len(bx) == 2
+    np.testing.assert_allclose(w[0] * bx + w[1] * by + w[2], 0.0, atol=1e-9)
+    tx, ty = problem.extras["test_x"], problem.extras["test_y"]
+    acc = np.mean((tx @ w[:2] + w[2] > 0) == (ty == 1))
+    assert view.accuracy == pytest.approx(acc)
+    assert "test accuracy" in view.frame.status.text()
+    x, _ = view.test_points.getData()
+    assert len(x) == len(tx)
+
+
+def test_boundary_segment_clips_to_the_box():
+    x, y = boundary_segment(np.array([1.0, -1.0]), 0.0, (-1, 2, -1, 1))
+    np.testing.assert_allclose(x, [-1, 1])
+    np.testing.assert_allclose(y, [-1, 1])
+    x, _ = boundary_segment(np.array([0.0, 0.0]), 1.0, (-1, 1, -1, 1))
+    assert len(x) == 0
+    x, _ = boundary_segment(np.array([1.0, 0.0]), -5.0, (-1, 1, -1, 1))  # x = 5: outside
+    assert len(x) == 0
+
+
+@pytest.mark.parametrize("name", ["slope", "bowl"])
+def test_data_line(qtbot, name):
+    view, problem, config, history = make_view(qtbot, DataView, name)
+    assert view.mode == "line"
+    view.show_step(12)
+    x, y = view.model_line.xData, view.model_line.yData
+    np.testing.assert_allclose(y, problem.predict(history.params[12], x[:, None]))
+
+
+def test_data_linreg_predicted_vs_actual(qtbot):
+    view, problem, config, history = make_view(qtbot, DataView, "linreg")
+    assert view.mode == "pred"
+    view.show_step(9)
+    x, y = view.points.getData()
+    np.testing.assert_allclose(x, problem.data_y[view._shown])
+    np.testing.assert_allclose(y, problem.predict(history.params[9], problem.data_x)[view._shown])
+    assert "Predicted vs actual" in view.plot.getPlotItem().titleLabel.text
+
+
+def test_data_analytic_says_there_is_no_data(qtbot):
+    view, problem, config, history = make_view(qtbot, DataView, "rosenbrock")
+    assert view.mode == "none"
+    assert view.message.isVisible()
+    assert "no data" in view.message.textItem.toPlainText()
