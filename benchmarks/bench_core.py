@@ -12,7 +12,10 @@ flat — the generator keeps nothing).
 from __future__ import annotations
 
 import argparse
+import io
+import os
 import resource
+import sys
 import time
 
 import numpy as np
@@ -48,6 +51,22 @@ def runner(steps: int) -> float:
     return (count - 1) / (time.perf_counter() - t0)
 
 
+def cli_run(steps: int) -> float:
+    """``gdviz run`` end to end (argument parsing, runner, CSV writing to /dev/null)."""
+    from gdviz.cli import main as gdviz_main
+
+    argv = ["run", "--problem", "wavy", "--optimizer", "sgd", "--lr", "0.01", "--batch-size",
+            "1", "--order", "sequential", "--init=-0.3", "--steps", str(steps),
+            "--out", os.devnull]
+    saved, sys.stderr = sys.stderr, io.StringIO()
+    try:
+        t0 = time.perf_counter()
+        gdviz_main(argv)
+        return steps / (time.perf_counter() - t0)
+    finally:
+        sys.stderr = saved
+
+
 def rss_mb() -> float:
     with open("/proc/self/status") as f:
         for line in f:
@@ -74,9 +93,12 @@ def main() -> None:
     plain_loop(2000), runner(2000)  # warm up
     plain = plain_loop(args.steps)
     ours = runner(args.steps)
-    print(f"plain numpy loop: {plain:10.0f} steps/s")
-    print(f"gdviz runner:     {ours:10.0f} steps/s")
-    print(f"ratio runner/plain: {ours / plain:.3f}  (target >= 0.100)")
+    command = cli_run(args.steps)
+    print(f"plain numpy loop:           {plain:10.0f} steps/s")
+    print(f"gdviz runner (iterate):     {ours:10.0f} steps/s")
+    print(f"gdviz run (CSV to devnull): {command:10.0f} steps/s")
+    print(f"ratio runner/plain:    {ours / plain:.3f}  (target >= 0.100)")
+    print(f"ratio gdviz run/plain: {command / plain:.3f}  (target >= 0.100)")
     if args.memory_steps:
         start, end = memory(args.memory_steps)
         print(f"RSS over {args.memory_steps:,} steps: {start:.1f} MB at step 10,000 -> "
