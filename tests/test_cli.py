@@ -42,7 +42,8 @@ def test_run_writes_the_documented_columns_and_matches_the_runner(tmp_path, caps
     assert np.array_equal(table[:, 0], [r.step for r in records])
     assert np.array_equal(table[:, 5:8], np.array([r.params for r in records]))  # exact
     assert np.array_equal(table[:, 8:], np.array([r.grad for r in records]))
-    assert table[0, 0] == 0 and np.array_equal(table[0, 5:8], records[0].params)
+    assert table[0, 0] == 0
+    assert np.array_equal(table[0, 5:8], records[0].params)
 
 
 def test_run_to_stdout_hp_init_and_reproducibility(capsys):
@@ -51,24 +52,30 @@ def test_run_to_stdout_hp_init_and_reproducibility(capsys):
             "50", "--out", "-"]
     code, first, _ = _run(argv, capsys)
     code2, second, _ = _run(argv, capsys)
-    assert code == code2 == 0 and first == second
+    assert code == code2 == 0
+    assert first == second
     _, table = _table(first)
-    assert table[0, 5:7].tolist() == [-1.5, 2.0] and len(table) == 51
+    assert table[0, 5:7].tolist() == [-1.5, 2.0]
+    assert len(table) == 51
 
 
 def test_run_reports_divergence_and_convergence(capsys):
     code, _, err = _run(["run", "--problem", "linreg", "--lr", "5", "--batch-size", "10",
                          "--epochs", "3", "--out", "-"], capsys)
-    assert code == 0 and err.strip().splitlines()[-1].startswith("diverged at step")
+    assert code == 0
+    assert err.strip().splitlines()[-1].startswith("diverged at step")
     code, _, err = _run(["run", "--preset", "bowl", "--out", "-"], capsys)
-    assert code == 0 and err.strip().splitlines()[-1].startswith("converged at step")
+    assert code == 0
+    assert err.strip().splitlines()[-1].startswith("converged at step")
 
 
 def test_run_with_a_preset_and_overrides(capsys):
     code, text, _ = _run(["run", "--preset", "slope", "--lr", "0.01", "--steps", "5",
                           "--out", "-"], capsys)
     _, table = _table(text)
-    assert code == 0 and len(table) == 6 and np.allclose(table[1:, 2], 0.01)
+    assert code == 0
+    assert len(table) == 6
+    assert np.allclose(table[1:, 2], 0.01)
 
 
 def test_run_with_user_csv_data(tmp_path, capsys):
@@ -79,7 +86,8 @@ def test_run_with_user_csv_data(tmp_path, capsys):
     code, text, _ = _run(["run", "--problem", "linreg", "--data", str(data), "--lr", "0.1",
                           "--batch-size", "full", "--steps", "500", "--out", "-"], capsys)
     header, table = _table(text)
-    assert code == 0 and header[5:7] == ["w1", "b"]
+    assert code == 0
+    assert header[5:7] == ["w1", "b"]
     assert table[-1, 5:7] == pytest.approx([3.0, 1.0], abs=1e-3)
 
 
@@ -90,7 +98,8 @@ def test_problems_and_optimizers_list_everything(capsys):
                  "rastrigin", "beale", "booth", "matyas", "saddle", "monkey-saddle",
                  "six-hump-camel", "ackley", "styblinski-tang"):
         assert f"\n{name}  " in "\n" + out
-    assert "--set n=1000" in out and "--set grad_noise=0" in out
+    assert "--set n=1000" in out
+    assert "--set grad_noise=0" in out
     code, out, _ = _run(["optimizers"], capsys)
     assert code == 0
     for text in ("sgd", "adagrad", "rmsprop", "adam", "adamw", "--hp momentum=0",
@@ -136,14 +145,16 @@ BAD_INPUTS = [
 
 @pytest.mark.parametrize(("argv", "message"), BAD_INPUTS)
 def test_bad_input_prints_one_line_and_exits_2(argv, message, capsys):
-    with pytest.raises(SystemExit) as exc:
+    try:
         code = main(argv)
-        raise SystemExit(code)
+    except SystemExit as exc:  # argparse usage errors exit from inside parse_args
+        code = exc.code
     out = capsys.readouterr()
-    assert exc.value.code == 2
+    assert code == 2
     lines = out.err.strip().splitlines()
     assert len(lines) == 1, out.err
-    assert lines[0].startswith("gdviz: error: ") and message in lines[0]
+    assert lines[0].startswith("gdviz: error: ")
+    assert message in lines[0]
     assert "Traceback" not in out.err
 
 
@@ -153,12 +164,14 @@ def test_malformed_csv_data_is_one_line_exit_2(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "gdviz", "run", "--problem", "linreg",
                            "--data", str(bad), "--out", "-"], capture_output=True, text=True)
     assert proc.returncode == 2
-    assert len(proc.stderr.strip().splitlines()) == 1 and "line 3" in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1
+    assert "line 3" in proc.stderr
     assert "Traceback" not in proc.stderr
 
 
 def test_python_dash_m_gdviz_runs_the_cli():
     proc = subprocess.run([sys.executable, "-m", "gdviz", "run", "--problem", "booth",
                            "--steps", "3", "--out", "-"], capture_output=True, text=True)
-    assert proc.returncode == 0 and proc.stdout.count("\n") == 5
+    assert proc.returncode == 0
+    assert proc.stdout.count("\n") == 5
     assert proc.stderr.strip() == "finished after 3 steps (3 epochs)"

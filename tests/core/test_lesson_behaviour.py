@@ -26,12 +26,14 @@ def test_linreg_batch_1_lr_0_2_step_schedule_finds_the_true_weights():
 
 def test_linreg_batch_10_lr_5_diverges_in_the_first_epoch():
     last = run_to_end(_linreg(10, 5.0))[-1]
-    assert last.status == "diverged" and last.epoch == 1
+    assert last.status == "diverged"
+    assert last.epoch == 1
 
 
 def test_linreg_batch_10_lr_0_002_is_too_slow():
     last = run_to_end(_linreg(10, 0.002))[-1]
-    assert last.status == "finished" and last.loss > 0.5
+    assert last.status == "finished"
+    assert last.loss > 0.5
 
 
 def test_linreg_full_batch_lr_0_999_gets_close():
@@ -44,7 +46,8 @@ def test_logistic_classifies_its_test_half_perfectly_after_100_epochs():
     config = get_preset("logistic").config
     records = run_to_end(config)
     last = records[-1]
-    assert last.step == 100 and last.status == "finished"
+    assert last.step == 100
+    assert last.status == "finished"
     assert records[1].batch_loss > 10 * last.loss
     problem = config.make_problem()
     x, y = problem.extras["test_x"], problem.extras["test_y"]
@@ -62,7 +65,8 @@ def test_slope_settles_at_1e_3_oscillates_at_1e_2_and_crawls_at_1e_4():
     wobble = np.array([r.params[0] for r in run_to_end(_slope(1e-2))])
     crawl = np.array([r.params[0] for r in run_to_end(_slope(1e-4))])
     tail = slice(-150, None)  # the last epoch
-    assert abs(settle[tail].mean() - 3.2) < 0.05 and settle[tail].std() < 0.05
+    assert abs(settle[tail].mean() - 3.2) < 0.05
+    assert settle[tail].std() < 0.05
     assert abs(wobble[tail].mean() - 3.2) < 0.2
     assert wobble[tail].std() > 3 * settle[tail].std()
     assert crawl[150] > 5.0  # still far from 3.2 after a full epoch
@@ -71,7 +75,8 @@ def test_slope_settles_at_1e_3_oscillates_at_1e_2_and_crawls_at_1e_4():
 def test_wavy_one_pass_in_order_ends_near_the_global_minimum():
     config = get_preset("wavy").config
     records = run_to_end(config)
-    assert len(records) == 101 and records[-1].status == "finished"
+    assert len(records) == 101
+    assert records[-1].status == "finished"
     problem = config.make_problem()
     last_sample = problem.n_samples - 1
     loss_last = problem.sample_losses(records[-1].params, np.array([last_sample]))[0]

@@ -10,7 +10,8 @@ from gdviz.core.records import RunConfig
 
 def test_defaults_are_valid_and_frozen():
     config = RunConfig()
-    assert config.problem == "wavy" and config.batch_size == 1
+    assert config.problem == "wavy"
+    assert config.batch_size == 1
     with pytest.raises(dataclasses.FrozenInstanceError):
         config.lr = 0.5  # type: ignore[misc]
     with pytest.raises(TypeError):

@@ -15,8 +15,11 @@ def test_step_zero_is_the_start_point_with_the_full_gradient():
     config = RunConfig(problem="wavy", init=(-0.3,), max_steps=3)
     first = next(iterate(config))
     problem = config.make_problem()
-    assert first.step == 0 and first.epoch == 0 and len(first.batch) == 0
-    assert first.params.tolist() == [-0.3] and first.params_before.tolist() == [-0.3]
+    assert first.step == 0
+    assert first.epoch == 0
+    assert len(first.batch) == 0
+    assert first.params.tolist() == [-0.3]
+    assert first.params_before.tolist() == [-0.3]
     assert np.allclose(first.grad, problem.grad(np.array([-0.3])))
     assert first.loss == pytest.approx(float(problem.loss(np.array([-0.3]))))
 
@@ -58,12 +61,16 @@ def test_same_config_and_seed_give_the_identical_trajectory(optimizer, order):
 
 def test_epochs_and_steps_limits():
     records = run_to_end(RunConfig(problem="linreg", batch_size=100, max_epochs=2))
-    assert records[-1].step == 20 and records[-1].epoch == 2
-    assert records[-1].status == "finished" and records[-1].message.startswith("finished")
+    assert records[-1].step == 20
+    assert records[-1].epoch == 2
+    assert records[-1].status == "finished"
+    assert records[-1].message.startswith("finished")
     assert [r.status for r in records[:-1]] == ["running"] * 20
     records = run_to_end(RunConfig(problem="linreg", batch_size=100, max_steps=13))
-    assert records[-1].step == 13 and records[-1].epoch == 2
-    assert records[10].epoch == 1 and records[11].epoch == 2
+    assert records[-1].step == 13
+    assert records[-1].epoch == 2
+    assert records[10].epoch == 1
+    assert records[11].epoch == 2
 
 
 def test_default_limit_when_none_given():
@@ -76,7 +83,8 @@ def test_convergence_stops_when_the_loss_change_is_below_tol():
     records = run_to_end(RunConfig(problem="bowl", batch_size=None, lr=0.02, tol=1e-4,
                                    max_steps=100_000))
     last = records[-1]
-    assert last.status == "converged" and last.message.startswith(f"converged at step {last.step}")
+    assert last.status == "converged"
+    assert last.message.startswith(f"converged at step {last.step}")
     assert abs(records[-1].loss - records[-2].loss) < 1e-4
     assert all(abs(b.loss - a.loss) >= 1e-4 for a, b in zip(records[:-2], records[1:-1]))
 
@@ -115,5 +123,6 @@ def test_schedule_changes_the_lr_once_per_epoch():
                                    schedule_params={"step_size": 2, "gamma": 0.1},
                                    max_epochs=3))
     lrs = {r.epoch: r.lr for r in records[1:]}
-    assert lrs[1] == pytest.approx(0.2) and lrs[2] == pytest.approx(0.2)
+    assert lrs[1] == pytest.approx(0.2)
+    assert lrs[2] == pytest.approx(0.2)
     assert lrs[3] == pytest.approx(0.02)

@@ -4,7 +4,7 @@ import pytest
 from gdviz.core.sampling import epoch_batches
 
 
-@pytest.mark.parametrize("n,b", [(10, 1), (10, 3), (10, 10), (7, 2)])
+@pytest.mark.parametrize(("n", "b"), [(10, 1), (10, 3), (10, 10), (7, 2)])
 def test_shuffle_and_sequential_cover_every_sample_once_per_epoch(n, b):
     rng = np.random.default_rng(0)
     for order in ("shuffle", "sequential"):
@@ -30,8 +30,10 @@ def test_shuffle_reshuffles_every_epoch():
 def test_replacement_draws_full_batches_with_repeats():
     rng = np.random.default_rng(2)
     batches = list(epoch_batches(10, 4, "replacement", rng))
-    assert len(batches) == 3 and all(len(x) == 4 for x in batches)
+    assert len(batches) == 3
+    assert all(len(x) == 4 for x in batches)
     drawn = np.concatenate([np.concatenate(list(epoch_batches(10, 4, "replacement", rng)))
                             for _ in range(20)])
-    assert drawn.min() >= 0 and drawn.max() <= 9
+    assert drawn.min() >= 0
+    assert drawn.max() <= 9
     assert len(np.unique(drawn)) < len(drawn)  # repeats happen

@@ -39,5 +39,6 @@ def test_installed_wheel_finds_its_presets(wheel, tmp_path):
                           text=True, env={"PYTHONPATH": str(site), "PATH": "/usr/bin:/bin"})
     assert proc.returncode == 0, proc.stderr
     module_file, resources, names = proc.stdout.strip().splitlines()
-    assert module_file.startswith(str(site)) and resources.startswith(str(site))
+    assert module_file.startswith(str(site))
+    assert resources.startswith(str(site))
     assert {"wavy", "linreg", "logistic", "slope", "bowl", "rosenbrock"} <= set(names.split(","))
