@@ -124,7 +124,12 @@ class DataView(LessonView):
         for item in (self.model_line, self.true_line, self.guide):
             item.setData([], [])
         self.legend.clear()
-        self.message.setVisible(self.mode == "none")
+        empty = self.mode == "none"
+        self.message.setVisible(empty)
+        self.legend.setVisible(not empty)
+        for axis in ("bottom", "left"):
+            self.plot.getPlotItem().showAxis(axis, not empty)
+        self.plot.showGrid(x=not empty, y=not empty, alpha=0.2)
         capped = "" if len(self._shown) == n else f" ({len(self._shown)} of {n} drawn)"
         getattr(self, f"_setup_{self.mode}")(problem, capped)
         self.plot.enableAutoRange(enable=False)

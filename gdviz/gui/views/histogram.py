@@ -66,8 +66,15 @@ class HistogramView(LessonView):
         p.addItem(self.batch_line, ignoreBounds=True)
         p.addItem(self.full_line, ignoreBounds=True)
         # legend samples for the two lines (InfiniteLines have no legend sample of their own)
-        self.legend.addItem(pg.PlotDataItem(pen=self.batch_line.pen), "gradient of the step")
-        self.legend.addItem(pg.PlotDataItem(pen=self.full_line.pen), "full gradient")
+        self._line_samples = (pg.PlotDataItem(pen=self.batch_line.pen),
+                              pg.PlotDataItem(pen=self.full_line.pen))
+        self.single = pg.TextItem(
+            "a test function is one “sample”: there is no spread of gradients to show.\n"
+            "The lines mark ∂f at the point (blue) and what the step used (orange; they differ\n"
+            "only when gradient noise is set).", color=style.TEXT, anchor=(0.5, 0.5),
+            fill=pg.mkBrush(255, 255, 255, 220))
+        self.single.setVisible(False)
+        p.addItem(self.single, ignoreBounds=True)
         self.param_index = 0
         self._index = 0
         self._cache: dict[int, np.ndarray] = {}
@@ -81,6 +88,14 @@ class HistogramView(LessonView):
                                                   self.param_index)
         self.frame.show_combo(problem.n_params > 1)
         self._cache.clear()
+        self.legend.clear()
+        n = problem.n_samples
+        if n > 1:
+            self.legend.addItem(self.bars, "all samples")
+            if config.effective_batch_size() < n:
+                self.legend.addItem(self.rug, "samples of the batch")
+        self.legend.addItem(self._line_samples[0], "gradient of the step")
+        self.legend.addItem(self._line_samples[1], "full gradient" if n > 1 else "∂f at the point")
         self._set_axes()
         self._index = 0
         if len(history):
@@ -90,8 +105,9 @@ class HistogramView(LessonView):
         name = self.problem.param_names[self.param_index]
         self.plot.setLabel("bottom", f"per-sample gradient ∂ℓᵢ/∂{name}")
         n = self.problem.n_samples
-        self.plot.setTitle(f"Gradients of all {n} samples for {name}", color=style.TEXT,
-                           size="11pt")
+        title = (f"Gradients of all {n} samples for {name}" if n > 1 else
+                 f"Gradient ∂f/∂{name} (one sample: the function itself)")
+        self.plot.setTitle(title, color=style.TEXT, size="11pt")
 
     def _on_combo_changed(self, index: int) -> None:
         if index < 0 or self.problem is None:
@@ -152,7 +168,16 @@ class HistogramView(LessonView):
             self.rug.setData([], [])
         self.batch_line.setVisible(bool(index > 0 and np.isfinite(used)))
 
+        single = problem.n_samples == 1
+        self.bars.setVisible(not single)
+        self.single.setVisible(single)
         lo, hi = float(edges[0]), float(edges[-1])
+        if single:   # frame the two markers instead of numpy's ±0.5 bin around one value
+            marks = [v for v in (used, full) if np.isfinite(v)]
+            lo, hi = min(marks), max(marks)
+            half = max(hi - lo, 0.25 * max(abs(lo), abs(hi)), 1e-3)
+            lo, hi = lo - half, hi + half
+            self.single.setPos((lo + hi) / 2, 0.3)
         for v in (used, full):
             if np.isfinite(v):
                 lo, hi = min(lo, v), max(hi, v)
@@ -162,6 +187,8 @@ class HistogramView(LessonView):
         self.frame.status.setText(status)
         self.frame.info.setText(info)
         self.frame.info.setVisible(True)
+        if single:
+            return
         centres = np.repeat((edges[:-1] + edges[1:]) / 2, 4)
         heights = (counts[:, None] * np.array([0.25, 0.5, 0.75, 1.0])).ravel()
         style.place_legend(self.legend, centres, heights, (lo, hi), (0, max(1, counts.max())))
@@ -171,7 +198,8 @@ class HistogramView(LessonView):
         """(status line, info line) with the numbers the picture shows."""
         f = style.fmt
         n = self.problem.n_samples
-        status = (f"step {index} · {n} samples · min {f(finite.min())} · max {f(finite.max())}"
+        samples = f"{n} sample" + ("s" if n != 1 else "")
+        status = (f"step {index} · {samples} · min {f(finite.min())} · max {f(finite.max())}"
                   f" · mean {f(finite.mean())} · std {f(finite.std())}")
         full_name = "full gradient" if self.problem.reduction == "mean" else "full gradient / n"
         info = [f"{full_name} (blue) {f(full)}"]

@@ -23,6 +23,22 @@ EPOCH_LINES = 30     # pool size: at most this many epoch boundaries are drawn
 LABELLED_EPOCHS = 8  # label the lines "epoch e" only when there are this few
 
 
+class LossAxis(pg.AxisItem):
+    """A loss axis whose log mode labels only decades (and 2, 5 within a single decade),
+    instead of pyqtgraph's "9·10¹ 8·10¹ 7·10¹ ..." that crowds short ranges."""
+
+    def logTickValues(self, minVal, maxVal, size, stdTicks):  # noqa: N802, N803 (Qt style)
+        v1, v2 = int(np.floor(minVal)), int(np.ceil(maxVal))
+        decades = [float(v) for v in range(v1, v2 + 1) if minVal <= v <= maxVal]
+        minor = [v + np.log10(k) for v in range(v1, v2) for k in range(2, 10)
+                 if minVal <= v + np.log10(k) <= maxVal]
+        if len(decades) >= 2:
+            stride = max(1, -(-len(decades) // 8))
+            return [(float(stride), decades[::stride]), (None, minor)]
+        labelled = sorted(decades + [m for m in minor if round(10 ** (m % 1)) in (2, 5)])
+        return [(None, labelled), (None, [m for m in minor if m not in labelled])]
+
+
 def _finite_or_nan(values: np.ndarray) -> np.ndarray:
     out = np.array(values, dtype=np.float64)
     out[~np.isfinite(out)] = np.nan
@@ -41,7 +57,8 @@ class LearningCurveView(LessonView):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.plot = style.make_plot("Learning curve", "step", "loss")
+        self.plot = style.make_plot("Learning curve", "step", "loss",
+                                    axis_items={"left": LossAxis("left")})
         self.frame = style.ViewLayout(self, self.plot)
         self.log_box = QCheckBox("log scale")
         self.log_box.setChecked(True)
@@ -73,6 +90,7 @@ class LearningCurveView(LessonView):
             self.epoch_lines.append(line)
         self._index = 0
         self._log = False
+        self._full_batch = False
         self.epoch_marks = np.zeros(0)
 
     def set_run(self, problem: Problem, config: RunConfig, history: RunHistory) -> None:
@@ -80,6 +98,13 @@ class LearningCurveView(LessonView):
         self.plot.setTitle(f"Learning curve — {problem.title or problem.name}",
                            color=style.TEXT, size="11pt")
         self.plot.setLabel("left", "loss" if problem.has_data else "f")
+        # full batch: the batch loss is the previous step's full loss, a needless echo
+        self._full_batch = (config.effective_batch_size() >= problem.n_samples
+                            and config.order != "replacement")
+        self.batch_curve.setVisible(not self._full_batch)
+        self.legend.removeItem(self.batch_curve)
+        if not self._full_batch:
+            self.legend.addItem(self.batch_curve, "batch loss (before step)")
         self._index = 0
         if len(history):
             self.show_step(0)
@@ -110,6 +135,8 @@ class LearningCurveView(LessonView):
         if use_log != self._log:
             self._log = use_log
             self.plot.setLogMode(x=False, y=use_log)
+            # label only the decades on a log axis; "9·10¹ 8·10¹ ..." crowds it
+            self.plot.getAxis("left").setStyle(maxTextLevel=0 if use_log else 2)
         self.batch_curve.setData(x, batch)
         self.full_curve.setData(x, full)
         cur = float(h.losses[index])

@@ -65,9 +65,10 @@ def fmt(value: float, digits: int = 4) -> str:
     return f"{value:.{digits}g}".replace("-", "−")
 
 
-def make_plot(title: str, x_label: str, y_label: str) -> pg.PlotWidget:
+def make_plot(title: str, x_label: str, y_label: str,
+              axis_items: dict | None = None) -> pg.PlotWidget:
     """A PlotWidget with a title, axis labels and a grid, menu off (views manage ranges)."""
-    plot = pg.PlotWidget()
+    plot = pg.PlotWidget(axisItems=axis_items)
     plot.setTitle(title, color=TEXT, size="11pt")
     plot.setLabel("bottom", x_label)
     plot.setLabel("left", y_label)
@@ -118,7 +119,8 @@ def place_legend(legend: pg.LegendItem, x: np.ndarray, y: np.ndarray,
     counts = {c: count(c) for c in _CORNERS}
     best = min(_CORNERS, key=lambda c: counts[c])
     current = legend.corner
-    if counts[current] > sticky * x.size and counts[best] < counts[current]:
+    crowded = counts[current] > sticky * x.size or (counts[current] and not counts[best])
+    if crowded and counts[best] < counts[current]:
         current = best
     if current != getattr(legend, "_placed", None):
         anchor, offset = _CORNERS[current]
