@@ -90,10 +90,11 @@ def build() -> float:
 
 def folder_sizes(folder: Path) -> tuple[int, list[tuple[int, str]]]:
     """Total bytes, and bytes per entry of the app folder (one level into _internal/)."""
-    def size(path: Path) -> int:
-        if path.is_file():
-            return path.stat().st_size
-        return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+    def size(path: Path) -> int:  # symlinks (PyInstaller links libraries) count 0
+        if path.is_symlink() or not path.is_dir():
+            return 0 if path.is_symlink() else path.stat().st_size
+        return sum(p.stat().st_size for p in path.rglob("*") if p.is_file()
+                   and not p.is_symlink())
 
     entries = []
     for path in folder.iterdir():
