@@ -32,9 +32,12 @@ def _skip_reason() -> str | None:
     return None
 
 
+_REASON = _skip_reason()  # once, so that every test of a session agrees
+
+
 @pytest.fixture(autouse=True)
 def _frozen_app():
-    reason = _skip_reason()
+    reason = _REASON
     if reason and os.environ.get("GDVIZ_REQUIRE_FROZEN") == "1":
         pytest.fail(reason)
     if reason:
