@@ -18,6 +18,7 @@ from gdviz.core.settings_parse import validate_specs
 
 _REGISTRY: dict[str, ProblemSpec] = {}
 _FAMILY_MODULES = ("gdviz.core.problems.lessons", "gdviz.core.problems.analytic")
+_FAMILY_MODULES += ("gdviz.core.problems.custom",)
 _loaded = False
 
 
