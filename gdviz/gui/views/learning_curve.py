@@ -83,7 +83,7 @@ class LearningCurveView(LessonView):
         pen = pg.mkPen(style.START, width=1, style=Qt.PenStyle.DotLine)
         for _ in range(EPOCH_LINES):
             line = pg.InfiniteLine(angle=90, pen=pen, label="",
-                                   labelOpts={"position": 0.97, "color": style.START,
+                                   labelOpts={"position": 0.04, "color": style.START,
                                               "anchors": [(0, 0), (0, 0)]})
             line.setVisible(False)
             p.addItem(line, ignoreBounds=True)
@@ -102,7 +102,9 @@ class LearningCurveView(LessonView):
         self._full_batch = (config.effective_batch_size() >= problem.n_samples
                             and config.order != "replacement")
         self.batch_curve.setVisible(not self._full_batch)
-        self.legend.removeItem(self.batch_curve)
+        self.legend.clear()
+        self.legend.addItem(self.full_curve, "full loss (after step)" if problem.has_data
+                            else "f (after step)")
         if not self._full_batch:
             self.legend.addItem(self.batch_curve, "batch loss (before step)")
         self._index = 0
@@ -144,7 +146,10 @@ class LearningCurveView(LessonView):
         notes.extend(self._draw_epochs(index))
         self._place_legend(x, full, batch)
         status = h.status_at(index)
-        text = [f"step {index} · epoch {int(h.epochs[index])} · full loss {style.fmt(cur)}"]
+        if self.problem is not None and not self.problem.has_data:
+            text = [f"step {index} · f {style.fmt(cur)}"]
+        else:
+            text = [f"step {index} · epoch {int(h.epochs[index])} · full loss {style.fmt(cur)}"]
         if status != "running":
             text.append(status)
         self.frame.status.setText(" · ".join(text + notes))
@@ -168,7 +173,8 @@ class LearningCurveView(LessonView):
         notes = []
         if self.config is not None and self.config.steps_per_epoch() == 1:
             marks, labels = np.zeros(0), np.zeros(0, dtype=np.int64)
-            notes.append("full batch: 1 step = 1 epoch")
+            if self.problem is not None and self.problem.has_data:
+                notes.append("full batch: 1 step = 1 epoch")
         else:
             stride = max(1, -(-len(first) // EPOCH_LINES))
             chosen = np.arange(len(first))[stride - 1 :: stride] if stride > 1 else \

@@ -85,7 +85,7 @@ class ParamTraceView(LessonView):
                     label=f"{kind} {name} = {style.fmt(float(ref[k]))}",
                     labelOpts={"position": 0.02, "color": color, "anchors": [(0, 1), (0, 1)],
                                "fill": (255, 255, 255, 180)})
-                p.addItem(line)   # counted in the auto range so the target stays in view
+                p.addItem(line, ignoreBounds=True)   # the y range includes it explicitly
                 self.ref_lines.append(line)
         if self.ref_lines:
             self.legend.addItem(
@@ -116,8 +116,10 @@ class ParamTraceView(LessonView):
             lo, hi = float(finite.min()), float(finite.max())
             if self._ref is not None:
                 lo, hi = min(lo, np.nanmin(self._ref)), max(hi, np.nanmax(self._ref))
-            style.place_legend(self.legend, np.repeat(x, params.shape[1]), params.ravel(),
-                               (float(x[0]), float(x[-1])), (lo, hi))
+            # head-room above the curves for the legend (the curves often fill every corner)
+            span = (hi - lo) or max(abs(hi), 1.0)
+            self.plot.setYRange(lo - 0.05 * span, hi + 0.35 * span, padding=0)
+            self.plot.setXRange(float(x[0]), float(x[-1]), padding=0.02)
         names = self.problem.param_names
         values = ", ".join(f"{n} = {style.fmt(float(v))}" for n, v in zip(names, now))
         self.frame.status.setText(f"step {index} · {values}")

@@ -93,6 +93,8 @@ class SampleCurvesView(LessonView):
         self.note = pg.TextItem("", color=style.TEXT, anchor=(0.5, 0.5))
         self.note.setVisible(False)
         p.addItem(self.note, ignoreBounds=True)
+        # the faint curves' own pen would be invisible in the legend
+        self._curves_sample = pg.PlotDataItem(pen=pg.mkPen((*style.SAMPLE, 180), width=1.5))
         self.param_index = 0
         self._index = 0
         self._drawn = np.zeros(0, dtype=np.int64)
@@ -125,7 +127,7 @@ class SampleCurvesView(LessonView):
         entries = [(self.mean_curve, "the function f" if n == 1 else f"mean of all {n} = {scale}")]
         if n > 1:
             drawn = "" if len(self._drawn) == n else f" ({len(self._drawn)} of {n} drawn)"
-            entries.insert(0, (self.curves, f"per-sample loss ℓᵢ{drawn}"))
+            entries.insert(0, (self._curves_sample, f"per-sample loss ℓᵢ{drawn}"))
             if k < n:
                 entries.append((self.batch_curves, "current batch" if k > 1 else
                                 "current sample"))
