@@ -58,7 +58,7 @@ class ArrowPool:
         return self._ends.copy()
 
     def _orient(self, *_args: object) -> None:
-        to_scene = self._vb.mapViewToScene
+        to_scene = self._vb.childGroup.sceneTransform().map   # one transform for all heads
         for i, head in enumerate(self.heads):
             if i >= len(self._ends):
                 head.setVisible(False)
