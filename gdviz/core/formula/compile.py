@@ -109,8 +109,8 @@ class _NamePrinter(StrPrinter):
 
 def _check_values(expr: sp.Expr, what: str) -> None:
     if any(expr.has(atom) for atom in _BAD_ATOMS):
-        raise FormulaError(f"the {what} is complex or undefined everywhere (sympy reduces it "
-                           "to a division by zero, infinity or an imaginary number)")
+        raise FormulaError(f"the {what} is undefined or complex for every value (it reduces "
+                           "to a division by zero, an infinity or an imaginary number)")
 
 
 def _floatify(expr: sp.Expr) -> sp.Expr:

@@ -146,6 +146,12 @@ def _fold(node: Node, args: list[float]) -> float:
         raise error_at("a constant part of the formula is undefined (e.g. log of a number "
                        "<= 0, sqrt of a negative number, or a negative number to a "
                        "fractional power)", start, end - start) from None
+    underflow = value == 0.0 and all(a != 0.0 for a in args) and (
+        (isinstance(node, Binary) and node.op in ("*", "/", "**"))
+        or (isinstance(node, Call) and node.func == "exp"))
+    if underflow:  # e.g. (1e-300)**100: exactly, a number with 30 000 digits
+        raise error_at("a constant part of the formula is too close to zero (below 1e-300)",
+                       start, end - start)
     return _constant(value, node, "of the formula")
 
 

@@ -35,7 +35,7 @@ from gdviz.core.formula.nodes import (
     Unary,
     error_at,
 )
-from gdviz.core.formula.tokens import Token, tokenize
+from gdviz.core.formula.tokens import RESERVED, Token, reserved_error, tokenize
 
 
 @dataclass(frozen=True)
@@ -72,9 +72,10 @@ def _describe(token: Token) -> str:
 
 
 class _Parser:
-    def __init__(self, text: str, tokens: list[Token], random: bool) -> None:
+    def __init__(self, text: str, random: bool) -> None:
         self.text = text
-        self.tokens = tokens
+        self.source = tokenize(text)
+        self.tokens: list[Token] = []  # read so far; the tokenizer runs only as far as needed
         self.i = 0
         self.random = random
         self.depth = 0
@@ -83,10 +84,13 @@ class _Parser:
 
     # -- helpers ------------------------------------------------------------------------------
     def peek(self, ahead: int = 0) -> Token:
+        while len(self.tokens) <= self.i + ahead and (
+                not self.tokens or self.tokens[-1].kind != "end"):
+            self.tokens.append(next(self.source))
         return self.tokens[min(self.i + ahead, len(self.tokens) - 1)]
 
     def take(self) -> Token:
-        token = self.tokens[self.i]
+        token = self.peek()
         self.i += 1
         return token
 
@@ -164,6 +168,8 @@ class _Parser:
         if token.kind == "name":
             if self.is_op("("):
                 return self.call(token)
+            if token.text in RESERVED:
+                raise reserved_error(token.text, token.pos)
             if token.text in FUNCTIONS or token.text in RANDOM_FUNCTIONS:
                 raise error_at(f"'{token.text}' is a function: write {token.text}(...)",
                                token.pos, len(token.text))
@@ -205,7 +211,7 @@ class _Parser:
                            "formula (data_expr), not in the loss", name.pos, n)
         arity = FUNCTIONS.get(func) or (RANDOM_FUNCTIONS.get(func) if self.random else None)
         if arity is None:
-            hint = "" if func in ("eval", "exec", "open") else \
+            hint = "" if func in RESERVED else \
                 f" (for a product, write {func}*(...))"
             raise error_at(f"unknown function '{func}'; allowed: {_allowed(self.random)}{hint}",
                            name.pos, n)
@@ -241,12 +247,12 @@ def parse_formula(text: str, *, data: bool = False) -> Formula:
                            f"{MAX_LENGTH}", MAX_LENGTH + 1, len(text) - MAX_LENGTH)
     if not text.strip():
         raise FormulaError("the formula is empty", None, 0)
-    tokens = tokenize(text)
-    parser = _Parser(text, tokens, random=data)
+    parser = _Parser(text, random=data)
     target = None
-    if data and tokens[0].kind == "name" and parser.peek(1).text == "=" \
-            and parser.peek(1).kind == "op":
-        target = tokens[0].text
+    first = parser.peek()
+    if data and first.kind == "name" and parser.peek(1).kind == "op" \
+            and parser.peek(1).text == "=":
+        target = first.text
         if target in FUNCTIONS or target in RANDOM_FUNCTIONS:
             raise error_at(f"'{target}' is a function, not a column name", 0, len(target))
         parser.i = 2

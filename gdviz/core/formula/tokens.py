@@ -14,6 +14,7 @@ import keyword
 import math
 import re
 import unicodedata
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from gdviz.core.formula.limits import MAX_NAME_LENGTH
@@ -25,12 +26,19 @@ _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _OPERATORS = ("**", "+", "-", "*", "/", "^", "(", ")", ",", "=")
 # Python built-ins that can run code or reach the system: refused even as plain names, so a
 # formula can never *look* like it does something it does not.
-_RESERVED = frozenset({
+RESERVED = frozenset({
     "eval", "exec", "compile", "open", "input", "globals", "locals", "vars", "dir",
     "getattr", "setattr", "delattr", "hasattr", "breakpoint", "help", "exit", "quit",
     "print", "object", "type", "super", "memoryview", "classmethod", "staticmethod",
     "property", "builtins", "import", "os", "sys", "subprocess", "importlib",
 })
+
+
+def reserved_error(word: str, pos: int):
+    return error_at(f"'{word}' is not allowed as a name: a formula is a formula, not Python "
+                    "code", pos, len(word))
+
+
 _NOT_FINITE = frozenset({"nan", "inf", "infinity"})
 _HINTS = {
     "'": "strings are not allowed in a formula",
@@ -78,7 +86,7 @@ def _char_error(text: str, i: int):
     if ch in _HINTS:
         return error_at(_HINTS[ch], i)
     if ord(ch) > 127:
-        name = unicodedata.name(ch, f"U+{ord(ch):04X}")
+        name = f"{unicodedata.name(ch, 'unnamed')}, U+{ord(ch):04X}"
         if ch in _UNICODE_HINTS:
             return error_at(f"'{ch}' ({name}) is not allowed; type {_UNICODE_HINTS[ch]} "
                             "instead", i)
@@ -91,8 +99,9 @@ def _char_error(text: str, i: int):
     return error_at(f"'{ch}' is not allowed in a formula", i)
 
 
-def check_name(word: str, pos: int) -> None:
-    """Refuse reserved words, Python keywords, nan/inf, underscore names and long names."""
+def check_name(word: str, pos: int, allow_reserved: bool = False) -> None:
+    """Refuse Python keywords, nan/inf, underscore names, long names and (unless
+    ``allow_reserved``: the parser words that message itself) names like eval or open."""
     n = len(word)
     if word.startswith("_"):
         raise error_at(f"names may not start with '_' ({word!r}); such names are reserved", pos, n)
@@ -102,51 +111,60 @@ def check_name(word: str, pos: int) -> None:
     if word.lower() in _NOT_FINITE:
         raise error_at(f"'{word}' is not allowed: every number in a formula must be finite",
                        pos, n)
-    if word in _RESERVED:
-        raise error_at(f"'{word}' is not allowed as a name: a formula is a formula, not Python "
-                       "code", pos, n)
+    if word in RESERVED and not allow_reserved:
+        raise reserved_error(word, pos)
     if n > MAX_NAME_LENGTH:
         raise error_at(f"the name '{word[:20]}...' is {n} characters long; the limit is "
                        f"{MAX_NAME_LENGTH}", pos, n)
 
 
 def _number(text: str, i: int) -> tuple[Token, int]:
-    word = _WORD.match(text, i).group()
-    match = _NUMBER.match(word)
-    if match.group() != word:
-        head = match.group()
-        rest = word[len(head):]
-        if _NAME.fullmatch(rest) and "." not in rest:
-            raise error_at(f"a name follows the number {head} directly; write {head}*{rest} "
-                           "for a product", i, len(word))
-        raise error_at(f"'{word}' is not a number gdviz understands (write numbers like 2, "
-                       "0.5 or 1e-3)", i, len(word))
-    value = float(word)
+    num = _NUMBER.match(text, i).group()
+    end = i + len(num)
+    tail = _WORD.match(text, end)
+    if tail is not None:  # letters, digits, '_' or '.' glued to the number
+        rest = tail.group()
+        if num == "0" and rest[0] in "xXoObB":
+            raise error_at("hexadecimal, octal and binary numbers are not supported",
+                           i, len(num) + len(rest))
+        if rest in ("e", "E"):
+            raise error_at(f"the number {num}{rest} has no digits in its exponent (write e.g. "
+                           f"{num}e3), or write {num}*{rest} for a product", i, len(num) + 1)
+        if rest[0].isalpha() and _NAME.fullmatch(rest):
+            raise error_at(f"a name follows the number {num} directly; write {num}*{rest} "
+                           "for a product", i, len(num) + len(rest))
+        raise error_at(f"'{num}{rest}' is not a number gdviz understands (write numbers like "
+                       "2, 0.5 or 1e-3)", i, len(num) + len(rest))
+    value = float(num)
     if not math.isfinite(value):
-        raise error_at(f"the number {word} is too large (the largest is about 1.8e308)",
-                       i, len(word))
-    return Token("num", word, i, value), i + len(word)
+        raise error_at(f"the number {num} is too large (the largest is about 1.8e308)",
+                       i, len(num))
+    return Token("num", num, i, value), end
 
 
-def tokenize(text: str) -> list[Token]:
-    """Tokens of ``text`` ending with an "end" token; a FormulaError for anything else."""
-    tokens: list[Token] = []
+def tokenize(text: str) -> Iterator[Token]:
+    """Tokens of ``text`` ending with an "end" token; a FormulaError for anything else.
+
+    A generator, so that the parser reports the *leftmost* problem: in ``open('f')`` the
+    unknown function at position 1, before the string at position 6 is ever looked at.
+    """
+    previous: Token | None = None
     i, n = 0, len(text)
     while i < n:
         ch = text[i]
         if ch in " \t":
             i += 1
-        elif ch.isascii() and (ch.isdigit() or (ch == "." and text[i + 1:i + 2].isdigit())):
+            continue
+        if ch.isascii() and (ch.isdigit() or (ch == "." and text[i + 1:i + 2].isdigit())):
             token, i = _number(text, i)
-            tokens.append(token)
         elif ch.isascii() and (ch.isalpha() or ch == "_"):
             word = _NAME.match(text, i).group()
-            check_name(word, i)
-            tokens.append(Token("name", word, i))
+            check_name(word, i, allow_reserved=True)
+            token = Token("name", word, i)
             i += len(word)
         elif ch == ".":
-            after_value = tokens and (tokens[-1].kind in ("name", "num") or
-                                      tokens[-1].text == ")")
+            after_value = previous is not None and (previous.kind in ("name", "num") or
+                                                    previous.text == ")")
             reason = ("attribute access with '.' is not allowed" if after_value
                       else "a lone '.' is not a number")
             raise error_at(reason, i)
@@ -154,7 +172,8 @@ def tokenize(text: str) -> list[Token]:
             op = next((o for o in _OPERATORS if text.startswith(o, i)), None)
             if op is None or text.startswith("==", i):
                 raise _char_error(text, i)
-            tokens.append(Token("op", op, i))
+            token = Token("op", op, i)
             i += len(op)
-    tokens.append(Token("end", "", n))
-    return tokens
+        previous = token
+        yield token
+    yield Token("end", "", n)
