@@ -223,7 +223,9 @@ class SampleCurvesView(LessonView):
             self.batch_curves.setData([], [])
             self.batch_points.setData([], [])
         if len(shown) > 1:
-            self.batch_mean.setData(x, sample_curves(problem, before, j, x, shown).mean(axis=0))
+            every = batch_curves if len(hl) == len(shown) else \
+                sample_curves(problem, before, j, x, shown)
+            self.batch_mean.setData(x, every.mean(axis=0))
         else:
             self.batch_mean.setData([], [])
         self.batch_mean.setVisible(len(shown) > 1)
