@@ -29,7 +29,7 @@ APP_DIR = DIST / "gdviz"
 FROZEN = APP_DIR / ("gdviz.exe" if sys.platform == "win32" else "gdviz")
 
 # `gdviz run` argument lists whose CSVs must match bit for bit (lessons, mini-batches,
-# schedules, adaptive optimizers, a 2-D test function).
+# schedules, adaptive optimizers, a 2-D test function, custom formulas).
 RUN_CASES = (
     ["--preset", "wavy"],
     ["--problem", "linreg", "--optimizer", "sgd", "--lr", "0.2", "--batch-size", "10",
@@ -37,6 +37,10 @@ RUN_CASES = (
     ["--problem", "rosenbrock", "--optimizer", "adam", "--lr", "0.05", "--init", "-1.5,2",
      "--steps", "500"],
     ["--preset", "logistic", "--optimizer", "rmsprop", "--lr", "0.01", "--seed", "3"],
+    # the custom formula: sympy differentiates it and lambdify compiles it inside the bundle
+    ["--problem", "custom", "--set", "expr=(w1-1)**2 + 10*(w2 - w1**2)**2", "--optimizer",
+     "sgd", "--hp", "momentum=0.9", "--lr", "0.002", "--steps", "300"],
+    ["--problem", "custom", "--optimizer", "adam", "--lr", "0.1", "--epochs", "3", "--seed", "1"],
 )
 
 

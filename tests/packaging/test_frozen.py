@@ -15,8 +15,13 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 FROZEN = ROOT / "dist" / "gdviz" / ("gdviz.exe" if sys.platform == "win32" else "gdviz")
-RUN_ARGS = ["run", "--problem", "linreg", "--optimizer", "adam", "--lr", "0.05",
-            "--batch-size", "4", "--epochs", "2", "--seed", "7", "--out", "-"]
+RUN_ARGS = {
+    "linreg": ["run", "--problem", "linreg", "--optimizer", "adam", "--lr", "0.05",
+               "--batch-size", "4", "--epochs", "2", "--seed", "7", "--out", "-"],
+    # sympy differentiates the formula inside the bundle
+    "custom": ["run", "--problem", "custom", "--set", "expr=(w1-1)**2 + (w2 + w1)**4",
+               "--lr", "0.01", "--steps", "40", "--out", "-"],
+}
 
 
 def _newest_source_change() -> float:
@@ -69,8 +74,10 @@ def test_problems_lists_the_same_as_installed():
     assert frozen.stdout == installed.stdout
 
 
-def test_run_writes_the_same_csv_as_installed():
-    frozen, installed = _run([str(FROZEN), *RUN_ARGS]), _run([*_installed(), *RUN_ARGS])
+@pytest.mark.parametrize("case", RUN_ARGS)
+def test_run_writes_the_same_csv_as_installed(case):
+    args = RUN_ARGS[case]
+    frozen, installed = _run([str(FROZEN), *args]), _run([*_installed(), *args])
     assert frozen.returncode == 0, frozen.stderr
     assert frozen.stdout.startswith(b"step,epoch,lr,loss,batch_loss,")
     assert frozen.stdout.count(b"\n") > 10
