@@ -370,7 +370,7 @@ def test_data_linreg_predicted_vs_actual(qtbot):
     x, y = view.points.getData()
     np.testing.assert_allclose(x, problem.data_y[view._shown])
     np.testing.assert_allclose(y, problem.predict(history.params[9], problem.data_x)[view._shown])
-    assert "Predicted vs actual" in view.plot.getPlotItem().titleLabel.text
+    assert "Predicted vs actual" in view.frame.title.text()
 
 
 def test_data_analytic_says_there_is_no_data(qtbot):

@@ -143,8 +143,7 @@ class DataView(LessonView):
         return cols if len(cols) >= d else (*(f"x{i + 1}" for i in range(d)), "y")
 
     def _setup_none(self, problem: Problem, capped: str) -> None:
-        self.plot.setTitle(f"No data — {problem.title or problem.name}", color=style.TEXT,
-                           size="11pt")
+        self.frame.set_title(f"No data — {problem.title or problem.name}")
         self.plot.setLabel("bottom", "")
         self.plot.setLabel("left", "")
         self.plot.setXRange(0, 1, padding=0)
@@ -155,7 +154,7 @@ class DataView(LessonView):
     def _setup_line(self, problem: Problem, capped: str) -> None:
         cols = self._columns(problem)
         x = problem.data_x[:, 0]
-        self.plot.setTitle("Data and the fitted line", color=style.TEXT, size="11pt")
+        self.frame.set_title("Data and the fitted line")
         self.plot.setLabel("bottom", cols[0])
         self.plot.setLabel("left", cols[-1] if len(cols) > 1 else "y")
         self.points.setData(x[self._shown], problem.data_y[self._shown])
@@ -173,8 +172,7 @@ class DataView(LessonView):
 
     def _setup_pred(self, problem: Problem, capped: str) -> None:
         d = problem.data_x.shape[1]
-        self.plot.setTitle(f"Predicted vs actual ({d} features: no line to draw in 2-D)",
-                           color=style.TEXT, size="11pt")
+        self.frame.set_title(f"Predicted vs actual ({d} features: no line to draw in 2-D)")
         self.plot.setLabel("bottom", "actual y")
         self.plot.setLabel("left", "predicted ŷ")
         lo, hi = _bounds(problem.data_y)
@@ -187,8 +185,7 @@ class DataView(LessonView):
         cols = self._columns(problem)
         x, y = problem.data_x, problem.data_y
         tx, ty = problem.extras["test_x"], problem.extras["test_y"]
-        self.plot.setTitle("Two classes and the decision boundary", color=style.TEXT,
-                           size="11pt")
+        self.frame.set_title("Two classes and the decision boundary")
         self.plot.setLabel("bottom", cols[0])
         self.plot.setLabel("left", cols[1])
         colors = [pg.mkColor(c) for c in style.CLASS_COLORS]
@@ -212,8 +209,7 @@ class DataView(LessonView):
 
     def _setup_samples(self, problem: Problem, capped: str) -> None:
         cols = self._columns(problem)
-        self.plot.setTitle("Samples x and their loss L(w·x) at the current w",
-                           color=style.TEXT, size="11pt")
+        self.frame.set_title("Samples x and their loss L(w·x) at the current w")
         self.plot.setLabel("bottom", f"sample {cols[0]}")
         self.plot.setLabel("left", "loss L(w·x)")
         self.legend.addItem(self.points, f"samples{capped}")

@@ -107,7 +107,7 @@ class HistogramView(LessonView):
         n = self.problem.n_samples
         title = (f"Gradients of all {n} samples for {name}" if n > 1 else
                  f"Gradient ∂f/∂{name} (one sample: the function itself)")
-        self.plot.setTitle(title, color=style.TEXT, size="11pt")
+        self.frame.set_title(title)
 
     def _on_combo_changed(self, index: int) -> None:
         if index < 0 or self.problem is None:

@@ -95,8 +95,7 @@ class LearningCurveView(LessonView):
 
     def set_run(self, problem: Problem, config: RunConfig, history: RunHistory) -> None:
         super().set_run(problem, config, history)
-        self.plot.setTitle(f"Learning curve — {problem.title or problem.name}",
-                           color=style.TEXT, size="11pt")
+        self.frame.set_title("Learning curve: loss against step")
         self.plot.setLabel("left", "loss" if problem.has_data else "f")
         # full batch: the batch loss is the previous step's full loss, a needless echo
         self._full_batch = (config.effective_batch_size() >= problem.n_samples

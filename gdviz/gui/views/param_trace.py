@@ -56,8 +56,7 @@ class ParamTraceView(LessonView):
     def set_run(self, problem: Problem, config: RunConfig, history: RunHistory) -> None:
         super().set_run(problem, config, history)
         self._build(problem)
-        self.plot.setTitle(f"Parameters — {problem.title or problem.name}", color=style.TEXT,
-                           size="11pt")
+        self.frame.set_title("Parameters against step")
         self._index = 0
         if len(history):
             self.show_step(0)

@@ -152,7 +152,7 @@ class SampleCurvesView(LessonView):
             title = f"Loss along {name} ({others} held)"
         else:
             title = f"f along {name} ({others} held)"
-        self.plot.setTitle(title, color=style.TEXT, size="11pt")
+        self.frame.set_title(title)
 
     def _on_combo_changed(self, index: int) -> None:
         if index < 0 or self.problem is None:

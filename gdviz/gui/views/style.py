@@ -69,7 +69,9 @@ def make_plot(title: str, x_label: str, y_label: str,
               axis_items: dict | None = None) -> pg.PlotWidget:
     """A PlotWidget with a title, axis labels and a grid, menu off (views manage ranges)."""
     plot = pg.PlotWidget(axisItems=axis_items)
-    plot.setTitle(title, color=TEXT, size="11pt")
+    # The title is a QLabel of the ViewLayout, not the PlotItem's: a pyqtgraph title sets the
+    # plot's minimum width to its text width, so a long title clips a narrow dock.
+    plot.initial_title = title
     plot.setLabel("bottom", x_label)
     plot.setLabel("left", y_label)
     plot.showGrid(x=True, y=True, alpha=0.2)
@@ -140,6 +142,12 @@ class ViewLayout:
         layout = QVBoxLayout(owner)
         layout.setContentsMargins(2, 2, 2, 2)
         layout.setSpacing(2)
+        self.title = _wrapping_label()
+        self.title.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.title.setFont(label_font(11))
+        self.title.setStyleSheet(f"color: {TEXT};")
+        self.title.setText(getattr(plot, "initial_title", ""))
+        layout.addWidget(self.title)
         bar = QHBoxLayout()
         bar.setContentsMargins(4, 0, 4, 0)
         self.combo: QComboBox | None = None
@@ -159,6 +167,9 @@ class ViewLayout:
         self.info = _wrapping_label()
         self.info.setVisible(False)
         layout.addWidget(self.info)
+
+    def set_title(self, text: str) -> None:
+        self.title.setText(text)
 
     def show_combo(self, visible: bool) -> None:
         if self.combo is not None:
