@@ -378,3 +378,10 @@ def test_data_analytic_says_there_is_no_data(qtbot):
     assert view.mode == "none"
     assert view.message.isVisible()
     assert "no data" in view.message.textItem.toPlainText()
+    assert not view.plot.getPlotItem().getAxis("bottom").isVisible()
+    assert not view.legend.isVisible()
+    # the same view shows axes again for a problem with data
+    problem, config, history = make_run("slope")
+    view.set_run(problem, config, history)
+    assert view.plot.getPlotItem().getAxis("bottom").isVisible()
+    assert not view.message.isVisible()

@@ -144,12 +144,10 @@ class DataView(LessonView):
 
     def _setup_none(self, problem: Problem, capped: str) -> None:
         self.frame.set_title(f"No data — {problem.title or problem.name}")
-        self.plot.setLabel("bottom", "")
-        self.plot.setLabel("left", "")
         self.plot.setXRange(0, 1, padding=0)
         self.plot.setYRange(0, 1, padding=0)
         self.message.setPos(0.5, 0.5)
-        self.frame.status.setText(NO_DATA)
+        self.frame.status.setText("")
 
     def _setup_line(self, problem: Problem, capped: str) -> None:
         cols = self._columns(problem)
