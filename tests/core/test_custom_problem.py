@@ -136,6 +136,8 @@ def test_csv_columns_all_by_default_and_selectable(csv_file):
     assert r.data_columns == ("y", "x")
     with pytest.raises(ConfigError, match="'z' not in data.csv; its columns: a, x, y"):
         make_problem("custom", {"expr": "(w*x - y)**2", "columns": "x,z"}, data_path=csv_file)
+    with pytest.raises(ConfigError, match="no data file is given"):
+        make_problem("custom", {"expr": "(w*x - y)**2", "columns": "x,y"})
     with pytest.raises(ConfigError, match="each column once"):
         make_problem("custom", {"expr": "(w*x - y)**2", "columns": "x,x"}, data_path=csv_file)
 
