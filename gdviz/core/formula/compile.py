@@ -38,7 +38,7 @@ from gdviz.core.formula.symbolic import to_sympy
 
 _BAD_ATOMS = (sp.I, sp.zoo, sp.oo, -sp.oo, sp.nan)
 _INT_LIMIT = 2**53
-_TIDY_MAX_SIZE = 150
+_TIDY_MAX_SIZE = 60  # factor_terms + count_ops on bigger ones cost more than they give
 
 
 @dataclass(frozen=True)
