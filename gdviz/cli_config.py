@@ -17,9 +17,12 @@ def add_run_options(parser: argparse.ArgumentParser) -> None:
     src.add_argument("--problem", help="problem name (gdviz problems lists them)")
     src.add_argument("--set", dest="settings", action="append", default=[], metavar="KEY=VALUE",
                      help="a problem setting, e.g. --set n=200 --set noise=0.5")
+    src.add_argument("--expr", metavar="FORMULA",
+                     help="with --problem custom: your per-sample loss over parameters and data "
+                          "columns, e.g. \"(w*x + b - y)**2\" (the gradient is derived exactly)")
     src.add_argument("--data", metavar="FILE.csv",
-                     help="your data for linreg, logistic or slope (header row; last column "
-                          "is the target)")
+                     help="your data for linreg, logistic, slope or custom (header row; last "
+                          "column is the target)")
     opt = parser.add_argument_group("optimizer")
     opt.add_argument("--optimizer", help="sgd, adagrad, rmsprop, adam or adamw (default sgd)")
     opt.add_argument("--lr", help="learning rate (default: the optimizer's torch default)")
@@ -71,6 +74,10 @@ def config_from_args(args: argparse.Namespace) -> RunConfig:
         cfg["problem"] = args.problem
     if args.settings:
         cfg["settings"] = {**cfg.get("settings", {}), **_pairs(args.settings, "--set")}
+    if args.expr is not None:
+        if cfg["problem"] != "custom":
+            raise ConfigError("--expr needs --problem custom")
+        cfg["settings"] = {**cfg.get("settings", {}), "expr": args.expr}
     if args.data:
         cfg["data_path"] = args.data
     if args.optimizer:

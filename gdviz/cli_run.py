@@ -42,8 +42,6 @@ def list_problems(out: TextIO) -> int:
     from gdviz.core.problems.registry import make_problem, problem_specs
 
     for spec in problem_specs():
-        if spec.family == "custom":
-            continue
         problem = make_problem(spec.name)
         csv = "  (accepts --data FILE.csv)" if spec.accepts_csv else ""
         out.write(f"{spec.name}  [{spec.family}] {spec.title}{csv}\n")
@@ -52,7 +50,11 @@ def list_problems(out: TextIO) -> int:
         out.write(f"    parameters: {start}   (default start)\n")
         out.write(f"    samples: {problem.n_samples if problem.has_data else 'none'}\n")
         for s in spec.settings:
-            out.write(f"    --set {s.name}={_fmt(s.default)}    {s.help}\n")
+            flag = "--expr " if s.name == "expr" else f"--set {s.name}="
+            value = _fmt(s.default)
+            if isinstance(s.default, str):
+                value = f'"{value}"'
+            out.write(f"    {flag}{value}    {s.help}\n")
     return 0
 
 

@@ -175,3 +175,26 @@ def test_python_dash_m_gdviz_runs_the_cli():
     assert proc.returncode == 0
     assert proc.stdout.count("\n") == 5
     assert proc.stderr.strip() == "finished after 3 steps (3 epochs)"
+
+
+def test_custom_formula_from_the_command_line(tmp_path, capsys):
+    data = tmp_path / "d.csv"
+    data.write_text("x,y\n" + "\n".join(f"{x},{2 * x - 1}" for x in range(-5, 6)) + "\n")
+    code, text, err = _run(["run", "--problem", "custom", "--expr", "(w*x + b - y)**2",
+                            "--data", str(data), "--lr", "0.02", "--batch-size", "full",
+                            "--steps", "2000", "--out", "-"], capsys)
+    header, table = _table(text)
+    assert code == 0
+    assert header[5:7] == ["w", "b"]
+    assert table[-1, 5:7] == pytest.approx([2.0, -1.0], abs=1e-3)
+
+
+def test_custom_formula_errors_are_one_line(capsys):
+    code, _, err = _run(["run", "--problem", "custom", "--expr", "__import__('os')",
+                         "--out", "-"], capsys)
+    assert code == 2
+    assert len(err.strip().splitlines()) == 1
+    assert "position" in err
+    code, _, err = _run(["run", "--problem", "wavy", "--expr", "w**2", "--out", "-"], capsys)
+    assert code == 2
+    assert "--expr needs --problem custom" in err
