@@ -134,11 +134,11 @@ def median_seconds(cmd: list[str], repeat: int, env: dict | None = None) -> floa
 
 def check(frozen: list[str]) -> None:
     installed = installed_gdviz()
-    for args in (["--version"], ["problems"], ["optimizers"]):
+    for args in (["--version"], ["--help"], ["problems"], ["optimizers"]):
         compare_outputs(frozen, installed, args)
     for case in RUN_CASES:
         compare_outputs(frozen, installed, ["run", *case, "--out", "-"])
-    print(f"  identical output to {' '.join(installed)}: --version, problems, optimizers, "
+    print(f"  identical output to {' '.join(installed)}: --version, --help, problems, optimizers, "
           f"{len(RUN_CASES)} run CSVs")
 
     env = gui_env()
