@@ -1,0 +1,340 @@
+"""The export job: replay the run, draw frames with the views, write a GIF or PNG frames.
+
+Qt-free at import (the frame source is imported when the job opens), so the CLI can check its
+input before paying for Qt. The numbers come from a replay of the runner (same config -> the
+same records, bit for bit), never from the live run.
+
+    job = ExportJob(spec)          # ConfigError for bad input (one line)
+    job.open()                     # the frame source, the palette, the temporary output;
+                                   # ExportError when the output cannot be written
+    while job.render_next():       # one frame per call: the GUI calls it from a QTimer
+        ...                        # (job.done, job.total, job.eta_s() for a progress bar)
+    path = job.finish()            # rename the temporary file into place
+    job.abort()                    # on cancel or error: no partial file is left
+
+``job.run(progress, cancelled)`` does all of it for the command line.
+
+A GIF is written to a hidden temporary file beside the target and renamed at the end; PNG
+frames (frame_0000.png, ...) are written to a hidden temporary folder inside the target folder
+and moved into place at the end. A cancel or a failure removes them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from gdviz.core.errors import ConfigError
+from gdviz.core.records import RunConfig, StepRecord
+from gdviz.core.runner import iterate
+from gdviz.export.gif import MAX_FPS, GifWriter, build_palette, codes_to_image
+
+MAX_SIDE = 4096
+MIN_SIDE = 16
+MAX_FRAMES = 100_000
+PNG_NAME = "frame_{:04d}.png"
+
+
+class ExportError(Exception):
+    """The export failed while running (disk full, folder removed, a view failed): a sentence."""
+
+
+@dataclass(frozen=True)
+class ExportSpec:
+    """What to export.
+
+    target: a view id ("samples", "histogram", ...) or "window"
+    out: the GIF file, or for kind "png" the folder of the numbered PNG frames
+    first_step: history step of the first frame; frame i shows step first_step + i * steps_per_frame
+    frames: number of frames (>= 1); size: (width, height) in pixels; fps: frames per second
+    loop: 0 = the GIF repeats forever, n >= 1 = it plays n times
+    choices: {view_id: {choice: value}} copied from the window (parameter shown, log scale...)
+    window_state: the window's dock layout (``saveState()``) for target "window"
+    """
+
+    config: RunConfig
+    target: str
+    out: Path
+    kind: str = "gif"
+    first_step: int = 0
+    frames: int = 100
+    steps_per_frame: int = 1
+    fps: float = 10.0
+    size: tuple[int, int] = (640, 480)
+    loop: int = 0
+    choices: Mapping[str, Any] = field(default_factory=dict)
+    window_state: bytes | None = None
+
+    @property
+    def last_step(self) -> int:
+        return self.first_step + (self.frames - 1) * self.steps_per_frame
+
+    def frame_step(self, i: int) -> int:
+        return self.first_step + i * self.steps_per_frame
+
+
+def parse_size(text: str) -> tuple[int, int]:
+    """'640x480' -> (640, 480); ConfigError for anything else."""
+    width, sep, height = str(text).strip().lower().partition("x")
+    if not sep or not width.strip().isdigit() or not height.strip().isdigit():
+        raise ConfigError(f"size must look like WIDTHxHEIGHT, e.g. 640x480, got {text!r}")
+    return int(width), int(height)
+
+
+def validate_spec(spec: ExportSpec) -> None:
+    """ConfigError with one sentence when the spec cannot be exported."""
+    if spec.kind not in ("gif", "png"):
+        raise ConfigError(f"export kind must be gif or png, got {spec.kind!r}")
+    for name, value, low in (("number of frames", spec.frames, 1),
+                             ("steps per frame", spec.steps_per_frame, 1),
+                             ("first step", spec.first_step, 0),
+                             ("loop count", spec.loop, 0)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < low:
+            raise ConfigError(f"{name} must be a whole number >= {low}, got {value!r}")
+    if spec.frames > MAX_FRAMES:
+        raise ConfigError(f"number of frames must be at most {MAX_FRAMES}, got {spec.frames}")
+    fps = spec.fps
+    if not isinstance(fps, (int, float)) or not 0 < fps <= MAX_FPS:
+        raise ConfigError(f"frames per second must be > 0 and <= {MAX_FPS:g} (GIF delays are "
+                          f"hundredths of a second), got {fps!r}")
+    width, height = spec.size
+    for side in (width, height):
+        if not MIN_SIDE <= side <= MAX_SIDE:
+            raise ConfigError(f"size must be between {MIN_SIDE} and {MAX_SIDE} pixels a side, "
+                              f"got {width}x{height}")
+    limit = spec.config.step_limit()
+    if spec.last_step > limit:
+        raise ConfigError(
+            f"the frames need steps up to {spec.last_step} but the run stops after {limit} "
+            f"steps: use fewer frames or steps per frame, or a longer run (--steps/--epochs)")
+    out = Path(spec.out)
+    if spec.kind == "gif":
+        if out.suffix.lower() != ".gif":
+            raise ConfigError(f"the animation file must end in .gif, got {str(out)!r}")
+        if out.is_dir():
+            raise ConfigError(f"{out} is a folder; name a .gif file")
+    elif out.exists() and not out.is_dir():
+        raise ConfigError(f"{out} exists and is not a folder (PNG frames go into a folder)")
+
+
+def check_writable(spec: ExportSpec) -> None:
+    """ConfigError when the output's folder does not exist or cannot be written."""
+    folder = Path(spec.out).parent if spec.kind == "gif" else _existing_parent(Path(spec.out))
+    if not folder.is_dir():
+        raise ConfigError(f"cannot write {spec.out}: the folder {folder} does not exist")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise ConfigError(f"cannot write {spec.out}: the folder {folder} is not writable")
+
+
+def _existing_parent(path: Path) -> Path:
+    path = path.absolute()
+    while not path.exists() and path.parent != path:
+        path = path.parent
+    return path
+
+
+def frames_for(config: RunConfig, first_step: int = 0, last_step: int | None = None,
+               steps_per_frame: int | None = None, frames: int | None = None) -> tuple[int, int]:
+    """(frames, steps_per_frame) covering first..last step (default: the whole run) given one of
+    steps per frame or frame count (neither: one step per frame)."""
+    last = config.step_limit() if last_step is None else last_step
+    span = max(0, last - first_step)
+    if steps_per_frame is not None and frames is not None:
+        return frames, steps_per_frame
+    if frames is not None:
+        return frames, max(1, span // max(1, frames - 1))
+    k = steps_per_frame or 1
+    return span // k + 1, k
+
+
+class ExportJob:
+    """One export, frame by frame. Not thread-safe: the GUI drives it on the GUI thread."""
+
+    def __init__(self, spec: ExportSpec, source_factory: Callable | None = None) -> None:
+        validate_spec(spec)
+        self.spec = spec
+        self.done = 0
+        self.total = spec.frames
+        self.path: Path | None = None
+        self._source_factory = source_factory
+        self._source = None
+        self._records: Iterator[StepRecord] | None = None
+        self._history = None
+        self._writer: GifWriter | None = None
+        self._handle = None
+        self._temp: Path | None = None
+        self._started = 0.0
+        self._closed = False
+        self._first = None  # the first frame, rendered early for the palette
+
+    # -- life cycle -------------------------------------------------------------------------
+    def open(self) -> None:
+        """Create the frame source and the temporary output. ConfigError for an output that
+        cannot be written, ExportError when the views cannot start."""
+        check_writable(self.spec)
+        spec = self.spec
+        try:
+            self._temp = self._make_temp()
+        except OSError as err:
+            raise ConfigError(f"cannot write {spec.out}: {err.strerror or err}") from None
+        try:
+            factory = self._source_factory
+            if factory is None:
+                from gdviz.export.frames import make_source as factory
+            self._source = factory(spec.target, spec.size, dict(spec.choices), spec.window_state)
+            self._records = iterate(spec.config)
+            self._history = self._source.start(spec.config, next(self._records))
+            if spec.kind == "gif":
+                self._open_gif()
+        except BaseException:
+            self.abort()
+            raise
+        self._started = time.perf_counter()
+
+    def render_next(self) -> bool:
+        """Render and write the next frame; False when every frame is done."""
+        if self.done >= self.total:
+            return False
+        try:
+            frame, self._first = self._first, None
+            if frame is None or self.done:
+                frame = self._render(self.spec.frame_step(self.done))
+            if self.spec.kind == "gif":
+                self._writer.add(frame)
+            else:
+                codes_to_image(frame).save(self._temp / PNG_NAME.format(self.done), "PNG",
+                                           compress_level=1)
+        except OSError as err:
+            self.abort()
+            raise ExportError(f"could not write {self.spec.out}: {err.strerror or err}") \
+                from None
+        except ConfigError:
+            self.abort()
+            raise
+        except Exception as err:
+            self.abort()
+            raise ExportError(f"the export failed at frame {self.done}: "
+                              f"{type(err).__name__}: {err}") from None
+        self.done += 1
+        return self.done < self.total
+
+    def finish(self) -> Path:
+        """Close the output and move it into place; returns the final path."""
+        if self.done < self.total:
+            raise ExportError(f"only {self.done} of {self.total} frames were rendered")
+        out = Path(self.spec.out)
+        try:
+            if self.spec.kind == "gif":
+                self._writer.close()
+                self._handle.close()
+                self._handle = None
+                os.replace(self._temp, out)
+            else:
+                out.mkdir(parents=True, exist_ok=True)
+                for i in range(self.total):
+                    name = PNG_NAME.format(i)
+                    os.replace(self._temp / name, out / name)
+                self._temp.rmdir()
+        except OSError as err:
+            self.abort()
+            raise ExportError(f"could not write {out}: {err.strerror or err}") from None
+        self._temp = None
+        self.path = out
+        self._close_source()
+        return out
+
+    def abort(self) -> None:
+        """Stop and remove every temporary file; the target is left as it was."""
+        if self._handle is not None:
+            with contextlib.suppress(OSError):
+                self._handle.close()
+            self._handle = None
+        if self._temp is not None:
+            if self._temp.is_dir():
+                shutil.rmtree(self._temp, ignore_errors=True)
+            else:
+                with contextlib.suppress(OSError):
+                    self._temp.unlink()
+            self._temp = None
+        self._close_source()
+
+    def run(self, progress: Callable[[ExportJob], None] | None = None,
+            cancelled: Callable[[], bool] | None = None) -> Path | None:
+        """Open, render every frame and finish; None when ``cancelled()`` became true."""
+        self.open()
+        try:
+            while self.done < self.total:
+                if cancelled is not None and cancelled():
+                    self.abort()
+                    return None
+                self.render_next()
+                if progress is not None:
+                    progress(self)
+        except BaseException:
+            self.abort()
+            raise
+        return self.finish()
+
+    # -- progress -----------------------------------------------------------------------------
+    def elapsed_s(self) -> float:
+        return time.perf_counter() - self._started if self._started else 0.0
+
+    def eta_s(self) -> float | None:
+        """Seconds left at the pace so far (None before the first frame)."""
+        if self.done == 0:
+            return None
+        return self.elapsed_s() / self.done * (self.total - self.done)
+
+    # -- helpers ------------------------------------------------------------------------------
+    def _make_temp(self) -> Path:
+        out = Path(self.spec.out)
+        if self.spec.kind == "gif":
+            fd, name = tempfile.mkstemp(prefix=f".{out.stem}.", suffix=".gif.part",
+                                        dir=out.parent)
+            os.close(fd)
+            return Path(name)
+        parent = out if out.is_dir() else _existing_parent(out)
+        return Path(tempfile.mkdtemp(prefix=".gdviz-frames-", dir=parent))
+
+    def _open_gif(self) -> None:
+        """The shared palette comes from the first frame plus a swatch of the views' colours
+        blended into the background (colours that only appear later, like the update arrow,
+        must be in it; frames are drawn in order, so later frames cannot be sampled)."""
+        spec = self.spec
+        self._first = self._render(spec.frame_step(0))
+        samples = [self._first]
+        swatch = getattr(self._source, "palette_swatch", None)
+        if swatch is not None:
+            samples.append(swatch())
+        self._handle = open(self._temp, "wb")  # noqa: SIM115 (closed in finish/abort)
+        self._writer = GifWriter(self._handle, spec.size, spec.fps, spec.loop,
+                                 build_palette(samples))
+
+    def _render(self, step: int):
+        """Replay the runner up to ``step`` (appending to the source's history) and draw it.
+        A run that stopped earlier (converged, diverged) shows its last step."""
+        history = self._history
+        batch = []
+        have = len(history)
+        while have + len(batch) <= step:
+            record = next(self._records, None)
+            if record is None:
+                break
+            batch.append(record)
+        if batch:
+            history.append(batch)
+        return self._source.render(min(step, len(history) - 1))
+
+    def _close_source(self) -> None:
+        if self._source is not None and not self._closed:
+            self._closed = True
+            # closing a hidden widget must not mask the real error
+            with contextlib.suppress(Exception):
+                self._source.close()

@@ -1,0 +1,278 @@
+"""Render frames of one view, or of the whole window, offscreen and one at a time (Qt).
+
+The frames are drawn by the same view classes as the window (``gdviz.gui.views``), in fresh
+widgets that are never shown on screen, so an export never disturbs the live run and looks
+like the app. Each source owns the history it draws: the export job appends the replayed
+records to it, then asks for ``render(index)``.
+
+Rendering paints into ONE reused QImage of the widget's size (no pixmap per frame, no PNG
+round-trip); a frame comes out as a (height, width) uint32 array of 0xAARRGGBB pixels of
+exactly the requested size, copied from the image (a widget that cannot be made that small is
+rendered at its minimum size and scaled). ``gdviz.export.gif`` takes these arrays as they are.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Any
+
+import numpy as np
+from PIL import Image
+
+from gdviz.core.errors import ConfigError
+from gdviz.core.history import RunHistory
+from gdviz.core.records import RunConfig, StepRecord
+
+WINDOW = "window"
+OPENGL_VIEWS = ("surface3d",)
+
+
+def ensure_display() -> None:
+    """Use Qt's offscreen platform when there is no display (before the app is created)."""
+    if sys.platform.startswith("linux") and not (os.environ.get("DISPLAY")
+                                                 or os.environ.get("WAYLAND_DISPLAY")):
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+
+def ensure_app():
+    ensure_display()
+    from gdviz.gui.app import ensure_app as _ensure_app
+
+    return _ensure_app()
+
+
+def view_classes() -> dict[str, type]:
+    """{view_id: class} of every view the window has."""
+    from gdviz.gui.views import VIEW_CLASSES
+
+    return {cls.view_id: cls for cls in VIEW_CLASSES}
+
+
+def check_target(target: str) -> None:
+    """ConfigError (one line) unless ``target`` is a view id or "window" that can render here.
+    Needs the QApplication (it checks the platform for the OpenGL views)."""
+    classes = view_classes()
+    if target != WINDOW and target not in classes:
+        if target in OPENGL_VIEWS:
+            raise ConfigError(f"the view {target!r} is not available in this version of gdviz")
+        names = ", ".join([*classes, WINDOW])
+        raise ConfigError(f"unknown view {target!r}; choose from: {names}")
+    if target in OPENGL_VIEWS:
+        from gdviz.gui.smoke import opengl_available
+
+        ok, why = opengl_available()
+        if not ok:
+            raise ConfigError(f"the 3-D view needs a real X display with OpenGL ({why}); "
+                              "run under xvfb-run or on a desktop")
+
+
+# -- view choices (also stored in session files) --------------------------------------------
+def view_choices(view) -> dict[str, Any]:
+    """The user's choices on a view: its check boxes (attribute name -> bool) and its
+    parameter combo ("param" -> the parameter's name)."""
+    from PySide6.QtWidgets import QCheckBox
+
+    out: dict[str, Any] = {}
+    for name, value in vars(view).items():
+        if isinstance(value, QCheckBox):
+            out[name] = bool(value.isChecked())
+    combo = getattr(view, "combo", None)
+    if combo is not None and combo.count() > 1:
+        out["param"] = combo.currentText()
+    return out
+
+
+def apply_view_choices(view, choices: dict[str, Any]) -> None:
+    """Set what ``view_choices`` returned; unknown names and parameters are ignored."""
+    from PySide6.QtWidgets import QCheckBox
+
+    for name, value in choices.items():
+        box = getattr(view, name, None)
+        if isinstance(box, QCheckBox) and isinstance(value, bool):
+            box.setChecked(value)
+    combo = getattr(view, "combo", None)
+    param = choices.get("param")
+    if combo is not None and isinstance(param, str):
+        index = combo.findText(param)
+        if index >= 0:
+            combo.setCurrentIndex(index)
+
+
+# -- rendering --------------------------------------------------------------------------------
+class _Painter:
+    """Paints a widget into one reused QImage and hands out RGB frames of ``size``."""
+
+    def __init__(self, widget, size: tuple[int, int]) -> None:
+        from PySide6.QtGui import QImage
+
+        self.widget = widget
+        self.size = (int(size[0]), int(size[1]))
+        w, h = widget.width(), widget.height()
+        self.image = QImage(w, h, QImage.Format.Format_RGB32)
+
+    def frame(self) -> np.ndarray:
+        from PySide6.QtCore import Qt
+        from PySide6.QtGui import QImage
+
+        self.image.fill(Qt.GlobalColor.white)
+        self.widget.render(self.image)
+        image = self.image
+        if (image.width(), image.height()) != self.size:
+            image = image.scaled(*self.size, Qt.AspectRatioMode.IgnoreAspectRatio,
+                                 Qt.TransformationMode.SmoothTransformation)
+            image = image.convertToFormat(QImage.Format.Format_RGB32)
+        rows = np.frombuffer(image.constBits(), np.uint32).reshape(image.height(), -1)
+        # copy: the buffer belongs to the QImage, which is painted over for the next frame
+        return rows[:, : image.width()].copy()
+
+
+def palette_swatch(size: tuple[int, int]) -> Image.Image:
+    """An image of every colour the views use, each faded into the white background in 16
+    steps (antialiased edges, translucent fills), as a palette sample: a colour that is not in
+    the first frame (the update arrow appears at step 1) still gets its own entries."""
+    from gdviz.gui.views import style
+
+    def rgb(color) -> np.ndarray:
+        if isinstance(color, str):
+            return np.array([int(color[i:i + 2], 16) for i in (1, 3, 5)], dtype=np.float64)
+        return np.array(color[:3], dtype=np.float64)
+
+    colors = [style.BATCH, style.FULL, style.START, style.TRUE, style.SAMPLE, style.TEXT,
+              *style.CLASS_COLORS, *style.PARAM_COLORS]
+    fade = np.linspace(0.0, 1.0, 16)[:, None]
+    rows = [rgb(c) * (1 - fade) + 255.0 * fade for c in colors]
+    strip = np.concatenate(rows).astype(np.uint8)  # (16 * colours, 3)
+    # enough pixels per entry to count next to a large white frame in the median cut
+    block = max(4, (size[0] * size[1]) // (strip.shape[0] * 40))
+    pixels = np.repeat(strip[None, :, :], block, axis=0)
+    return Image.fromarray(np.ascontiguousarray(pixels), "RGB")
+
+
+def cache_static_items(widget) -> None:
+    """Let Qt keep the axes (with their grid), legends, lines and labels of ``widget``'s plots
+    as pixmaps: they change rarely, and repainting them was half the cost of a frame. The
+    pixels are the same; an item that changes still repaints itself."""
+    import pyqtgraph as pg
+    from PySide6.QtWidgets import QGraphicsItem
+
+    cache = QGraphicsItem.CacheMode.DeviceCoordinateCache
+    for plot in widget.findChildren(pg.PlotWidget):
+        for axis in plot.getPlotItem().axes.values():
+            axis["item"].setCacheMode(cache)
+        for item in plot.scene().items():
+            if isinstance(item, (pg.LegendItem, pg.InfiniteLine, pg.TextItem)):
+                item.setCacheMode(cache)
+
+
+def _show_offscreen(widget, size: tuple[int, int]) -> None:
+    from PySide6.QtCore import Qt
+
+    widget.setAttribute(Qt.WidgetAttribute.WA_DontShowOnScreen, True)
+    hint = widget.minimumSizeHint()
+    widget.resize(max(size[0], hint.width()), max(size[1], hint.height()))
+    widget.show()
+    _settle()
+
+
+def _settle() -> None:
+    """Run pending layout requests (a status label that wraps changes height) but not the
+    paint requests: ``render`` paints once, and a paint of the hidden window on top of it
+    would double the cost of a frame."""
+    from PySide6.QtCore import QCoreApplication, QEvent
+
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)
+
+
+class ViewFrames:
+    """Frames of a fresh instance of one view class, sized to ``size`` (width, height)."""
+
+    def __init__(self, view_id: str, size: tuple[int, int],
+                 choices: dict[str, Any] | None = None) -> None:
+        ensure_app()
+        check_target(view_id)
+        self.view = view_classes()[view_id]()
+        self.size = size
+        self.choices = dict(choices or {})
+        _show_offscreen(self.view, size)
+        cache_static_items(self.view)
+        self._painter = _Painter(self.view, size)
+        self.history: RunHistory | None = None
+
+    def start(self, config: RunConfig, first: StepRecord) -> RunHistory:
+        """A new run whose start record is ``first``; returns the history to append to."""
+        problem = config.make_problem()
+        self.history = RunHistory(problem.n_params)
+        self.history.append((first,))
+        self.view.set_run(problem, config, self.history)
+        apply_view_choices(self.view, self.choices)
+        return self.history
+
+    def palette_swatch(self) -> Image.Image:
+        return palette_swatch(self.size)
+
+    def render(self, index: int) -> np.ndarray:
+        self.view.show_step(index)
+        _settle()
+        return self._painter.frame()
+
+    def close(self) -> None:
+        self.view.close()
+        self.view.deleteLater()
+
+
+class WindowFrames:
+    """Frames of a second, hidden main window (panels, docks, status bar and all).
+
+    state: the live window's ``saveState()`` (dock layout and visibility), or None
+    choices: {view_id: view_choices(...)} to copy from the live views
+    """
+
+    def __init__(self, size: tuple[int, int], state: bytes | None = None,
+                 choices: dict[str, dict[str, Any]] | None = None) -> None:
+        ensure_app()
+        from gdviz.gui.main_window import MainWindow
+        from gdviz.gui.settings import AppSettings
+
+        self.window = MainWindow(settings=AppSettings(memory=True))
+        self.size = size
+        self.choices = dict(choices or {})
+        _show_offscreen(self.window, size)
+        if state is not None:
+            from PySide6.QtCore import QByteArray
+
+            self.window.restoreState(QByteArray(bytes(state)))
+            _settle()
+        cache_static_items(self.window)
+        self._painter = _Painter(self.window, size)
+
+    def start(self, config: RunConfig, first: StepRecord) -> RunHistory:
+        window = self.window
+        window.editor.show_config(config)
+        window.controller.set_config(config)  # computes the same start record
+        for view in window.views:
+            apply_view_choices(view, self.choices.get(view.view_id, {}))
+        return window.controller.history
+
+    def palette_swatch(self) -> Image.Image:
+        return palette_swatch(self.size)
+
+    def render(self, index: int) -> np.ndarray:
+        controller = self.window.controller
+        controller.show_views(index)
+        controller.sig_step_shown.emit(index)  # the status bar and the step math follow
+        _settle()
+        return self._painter.frame()
+
+    def close(self) -> None:
+        self.window.close()
+        self.window.deleteLater()
+
+
+def make_source(target: str, size: tuple[int, int], choices: dict | None = None,
+                window_state: bytes | None = None):
+    """The frame source for ``target`` (a view id or "window")."""
+    choices = choices or {}
+    if target == WINDOW:
+        return WindowFrames(size, window_state, choices)
+    return ViewFrames(target, size, choices.get(target, {}))
