@@ -8,13 +8,18 @@ and gradients (gdviz.core.problems / gdviz.core.surfaces) for the curves it show
 Life cycle, driven by the main window:
     view.set_run(problem, config, history)   # new problem / settings / reset: static content
     view.show_step(index)                    # draw the state at history step ``index``
+    view.set_tracks(tracks, selected)        # every run being compared (see RunTrack)
 ``show_step`` is called at most ~60 times per second with the newest index while playing, and
 with any earlier index when the user scrubs the timeline; it must be cheap (decimate series).
+With several runs, ``index`` is the lock-step index: run k shows min(index, len(history_k) - 1).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import pyqtgraph as pg
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QWidget
 
 from gdviz.core.history import RunHistory
@@ -32,13 +37,28 @@ def configure_pyqtgraph() -> None:
         _configured = True
 
 
+@dataclass(frozen=True)
+class RunTrack:
+    """One run of a comparison as the views see it: a name, a colour (``#rrggbb``), its
+    configuration and its recorded history. All tracks share the problem and start point."""
+
+    name: str
+    color: str
+    config: RunConfig
+    history: RunHistory
+
+
 class LessonView(QWidget):
     """Base class of every view. Subclasses set ``title`` (dock title), ``view_id`` (stable id
-    used for dock state, export names and the CLI ``--view``) and ``tooltip`` (what it shows)."""
+    used for dock state, export names and the CLI ``--view``) and ``tooltip`` (what it shows).
+
+    ``sig_start_picked(tuple)`` is emitted by views that let the user pick a start point with
+    the mouse (contour); the window sets the Run panel's start point and resets."""
 
     title = "View"
     view_id = "view"
     tooltip = ""
+    sig_start_picked = Signal(tuple)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         configure_pyqtgraph()
@@ -46,11 +66,25 @@ class LessonView(QWidget):
         self.problem: Problem | None = None
         self.config: RunConfig | None = None
         self.history: RunHistory | None = None
+        self.tracks: tuple[RunTrack, ...] = ()
+        self.selected_track = 0
         self.setToolTip(self.tooltip)
 
     def set_run(self, problem: Problem, config: RunConfig, history: RunHistory) -> None:
         """A new run starts (or was reset): remember it and refresh static content."""
         self.problem, self.config, self.history = problem, config, history
+
+    def set_tracks(self, tracks: tuple[RunTrack, ...], selected: int) -> None:
+        """Every run being compared; ``tracks[selected]`` is the run given to ``set_run``.
+
+        Views that overlay runs (contour, 3-D, learning curve, parameter trace) draw each track
+        in its colour; the others follow the selected run. Called after ``set_run``; with a
+        single run there is one track. The default just remembers them."""
+        self.tracks, self.selected_track = tuple(tracks), selected
+
+    def track_index(self, track: RunTrack, index: int) -> int:
+        """The history index run ``track`` shows at lock-step ``index`` (its last if shorter)."""
+        return min(index, len(track.history) - 1)
 
     def show_step(self, index: int) -> None:
         """Draw the state at history step ``index`` (0 = start point)."""
