@@ -40,6 +40,11 @@ def build_parser() -> argparse.ArgumentParser:
     add_run_options(run)
     run.add_argument("--out", required=True, metavar="FILE.csv|-",
                      help="where to write the trace CSV (- for standard output)")
+    from gdviz.cli_export import add_export_options
+
+    export = sub.add_parser("export", help="render a run's animation as a GIF or PNG frames "
+                            "with the window's views, headless")
+    add_export_options(export)
     sub.add_parser("problems", help="list problems with their parameters and settings")
     sub.add_parser("optimizers", help="list optimizers, hyperparameters and schedules")
     return parser
@@ -73,6 +78,10 @@ def main(argv: list[str] | None = None) -> int:
             from gdviz.cli_run import run_command
 
             return run_command(args)
+        if args.command == "export":
+            from gdviz.cli_export import export_command
+
+            return export_command(args)
         if args.command == "problems":
             from gdviz.cli_run import list_problems
 

@@ -15,6 +15,8 @@ def add_run_options(parser: argparse.ArgumentParser) -> None:
     src.add_argument("--preset", help="start from a preset (see the Presets menu); "
                      "other options override it")
     src.add_argument("--problem", help="problem name (gdviz problems lists them)")
+    src.add_argument("--session", metavar="FILE.gdviz.json",
+                     help="start from a saved session's selected run; other options override it")
     src.add_argument("--set", dest="settings", action="append", default=[], metavar="KEY=VALUE",
                      help="a problem setting, e.g. --set n=200 --set noise=0.5")
     src.add_argument("--expr", metavar="FORMULA",
@@ -59,16 +61,22 @@ def config_from_args(args: argparse.Namespace) -> RunConfig:
     from gdviz.core.optimizers import get_optimizer
     from gdviz.core.schedules import parse_schedule_arg
 
-    if args.preset and args.problem:
-        raise ConfigError("give either --preset or --problem, not both")
-    if args.preset:
+    session = getattr(args, "session", None)
+    if sum(bool(x) for x in (args.preset, args.problem, session)) > 1:
+        raise ConfigError("give only one of --preset, --problem and --session")
+    if session:
+        from gdviz.export.session import load_session
+
+        base = load_session(session).run.config.to_dict()
+    elif args.preset:
         from gdviz.presets import get_preset
 
         base = get_preset(args.preset).config.to_dict()
     elif args.problem:
         base = {"problem": args.problem, "optimizer": "sgd", "batch_size": 1}
     else:
-        raise ConfigError("say which problem to run: --problem NAME or --preset NAME")
+        raise ConfigError("say which problem to run: --problem NAME, --preset NAME or "
+                          "--session FILE")
     cfg = dict(base)
     if args.problem:
         cfg["problem"] = args.problem
@@ -86,7 +94,7 @@ def config_from_args(args: argparse.Namespace) -> RunConfig:
             cfg["hyperparams"] = {}
     if args.lr is not None:
         cfg["lr"] = args.lr
-    elif not args.preset:
+    elif not (args.preset or session):
         cfg["lr"] = get_optimizer(cfg["optimizer"]).default_lr
     if args.hp:
         cfg["hyperparams"] = {**cfg.get("hyperparams", {}), **_pairs(args.hp, "--hp")}

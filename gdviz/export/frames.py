@@ -221,6 +221,16 @@ class ViewFrames:
         self.view.deleteLater()
 
 
+WINDOW_LAYOUT = (1280, 800)  # the window is laid out at least this large, then scaled down
+
+
+def window_layout_size(size: tuple[int, int]) -> tuple[int, int]:
+    """The size to lay the window out at for frames of ``size``: the same aspect ratio, but at
+    least as large as a usual window (at 640x480 the docks would be too cramped to read)."""
+    scale = max(1.0, WINDOW_LAYOUT[0] / size[0], WINDOW_LAYOUT[1] / size[1])
+    return round(size[0] * scale), round(size[1] * scale)
+
+
 class WindowFrames:
     """Frames of a second, hidden main window (panels, docks, status bar and all).
 
@@ -237,7 +247,7 @@ class WindowFrames:
         self.window = MainWindow(settings=AppSettings(memory=True))
         self.size = size
         self.choices = dict(choices or {})
-        _show_offscreen(self.window, size)
+        _show_offscreen(self.window, window_layout_size(size))
         if state is not None:
             from PySide6.QtCore import QByteArray
 

@@ -1,0 +1,157 @@
+"""``gdviz export``: render an animated GIF (or numbered PNG frames) of a run, headless.
+
+The run is described by the options of ``gdviz run`` (or ``--session FILE``); the frames are
+drawn by the window's own view classes, offscreen. Bad input prints one line on stderr and
+exits 2 before anything is rendered; a failure while writing prints one line and exits 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+
+from gdviz.core.errors import ConfigError
+from gdviz.core.settings_parse import parse_float, parse_int
+
+EXIT_FAILED = 1
+
+
+def add_export_options(parser: argparse.ArgumentParser) -> None:
+    from gdviz.cli_config import add_run_options
+
+    add_run_options(parser)
+    out = parser.add_argument_group("animation")
+    out.add_argument("--view", default="samples", metavar="VIEW|window",
+                     help="what to draw: samples (default), histogram, learning_curve, params, "
+                          "data, or window (the whole window)")
+    out.add_argument("--frames", metavar="N",
+                     help="number of frames (default: one per step over the run, at most 300)")
+    out.add_argument("--steps-per-frame", metavar="K",
+                     help="optimizer steps between frames (default 1, or spread over the run "
+                          "when only --frames is given)")
+    out.add_argument("--first-step", default="0", metavar="S",
+                     help="step shown by the first frame (default 0, the start point)")
+    out.add_argument("--fps", default="10", metavar="F", help="frames per second (default 10)")
+    out.add_argument("--size", default="640x480", metavar="WxH",
+                     help="frame size in pixels (default 640x480, at most 4096 a side)")
+    out.add_argument("--loop", default="0", metavar="N",
+                     help="0: the GIF repeats forever (default); N: it plays N times")
+    where = out.add_mutually_exclusive_group(required=True)
+    where.add_argument("--out", metavar="FILE.gif|DIR/",
+                       help="the GIF to write; a folder (ending in / or existing) gets "
+                            "numbered PNG frames instead")
+    where.add_argument("--png-dir", metavar="DIR",
+                       help="write numbered PNG frames frame_0000.png, ... into DIR")
+
+
+def export_spec_from_args(args: argparse.Namespace):
+    """The validated ExportSpec the options describe (ConfigError otherwise). Qt-free."""
+    from pathlib import Path
+
+    from gdviz.cli_config import config_from_args
+    from gdviz.export.animation import ExportSpec, frames_for, parse_size, validate_spec
+
+    config = config_from_args(args)
+    if args.png_dir:
+        kind, out = "png", Path(args.png_dir)
+    elif args.out.endswith(("/", os.sep)) or Path(args.out).is_dir():
+        kind, out = "png", Path(args.out)
+    else:
+        kind, out = "gif", Path(args.out)
+    first = parse_int(args.first_step, "first step")
+    frames = None if args.frames is None else parse_int(args.frames, "number of frames")
+    per = None if args.steps_per_frame is None else parse_int(args.steps_per_frame,
+                                                             "steps per frame")
+    for value, what in ((frames, "number of frames"), (per, "steps per frame")):
+        if value is not None and value < 1:
+            raise ConfigError(f"{what} must be at least 1, got {value}")
+    if first < 0:
+        raise ConfigError(f"first step must be at least 0, got {first}")
+    if frames is None and per is None:
+        frames, per = frames_for(config, first, min(config.step_limit(), first + 299), 1)
+    else:
+        frames, per = frames_for(config, first, None, per, frames)
+    choices = {}
+    if getattr(args, "session", None):
+        from gdviz.export.session import load_session
+
+        choices = dict(load_session(args.session).views)
+    spec = ExportSpec(config=config, target=args.view, out=out, kind=kind, first_step=first,
+                      frames=frames, steps_per_frame=per,
+                      fps=parse_float(args.fps, "frames per second"),
+                      size=parse_size(args.size), loop=parse_int(args.loop, "loop count"),
+                      choices=choices)
+    validate_spec(spec)
+    return spec
+
+
+def export_command(args: argparse.Namespace) -> int:
+    from gdviz.export.animation import ExportError, ExportJob, check_writable
+    from gdviz.export.frames import OPENGL_VIEWS, ensure_display
+
+    spec = export_spec_from_args(args)
+    check_writable(spec)
+    ensure_display()
+    if spec.target in OPENGL_VIEWS and os.environ.get("QT_QPA_PLATFORM") == "offscreen":
+        raise ConfigError("the 3-D view needs a real X display with OpenGL; run under "
+                          "xvfb-run or on a desktop")
+    from PySide6.QtCore import qInstallMessageHandler
+
+    previous = qInstallMessageHandler(_quiet_qt_messages)
+    try:
+        from gdviz.export.frames import check_target, ensure_app
+
+        ensure_app()
+        check_target(spec.target)
+        job = ExportJob(spec)
+        bar = _ProgressBar(sys.stderr) if sys.stderr.isatty() else None
+        started = time.perf_counter()
+        try:
+            path = job.run(progress=bar)
+        except ExportError as err:
+            if bar is not None:
+                bar.clear()
+            sys.stderr.write(f"gdviz: error: {err}\n")
+            return EXIT_FAILED
+        if bar is not None:
+            bar.clear()
+    finally:
+        qInstallMessageHandler(previous)
+    what = "GIF" if spec.kind == "gif" else "PNG frames in"
+    sys.stderr.write(f"wrote {what} {path}: {spec.frames} frames of "
+                     f"{spec.size[0]}x{spec.size[1]} in {time.perf_counter() - started:.1f} s\n")
+    return 0
+
+
+def _quiet_qt_messages(kind, context, message: str) -> None:
+    """The offscreen platform's notice about size hints is noise; anything else is shown."""
+    if "propagateSizeHints" not in message:
+        sys.stderr.write(message + "\n")
+
+
+class _ProgressBar:
+    """``[#######.............]  35/100 frames  2.1 s left`` on one terminal line."""
+
+    WIDTH = 30
+
+    def __init__(self, stream) -> None:
+        self.stream = stream
+        self._last = 0.0
+
+    def __call__(self, job) -> None:
+        now = time.perf_counter()
+        if now - self._last < 0.1 and job.done < job.total:
+            return
+        self._last = now
+        filled = int(self.WIDTH * job.done / job.total)
+        eta = job.eta_s()
+        left = f"{eta:.1f} s left" if eta is not None else ""
+        self.stream.write(f"\r[{'#' * filled}{'.' * (self.WIDTH - filled)}] "
+                          f"{job.done}/{job.total} frames  {left}   ")
+        self.stream.flush()
+
+    def clear(self) -> None:
+        self.stream.write("\r" + " " * (self.WIDTH + 40) + "\r")
+        self.stream.flush()
