@@ -87,6 +87,9 @@ class MainWindow(QMainWindow):
         self.toolbar.set_speed(30.0 if speed is False else speed)
         self.controller.set_speed(self.toolbar.speed())
         self.controller.reset()
+        from gdviz.gui.export_actions import install_export_actions
+
+        install_export_actions(self)
 
     # -- construction -------------------------------------------------------------------------
     def _initial_config(self, preset: str | None) -> tuple[RunConfig, Preset | None]:

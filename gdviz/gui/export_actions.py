@@ -1,0 +1,238 @@
+"""The export entries of the File menu: animation, PNG frames, snapshots, traces, sessions.
+
+``install_export_actions(window)`` adds them above Quit. Each action asks for a path with a
+file dialog and then calls a plain function of this module (``save_snapshot``,
+``export_traces``, ...), which tests call directly. Failures are shown with the window's
+non-modal message box and never leave a partial file behind.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from pathlib import Path
+
+from PySide6.QtGui import QAction, QGuiApplication, QImage, QKeySequence
+from PySide6.QtWidgets import QFileDialog
+
+from gdviz.core.errors import ConfigError
+from gdviz.export.session import SUFFIX, session_name
+from gdviz.export.trace import write_history
+
+log = logging.getLogger(__name__)
+
+
+def install_export_actions(window) -> dict[str, QAction]:
+    """Add the export actions to ``window.file_menu`` (before Quit); returns them by key."""
+    menu = window.file_menu
+    quit_action = next((a for a in menu.actions() if a.text().replace("&", "") == "Quit"),
+                       None)
+    entries = (
+        ("open_session", "&Open session…", "Ctrl+O",
+         "Open a saved session: its runs, settings, view choices and step",
+         lambda: _ask_open_session(window)),
+        ("save_session", "&Save session…", "Ctrl+S",
+         "Save the runs, settings, seeds, view choices and current step to a .gdviz.json file",
+         lambda: _ask_save_session(window)),
+        None,
+        ("export_animation", "Export &animation…", "Ctrl+E",
+         "Render the run as an animated GIF of one view or of the whole window",
+         lambda: open_export_dialog(window, "gif")),
+        ("export_frames", "Export PNG &frames…", "",
+         "Render the run as numbered PNG frames in a folder", lambda: open_export_dialog(
+             window, "png")),
+        ("save_snapshot", "Save snapshot as &PNG…", "",
+         "Save the current view (the one last clicked) as a PNG image",
+         lambda: _ask_save_snapshot(window)),
+        ("copy_snapshot", "&Copy snapshot to clipboard", "Ctrl+Shift+C",
+         "Copy the current view (the one last clicked) to the clipboard as an image",
+         lambda: copy_snapshot(window)),
+        ("export_trace", "Export &trace (CSV)…", "",
+         "Write the run's steps as CSV, with the columns of `gdviz run`",
+         lambda: _ask_export_trace(window)),
+        None,
+    )
+    actions: dict[str, QAction] = {}
+    for entry in entries:
+        if entry is None:
+            separator = QAction(window)
+            separator.setSeparator(True)
+            menu.insertAction(quit_action, separator)
+            continue
+        key, text, shortcut, tip, slot = entry
+        action = QAction(text, window)
+        if shortcut:
+            action.setShortcut(QKeySequence(shortcut))
+        action.setToolTip(tip)
+        action.setStatusTip(tip)
+        action.triggered.connect(slot)
+        menu.insertAction(quit_action, action)
+        actions[key] = action
+    window.export_actions = actions
+    return actions
+
+
+# -- current view and snapshots ---------------------------------------------------------------
+def current_view(window):
+    """The view the user is working with: the one holding the keyboard focus (the last one
+    clicked), else the first visible view."""
+    focus = QGuiApplication.focusObject()
+    for view in window.views:
+        if focus is not None and (focus is view or view.isAncestorOf(focus)):
+            return view
+    visible = [v for v in window.views if not window.docks[v.view_id].isHidden()]
+    return (visible or window.views)[0]
+
+
+def snapshot_image(view) -> QImage:
+    return view.grab().toImage()
+
+
+def save_snapshot(window, path: str | Path, view=None) -> Path:
+    """Save ``view`` (default: the current view) as PNG; ConfigError when it cannot."""
+    view = view or current_view(window)
+    path = Path(path)
+    if path.suffix.lower() != ".png":
+        path = path.with_suffix(".png")
+    if not snapshot_image(view).save(str(path), "PNG"):
+        raise ConfigError(f"cannot write {path}")
+    window.status.showMessage(f"Saved the {view.title} view to {path}", 5000)
+    return path
+
+
+def copy_snapshot(window, view=None) -> QImage:
+    view = view or current_view(window)
+    image = snapshot_image(view)
+    QGuiApplication.clipboard().setImage(image)
+    window.status.showMessage(f"Copied the {view.title} view to the clipboard", 5000)
+    return image
+
+
+# -- traces -------------------------------------------------------------------------------
+def run_tracks(window) -> list[tuple[str, object, object]]:
+    """(name, problem, history) of every run in the window. One run today; when the window
+    compares runs (``window.tracks``), every one of them."""
+    tracks = getattr(window.controller, "tracks", None)
+    if tracks:
+        return [(t.name, t.config.make_problem(), t.history) for t in tracks]
+    from gdviz.gui.session_window import run_name
+
+    c = window.controller
+    return [(run_name(window), c.problem, c.history)]
+
+
+def trace_paths(path: str | Path, names: list[str]) -> list[Path]:
+    """One CSV per run: ``path`` itself for one run, else ``<stem>_<run name>.csv``."""
+    path = Path(path)
+    if path.suffix.lower() != ".csv":
+        path = path.with_suffix(".csv")
+    if len(names) == 1:
+        return [path]
+    return [path.with_name(f"{path.stem}_{_slug(n)}{path.suffix}") for n in names]
+
+
+def export_traces(window, path: str | Path) -> list[Path]:
+    """Write each run's recorded steps as CSV (the format of ``gdviz run``). Each file goes to
+    a temporary name first, so a failure leaves no partial file; OSError on failure."""
+    tracks = run_tracks(window)
+    paths = trace_paths(path, [t[0] for t in tracks])
+    for (_name, problem, history), target in zip(tracks, paths):
+        temp = target.with_name(f".{target.name}.part")
+        try:
+            with open(temp, "w", encoding="utf-8", newline="") as handle:
+                write_history(handle, problem.param_names, history)
+            temp.replace(target)
+        except BaseException:
+            temp.unlink(missing_ok=True)
+            raise
+    window.status.showMessage(f"Wrote {', '.join(p.name for p in paths)}", 5000)
+    return paths
+
+
+def _slug(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._=-]+", "_", name).strip("_") or "run"
+
+
+# -- dialogs ------------------------------------------------------------------------------
+def open_export_dialog(window, kind: str = "gif"):
+    """Show the export dialog; on Export, render with a progress dialog. Returns the runner
+    (or None when the dialog was cancelled)."""
+    from gdviz.gui.export_dialog import ExportDialog
+
+    dialog = ExportDialog(window, kind)
+    dialog.select_target(current_view(window).view_id)
+    if dialog.exec() != ExportDialog.DialogCode.Accepted:
+        return None
+    return start_export(window, dialog.spec())
+
+
+def start_export(window, spec, show_progress: bool = True):
+    """Render ``spec`` frame by frame; the window shows the outcome."""
+    from gdviz.gui.export_dialog import ExportRunner
+
+    runner = ExportRunner(spec, window, show_progress)
+    runner.sig_finished.connect(
+        lambda path: window.status.showMessage(f"Exported {spec.frames} frames to {path}",
+                                               8000))
+    runner.sig_failed.connect(lambda message: _report(window, "Export failed", message))
+    runner.sig_cancelled.connect(
+        lambda: window.status.showMessage("Export cancelled; no file was written", 5000))
+    window._export_runner = runner  # keep it alive while it renders
+    runner.start()
+    return runner
+
+
+def _report(window, title: str, message: str) -> None:
+    window.status.showMessage(f"{title}: {message}", 10000)
+    window.show_message_box(title, message[:1].upper() + message[1:])
+
+
+def _ask_save_snapshot(window) -> None:
+    view = current_view(window)
+    path, _ = QFileDialog.getSaveFileName(window, f"Save the {view.title} view",
+                                          f"{view.view_id}.png", "PNG image (*.png)")
+    if path:
+        try:
+            save_snapshot(window, path, view)
+        except ConfigError as err:
+            _report(window, "Snapshot not saved", str(err))
+
+
+def _ask_export_trace(window) -> None:
+    path, _ = QFileDialog.getSaveFileName(window, "Export trace", "trace.csv", "CSV (*.csv)")
+    if path:
+        try:
+            export_traces(window, path)
+        except OSError as err:
+            _report(window, "Trace not written", f"cannot write {path}: {err.strerror or err}")
+
+
+def _ask_save_session(window) -> None:
+    from gdviz.gui.session_window import run_name, save_session_file
+
+    path, _ = QFileDialog.getSaveFileName(window, "Save session", run_name(window) + SUFFIX,
+                                          f"gdviz session (*{SUFFIX})")
+    if not path:
+        return
+    if not path.endswith(SUFFIX):
+        path = str(Path(path).with_suffix("")) + SUFFIX
+    try:
+        save_session_file(window, path)
+    except (OSError, ConfigError) as err:
+        why = err.strerror if isinstance(err, OSError) and err.strerror else err
+        _report(window, "Session not saved", f"cannot write {path}: {why}")
+        return
+    window.status.showMessage(f"Saved session {session_name(path)}", 5000)
+
+
+def _ask_open_session(window) -> None:
+    from gdviz.gui.session_window import open_session_file
+
+    path, _ = QFileDialog.getOpenFileName(window, "Open session", "",
+                                          f"gdviz session (*{SUFFIX});;JSON (*.json)")
+    if not path:
+        return
+    try:
+        open_session_file(window, path)
+    except ConfigError as err:
+        _report(window, "Session not opened", str(err))

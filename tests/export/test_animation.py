@@ -1,0 +1,193 @@
+"""The export job: frames of the real views from a runner replay, written atomically."""
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from gdviz.core.errors import ConfigError
+from gdviz.core.records import RunConfig
+from gdviz.core.runner import iterate
+from gdviz.export.animation import (
+    ExportError,
+    ExportJob,
+    ExportSpec,
+    check_writable,
+    frames_for,
+    parse_size,
+)
+from gdviz.presets import get_preset
+
+WAVY = get_preset("wavy").config
+
+
+def _spec(tmp_path, **kw):
+    values = {"config": WAVY, "target": "samples", "out": tmp_path / "a.gif", "frames": 8,
+              "fps": 10.0, "size": (320, 240)}
+    values.update(kw)
+    return ExportSpec(**values)
+
+
+def _gif_frames(path):
+    gif = Image.open(path)
+    out = []
+    for i in range(gif.n_frames):
+        gif.seek(i)
+        out.append(np.asarray(gif.convert("RGB")).astype(int))
+    return gif, out
+
+
+def _leftovers(folder: Path):
+    return [p.name for p in folder.iterdir() if p.name.startswith(".")]
+
+
+def test_gif_has_the_frames_and_size_asked_for_and_they_change(qapp, tmp_path):
+    path = ExportJob(_spec(tmp_path, frames=12, steps_per_frame=3)).run()
+    gif, frames = _gif_frames(path)
+    assert gif.n_frames == 12
+    assert gif.size == (320, 240)
+    assert all(not np.array_equal(a, b) for a, b in zip(frames, frames[1:]))
+    assert _leftovers(tmp_path) == []
+
+
+def test_first_frame_is_the_start_point(qapp, tmp_path):
+    from gdviz.export.frames import ViewFrames
+
+    path = ExportJob(_spec(tmp_path, frames=5)).run()
+    _, frames = _gif_frames(path)
+    source = ViewFrames("samples", (320, 240))
+    try:
+        source.start(WAVY, next(iterate(WAVY)))
+        step0 = source.render(0)
+    finally:
+        source.close()
+    rgb = np.stack([(step0 >> 16) & 255, (step0 >> 8) & 255, step0 & 255], -1).astype(int)
+    diff = np.abs(frames[0] - rgb).sum(axis=2)
+    assert diff.mean() < 3  # palette rounding of antialiased edges only
+    assert np.mean(diff > 60) < 0.002
+    later = np.abs(frames[-1] - rgb).sum(axis=2)
+    assert np.mean(later > 60) > np.mean(diff > 60)
+
+
+def test_png_frames_are_numbered(qapp, tmp_path):
+    folder = tmp_path / "frames"
+    path = ExportJob(_spec(tmp_path, kind="png", out=folder, frames=4, steps_per_frame=5,
+                           target="histogram")).run()
+    assert path == folder
+    assert sorted(os.listdir(folder)) == [f"frame_{i:04d}.png" for i in range(4)]
+    with Image.open(folder / "frame_0003.png") as im:
+        assert im.size == (320, 240)
+    assert _leftovers(folder) == []
+
+
+def test_whole_window_frames(qapp, tmp_path):
+    path = ExportJob(_spec(tmp_path, target="window", frames=3, size=(400, 250))).run()
+    gif, _ = _gif_frames(path)
+    assert (gif.n_frames, gif.size) == (3, (400, 250))
+
+
+def test_cancel_mid_export_leaves_no_file(qapp, tmp_path):
+    job = ExportJob(_spec(tmp_path, frames=20))
+    calls = []
+
+    def cancelled():
+        calls.append(1)
+        return len(calls) > 5
+
+    assert job.run(cancelled=cancelled) is None
+    assert job.done == 5
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_cancel_png_leaves_no_frames(qapp, tmp_path):
+    job = ExportJob(_spec(tmp_path, kind="png", out=tmp_path, frames=6))
+    job.open()
+    job.render_next()
+    job.render_next()
+    job.abort()
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_unwritable_folder_is_refused_before_rendering(tmp_path):
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o500)
+    try:
+        if os.access(locked, os.W_OK):
+            pytest.skip("running as a user who can write anywhere")
+        with pytest.raises(ConfigError, match="not writable"):
+            ExportJob(_spec(tmp_path, out=locked / "a.gif")).run()
+        assert list(locked.iterdir()) == []
+    finally:
+        locked.chmod(0o700)
+    with pytest.raises(ConfigError, match="does not exist"):
+        check_writable(_spec(tmp_path, out=tmp_path / "missing" / "a.gif"))
+
+
+def test_failure_while_writing_leaves_no_file(qapp, tmp_path, monkeypatch):
+    """Disk full half way: the temporary file goes, the message says why."""
+    from gdviz.export import gif as gif_module
+
+    job = ExportJob(_spec(tmp_path, frames=6))
+    job.open()
+    job.render_next()
+
+    def full(*_args, **_kw):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(gif_module.GifWriter, "add", full)
+    with pytest.raises(ExportError, match="No space left"):
+        job.render_next()
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_existing_file_is_replaced_only_at_the_end(qapp, tmp_path):
+    target = tmp_path / "a.gif"
+    target.write_bytes(b"old")
+    job = ExportJob(_spec(tmp_path, frames=3))
+    job.open()
+    job.render_next()
+    assert target.read_bytes() == b"old"
+    job.abort()
+    assert target.read_bytes() == b"old"
+
+
+@pytest.mark.parametrize(("changes", "message"), [
+    ({"frames": 0}, "number of frames"),
+    ({"fps": 0.0}, "frames per second"),
+    ({"fps": 100.0}, "frames per second"),
+    ({"size": (640, 5000)}, "size"),
+    ({"size": (8, 8)}, "size"),
+    ({"steps_per_frame": 0}, "steps per frame"),
+    ({"frames": 50, "steps_per_frame": 3}, "run stops after 100 steps"),
+    ({"out": Path("x.png")}, "must end in .gif"),
+])
+def test_bad_specs_are_refused_with_a_sentence(tmp_path, changes, message):
+    with pytest.raises(ConfigError, match=message):
+        ExportJob(_spec(tmp_path, **changes))
+
+
+def test_size_parsing():
+    assert parse_size("640x480") == (640, 480)
+    assert parse_size(" 320X200 ") == (320, 200)
+    for bad in ("640x", "x480", "640*480", "", "-1x5", "axb"):
+        with pytest.raises(ConfigError, match="WIDTHxHEIGHT"):
+            parse_size(bad)
+
+
+def test_frame_plans():
+    cfg = RunConfig(problem="wavy", max_steps=100)
+    assert frames_for(cfg) == (101, 1)
+    assert frames_for(cfg, steps_per_frame=10) == (11, 10)
+    assert frames_for(cfg, frames=11) == (11, 10)
+    assert frames_for(cfg, first_step=50, frames=6) == (6, 10)
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self"), reason="needs Linux /proc")
+def test_folder_that_refuses_files_even_to_root(qapp, tmp_path):
+    """/proc takes no new files, whoever asks: the temporary file cannot be made."""
+    with pytest.raises(ConfigError, match="cannot write /proc/gdviz-test.gif"):
+        ExportJob(_spec(tmp_path, out=Path("/proc/gdviz-test.gif"))).run()
+    assert not os.path.exists("/proc/gdviz-test.gif")
