@@ -263,6 +263,9 @@ class ExportRunner(QObject):
     def _on_timer_timeout(self) -> None:
         if not self.active:
             return
+        if self.progress is not None and self.progress.wasCanceled():
+            self.cancel()  # Esc or cancel() on the dialog: no canceled signal, same meaning
+            return
         try:
             more = self.job.render_next()
             if not more:
