@@ -3,15 +3,17 @@
 Opens the real main window (offscreen when there is no display), plays a few hundred steps of
 every lesson preset through the real controller and worker thread, renders every view (the
 3-D view only where OpenGL works), checks that no picture is blank and that every view changed
-from step 0, then closes the window and checks the worker thread stopped. One progress line per
-preset on stdout; on failure one line ``gdviz --smoke: FAILED: <reason>`` on stderr, status 1.
+from step 0, exports a 10-frame GIF, then closes the window and checks the worker thread
+stopped. One progress line per preset on stdout; on failure one line
+``gdviz --smoke: FAILED: <reason>`` on stderr and exit status 1.
 """
 
 from __future__ import annotations
 
-import os
 import sys
+import tempfile
 import time
+from pathlib import Path
 
 import numpy as np
 
@@ -27,7 +29,9 @@ class SmokeFailure(Exception):
 
 def run_smoke(steps: int = STEPS) -> int:
     """Run the self-test; 0 when everything works, else 1 with the reason on stderr."""
-    _use_offscreen_without_display()
+    from gdviz.export.frames import ensure_display
+
+    ensure_display()  # offscreen when there is no display; before the QApplication exists
     started = time.perf_counter()
     from PySide6.QtCore import qInstallMessageHandler
 
@@ -51,12 +55,6 @@ def _quiet_qt_messages(kind, context, message: str) -> None:
     pass every other Qt message on to stderr, so the last stderr line stays the reason."""
     if "propagateSizeHints" not in message:
         sys.stderr.write(message + "\n")
-
-
-def _use_offscreen_without_display() -> None:
-    if sys.platform.startswith("linux") and not (os.environ.get("DISPLAY")
-                                                 or os.environ.get("WAYLAND_DISPLAY")):
-        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 
 def _smoke(steps: int) -> None:
@@ -88,7 +86,7 @@ def _smoke(steps: int) -> None:
         views = _docked_views(window)
         for preset in lessons:
             _play_preset(app, window, views, preset, steps, gl_ok, failures)
-        _export_hook(window)
+        _check_export(window, steps)
     finally:
         window.close()
         app.processEvents()
@@ -163,9 +161,32 @@ def _render_views(app, window, views: list, name: str, gl_ok: bool) -> dict:
     return grabs
 
 
-def _export_hook(window) -> None:
-    """HOOK(export): when gdviz.export's GIF writer lands, export a 10-frame GIF of the
-    current run to a temporary folder here and check it holds 10 frames."""
+def _check_export(window, steps: int) -> None:
+    """Export a 10-frame GIF of the window's current run, as File > Export does (a replay of the
+    run drawn by a hidden second window), into a temporary folder, and read it back."""
+    from PIL import Image
+
+    from gdviz.export.animation import ExportJob, ExportSpec, frames_for
+    from gdviz.export.frames import view_choices
+
+    start = time.perf_counter()
+    config = window.controller.config
+    frames, per = frames_for(config, last_step=min(steps, config.step_limit()), frames=10)
+    with tempfile.TemporaryDirectory(prefix="gdviz-smoke-") as folder:
+        spec = ExportSpec(
+            config=config, target="window", out=Path(folder) / "smoke.gif", frames=frames,
+            steps_per_frame=per, choices={v.view_id: view_choices(v) for v in window.views},
+            window_state=bytes(window.saveState().data()))
+        try:
+            path = ExportJob(spec).run()
+            with Image.open(path) as gif:
+                count, size = gif.n_frames, gif.size
+        except Exception as err:
+            raise SmokeFailure(f"export: {type(err).__name__}: {err}") from None
+    if count != frames or frames != 10:
+        raise SmokeFailure(f"export: the GIF holds {count} frames, expected 10")
+    print(f"export: 10-frame GIF of the window ({size[0]}x{size[1]}, one frame every {per} "
+          f"steps) in {time.perf_counter() - start:.2f} s", flush=True)
 
 
 def grab_pixels(widget) -> np.ndarray:
