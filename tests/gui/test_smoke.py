@@ -25,6 +25,7 @@ def _check_output(proc: subprocess.CompletedProcess) -> list[str]:
     for name in LESSONS:
         (line,) = [x for x in lines if x.startswith(f"{name}: ")]
         assert " views drawn" in line
+    assert any(x.startswith("export: 10-frame GIF") for x in lines)
     assert lines[-1].startswith("smoke OK in ")
     return lines
 
