@@ -176,7 +176,7 @@ class RunController(QObject):
         worker.sig_steps.connect(self._on_worker_steps)
         worker.sig_failed.connect(self._on_worker_failed)
         worker.sig_finished.connect(self._on_worker_finished)
-        register_thread(thread)
+        register_thread(thread, worker)
         self._worker, self._thread = worker, thread
         thread.start()
         return worker
@@ -210,7 +210,10 @@ class RunController(QObject):
             self._update_state(records[-1])
         finally:
             if isinstance(worker, OptimizerWorker):
-                worker.ack()
+                # Acknowledge from a zero timer, not here: timers run only after the posted
+                # events (this batch's repaint included) are processed, so the next batch
+                # cannot arrive inside the same round and starve input and timers.
+                QTimer.singleShot(0, worker.ack)
 
     @Slot(str)
     def _on_worker_failed(self, message: str) -> None:

@@ -1,0 +1,338 @@
+"""The main window end to end: playback, views, presets, panels, divergence, close, settings."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+import pytest
+from PySide6.QtCore import QSettings
+
+from gdviz.core.optimizers import OPTIMIZERS
+from gdviz.core.problems.registry import problem_specs
+from gdviz.gui import worker as worker_module
+from gdviz.gui.views import VIEW_CLASSES
+from gdviz.gui.worker import running_threads
+from gdviz.presets import list_presets
+
+
+def fast(window, **changes):
+    """Full speed and an effectively endless run (so Play keeps going)."""
+    window.toolbar.set_speed(None)
+    if changes:
+        window.controller.set_config(window.controller.config.with_changes(**changes))
+
+
+def view_signature(view) -> list:
+    """Everything a view's pyqtgraph items currently show (data, lines, texts)."""
+    out = []
+    for plot in view.findChildren(pg.PlotWidget):
+        for item in plot.getPlotItem().items:
+            if hasattr(item, "getData"):
+                for arr in item.getData():
+                    out.append(None if arr is None else np.asarray(arr, float).copy())
+            elif isinstance(item, pg.InfiniteLine):
+                out.append(float(item.value()))
+            elif isinstance(item, pg.TextItem):
+                out.append(item.toPlainText())
+        out.append(plot.getPlotItem().titleLabel.text)
+    for label in view.findChildren(pg.QtWidgets.QLabel):
+        out.append(label.text())
+    return out
+
+
+def same(a: list, b: list) -> bool:
+    if len(a) != len(b):
+        return False
+    for x, y in zip(a, b):
+        if isinstance(x, np.ndarray) or isinstance(y, np.ndarray):
+            if not (isinstance(x, np.ndarray) and isinstance(y, np.ndarray)
+                    and x.shape == y.shape and np.array_equal(x, y, equal_nan=True)):
+                return False
+        elif x != y:
+            return False
+    return True
+
+
+def step_and_wait(qtbot, window, n: int = 1) -> None:
+    target = window.controller.history.last.step + n
+    window.toolbar.act_step.trigger()
+    qtbot.waitUntil(lambda: window.controller.history.last.step >= target, timeout=5000)
+    qtbot.waitUntil(lambda: window.controller.state != "running", timeout=5000)
+
+
+def test_opens_on_the_wavy_lesson_ready_at_step_zero(window):
+    c = window.controller
+    assert c.config.problem == "wavy"
+    assert c.state == "ready"
+    assert len(c.history) == 1
+    assert "step 0" in window.status.text()
+    assert "Lesson 1" in window.problem_panel.lesson_label.text()
+    assert {f"dock_{cls.view_id}" for cls in VIEW_CLASSES} <= {
+        d.objectName() for d in window.docks.values()}
+    for view in window.views:
+        assert window.docks[view.view_id].windowTitle() == view.title
+    assert "step 0" in window.step_math.plain_text()
+
+
+def test_step_advances_exactly_one_step_and_every_view_changes(qtbot, window, monkeypatch):
+    calls = {cls.view_id: [] for cls in VIEW_CLASSES}
+    for view in window.views:
+        original = view.show_step
+
+        def spy(index, _view=view, _original=original):
+            calls[_view.view_id].append(index)
+            return _original(index)
+
+        monkeypatch.setattr(view, "show_step", spy)
+    before = {view.view_id: view_signature(view) for view in window.views}
+    status_before = window.status.text()
+    math_before = window.step_math.plain_text()
+    step_and_wait(qtbot, window)
+    qtbot.wait(50)
+    c = window.controller
+    assert len(c.history) == 2
+    assert c.history.last.step == 1
+    assert c.state == "paused"
+    assert window.status.text() != status_before
+    assert "step 1" in window.status.text()
+    math = window.step_math.plain_text()
+    assert math != math_before
+    assert "w ← w − η·g = −0.3000 − 0.01·" in math
+    for view in window.views:
+        assert calls[view.view_id] == [1], view.view_id
+        assert not same(before[view.view_id], view_signature(view)), (
+            f"the {view.title} view did not change")
+
+
+def test_play_then_pause_stops_within_a_frame(qtbot, window):
+    fast(window, max_epochs=None, max_steps=1_000_000)
+    window.toolbar.set_speed(2000.0)
+    c = window.controller
+    window.toolbar.act_play.trigger()
+    assert window.toolbar.act_play.text() == "Pause"
+    qtbot.waitUntil(lambda: c.history.last.step > 50, timeout=5000)
+    window.toolbar.act_play.trigger()  # the same action pauses
+    assert c.state == "paused"
+    qtbot.wait(50)
+    paused_at = len(c.history)
+    qtbot.wait(250)
+    assert len(c.history) == paused_at
+    assert window.toolbar.act_play.text() == "Play"
+
+
+def test_reset_returns_to_step_zero(qtbot, window):
+    step_and_wait(qtbot, window, 1)
+    step_and_wait(qtbot, window, 1)
+    assert window.controller.history.last.step == 2
+    window.toolbar.act_reset.trigger()
+    c = window.controller
+    assert len(c.history) == 1
+    assert c.history.last.step == 0
+    assert c.state == "ready"
+    assert "step 0" in window.status.text()
+
+
+def test_one_epoch_runs_to_the_epoch_boundary(qtbot, window):
+    fast(window, batch_size=10, max_epochs=5)  # 10 steps per epoch
+    c = window.controller
+    window.toolbar.act_epoch.trigger()
+    qtbot.waitUntil(lambda: c.state == "paused", timeout=5000)
+    assert c.history.last.step == 10
+    window.toolbar.act_epoch.trigger()
+    qtbot.waitUntil(lambda: c.history.last.step == 20 and c.state == "paused", timeout=5000)
+
+
+def test_a_run_plays_to_its_end(qtbot, window):
+    fast(window)  # wavy: one epoch of 100 steps
+    window.toolbar.act_play.trigger()
+    qtbot.waitUntil(lambda: window.controller.state == "finished", timeout=10_000)
+    assert window.controller.history.last.step == 100
+    assert len(window.controller.history) == 101
+    assert "finished" in window.status.text()
+
+
+@pytest.mark.parametrize("name", [spec.name for spec in problem_specs()])
+def test_every_problem_can_be_chosen_and_stepped(qtbot, window, name):
+    combo = window.problem_panel.combo
+    combo.setCurrentIndex(combo.findData(name))
+    c = window.controller
+    assert c.config.problem == name
+    assert c.state == "ready"
+    assert len(c.history) == 1
+    if name != "wavy":  # wavy is already on: nothing changed, nothing reset
+        assert "Settings changed — run reset to step 0" in window.status.currentMessage()
+    step_and_wait(qtbot, window)
+    assert c.history.last.step == 1
+    assert c.state in ("paused", "converged", "finished", "diverged")
+    assert len(window.run_panel._init_keys) == c.problem.n_params
+
+
+@pytest.mark.parametrize("name", list(OPTIMIZERS))
+def test_every_optimizer_can_be_chosen_and_stepped(qtbot, window, name):
+    combo = window.optimizer_panel.combo
+    combo.setCurrentIndex(combo.findData(name))
+    c = window.controller
+    assert c.config.optimizer == name
+    assert set(c.config.hyperparams) == {hp.name for hp in OPTIMIZERS[name].hyperparams}
+    step_and_wait(qtbot, window, 1)
+    step_and_wait(qtbot, window, 1)
+    assert c.history.last.step == 2
+    assert "w ←" in window.step_math.plain_text()
+
+
+def test_every_preset_loads(qtbot, window):
+    assert set(window.preset_actions) == {p.name for p in list_presets()}
+    for preset in list_presets():
+        window.preset_actions[preset.name].trigger()
+        c = window.controller
+        expected = preset.runs[0][1] if preset.runs else preset.config
+        assert c.config == expected, preset.name
+        assert len(c.history) == 1
+        assert window.optimizer_panel.combo.currentData() == expected.optimizer
+    window.preset_actions["linreg"].trigger()
+    step_and_wait(qtbot, window)
+    assert window.controller.history.last.step == 1
+
+
+def test_diverging_run_is_explained_and_the_window_lives(qtbot, window):
+    window.preset_actions["linreg"].trigger()
+    panel = window.optimizer_panel
+    panel.lr_field.setText("5")
+    panel.lr_field.editingFinished.emit()
+    c = window.controller
+    assert c.config.lr == 5.0
+    assert c.config.batch_size == 10
+    fast(window)
+    window.toolbar.act_play.trigger()
+    qtbot.waitUntil(lambda: c.state == "diverged", timeout=10_000)
+    assert window.isVisible()
+    text = window.status.text()
+    assert "diverged" in text.lower()
+    assert c.history.last.message.lower() in window.status.currentMessage().lower()
+    assert "smaller learning rate" in window.status.currentMessage()
+    assert "diverged" in window.step_math.plain_text()
+    window.toolbar.act_reset.trigger()  # and it can start again
+    assert c.state == "ready"
+
+
+def test_closing_while_playing_leaves_no_thread(qtbot, window):
+    fast(window, max_epochs=None, max_steps=1_000_000)
+    window.toolbar.set_speed(1000.0)
+    window.toolbar.act_play.trigger()
+    qtbot.waitUntil(lambda: window.controller.history.last.step > 5, timeout=5000)
+    assert running_threads()
+    window.close()
+    assert running_threads() == []
+
+
+def test_invalid_learning_rate_is_shown_and_never_applied(qtbot, window):
+    step_and_wait(qtbot, window)
+    c = window.controller
+    config, history = c.config, c.history
+    panel = window.optimizer_panel
+    panel.lr_field.setText("-1")
+    panel.lr_field.editingFinished.emit()
+    assert panel.lr_field.property("invalid") is True
+    assert panel.error_label.isVisible()
+    assert "learning rate must be a finite number > 0" in panel.error_label.text().lower()
+    assert c.config is config
+    assert c.history is history
+    assert c.history.last.step == 1
+    panel.lr_field.setText("0.02")  # a valid value clears the mark and applies
+    panel.lr_field.editingFinished.emit()
+    assert not panel.lr_field.property("invalid")
+    assert not panel.error_label.isVisible()
+    assert c.config.lr == 0.02
+    assert len(c.history) == 1
+
+
+def test_invalid_batch_size_is_shown_and_never_applied(qtbot, window):
+    c = window.controller
+    config = c.config
+    panel = window.sampling_panel
+    panel.batch_spin.setValue(0)
+    assert panel.batch_spin.property("invalid") is True
+    assert "batch size must be between 1 and 100" in panel.error_label.text().lower()
+    assert c.config is config
+    panel.batch_spin.setValue(5)
+    assert c.config.batch_size == 5
+    assert not panel.has_error()
+
+
+def test_invalid_hyperparameter_and_start_point(qtbot, window):
+    panel = window.optimizer_panel
+    field = panel.fields[("hyperparams", "momentum")]
+    field.setText("abc")
+    field.editingFinished.emit()
+    assert field.property("invalid") is True
+    assert "momentum" in panel.error_label.text()
+    run = window.run_panel
+    start = run.fields[("init", 0)]
+    start.setText("0.25")
+    start.editingFinished.emit()
+    assert window.controller.config.init == (0.25,)
+    assert window.controller.history.last.params[0] == 0.25
+
+
+def test_worker_exception_reaches_the_window_as_a_message(qtbot, window, monkeypatch):
+    real = worker_module.iterate
+
+    def broken(config):
+        records = real(config)
+        yield next(records)
+        raise RuntimeError("numerical trouble")
+
+    monkeypatch.setattr(worker_module, "iterate", broken)
+    with qtbot.waitSignal(window.controller.sig_failed, timeout=5000) as blocker:
+        window.toolbar.act_step.trigger()
+    assert "numerical trouble" in blocker.args[0]
+    assert window.controller.state == "failed"
+    assert "numerical trouble" in window.status.text()
+    assert window._last_box.isVisible()
+    assert "numerical trouble" in window._last_box.text()
+    qtbot.waitUntil(lambda: not running_threads(), timeout=2000)
+
+
+def test_settings_persist_across_windows(qtbot, make_window, isolated_settings):
+    first = make_window()
+    first.optimizer_panel.lr_field.setText("0.03")
+    first.optimizer_panel.lr_field.editingFinished.emit()
+    first.docks["histogram"].hide()
+    first.resize(1100, 700)
+    first.toolbar.set_speed(100.0)
+    first.close()
+    second = make_window()
+    assert second.controller.config.lr == 0.03
+    assert second.controller.config.problem == "wavy"
+    assert second.docks["histogram"].isHidden()
+    assert not second.docks["samples"].isHidden()
+    assert second.toolbar.speed() == pytest.approx(100.0)
+    assert second.optimizer_panel.lr_field.text() == "0.03"
+
+
+def test_corrupt_settings_fall_back_to_defaults(qtbot, make_window, isolated_settings):
+    qs = QSettings(str(isolated_settings), QSettings.Format.IniFormat)
+    qs.setValue("run/config", "{this is not json")
+    qs.setValue("window/state", "garbage")
+    qs.setValue("window/geometry", 12345)
+    qs.setValue("run/speed", "fast please")
+    qs.sync()
+    window = make_window()
+    assert window.controller.config.problem == "wavy"
+    assert window.controller.state == "ready"
+    qs.setValue("run/config", '{"problem": "no-such-problem"}')
+    qs.sync()
+    window.close()
+    assert make_window().controller.config.problem == "wavy"
+
+
+def test_keyboard_shortcuts_and_tooltips(window):
+    tb = window.toolbar
+    assert tb.act_play.shortcut().toString() == "Space"
+    assert tb.act_step.shortcut().toString() == "Right"
+    assert tb.act_reset.shortcut().toString() == "R"
+    for action in (tb.act_play, tb.act_step, tb.act_reset, tb.act_epoch):
+        assert action.toolTip()
+        assert action.toolTip() != action.text()
+    assert tb.speed_slider.toolTip()
+    assert window.how_to_read_text().count("<b>") >= len(window.views)

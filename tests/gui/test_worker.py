@@ -1,0 +1,227 @@
+"""The optimizer worker in its QThread: stepping, pausing, pacing, throttled emission, stop."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from PySide6.QtCore import QObject, Qt, QThread, Slot
+
+from gdviz.core.records import RunConfig
+from gdviz.gui import worker as worker_module
+from gdviz.gui.worker import OptimizerWorker, epoch_end_step, register_thread
+
+
+class Relay(QObject):
+    """Lives in the main thread: receives the worker's signals queued, like the controller."""
+
+    def __init__(self, worker: OptimizerWorker) -> None:
+        super().__init__()
+        self.worker = worker
+        self.batches: list[tuple] = []
+        self.times: list[float] = []
+        self.failed: list[str] = []
+        self.finished = False
+        worker.sig_steps.connect(self.on_steps)
+        worker.sig_failed.connect(self.on_failed)
+        worker.sig_finished.connect(self.on_finished)
+
+    @Slot(tuple)
+    def on_steps(self, records: tuple) -> None:
+        self.batches.append(records)
+        self.times.append(time.perf_counter())
+        self.worker.ack()
+
+    @Slot(str)
+    def on_failed(self, message: str) -> None:
+        self.failed.append(message)
+
+    @Slot()
+    def on_finished(self) -> None:
+        self.finished = True
+
+    @property
+    def records(self) -> list:
+        return [r for batch in self.batches for r in batch]
+
+    @property
+    def last_step(self) -> int:
+        return self.batches[-1][-1].step if self.batches else 0
+
+
+@pytest.fixture
+def run_worker(qtbot):
+    """Factory: start a worker for ``config`` in a QThread; stopped and joined afterwards."""
+    started = []
+
+    def start(config: RunConfig, speed=None, emit_start=False):
+        worker = OptimizerWorker(config, speed, emit_start=emit_start)
+        thread = QThread()
+        worker.moveToThread(thread)
+        thread.started.connect(worker.run)
+        worker.sig_finished.connect(thread.quit, Qt.ConnectionType.DirectConnection)
+        relay = Relay(worker)
+        register_thread(thread, worker)
+        thread.start()
+        started.append((thread, worker, relay))
+        return worker, relay
+
+    yield start
+    for thread, worker, _relay in started:
+        worker.stop()
+        assert thread.wait(5000), "the worker thread did not stop"
+
+
+def long_wavy(**changes) -> RunConfig:
+    base = dict(problem="wavy", lr=0.01, batch_size=1, order="shuffle", max_steps=1_000_000)
+    base.update(changes)
+    return RunConfig(**base)
+
+
+def test_starts_paused_and_steps_exactly_one(qtbot, run_worker):
+    worker, relay = run_worker(long_wavy())
+    qtbot.wait(60)
+    assert relay.batches == []  # paused at the start point; step 0 is the controller's
+    worker.step()
+    qtbot.waitUntil(lambda: relay.last_step == 1, timeout=2000)
+    qtbot.wait(60)
+    assert [r.step for r in relay.records] == [1]
+    worker.step()
+    worker.step()
+    qtbot.waitUntil(lambda: relay.last_step == 3, timeout=2000)
+    qtbot.wait(60)
+    assert [r.step for r in relay.records] == [1, 2, 3]
+
+
+def test_emit_start_sends_step_zero(qtbot, run_worker):
+    _worker, relay = run_worker(long_wavy(), emit_start=True)
+    qtbot.waitUntil(lambda: bool(relay.batches), timeout=2000)
+    assert relay.records[0].step == 0
+
+
+def test_full_speed_is_throttled_and_always_ends_with_the_final_record(qtbot, run_worker):
+    steps = 20_000
+    worker, relay = run_worker(long_wavy(max_steps=steps))
+    start = time.perf_counter()
+    worker.play()
+    qtbot.waitUntil(lambda: relay.finished, timeout=60_000)
+    qtbot.wait(20)
+    elapsed = time.perf_counter() - start
+    records = relay.records
+    assert [r.step for r in records] == list(range(1, steps + 1))  # none lost, in order
+    assert records[-1].status == "finished"
+    assert relay.batches[-1][-1] is records[-1]
+    rate = len(relay.batches) / elapsed
+    assert rate <= 70, f"{len(relay.batches)} emissions in {elapsed:.2f} s"
+    gaps = [b - a for a, b in zip(relay.times, relay.times[1:])]
+    # the worker never emits faster than every 16 ms (queued delivery may bunch a few)
+    assert sorted(gaps)[len(gaps) // 2] >= 0.012
+
+
+class NoAckRelay(Relay):
+    @Slot(tuple)
+    def on_steps(self, records: tuple) -> None:
+        self.batches.append(records)  # draws nothing and never acknowledges
+
+
+def test_backpressure_holds_batches_until_acknowledged(qtbot, run_worker):
+    worker, relay = run_worker(long_wavy())
+    worker.sig_steps.disconnect(relay.on_steps)
+    silent = NoAckRelay(worker)
+    worker.play()
+    qtbot.wait(300)
+    assert len(silent.batches) == 1  # nothing more until the GUI has drawn the first batch
+    worker.ack()
+    qtbot.waitUntil(lambda: len(silent.batches) >= 2, timeout=2000)
+    worker.pause()
+
+
+def test_pause_stops_within_a_frame(qtbot, run_worker):
+    worker, relay = run_worker(long_wavy(), speed=None)
+    worker.play()
+    qtbot.waitUntil(lambda: relay.last_step > 100, timeout=5000)
+    worker.pause()
+    qtbot.wait(50)
+    paused_at = relay.last_step
+    qtbot.wait(200)
+    assert relay.last_step == paused_at
+    worker.play()
+    qtbot.waitUntil(lambda: relay.last_step > paused_at, timeout=2000)
+
+
+def test_speed_limit_paces_steps(qtbot, run_worker):
+    worker, relay = run_worker(long_wavy(), speed=50.0)
+    worker.play()
+    qtbot.wait(500)
+    worker.pause()
+    qtbot.wait(50)
+    assert 15 <= relay.last_step <= 35, relay.last_step  # ~25 steps in 0.5 s at 50 steps/s
+
+
+def test_run_epoch_pauses_at_the_epoch_boundary(qtbot, run_worker):
+    config = long_wavy(batch_size=10)  # 100 samples: 10 steps per epoch
+    worker, relay = run_worker(config)
+    worker.step()
+    qtbot.waitUntil(lambda: relay.last_step == 1, timeout=2000)
+    assert worker.run_epoch() == 10
+    qtbot.waitUntil(lambda: relay.last_step == 10, timeout=5000)
+    qtbot.wait(60)
+    assert relay.last_step == 10
+    assert relay.records[-1].epoch == 1
+    assert worker.run_epoch() == 20
+    qtbot.waitUntil(lambda: relay.last_step == 20, timeout=5000)
+    assert relay.records[-1].epoch == 2
+
+
+def test_epoch_end_step():
+    assert epoch_end_step(0, 100) == 100
+    assert epoch_end_step(37, 100) == 100
+    assert epoch_end_step(100, 100) == 200
+    assert epoch_end_step(5, 1) == 6
+
+
+def test_stop_while_playing_finishes_promptly(qtbot, run_worker):
+    worker, relay = run_worker(long_wavy(), speed=None)
+    worker.play()
+    qtbot.waitUntil(lambda: relay.last_step > 10, timeout=5000)
+    start = time.perf_counter()
+    worker.stop()
+    qtbot.waitUntil(lambda: relay.finished, timeout=2000)
+    assert time.perf_counter() - start < 0.5
+
+
+def test_stop_while_waiting_at_a_slow_speed(qtbot, run_worker):
+    worker, relay = run_worker(long_wavy(), speed=1.0)
+    worker.play()
+    qtbot.wait(50)
+    start = time.perf_counter()
+    worker.stop()
+    qtbot.waitUntil(lambda: relay.finished, timeout=2000)
+    assert time.perf_counter() - start < 0.2
+
+
+def test_exceptions_become_sig_failed(qtbot, run_worker, monkeypatch):
+    real = worker_module.iterate
+
+    def broken(config):
+        records = real(config)
+        yield next(records)
+        raise RuntimeError("boom in step 1")
+
+    monkeypatch.setattr(worker_module, "iterate", broken)
+    worker, relay = run_worker(long_wavy())
+    worker.step()
+    qtbot.waitUntil(lambda: relay.finished, timeout=2000)
+    assert len(relay.failed) == 1
+    assert "boom in step 1" in relay.failed[0]
+    assert "Traceback" not in relay.failed[0]
+
+
+def test_diverging_run_ends_with_the_diverged_record(qtbot, run_worker):
+    config = RunConfig(problem="linreg", lr=5.0, batch_size=10, max_epochs=3)
+    worker, relay = run_worker(config)
+    worker.play()
+    qtbot.waitUntil(lambda: relay.finished, timeout=10_000)
+    assert relay.records[-1].status == "diverged"
+    assert "diverged" in relay.records[-1].message
+    assert relay.failed == []
