@@ -1,0 +1,198 @@
+"""GIF export: gdviz against matplotlib, on the `wavy` animation of SCENARIOS.md.
+
+The scene: 100 frames, 640x480, one SGD step per frame (lr 0.01, samples in order, w0 = -0.3).
+
+- gdviz: ``ExportJob`` with the samples view (what the window shows: all 100 per-sample curves,
+  their mean, the current sample's curve, point, update arrow, tangent, start line, legend and
+  status line), streamed to a GIF with one shared palette.
+- matplotlib: FuncAnimation + PillowWriter, drawn the way the tutorial draws it: each frame
+  clears the axes and plots the current sample's curve L(w*x) over w in [-0.7, 0.7], a dashed
+  vertical line at w0, the current point, the update arrow, the grid, axis labels and a title
+  "step i" with the current loss; y-limits (-1, 0.5).
+
+Both replay the same runner records. Prints both times and the ratio, a breakdown of gdviz's
+time per frame, and the memory of a 500-frame gdviz export (RSS after 50 and after 500 frames).
+
+    python benchmarks/bench_export.py [--frames 100] [--skip-matplotlib] [--skip-memory]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import numpy as np  # noqa: E402
+
+SIZE = (640, 480)
+FPS = 10
+
+
+def wavy_config(steps: int):
+    from gdviz.presets import get_preset
+
+    return get_preset("wavy").config.with_changes(max_epochs=None, max_steps=steps)
+
+
+def rss_mb() -> float:
+    """Resident memory of this process in MB (Linux /proc; 0 elsewhere)."""
+    try:
+        with open("/proc/self/statm") as handle:
+            pages = int(handle.read().split()[1])
+        return pages * os.sysconf("SC_PAGE_SIZE") / 1e6
+    except (OSError, ValueError, AttributeError):
+        return 0.0
+
+
+def bench_gdviz(frames: int, folder: Path) -> tuple[float, float, Path]:
+    """(seconds for the export, seconds to start Qt and import the views, path)."""
+    from gdviz.export.animation import ExportJob, ExportSpec
+
+    started = time.perf_counter()
+    from gdviz.export.frames import ensure_app
+
+    ensure_app()
+    import gdviz.gui.views  # noqa: F401
+
+    startup = time.perf_counter() - started
+    out = folder / "gdviz_wavy.gif"
+    spec = ExportSpec(wavy_config(max(frames - 1, 1)), "samples", out, frames=frames,
+                      fps=FPS, size=SIZE)
+    started = time.perf_counter()
+    ExportJob(spec).run()
+    return time.perf_counter() - started, startup, out
+
+
+def gdviz_breakdown(frames: int) -> dict[str, float]:
+    """Milliseconds per frame spent in the view's show_step, painting, and the GIF writer."""
+    import io
+
+    from gdviz.core.runner import iterate
+    from gdviz.export.frames import ViewFrames, _settle, palette_swatch
+    from gdviz.export.gif import GifWriter, build_palette
+
+    config = wavy_config(max(frames - 1, 1))
+    source = ViewFrames("samples", SIZE)
+    records = iterate(config)
+    history = source.start(config, next(records))
+    history.append(list(records))
+    first = source.render(0)
+    writer = GifWriter(io.BytesIO(), SIZE, FPS, 0, build_palette([first, palette_swatch(SIZE)]))
+    spent = {"view update (show_step)": 0.0, "layout": 0.0, "paint (render to QImage)": 0.0,
+             "GIF (palette lookup + LZW)": 0.0}
+    keys = list(spent)
+    for i in range(frames):
+        t0 = time.perf_counter()
+        source.view.show_step(i)
+        t1 = time.perf_counter()
+        _settle()
+        t2 = time.perf_counter()
+        frame = source._painter.frame()
+        t3 = time.perf_counter()
+        writer.add(frame)
+        t4 = time.perf_counter()
+        for key, dt in zip(keys, (t1 - t0, t2 - t1, t3 - t2, t4 - t3)):
+            spent[key] += dt
+    writer.close()
+    source.close()
+    return {k: 1000 * v / frames for k, v in spent.items()}
+
+
+def bench_matplotlib(frames: int, folder: Path) -> float:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.animation import FuncAnimation, PillowWriter
+
+    from gdviz.core.runner import iterate
+
+    config = wavy_config(max(frames - 1, 1))
+    problem = config.make_problem()
+    records = list(iterate(config))[:frames]
+    x_data = np.asarray(problem.data_x).reshape(-1)
+    w_grid = np.linspace(-0.7, 0.7, 200)
+    w0 = float(records[0].params[0])
+
+    def loss(y):
+        return (-y ** 2 + y ** 3) * np.exp(-y ** 2)
+
+    started = time.perf_counter()
+    fig, ax = plt.subplots(figsize=(SIZE[0] / 100, SIZE[1] / 100), dpi=100)
+
+    def draw(i: int):
+        r = records[i]
+        ax.clear()
+        k = int(r.batch[0]) if len(r.batch) else 0
+        x = x_data[k]
+        w_before, w_after = float(r.params_before[0]), float(r.params[0])
+        ax.plot(w_grid, loss(w_grid * x), color="tab:blue")
+        ax.axvline(w0, linestyle="--", color="grey")
+        ax.plot([w_before], [loss(w_before * x)], "o", color="tab:orange")
+        ax.annotate("", xy=(w_after, loss(w_after * x)), xytext=(w_before, loss(w_before * x)),
+                    arrowprops={"arrowstyle": "->", "color": "tab:red"})
+        ax.grid(True)
+        ax.set_xlabel("w")
+        ax.set_ylabel("L(w·x)")
+        ax.set_title(f"step {i}   loss {r.loss:.4f}")
+        ax.set_ylim(-1, 0.5)
+
+    animation = FuncAnimation(fig, draw, frames=frames)
+    animation.save(folder / "matplotlib_wavy.gif", writer=PillowWriter(fps=FPS))
+    plt.close(fig)
+    return time.perf_counter() - started
+
+
+def memory_500(folder: Path) -> dict[str, float]:
+    """RSS during a 500-frame export (after frame 50 and at the end) and the GIF's size."""
+    from gdviz.export.animation import ExportJob, ExportSpec
+
+    marks: dict[str, float] = {"before": rss_mb()}
+
+    def progress(job) -> None:
+        if job.done in (50, 500):
+            marks[f"after {job.done} frames"] = rss_mb()
+
+    out = folder / "gdviz_500.gif"
+    spec = ExportSpec(wavy_config(499), "samples", out, frames=500, fps=FPS, size=SIZE)
+    ExportJob(spec).run(progress=progress)
+    marks["gif MB"] = out.stat().st_size / 1e6
+    return marks
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--frames", type=int, default=100)
+    parser.add_argument("--skip-matplotlib", action="store_true")
+    parser.add_argument("--skip-memory", action="store_true")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="gdviz-bench-") as tmp:
+        folder = Path(tmp)
+        gd, startup, path = bench_gdviz(args.frames, folder)
+        print(f"gdviz       {args.frames} frames {SIZE[0]}x{SIZE[1]} GIF: {gd:6.2f} s "
+              f"({1000 * gd / args.frames:.1f} ms/frame, {path.stat().st_size / 1e6:.2f} MB; "
+              f"+{startup:.2f} s once to start Qt and import the views)")
+        for key, ms in gdviz_breakdown(args.frames).items():
+            print(f"    {key:<28} {ms:6.2f} ms/frame")
+        if not args.skip_matplotlib:
+            mpl = bench_matplotlib(args.frames, folder)
+            size = (folder / "matplotlib_wavy.gif").stat().st_size / 1e6
+            print(f"matplotlib  {args.frames} frames {SIZE[0]}x{SIZE[1]} GIF: {mpl:6.2f} s "
+                  f"({1000 * mpl / args.frames:.1f} ms/frame, {size:.2f} MB)")
+            print(f"ratio       gdviz is {mpl / gd:.1f}x faster than matplotlib "
+                  f"({mpl / (gd + startup):.1f}x counting Qt start-up)")
+        if not args.skip_memory:
+            marks = memory_500(folder)
+            text = ", ".join(f"{k} {v:.1f}" for k, v in marks.items() if k != "gif MB")
+            print(f"memory      500-frame export, RSS in MB: {text}; "
+                  f"GIF {marks['gif MB']:.2f} MB")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
