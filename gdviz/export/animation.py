@@ -133,6 +133,12 @@ def check_writable(spec: ExportSpec) -> None:
         raise ConfigError(f"cannot write {spec.out}: the folder {folder} is not writable")
 
 
+def current_umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 def _existing_parent(path: Path) -> Path:
     path = path.absolute()
     while not path.exists() and path.parent != path:
@@ -235,6 +241,7 @@ class ExportJob:
                 self._writer.close()
                 self._handle.close()
                 self._handle = None
+                os.chmod(self._temp, 0o666 & ~current_umask())  # mkstemp made it 0600
                 os.replace(self._temp, out)
             else:
                 out.mkdir(parents=True, exist_ok=True)

@@ -258,6 +258,10 @@ class WindowFrames:
 
     def start(self, config: RunConfig, first: StepRecord) -> RunHistory:
         window = self.window
+        preset = _preset_of(config)
+        window.preset = preset
+        window.problem_panel.set_lesson(*((preset.title, preset.description) if preset
+                                          else ("", "")))
         window.editor.show_config(config)
         window.controller.set_config(config)  # computes the same start record
         for view in window.views:
@@ -277,6 +281,16 @@ class WindowFrames:
     def close(self) -> None:
         self.window.close()
         self.window.deleteLater()
+
+
+def _preset_of(config: RunConfig):
+    """The preset whose run is exactly ``config`` (its lesson text is shown), else None."""
+    from gdviz.presets import list_presets
+
+    for preset in list_presets():
+        if (preset.runs[0][1] if preset.runs else preset.config) == config:
+            return preset
+    return None
 
 
 def make_source(target: str, size: tuple[int, int], choices: dict | None = None,

@@ -30,6 +30,7 @@ from typing import Any
 
 from gdviz.core.errors import ConfigError
 from gdviz.core.records import RunConfig
+from gdviz.export.animation import current_umask
 
 FORMAT = "gdviz-session"
 VERSION = 1
@@ -87,6 +88,7 @@ def save_session(path: str | os.PathLike, session: Session) -> Path:
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(text)
+        os.chmod(temp, 0o666 & ~current_umask())  # mkstemp made it 0600
         os.replace(temp, path)
     except BaseException:
         Path(temp).unlink(missing_ok=True)

@@ -50,6 +50,9 @@ def test_gif_has_the_frames_and_size_asked_for_and_they_change(qapp, tmp_path):
     assert gif.size == (320, 240)
     assert all(not np.array_equal(a, b) for a, b in zip(frames, frames[1:]))
     assert _leftovers(tmp_path) == []
+    mask = os.umask(0)
+    os.umask(mask)
+    assert path.stat().st_mode & 0o777 == 0o666 & ~mask  # not the temporary file's 0600
 
 
 def test_first_frame_is_the_start_point(qapp, tmp_path):
