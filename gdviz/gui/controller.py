@@ -24,6 +24,7 @@ log = logging.getLogger(__name__)
 
 STATES = ("ready", "running", "paused", "converged", "diverged", "finished", "failed")
 ENDED = ("converged", "diverged", "finished", "failed")
+TRACK_COLOR = "#1a3a8f"  # the single run's colour (comparisons colour each run)
 
 
 class RunController(QObject):
@@ -250,9 +251,13 @@ class RunController(QObject):
             self.sig_state_changed.emit(state)
 
     def _set_views_run(self) -> None:
+        from gdviz.gui.views.base import RunTrack
+
+        track = RunTrack(self.config.problem, TRACK_COLOR, self.config, self.history)
         for view in self.views:
             try:
                 view.set_run(self.problem, self.config, self.history)
+                view.set_tracks((track,), 0)
             except Exception as err:
                 log.exception("view %s failed in set_run", type(view).__name__)
                 self.sig_failed.emit(f"the {view.title} view could not draw this run: {err}")

@@ -245,6 +245,7 @@ class MainWindow(QMainWindow):
         self.editor.sig_invalid.connect(
             lambda message: self.status.showMessage(f"Not applied: {message}", 8000))
         for view in self.views:
+            view.sig_start_picked.connect(self._on_view_start_picked)
             dock = self.docks[view.view_id]
             dock.visibilityChanged.connect(
                 lambda visible, v=view: self._on_dock_visibility_changed(v, visible))
@@ -296,6 +297,9 @@ class MainWindow(QMainWindow):
             self.problem_panel.set_lesson("", "")
         self.controller.set_config(config)
         self.status.showMessage("Settings changed — run reset to step 0", 5000)
+
+    def _on_view_start_picked(self, start: tuple) -> None:
+        self.editor.apply(self.run_panel, ("init",), tuple(float(v) for v in start))
 
     def _on_controller_state_changed(self, state: str) -> None:
         self.toolbar.set_playing(state == "running" and self.controller.is_playing())

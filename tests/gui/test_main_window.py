@@ -336,3 +336,17 @@ def test_keyboard_shortcuts_and_tooltips(window):
         assert action.toolTip() != action.text()
     assert tb.speed_slider.toolTip()
     assert window.how_to_read_text().count("<b>") >= len(window.views)
+
+
+def test_unexpected_exceptions_become_a_dialog_not_a_traceback(window, capsys):
+    from gdviz.gui.app import _ExceptHook
+
+    hook = _ExceptHook(window)
+    try:
+        raise RuntimeError("a slot went wrong")
+    except RuntimeError as err:
+        hook(type(err), err, err.__traceback__)
+    assert window._last_box.isVisible()
+    assert "a slot went wrong" in window._last_box.text()
+    assert "a slot went wrong" in window.status.currentMessage()
+    assert "Traceback" not in capsys.readouterr().err

@@ -53,8 +53,8 @@ def apply_change(config: RunConfig, key: tuple, value: Any) -> RunConfig:
         n = config.make_problem().n_samples
         return config.with_changes(batch_size=min(10, n))
     if head == "init":
-        if len(key) == 1:
-            return config.with_changes(init=None)
+        if len(key) == 1:  # the whole start point (picked with the mouse), or None: default
+            return config.with_changes(init=None if value is None else tuple(value))
         start = [float(v) for v in config.start_point()]
         start[key[1]] = value
         return config.with_changes(init=tuple(start))

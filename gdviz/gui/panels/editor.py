@@ -37,7 +37,7 @@ class ConfigEditor(QObject):
         self.config = config
         for panel in panels:
             panel.sig_edited.connect(
-                lambda key, value, p=panel: self._on_panel_edited(p, key, value))
+                lambda key, value, p=panel: self.apply(p, key, value))
         self.show_config(config)
 
     def show_config(self, config: RunConfig) -> None:
@@ -53,7 +53,8 @@ class ConfigEditor(QObject):
     def has_errors(self) -> bool:
         return any(panel.has_error() for panel in self.panels)
 
-    def _on_panel_edited(self, panel: ParamPanel, key: tuple, value: Any) -> None:
+    def apply(self, panel: ParamPanel, key: tuple, value: Any) -> None:
+        """Apply one edit (from ``panel``'s field ``key``); refusals are shown on ``panel``."""
         try:
             new = apply_change(self.config, key, value)
         except ConfigError as err:
