@@ -3,9 +3,10 @@
     python build_scripts/build.py            # build, then check
     python build_scripts/build.py --no-build # check an existing dist/gdviz
 
-Checks: ``--version``, ``problems`` and ``optimizers`` print what the installed ``gdviz`` prints;
-``run`` writes byte-for-byte the same CSV as the installed ``gdviz run`` on the same arguments;
-``--smoke`` (window, every lesson, every view) exits 0; ``--screenshot`` writes a PNG.
+Checks: ``--version``, ``--help``, ``problems`` and ``optimizers`` print what the installed
+``gdviz`` prints; ``run`` writes byte-for-byte the same CSV and ``export`` the same GIF as the
+installed ``gdviz`` on the same arguments; ``--smoke`` (window, every lesson, every view, a GIF
+export) exits 0; ``--screenshot`` writes a PNG.
 Prints the build time, the folder size and what fills it, and the start-up times of the frozen
 and the installed app. Exits 1 with the reason on the first failure.
 """
@@ -42,6 +43,9 @@ RUN_CASES = (
      "sgd", "--hp", "momentum=0.9", "--lr", "0.002", "--steps", "300"],
     ["--problem", "custom", "--optimizer", "adam", "--lr", "0.1", "--epochs", "3", "--seed", "1"],
 )
+
+# `gdviz export` arguments whose GIF must match byte for byte (the window: every 2-D view).
+EXPORT_ARGS = ["--preset", "linreg", "--view", "window", "--frames", "10", "--size", "480x320"]
 
 
 class CheckFailed(Exception):
@@ -142,6 +146,16 @@ def check(frozen: list[str]) -> None:
           f"{len(RUN_CASES)} run CSVs")
 
     env = gui_env()
+    with tempfile.TemporaryDirectory() as tmp:
+        gifs = []
+        for name, cmd in (("frozen", frozen), ("installed", installed)):
+            gifs.append(Path(tmp) / f"{name}.gif")
+            ok(cmd + ["export", *EXPORT_ARGS, "--out", str(gifs[-1])], env=env)
+        if gifs[0].read_bytes() != gifs[1].read_bytes():
+            raise CheckFailed("`gdviz export " + " ".join(EXPORT_ARGS) + "`: the frozen GIF "
+                              "differs from the installed one")
+    print(f"  identical GIF from `gdviz export {' '.join(EXPORT_ARGS)}`")
+
     start = time.perf_counter()
     proc = ok(frozen + ["--smoke"], timeout=180, env=env)
     print(f"  --smoke passed in {time.perf_counter() - start:.1f} s "

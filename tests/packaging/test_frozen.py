@@ -85,6 +85,18 @@ def test_run_writes_the_same_csv_as_installed(case):
     assert frozen.stderr.splitlines()[-1:] == installed.stderr.splitlines()[-1:]
 
 
+def test_export_writes_the_same_gif_as_installed(tmp_path):
+    args = ["export", "--preset", "wavy", "--frames", "5", "--size", "320x240", "--out"]
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    frozen = subprocess.run([str(FROZEN), *args, str(tmp_path / "f.gif")], capture_output=True,
+                            timeout=120, env=env)
+    installed = subprocess.run([*_installed(), *args, str(tmp_path / "i.gif")],
+                               capture_output=True, timeout=120, env=env)
+    assert frozen.returncode == 0, frozen.stderr
+    assert installed.returncode == 0, installed.stderr
+    assert (tmp_path / "f.gif").read_bytes() == (tmp_path / "i.gif").read_bytes()
+
+
 def test_bad_input_is_one_line_and_status_2():
     proc = _run([str(FROZEN), "run", "--problem", "nope", "--out", "-"])
     assert proc.returncode == 2
