@@ -25,6 +25,7 @@ from gdviz.core.history import RunHistory
 from gdviz.core.records import RunConfig, StepRecord
 
 WINDOW = "window"
+TRACK_COLOR = "#1a3a8f"  # the colour of a single run (the controller's TRACK_COLOR)
 OPENGL_VIEWS = ("surface3d",)
 
 
@@ -205,6 +206,11 @@ class ViewFrames:
         self.history = RunHistory(problem.n_params)
         self.history.append((first,))
         self.view.set_run(problem, config, self.history)
+        set_tracks = getattr(self.view, "set_tracks", None)
+        if set_tracks is not None:  # one run, as the window's controller gives it
+            from gdviz.gui.views.base import RunTrack
+
+            set_tracks((RunTrack(config.problem, TRACK_COLOR, config, self.history),), 0)
         apply_view_choices(self.view, self.choices)
         return self.history
 

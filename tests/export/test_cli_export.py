@@ -120,3 +120,17 @@ def test_bad_session_file_is_one_line(tmp_path, capsys):
     assert code == 2
     assert len(err.strip().splitlines()) == 1
     assert "newer gdviz" in err
+
+
+def test_progress_bar_line():
+    import io
+    from types import SimpleNamespace
+
+    from gdviz.cli_export import _ProgressBar
+
+    stream = io.StringIO()
+    bar = _ProgressBar(stream)
+    bar(SimpleNamespace(done=50, total=100, eta_s=lambda: 2.0))
+    assert "50/100 frames" in stream.getvalue()
+    assert "2.0 s left" in stream.getvalue()
+    assert "#" * 15 + "." * 15 in stream.getvalue()
