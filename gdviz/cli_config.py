@@ -75,8 +75,8 @@ def config_from_args(args: argparse.Namespace) -> RunConfig:
     elif args.problem:
         base = {"problem": args.problem, "optimizer": "sgd", "batch_size": 1}
     else:
-        raise ConfigError("say which problem to run: --problem NAME, --preset NAME or "
-                          "--session FILE")
+        raise ConfigError("say which problem to run: --problem NAME or --preset NAME "
+                          "(or --session FILE)")
     cfg = dict(base)
     if args.problem:
         cfg["problem"] = args.problem
