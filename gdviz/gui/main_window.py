@@ -159,7 +159,7 @@ class MainWindow(QMainWindow):
         panels = self._panel_docks[:3]
         self.resizeDocks(panels, [d.widget().widget().sizeHint().height() + 8 for d in panels],
                          Qt.Orientation.Vertical)
-        heights = [0.5, 0.33, 0.17][-len(rows):] if len(rows) > 1 else [1.0]
+        heights = [0.47, 0.31, 0.22][-len(rows):] if len(rows) > 1 else [1.0]
         self.resizeDocks([row[0] for row in rows], [int(h * height) for h in heights],
                          Qt.Orientation.Vertical)
         if len(rows[0]) > 1:

@@ -265,8 +265,8 @@ def test_sgd_update_is_written_out_with_its_numbers():
 
 
 @pytest.mark.parametrize(("optimizer", "hp", "formula"), [
-    ("sgd", {"momentum": 0.9}, "w ← w − η·b"),
-    ("sgd", {"momentum": 0.9, "nesterov": True}, "w ← w − η·(g + μ·b)"),
+    ("sgd", {"momentum": 0.9}, "w ← w − η·v"),
+    ("sgd", {"momentum": 0.9, "nesterov": True}, "w ← w − η·(g + μ·v)"),
     ("adam", {}, "w ← w − η·m̂/(√v̂+ε)"),
     ("adamw", {"weight_decay": 0.0}, "w ← w − η·m̂/(√v̂+ε)"),
     ("adagrad", {}, "w ← w − η·g/(√G+ε)"),

@@ -74,7 +74,11 @@ class SamplingPanel(ParamPanel):
             self.set_combo_data(("order",), config.order)
             self.seed_spin.setValue(config.seed)
             steps = config.steps_per_epoch()
-            self.epoch_label.setText(
-                f"{n} samples, {steps} step{'s' if steps != 1 else ''} per epoch")
+            if not config.make_problem().has_data:
+                self.epoch_label.setText("A test function has no data: every step uses the "
+                                         "function itself (1 step = 1 epoch).")
+            else:
+                self.epoch_label.setText(
+                    f"{n} samples, {steps} step{'s' if steps != 1 else ''} per epoch")
         finally:
             self._filling = False

@@ -21,7 +21,7 @@ from gdviz.core.problems.base import Problem
 from gdviz.core.records import RunConfig, StepRecord
 
 STATE_WORDS = {
-    "momentum_buffer": "b  (velocity, momentum_buffer)",
+    "momentum_buffer": "v  (velocity, momentum_buffer)",
     "exp_avg": "m  (average gradient, exp_avg)",
     "exp_avg_sq": "v  (average squared gradient, exp_avg_sq)",
     "max_exp_avg_sq": "v_max (max_exp_avg_sq)",
@@ -108,9 +108,9 @@ def _formula(name: str, hp, record: StepRecord, i: int, lr: float, w: float, g: 
         b = float(state["momentum_buffer"][i])
         if hp.get("nesterov"):
             mu = float(hp["momentum"])
-            return (f"{p} ← {p} − η·(g + μ·b) = {num(w)} − {eta}·({num(g)} + {mu:g}·{paren(b)})",
+            return (f"{p} ← {p} − η·(g + μ·v) = {num(w)} − {eta}·({num(g)} + {mu:g}·{paren(b)})",
                     w - lr * (g + mu * b))
-        return (f"{p} ← {p} − η·b = {num(w)} − {eta}·{paren(b)}", w - lr * b)
+        return (f"{p} ← {p} − η·v = {num(w)} − {eta}·{paren(b)}", w - lr * b)
     if name in ("adam", "adamw"):
         t = int(state.get("step", 0))
         beta1, beta2 = hp["betas"]
@@ -136,6 +136,22 @@ def _formula(name: str, hp, record: StepRecord, i: int, lr: float, w: float, g: 
     return None
 
 
+def _state_notes(config: RunConfig, record: StepRecord) -> list[str]:
+    """How the state enters the update, for the optimizers whose formula uses it."""
+    hp = config.hyperparams
+    if config.optimizer == "sgd" and "momentum_buffer" in record.state:
+        return [f"   v ← μ·v + (1−τ)·g   with μ = {hp['momentum']:g}, τ = {hp['dampening']:g}"]
+    if config.optimizer in ("adam", "adamw"):
+        b1, b2 = hp["betas"]
+        t = record.state.get("step", 0)
+        return [f"   m̂ = m/(1−β₁ᵗ), v̂ = v/(1−β₂ᵗ)   with β₁ = {b1:g}, β₂ = {b2:g}, t = {t}"]
+    if config.optimizer == "adagrad":
+        return ["   G ← G + g²"]
+    if config.optimizer == "rmsprop":
+        return [f"   v ← α·v + (1−α)·g²   with α = {hp['alpha']:g}"]
+    return []
+
+
 def _vector(values: Any, names: tuple[str, ...]) -> str:
     arr = np.atleast_1d(np.asarray(values, dtype=float))
     if len(arr) == len(names):
@@ -146,17 +162,35 @@ def _vector(values: Any, names: tuple[str, ...]) -> str:
 def step_math_html(record: StepRecord, config: RunConfig, problem: Problem) -> str:
     """The panel's content for ``record`` as HTML (monospace)."""
     names = problem.param_names
-    rows = [f"<b>step {record.step}</b>   epoch {record.epoch}   η = {lr_text(record.lr)}"]
-    rows.append(f"batch:   {html.escape(describe_batch(record, problem))}")
-    grad_word = "full gradient" if record.step == 0 else "gradient g (mean over the batch)"
-    if record.step and len(record.batch) == 1:
+    rows = [f"<b>step {record.step}</b>   epoch {record.epoch}   η = {lr_text(record.lr)}"
+            f"   batch: {html.escape(describe_batch(record, problem))}"]
+    ending = ""
+    if record.message:
+        color = "#c00000" if record.status == "diverged" else "#006000"
+        ending = (f"<span style='color:{color}'><b>{html.escape(record.message)}</b>"
+                      "</span>")
+    if record.step == 0:
+        rows.append(f"full gradient g: {_vector(record.grad, names)}   "
+                    f"|g| = {num(record.grad_norm)}")
+        rows.append(f"full loss at the start: {num(record.loss)}")
+        rows += [ending] if ending else []
+        return "<pre style='margin:0'>" + "\n".join(rows) + "</pre>"
+    k = len(record.batch)
+    if not problem.has_data:
+        grad_word = "gradient g of f"
+    elif k == 1:
         grad_word = "gradient g (this sample)"
-    rows.append(f"{grad_word}:  {_vector(record.grad, names)}   |g| = {num(record.grad_norm)}")
-    if record.step and len(record.sample_grads) > 1:
-        sg = record.sample_grads
-        for i, n in enumerate(names[:3]):
-            rows.append(f"   per-sample ∂L/∂{n}: min {num(sg[:, i].min())}  "
-                        f"max {num(sg[:, i].max())}  mean {num(sg[:, i].mean())}")
+    else:
+        grad_word = f"gradient g (mean over {k} samples)"
+    rows.append(f"{grad_word}: {_vector(record.grad, names)}   |g| = {num(record.grad_norm)}")
+    rows += ["   " + html.escape(line)
+             for line in update_lines(config.optimizer, record, config, names)]
+    if problem.has_data:
+        rows.append(f"loss on the batch {num(record.batch_loss)} (before the step) → full "
+                    f"loss {num(record.loss)} (after)")
+    else:
+        rows.append(f"f {num(record.batch_loss)} → {num(record.loss)}")
+    rows += [ending] if ending else []
     state_rows = []
     for key, value in record.state.items():
         word = STATE_WORDS.get(key, key)
@@ -165,16 +199,13 @@ def step_math_html(record: StepRecord, config: RunConfig, problem: Problem) -> s
     if state_rows:
         rows.append("optimizer state after the step:")
         rows += state_rows
-    if record.step:
-        rows.append("update:")
-        rows += ["   " + html.escape(line)
-                 for line in update_lines(config.optimizer, record, config, names)]
-        rows.append(f"loss on the batch {num(record.batch_loss)} → full loss {num(record.loss)}")
-    else:
-        rows.append(f"full loss at the start: {num(record.loss)}")
-    if record.message:
-        color = "#c00000" if record.status == "diverged" else "#006000"
-        rows.append(f"<span style='color:{color}'><b>{html.escape(record.message)}</b></span>")
+        rows += _state_notes(config, record)
+    if k > 1:
+        sg = record.sample_grads
+        rows.append("spread of the per-sample gradients in this batch:")
+        for i, n in enumerate(names[:4]):
+            rows.append(f"   ∂ℓ/∂{n}: min {num(sg[:, i].min())}  max {num(sg[:, i].max())}  "
+                        f"mean {num(sg[:, i].mean())}")
     return "<pre style='margin:0'>" + "\n".join(rows) + "</pre>"
 
 
