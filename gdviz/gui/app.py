@@ -36,12 +36,31 @@ def app_icon():
     return QIcon(str(path)) if path.is_file() else QIcon()
 
 
+_HARMLESS_QT_MESSAGES = ("propagateSizeHints",)  # offscreen platform noise on every dock
+
+
+def _qt_message_handler(mode, context, message: str) -> None:
+    if any(text in message for text in _HARMLESS_QT_MESSAGES):
+        return
+    sys.stderr.write(message + "\n")
+
+
 def ensure_app():
     """The QApplication (created once, with the names QSettings uses)."""
     from PySide6.QtWidgets import QApplication
 
     app = QApplication.instance()
     if app is None:
+        from PySide6.QtCore import Qt
+        from PySide6.QtGui import QGuiApplication
+
+        # Qt 6 scales for high-DPI screens itself; pass fractional factors (125 %, 150 %)
+        # through instead of rounding them, so plots and text keep their intended size.
+        QGuiApplication.setHighDpiScaleFactorRoundingPolicy(
+            Qt.HighDpiScaleFactorRoundingPolicy.PassThrough)
+        from PySide6.QtCore import qInstallMessageHandler
+
+        qInstallMessageHandler(_qt_message_handler)
         QApplication.setApplicationName("gdviz")
         QApplication.setOrganizationName("gdviz")
         QApplication.setApplicationDisplayName("gdviz")
@@ -84,6 +103,11 @@ def main_gui(preset: str | None = None, screenshot: str | os.PathLike | None = N
     try:
         if steps < 0:
             raise ConfigError(f"steps must be at least 0, got {steps}")
+        if not _has_display():
+            if screenshot is None:
+                raise ConfigError("no display found: set DISPLAY (or run under xvfb-run), "
+                                  "or use --screenshot FILE.png to render without one")
+            os.environ["QT_QPA_PLATFORM"] = "offscreen"
         app = ensure_app()
         from gdviz.gui.main_window import MainWindow
         from gdviz.gui.settings import AppSettings
@@ -104,6 +128,14 @@ def main_gui(preset: str | None = None, screenshot: str | os.PathLike | None = N
         return int(app.exec())
     finally:
         sys.excepthook = previous_hook
+
+
+def _has_display() -> bool:
+    """False on Linux without X11/Wayland (Qt would abort the process) unless a platform was
+    chosen explicitly (QT_QPA_PLATFORM=offscreen, xcb under xvfb-run, ...)."""
+    if not sys.platform.startswith("linux") or os.environ.get("QT_QPA_PLATFORM"):
+        return True
+    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
 
 
 def _screenshot(app, window, path: Path, steps: int) -> int:

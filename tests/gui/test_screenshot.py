@@ -77,3 +77,12 @@ def test_cli_screenshot_subprocess(tmp_path):
     assert result.returncode == 0, result.stderr
     assert "Traceback" not in result.stderr
     assert_not_blank(out)
+
+
+def test_no_display_is_one_line_not_a_qt_abort(monkeypatch, capsys):
+    if not sys.platform.startswith("linux"):
+        pytest.skip("display detection is for Linux (X11/Wayland)")
+    for name in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM"):
+        monkeypatch.delenv(name, raising=False)
+    assert main_gui() == 2
+    assert "no display found" in capsys.readouterr().err
