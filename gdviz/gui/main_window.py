@@ -86,6 +86,7 @@ class MainWindow(QMainWindow):
         speed = self.settings.speed()
         self.toolbar.set_speed(30.0 if speed is False else speed)
         self.controller.set_speed(self.toolbar.speed())
+        self.controller.sig_run_reset.connect(self._update_title)
         self.controller.reset()
         from gdviz.gui.export_actions import install_export_actions
 
@@ -290,6 +291,13 @@ class MainWindow(QMainWindow):
     def _on_reset_triggered(self) -> None:
         self.controller.reset()
         self.status.showMessage("Run reset to step 0", 3000)
+
+    def _update_title(self) -> None:
+        if self.preset is not None:
+            what = self.preset.title
+        else:
+            what = self.controller.problem.title or self.controller.config.problem
+        self.setWindowTitle(f"gdviz — {what}")
 
     def _on_editor_config_changed(self, config: RunConfig) -> None:
         if self.preset is not None and config.problem != self.preset.config.problem:
