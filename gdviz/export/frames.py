@@ -158,12 +158,18 @@ def cache_static_items(widget) -> None:
     from PySide6.QtWidgets import QGraphicsItem
 
     cache = QGraphicsItem.CacheMode.DeviceCoordinateCache
+
+    def cache_tree(item) -> None:
+        item.setCacheMode(cache)  # caches only the item's own paint: children too
+        for child in item.childItems():
+            cache_tree(child)
+
     for plot in widget.findChildren(pg.PlotWidget):
         for axis in plot.getPlotItem().axes.values():
-            axis["item"].setCacheMode(cache)
+            cache_tree(axis["item"])
         for item in plot.scene().items():
             if isinstance(item, (pg.LegendItem, pg.InfiniteLine, pg.TextItem)):
-                item.setCacheMode(cache)
+                cache_tree(item)
 
 
 def _show_offscreen(widget, size: tuple[int, int]) -> None:
