@@ -350,3 +350,25 @@ def test_unexpected_exceptions_become_a_dialog_not_a_traceback(window, capsys):
     assert "a slot went wrong" in window._last_box.text()
     assert "a slot went wrong" in window.status.currentMessage()
     assert "Traceback" not in capsys.readouterr().err
+
+
+def test_keyboard_drives_playback(qtbot, window):
+    from PySide6.QtCore import Qt
+
+    window.activateWindow()
+    window.setFocus()
+    qtbot.waitUntil(window.isActiveWindow, timeout=2000)
+    c = window.controller
+    qtbot.keyClick(window, Qt.Key.Key_Right)
+    qtbot.waitUntil(lambda: c.history.last.step == 1 and c.state == "paused", timeout=5000)
+    qtbot.keyClick(window, Qt.Key.Key_Space)
+    qtbot.waitUntil(lambda: c.history.last.step > 2, timeout=5000)
+    qtbot.keyClick(window, Qt.Key.Key_Space)
+    assert c.state == "paused"
+    qtbot.keyClick(window, Qt.Key.Key_R)
+    assert len(c.history) == 1
+    field = window.optimizer_panel.lr_field  # typing in a field never triggers playback
+    field.setFocus()
+    qtbot.keyClicks(field, " r")
+    assert len(c.history) == 1
+    assert " r" in field.text()
