@@ -152,8 +152,10 @@ def palette_swatch(size: tuple[int, int]) -> Image.Image:
 
 def cache_static_items(widget) -> None:
     """Let Qt keep the axes (with their grid), legends, lines and labels of ``widget``'s plots
-    as pixmaps: they change rarely, and repainting them was half the cost of a frame. The
-    pixels are the same; an item that changes still repaints itself."""
+    as pixmaps: they change rarely, and repainting them was half the cost of a frame. An item
+    that changes still repaints itself. Compared with the uncached drawing, a few hundred
+    pixels of text differ by sub-pixel antialiasing (measured: <= 400 of 307 200 px at
+    640x480; the axes, grid and curves are identical)."""
     import pyqtgraph as pg
     from PySide6.QtWidgets import QGraphicsItem
 
