@@ -130,6 +130,7 @@ class ExportDialog(QDialog):
             w.valueChanged.connect(self._update_summary)
         for w in (self.by_steps, self.by_count):
             w.toggled.connect(self._update_summary)
+        self.fps.valueChanged.connect(self._update_summary)
         self._on_kind_changed()
         self._update_summary()
 

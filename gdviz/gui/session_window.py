@@ -32,12 +32,17 @@ def run_name(window) -> str:
 def collect_session(window) -> Session:
     """The window's current session: its run(s), view choices, dock visibility and step."""
     controller = window.controller
-    runs = (SessionRun(run_name(window), controller.config, DEFAULT_COLOR),)
+    tracks = getattr(controller, "tracks", None)  # several runs, once the window compares them
+    if tracks and len(tracks) > 1:
+        runs = tuple(SessionRun(t.name, t.config, t.color) for t in tracks)
+        selected = int(getattr(controller, "selected_track", 0))
+    else:
+        runs, selected = (SessionRun(run_name(window), controller.config, DEFAULT_COLOR),), 0
     views: dict[str, dict] = {view.view_id: view_choices(view) for view in window.views}
     views = {k: v for k, v in views.items() if v}
     views[DOCKS] = {name: not dock.isHidden() for name, dock in window.docks.items()}
     step = max(0, len(controller.history) - 1)
-    return Session(runs, 0, step, views)
+    return Session(runs, selected, step, views)
 
 
 def save_session_file(window, path: str | os.PathLike) -> Path:
@@ -55,7 +60,9 @@ def open_session_file(window, path: str | os.PathLike, timeout_s: float = 120.0)
 
 
 def apply_session(window, session: Session, timeout_s: float = 120.0) -> None:
-    """Put a validated session into the window and replay its selected run to the saved step."""
+    """Put a validated session into the window and replay its selected run to the saved step.
+    (The window runs one configuration at a time today: the other runs of a comparison stay
+    in the file and are not shown.)"""
     config = session.run.config
     window.preset = None
     window.problem_panel.set_lesson(session.run.name, "")
