@@ -160,3 +160,20 @@ def test_the_window_stays_responsive_while_exporting(make_window, tmp_path, qtbo
         pass
     timer.stop()
     assert len(set(seen)) > 10  # other events ran between the frames
+
+
+def test_whole_window_export_keeps_the_window_layout(make_window, tmp_path, qtbot):
+    window = make_window()
+    window.docks["histogram"].hide()
+    dialog = _dialog(window, tmp_path, last=4, per=2)
+    dialog.select_target("window")
+    spec = dialog.spec()
+    assert spec.target == "window"
+    assert spec.window_state
+    runner = start_export(window, spec, show_progress=False)
+    with qtbot.waitSignal(runner.sig_finished, timeout=30000) as blocker:
+        pass
+    with Image.open(blocker.args[0]) as gif:
+        assert (gif.n_frames, gif.size) == (3, (240, 180))
+    assert window.isVisible()
+    assert window.docks["histogram"].isHidden()
