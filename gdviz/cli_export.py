@@ -117,6 +117,8 @@ def export_command(args: argparse.Namespace) -> int:
             return EXIT_FAILED
         if bar is not None:
             bar.clear()
+        if job.note:
+            sys.stderr.write(f"note: {job.note}\n")
     finally:
         qInstallMessageHandler(previous)
     what = "GIF" if spec.kind == "gif" else "PNG frames in"

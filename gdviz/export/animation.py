@@ -133,6 +133,14 @@ def check_writable(spec: ExportSpec) -> None:
         raise ConfigError(f"cannot write {spec.out}: the folder {folder} is not writable")
 
 
+def _early_end_note(history, pending: list) -> str:
+    last = pending[-1] if pending else history.last
+    if last is None:
+        return ""
+    why = last.message or f"the run ended at step {last.step}"
+    return f"{why}; the frames after step {last.step} show step {last.step}"
+
+
 def current_umask() -> int:
     mask = os.umask(0o022)
     os.umask(mask)
@@ -179,6 +187,7 @@ class ExportJob:
         self._started = 0.0
         self._closed = False
         self._first = None  # the first frame, rendered early for the palette
+        self.note = ""  # set when the run ended (converged, diverged) before the last frame
 
     # -- life cycle -------------------------------------------------------------------------
     def open(self) -> None:
@@ -333,6 +342,7 @@ class ExportJob:
         while have + len(batch) <= step:
             record = next(self._records, None)
             if record is None:
+                self.note = _early_end_note(history, batch)
                 break
             batch.append(record)
         if batch:

@@ -172,8 +172,9 @@ def start_export(window, spec, show_progress: bool = True):
 
     runner = ExportRunner(spec, window, show_progress)
     runner.sig_finished.connect(
-        lambda path: window.status.showMessage(f"Exported {spec.frames} frames to {path}",
-                                               8000))
+        lambda path: window.status.showMessage(
+            f"Exported {spec.frames} frames to {path}"
+            + (f" — note: {runner.job.note}" if runner.job.note else ""), 12000))
     runner.sig_failed.connect(lambda message: _report(window, "Export failed", message))
     runner.sig_cancelled.connect(
         lambda: window.status.showMessage("Export cancelled; no file was written", 5000))

@@ -194,3 +194,13 @@ def test_folder_that_refuses_files_even_to_root(qapp, tmp_path):
     with pytest.raises(ConfigError, match="cannot write /proc/gdviz-test.gif"):
         ExportJob(_spec(tmp_path, out=Path("/proc/gdviz-test.gif"))).run()
     assert not os.path.exists("/proc/gdviz-test.gif")
+
+
+def test_a_run_that_diverges_early_holds_its_last_step(qapp, tmp_path):
+    config = RunConfig(problem="linreg", lr=5, batch_size=10, max_epochs=1)
+    job = ExportJob(_spec(tmp_path, config=config, frames=10, steps_per_frame=3))
+    path = job.run()
+    gif, frames = _gif_frames(path)
+    assert gif.n_frames == 10
+    assert "diverged at step 8" in job.note
+    assert np.array_equal(frames[-1], frames[-2])  # both show step 8
