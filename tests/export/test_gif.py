@@ -121,3 +121,15 @@ def test_memory_does_not_grow_with_the_number_of_frames():
 
     small, large = peak(20), peak(200)
     assert large < small * 1.5 + 200_000
+
+
+def test_export_job_gif_and_session_modules_import_no_qt():
+    import subprocess
+    import sys
+
+    code = ("import sys, gdviz.export.animation, gdviz.export.session, gdviz.export.gif, "
+            "gdviz.cli_export; "
+            "print([m for m in sys.modules if m.startswith(('PySide6', 'pyqtgraph'))])")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout
+    assert out.strip() == "[]"
