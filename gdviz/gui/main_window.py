@@ -32,6 +32,9 @@ from gdviz.presets import Preset, get_preset, list_presets
 
 log = logging.getLogger(__name__)
 DEFAULT_PRESET = "wavy"
+# view -> the view whose place it shares as a tab. Test functions bring contour and 3-D surface
+# to the front (their "samples" and histogram show one sample); lessons the other two.
+TAB_WITH = {"contour": "samples", "surface3d": "histogram"}
 
 
 class MainWindow(QMainWindow):
@@ -140,16 +143,35 @@ class MainWindow(QMainWindow):
                       for view in self.views]
         math_dock = self._dock("step_math", self.step_math.title, self.step_math,
                                self.step_math.text.toolTip())
-        # Rows in the right area: the two big views, then the small ones, then the step math.
-        top, bottom = view_docks[:2], view_docks[2:]
+        # Views that are alternatives to another share its place as tabs (the problem decides
+        # which tab is in front); the rest fill two rows, then the step math below them.
+        by_id = {dock.objectName()[5:]: dock for dock in view_docks}
+        tabbed = {vid: host for vid, host in TAB_WITH.items() if vid in by_id and host in by_id}
+        placed = [d for d in view_docks if d.objectName()[5:] not in tabbed]
+        top, bottom = placed[:2], placed[2:]
         rows = [row for row in (top, bottom) if row] + [[math_dock]]
         for row in rows:
             self.addDockWidget(right, row[0], Qt.Orientation.Vertical)
         for row in rows:
             for previous, dock in zip(row, row[1:]):
                 self.splitDockWidget(previous, dock, Qt.Orientation.Horizontal)
+        for vid, host in tabbed.items():
+            self.tabifyDockWidget(by_id[host], by_id[vid])
         self._rows = rows
         self._panel_docks = panel_docks
+
+    def _raise_views_for_problem(self) -> None:
+        """Bring the tabs that suit the problem to the front (see TAB_WITH)."""
+        from PySide6.QtGui import QGuiApplication
+
+        analytic = not self.controller.problem.has_data
+        no_gl = QGuiApplication.platformName() in ("offscreen", "minimal")
+        for vid, host in TAB_WITH.items():
+            if vid not in self.docks or host not in self.docks:
+                continue
+            front = vid if analytic and not (vid == "surface3d" and no_gl) else host
+            if not self.docks[front].isHidden():
+                self.docks[front].raise_()
 
     def _apply_default_sizes(self) -> None:
         """Column widths and row heights for a fresh layout (needs the window's final size)."""
@@ -273,6 +295,7 @@ class MainWindow(QMainWindow):
         self.problem_panel.set_lesson(*self._lesson_text(preset))
         self.editor.show_config(config)
         self.controller.set_config(config)
+        self._raise_views_for_problem()
         self.status.showMessage(f"Loaded preset: {preset.title}", 5000)
 
     def show_message_box(self, title: str, text: str) -> None:
@@ -300,10 +323,13 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(f"gdviz — {what}")
 
     def _on_editor_config_changed(self, config: RunConfig) -> None:
+        switched = config.problem != self.controller.config.problem
         if self.preset is not None and config.problem != self.preset.config.problem:
             self.preset = None
             self.problem_panel.set_lesson("", "")
         self.controller.set_config(config)
+        if switched:
+            self._raise_views_for_problem()
         self.status.showMessage("Settings changed — run reset to step 0", 5000)
 
     def _on_view_start_picked(self, start: tuple) -> None:
@@ -333,8 +359,13 @@ class MainWindow(QMainWindow):
                 len(self.controller.history) - 1, [view]))
 
     def _view_is_shown(self, view) -> bool:
+        """Draw only what can be seen: not closed docks, nor tabs behind another tab (they
+        catch up when they come to the front). Before the window is shown, draw every open
+        dock (exports and tests may render a window that was never shown)."""
         dock = self.docks.get(view.view_id)
-        return dock is None or not dock.isHidden()
+        if dock is None:
+            return True
+        return dock.isVisible() if self.isVisible() else not dock.isHidden()
 
     @staticmethod
     def _lesson_text(preset: Preset | None) -> tuple[str, str]:
@@ -353,6 +384,7 @@ class MainWindow(QMainWindow):
             self._sized = True
             if not self._layout_restored:
                 self._apply_default_sizes()
+                self._raise_views_for_problem()
 
     # -- closing --------------------------------------------------------------------------------
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt name)
