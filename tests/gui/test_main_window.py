@@ -40,6 +40,10 @@ def view_signature(view) -> list:
     return out
 
 
+def draws_data(signature: list) -> bool:
+    return any(isinstance(x, np.ndarray) and x.size for x in signature)
+
+
 def same(a: list, b: list) -> bool:
     if len(a) != len(b):
         return False
@@ -99,9 +103,17 @@ def test_step_advances_exactly_one_step_and_every_view_changes(qtbot, window, mo
     assert math != math_before
     assert "w ← w − η·g = −0.3000 − 0.01·" in math
     for view in window.views:
+        if not calls[view.view_id]:  # a tab behind another: drawn when it comes to the front
+            window.docks[view.view_id].raise_()
+            qtbot.waitUntil(lambda v=view: calls[v.view_id] == [1], timeout=2000)
         assert calls[view.view_id] == [1], view.view_id
-        assert not same(before[view.view_id], view_signature(view)), (
-            f"the {view.title} view did not change")
+        if not draws_data(view_signature(view)):
+            continue  # e.g. a contour of a one-parameter problem: nothing to draw, says why
+        try:  # some views finish drawing asynchronously (loss grids): give them a moment
+            qtbot.waitUntil(lambda v=view: not same(before[v.view_id], view_signature(v)),
+                            timeout=3000)
+        except Exception:
+            pytest.fail(f"the {view.title} view did not change")
 
 
 def test_play_then_pause_stops_within_a_frame(qtbot, window):
