@@ -57,6 +57,7 @@ class RunController(QObject):
         self._retired: list[tuple[QThread, OptimizerWorker]] = []
         self._playing = False
         self._target: int | None = None  # step at which a Step / One-epoch request pauses
+        self._drawn: dict = {}  # view -> history index it shows (skip redundant redraws)
 
     # -- public API ---------------------------------------------------------------------------
     def set_config(self, config: RunConfig) -> None:
@@ -251,6 +252,7 @@ class RunController(QObject):
             self.sig_state_changed.emit(state)
 
     def _set_views_run(self) -> None:
+        self._drawn.clear()
         from gdviz.gui.views.base import RunTrack
 
         track = RunTrack(self.config.problem, TRACK_COLOR, self.config, self.history)
@@ -267,6 +269,12 @@ class RunController(QObject):
         self.show_views(index)
         self.sig_step_shown.emit(index)
 
+    def catch_up(self, view) -> None:
+        """Draw the newest step in ``view`` unless it already shows it (a dock came back)."""
+        index = len(self.history) - 1
+        if index >= 0 and self._drawn.get(view) != index and view in self.views:
+            self.show_views(index, [view])
+
     def show_views(self, index: int, views=None) -> None:
         """Draw history step ``index`` in the visible views (or in ``views``)."""
         for view in list(self.views if views is None else views):
@@ -274,6 +282,7 @@ class RunController(QObject):
                 continue
             try:
                 view.show_step(index)
+                self._drawn[view] = index
             except Exception as err:
                 log.exception("view %s failed in show_step", type(view).__name__)
                 self.views.remove(view)  # one report, not one per frame

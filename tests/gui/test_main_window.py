@@ -105,8 +105,9 @@ def test_step_advances_exactly_one_step_and_every_view_changes(qtbot, window, mo
     for view in window.views:
         if not calls[view.view_id]:  # a tab behind another: drawn when it comes to the front
             window.docks[view.view_id].raise_()
-            qtbot.waitUntil(lambda v=view: calls[v.view_id] == [1], timeout=2000)
-        assert calls[view.view_id] == [1], view.view_id
+            qtbot.waitUntil(lambda v=view: bool(calls[v.view_id]), timeout=2000)
+        # only step 1 was drawn (views may redraw themselves, e.g. when a grid arrives)
+        assert set(calls[view.view_id]) == {1}, view.view_id
         if not draws_data(view_signature(view)):
             continue  # e.g. a contour of a one-parameter problem: nothing to draw, says why
         try:  # some views finish drawing asynchronously (loss grids): give them a moment
