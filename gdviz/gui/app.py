@@ -123,6 +123,8 @@ def main_gui(preset: str | None = None, screenshot: str | os.PathLike | None = N
         return _error(f"the window could not open: {type(err).__name__}: {err}")
     previous_hook = sys.excepthook
     sys.excepthook = _ExceptHook(window)
+    # closeEvent stops the worker; this also covers quitting without closing the window
+    app.aboutToQuit.connect(lambda: window.controller.shutdown(3000))
     try:
         window.show()
         return int(app.exec())
