@@ -102,9 +102,17 @@ class MainWindow(QMainWindow):
             return _preset_config(found), found
         stored = self.settings.last_config()
         if stored is not None:
-            return stored, None
+            return stored, self._stored_preset(stored)
         found = get_preset(DEFAULT_PRESET)
         return _preset_config(found), found
+
+    def _stored_preset(self, config: RunConfig) -> Preset | None:
+        """The last session's preset, if the restored config still runs its problem."""
+        try:
+            preset = get_preset(self.settings.preset_name())
+        except ConfigError:
+            return None
+        return preset if preset.config.problem == config.problem else None
 
     def _dock(self, name: str, title: str, widget: QWidget, tooltip: str,
               scroll: bool = False) -> QDockWidget:
@@ -391,6 +399,7 @@ class MainWindow(QMainWindow):
         try:
             self.settings.save_layout(self.saveGeometry(), self.saveState())
             self.settings.save_config(self.controller.config)
+            self.settings.save_preset_name(self.preset.name if self.preset else "")
             self.settings.save_speed(self.toolbar.speed())
             self.settings.sync()
         except Exception:

@@ -91,6 +91,14 @@ class AppSettings:
     def save_config(self, config: RunConfig) -> None:
         self._set("run/config", json.dumps(config.to_dict()))
 
+    def preset_name(self) -> str:
+        """The preset the last session started from ('' when none)."""
+        value = self._get("run/preset")
+        return value if isinstance(value, str) else ""
+
+    def save_preset_name(self, name: str) -> None:
+        self._set("run/preset", name)
+
     def speed(self) -> float | None | bool:
         """Stored speed in steps/s, None for "max", False when nothing usable is stored."""
         value = self._get("run/speed")

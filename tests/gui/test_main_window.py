@@ -321,6 +321,12 @@ def test_settings_persist_across_windows(qtbot, make_window, isolated_settings):
     assert not second.docks["samples"].isHidden()
     assert second.toolbar.speed() == pytest.approx(100.0)
     assert second.optimizer_panel.lr_field.text() == "0.03"
+    assert "Lesson 1" in second.problem_panel.lesson_label.text()  # the lesson text survives
+    second.preset_actions["rosenbrock"].trigger()
+    second.close()
+    third = make_window()
+    assert third.controller.config.problem == "rosenbrock"
+    assert third.preset.name == "rosenbrock"
 
 
 def test_corrupt_settings_fall_back_to_defaults(qtbot, make_window, isolated_settings):
