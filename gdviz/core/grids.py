@@ -342,6 +342,9 @@ class GridCache:
         while len(entries) > self.max_entries:
             entries.popitem(last=False)
 
+    def clear(self) -> None:
+        self._by_problem.clear()
+
     def compute(self, problem: Problem, spec: GridSpec) -> LossGrid:
         """Synchronous get-or-compute (cheap grids, scripts and tests)."""
         found = self.get(problem, spec)
@@ -360,7 +363,9 @@ def grid_cost(problem: Problem, spec: GridSpec) -> int:
 @dataclass(frozen=True)
 class SampleSurface:
     """Per-sample losses over (x, w): xs (nx,), ws (nw,), values (nw, nx) with
-    values[r, c] = ℓ(w = ws[r]; sample at x = xs[c]); the lowest value and where it is."""
+    values[r, c] = ℓ(w = ws[r]; sample at x = xs[c]); the lowest value and where it is.
+    ``samples`` (nx,): the sample of each column when the columns are real samples (data with
+    targets), None when x is a dense grid (no targets: the loss depends on w·x only)."""
 
     xs: np.ndarray
     ws: np.ndarray
@@ -369,6 +374,7 @@ class SampleSurface:
     at_x: float
     at_w: float
     title: str
+    samples: np.ndarray | None = None
 
 
 def sample_surface(problem: Problem, resolution: int = 100) -> SampleSurface | None:
@@ -384,6 +390,7 @@ def sample_surface(problem: Problem, resolution: int = 100) -> SampleSurface | N
     x = problem.data_x[:, 0]
     with np.errstate(all="ignore"):
         if problem.data_y is None:
+            pick = None
             xs = np.linspace(float(x.min()), float(x.max()), resolution)
             values = problem._sample_losses(ws[:, None], xs[:, None], None)
         else:
@@ -400,11 +407,15 @@ def sample_surface(problem: Problem, resolution: int = 100) -> SampleSurface | N
         y = float(problem.surface_argmin_y)
         best = min(best, float(known))
         title = f"global minimum {known:.4f} at w·x = {y:.4f}".replace("-", "−")
+    elif problem.minima:
+        name = problem.param_names[0]
+        title = (f"samples ordered by x; the best fit to all of them is "
+                 f"{name} = {_num(problem.minima[0].params[0])}")
     else:
         title = f"lowest per-sample loss {_num(best)} at x = {_num(at_x)}, w = {_num(at_w)}"
     for a in (xs, ws, values):
         a.setflags(write=False)
-    return SampleSurface(xs, ws, values, best, at_x, at_w, title)
+    return SampleSurface(xs, ws, values, best, at_x, at_w, title, pick)
 
 
 def _num(v: float) -> str:

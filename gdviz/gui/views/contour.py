@@ -1,0 +1,441 @@
+"""The loss over two chosen parameters as a colour map with iso-lines, every run's trajectory,
+and the gradient fan of the selected run at its current step.
+
+The fan shows, at the point where step ``index`` took its gradient (``params_before``), the
+step each sample alone would give, −η·c·∇ℓᵢ (c = ``problem.reduce_factor(1)``: 1 for mean
+losses, n for summed ones, so a one-sample step estimates the full step on the same scale), as
+ONE faint NaN-separated item; the full-data step −η∇L and the batch step −η·g (the record's
+gradient) in bold. The batch step is the average of its samples' steps: a noisy estimate of
+the full step. The update arrow is the step the optimizer actually took (momentum, Adam...).
+
+The grid (``gdviz.core.grids``) is computed by a ``GridFeed``: cached, in the background when
+expensive (the previous image stays meanwhile), recomputed only when the region, the pair or
+the held values change. Clicking or dragging on the map emits ``sig_start_picked`` with a new
+start point (the two chosen parameters replaced, the others kept from the start point).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QRectF, Qt, Signal
+from PySide6.QtWidgets import QLabel, QWidget
+
+from gdviz.core import grids
+from gdviz.core.grids import DEFAULT_RESOLUTION, LossGrid
+from gdviz.core.history import RunHistory, decimate
+from gdviz.core.problems.base import Problem
+from gdviz.core.records import RunConfig
+from gdviz.core.surfaces import evenly_chosen, segments
+from gdviz.gui.views import style
+from gdviz.gui.views.arrows import ArrowPool
+from gdviz.gui.views.base import RunTrack
+from gdviz.gui.views.pair_view import PairGridView, SamplePaths, joined, legend_html
+
+MAX_POINTS = 2000      # trajectory points drawn per track (decimated)
+FAN_CAP = 200          # per-sample steps drawn at most (evenly chosen)
+FAN_RGBA = (50, 60, 80, 90)  # darker than the sample curves' grey: it sits on a colour map
+ONE_PARAM = ("One parameter and no data: there is no 2-D landscape to draw here. See the "
+             "loss curve in the per-sample losses view.")
+
+
+def loss_colormap() -> pg.ColorMap:
+    """viridis blended 40 % towards white: still perceptually ordered, and light enough that
+    dark trajectories and arrows stay visible on the low (dark) end."""
+    table = pg.colormap.get("viridis").getLookupTable(nPts=64, alpha=False).astype(float)
+    table = 0.6 * table + 0.4 * 255.0
+    return pg.ColorMap(np.linspace(0.0, 1.0, 64), table.astype(np.uint8))
+
+
+class _PickBox(pg.ViewBox):
+    """A ViewBox whose left-button click or drag picks a point (the wheel still zooms).
+    ``sig_picked(QPointF in data coordinates, final)``; final is False while dragging."""
+
+    sig_picked = Signal(object, bool)
+
+    def mouseClickEvent(self, ev) -> None:  # noqa: N802 (Qt name)
+        if ev.button() == Qt.MouseButton.LeftButton:
+            ev.accept()
+            self.sig_picked.emit(self.mapSceneToView(ev.scenePos()), True)
+        else:
+            super().mouseClickEvent(ev)
+
+    def mouseDragEvent(self, ev, axis=None) -> None:  # noqa: N802 (Qt name)
+        if ev.button() == Qt.MouseButton.LeftButton:
+            ev.accept()
+            self.sig_picked.emit(self.mapSceneToView(ev.scenePos()), ev.isFinish())
+        else:
+            super().mouseDragEvent(ev, axis)
+
+
+def tick_label(value: float) -> str:
+    """A round loss for a colour-bar tick: 0.01, 0.5, 20, 1000, 1e+05."""
+    if 1000 <= abs(value) < 1e5:
+        return style.fmt(value, 5)
+    return style.fmt(value, 3)
+
+
+class ContourView(PairGridView):
+    title = "Contour"
+    view_id = "contour"
+    tooltip = (
+        "The full loss over two parameters (the others held at their current values): colour "
+        "and iso-lines. Lines: each run's path. At the current point of the selected run: "
+        "faint lines, the step each sample alone would give (−η∇ℓᵢ); bold blue, the step of "
+        "the full data; orange, the batch's step (their average over the batch); dark, the "
+        "update the optimizer took.\nClick or drag on the map to start the run there.")
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        self.box = _PickBox()
+        self.plot = pg.PlotWidget(viewBox=self.box)
+        self.plot.initial_title = "Contour"
+        super().__init__(self.plot, DEFAULT_RESOLUTION, parent)
+        self.box.sig_picked.connect(self._on_pick)
+        self.feed.sig_grid.connect(self._on_feed_grid)
+        self.feed.sig_failed.connect(self._on_feed_failed)
+        self._init_plot_style()
+        self.message = QLabel(ONE_PARAM)
+        self.message.setWordWrap(True)
+        self.message.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.message.setVisible(False)
+        self.layout().addWidget(self.message, 1)
+        self._build_items()
+
+    def _init_plot_style(self) -> None:
+        p = self.plot.getPlotItem()
+        p.showGrid(x=False, y=False)
+        p.setMenuEnabled(False)
+        p.hideButtons()
+        for name in ("bottom", "left"):
+            p.getAxis(name).enableAutoSIPrefix(False)
+
+    def _build_items(self) -> None:
+        p = self.plot.getPlotItem()
+        self.cmap = loss_colormap()
+        self.image = pg.ImageItem(axisOrder="row-major")
+        self.image.setColorMap(self.cmap)
+        self.image.setZValue(-20)
+        p.addItem(self.image)
+        self.iso = pg.PlotDataItem([], [], connect="pairs", pen=pg.mkPen(40, 40, 40, 110, width=1))
+        self.iso.setZValue(-10)
+        p.addItem(self.iso)
+        self.colorbar = pg.ColorBarItem(colorMap=self.cmap, interactive=False, width=14,
+                                        colorMapMenu=False)
+        self.colorbar.setImageItem(self.image, insert_in=p)
+        self.colorbar.axis.enableAutoSIPrefix(False)    # "(x0.001)" confuses students
+        self.colorbar.axis.setWidth(58)                 # room for "5000" beside the label
+        self.minima = pg.ScatterPlotItem([], [], symbol="star", size=17,
+                                         pen=pg.mkPen("w"), brush=pg.mkBrush(style.TRUE))
+        self.start = pg.ScatterPlotItem([], [], symbol="o", size=13, brush=None,
+                                        pen=pg.mkPen(style.START, width=2.5))
+        self.picked = pg.ScatterPlotItem([], [], symbol="+", size=16,
+                                         pen=pg.mkPen("k", width=2))
+        self.fan = pg.PlotDataItem([], [], connect="finite", pen=pg.mkPen(FAN_RGBA, width=1))
+        self.current = pg.ScatterPlotItem([], [], pen=pg.mkPen("w", width=1.5))
+        for z, item in ((6, self.start), (12, self.fan), (38, self.minima), (40, self.current),
+                        (41, self.picked)):
+            item.setZValue(z)
+            p.addItem(item)
+        self.full_step = ArrowPool(p, style.FULL, capacity=1, width=3.0, z=30)
+        self.batch_step = ArrowPool(p, style.BATCH, capacity=1, width=3.0, z=32)
+        self.update_step = ArrowPool(p, style.TEXT, capacity=1, width=1.5, z=34)
+        self.tracks_items: list[pg.PlotDataItem] = []
+        self.w_now = pg.InfiniteLine(angle=0, pen=pg.mkPen(style.TEXT, width=1.5,
+                                                           style=Qt.PenStyle.DashLine))
+        self.w_now.setZValue(15)
+        self.w_now.setVisible(False)
+        p.addItem(self.w_now, ignoreBounds=True)
+        self.samples = SamplePaths()
+        self.surface: grids.SampleSurface | None = None
+        self.mode = ""                     # "pair", "samples" (one parameter) or "" (message)
+        self.note = pg.TextItem("", color=style.TEXT, anchor=(0, 0),
+                                fill=pg.mkBrush(255, 255, 255, 200))
+        self.note.setZValue(50)
+        self.note.setVisible(False)
+        p.addItem(self.note, ignoreBounds=True)
+        self.frame.info.setVisible(True)     # the legend, below the map
+
+    # -- run and tracks -------------------------------------------------------------------------
+    def set_run(self, problem: Problem, config: RunConfig, history: RunHistory) -> None:
+        self._start_run(problem, config, history)
+        self.samples.clear()
+        self.surface = grids.sample_surface(problem) if problem.n_params == 1 else None
+        self.mode = "pair" if problem.n_params > 1 else "samples" if self.surface else ""
+        self.message.setVisible(not self.mode)
+        self.plot.setVisible(bool(self.mode))
+        self.frame.info.setVisible(bool(self.mode))
+        if not self.mode:
+            self.feed.shutdown()
+            self.frame.set_title("Contour: needs two parameters")
+            return
+        self._configure()
+
+    def set_tracks(self, tracks: tuple[RunTrack, ...], selected: int) -> None:
+        super().set_tracks(tracks, selected)
+        self.samples.clear()
+        if not self.mode:
+            return
+        self._style_tracks()
+        self._rebuild_legend()
+        self.show_step(self._index)
+
+    def _style_tracks(self) -> None:
+        """One line item per track (created when a comparison first needs it), pens by track."""
+        p = self.plot.getPlotItem()
+        while len(self.tracks_items) < len(self.tracks):
+            item = pg.PlotDataItem([], [], connect="finite")
+            item.setZValue(20)
+            p.addItem(item)
+            self.tracks_items.append(item)
+        for k, item in enumerate(self.tracks_items):
+            if k < len(self.tracks):
+                chosen = k == self.selected_track
+                item.setPen(pg.mkPen(self.tracks[k].color, width=2.5 if chosen else 1.8))
+                item.setZValue(21 if chosen else 20)   # the selected run on top
+            else:
+                item.setData([], [])
+
+    def _configure(self) -> None:
+        """New problem or pair: axes, static markers, and the grid of the new region."""
+        if self.mode == "samples":
+            self._configure_samples()
+            return
+        self.w_now.setVisible(False)
+        problem, (i, j) = self.problem, self.pair
+        names = problem.param_names
+        self.plot.setLabel("bottom", names[i])
+        self.plot.setLabel("left", names[j])
+        start = self.config.start_point()
+        self.start.setData([start[i]], [start[j]])
+        self.picked.setData([], [])
+        mins = [m.params for m in problem.minima]
+        self.minima.setData([m[i] for m in mins], [m[j] for m in mins])
+        self._set_title()
+        self._rebuild_legend()
+        self.image.clear()
+        self.iso.setData([], [])
+        self._style_tracks()
+        self.feed.configure(problem, i, j, self._center(), self._points())
+        self._frame_region()
+        if len(self.history):
+            self.show_step(self._index)
+
+    def _configure_samples(self) -> None:
+        """One parameter with data: the per-sample surface over (x, w), seen from above."""
+        self.feed.shutdown()
+        s, name = self.surface, self.problem.param_names[0]
+        self.plot.setLabel("bottom", "x of the sample")
+        self.plot.setLabel("left", name)
+        for item in (self.start, self.minima, self.picked):
+            item.setData([], [])
+        self.w_now.setVisible(True)
+        finite = s.values[np.isfinite(s.values)]
+        scale = grids.DisplayScale(False, 0.0, 0.0, float(finite.min()), float(finite.max()))
+        levels = np.linspace(scale.lo, scale.hi, grids.ISO_LEVELS + 2)[1:-1]
+        self._show_map(s.xs, s.ws, s.values, scale, grids.isolines(s.values, s.xs, s.ws, levels))
+        self.colorbar.axis.setLabel("per-sample loss ℓ")
+        self.frame.set_title(f"One parameter: every sample's loss over (x, {name}), the 3-D "
+                             f"surface seen from above · {s.title}")
+        self._style_tracks()
+        self._rebuild_legend()
+        if len(self.history):
+            self.show_step(self._index)
+
+    def _rebuild_legend(self) -> None:
+        problem = self.problem
+        if problem is None or not self.mode:
+            return
+        if self.mode == "samples":
+            w = problem.param_names[0]
+            entries = [("━━", t.color, f"{t.name}: (x of the step's sample, {w} before it)")
+                       for t in self.tracks]
+            entries += [("┅┅", style.TEXT, f"the current {w}"),
+                        ("", style.TEXT, f"click the map to start at that {w}")]
+            self.frame.info.setText(legend_html(entries))
+            return
+        entries = [("━━", t.color, t.name) for t in self.tracks]
+        n = problem.n_samples
+        if n > 1:
+            shown = min(n, FAN_CAP)
+            extra = "" if shown == n else f" ({shown} of {n} shown)"
+            entries.append(("━━", "#5a6478", f"one sample's step −η∇ℓᵢ{extra}"))
+        entries.append(("➞", style.FULL, "full-data step −η∇L"))
+        if n > 1 and self.config.effective_batch_size() < n:
+            entries.append(("➞", style.BATCH, "batch step (mean of its samples' steps)"))
+        entries.append(("➞", style.TEXT, "update taken"))
+        if problem.minima:
+            entries.append(("★", style.TRUE, "known minimum"))
+        entries.append(("○", style.START, "start: click the map to move it"))
+        self.frame.info.setText(legend_html(entries))
+
+    # -- drawing --------------------------------------------------------------------------------
+    def show_step(self, index: int) -> None:
+        h, problem = self.history, self.problem
+        if h is None or problem is None or len(h) == 0 or not self.mode:
+            return
+        self._index = index = int(np.clip(index, 0, len(h) - 1))
+        if self.mode == "samples":
+            self._show_samples_step(index)
+            return
+        i, j = self.pair
+        self._draw_tracks(index)
+        self.feed.follow(self._center(), self._points())
+        track = self.tracks[self.selected_track]
+        k = self.track_index(track, index)
+        self._draw_fan(track.history, k)
+        current = [(t.history.params[self.track_index(t, index)], t.color) for t in self.tracks]
+        xs = [float(p[i]) for p, _ in current]
+        ys = [float(p[j]) for p, _ in current]
+        sizes = [11 if n == self.selected_track else 8 for n in range(len(current))]
+        self.current.setData(xs, ys, size=sizes, brush=[pg.mkBrush(c) for _, c in current])
+        self._status(track.history, k)
+
+    def _show_samples_step(self, index: int) -> None:
+        ends = []
+        for n, (item, track) in enumerate(zip(self.tracks_items, self.tracks)):
+            x, w, _ = self.samples.get(self.problem, n, track.history,
+                                       self.track_index(track, index))
+            keep = decimate(x, MAX_POINTS) if len(x) else np.zeros(0, dtype=np.int64)
+            line = joined(x)
+            item.setData(x[keep], w[keep], pen=pg.mkPen(track.color, width=2) if line else None,
+                         symbol=None if line else "o", symbolSize=4, symbolPen=None,
+                         symbolBrush=track.color)
+            if len(x):
+                ends.append((x[-1], w[-1], track.color))
+        self.current.setData([e[0] for e in ends], [e[1] for e in ends], size=9,
+                             brush=[pg.mkBrush(e[2]) for e in ends])
+        track = self.tracks[self.selected_track]
+        k = self.track_index(track, index)
+        self.w_now.setValue(float(track.history.params[k][0]))
+        self.fan.setData([], [])
+        for pool in (self.full_step, self.batch_step, self.update_step):
+            pool.clear()
+        self._status(track.history, k)
+
+    def _draw_tracks(self, index: int) -> None:
+        i, j = self.pair
+        for item, track in zip(self.tracks_items, self.tracks):
+            k = self.track_index(track, index)
+            keep = decimate(track.history.steps[: k + 1], MAX_POINTS)
+            params = track.history.params[: k + 1][keep]
+            item.setData(self._finite(params[:, i]), self._finite(params[:, j]))
+
+    def _draw_fan(self, h: RunHistory, k: int) -> None:
+        problem, (i, j) = self.problem, self.pair
+        before = np.array(h.params_before(k), dtype=np.float64)
+        lr = float(h.lrs[k])
+        if not np.all(np.isfinite(before)):
+            self.fan.setData([], [])
+            for pool in (self.full_step, self.batch_step, self.update_step):
+                pool.clear()
+            return
+        x0, y0 = before[i], before[j]
+        n = problem.n_samples
+        with np.errstate(all="ignore"):
+            if n > 1:
+                pick = evenly_chosen(n, FAN_CAP)
+                steps = -lr * problem.reduce_factor(1) * problem.sample_grads(before, pick)
+                self.fan.setData(*segments(np.full(len(pick), x0), np.full(len(pick), y0),
+                                           x0 + steps[:, i], y0 + steps[:, j]))
+            else:
+                self.fan.setData([], [])
+            full = -lr * problem.grad(before)
+        self.full_step.set_arrows([x0], [y0], [x0 + full[i]], [y0 + full[j]])
+        batch = h.batch_at(k)
+        if k > 0 and len(np.unique(batch)) < n:
+            step = -lr * np.asarray(h.grads[k])
+            self.batch_step.set_arrows([x0], [y0], [x0 + step[i]], [y0 + step[j]])
+        else:
+            self.batch_step.clear()
+        if k > 0:
+            after = h.params[k]
+            self.update_step.set_arrows([x0], [y0], [after[i]], [after[j]])
+        else:
+            self.update_step.clear()
+
+    def _status(self, h: RunHistory, k: int) -> None:
+        """The status depends on the step only (a redraw of a step is the same picture); the
+        background computation is announced on the map."""
+        parts = [f"step {k}", f"loss {style.fmt(float(h.losses[k]))}"]
+        if len(self.tracks) > 1:
+            parts.insert(0, self.tracks[self.selected_track].name)
+        self.frame.status.setText(" · ".join(parts))
+        self._show_note()
+
+    def _show_note(self) -> None:
+        busy = self.feed.busy
+        self.note.setVisible(busy)
+        if busy:
+            res = self.feed.resolution
+            what = "computing" if self.feed.grid is None else "updating"
+            self.note.setText(f"{what} the loss on {res}×{res} points…")
+            (x0, _), (_, y1) = self.box.viewRange()
+            self.note.setPos(x0, y1)
+
+    def _on_feed_grid(self, grid: LossGrid) -> None:
+        if self.mode != "pair":
+            return
+        self._show_map(grid.xs, grid.ys, grid.shown, grid.scale, grid.iso)
+        self._set_title()
+        self._frame_region()
+        if self.history is not None and len(self.history):
+            self.show_step(self._index)
+
+    def _show_map(self, xs, ys, shown, scale: grids.DisplayScale, iso: np.ndarray) -> None:
+        """The colour map (ny, nx) over xs × ys, its colour bar and iso-line segments."""
+        (x0, x1), (y0, y1) = (xs[0], xs[-1]), (ys[0], ys[-1])
+        dx, dy = (x1 - x0) / max(len(xs) - 1, 1), (y1 - y0) / max(len(ys) - 1, 1)
+        lo, hi = scale.lo, scale.hi
+        self.image.setImage(np.nan_to_num(shown, nan=hi), levels=(lo, hi))
+        self.image.setRect(QRectF(x0 - dx / 2, y0 - dy / 2, x1 - x0 + dx, y1 - y0 + dy))
+        self.colorbar.setLevels((lo, hi))
+        self.colorbar.axis.setLabel(scale.label())
+        ticks = scale.ticks()
+        self.colorbar.axis.setTicks(
+            None if ticks is None else [[(t, tick_label(v)) for t, v in ticks]])
+        self.iso.setData(iso[:, :, 0].ravel(), iso[:, :, 1].ravel())
+        if self.mode == "samples":
+            self.box.setRange(xRange=(x0, x1), yRange=(y0, y1), padding=0)
+
+    def _on_feed_failed(self, message: str) -> None:
+        self.frame.status.setText(message)
+
+    def _frame_region(self) -> None:
+        spec = self.feed.wanted
+        if spec is not None:
+            self.box.setRange(xRange=spec.x_range, yRange=spec.y_range, padding=0)
+
+    def _set_title(self) -> None:
+        problem, (i, j) = self.problem, self.pair
+        names = problem.param_names
+        what = "f" if problem.n_samples == 1 and not problem.has_data else "loss"
+        title = f"{what}({names[i]}, {names[j]})"
+        spec = self.feed.wanted
+        if spec is not None and problem.n_params > 2:
+            held = ", ".join(f"{names[k]} = {style.fmt(v, 3)}" for k, v in spec.held().items())
+            title += f" · held: {held}"
+        self.frame.set_title(title)
+
+    # -- helpers --------------------------------------------------------------------------------
+    def _finite(self, values: np.ndarray) -> np.ndarray:
+        """Values as float64, non-finite ones as NaN (a gap); far-out ones clipped so Qt can
+        still draw the line leaving the map."""
+        v = np.array(values, dtype=np.float64)
+        v[~np.isfinite(v)] = np.nan
+        return np.clip(v, -1e12, 1e12)
+
+    def _on_pick(self, point, final: bool) -> None:
+        if not self.mode or self.config is None:
+            return
+        x, y = float(point.x()), float(point.y())
+        if self.mode == "samples":          # only the height (w) is a parameter
+            self.w_now.setValue(y)
+            if final:
+                self.sig_start_picked.emit((y,))
+            return
+        i, j = self.pair
+        self.picked.setData([x], [y])
+        if final:
+            start = self.config.start_point()
+            start[i], start[j] = x, y
+            self.sig_start_picked.emit(tuple(float(v) for v in start))

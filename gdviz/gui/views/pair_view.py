@@ -1,0 +1,162 @@
+"""What the contour and the 3-D view share: the choice of two parameters, the grid feed that
+keeps them supplied with loss grids, the default track, and shutting the feed down on close.
+
+``PairGridView`` is a LessonView with ``self.pair`` = (i, j), two combos in the top bar, a
+``GridFeed`` (``self.feed``) and a rich-text legend below the picture (``legend_html``).
+Subclasses implement ``_configure()`` (called for a new run or a new pair) and draw.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QComboBox, QLabel, QWidget
+
+from gdviz.core.history import RunHistory, decimate
+from gdviz.core.problems.base import Problem
+from gdviz.core.records import RunConfig
+from gdviz.gui.grid_worker import GridFeed
+from gdviz.gui.views import style
+from gdviz.gui.views.base import LessonView, RunTrack
+
+DEFAULT_COLOR = "#d62728"      # the run's colour until set_tracks gives the real one
+REGION_POINTS = 8000           # recorded points per run the region is fitted to
+
+
+def legend_html(entries: list[tuple[str, str, str]]) -> str:
+    """A one-paragraph legend: (symbol, colour, text) entries that wrap like words. It sits
+    below the picture, where it hides no minimum and no path."""
+    return "&nbsp;&nbsp; ".join(
+        f"<span style='white-space:nowrap'><b style='color:{color}'>{symbol}</b>&nbsp;{text}"
+        "</span>" for symbol, color, text in entries)
+
+
+class PairGridView(LessonView):
+    """Base of the views that draw the loss over two chosen parameters."""
+
+    def __init__(self, body: QWidget, resolution: int, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.feed = GridFeed(resolution, self)
+        self.frame = style.ViewLayout(self, body)
+        self.frame.info.setTextFormat(Qt.TextFormat.RichText)
+        self.combos: list[QComboBox] = []
+        for k, name in enumerate(("x:", "y:")):
+            combo = QComboBox()
+            combo.setToolTip(f"The parameter on the {'first' if k == 0 else 'second'} axis; "
+                             "the others are held at their current values.")
+            combo.currentIndexChanged.connect(self._on_combo_changed)
+            self.frame.bar.insertWidget(2 * k, QLabel(name))
+            self.frame.bar.insertWidget(2 * k + 1, combo)
+            self.combos.append(combo)
+        self.pair = (0, 1)
+        self._index = 0
+
+    def _start_run(self, problem: Problem, config: RunConfig, history: RunHistory) -> None:
+        """The common part of ``set_run``: combos, the default track, the step back to 0."""
+        changed = problem is not self.problem
+        LessonView.set_run(self, problem, config, history)
+        if changed:
+            for k, combo in enumerate(self.combos):
+                style.fill_param_combo(combo, problem.param_names,
+                                       min(k, problem.n_params - 1))
+            self.pair = (0, 1) if problem.n_params > 1 else (0, 0)
+        self.tracks = (RunTrack("run", DEFAULT_COLOR, config, history),)
+        self.selected_track = 0
+        self._index = 0
+        for k in range(self.frame.bar.count()):
+            widget = self.frame.bar.itemAt(k).widget()
+            if widget is not None and widget is not self.frame.status:
+                widget.setVisible(problem.n_params > 1)
+
+    def _configure(self) -> None:
+        raise NotImplementedError
+
+    # -- what the grid depends on -------------------------------------------------------------
+    def _center(self) -> np.ndarray:
+        """The selected run's parameters at the shown step: the grid's held values."""
+        track = self.tracks[self.selected_track]
+        if len(track.history) == 0:
+            return self.config.start_point()
+        return np.array(track.history.params[self.track_index(track, self._index)],
+                        dtype=np.float64)
+
+    def _points(self) -> np.ndarray:
+        """(m, 2) the recorded points of every run (decimated), whatever step is shown: the
+        region depends on the runs, not on the step, so scrubbing never changes the grid."""
+        i, j = self.pair
+        parts = [np.zeros((0, 2))]
+        for track in self.tracks:
+            h = track.history
+            if len(h):
+                parts.append(h.params[decimate(h.steps, REGION_POINTS)][:, [i, j]])
+        return np.concatenate(parts)
+
+    def _on_combo_changed(self, _index: int) -> None:
+        if self.problem is None or self.problem.n_params < 2:
+            return
+        i, j = (c.currentIndex() for c in self.combos)
+        if i < 0 or j < 0:
+            return
+        if i == j:   # keep the pair distinct: the other combo moves to the next parameter
+            other = 1 if self.sender() is self.combos[0] else 0
+            self.combos[other].blockSignals(True)
+            self.combos[other].setCurrentIndex((i + 1) % self.problem.n_params)
+            self.combos[other].blockSignals(False)
+            i, j = (c.currentIndex() for c in self.combos)
+        self.pair = (i, j)
+        self._configure()
+
+    # -- life cycle ---------------------------------------------------------------------------
+    def wait_ready(self, timeout_ms: int = 10000) -> bool:
+        """Process events until the background grid has arrived (exports, tests)."""
+        return self.feed.wait_ready(timeout_ms)
+
+    def closeEvent(self, event) -> None:  # noqa: N802 (Qt name)
+        self.feed.shutdown()
+        super().closeEvent(event)
+
+    def hideEvent(self, event) -> None:  # noqa: N802 (Qt name)
+        window = self.window()
+        if window is self or not window.isVisible():   # the window is closing: stop the thread
+            self.feed.shutdown()
+        super().hideEvent(event)
+
+
+class SamplePaths:
+    """Lesson 1's path on the per-sample (x, w) surface, per run: for every step s >= 1, the x
+    of the step's sample (the first of its batch), w before the step (where the gradient was
+    taken) and that sample's loss there. Rows are computed once per recorded step and kept
+    (the history only grows; ``clear()`` for a new run)."""
+
+    def __init__(self) -> None:
+        self._rows: dict[int, np.ndarray] = {}
+
+    def clear(self) -> None:
+        self._rows.clear()
+
+    def get(self, problem: Problem, n: int, history: RunHistory,
+            k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(x, w, loss) of steps 1..k of run ``n``, each (k,)."""
+        rows = self._rows.get(n, np.zeros((0, 3)))
+        if len(rows) < len(history) - 1:
+            new = []
+            for step in range(len(rows) + 1, len(history)):
+                sample = int(history.batch_at(step)[0])
+                w = float(history.params_before(step)[0])
+                with np.errstate(all="ignore"):
+                    loss = float(problem.sample_losses(np.array([w]), [sample])[0])
+                new.append((float(problem.data_x[sample, 0]), w, loss))
+            rows = np.concatenate([rows, np.array(new, dtype=np.float64).reshape(-1, 3)])
+            self._rows[n] = rows
+        shown = rows[:k]
+        return shown[:, 0], shown[:, 1], shown[:, 2]
+
+
+def joined(x: np.ndarray) -> bool:
+    """Whether a path over samples should be drawn as a line: only when x mostly runs one way
+    (samples in order). Samples taken in no order of x jump about, and a line through them
+    would be a scribble: they are drawn as dots."""
+    if len(x) < 3:
+        return True
+    turns = np.count_nonzero(np.diff(np.sign(np.diff(x))) != 0)
+    return turns <= 0.1 * len(x)
