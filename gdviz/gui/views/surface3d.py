@@ -1,0 +1,440 @@
+"""The loss as a 3-D surface you can rotate (drag) and zoom (wheel), with every run's path on it.
+
+Two parameters or more: the full loss over the chosen pair (the others held, as in the contour
+view), coloured and hill-shaded, log-scaled in height when the loss spans decades; each run's
+path lies on the surface and its current point is a marker. One parameter with one feature
+(wavy, slope): lesson 1's picture, the per-sample loss over (x, w) in the "hot" colours, with
+the path of (x of the step's sample, w where its gradient was taken) and, across the surface,
+the loss of every sample at the current w.
+
+pyqtgraph.opengl (and PyOpenGL) are imported only when the view is first shown, so the app
+starts without them. OpenGL is never started on the offscreen platform (it segfaults there):
+the dock then says why in a label, and every other view keeps working.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QColor, QFont, QSurfaceFormat
+from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+
+from gdviz.core import grids
+from gdviz.core.history import RunHistory, decimate
+from gdviz.core.problems.base import Problem
+from gdviz.core.records import RunConfig
+from gdviz.gui.views import style
+from gdviz.gui.views.base import RunTrack
+from gdviz.gui.views.contour import ContourView
+from gdviz.gui.views.pair_view import PairGridView, SamplePaths, joined, legend_html
+
+RESOLUTION = 128         # a 3-D mesh needs fewer points than the contour's image
+MAX_POINTS = 1000        # path points per run
+HEIGHT = 1.1             # the box is [-1, 1] × [-1, 1] × [0, HEIGHT]
+LIFT = 0.012             # paths float this much above the surface (no z-fighting)
+HOT = pg.ColorMap([0.0, 0.365, 0.746, 1.0],
+                  [(10, 0, 0), (255, 0, 0), (255, 255, 0), (255, 255, 235)])
+
+
+def gl_unavailable_reason() -> str:
+    """Why OpenGL cannot be used here ('' when it can). Never creates a GL widget on the
+    offscreen or minimal platforms, where pyqtgraph's GL rendering crashes."""
+    from PySide6.QtGui import QGuiApplication, QOffscreenSurface, QOpenGLContext
+
+    platform = QGuiApplication.platformName()
+    if platform in ("offscreen", "minimal"):
+        return f"OpenGL needs a display (running {platform})"
+    try:
+        import pyqtgraph.opengl  # noqa: F401
+    except Exception as err:  # ImportError, or PyOpenGL failing to load its library
+        return f"OpenGL could not be loaded ({type(err).__name__}: {err})"
+    context = QOpenGLContext()
+    if not context.create():
+        return "no OpenGL context could be created"
+    surface = QOffscreenSurface()
+    surface.create()
+    try:
+        if not context.makeCurrent(surface):
+            return "the OpenGL context could not be made current"
+        context.doneCurrent()
+    finally:
+        surface.destroy()
+    return ""
+
+
+def shaded_colors(cmap: pg.ColorMap, t: np.ndarray, zbox: np.ndarray, xbox: np.ndarray,
+                  ybox: np.ndarray) -> np.ndarray:
+    """(nx, ny, 4) float colours: the colormap at t (nx, ny) in [0, 1], darkened on slopes
+    facing away from a light at the upper left (hill shading, computed once per surface)."""
+    gx, gy = np.gradient(zbox, xbox, ybox)
+    normal = np.stack([-gx, -gy, np.ones_like(zbox)], axis=-1)
+    normal /= np.linalg.norm(normal, axis=-1, keepdims=True)
+    light = np.array([-1.0, -1.0, 1.6]) / np.linalg.norm([-1.0, -1.0, 1.6])
+    shade = 0.55 + 0.45 * np.clip(normal @ light, 0.0, 1.0)
+    rgba = cmap.map(np.clip(np.nan_to_num(t, nan=1.0), 0, 1).ravel(), mode="float")
+    rgba = rgba.reshape(*t.shape, 4)
+    rgba[..., :3] *= shade[..., None]
+    rgba[..., 3] = 1.0
+    return rgba
+
+
+def to_box(values: np.ndarray, lo: float, hi: float, size: float = 2.0,
+           start: float = -1.0) -> np.ndarray:
+    """Map values in [lo, hi] linearly to [start, start + size]."""
+    span = (hi - lo) or 1.0
+    return start + size * (np.asarray(values, dtype=np.float64) - lo) / span
+
+
+class Surface3DView(PairGridView):
+    title = "3-D surface"
+    view_id = "surface3d"
+    tooltip = (
+        "The loss as a surface over two parameters (the others held): drag to rotate, wheel "
+        "to zoom. Lines: each run's path on the surface; dots: the current points.\nFor one "
+        "parameter with data (wavy, slope): every sample's loss over (x, w), with the path of "
+        "(the step's sample x, w) and the current w across all samples.")
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        self.body = QWidget()
+        self.body_layout = QVBoxLayout(self.body)
+        self.body_layout.setContentsMargins(0, 0, 0, 0)
+        super().__init__(self.body, RESOLUTION, parent)
+        self.feed.sig_grid.connect(self._on_feed_grid)
+        self.label = QLabel("")
+        self.label.setWordWrap(True)
+        self.label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.label.setMinimumHeight(80)
+        self.label.setStyleSheet("QLabel { background: #f3f3f3; color: #333; border: 1px solid "
+                                 "#ccc; border-radius: 6px; padding: 12px; font-size: 12pt; }")
+        self.body_layout.addWidget(self.label)
+        self.gl = None                 # the GLViewWidget, once OpenGL has started
+        self.unavailable = ""          # why OpenGL cannot start here ('' = not known yet)
+        self.mode = ""                 # "pair", "samples" or "" (nothing to draw)
+        self.surface: grids.SampleSurface | grids.LossGrid | None = None
+        self.paths: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []  # raw (x, y, loss)
+        self.samples = SamplePaths()
+        self._box = (0.0, 1.0, 0.0, 1.0, 0.0, 1.0)     # x0, x1, y0, y1, z0, z1 (shown units)
+        self._scale: grids.DisplayScale | None = None
+        self.fallback: ContourView | None = None   # the map shown when OpenGL cannot run
+        self._set_label("3-D view: OpenGL starts when the view is shown.")
+        from PySide6.QtGui import QGuiApplication
+
+        platform = QGuiApplication.platformName()
+        if platform in ("offscreen", "minimal"):   # known at once: no GL import, no widget
+            self._fall_back(f"OpenGL needs a display (running {platform})")
+
+    # -- OpenGL, created on first show ----------------------------------------------------------
+    def showEvent(self, event) -> None:  # noqa: N802 (Qt name)
+        super().showEvent(event)
+        if self.gl is None and not self.unavailable:
+            QTimer.singleShot(0, self.ensure_gl)   # let the window paint first
+
+    def ensure_gl(self) -> bool:
+        """Start OpenGL (once) if it can run here; True when the 3-D widget exists."""
+        if self.gl is not None:
+            return True
+        if self.unavailable:
+            return False
+        reason = gl_unavailable_reason()
+        if reason:
+            self._fall_back(reason)
+            return False
+        import pyqtgraph.opengl as gl
+
+        self.gl = gl.GLViewWidget()
+        surface_format = QSurfaceFormat()
+        surface_format.setDepthBufferSize(24)   # the default (none under Xvfb) shows hidden faces
+        surface_format.setSamples(4)            # smooth edges
+        self.gl.setFormat(surface_format)
+        self.gl.setBackgroundColor("w")
+        self.gl.opts["fov"] = 40          # less perspective distortion than the default 60°
+        self.gl.setCameraPosition(distance=6.0, elevation=32, azimuth=-62)
+        self.gl.opts["center"] = pg.Vector(0, 0, HEIGHT / 3)
+        self.mesh = gl.GLSurfacePlotItem(computeNormals=False, smooth=False,
+                                         glOptions="opaque")
+        self.mesh.setVisible(False)
+        self.frame_lines = gl.GLLinePlotItem(mode="lines", color=(0.4, 0.4, 0.4, 1.0),
+                                             width=1.0, antialias=True)
+        self.section = gl.GLLinePlotItem(color=(0.1, 0.1, 0.1, 1.0), width=2.0,
+                                         antialias=True, glOptions="translucent")
+        self.current = gl.GLScatterPlotItem(size=11.0, pxMode=True, glOptions="translucent")
+        self.lines: list = []           # one path line and one set of dots per run
+        self.dots: list = []
+        self.texts = [gl.GLTextItem(color=QColor(30, 30, 30), font=QFont("Sans", 9))
+                      for _ in range(9)]
+        for item in (self.mesh, self.frame_lines, self.section, self.current, *self.texts):
+            self.gl.addItem(item)
+        self.body_layout.addWidget(self.gl, 1)
+        self.label.setVisible(False)
+        self._redraw()
+        return True
+
+    def _fall_back(self, reason: str) -> None:
+        """No OpenGL here: say why, and show the same loss as a map from above (a contour
+        view inside this dock, driven by this view)."""
+        self.unavailable = reason
+        self.feed.shutdown()
+        self._set_label(f"3-D view unavailable: {reason}. Shown below as a map from above; "
+                        "run gdviz on a desktop (or under xvfb-run) to see the surface.")
+        self.label.setMinimumHeight(0)
+        self.frame.info.setVisible(False)
+        self.fallback = ContourView()
+        self.fallback.frame.title.setVisible(False)
+        for k in range(self.fallback.frame.bar.count()):     # this view's bar rules
+            widget = self.fallback.frame.bar.itemAt(k).widget()
+            if widget is not None:
+                widget.setVisible(False)
+        self.fallback.sig_start_picked.connect(self.sig_start_picked)
+        self.body_layout.addWidget(self.fallback, 1)
+        if self.problem is not None:
+            self.fallback.set_run(self.problem, self.config, self.history)
+            self.fallback.set_tracks(self.tracks, self.selected_track)
+
+    def _gl_impossible(self) -> bool:
+        return self.fallback is not None
+
+    def _set_label(self, text: str) -> None:
+        self.label.setText(text)
+        self.label.setVisible(True)
+
+    # -- run and tracks ------------------------------------------------------------------------
+    def set_run(self, problem: Problem, config: RunConfig, history: RunHistory) -> None:
+        self._start_run(problem, config, history)
+        self.samples.clear()
+        if self.isVisible():
+            self.ensure_gl()
+        if self.fallback is not None:
+            self.fallback.set_run(problem, config, history)
+        self._configure()
+
+    def set_tracks(self, tracks: tuple[RunTrack, ...], selected: int) -> None:
+        super().set_tracks(tracks, selected)
+        self.samples.clear()
+        if self.fallback is not None:
+            self.fallback.set_tracks(tracks, selected)
+        self._legend()
+        self._redraw()
+
+    def _configure(self) -> None:
+        problem = self.problem
+        self.surface, self._scale = None, None
+        if self.fallback is not None and problem.n_params > 1:
+            for combo, k in zip(self.fallback.combos, self.pair):
+                combo.setCurrentIndex(k)       # the map follows this view's pair
+        if problem.n_params > 1:
+            self.mode = "pair"
+            if not self._gl_impossible():      # no grid nobody can see
+                self.feed.configure(problem, *self.pair, self._center(), self._points())
+        else:
+            self.feed.shutdown()
+            self.surface = grids.sample_surface(problem, 100)
+            self.mode = "samples" if self.surface is not None else ""
+            if self.surface is not None:
+                self._new_surface()
+        self._set_title()
+        self._legend()
+        self._redraw()
+
+    def _set_title(self) -> None:
+        problem, (i, j) = self.problem, self.pair
+        names = problem.param_names
+        log = " (height: log scale)" if self._scale is not None and self._scale.log else ""
+        if self.mode == "samples":
+            self.frame.set_title(f"Every sample's loss over (x, {names[0]}){log} · "
+                                 f"{self.surface.title}")
+        elif self.mode == "pair":
+            held = "" if self.feed.wanted is None else ", ".join(
+                f"{names[k]} = {style.fmt(v, 3)}" for k, v in self.feed.wanted.held().items())
+            what = "f" if not problem.has_data else "loss"
+            self.frame.set_title(f"{what}({names[i]}, {names[j]}){log}"
+                                 + (f" · held: {held}" if held else ""))
+        else:
+            self.frame.set_title("3-D surface: nothing to draw for this problem (one "
+                                 "parameter and no data)")
+
+    def _legend(self) -> None:
+        if self.problem is None:
+            return
+        entries = [("━━", t.color, t.name) for t in self.tracks]
+        if self.mode == "samples":
+            entries = [("━━", t.color, f"{t.name}: (x of the step's sample, {self._wname()})")
+                       for t in self.tracks]
+            entries.append(("━━", style.TEXT, f"every sample's loss at the current "
+                                              f"{self._wname()}"))
+        entries.append(("●", style.TEXT, "current point · drag to rotate, wheel to zoom"))
+        self.frame.info.setText(legend_html(entries))
+        self.frame.info.setVisible(self.mode != "" and self.fallback is None)
+
+    def _wname(self) -> str:
+        return self.problem.param_names[0]
+
+    # -- the surface ---------------------------------------------------------------------------
+    def _on_feed_grid(self, grid: grids.LossGrid) -> None:
+        if self.mode != "pair":
+            return
+        self.surface = grid
+        self._scale = grid.scale
+        self._new_surface()
+        self._set_title()
+        self._redraw()
+
+    def _new_surface(self) -> None:
+        """Box mapping and mesh of a new surface (not per step)."""
+        s = self.surface
+        if isinstance(s, grids.LossGrid):
+            xs, ys, cmap, self._scale = s.xs, s.ys, pg.colormap.get("viridis"), s.scale
+        else:
+            # linear, as in the lesson: each sample's curve touches 0 somewhere, and a log
+            # height would turn every such point into a spike
+            finite = s.values[np.isfinite(s.values)]
+            self._scale = grids.DisplayScale(False, 0.0, 0.0, float(finite.min()),
+                                             float(finite.max()))
+            xs, ys, cmap = s.xs, s.ws, HOT
+        z = self._scale.apply(s.values)
+        zlo, zhi = self._scale.lo, self._scale.hi
+        self._box = (float(xs[0]), float(xs[-1]), float(ys[0]), float(ys[-1]), zlo, zhi)
+        if self.gl is None:
+            return
+        xb, yb = to_box(xs, xs[0], xs[-1]), to_box(ys, ys[0], ys[-1])
+        zb = to_box(np.nan_to_num(z, nan=zhi).T, zlo, zhi, HEIGHT, 0.0)       # (nx, ny)
+        colors = shaded_colors(cmap, (zb / HEIGHT), zb, xb, yb)
+        # GLSurfacePlotItem hands colours to MeshData as they are: one row per vertex
+        self.mesh.setData(x=xb, y=yb, z=zb, colors=colors.reshape(-1, 4))
+        self.mesh.setVisible(True)
+        self._draw_frame()
+
+    def _draw_frame(self) -> None:
+        """Three axes along the box edges, their names and end values."""
+        x0, x1, y0, y1, z0, z1 = self._box
+        floor = [(-1, -1), (1, -1), (1, 1), (-1, 1)]
+        edges = [(*floor[k], 0) for n in range(4) for k in (n, (n + 1) % 4)]
+        edges += [(-1, 1, 0), (-1, 1, HEIGHT)]              # the loss axis at the back
+        self.frame_lines.setData(pos=np.array(edges, dtype=float))
+        names = self.problem.param_names
+        if self.mode == "samples":
+            xname, yname, zname = "x", names[0], "loss ℓ"
+        else:
+            xname, yname = names[self.pair[0]], names[self.pair[1]]
+            zname = "log loss" if self._scale is not None and self._scale.log else "loss"
+        zlo, zhi = (z0, z1) if self._scale is None else \
+            (float(v) for v in self._scale.invert(np.array([z0, z1])))
+        labels = [((0, -1.3, 0), xname), ((-0.9, -1.18, 0), style.fmt(x0, 3)),
+                  ((1, -1.18, 0), style.fmt(x1, 3)), ((1.3, 0, 0), yname),
+                  ((1.12, -0.9, 0), style.fmt(y0, 3)), ((1.12, 0.9, 0), style.fmt(y1, 3)),
+                  ((-1.05, 1.05, HEIGHT * 1.08), zname),
+                  ((-1.05, 1.05, 0.08), style.fmt(zlo, 3)),
+                  ((-1.05, 1.05, HEIGHT), style.fmt(zhi, 3))]
+        for item, (pos, text) in zip(self.texts, labels):
+            item.setData(pos=np.array(pos, dtype=float), text=text)
+
+    # -- the paths ------------------------------------------------------------------------------
+    def show_step(self, index: int) -> None:
+        h = self.history
+        if h is None or len(h) == 0 or self.problem is None:
+            return
+        self._index = int(np.clip(index, 0, len(h) - 1))
+        if self.fallback is not None:
+            self.fallback.show_step(index)
+        elif self.mode == "pair":
+            self.feed.follow(self._center(), self._points())
+        self._redraw()
+        track = self.tracks[self.selected_track]
+        k = self.track_index(track, self._index)
+        parts = [f"step {k}", f"loss {style.fmt(float(track.history.losses[k]))}"]
+        self.frame.status.setText(" · ".join(parts))
+
+    def _redraw(self) -> None:
+        """Compute the paths (raw units, kept in ``self.paths``) and draw them if GL runs."""
+        if self.problem is None or self.history is None or len(self.history) == 0:
+            return
+        self.paths = []
+        if self.mode == "pair" and self.surface is not None:
+            self.paths = [self._pair_path(t) for t in self.tracks]
+        elif self.mode == "samples":
+            self.paths = []
+            for n, t in enumerate(self.tracks):
+                x, w, loss = self.samples.get(self.problem, n, t.history,
+                                              self.track_index(t, self._index))
+                keep = decimate(x, MAX_POINTS) if len(x) else np.zeros(0, dtype=np.int64)
+                self.paths.append((x[keep], w[keep], loss[keep]))
+        if self.gl is None:
+            return
+        import pyqtgraph.opengl as gl
+
+        while len(self.lines) < len(self.tracks):
+            line = gl.GLLinePlotItem(width=2.5, antialias=True, glOptions="translucent")
+            dots = gl.GLScatterPlotItem(size=4.0, pxMode=True, glOptions="translucent")
+            for item in (line, dots):
+                self.gl.addItem(item)
+            self.lines.append(line)
+            self.dots.append(dots)
+        ends, colors = [], []
+        for n, (line, dots) in enumerate(zip(self.lines, self.dots)):
+            if n >= len(self.paths) or len(self.paths[n][0]) == 0:
+                line.setVisible(False)
+                dots.setVisible(False)
+                continue
+            pos = self._box_points(*self.paths[n])
+            color = pg.mkColor(self.tracks[n].color).getRgbF()
+            line.setData(pos=pos, color=color)
+            line.setVisible(self.mode == "pair" or joined(self.paths[n][0]))
+            dots.setData(pos=pos, color=color)
+            dots.setVisible(self.mode == "samples")
+            ends.append(pos[-1])
+            colors.append(color)
+        self.current.setData(pos=np.array(ends).reshape(-1, 3),
+                             color=np.array(colors).reshape(-1, 4))
+        self._draw_section()
+
+    def _pair_path(self, track: RunTrack) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(x, y, loss) of the run's path on the shown surface: for two parameters the
+        recorded losses; with more, the loss at the surface's held values."""
+        (i, j), h = self.pair, track.history
+        k = self.track_index(track, self._index)
+        keep = decimate(h.steps[: k + 1], MAX_POINTS)
+        params = np.array(h.params[: k + 1][keep], dtype=np.float64)
+        if self.problem.n_params == 2:
+            loss = np.array(h.losses[: k + 1][keep], dtype=np.float64)
+        else:
+            held = params.copy()
+            for m, v in self.surface.spec.held().items():
+                held[:, m] = v
+            with np.errstate(all="ignore"):
+                loss = self.problem.loss(held)
+        return params[:, i], params[:, j], loss
+
+    def _draw_section(self) -> None:
+        """One parameter: every sample's loss at the current w, a line across the surface."""
+        if self.mode != "samples" or self.surface is None:
+            self.section.setVisible(False)
+            return
+        track = self.tracks[self.selected_track]
+        w = float(track.history.params[self.track_index(track, self._index)][0])
+        xs = self.surface.xs
+        with np.errstate(all="ignore"):
+            if self.surface.samples is None:     # a dense x grid: the kernel takes any x
+                loss = self.problem._sample_losses(np.array([[w]]), xs[:, None], None)[0]
+            else:                                # the samples' own curves
+                loss = self.problem.sample_losses(np.array([w]), self.surface.samples)
+        self.section.setData(pos=self._box_points(xs, np.full(len(xs), w), loss))
+        self.section.setVisible(bool(np.isfinite(w)))
+
+    def _box_points(self, x, y, loss) -> np.ndarray:
+        x0, x1, y0, y1, z0, z1 = self._box
+        shown = loss if self._scale is None else self._scale.apply(loss)
+        z = to_box(np.clip(np.nan_to_num(shown, nan=z1), z0, z1), z0, z1, HEIGHT, 0.0) + LIFT
+        xb = np.clip(to_box(x, x0, x1), -1.05, 1.05)
+        yb = np.clip(to_box(y, y0, y1), -1.05, 1.05)
+        pos = np.column_stack([xb, yb, z]).astype(np.float32)
+        return np.nan_to_num(pos, nan=0.0)
+
+    def wait_ready(self, timeout_ms: int = 10000) -> bool:
+        if self.fallback is not None:
+            return self.fallback.wait_ready(timeout_ms)
+        return self.feed.wait_ready(timeout_ms)
+
+    def closeEvent(self, event) -> None:  # noqa: N802 (Qt name)
+        if self.fallback is not None:   # a child gets no closeEvent of its own
+            self.fallback.feed.shutdown()
+        super().closeEvent(event)

@@ -1,0 +1,197 @@
+"""The 3-D surface view. OpenGL runs only on a real X server (Xvfb + xcb), in a subprocess:
+this session's Qt platform is offscreen (tests/gui/conftest.py), where GL segfaults. Without
+an X server those tests skip; offscreen the view must explain itself and keep working."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from gdviz.core.history import RunHistory, decimate
+from gdviz.core.records import RunConfig
+from gdviz.core.runner import run_to_end
+from gdviz.gui.grid_worker import running_grid_threads
+from gdviz.gui.views import VIEW_CLASSES
+from gdviz.gui.views.base import RunTrack
+from gdviz.gui.views.contour import MAX_POINTS as MAP_POINTS
+from gdviz.gui.views.sample_curves import SampleCurvesView
+from gdviz.gui.views.surface3d import Surface3DView
+
+
+def history_of(config: RunConfig) -> RunHistory:
+    history = RunHistory(config.make_problem().n_params)
+    history.append(run_to_end(config))
+    return history
+
+
+ROSENBROCK = RunConfig(problem="rosenbrock", optimizer="sgd", lr=0.001, batch_size=1,
+                       max_steps=300, init=(-1.5, 2.0))
+WAVY = RunConfig(problem="wavy", optimizer="sgd", lr=0.01, batch_size=1, order="sequential",
+                 max_epochs=1, init=(-0.3,))
+
+
+# -- offscreen: explained, never started, every other view keeps working -----------------------
+def test_offscreen_explains_and_falls_back_to_a_map(qtbot):
+    track = RunTrack("sgd", "#1a3a8f", ROSENBROCK, history_of(ROSENBROCK))
+    view = Surface3DView()
+    qtbot.addWidget(view)
+    view.resize(600, 500)
+    view.show()
+    view.set_run(ROSENBROCK.make_problem(), ROSENBROCK, track.history)
+    view.set_tracks((track,), 0)
+    view.show_step(120)
+    qtbot.wait(20)                        # the deferred OpenGL start must not start anything
+    assert view.gl is None
+    assert "offscreen" in view.unavailable
+    assert view.label.isVisible()
+    assert view.label.text().startswith("3-D view unavailable: OpenGL needs a display")
+    fallback = view.fallback
+    assert fallback is not None
+    assert fallback.isVisible()
+    keep = decimate(track.history.steps[:121], MAP_POINTS)
+    assert np.array_equal(fallback.tracks_items[0].xData, track.history.params[keep][:, 0])
+    picked = []
+    view.sig_start_picked.connect(picked.append)
+    fallback._on_pick(type("P", (), {"x": lambda s: 0.5, "y": lambda s: 1.5})(), True)
+    assert picked == [(0.5, 1.5)]
+    other = SampleCurvesView()                # another view still draws
+    qtbot.addWidget(other)
+    other.set_run(ROSENBROCK.make_problem(), ROSENBROCK, track.history)
+    other.show_step(120)
+    assert other.frame.status.text().startswith("step 120")
+
+
+def test_offscreen_one_parameter_and_pair_choice(qtbot):
+    view = Surface3DView()
+    qtbot.addWidget(view)
+    view.show()
+    view.set_run(WAVY.make_problem(), WAVY, history_of(WAVY))
+    view.show_step(50)
+    assert view.mode == "samples"
+    assert "global minimum −0.7586 at w·x = −1.1246" in view.frame.title.text()
+    assert view.fallback.mode == "samples"
+    linreg = RunConfig(problem="linreg", max_steps=20, batch_size=10, lr=0.2)
+    view.set_run(linreg.make_problem(), linreg, history_of(linreg))
+    view.combos[1].setCurrentIndex(2)
+    assert view.pair == (0, 2)
+    assert view.fallback.pair == (0, 2)
+    view.close()
+    assert not running_grid_threads()
+
+
+def test_the_module_does_not_import_opengl_and_the_view_is_registered():
+    code = ("import sys; import gdviz.gui.views as v; "
+            "print(any(m.startswith(('pyqtgraph.opengl', 'OpenGL')) for m in sys.modules), "
+            "[c.view_id for c in v.VIEW_CLASSES][-2:])")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True)
+    assert out.stdout.split() == ["False", "['contour',", "'surface3d']"]
+    assert Surface3DView in VIEW_CLASSES
+
+
+# -- OpenGL under a real X server (subprocess, QT_QPA_PLATFORM=xcb) -------------------------------
+GL_SCRIPT = r"""
+import json, sys
+import numpy as np
+from PySide6.QtCore import QCoreApplication, Qt
+QCoreApplication.setAttribute(Qt.ApplicationAttribute.AA_ShareOpenGLContexts)
+from PySide6.QtWidgets import QApplication
+app = QApplication([])
+from gdviz.core.history import RunHistory, decimate
+from gdviz.core.records import RunConfig
+from gdviz.core.runner import run_to_end
+from gdviz.gui.views.base import RunTrack
+from gdviz.gui.views.surface3d import MAX_POINTS, Surface3DView
+
+def history_of(config):
+    h = RunHistory(config.make_problem().n_params); h.append(run_to_end(config)); return h
+
+def render(view, index, path):
+    view.show_step(index)
+    for _ in range(5):
+        app.processEvents()
+    image = view.gl.grabFramebuffer()
+    image.save(path)
+    pixels = {image.pixel(x, y) for x in range(0, image.width(), 3)
+              for y in range(0, image.height(), 3)}
+    return len(pixels)
+
+out = {"platform": app.platformName()}
+view = Surface3DView(); view.resize(640, 520)
+out["lazy"] = "pyqtgraph.opengl" not in sys.modules
+view.show(); app.processEvents()
+out["gl"] = view.ensure_gl()
+base = RunConfig(problem="rosenbrock", optimizer="sgd", lr=0.001, batch_size=1,
+                 max_steps=300, init=(-1.5, 2.0))
+configs = [base, base.with_changes(hyperparams={"momentum": 0.9}, max_steps=200)]
+tracks = tuple(RunTrack(f"run{k}", c, cfg, history_of(cfg))
+               for k, (cfg, c) in enumerate(zip(configs, ("#1a3a8f", "#d62728"))))
+view.set_run(base.make_problem(), base, tracks[0].history)
+view.set_tracks(tracks, 0)
+view.wait_ready(30000)
+out["colors_rosenbrock"] = render(view, 250, sys.argv[1] + "/surface3d_rosenbrock.png")
+ok = []
+for k, t in enumerate(tracks):
+    h, last = t.history, min(250, len(t.history) - 1)
+    keep = decimate(h.steps[: last + 1], MAX_POINTS)
+    x, y, loss = view.paths[k]
+    ok.append(bool(np.array_equal(x, h.params[keep][:, 0]) and
+                   np.array_equal(y, h.params[keep][:, 1]) and
+                   np.array_equal(loss, h.losses[keep]) and
+                   np.allclose(view.lines[k].pos, view._box_points(x, y, loss))))
+out["paths_rosenbrock"] = ok
+wavy = RunConfig(problem="wavy", optimizer="sgd", lr=0.01, batch_size=1,
+                 order="sequential", max_epochs=1, init=(-0.3,))
+h = history_of(wavy)
+problem = wavy.make_problem()
+view.set_run(problem, wavy, h)
+view.set_tracks((RunTrack("sgd", "#1a3a8f", wavy, h),), 0)
+out["colors_wavy"] = render(view, 80, sys.argv[1] + "/surface3d_wavy.png")
+x, w, loss = view.paths[0]
+steps = np.arange(1, 81)
+samples = [int(h.batch_at(s)[0]) for s in steps]
+out["paths_wavy"] = bool(
+    np.array_equal(x, problem.data_x[samples, 0])
+    and np.array_equal(w, [h.params_before(s)[0] for s in steps])
+    and np.allclose(loss, [problem.sample_losses(np.array([h.params_before(s)[0]]), [i])[0]
+                           for s, i in zip(steps, samples)]))
+out["title_wavy"] = view.frame.title.text()
+view.close()
+print("RESULT " + json.dumps(out))
+"""
+
+
+def run_gl_script(tmp_path) -> dict:
+    if not os.environ.get("DISPLAY"):
+        pytest.skip("no X server (DISPLAY is not set): OpenGL needs one; run the tests "
+                    "under xvfb-run (make test does)")
+    env = dict(os.environ, QT_QPA_PLATFORM="xcb")
+    proc = subprocess.run([sys.executable, "-c", GL_SCRIPT, str(tmp_path)], env=env,
+                          capture_output=True, text=True, timeout=300)
+    lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT ")]
+    if proc.returncode != 0 and "could not connect to display" in proc.stderr:
+        pytest.skip(f"the X server at DISPLAY={os.environ['DISPLAY']} is not reachable")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert lines, proc.stdout[-2000:] + proc.stderr[-2000:]
+    return json.loads(lines[-1][len("RESULT "):])
+
+
+def test_opengl_surface_renders_and_paths_equal_the_records(tmp_path):
+    out = run_gl_script(tmp_path)
+    assert out["platform"] == "xcb"
+    assert out["lazy"], "pyqtgraph.opengl was imported before the view was shown"
+    assert out["gl"]
+    assert out["colors_rosenbrock"] > 200, "the 3-D picture looks blank"
+    assert out["colors_wavy"] > 200
+    assert out["paths_rosenbrock"] == [True, True]
+    assert out["paths_wavy"]
+    assert "global minimum −0.7586 at w·x = −1.1246" in out["title_wavy"]
+    assert (tmp_path / "surface3d_wavy.png").stat().st_size > 10_000
