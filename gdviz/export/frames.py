@@ -106,19 +106,26 @@ class _Painter:
 
     def __init__(self, widget, size: tuple[int, int]) -> None:
         from PySide6.QtGui import QImage
+        from PySide6.QtOpenGLWidgets import QOpenGLWidget
 
         self.widget = widget
         self.size = (int(size[0]), int(size[1]))
         w, h = widget.width(), widget.height()
         self.image = QImage(w, h, QImage.Format.Format_RGB32)
+        # render() into a QImage leaves an OpenGL widget's area empty; grab() composes it
+        self.opengl = isinstance(widget, QOpenGLWidget) or bool(
+            widget.findChildren(QOpenGLWidget))
 
     def frame(self) -> np.ndarray:
         from PySide6.QtCore import Qt
         from PySide6.QtGui import QImage
 
-        self.image.fill(Qt.GlobalColor.white)
-        self.widget.render(self.image)
-        image = self.image
+        if self.opengl:
+            image = self.widget.grab().toImage().convertToFormat(QImage.Format.Format_RGB32)
+        else:
+            self.image.fill(Qt.GlobalColor.white)
+            self.widget.render(self.image)
+            image = self.image
         if (image.width(), image.height()) != self.size:
             image = image.scaled(*self.size, Qt.AspectRatioMode.IgnoreAspectRatio,
                                  Qt.TransformationMode.SmoothTransformation)
@@ -272,6 +279,12 @@ class ViewFrames:
         self.size = size
         self.choices = dict(choices or {})
         _show_offscreen(self.view, size)
+        ensure_gl = getattr(self.view, "ensure_gl", None)
+        if view_id in OPENGL_VIEWS and ensure_gl is not None:
+            ensure_gl()  # the 3-D view starts OpenGL lazily, after it was first shown
+            from PySide6.QtWidgets import QApplication
+
+            QApplication.processEvents()
         cache_static_items(self.view)
         skip_unchanged_data(self.view)
         self._painter = _Painter(self.view, size)
@@ -331,25 +344,39 @@ class WindowFrames:
         self.size = size
         self.choices = dict(choices or {})
         _show_offscreen(self.window, window_layout_size(size))
-        if state is not None:
+        self.state = None if state is None else bytes(state)
+        if self.state is not None:
             from PySide6.QtCore import QByteArray
 
-            self.window.restoreState(QByteArray(bytes(state)))
+            self.window.restoreState(QByteArray(self.state))
             _settle()
+        from PySide6.QtWidgets import QApplication
+
+        QApplication.processEvents()  # views that start lazily once shown (3-D) do so now
         cache_static_items(self.window)
         skip_unchanged_data(self.window)
         self._painter = _Painter(self.window, size)
 
     def start(self, config: RunConfig, first: StepRecord) -> RunHistory:
+        from PySide6.QtWidgets import QApplication
+
         window = self.window
         preset = _preset_of(config)
-        window.preset = preset
-        window.problem_panel.set_lesson(*((preset.title, preset.description) if preset
-                                          else ("", "")))
-        window.editor.show_config(config)
-        window.controller.set_config(config)  # computes the same start record
+        if preset is not None and preset.group != "comparison":
+            window.load_preset(preset.name)  # as the window opens it (lesson text, docks)
+        else:
+            window.preset = None
+            window.problem_panel.set_lesson("", "")
+            window.editor.show_config(config)
+            window.controller.set_config(config)  # computes the same start record
+        if self.state is not None:  # the user's layout wins over the preset's
+            from PySide6.QtCore import QByteArray
+
+            window.restoreState(QByteArray(self.state))
         for view in window.views:
             apply_view_choices(view, self.choices.get(view.view_id, {}))
+        for _ in range(2):  # docks re-arranged by the preset settle before the first frame
+            QApplication.processEvents()
         return window.controller.history
 
     def palette_swatch(self) -> Image.Image:
