@@ -134,3 +134,29 @@ def test_progress_bar_line():
     assert "50/100 frames" in stream.getvalue()
     assert "2.0 s left" in stream.getvalue()
     assert "#" * 15 + "." * 15 in stream.getvalue()
+
+
+def test_3d_view_exports_under_a_real_x_server(tmp_path):
+    """Only with a display (make test runs under xvfb-run) and once the 3-D view exists."""
+    import os
+    import subprocess
+    import sys
+
+    import numpy as np
+
+    if not os.environ.get("DISPLAY"):
+        pytest.skip("needs an X server for OpenGL (make test runs under xvfb-run)")
+    env = {k: v for k, v in os.environ.items() if k != "QT_QPA_PLATFORM"}
+    out = tmp_path / "s.gif"
+    result = subprocess.run(
+        [sys.executable, "-m", "gdviz", "export", "--preset", "rosenbrock", "--view",
+         "surface3d", "--frames", "3", "--size", "320x240", "--out", str(out)],
+        capture_output=True, text=True, env=env, timeout=120)
+    if "not available in this version" in result.stderr or "OpenGL" in result.stderr:
+        pytest.skip(result.stderr.strip().splitlines()[-1])
+    assert result.returncode == 0, result.stderr
+    with Image.open(out) as gif:
+        gif.seek(2)
+        rgb = np.asarray(gif.convert("RGB")).astype(int)
+    colourful = np.ptp(rgb, axis=2) > 60  # the surface's colour map, not grey UI
+    assert colourful.mean() > 0.05
