@@ -217,8 +217,10 @@ class GridFeed(QObject):
     moved by more than ``HELD_FRACTION`` of its range — at most every ``THROTTLE_S`` seconds,
     with a trailing refresh so the last state always gets its grid. Grids come from the cache,
     are computed at once when cheap (``SYNC_COST`` per-sample evaluations), and otherwise in
-    the background while the view keeps the previous grid. ``sig_grid(LossGrid)`` delivers
-    the grid to draw (GUI thread); ``sig_failed(str)`` a computation's error.
+    the background while the view keeps the previous grid; a need that arises meanwhile waits
+    for that grid (then asks again), so a moving run still gets grids.
+    ``sig_grid(LossGrid)`` delivers the grid to draw (GUI thread); ``sig_failed(str)`` a
+    computation's error.
     """
 
     SYNC_COST = 1_000_000
@@ -241,6 +243,9 @@ class GridFeed(QObject):
         self.grid: grids.LossGrid | None = None
         self._last_request = -1e9
         self._latest: tuple[np.ndarray, np.ndarray] | None = None
+        self._again = False         # a refresh was held back while a grid was computing
+        self._region_points = None  # the points the last region was fitted to
+        self._region = None
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.timeout.connect(self._on_timer_timeout)
@@ -253,6 +258,8 @@ class GridFeed(QObject):
         self.problem, self.pair = problem, (int(i), int(j))
         self.grid = None
         self.wanted = None
+        self._again = False
+        self._region_points = None
         self._timer.stop()
         base = np.asarray(problem.view_range, dtype=np.float64)[[i, j]]
         region = grids.grid_region(base, points)
@@ -261,7 +268,7 @@ class GridFeed(QObject):
     def follow(self, center, points) -> None:
         if self.problem is None or self.wanted is None:
             return
-        self._latest = (np.asarray(center, dtype=np.float64), np.asarray(points))
+        self._latest = (np.asarray(center, dtype=np.float64), points)
         wait = self._last_request + self.THROTTLE_S - time.monotonic()
         if wait > 0:
             if not self._timer.isActive():
@@ -297,10 +304,18 @@ class GridFeed(QObject):
             return
         center, points = self._latest
         current = np.array([self.wanted.x_range, self.wanted.y_range])
-        region = grids.grid_region(current, points, margin=0.15)
-        spec = self._spec(center, region)
-        if spec != self.wanted:
-            self._ask(spec)
+        if points is not self._region_points:        # the same runs: the same region
+            self._region_points = points
+            self._region = grids.grid_region(current, points, margin=0.15)
+        spec = self._spec(center, self._region)
+        if spec == self.wanted:
+            return
+        if self.busy:
+            # let the running grid finish (it is close to what is wanted) and ask again when
+            # it arrives: cancelling it every throttle period would starve a moving run
+            self._again = True
+            return
+        self._ask(spec)
 
     def _on_timer_timeout(self) -> None:
         self._refresh()
@@ -325,10 +340,14 @@ class GridFeed(QObject):
         if isinstance(result, Exception):
             if problem is self.problem and spec == self.wanted:
                 self.sig_failed.emit(f"the loss grid could not be computed: {result}")
+            self._again = False
             return
         self.cache.put(problem, result)
         if problem is self.problem and spec == self.wanted:
             self._deliver(result)
+        if self._again:
+            self._again = False
+            self._refresh()
 
     def _deliver(self, grid: grids.LossGrid) -> None:
         self.grid = grid

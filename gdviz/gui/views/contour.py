@@ -187,6 +187,8 @@ class ContourView(PairGridView):
             item.setZValue(20)
             p.addItem(item)
             self.tracks_items.append(item)
+        self._brushes = [pg.mkBrush(t.color) for t in self.tracks]   # made once, not per step
+        self._sizes = [11 if k == self.selected_track else 8 for k in range(len(self.tracks))]
         for k, item in enumerate(self.tracks_items):
             if k < len(self.tracks):
                 chosen = k == self.selected_track
@@ -283,11 +285,9 @@ class ContourView(PairGridView):
         track = self.tracks[self.selected_track]
         k = self.track_index(track, index)
         self._draw_fan(track.history, k)
-        current = [(t.history.params[self.track_index(t, index)], t.color) for t in self.tracks]
-        xs = [float(p[i]) for p, _ in current]
-        ys = [float(p[j]) for p, _ in current]
-        sizes = [11 if n == self.selected_track else 8 for n in range(len(current))]
-        self.current.setData(xs, ys, size=sizes, brush=[pg.mkBrush(c) for _, c in current])
+        current = [t.history.params[self.track_index(t, index)] for t in self.tracks]
+        self.current.setData([float(p[i]) for p in current], [float(p[j]) for p in current],
+                             size=self._sizes, brush=self._brushes)
         self._status(track.history, k)
 
     def _show_samples_step(self, index: int) -> None:

@@ -83,13 +83,16 @@ class PairGridView(LessonView):
     def _points(self) -> np.ndarray:
         """(m, 2) the recorded points of every run (decimated), whatever step is shown: the
         region depends on the runs, not on the step, so scrubbing never changes the grid."""
-        i, j = self.pair
-        parts = [np.zeros((0, 2))]
-        for track in self.tracks:
-            h = track.history
-            if len(h):
-                parts.append(h.params[decimate(h.steps, REGION_POINTS)][:, [i, j]])
-        return np.concatenate(parts)
+        key = (self.pair, tuple((id(t.history), len(t.history)) for t in self.tracks))
+        if getattr(self, "_points_key", None) != key:     # recomputed when a run grew
+            i, j = self.pair
+            parts = [np.zeros((0, 2))]
+            for track in self.tracks:
+                h = track.history
+                if len(h):
+                    parts.append(h.params[decimate(h.steps, REGION_POINTS)][:, [i, j]])
+            self._points_key, self._points_cache = key, np.concatenate(parts)
+        return self._points_cache
 
     def _on_combo_changed(self, _index: int) -> None:
         if self.problem is None or self.problem.n_params < 2:
