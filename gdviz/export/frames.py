@@ -39,8 +39,13 @@ def ensure_display() -> None:
 def ensure_app():
     ensure_display()
     from gdviz.gui.app import ensure_app as _ensure_app
+    from gdviz.gui.views.base import configure_pyqtgraph
 
-    return _ensure_app()
+    app = _ensure_app()
+    # the window's theme before any view exists: a view that makes its plot before calling
+    # LessonView.__init__ (contour) would otherwise get pyqtgraph's black default
+    configure_pyqtgraph()
+    return app
 
 
 def view_classes() -> dict[str, type]:
@@ -259,6 +264,15 @@ def _show_offscreen(widget, size: tuple[int, int]) -> None:
     _settle()
 
 
+def _wait_ready(views) -> None:
+    """Views that compute in the background (contour and 3-D grids) get their data before the
+    frame is taken, so no frame shows a map that is still on its way."""
+    for view in views:
+        wait = getattr(view, "wait_ready", None)
+        if wait is not None and view.isVisible():
+            wait(10000)
+
+
 def _settle() -> None:
     """Run pending layout requests (a status label that wraps changes height) but not the
     paint requests: ``render`` paints once, and a paint of the hidden window on top of it
@@ -309,6 +323,7 @@ class ViewFrames:
 
     def render(self, index: int) -> np.ndarray:
         self.view.show_step(index)
+        _wait_ready([self.view])
         _settle()
         return self._painter.frame()
 
@@ -386,6 +401,7 @@ class WindowFrames:
         controller = self.window.controller
         controller.show_views(index)
         controller.sig_step_shown.emit(index)  # the status bar and the step math follow
+        _wait_ready(self.window.views)
         _settle()
         return self._painter.frame()
 
