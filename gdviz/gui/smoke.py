@@ -13,6 +13,7 @@ from __future__ import annotations
 import sys
 import tempfile
 import time
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -37,7 +38,8 @@ def run_smoke(steps: int = STEPS) -> int:
 
     previous = qInstallMessageHandler(_quiet_qt_messages)
     try:
-        _smoke(steps)
+        with DrawErrors() as errors:
+            _smoke(steps, errors)
     except SmokeFailure as err:
         sys.stderr.write(f"gdviz --smoke: FAILED: {err}\n")
         return 1
@@ -57,7 +59,56 @@ def _quiet_qt_messages(kind, context, message: str) -> None:
         sys.stderr.write(message + "\n")
 
 
-def _smoke(steps: int) -> None:
+class DrawErrors:
+    """Exceptions swallowed while drawing, which would otherwise leave a view silently wrong:
+    pyqtgraph reports them as RuntimeWarnings carrying a traceback (``debug.printExc``), and
+    PySide6 hands those raised in Qt virtuals (``paintEvent``...) to ``sys.excepthook``.
+    ``check(phase)`` raises SmokeFailure when any arrived; other warnings are shown as usual."""
+
+    def __init__(self) -> None:
+        self.errors: list[str] = []
+
+    def __enter__(self) -> DrawErrors:
+        self._warnings = warnings.catch_warnings()
+        self._warnings.__enter__()
+        warnings.simplefilter("always")
+        self._showwarning = warnings.showwarning
+        warnings.showwarning = self._on_warning
+        self._excepthook, sys.excepthook = sys.excepthook, self._on_exception
+        return self
+
+    def __exit__(self, *exc) -> None:
+        sys.excepthook = self._excepthook
+        self._warnings.__exit__(*exc)
+
+    def _on_warning(self, message, category, filename, lineno, file=None, line=None) -> None:
+        text = str(message)
+        if "Traceback" in text:
+            self.errors.append(_exception_line(text))
+        else:
+            self._showwarning(message, category, filename, lineno, file, line)
+
+    def _on_exception(self, kind, value, tb) -> None:
+        self.errors.append(f"{kind.__name__}: {value}")
+
+    def check(self, phase: str) -> None:
+        if self.errors:
+            first, count = self.errors[0], len(self.errors)
+            self.errors.clear()
+            raise SmokeFailure(f"{phase}: {count} error(s) while drawing; the first: {first}")
+
+
+def _exception_line(traceback_text: str) -> str:
+    """The exception of a formatted traceback in one line (its message may span lines)."""
+    lines = [x.strip() for x in traceback_text.strip().splitlines()]
+    starts = [i for i, x in enumerate(lines) if x and not x.startswith(("File ", "Traceback",
+                                                                         "---", "^", "~"))
+              and ("Error" in x.split(":")[0] or "Exception" in x.split(":")[0])]
+    tail = lines[starts[-1]:] if starts else lines[-1:]
+    return " ".join(x for x in tail if x and not x.startswith("debug."))[:300]
+
+
+def _smoke(steps: int, errors: DrawErrors) -> None:
     from PySide6.QtCore import Qt
 
     from gdviz.gui.app import ensure_app
@@ -70,7 +121,10 @@ def _smoke(steps: int) -> None:
     lessons = [p for p in list_presets() if p.group == "lesson"]
     if not lessons:
         raise SmokeFailure("no lesson presets found (resources/presets missing?)")
-    gl_ok, gl_reason = opengl_available()
+    from gdviz.gui.views.surface3d import gl_unavailable_reason
+
+    gl_reason = gl_unavailable_reason()
+    gl_ok = not gl_reason
     print(f"platform {app.platformName()}; OpenGL "
           + ("available: 3-D views are checked" if gl_ok
              else f"not available ({gl_reason}): 3-D views are skipped"), flush=True)
@@ -84,9 +138,12 @@ def _smoke(steps: int) -> None:
         window.show()
         app.processEvents()
         views = _docked_views(window)
+        errors.check("opening the window")
         for preset in lessons:
             _play_preset(app, window, views, preset, steps, gl_ok, failures)
+            errors.check(preset.name)
         _check_export(window, steps)
+        errors.check("export")
     finally:
         window.close()
         app.processEvents()
@@ -212,25 +269,3 @@ def uses_opengl(widget) -> bool:
     from PySide6.QtOpenGLWidgets import QOpenGLWidget
 
     return isinstance(widget, QOpenGLWidget) or bool(widget.findChildren(QOpenGLWidget))
-
-
-def opengl_available() -> tuple[bool, str]:
-    """Whether an OpenGL context can be made current here (never on the offscreen platform,
-    where pyqtgraph's GL rendering crashes)."""
-    from PySide6.QtGui import QGuiApplication, QOffscreenSurface, QOpenGLContext
-
-    platform = QGuiApplication.platformName()
-    if platform in ("offscreen", "minimal"):
-        return False, f"the {platform} platform has no OpenGL"
-    context = QOpenGLContext()
-    if not context.create():
-        return False, "no OpenGL context could be created"
-    surface = QOffscreenSurface()
-    surface.create()
-    try:
-        if not context.makeCurrent(surface):
-            return False, "the OpenGL context could not be made current"
-        context.doneCurrent()
-    finally:
-        surface.destroy()
-    return True, ""

@@ -70,3 +70,21 @@ def test_image_ink_counts_pixels_off_the_background():
     blank[0, :5] = 0xFF000000
     assert image_ink(blank) == pytest.approx(0.05)
     assert image_ink(np.zeros((0, 0), np.uint32)) == 0.0
+
+
+def test_errors_swallowed_while_drawing_fail_the_smoke():
+    import warnings
+
+    from gdviz.gui.smoke import DrawErrors, SmokeFailure
+
+    text = ("\nTraceback (most recent call last):\n  File \"x.py\", line 1, in paint\n"
+            "OpenGL.error.GLError: GLError(\n\terr = 1281,\n\tdescription = b'invalid value'\n)")
+    with DrawErrors() as errors:
+        errors.check("quiet")  # nothing yet
+        warnings.warn(text, RuntimeWarning, stacklevel=1)  # how pyqtgraph's printExc reports
+        with pytest.raises(SmokeFailure, match=r"export: 1 error\(s\) while drawing; the first: "
+                           r"OpenGL.error.GLError: GLError\( err = 1281, description"):
+            errors.check("export")
+        sys.excepthook(ValueError, ValueError("in paintEvent"), None)  # PySide6's route
+        with pytest.raises(SmokeFailure, match="ValueError: in paintEvent"):
+            errors.check("wavy")
