@@ -155,6 +155,9 @@ problem = wavy.make_problem()
 view.set_run(problem, wavy, h)
 view.set_tracks((RunTrack("sgd", "#1a3a8f", wavy, h),), 0)
 out["colors_wavy"] = render(view, 80, sys.argv[1] + "/surface3d_wavy.png")
+image = view.grab_image()
+image.save(sys.argv[1] + "/surface3d_wavy_view.png")
+out["frame_in_view"] = image.pixelColor(view.gl.mapTo(view, view.gl.rect().center())).name()
 x, w, loss = view.paths[0]
 steps = np.arange(1, 81)
 samples = [int(h.batch_at(s)[0]) for s in steps]
@@ -195,3 +198,4 @@ def test_opengl_surface_renders_and_paths_equal_the_records(tmp_path):
     assert out["paths_wavy"]
     assert "global minimum −0.7586 at w·x = −1.1246" in out["title_wavy"]
     assert (tmp_path / "surface3d_wavy.png").stat().st_size > 10_000
+    assert (tmp_path / "surface3d_wavy_view.png").stat().st_size > 10_000

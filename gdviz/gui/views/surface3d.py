@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt, QTimer
-from PySide6.QtGui import QColor, QFont, QSurfaceFormat
+from PySide6.QtCore import QPoint, Qt, QTimer
+from PySide6.QtGui import QColor, QFont, QImage, QPainter, QSurfaceFormat
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from gdviz.core import grids
@@ -149,7 +149,7 @@ class Surface3DView(PairGridView):
         self.gl.setFormat(surface_format)
         self.gl.setBackgroundColor("w")
         self.gl.opts["fov"] = 40          # less perspective distortion than the default 60°
-        self.gl.setCameraPosition(distance=6.0, elevation=32, azimuth=-62)
+        self.gl.setCameraPosition(distance=6.0, elevation=42, azimuth=-62)
         self.gl.opts["center"] = pg.Vector(0, 0, HEIGHT / 3)
         self.mesh = gl.GLSurfacePlotItem(computeNormals=False, smooth=False,
                                          glOptions="opaque")
@@ -167,6 +167,8 @@ class Surface3DView(PairGridView):
             self.gl.addItem(item)
         self.body_layout.addWidget(self.gl, 1)
         self.label.setVisible(False)
+        if self.surface is not None:       # computed before OpenGL started
+            self._new_surface()
         self._redraw()
         return True
 
@@ -316,7 +318,7 @@ class Surface3DView(PairGridView):
             xname, yname, zname = "x", names[0], "loss ℓ"
         else:
             xname, yname = names[self.pair[0]], names[self.pair[1]]
-            zname = "log loss" if self._scale is not None and self._scale.log else "loss"
+            zname = "loss (log scale)" if self._scale is not None and self._scale.log else "loss"
         zlo, zhi = (z0, z1) if self._scale is None else \
             (float(v) for v in self._scale.invert(np.array([z0, z1])))
         labels = [((0, -1.3, 0), xname), ((-0.9, -1.18, 0), style.fmt(x0, 3)),
@@ -428,6 +430,19 @@ class Surface3DView(PairGridView):
         yb = np.clip(to_box(y, y0, y1), -1.05, 1.05)
         pos = np.column_stack([xb, yb, z]).astype(np.float32)
         return np.nan_to_num(pos, nan=0.0)
+
+    def grab_image(self) -> QImage:
+        """The whole view as an image, the 3-D picture included WITH its axis labels: Qt's
+        grab() of an OpenGL widget drops what pyqtgraph paints over it with QPainter (the
+        GLTextItems), so the framebuffer is painted in on top (for exports, screenshots)."""
+        image = self.grab().toImage()
+        if self.gl is not None and self.gl.isVisible():
+            frame = self.gl.grabFramebuffer()
+            frame.setDevicePixelRatio(image.devicePixelRatio())
+            painter = QPainter(image)
+            painter.drawImage(self.gl.mapTo(self, QPoint(0, 0)), frame)
+            painter.end()
+        return image
 
     def wait_ready(self, timeout_ms: int = 10000) -> bool:
         if self.fallback is not None:
