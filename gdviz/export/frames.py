@@ -65,10 +65,10 @@ def check_target(target: str) -> None:
         names = ", ".join([*classes, WINDOW])
         raise ConfigError(f"unknown view {target!r}; choose from: {names}")
     if target in OPENGL_VIEWS:
-        from gdviz.gui.smoke import opengl_available
+        from gdviz.gui.views.surface3d import gl_unavailable_reason
 
-        ok, why = opengl_available()
-        if not ok:
+        why = gl_unavailable_reason()
+        if why:
             raise ConfigError(f"the 3-D view needs a real X display with OpenGL ({why}); "
                               "run under xvfb-run or on a desktop")
 
