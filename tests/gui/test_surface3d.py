@@ -167,6 +167,19 @@ out["paths_wavy"] = bool(
     and np.allclose(loss, [problem.sample_losses(np.array([h.params_before(s)[0]]), [i])[0]
                            for s, i in zip(steps, samples)]))
 out["title_wavy"] = view.frame.title.text()
+linreg = RunConfig(problem="linreg", lr=0.2, batch_size=10, max_steps=60)
+h = history_of(linreg)
+problem = linreg.make_problem()
+view.set_run(problem, linreg, h)
+view.set_tracks((RunTrack("sgd", "#1a3a8f", linreg, h),), 0)
+view.wait_ready(30000)
+out["colors_linreg"] = render(view, 40, sys.argv[1] + "/surface3d_linreg.png")
+x, y, loss = view.paths[0]
+held = np.array(h.params[:41], dtype=float)
+held[:, 2] = view.surface.spec.center[2]           # the surface's held b
+out["paths_linreg"] = bool(np.array_equal(x, h.params[:41, 0])
+                           and np.array_equal(y, h.params[:41, 1])
+                           and np.allclose(loss, problem.loss(held)))
 view.close()
 print("RESULT " + json.dumps(out))
 """
@@ -196,6 +209,8 @@ def test_opengl_surface_renders_and_paths_equal_the_records(tmp_path):
     assert out["colors_wavy"] > 200
     assert out["paths_rosenbrock"] == [True, True]
     assert out["paths_wavy"]
+    assert out["colors_linreg"] > 200
+    assert out["paths_linreg"], "with three parameters the path lies on the held slice"
     assert "global minimum −0.7586 at w·x = −1.1246" in out["title_wavy"]
     assert (tmp_path / "surface3d_wavy.png").stat().st_size > 10_000
     assert (tmp_path / "surface3d_wavy_view.png").stat().st_size > 10_000

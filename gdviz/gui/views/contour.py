@@ -29,7 +29,7 @@ from gdviz.core.records import RunConfig
 from gdviz.core.surfaces import evenly_chosen, segments
 from gdviz.gui.views import style
 from gdviz.gui.views.arrows import ArrowPool
-from gdviz.gui.views.base import RunTrack
+from gdviz.gui.views.base import RunTrack, configure_pyqtgraph
 from gdviz.gui.views.pair_view import PairGridView, SamplePaths, joined, legend_html
 
 MAX_POINTS = 2000      # trajectory points drawn per track (decimated)
@@ -86,6 +86,7 @@ class ContourView(PairGridView):
         "update the optimizer took.\nClick or drag on the map to start the run there.")
 
     def __init__(self, parent: QWidget | None = None) -> None:
+        configure_pyqtgraph()      # the light theme before the first plot widget exists
         self.box = _PickBox()
         self.plot = pg.PlotWidget(viewBox=self.box)
         self.plot.initial_title = "Contour"

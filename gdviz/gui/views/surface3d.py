@@ -25,65 +25,21 @@ from gdviz.core.history import RunHistory, decimate
 from gdviz.core.problems.base import Problem
 from gdviz.core.records import RunConfig
 from gdviz.gui.views import style
-from gdviz.gui.views.base import RunTrack
+from gdviz.gui.views.base import RunTrack, configure_pyqtgraph
 from gdviz.gui.views.contour import ContourView
 from gdviz.gui.views.pair_view import PairGridView, SamplePaths, joined, legend_html
+from gdviz.gui.views.surface_gl import (  # noqa: F401 (gl_unavailable_reason: smoke, export)
+    HOT,
+    gl_check,
+    gl_unavailable_reason,
+    shaded_colors,
+    to_box,
+)
 
 RESOLUTION = 128         # a 3-D mesh needs fewer points than the contour's image
 MAX_POINTS = 1000        # path points per run
 HEIGHT = 1.1             # the box is [-1, 1] × [-1, 1] × [0, HEIGHT]
 LIFT = 0.012             # paths float this much above the surface (no z-fighting)
-HOT = pg.ColorMap([0.0, 0.365, 0.746, 1.0],
-                  [(10, 0, 0), (255, 0, 0), (255, 255, 0), (255, 255, 235)])
-
-
-def gl_unavailable_reason() -> str:
-    """Why OpenGL cannot be used here ('' when it can). Never creates a GL widget on the
-    offscreen or minimal platforms, where pyqtgraph's GL rendering crashes."""
-    from PySide6.QtGui import QGuiApplication, QOffscreenSurface, QOpenGLContext
-
-    platform = QGuiApplication.platformName()
-    if platform in ("offscreen", "minimal"):
-        return f"OpenGL needs a display (running {platform})"
-    try:
-        import pyqtgraph.opengl  # noqa: F401
-    except Exception as err:  # ImportError, or PyOpenGL failing to load its library
-        return f"OpenGL could not be loaded ({type(err).__name__}: {err})"
-    context = QOpenGLContext()
-    if not context.create():
-        return "no OpenGL context could be created"
-    surface = QOffscreenSurface()
-    surface.create()
-    try:
-        if not context.makeCurrent(surface):
-            return "the OpenGL context could not be made current"
-        context.doneCurrent()
-    finally:
-        surface.destroy()
-    return ""
-
-
-def shaded_colors(cmap: pg.ColorMap, t: np.ndarray, zbox: np.ndarray, xbox: np.ndarray,
-                  ybox: np.ndarray) -> np.ndarray:
-    """(nx, ny, 4) float colours: the colormap at t (nx, ny) in [0, 1], darkened on slopes
-    facing away from a light at the upper left (hill shading, computed once per surface)."""
-    gx, gy = np.gradient(zbox, xbox, ybox)
-    normal = np.stack([-gx, -gy, np.ones_like(zbox)], axis=-1)
-    normal /= np.linalg.norm(normal, axis=-1, keepdims=True)
-    light = np.array([-1.0, -1.0, 1.6]) / np.linalg.norm([-1.0, -1.0, 1.6])
-    shade = 0.55 + 0.45 * np.clip(normal @ light, 0.0, 1.0)
-    rgba = cmap.map(np.clip(np.nan_to_num(t, nan=1.0), 0, 1).ravel(), mode="float")
-    rgba = rgba.reshape(*t.shape, 4)
-    rgba[..., :3] *= shade[..., None]
-    rgba[..., 3] = 1.0
-    return rgba
-
-
-def to_box(values: np.ndarray, lo: float, hi: float, size: float = 2.0,
-           start: float = -1.0) -> np.ndarray:
-    """Map values in [lo, hi] linearly to [start, start + size]."""
-    span = (hi - lo) or 1.0
-    return start + size * (np.asarray(values, dtype=np.float64) - lo) / span
 
 
 class Surface3DView(PairGridView):
@@ -96,6 +52,7 @@ class Surface3DView(PairGridView):
         "(the step's sample x, w) and the current w across all samples.")
 
     def __init__(self, parent: QWidget | None = None) -> None:
+        configure_pyqtgraph()
         self.body = QWidget()
         self.body_layout = QVBoxLayout(self.body)
         self.body_layout.setContentsMargins(0, 0, 0, 0)
@@ -114,6 +71,7 @@ class Surface3DView(PairGridView):
         self.surface: grids.SampleSurface | grids.LossGrid | None = None
         self.paths: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []  # raw (x, y, loss)
         self.samples = SamplePaths()
+        self._slice_losses: dict[tuple, np.ndarray] = {}
         self._box = (0.0, 1.0, 0.0, 1.0, 0.0, 1.0)     # x0, x1, y0, y1, z0, z1 (shown units)
         self._scale: grids.DisplayScale | None = None
         self.fallback: ContourView | None = None   # the map shown when OpenGL cannot run
@@ -136,7 +94,7 @@ class Surface3DView(PairGridView):
             return True
         if self.unavailable:
             return False
-        reason = gl_unavailable_reason()
+        reason, renderer = gl_check()
         if reason:
             self._fall_back(reason)
             return False
@@ -145,7 +103,9 @@ class Surface3DView(PairGridView):
         self.gl = gl.GLViewWidget()
         surface_format = QSurfaceFormat()
         surface_format.setDepthBufferSize(24)   # the default (none under Xvfb) shows hidden faces
-        surface_format.setSamples(4)            # smooth edges
+        # smooth edges; but a software renderer (Mesa llvmpipe under Xvfb) pays 4× per frame
+        software = any(name in renderer.lower() for name in ("llvmpipe", "softpipe", "swrast"))
+        surface_format.setSamples(0 if software else 4)
         self.gl.setFormat(surface_format)
         self.gl.setBackgroundColor("w")
         self.gl.opts["fov"] = 40          # less perspective distortion than the default 60°
@@ -399,11 +359,23 @@ class Surface3DView(PairGridView):
         if self.problem.n_params == 2:
             loss = np.array(h.losses[: k + 1][keep], dtype=np.float64)
         else:
-            held = params.copy()
-            for m, v in self.surface.spec.held().items():
-                held[:, m] = v
-            with np.errstate(all="ignore"):
-                loss = self.problem.loss(held)
+            # the loss on the shown slice, per step, computed once per held values (a full
+            # loss per point: only the steps not seen before are evaluated)
+            key = (id(h), self.surface.spec)
+            known = self._slice_losses.get(key, np.zeros(0))
+            if len(known) < len(h):
+                known = np.concatenate([known, np.full(len(h) - len(known), np.nan)])
+            todo = keep[np.isnan(known[keep])]
+            if len(todo):
+                held = np.array(h.params[todo], dtype=np.float64)
+                for m, v in self.surface.spec.held().items():
+                    held[:, m] = v
+                with np.errstate(all="ignore"):
+                    known[todo] = self.problem.loss(held)
+            self._slice_losses = {key2: v for key2, v in self._slice_losses.items()
+                                  if key2[1] == key[1]}        # other held values: dropped
+            self._slice_losses[key] = known
+            loss = known[keep]
         return params[:, i], params[:, j], loss
 
     def _draw_section(self) -> None:
