@@ -44,8 +44,10 @@ RUN_CASES = (
     ["--problem", "custom", "--optimizer", "adam", "--lr", "0.1", "--epochs", "3", "--seed", "1"],
 )
 
-# `gdviz export` arguments whose GIF must match byte for byte (the window: every 2-D view).
-EXPORT_ARGS = ["--preset", "linreg", "--view", "window", "--frames", "10", "--size", "480x320"]
+# `gdviz export` arguments whose GIF must match byte for byte. One 2-D view: whole-window GIFs
+# can differ between two runs of the same app (a status-bar message that times out), and the
+# window export is exercised by --smoke.
+EXPORT_ARGS = ["--preset", "linreg", "--view", "samples", "--frames", "10", "--size", "480x320"]
 
 
 class CheckFailed(Exception):
