@@ -214,3 +214,44 @@ def test_opengl_surface_renders_and_paths_equal_the_records(tmp_path):
     assert "global minimum −0.7586 at w·x = −1.1246" in out["title_wavy"]
     assert (tmp_path / "surface3d_wavy.png").stat().st_size > 10_000
     assert (tmp_path / "surface3d_wavy_view.png").stat().st_size > 10_000
+
+
+TWO_WINDOWS_SCRIPT = r"""
+import json
+from PySide6.QtWidgets import QApplication
+app = QApplication([])          # no Qt.AA_ShareOpenGLContexts: two separate GL share groups
+from gdviz.core.history import RunHistory
+from gdviz.core.records import RunConfig
+from gdviz.core.runner import run_to_end
+from gdviz.gui.views.surface3d import Surface3DView
+config = RunConfig(problem="himmelblau", lr=0.001, batch_size=1, max_steps=100)
+history = RunHistory(2); history.append(run_to_end(config))
+colours = []
+views = []
+for _ in range(2):
+    view = Surface3DView(); view.resize(400, 320); view.show(); app.processEvents()
+    view.ensure_gl(); view.set_run(config.make_problem(), config, history); view.show_step(60)
+    views.append(view)
+for _ in range(5):
+    app.processEvents()
+for view in views:
+    image = view.gl.grabFramebuffer()
+    colours.append(len({image.pixel(x, y) for x in range(0, image.width(), 3)
+                        for y in range(0, image.height(), 3)}))
+print("RESULT " + json.dumps(colours))
+"""
+
+
+def test_two_windows_with_their_own_gl_contexts_both_draw():
+    if not os.environ.get("DISPLAY"):
+        pytest.skip("no X server (DISPLAY is not set): OpenGL needs one; run the tests "
+                    "under xvfb-run (make test does)")
+    env = dict(os.environ, QT_QPA_PLATFORM="xcb")
+    proc = subprocess.run([sys.executable, "-c", TWO_WINDOWS_SCRIPT], env=env,
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "Error while drawing" not in proc.stderr, proc.stderr[-3000:]
+    line = [ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT ")][-1]
+    first, second = json.loads(line[len("RESULT "):])
+    assert first > 200
+    assert second > 200

@@ -32,6 +32,7 @@ from gdviz.gui.views.surface_gl import (  # noqa: F401 (gl_unavailable_reason: s
     HOT,
     gl_check,
     gl_unavailable_reason,
+    make_gl_widget,
     shaded_colors,
     to_box,
 )
@@ -100,7 +101,7 @@ class Surface3DView(PairGridView):
             return False
         import pyqtgraph.opengl as gl
 
-        self.gl = gl.GLViewWidget()
+        self.gl = make_gl_widget()
         surface_format = QSurfaceFormat()
         surface_format.setDepthBufferSize(24)   # the default (none under Xvfb) shows hidden faces
         # smooth edges; but a software renderer (Mesa llvmpipe under Xvfb) pays 4× per frame
