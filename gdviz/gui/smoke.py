@@ -127,7 +127,7 @@ def _smoke(steps: int, errors: DrawErrors) -> None:
     gl_ok = not gl_reason
     print(f"platform {app.platformName()}; OpenGL "
           + ("available: 3-D views are checked" if gl_ok
-             else f"not available ({gl_reason}): 3-D views are skipped"), flush=True)
+             else f"not available: {gl_reason}; 3-D views are skipped"), flush=True)
 
     window = MainWindow(preset=lessons[0].name, settings=AppSettings(memory=True))
     failures: list[str] = []
