@@ -12,6 +12,10 @@ The grid (``gdviz.core.grids``) is computed by a ``GridFeed``: cached, in the ba
 expensive (the previous image stays meanwhile), recomputed only when the region, the pair or
 the held values change. Clicking or dragging on the map emits ``sig_start_picked`` with a new
 start point (the two chosen parameters replaced, the others kept from the start point).
+
+One parameter with data (wavy, slope): the map is every sample's loss over (x, w) — lesson 1's
+3-D surface seen from above — with each run's (x of the step's sample, w) path and the current
+w as a dashed line; a click picks w. One parameter without data: a message.
 """
 
 from __future__ import annotations
