@@ -21,6 +21,7 @@ current text is not in yet, the editor applies as soon as it arrives (if it succ
 
 from __future__ import annotations
 
+import html
 from collections.abc import Mapping
 from typing import Any
 
@@ -47,6 +48,17 @@ from gdviz.gui.panels.formula_analysis import Analysis, analyse, formula_changes
 
 DEBOUNCE_MS = 300
 ERROR_COLOR = "#c00000"
+
+
+def gradient_html(lines: tuple[str, ...]) -> str:
+    """One row per parameter, ``∂ℓ/∂w =`` in its own column: a long derivative wraps under its
+    own start instead of under the label."""
+    rows = []
+    for line in lines:
+        head, _, tail = line.partition(" = ")
+        rows.append(f"<tr><td style='white-space:pre; color:#1a3a8f'>{html.escape(head)} ="
+                    f"</td><td>{html.escape(tail)}</td></tr>")
+    return f"<table cellspacing='0' cellpadding='1'>{''.join(rows)}</table>"
 
 
 class FormulaText(QPlainTextEdit):
@@ -174,6 +186,8 @@ class FormulaEditor(QWidget):
         self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.gradient = QLabel()
         self.gradient.setObjectName("formula_gradient")
+        self.gradient.setTextFormat(Qt.TextFormat.RichText)
+        self.gradient_lines: tuple[str, ...] = ()
         self.gradient.setWordWrap(True)
         self.gradient.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         mono = QFont(self.text_box.font())
@@ -357,6 +371,7 @@ class FormulaEditor(QWidget):
 
     def _show_result(self, result: Analysis | None) -> None:
         if result is None:
+            self.gradient_lines = ()
             self.gradient.clear()
             self.gradient.setVisible(False)
             self.preview.setVisible(False)
@@ -364,7 +379,8 @@ class FormulaEditor(QWidget):
             self._set_message("")
             return
         self._set_message(self._describe_names())
-        self.gradient.setText("\n".join(pretty(line) for line in result.gradient_text))
+        self.gradient_lines = tuple(pretty(line) for line in result.gradient_text)
+        self.gradient.setText(gradient_html(self.gradient_lines))
         self.gradient.setToolTip("The exact gradient, as derived (copyable):\n" +
                                  "\n".join(result.gradient_text))
         self.gradient.setEnabled(True)
