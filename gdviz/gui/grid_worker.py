@@ -45,7 +45,7 @@ _LIVE: set[_GridThread] = set()
 
 
 def _prune() -> None:
-    for thread in [t for t in _LIVE if t.isFinished()]:
+    for thread in [t for t in _LIVE if _wait(t, 0)]:
         _LIVE.discard(thread)
 
 
@@ -83,10 +83,18 @@ class _Jobs:
 
     def join(self, timeout_ms: int) -> bool:
         self.cancel()
-        done = all([thread.wait(timeout_ms) for thread in self.threads])
-        self.threads = [t for t in self.threads if not t.isFinished()]
+        done = all([_wait(thread, timeout_ms) for thread in self.threads])
+        self.threads = [t for t in self.threads if not _wait(t, 0)]
         _prune()
         return done
+
+
+def _wait(thread: QThread, timeout_ms: int) -> bool:
+    """thread.wait(), True for a thread whose C++ object is already gone (interpreter exit)."""
+    try:
+        return thread.wait(timeout_ms)
+    except RuntimeError:
+        return True
 
 
 class _GridThread(QThread):
@@ -162,7 +170,7 @@ class GridWorker(QObject):
             self.computations += 1
             if jobs.taker is None:      # no thread will take this job: start one
                 _prune()
-                jobs.threads = [t for t in jobs.threads if not t.isFinished()]
+                jobs.threads = [t for t in jobs.threads if not _wait(t, 0)]
                 thread = _GridThread(jobs, self._relay)
                 _LIVE.add(thread)
                 jobs.threads.append(thread)
@@ -190,7 +198,7 @@ class GridWorker(QObject):
 def running_grid_threads() -> list[QThread]:
     """Grid threads still running (tests: should be empty once views are closed)."""
     _prune()
-    return [t for t in list(_LIVE) if t.isRunning()]
+    return list(_LIVE)
 
 
 @atexit.register
