@@ -350,3 +350,17 @@ def test_closing_while_the_gradient_is_derived_leaves_no_thread(qtbot, window):
     assert fe.worker.busy
     window.close()
     assert running_threads() == []
+
+
+def test_opening_the_problem_list_prepares_the_custom_problem(qtbot):
+    panel = ProblemPanel()
+    qtbot.addWidget(panel)
+    editor = ConfigEditor([panel], RunConfig(problem="wavy"))
+    panel.show()
+    panel.combo.showPopup()                   # sympy starts loading in the background
+    assert panel._warm_worker is not None
+    panel.combo.hidePopup()
+    panel.combo.setCurrentIndex(panel.combo.findData("custom"))   # waits for it, then builds
+    assert not panel._warm_worker.busy
+    assert editor.config.problem == "custom"
+    assert panel.formula_editor.text_box.text() == editor.config.settings["expr"]

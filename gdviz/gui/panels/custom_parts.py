@@ -1,6 +1,7 @@
-"""Widgets of the custom problem's panel besides the formula: the parameter table (order, start
-values, view ranges) and the CSV column chooser. They only emit what the user did; the
-Problem panel turns that into settings edits (``params``, ``init``, ``ranges``, ``columns``)."""
+"""Widgets of the custom problem's panel: the formula text box (errors underlined), the
+parameter table (order, start values, view ranges) and the CSV column chooser. They only emit
+what the user did; the Problem panel turns that into settings edits (``expr``, ``params``,
+``init``, ``ranges``, ``columns``)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import csv
 import io
 
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QColor, QFontDatabase, QKeyEvent, QTextCharFormat, QTextCursor
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -15,8 +17,10 @@ from PySide6.QtWidgets import (
     QLabel,
     QListWidget,
     QListWidgetItem,
+    QPlainTextEdit,
     QTableWidget,
     QTableWidgetItem,
+    QTextEdit,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -25,6 +29,7 @@ from PySide6.QtWidgets import (
 from gdviz.gui.panels.fields import format_value
 
 HEADER_BYTES = 64 * 1024
+ERROR_COLOR = "#c00000"
 
 
 def csv_header(path: str) -> tuple[str, ...]:
@@ -40,6 +45,72 @@ def csv_header(path: str) -> tuple[str, ...]:
     except (OSError, csv.Error):
         pass
     return ()
+
+
+class FormulaText(QPlainTextEdit):
+    """A one-formula text box: Enter submits (no line breaks), errors get a red wave underline.
+
+    ``marked``: (offset, length) of the underlined characters, None when nothing is."""
+
+    sig_submitted = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.marked: tuple[int, int] | None = None
+        font = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
+        font.setPointSizeF(max(font.pointSizeF(), 10.0))
+        self.setFont(font)
+        self.setTabChangesFocus(True)
+        self.setLineWrapMode(QPlainTextEdit.LineWrapMode.WidgetWidth)
+        self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
+        lines = 2
+        margin = 2 * (self.frameWidth() + int(self.document().documentMargin()))
+        self.setFixedHeight(self.fontMetrics().lineSpacing() * lines + margin + 4)
+
+    def text(self) -> str:
+        return self.toPlainText()
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 (Qt name)
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            self.sig_submitted.emit()
+            return
+        super().keyPressEvent(event)
+
+    def insertFromMimeData(self, source) -> None:  # noqa: N802 (Qt name)
+        """Pasted line breaks become spaces: a formula is one line."""
+        if source.hasText():
+            self.insertPlainText(" ".join(source.text().splitlines()))
+        else:
+            super().insertFromMimeData(source)
+
+    def mark(self, offset: int | None, length: int) -> None:
+        """Underline ``length`` characters from ``offset`` (clamped to the text; an error past
+        the end marks the last character); None: the whole text."""
+        n = len(self.text())
+        if n == 0:
+            self.clear_mark()
+            return
+        if offset is None:
+            start, end = 0, n
+        else:
+            start = min(max(offset, 0), n - 1)
+            end = min(max(start + max(length, 1), start + 1), n)
+        selection = QTextEdit.ExtraSelection()
+        fmt = QTextCharFormat()
+        fmt.setUnderlineStyle(QTextCharFormat.UnderlineStyle.WaveUnderline)
+        fmt.setUnderlineColor(QColor(ERROR_COLOR))
+        fmt.setBackground(QColor("#ffd6d6"))
+        selection.format = fmt
+        cursor = QTextCursor(self.document())
+        cursor.setPosition(start)
+        cursor.setPosition(end, QTextCursor.MoveMode.KeepAnchor)
+        selection.cursor = cursor
+        self.setExtraSelections([selection])
+        self.marked = (start, end - start)
+
+    def clear_mark(self) -> None:
+        self.setExtraSelections([])
+        self.marked = None
 
 
 class ParamTable(QWidget):
@@ -231,3 +302,20 @@ class ColumnList(QWidget):
         self._summarise(chosen)
         if chosen:
             self.sig_columns.emit(chosen)
+
+
+def caption(text: str, tooltip: str) -> QLabel:
+    """A bold section caption."""
+    label = QLabel(f"<b>{text}</b>")
+    label.setToolTip(tooltip)
+    return label
+
+
+def join_values(values) -> str:
+    """``0, 2.5``: numbers as the ``init`` setting takes them."""
+    return ", ".join(format_value(float(v)) for v in values)
+
+
+def join_ranges(pairs) -> str:
+    """``-5:5, 0:1``: (lo, hi) pairs as the ``ranges`` setting takes them."""
+    return ", ".join(f"{format_value(float(lo))}:{format_value(float(hi))}" for lo, hi in pairs)

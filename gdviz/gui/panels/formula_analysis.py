@@ -4,6 +4,7 @@ editor file stays small."""
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -82,3 +83,14 @@ def formula_changes(settings: Mapping[str, Any], names: tuple[str, ...], text: s
         changes += [(key, "") for key in ("params", "init", "ranges") if settings[key].strip()]
     changes.append(("expr", text))
     return changes
+
+
+def gradient_html(lines: tuple[str, ...]) -> str:
+    """One row per parameter, ``∂ℓ/∂w =`` in its own column: a long derivative wraps under its
+    own start instead of under the label."""
+    rows = []
+    for line in lines:
+        head, _, tail = line.partition(" = ")
+        rows.append(f"<tr><td style='white-space:pre; color:#1a3a8f'>{html.escape(head)} ="
+                    f"</td><td>{html.escape(tail)}</td></tr>")
+    return f"<table cellspacing='0' cellpadding='1'>{''.join(rows)}</table>"

@@ -21,20 +21,17 @@ current text is not in yet, the editor applies as soon as it arrives (if it succ
 
 from __future__ import annotations
 
-import html
 from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QColor, QFont, QFontDatabase, QKeyEvent, QTextCharFormat, QTextCursor
+from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
-    QPlainTextEdit,
     QPushButton,
-    QTextEdit,
     QVBoxLayout,
     QWidget,
 )
@@ -43,88 +40,17 @@ from gdviz.core.errors import ConfigError
 from gdviz.core.formula import FormulaError, parse_formula, resolve_names
 from gdviz.core.problems.custom import CUSTOM_SETTINGS
 from gdviz.gui.grid_worker import GridWorker
+from gdviz.gui.panels.custom_parts import ERROR_COLOR, FormulaText
 from gdviz.gui.panels.fields import spec_tooltip
-from gdviz.gui.panels.formula_analysis import Analysis, analyse, formula_changes, pretty
+from gdviz.gui.panels.formula_analysis import (
+    Analysis,
+    analyse,
+    formula_changes,
+    gradient_html,
+    pretty,
+)
 
 DEBOUNCE_MS = 300
-ERROR_COLOR = "#c00000"
-
-
-def gradient_html(lines: tuple[str, ...]) -> str:
-    """One row per parameter, ``∂ℓ/∂w =`` in its own column: a long derivative wraps under its
-    own start instead of under the label."""
-    rows = []
-    for line in lines:
-        head, _, tail = line.partition(" = ")
-        rows.append(f"<tr><td style='white-space:pre; color:#1a3a8f'>{html.escape(head)} ="
-                    f"</td><td>{html.escape(tail)}</td></tr>")
-    return f"<table cellspacing='0' cellpadding='1'>{''.join(rows)}</table>"
-
-
-class FormulaText(QPlainTextEdit):
-    """A one-formula text box: Enter submits (no line breaks), errors get a red wave underline.
-
-    ``marked``: (offset, length) of the underlined characters, None when nothing is."""
-
-    sig_submitted = Signal()
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.marked: tuple[int, int] | None = None
-        font = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
-        font.setPointSizeF(max(font.pointSizeF(), 10.0))
-        self.setFont(font)
-        self.setTabChangesFocus(True)
-        self.setLineWrapMode(QPlainTextEdit.LineWrapMode.WidgetWidth)
-        self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
-        lines = 2
-        margin = 2 * (self.frameWidth() + int(self.document().documentMargin()))
-        self.setFixedHeight(self.fontMetrics().lineSpacing() * lines + margin + 4)
-
-    def text(self) -> str:
-        return self.toPlainText()
-
-    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 (Qt name)
-        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
-            self.sig_submitted.emit()
-            return
-        super().keyPressEvent(event)
-
-    def insertFromMimeData(self, source) -> None:  # noqa: N802 (Qt name)
-        """Pasted line breaks become spaces: a formula is one line."""
-        if source.hasText():
-            self.insertPlainText(" ".join(source.text().splitlines()))
-        else:
-            super().insertFromMimeData(source)
-
-    def mark(self, offset: int | None, length: int) -> None:
-        """Underline ``length`` characters from ``offset`` (clamped to the text; an error past
-        the end marks the last character); None: the whole text."""
-        n = len(self.text())
-        if n == 0:
-            self.clear_mark()
-            return
-        if offset is None:
-            start, end = 0, n
-        else:
-            start = min(max(offset, 0), n - 1)
-            end = min(max(start + max(length, 1), start + 1), n)
-        selection = QTextEdit.ExtraSelection()
-        fmt = QTextCharFormat()
-        fmt.setUnderlineStyle(QTextCharFormat.UnderlineStyle.WaveUnderline)
-        fmt.setUnderlineColor(QColor(ERROR_COLOR))
-        fmt.setBackground(QColor("#ffd6d6"))
-        selection.format = fmt
-        cursor = QTextCursor(self.document())
-        cursor.setPosition(start)
-        cursor.setPosition(end, QTextCursor.MoveMode.KeepAnchor)
-        selection.cursor = cursor
-        self.setExtraSelections([selection])
-        self.marked = (start, end - start)
-
-    def clear_mark(self) -> None:
-        self.setExtraSelections([])
-        self.marked = None
 
 
 class FormulaEditor(QWidget):

@@ -33,7 +33,14 @@ from gdviz.core.problems.custom import CUSTOM_SETTINGS, DEFAULT_DATA_EXPR
 from gdviz.core.problems.registry import get_spec, make_problem, problem_specs
 from gdviz.core.records import RunConfig
 from gdviz.gui.grid_worker import GridWorker
-from gdviz.gui.panels.custom_parts import ColumnList, ParamTable, csv_header
+from gdviz.gui.panels.custom_parts import (
+    ColumnList,
+    ParamTable,
+    caption,
+    csv_header,
+    join_ranges,
+    join_values,
+)
 from gdviz.gui.panels.fields import ParamPanel, format_value, spec_tooltip
 from gdviz.gui.panels.formula_editor import FormulaEditor
 
@@ -136,6 +143,13 @@ class ProblemPanel(ParamPanel):
             self._warm_worker.request("warm", lambda _stop: _warm_up())
         return super().eventFilter(watched, event)
 
+    def _emit(self, key: tuple, value: Any) -> None:
+        if key == ("problem",) and value == CUSTOM and self._warm_worker is not None:
+            # let the warm-up finish (it fills the cache this switch reads): two threads
+            # differentiating at once would share the core's one-second budget
+            self._warm_worker.shutdown()
+        super()._emit(key, value)
+
     def hideEvent(self, event) -> None:  # noqa: N802 (Qt name)
         window = self.window()
         if self._warm_worker is not None and (window is self or not window.isVisible()):
@@ -199,14 +213,14 @@ class ProblemPanel(ParamPanel):
         self.formula_editor = FormulaEditor()
         self.formula_editor.sig_apply.connect(self._on_formula_apply)
         layout.addWidget(self.formula_editor)
-        layout.addWidget(_caption("parameters", "Order, start point and view range of each "
+        layout.addWidget(caption("parameters", "Order, start point and view range of each "
                                   "parameter of the applied formula."))
         self.param_table = ParamTable()
         self.param_table.sig_order.connect(self._on_params_reordered)
         self.param_table.sig_start.connect(self._on_param_start)
         self.param_table.sig_range.connect(self._on_param_range)
         layout.addWidget(self.param_table)
-        layout.addWidget(_caption("data", "Where the samples come from."))
+        layout.addWidget(caption("data", "Where the samples come from."))
         form = QFormLayout()
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         form.setLabelAlignment(Qt.AlignmentFlag.AlignRight)
@@ -318,9 +332,10 @@ class ProblemPanel(ParamPanel):
         steps: list[tuple[tuple, Any]] = [(("settings", "params"), ", ".join(order))]
         if s["init"].strip() or config.init is not None:
             start = config.start_point()
-            steps.append((("settings", "init"), _join(start[i] for i in index)))
+            steps.append((("settings", "init"), join_values(start[i] for i in index)))
         if s["ranges"].strip() and len(s["ranges"].split(",")) > 1:
-            steps.append((("settings", "ranges"), _ranges(problem.view_range[i] for i in index)))
+            ranges = join_ranges(problem.view_range[i] for i in index)
+            steps.append((("settings", "ranges"), ranges))
         if config.init is not None:
             steps.append((("init",), None))
         self._steps(steps)
@@ -341,7 +356,7 @@ class ProblemPanel(ParamPanel):
         config = self._config
         if config is None:
             return
-        pairs = _ranges(config.make_problem().view_range).split(", ")
+        pairs = join_ranges(config.make_problem().view_range).split(", ")
         pairs[i] = text
         self._steps([(("settings", "ranges"), ", ".join(pairs))])
 
@@ -383,16 +398,3 @@ def _warm_up() -> bool:
     an exception is handed back by the worker and ignored)."""
     return make_problem(CUSTOM, {}, None) is not None
 
-
-def _caption(text: str, tooltip: str) -> QLabel:
-    label = QLabel(f"<b>{text}</b>")
-    label.setToolTip(tooltip)
-    return label
-
-
-def _join(values) -> str:
-    return ", ".join(format_value(float(v)) for v in values)
-
-
-def _ranges(pairs) -> str:
-    return ", ".join(f"{format_value(float(lo))}:{format_value(float(hi))}" for lo, hi in pairs)
