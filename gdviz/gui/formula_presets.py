@@ -221,7 +221,11 @@ class FormulaMenu(QObject):
                 box("gdviz", message)
             return False
         editor.show_config(config)
-        editor.sig_config_changed.emit(config)  # the window resets the run, as for an edit
+        # through the window's own path for edits: it resets the run (or refuses and puts the
+        # editor back, e.g. when its runs cannot take the change; it then says why)
+        editor.sig_config_changed.emit(config)
+        if editor.config != config:
+            return False
         self._status(f"Loaded formula {name!r}")
         return True
 
