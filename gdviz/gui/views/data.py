@@ -107,6 +107,7 @@ class DataView(LessonView):
         self.message.setFont(style.label_font(12))
         self.message.setVisible(False)
         p.addItem(self.message, ignoreBounds=True)
+        self.y_range = style.StickyRange(self.plot, "y")
         self.mode = "none"
         self._shown = np.zeros(0, dtype=np.int64)
         self._box = (-1.0, 1.0, -1.0, 1.0)
@@ -116,6 +117,7 @@ class DataView(LessonView):
     # -- run ------------------------------------------------------------------------------
     def set_run(self, problem: Problem, config: RunConfig, history: RunHistory) -> None:
         super().set_run(problem, config, history)
+        self.frame.reset_heights()
         self.mode = data_mode(problem)
         n = problem.n_samples
         self._shown = evenly_chosen(n, POINT_CAP)
@@ -131,6 +133,7 @@ class DataView(LessonView):
             self.plot.getPlotItem().showAxis(axis, not empty)
         self.plot.showGrid(x=not empty, y=not empty, alpha=0.2)
         capped = "" if len(self._shown) == n else f" ({len(self._shown)} of {n} drawn)"
+        self.y_range.reset()
         getattr(self, f"_setup_{self.mode}")(problem, capped)
         self.plot.enableAutoRange(enable=False)
         self._index = 0
@@ -261,9 +264,8 @@ class DataView(LessonView):
         s = self._shown
         self.points.setData(y[s], pred[s])
         self.batch_points.setData(y[batch], pred[batch])
-        lo, hi = _bounds(y, pred[s])
         self.plot.setXRange(*_bounds(y), padding=0)
-        self.plot.setYRange(lo, hi, padding=0)
+        self.y_range.fit(*_bounds(y, pred[s], pad=0.0), pad=0.06)
         with np.errstate(all="ignore"):
             rmse = float(np.sqrt(np.mean((pred - y) ** 2)))
         return f"RMS error {style.fmt(rmse)}"
@@ -289,6 +291,6 @@ class DataView(LessonView):
         self.points.setData(x[s], losses[s])
         self.batch_points.setData(x[batch], losses[batch])
         if problem.loss_range is None:
-            self.plot.setYRange(*_bounds(losses), padding=0)
+            self.y_range.fit(*_bounds(losses, pad=0.0), pad=0.06)
         w = ", ".join(f"{n} = {style.fmt(v)}" for n, v in zip(problem.param_names, params))
         return f"{w} · mean loss {style.fmt(float(np.mean(losses)))}"

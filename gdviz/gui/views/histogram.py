@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QWidget
+from PySide6.QtWidgets import QCheckBox, QWidget
 
 from gdviz.core.history import RunHistory
 from gdviz.core.problems.base import Problem
@@ -26,6 +26,26 @@ RUG_CAP = 300
 def bin_count(n: int) -> int:
     """About 2·√n bins, between 5 and 40: enough shape for 100 samples, not noise for 10."""
     return int(np.clip(round(2 * np.sqrt(n)), 5, 40))
+
+
+def log_height(counts: np.ndarray) -> np.ndarray:
+    """Bar heights on the "log counts" axis: log10(1 + count), so an empty bin stays at 0 and
+    a bin with one sample is still visible next to one with hundreds."""
+    return np.log10(1.0 + np.asarray(counts, dtype=np.float64))
+
+
+def log_count_ticks(top: float) -> list[list[tuple[float, str]]]:
+    """Major ticks 0, 1, 10, 100, ... and minor ticks 2, 5, 20, 50, ... up to ``top`` counts,
+    at their log_height positions (for AxisItem.setTicks)."""
+    major, minor = [(0.0, "0")], []
+    decade = 1
+    while decade <= max(top, 1):
+        major.append((float(log_height(decade)), f"{decade:g}"))
+        for k in (2, 5):
+            if k * decade <= top:
+                minor.append((float(log_height(k * decade)), ""))
+        decade *= 10
+    return [major, minor]
 
 
 class HistogramView(LessonView):
@@ -45,7 +65,15 @@ class HistogramView(LessonView):
                                       combo_tip="The parameter whose gradients are shown.")
         self.combo = self.frame.combo
         self.combo.currentIndexChanged.connect(self._on_combo_changed)
-        self.legend = style.add_legend(self.plot)
+        self.log_box = QCheckBox("log counts")
+        self.log_box.setToolTip("Bar heights on a logarithmic scale (log of 1 + count), so "
+                                "bins with a few samples stay visible beside one that holds "
+                                "most of them.")
+        self.log_box.toggled.connect(self._on_log_box_toggled)
+        self.frame.bar.insertWidget(2, self.log_box)
+        self.key = self.frame.add_key()
+        self.x_range = style.StickyRange(self.plot, "x")
+        self.y_range = style.StickyRange(self.plot, "y")
         p = self.plot.getPlotItem()
         self.bars = pg.PlotDataItem([0.0, 1.0], [0.0], stepMode="center", fillLevel=0,
                                     pen=pg.mkPen(style.SAMPLE, width=1),
@@ -53,21 +81,15 @@ class HistogramView(LessonView):
                                     name="all samples")
         self.rug = pg.ScatterPlotItem([], [], symbol="t1", size=9, pen=None,
                                       brush=pg.mkBrush(style.BATCH), name="batch samples")
-        self.batch_line = pg.InfiniteLine(
-            angle=90, pen=pg.mkPen(style.BATCH, width=2.5),
-            label="batch", labelOpts={"position": 0.92, "color": style.BATCH,
-                                      "fill": (255, 255, 255, 200)})
+        # No text labels on the two lines (the key names them): a label on a moving line
+        # re-orients itself while painting, which made pyqtgraph paint the plot twice a frame.
+        self.batch_line = pg.InfiniteLine(angle=90, pen=pg.mkPen(style.BATCH, width=2.5))
         self.full_line = pg.InfiniteLine(
-            angle=90, pen=pg.mkPen(style.FULL, width=2.5, style=Qt.PenStyle.DashLine),
-            label="full", labelOpts={"position": 0.80, "color": style.FULL,
-                                     "fill": (255, 255, 255, 200)})
+            angle=90, pen=pg.mkPen(style.FULL, width=2.5, style=Qt.PenStyle.DashLine))
         p.addItem(self.bars)
         p.addItem(self.rug)
         p.addItem(self.batch_line, ignoreBounds=True)
         p.addItem(self.full_line, ignoreBounds=True)
-        # legend samples for the two lines (InfiniteLines have no legend sample of their own)
-        self._line_samples = (pg.PlotDataItem(pen=self.batch_line.pen),
-                              pg.PlotDataItem(pen=self.full_line.pen))
         self.single = pg.TextItem(
             "a test function is one “sample”: there is no spread of gradients to show.\n"
             "The lines mark ∂f at the point (blue) and what the step used (orange; they differ\n"
@@ -81,21 +103,27 @@ class HistogramView(LessonView):
         self.counts = np.zeros(0)
         self.edges = np.zeros(1)
         self.values = np.zeros(0)
+        self._ticks_top: float | None = None   # the count the log axis's ticks were made for
 
     def set_run(self, problem: Problem, config: RunConfig, history: RunHistory) -> None:
         super().set_run(problem, config, history)
+        self.frame.reset_heights()
         self.param_index = style.fill_param_combo(self.combo, problem.param_names,
                                                   self.param_index)
         self.frame.show_combo(problem.n_params > 1)
         self._cache.clear()
-        self.legend.clear()
         n = problem.n_samples
+        entries = []
         if n > 1:
-            self.legend.addItem(self.bars, "all samples")
+            entries.append(("box", style.hex_color(style.SAMPLE), "all samples"))
             if config.effective_batch_size() < n:
-                self.legend.addItem(self.rug, "samples of the batch")
-        self.legend.addItem(self._line_samples[0], "gradient of the step")
-        self.legend.addItem(self._line_samples[1], "full gradient" if n > 1 else "∂f at the point")
+                entries.append(("triangle", style.BATCH, "samples of the batch"))
+        entries.append(("line", style.BATCH, "gradient of the step"))
+        entries.append(("dash", style.FULL, "full gradient" if n > 1 else "∂f at the point"))
+        self.key.set_entries(entries)
+        self.log_box.setVisible(n > 1)
+        self.x_range.reset()
+        self.y_range.reset()
         self._set_axes()
         self._index = 0
         if len(history):
@@ -113,8 +141,20 @@ class HistogramView(LessonView):
         if index < 0 or self.problem is None:
             return
         self.param_index = index
+        self.x_range.reset()
+        self.y_range.reset()
         self._set_axes()
         self.show_step(self._index)
+
+    def _on_log_box_toggled(self, checked: bool) -> None:
+        self.plot.setLabel("left", "number of samples (log scale)" if checked else
+                           "number of samples")
+        if not checked:
+            self.plot.getAxis("left").setTicks(None)
+        self._ticks_top = None
+        self.y_range.reset()
+        if self.problem is not None:
+            self.show_step(self._index)
 
     def sample_grads_at(self, index: int) -> np.ndarray:
         """(n, p) per-sample gradients at ``params_before(index)`` (cached per step)."""
@@ -150,7 +190,8 @@ class HistogramView(LessonView):
             return
         counts, edges = np.histogram(finite, bins=bin_count(len(finite)))
         self.counts, self.edges = counts, edges
-        self.bars.setData(edges, counts)
+        log = self.log_box.isChecked()
+        self.bars.setData(edges, log_height(counts) if log else counts)
 
         batch = h.batch_at(index)
         full = float(finite.mean())
@@ -177,21 +218,26 @@ class HistogramView(LessonView):
             lo, hi = min(marks), max(marks)
             half = max(hi - lo, 0.25 * max(abs(lo), abs(hi)), 1e-3)
             lo, hi = lo - half, hi + half
-            self.single.setPos((lo + hi) / 2, 0.3)
         for v in (used, full):
             if np.isfinite(v):
                 lo, hi = min(lo, v), max(hi, v)
-        self.plot.setXRange(lo, hi, padding=0.05)
-        self.plot.setYRange(0, max(1, int(counts.max())), padding=0.08)
+        # ranges stay put while the histogram moves inside them (refitted when it leaves or
+        # shrinks to a small part): no axis re-layout and no second paint on most frames
+        x_lo, x_hi = self.x_range.fit(lo, hi, pad=0.05)
+        if single:
+            self.single.setPos((x_lo + x_hi) / 2, 0.3)
+        top = max(1, int(counts.max()))
+        if log:
+            if self._ticks_top is None or not top <= self._ticks_top < 10 * top:
+                self._ticks_top = 10 ** np.ceil(np.log10(top + 1))
+                self.plot.getAxis("left").setTicks(log_count_ticks(self._ticks_top))
+            self.y_range.fit(0.0, float(log_height(top)), pad=0.08)
+        else:
+            self.y_range.fit(0.0, float(top), pad=0.08)
         status, info = self._stats_text(index, finite, used, full, len(batch))
         self.frame.status.setText(status)
         self.frame.info.setText(info)
         self.frame.info.setVisible(True)
-        if single:
-            return
-        centres = np.repeat((edges[:-1] + edges[1:]) / 2, 4)
-        heights = (counts[:, None] * np.array([0.25, 0.5, 0.75, 1.0])).ravel()
-        style.place_legend(self.legend, centres, heights, (lo, hi), (0, max(1, counts.max())))
 
     def _stats_text(self, index: int, finite: np.ndarray, used: float, full: float,
                     k: int) -> tuple[str, str]:

@@ -16,6 +16,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QFont
 from PySide6.QtWidgets import (
     QComboBox,
+    QGraphicsItem,
     QHBoxLayout,
     QLabel,
     QSizePolicy,
@@ -78,7 +79,69 @@ def make_plot(title: str, x_label: str, y_label: str,
     plot.setMenuEnabled(False)
     for name in ("bottom", "left"):
         plot.getAxis(name).enableAutoSIPrefix(False)   # "(x0.001)" confuses students
+    cache_axes(plot)
     return plot
+
+
+def cache_axes(plot: pg.PlotWidget) -> None:
+    """Let Qt keep each axis (its ticks, labels and grid lines) as a pixmap, redrawn only when
+    the axis changes (range, size, label). Replaying an axis's text on every paint was
+    ~2-4 ms per axis and frame, the largest fixed cost of a plot whose range stays put."""
+    def cache_tree(item) -> None:
+        item.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+        for child in item.childItems():
+            cache_tree(child)
+
+    for axis in plot.getPlotItem().axes.values():
+        cache_tree(axis["item"])
+
+
+class StickyRange:
+    """One axis range of a plot that stays put while the data moves inside it.
+
+    ``fit(lo, hi)`` asks for the data extent [lo, hi]. The range is kept while it holds the
+    extent and the extent fills at least ``fill`` of it; otherwise it is refitted around the
+    extent with ``headroom`` (a fraction of its span) on each side, so a run that keeps growing
+    refits now and then rather than on every frame. A steady range also spares the axis
+    re-layout and the second paint that a transform change causes. ``reset()`` (a new run)
+    makes the next ``fit`` exact.
+    """
+
+    def __init__(self, plot: pg.PlotWidget, axis: str, fill: float = 0.4,
+                 headroom: float = 0.08) -> None:
+        self._plot, self._axis = plot, axis
+        self.fill, self.headroom = fill, headroom
+        self.range: tuple[float, float] | None = None
+
+    def reset(self) -> None:
+        self.range = None
+
+    def fit(self, lo: float, hi: float, pad: float = 0.0) -> tuple[float, float]:
+        """Show at least [lo, hi] (plus ``pad`` of its span on each side when refitting).
+        Returns the range shown."""
+        if not (math.isfinite(lo) and math.isfinite(hi)):
+            return self.range if self.range is not None else (0.0, 1.0)
+        if hi <= lo:
+            half = 0.5 * max(abs(lo), 1e-6)
+            lo, hi = lo - half, hi + half
+        current = self.range
+        if current is not None:
+            c_lo, c_hi = current
+            inside = c_lo <= lo and hi <= c_hi
+            if inside and (hi - lo) >= self.fill * (c_hi - c_lo):
+                return current
+        span = hi - lo
+        margin = (pad + (self.headroom if current is not None else 0.0)) * span
+        self.set(lo - margin, hi + margin)
+        return self.range
+
+    def set(self, lo: float, hi: float) -> None:
+        """Show exactly [lo, hi]."""
+        self.range = (float(lo), float(hi))
+        if self._axis == "x":
+            self._plot.setXRange(lo, hi, padding=0)
+        else:
+            self._plot.setYRange(lo, hi, padding=0)
 
 
 def add_legend(plot: pg.PlotWidget, offset: tuple[int, int] = (-10, 10)) -> pg.LegendItem:
@@ -132,6 +195,50 @@ def place_legend(legend: pg.LegendItem, x: np.ndarray, y: np.ndarray,
     return current
 
 
+# How each kind of item looks in a Key: a few characters in the item's colour.
+KEY_GLYPHS = {
+    "line": "━━", "dash": "╺╸╺╸", "dot": "┅┅", "point": "●", "triangle": "▲", "box": "■",
+    "arrow": "━➤",
+}
+
+
+class Key(QLabel):
+    """A legend outside the plot: one wrapping line of coloured samples and names, above the
+    plot, so it never covers what it explains (a legend inside the plot covered the curves or
+    the bars whatever corner it chose). Static: set once per run, free while a run plays."""
+
+    def __init__(self) -> None:
+        super().__init__("")
+        self.setWordWrap(True)
+        self.setTextFormat(Qt.TextFormat.RichText)
+        self.setFont(label_font(8))
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.setContentsMargins(4, 0, 4, 0)
+        self.entries: list[tuple[str, str, str]] = []
+
+    def set_entries(self, entries: list[tuple[str, str, str]]) -> None:
+        """``entries``: (glyph kind of ``KEY_GLYPHS``, colour ``#rrggbb``, text)."""
+        self.entries = list(entries)
+        parts = []
+        for kind, color, text in self.entries:
+            glyph = KEY_GLYPHS[kind]
+            words = "&nbsp;".join(_html_escape(w) for w in text.split(" "))
+            parts.append(f'<span style="color:{color}">{glyph}</span>&nbsp;'
+                         f'<span style="color:{TEXT}">{words}</span>')
+        self.setText(" &nbsp; ".join(parts))
+
+    def texts(self) -> list[str]:
+        return [text for _, _, text in self.entries]
+
+
+def _html_escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def hex_color(rgb: tuple[int, int, int]) -> str:
+    return "#{:02x}{:02x}{:02x}".format(*rgb[:3])
+
+
 class ViewLayout:
     """The common frame of a view: a top bar (optional parameter combo, a status label that
     wraps instead of widening the dock), the plot, and an optional info label below it.
@@ -167,9 +274,23 @@ class ViewLayout:
         self.info = _wrapping_label()
         self.info.setVisible(False)
         layout.addWidget(self.info)
+        self._layout, self._plot = layout, plot
+        self.key: Key | None = None
+
+    def add_key(self) -> Key:
+        """A Key (legend) between the top bar and the plot."""
+        if self.key is None:
+            self.key = Key()
+            self._layout.insertWidget(self._layout.indexOf(self._plot), self.key)
+        return self.key
 
     def set_title(self, text: str) -> None:
         self.title.setText(text)
+
+    def reset_heights(self) -> None:
+        """A new run: the status and info lines may take fewer lines again."""
+        for label in (self.title, self.status, self.info):
+            label.reset_height()
 
     def show_combo(self, visible: bool) -> None:
         if self.combo is not None:
@@ -177,8 +298,31 @@ class ViewLayout:
             self.combo_label.setVisible(visible)
 
 
+class SteadyLabel(QLabel):
+    """A word-wrapping label whose height only grows (until ``reset_height``).
+
+    Status lines change with every step; when the numbers' widths made one wrap onto one line
+    more or fewer, the plot below was resized — a full repaint of the plot, its axes redrawn
+    from scratch — on about every other frame. The label keeps the tallest height its texts
+    needed at its width as its minimum height. ``reset_height()`` (a new run) lets it shrink.
+    """
+
+    def setText(self, text: str) -> None:  # noqa: N802 (Qt name)
+        if text == self.text():
+            return
+        super().setText(text)
+        width = self.width()
+        if width > 0 and self.wordWrap():
+            needed = self.heightForWidth(width)
+            if needed > self.minimumHeight():
+                self.setMinimumHeight(needed)
+
+    def reset_height(self) -> None:
+        self.setMinimumHeight(0)
+
+
 def _wrapping_label() -> QLabel:
-    label = QLabel("")
+    label = SteadyLabel()
     label.setWordWrap(True)
     label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
     label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)

@@ -1,0 +1,394 @@
+"""The window playing at full speed, measured in one run (not a test).
+
+Opens the real main window offscreen at 1280×800 with EVERY view dock visible (the docks that
+normally share a place as tabs are split out beside their hosts; the 3-D view shows its
+"unavailable offscreen" label), plays the preset at speed "max" for ``--seconds`` and prints:
+
+- steps per second reached, against the headless runner's rate for the same config measured
+  in the same run (``sum(1 for _ in iterate(config))``), and their ratio (target >= 0.5);
+- view refreshes per second: rounds of ``show_step`` (the controller's ``sig_step_shown``)
+  (target >= 30);
+- the 99th percentile of the delay of a 16 ms QTimer in the GUI thread: actual interval minus
+  16 ms (target <= 50 ms);
+- per view: mean and 95th percentile of ``show_step`` (Python-side work) and of painting its
+  plot (the viewport's paint event), in ms, so the bottleneck is visible.
+
+The config is the preset's first run with the samples shuffled and no step limit within reach,
+so the run does not finish while it is measured. Absolute numbers depend on the machine (and
+on what else runs on it): compare the ratios, and repeat.
+
+    QT_QPA_PLATFORM=offscreen python benchmarks/bench_gui.py [--preset wavy] [--seconds 10]
+        [--runs N] [--repeat 1]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import numpy as np  # noqa: E402
+
+from gdviz.core.records import RunConfig  # noqa: E402
+from gdviz.core.runner import iterate  # noqa: E402
+
+WINDOW_SIZE = (1280, 800)
+TIMER_MS = 16
+TARGET_REFRESH = 30.0
+TARGET_TIMER_P99 = 50.0
+TARGET_RATIO = 0.5
+MAX_RUNS = 6
+
+
+def bench_config(preset: str) -> RunConfig:
+    """The preset's (first) config, shuffled, with a step limit far beyond the measurement."""
+    from gdviz.presets import get_preset
+
+    found = get_preset(preset)
+    config = found.runs[0][1] if found.runs else found.config
+    return config.with_changes(order="shuffle", max_epochs=None, max_steps=10**9, tol=None)
+
+
+def headless_rate(configs: list[RunConfig], seconds: float) -> float:
+    """Lock-step steps per second of ``iterate`` alone (one step of every config per lock-step
+    index, as the window's worker takes them), over about ``seconds``."""
+    runs = [iterate(config) for config in configs]
+    for records in runs:
+        next(records)
+    count, t0 = 0, time.perf_counter()
+    deadline = t0 + seconds
+    while True:
+        for _ in range(100):
+            for records in runs:
+                next(records)
+        count += 100
+        now = time.perf_counter()
+        if now >= deadline:
+            return count / (now - t0)
+
+
+class PaintTimer:
+    """Times the paint events of a plot (a QGraphicsView): an event filter on its viewport
+    that, on a Paint event, has the view paint it between two clock readings and swallows the
+    original (QAbstractScrollArea sends viewport events to ``viewportEvent``)."""
+
+    def __init__(self, views) -> None:
+        from PySide6.QtCore import QEvent, QObject
+
+        self.times: list[float] = []
+        outer = self
+
+        class _Filter(QObject):
+            inside = False
+
+            def eventFilter(self, obj, event):  # noqa: N802 (Qt name)
+                if event.type() != QEvent.Type.Paint or self.inside:
+                    return False
+                self.inside = True
+                t0 = time.perf_counter()
+                try:
+                    obj.parent().viewportEvent(event)
+                finally:
+                    outer.times.append(time.perf_counter() - t0)
+                    self.inside = False
+                return True
+
+        self._filter = _Filter()
+        for view in views:
+            view.viewport().installEventFilter(self._filter)
+
+
+class EventClock:
+    """``--events``: GUI-thread time per (receiver class, event type), exclusive of nested
+    events, from a QApplication whose ``notify`` reads the clock around every event. Shows
+    what besides the views' show_step and paint fills a frame (layouts, labels, other
+    widgets). Adds a few microseconds per event."""
+
+    def __init__(self) -> None:
+        self.exclusive: dict[tuple[str, str], float] = {}
+        self.counts: dict[tuple[str, str], int] = {}
+        self._stack: list[float] = []   # time spent in nested events, per open level
+
+    def app_class(self):
+        from PySide6.QtWidgets import QApplication
+
+        clock = self
+
+        class TimedApplication(QApplication):
+            def notify(self, receiver, event):
+                clock._stack.append(0.0)
+                t0 = time.perf_counter()
+                try:
+                    return super().notify(receiver, event)
+                finally:
+                    spent = time.perf_counter() - t0
+                    nested = clock._stack.pop()
+                    if clock._stack:
+                        clock._stack[-1] += spent
+                    key = (_receiver_name(receiver), _event_name(event))
+                    clock.exclusive[key] = clock.exclusive.get(key, 0.0) + spent - nested
+                    clock.counts[key] = clock.counts.get(key, 0) + 1
+
+        return TimedApplication
+
+    def reset(self) -> None:
+        self.exclusive.clear()
+        self.counts.clear()
+
+
+def _receiver_name(obj) -> str:
+    """Class name; a plain QWidget (a viewport) is named by its parent."""
+    name = type(obj).__name__
+    if name == "QWidget" and obj.parent() is not None:
+        return f"{type(obj.parent()).__name__}>QWidget"
+    return name
+
+
+def _event_name(event) -> str:
+    kind = event.type()
+    return getattr(kind, "name", str(kind))
+
+
+def wrap_show_step(view, times: list[float]) -> None:
+    """Record the duration of every ``view.show_step`` call (an instance attribute shadows
+    the method, so the controller's calls go through it)."""
+    original = view.show_step
+
+    def timed(index: int) -> None:
+        t0 = time.perf_counter()
+        try:
+            original(index)
+        finally:
+            times.append(time.perf_counter() - t0)
+
+    view.show_step = timed
+
+
+def show_every_dock(window) -> None:
+    """Every view dock visible, none behind a tab: the right-hand docks are laid out again in
+    three rows — the views that share a place as tabs (samples | contour, histogram | 3-D)
+    side by side, then the other views, then the step math."""
+    from PySide6.QtCore import Qt
+
+    from gdviz.gui.main_window import TAB_WITH
+
+    window.setAnimated(False)   # dock moves take effect at once, not over an animation
+    views = [v.view_id for v in window.controller.views if v.view_id in window.docks]
+    paired = [vid for host, vid in ((h, v) for v, h in TAB_WITH.items()) for vid in (host, vid)]
+    first = [vid for vid in paired if vid in views]
+    rows = [first, [vid for vid in views if vid not in first]]
+    rest = [name for name in ("step_math",) if name in window.docks]
+    docks = [window.docks[name] for row in rows for name in row] + \
+        [window.docks[name] for name in rest]
+    for dock in docks:
+        window.removeDockWidget(dock)
+    right = Qt.DockWidgetArea.RightDockWidgetArea
+    rows = [[window.docks[name] for name in row] for row in rows if row]
+    rows.append([window.docks[name] for name in rest])
+    for row in rows:
+        if row:
+            window.addDockWidget(right, row[0], Qt.Orientation.Vertical)
+    for row in rows:
+        for left, dock in zip(row, row[1:]):
+            window.splitDockWidget(left, dock, Qt.Orientation.Horizontal)
+    for dock in window.docks.values():
+        if dock in docks:
+            dock.show()
+    heights = [0.45, 0.35, 0.2][:len(rows)]
+    window.resizeDocks([row[0] for row in rows if row],
+                       [int(h * window.height()) for h in heights], Qt.Orientation.Vertical)
+    for row in rows:
+        if len(row) > 1:
+            window.resizeDocks(row, [1000] * len(row), Qt.Orientation.Horizontal)
+
+
+def start_runs(controller, configs: list[RunConfig]) -> str:
+    """Give the controller these runs through its public multi-run API (``set_runs`` with
+    ``gdviz.gui.run_set`` specs); a sentence saying what was measured."""
+    if len(configs) == 1:
+        controller.set_config(configs[0])
+        return ""
+    try:
+        from gdviz.gui import run_set
+    except ImportError:
+        run_set = None
+    if run_set is None or not callable(getattr(controller, "set_runs", None)):
+        controller.set_config(configs[0])
+        return "multi-run not available yet: measuring one run"
+    specs = [run_set.single(c, color=run_set.PALETTE[k % len(run_set.PALETTE)])
+             for k, c in enumerate(configs)]
+    controller.set_runs(specs)
+    return f"{len(configs)} runs in lock-step through controller.set_runs"
+
+
+def runs_configs(config: RunConfig, n: int) -> list[RunConfig]:
+    """``n`` runs of the same problem, learning rates spread by factors of two around lr."""
+    factors = [2.0 ** (k - (n - 1) / 2) for k in range(n)]
+    return [config.with_changes(lr=config.lr * f) for f in factors]
+
+
+def last_index(controller) -> int:
+    """The newest lock-step index (multi-run controller) or step (single-run controller)."""
+    index = getattr(controller, "last_index", None)
+    return int(index) if index is not None else int(controller.history.last.step)
+
+
+def pct(values: list[float], q: float) -> float:
+    return float(np.percentile(values, q)) if values else float("nan")
+
+
+def measure(preset: str, seconds: float, runs: int, events: EventClock | None = None) -> dict:
+    from PySide6.QtCore import QElapsedTimer, QEventLoop, Qt, QTimer
+    from PySide6.QtWidgets import QApplication
+
+    from gdviz.gui.app import ensure_app
+    from gdviz.gui.main_window import MainWindow
+    from gdviz.gui.settings import AppSettings
+
+    if events is not None and QApplication.instance() is None:
+        app = events.app_class()(sys.argv[:1])   # ensure_app() then adopts it
+    app = ensure_app()
+    config = bench_config(preset)
+    window = MainWindow(preset=preset, settings=AppSettings(memory=True))
+    window.resize(*WINDOW_SIZE)
+    window.show()
+    show_every_dock(window)
+    for _ in range(5):
+        app.processEvents()
+    c = window.controller
+    multi = start_runs(c, runs_configs(config, runs))
+    hidden = [v.view_id for v in c.views if not c.view_filter(v)]
+    show_times = {v.view_id: [] for v in c.views}
+    paint = {}
+    import pyqtgraph as pg
+
+    for view in c.views:
+        wrap_show_step(view, show_times[view.view_id])
+        plots = view.findChildren(pg.GraphicsView)   # PlotWidgets and layout widgets
+        if plots:
+            paint[view.view_id] = PaintTimer(plots)
+    for _ in range(5):
+        app.processEvents()
+    for times in show_times.values():
+        times.clear()
+    for timer in paint.values():
+        timer.times.clear()
+
+    refreshes = [0]
+    c.sig_step_shown.connect(lambda _i: refreshes.__setitem__(0, refreshes[0] + 1))
+    intervals: list[float] = []
+    clock = QElapsedTimer()
+    ticker = QTimer()
+    ticker.setTimerType(Qt.TimerType.PreciseTimer)
+    ticker.setInterval(TIMER_MS)
+    last = [0.0]
+
+    def tick() -> None:
+        now = clock.nsecsElapsed() / 1e6
+        if last[0]:
+            intervals.append(now - last[0])
+        last[0] = now
+
+    ticker.timeout.connect(tick)
+    c.set_speed(None)
+    step0 = last_index(c)
+    if events is not None:
+        events.reset()
+    loop = QEventLoop()
+    QTimer.singleShot(int(seconds * 1000), loop.quit)
+    clock.start()
+    ticker.start()
+    t0 = time.perf_counter()
+    c.play()
+    loop.exec()
+    elapsed = time.perf_counter() - t0
+    c.pause()
+    ticker.stop()
+    event_times = dict(events.exclusive) if events is not None else {}
+    event_counts = dict(events.counts) if events is not None else {}
+    steps = last_index(c) - step0
+    state = c.state
+    window.close()
+    app.processEvents()
+    delays = [max(0.0, i - TIMER_MS) for i in intervals]
+    per_view = {}
+    frames = max(1, refreshes[0])
+    for vid, times in show_times.items():
+        ms = [1000 * t for t in times]
+        pm = [1000 * t for t in paint[vid].times] if vid in paint else []
+        per_view[vid] = (len(ms), float(np.mean(ms)) if ms else float("nan"), pct(ms, 95),
+                         len(pm), float(np.mean(pm)) if pm else float("nan"), pct(pm, 95),
+                         (sum(ms) + sum(pm)) / frames)
+    return {"steps_per_s": steps / elapsed, "refresh_per_s": refreshes[0] / elapsed,
+            "timer_p99": pct(delays, 99), "timer_p50": pct(delays, 50),
+            "ticks": len(intervals), "per_view": per_view, "state": state, "multi": multi,
+            "hidden": hidden, "config": config, "events": event_times,
+            "event_counts": event_counts, "elapsed": elapsed}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--preset", default="wavy", help="lesson preset (wavy, linreg, ...)")
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--runs", type=int, default=1,
+                        help=f"runs of the same problem with different lrs (1..{MAX_RUNS})")
+    parser.add_argument("--repeat", type=int, default=1, help="measure this many times")
+    parser.add_argument("--headless-seconds", type=float, default=3.0)
+    parser.add_argument("--events", action="store_true",
+                        help="also print GUI-thread time per event type (exclusive)")
+    args = parser.parse_args()
+    if not 1 <= args.runs <= MAX_RUNS:
+        parser.error(f"--runs must be 1..{MAX_RUNS}")
+    config = bench_config(args.preset)
+    configs = runs_configs(config, args.runs)
+    lrs = ", ".join(f"{c.lr:g}" for c in configs)
+    print(f"preset {args.preset}: {config.problem}, {config.optimizer} lr {lrs}, "
+          f"batch {config.batch_size}, order {config.order}; window {WINDOW_SIZE[0]}×"
+          f"{WINDOW_SIZE[1]} offscreen, speed max, {args.seconds:g} s", flush=True)
+    for rep in range(args.repeat):
+        headless_rate(configs, 0.3)  # warm up
+        headless = headless_rate(configs, args.headless_seconds)
+        events = EventClock() if args.events else None
+        r = measure(args.preset, args.seconds, args.runs, events)
+        if r["multi"]:
+            print(r["multi"])
+        ratio = r["steps_per_s"] / headless
+        ok = lambda good: "ok" if good else "MISSED"  # noqa: E731
+        print(f"-- run {rep + 1}/{args.repeat} (ended {r['state']})")
+        print(f"headless runner:        {headless:10.0f} steps/s (lock-step)")
+        print(f"window, speed max:      {r['steps_per_s']:10.0f} steps/s   ratio "
+              f"{ratio:.2f}  (target >= {TARGET_RATIO}) {ok(ratio >= TARGET_RATIO)}")
+        print(f"view refreshes:         {r['refresh_per_s']:10.1f} /s        "
+              f"(target >= {TARGET_REFRESH:g}) {ok(r['refresh_per_s'] >= TARGET_REFRESH)}")
+        print(f"16 ms timer delay:      p50 {r['timer_p50']:5.1f} ms, p99 {r['timer_p99']:5.1f}"
+              f" ms over {r['ticks']} ticks (target p99 <= {TARGET_TIMER_P99:g} ms) "
+              f"{ok(r['timer_p99'] <= TARGET_TIMER_P99)}")
+        if r["hidden"]:
+            print(f"views not drawn (hidden): {', '.join(r['hidden'])}")
+        print(f"{'view':16s} {'draws':>6s} {'show mean':>10s} {'p95':>7s} "
+              f"{'paints':>7s} {'paint mean':>11s} {'p95':>7s} {'both/refresh':>13s}  (ms)")
+        total = 0.0
+        for vid, (n, mean, p95, pn, pmean, pp95, both) in r["per_view"].items():
+            print(f"{vid:16s} {n:6d} {mean:10.2f} {p95:7.2f} {pn:7d} {pmean:11.2f} {pp95:7.2f} "
+                  f"{both:13.2f}")
+            total += both
+        frame = 1000 / r["refresh_per_s"] if r["refresh_per_s"] else float("nan")
+        print(f"views' show_step + paint: {total:.1f} ms per refresh, of a refresh period of "
+              f"{frame:.1f} ms")
+        if r["events"]:
+            frames = max(1, round(r["refresh_per_s"] * r["elapsed"]))
+            busy = sum(r["events"].values())
+            print(f"GUI thread busy in events: {100 * busy / r['elapsed']:.0f} % of the time, "
+                  f"{1000 * busy / frames:.1f} ms per refresh; top events (ms per refresh):")
+            top = sorted(r["events"].items(), key=lambda kv: -kv[1])[:14]
+            for (cls, kind), t in top:
+                print(f"  {cls:28s} {kind:22s} {1000 * t / frames:7.2f}  "
+                      f"({r['event_counts'][(cls, kind)]} events)")
+        sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()
