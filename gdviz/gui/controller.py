@@ -1,94 +1,185 @@
-"""The run controller: owns the current RunConfig, the RunHistory and the worker thread.
+"""The run controller: owns the runs being compared (1..6), their histories and the worker.
 
-Everything here runs in the GUI thread. The worker is created lazily on the first Play/Step,
-so switching presets or settings never leaves idle threads behind. The start record (step 0)
-is computed synchronously on reset, so the window shows the start point at once.
+Everything here runs in the GUI thread. One worker advances every run in lock-step
+(core.lockstep): lock-step index i is every run's step i, and a run that ended stays at its last
+step. The worker is created lazily on the first Play/Step, so switching presets or settings
+never leaves idle threads behind. The start records (step 0) are computed synchronously on
+reset, so the window shows the start point at once.
 
-States: ready (at step 0), running, paused, converged, diverged, finished, failed.
+The selected run is the one the panels edit and the single-run views (samples, histogram,
+data) and the status bar follow; ``config``, ``history`` and ``problem`` are the selected run's
+(the problem is shared). ``shown_index`` is the lock-step index the views show: the newest
+while playing, an earlier one while the user scrubs the timeline (``show_index``).
+
+States: ready (at step 0), running, paused, converged, diverged, finished, failed. With several
+runs the state is "running" until every run has ended.
 """
 
 from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Sequence
 
 from PySide6.QtCore import QEventLoop, QObject, Qt, QThread, QTimer, Signal, Slot
 
 from gdviz.core.errors import ConfigError
 from gdviz.core.history import RunHistory
+from gdviz.core.lockstep import group_step, split_groups
 from gdviz.core.records import RunConfig, StepRecord
-from gdviz.core.runner import iterate
-from gdviz.gui.worker import OptimizerWorker, register_thread
+from gdviz.gui import run_set
+from gdviz.gui import worker as worker_module
+from gdviz.gui.run_set import RunSpec
+from gdviz.gui.worker import OptimizerWorker, epoch_end_step, register_thread
 
 log = logging.getLogger(__name__)
 
 STATES = ("ready", "running", "paused", "converged", "diverged", "finished", "failed")
 ENDED = ("converged", "diverged", "finished", "failed")
-TRACK_COLOR = "#1a3a8f"  # the single run's colour (comparisons colour each run)
+TRACK_COLOR = run_set.PALETTE[0]  # the single run's colour
 
 
 class RunController(QObject):
-    """Main-thread owner of one run at a time.
+    """Main-thread owner of the runs.
 
     Signals (all emitted in the GUI thread, so tests can wait on them):
-        sig_state_changed(str)  one of STATES
-        sig_step_shown(int)     the history index just drawn (after every emission)
-        sig_run_reset()         a new history exists (new config or Reset)
-        sig_failed(str)         the worker (or the start point) failed; a sentence
+        sig_state_changed(str)   one of STATES
+        sig_step_shown(int)      the lock-step index just drawn (after every emission, scrub)
+        sig_run_reset()          new histories exist (new runs or settings, or Reset)
+        sig_failed(str)          the worker (or a start point) failed; a sentence
+        sig_runs_changed()       names, colours, the selection or the number of runs changed
+        sig_run_ended(int, str)  run k ended while others go on: "adam lr=5 diverged at ..."
+        sig_history_grew(int)    the newest lock-step index, while an earlier one is shown
     """
 
     sig_state_changed = Signal(str)
     sig_step_shown = Signal(int)
     sig_run_reset = Signal()
     sig_failed = Signal(str)
+    sig_runs_changed = Signal()
+    sig_run_ended = Signal(int, str)
+    sig_history_grew = Signal(int)
 
-    def __init__(self, config: RunConfig, parent: QObject | None = None) -> None:
+    def __init__(self, config: RunConfig | Sequence[RunSpec],
+                 parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.views: list = []  # LessonView instances to draw; set by the main window
         self.view_filter = lambda view: True  # which views are visible (skip hidden docks)
-        self.config = config
-        self.problem = config.make_problem()
-        self.history = RunHistory(self.problem.n_params)
+        runs = (run_set.single(config),) if isinstance(config, RunConfig) else tuple(config)
+        self.runs: tuple[RunSpec, ...] = run_set.validate(runs)
+        self.selected_track = 0
+        self.problem = self.runs[0].config.make_problem()
+        self.histories = [RunHistory(self.problem.n_params) for _ in self.runs]
+        self.tracks: tuple = ()
         self.state = "ready"
         self.speed: float | None = 30.0
         self.last_error = ""
+        self.shown_index = 0
         self._worker: OptimizerWorker | None = None
         self._thread: QThread | None = None
         self._retired: list[tuple[QThread, OptimizerWorker]] = []
         self._playing = False
-        self._target: int | None = None  # step at which a Step / One-epoch request pauses
-        self._drawn: dict = {}  # view -> history index it shows (skip redundant redraws)
+        self._target: int | None = None  # lock-step index at which Step / One epoch pause
+        self._drawn: dict = {}  # view -> lock-step index it shows (skip redundant redraws)
 
-    # -- public API ---------------------------------------------------------------------------
+    # -- the runs -------------------------------------------------------------------------------
+    @property
+    def config(self) -> RunConfig:
+        """The selected run's configuration."""
+        return self.runs[self.selected_track].config
+
+    @property
+    def history(self) -> RunHistory:
+        """The selected run's history."""
+        return self.histories[self.selected_track]
+
+    @property
+    def last_index(self) -> int:
+        """The newest lock-step index recorded (the longest history's last index)."""
+        return max(len(h) for h in self.histories) - 1
+
+    def is_scrubbed(self) -> bool:
+        """True while the views show an earlier step than the newest one."""
+        return self.shown_index < self.last_index
+
     def set_config(self, config: RunConfig) -> None:
-        """Switch to ``config`` (already validated) and reset to step 0."""
-        self.config = config
+        """Switch to ONE run with ``config`` (already validated) and reset to step 0."""
+        self.set_runs((run_set.single(config),))
+
+    def set_runs(self, runs: Sequence[RunSpec], selected: int = 0) -> None:
+        """Switch to ``runs`` (1..6 sharing problem, start and limits; ConfigError if not) and
+        reset them all to step 0, run ``selected`` selected."""
+        self.runs = run_set.validate(run_set.named(runs))
+        self.selected_track = max(0, min(selected, len(self.runs) - 1))
+        self.sig_runs_changed.emit()
         self.reset()
 
+    def update_run(self, k: int, config: RunConfig) -> None:
+        """Run k gets ``config``; the others take its shared settings. Resets every run (they
+        advance in lock-step)."""
+        self.set_runs(run_set.with_config(self.runs, k, config), self.selected_track)
+
+    def add_run(self) -> None:
+        """A copy of the selected run (new colour), selected; ConfigError when 6 runs exist."""
+        runs = run_set.add_copy(self.runs, self.selected_track)
+        self.set_runs(runs, len(runs) - 1)
+
+    def remove_run(self, k: int) -> None:
+        """ConfigError for the last run."""
+        runs = run_set.remove(self.runs, k)
+        selected = self.selected_track - (1 if k < self.selected_track else 0)
+        self.set_runs(runs, min(selected, len(runs) - 1))
+
+    def rename_run(self, k: int, name: str) -> None:
+        """No reset: only the labels change."""
+        self.runs = run_set.renamed(self.runs, k, name)
+        self._retrack()
+
+    def recolor_run(self, k: int, color: str) -> None:
+        self.runs = run_set.recolored(self.runs, k, color)
+        self._retrack()
+
+    def select_run(self, k: int) -> None:
+        """Make run k the selected one (the panels edit it). No reset."""
+        if not 0 <= k < len(self.runs) or k == self.selected_track:
+            return
+        self.selected_track = k
+        self.sig_runs_changed.emit()
+        self._set_views_run()
+        self._redraw_shown()
+
+    # -- playback -------------------------------------------------------------------------------
     def reset(self) -> None:
-        """Stop the worker cleanly and start a new history at the start point."""
+        """Stop the worker cleanly and start new histories at the start point."""
         self._stop_worker()
         self._playing, self._target = False, None
         self.last_error = ""
         self.problem = self.config.make_problem()
-        self.history = RunHistory(self.problem.n_params)
+        self.histories = [RunHistory(self.problem.n_params) for _ in self.runs]
+        self.shown_index = 0
         try:
-            first = next(iterate(self.config))
+            # the worker's own iterate (tests substitute it) computes the same start records
+            firsts = [next(worker_module.iterate(run.config)) for run in self.runs]
         except Exception as err:  # a problem that cannot evaluate its start point
-            self._fail(_describe(err))
             self._set_views_run()
+            self._fail(_describe(err))
             return
-        self.history.append((first,))
+        for history, first in zip(self.histories, firsts):
+            history.append((first,))
         self._set_views_run()
         self.sig_run_reset.emit()
         self._show_latest()
-        self._set_state(first.status if first.finished else "ready")
+        for k, first in enumerate(firsts):
+            if first.finished and len(self.runs) > 1:
+                self.sig_run_ended.emit(k, f"{self.runs[k].name} {first.message}")
+        self._set_state(self._ended_state() or "ready")
 
     def play(self) -> None:
         if self.state in ENDED:
             self.reset()  # Play on a finished run replays it from the start
             if self.state in ENDED:
                 return
+        self._jump_to_end()
         worker = self._ensure_worker()
         self._playing, self._target = True, None
         worker.play()
@@ -108,24 +199,26 @@ class RunController(QObject):
             self.play()
 
     def step(self, n: int = 1) -> None:
-        """Exactly ``n`` more steps, then pause."""
+        """Exactly ``n`` more lock-step steps, then pause."""
         if self.state in ENDED:
             return
+        self._jump_to_end()
         worker = self._ensure_worker()
-        base = self._target if self._target is not None else self.history.last.step
+        base = self._target if self._target is not None else self.last_index
         if self._playing:
-            base = self.history.last.step
+            base = self.last_index
         self._playing, self._target = False, base + n
         worker.advance(n)
         self._set_state("running")
 
     def run_epoch(self) -> None:
-        """Run to the end of the current epoch, then pause."""
+        """Run to the end of the selected run's current epoch, then pause."""
         if self.state in ENDED:
             return
+        self._jump_to_end()
         worker = self._ensure_worker()
         self._playing = False
-        self._target = worker.run_epoch()
+        self._target = worker.run_epoch(self.config.steps_per_epoch())
         self._set_state("running")
 
     def set_speed(self, steps_per_second: float | None) -> None:
@@ -135,6 +228,16 @@ class RunController(QObject):
 
     def is_playing(self) -> bool:
         return self._playing
+
+    def show_index(self, index: int) -> None:
+        """Show lock-step ``index`` (the timeline): an earlier step pauses playback; the views
+        draw the runs as they were then. The newest index follows the run again."""
+        index = max(0, min(int(index), self.last_index))
+        if index < self.last_index and self.state == "running":
+            self.pause()
+        self.shown_index = index
+        self.show_views(index)
+        self.sig_step_shown.emit(index)
 
     def shutdown(self, timeout_ms: int = 3000) -> bool:
         """Stop every thread (window closing). True when all stopped within the timeout."""
@@ -146,14 +249,15 @@ class RunController(QObject):
         return not self._retired
 
     def run_until(self, steps: int, timeout_s: float = 60.0) -> None:
-        """Take ``steps`` steps at full speed and return when they are drawn (screenshots,
-        exports). Spins a local event loop, so the window stays responsive."""
-        target = min(steps, self.config.step_limit())
-        if target <= self.history.last.step or self.state in ENDED:
+        """Take lock-step steps up to index ``steps`` at full speed and return when they are
+        drawn (screenshots, exports, sessions). Spins a local event loop, so the window stays
+        responsive."""
+        target = min(steps, max(run.config.step_limit() for run in self.runs))
+        if target <= self.last_index or self.state in ENDED:
             return
         old_speed = self.speed
         self.set_speed(None)
-        self.step(target - self.history.last.step)
+        self.step(target - self.last_index)
         loop = QEventLoop()
         timer = QTimer()
         timer.setInterval(10)
@@ -168,7 +272,7 @@ class RunController(QObject):
     def _ensure_worker(self) -> OptimizerWorker:
         if self._worker is not None:
             return self._worker
-        worker = OptimizerWorker(self.config, self.speed)
+        worker = OptimizerWorker([run.config for run in self.runs], self.speed)
         thread = QThread()
         thread.setObjectName("gdviz-optimizer")
         worker.moveToThread(thread)
@@ -200,16 +304,23 @@ class RunController(QObject):
 
     # -- slots (GUI thread, queued from the worker) ------------------------------------------
     @Slot(tuple)
-    def _on_worker_steps(self, records: tuple) -> None:
+    def _on_worker_steps(self, groups: tuple) -> None:
         worker = self.sender()
         try:
-            if worker is not self._worker or not records:
+            if worker is not self._worker or not groups:
                 return  # a stopped worker's last batch, already queued: discard
-            if records[0].step != self.history.last.step + 1:
+            if group_step(groups[0]) != self.last_index + 1:
                 return
-            self.history.append(records)
-            self._show_latest()
-            self._update_state(records[-1])
+            for k, records in enumerate(split_groups(groups, len(self.runs))):
+                if records:
+                    self.histories[k].append(records)
+                    if records[-1].finished and len(self.runs) > 1:
+                        self.sig_run_ended.emit(k, f"{self.runs[k].name} {records[-1].message}")
+            if self.shown_index >= self.last_index - len(groups):
+                self._show_latest()  # following the run
+            else:
+                self.sig_history_grew.emit(self.last_index)  # the user looks at an earlier step
+            self._update_state()
         finally:
             if isinstance(worker, OptimizerWorker):
                 # Acknowledge from a zero timer, not here: timers run only after the posted
@@ -232,11 +343,26 @@ class RunController(QObject):
                 self._set_state("paused")
 
     # -- helpers ------------------------------------------------------------------------------
-    def _update_state(self, last: StepRecord) -> None:
-        if last.finished:
+    def ended_records(self) -> list[StepRecord | None]:
+        """Per run, its final record once it has ended (else None)."""
+        return [h.last if h.last is not None and h.last.finished else None
+                for h in self.histories]
+
+    def _ended_state(self) -> str | None:
+        """The state once every run has ended (None while one still runs): a single run's
+        status; several runs: their common status, else "finished"."""
+        ended = self.ended_records()
+        if any(r is None for r in ended):
+            return None
+        statuses = {r.status for r in ended}
+        return statuses.pop() if len(statuses) == 1 else "finished"
+
+    def _update_state(self) -> None:
+        final = self._ended_state()
+        if final is not None:
             self._playing, self._target = False, None
-            self._set_state(last.status)
-        elif self._target is not None and last.step >= self._target:
+            self._set_state(final)
+        elif self._target is not None and self.last_index >= self._target:
             self._target = None
             self._set_state("paused")
 
@@ -251,32 +377,59 @@ class RunController(QObject):
             self.state = state
             self.sig_state_changed.emit(state)
 
-    def _set_views_run(self) -> None:
-        self._drawn.clear()
+    def _make_tracks(self) -> None:
         from gdviz.gui.views.base import RunTrack
 
-        track = RunTrack(self.config.problem, TRACK_COLOR, self.config, self.history)
-        for view in self.views:
-            try:
-                view.set_run(self.problem, self.config, self.history)
-                view.set_tracks((track,), 0)
-            except Exception as err:
-                log.exception("view %s failed in set_run", type(view).__name__)
-                self.sig_failed.emit(f"the {view.title} view could not draw this run: {err}")
+        self.tracks = tuple(RunTrack(run.name, run.color, run.config, history)
+                            for run, history in zip(self.runs, self.histories))
+
+    def _retrack(self) -> None:
+        """Names or colours changed: the views get the new tracks (same histories)."""
+        self._make_tracks()
+        self.sig_runs_changed.emit()
+        for view in list(self.views):
+            self._call_view(view, "set_tracks", self.tracks, self.selected_track)
+        self._redraw_shown()
+
+    def _set_views_run(self) -> None:
+        self._drawn.clear()
+        self._make_tracks()
+        for view in list(self.views):
+            if self._call_view(view, "set_run", self.problem, self.config, self.history):
+                self._call_view(view, "set_tracks", self.tracks, self.selected_track)
+
+    def _call_view(self, view, method: str, *args) -> bool:
+        try:
+            getattr(view, method)(*args)
+            return True
+        except Exception as err:
+            log.exception("view %s failed in %s", type(view).__name__, method)
+            self.sig_failed.emit(f"the {view.title} view could not draw this run: {err}")
+            return False
+
+    def _redraw_shown(self) -> None:
+        self._drawn.clear()
+        self.show_views(self.shown_index)
+        self.sig_step_shown.emit(self.shown_index)
+
+    def _jump_to_end(self) -> None:
+        if self.is_scrubbed():
+            self._show_latest()
 
     def _show_latest(self) -> None:
-        index = len(self.history) - 1
+        index = self.last_index
+        self.shown_index = index
         self.show_views(index)
         self.sig_step_shown.emit(index)
 
     def catch_up(self, view) -> None:
-        """Draw the newest step in ``view`` unless it already shows it (a dock came back)."""
-        index = len(self.history) - 1
+        """Draw the shown step in ``view`` unless it already shows it (a dock came back)."""
+        index = self.shown_index
         if index >= 0 and self._drawn.get(view) != index and view in self.views:
             self.show_views(index, [view])
 
     def show_views(self, index: int, views=None) -> None:
-        """Draw history step ``index`` in the visible views (or in ``views``)."""
+        """Draw lock-step ``index`` in the visible views (or in ``views``)."""
         for view in list(self.views if views is None else views):
             if views is None and not self.view_filter(view):
                 continue
@@ -293,3 +446,6 @@ def _describe(err: Exception) -> str:
     if isinstance(err, ConfigError):
         return str(err)
     return f"the run could not start: {type(err).__name__}: {err}"
+
+
+__all__ = ["ENDED", "STATES", "TRACK_COLOR", "RunController", "epoch_end_step"]

@@ -1,45 +1,41 @@
-"""The main window: parameter panels, step math and one dock per view; menus, playback
-toolbar and status bar. It wires widgets to the RunController and owns no run state itself."""
+"""The main window: parameter panels, the runs, step math and one dock per view; menus,
+playback toolbar, timeline and status bar. It wires widgets to the RunController and owns no
+run state itself. Docks are built in docks.py, menus in menus.py."""
 
 from __future__ import annotations
 
 import logging
 
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
-from PySide6.QtWidgets import (
-    QDockWidget,
-    QMainWindow,
-    QMessageBox,
-    QScrollArea,
-    QWidget,
-)
+from PySide6.QtGui import QCloseEvent
+from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QWidget
 
-from gdviz import __version__
 from gdviz.core.errors import ConfigError
+from gdviz.core.lockstep import record_at
 from gdviz.core.records import RunConfig
+from gdviz.gui import docks, menus, run_set
 from gdviz.gui.controller import RunController
 from gdviz.gui.panels.editor import ConfigEditor
 from gdviz.gui.panels.optimizer import OptimizerPanel
 from gdviz.gui.panels.problem import ProblemPanel
 from gdviz.gui.panels.run import RunPanel
+from gdviz.gui.panels.runs import RunsPanel
 from gdviz.gui.panels.sampling import SamplingPanel
 from gdviz.gui.panels.status import RunStatusBar
 from gdviz.gui.panels.step_math import StepMathPanel
 from gdviz.gui.playback import PlaybackToolbar
 from gdviz.gui.settings import AppSettings
-from gdviz.presets import Preset, get_preset, list_presets
+from gdviz.gui.timeline import Timeline
+from gdviz.presets import Preset, get_preset
 
 log = logging.getLogger(__name__)
 DEFAULT_PRESET = "wavy"
-# view -> the view whose place it shares as a tab. Test functions bring contour and 3-D surface
-# to the front (their "samples" and histogram show one sample); lessons the other two.
-TAB_WITH = {"contour": "samples", "surface3d": "histogram"}
+TAB_WITH = docks.TAB_WITH
 
 
 class MainWindow(QMainWindow):
-    """``MainWindow(preset=None, settings=None)``: opens on ``preset``, else on the last run
-    configuration stored in ``settings``, else on the ``wavy`` lesson."""
+    """``MainWindow(preset=None, settings=None)``: opens on ``preset``, else on the last runs
+    stored in ``settings``, else on the ``wavy`` lesson."""
 
     def __init__(self, preset: str | None = None, settings: AppSettings | None = None,
                  parent: QWidget | None = None) -> None:
@@ -52,12 +48,16 @@ class MainWindow(QMainWindow):
         self.preset: Preset | None = None
         self._sized = False
         self._layout_restored = False
-        config, self.preset = self._initial_config(preset)
-        self.controller = RunController(config, self)
+        runs, selected, self.preset = self._initial_runs(preset)
+        self.controller = RunController(runs, self)
+        self.controller.selected_track = selected
         self.toolbar = PlaybackToolbar(self)
         self.addToolBar(Qt.ToolBarArea.TopToolBarArea, self.toolbar)
+        self.timeline = Timeline(self)
+        self.addToolBar(Qt.ToolBarArea.BottomToolBarArea, self.timeline)
 
         self.problem_panel = ProblemPanel()
+        self.runs_panel = RunsPanel()
         self.optimizer_panel = OptimizerPanel()
         self.sampling_panel = SamplingPanel()
         self.run_panel = RunPanel()
@@ -70,16 +70,20 @@ class MainWindow(QMainWindow):
                 self.views.append(cls())
             except Exception:  # one broken view must not keep the window from opening
                 log.exception("view %s could not be created", cls.__name__)
-        self.docks: dict[str, QDockWidget] = {}
-        self._build_docks()
+        self.docks = {}
+        docks.build_docks(self)
         placeholder = QWidget()
         placeholder.hide()  # the docks fill the window; Qt still wants a central widget
         self.setCentralWidget(placeholder)
 
         self.status = RunStatusBar(self)
         self.setStatusBar(self.status)
-        self.editor = ConfigEditor(self.panels, config, self)
-        self._build_menus()
+        self.run_label = QLabel()  # which run the status bar's numbers belong to
+        self.run_label.setObjectName("status_run")
+        self.run_label.setToolTip("The selected run: the numbers on the right are its own.")
+        self.status.insertPermanentWidget(0, self.run_label)
+        self.editor = ConfigEditor(self.panels, self.controller.config, self)
+        menus.build_menus(self)
 
         self.controller.views = self.views
         self.controller.view_filter = self._view_is_shown
@@ -89,22 +93,27 @@ class MainWindow(QMainWindow):
         speed = self.settings.speed()
         self.toolbar.set_speed(30.0 if speed is False else speed)
         self.controller.set_speed(self.toolbar.speed())
-        self.controller.sig_run_reset.connect(self._update_title)
+        self._on_controller_runs_changed()
         self.controller.reset()
         from gdviz.gui.export_actions import install_export_actions
 
         install_export_actions(self)
 
     # -- construction -------------------------------------------------------------------------
-    def _initial_config(self, preset: str | None) -> tuple[RunConfig, Preset | None]:
+    def _initial_runs(self, preset: str | None):
+        """(runs, selected, preset): the preset's, else the last session's, else wavy."""
         if preset:
             found = get_preset(preset)  # ConfigError for unknown names: main_gui reports it
-            return _preset_config(found), found
-        stored = self.settings.last_config()
+            return _preset_runs(found), 0, found
+        stored = self.settings.last_runs()
         if stored is not None:
-            return stored, self._stored_preset(stored)
+            runs, selected = stored
+            return runs, selected, self._stored_preset(runs[0].config)
+        config = self.settings.last_config()
+        if config is not None:
+            return (run_set.single(config),), 0, self._stored_preset(config)
         found = get_preset(DEFAULT_PRESET)
-        return _preset_config(found), found
+        return _preset_runs(found), 0, found
 
     def _stored_preset(self, config: RunConfig) -> Preset | None:
         """The last session's preset, if the restored config still runs its problem."""
@@ -113,154 +122,6 @@ class MainWindow(QMainWindow):
         except ConfigError:
             return None
         return preset if preset.config.problem == config.problem else None
-
-    def _dock(self, name: str, title: str, widget: QWidget, tooltip: str,
-              scroll: bool = False) -> QDockWidget:
-        dock = QDockWidget(title, self)
-        dock.setObjectName("dock_" + name)
-        dock.setToolTip(tooltip)
-        if scroll:
-            area = QScrollArea()
-            area.setWidgetResizable(True)
-            area.setFrameShape(QScrollArea.Shape.NoFrame)
-            area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-            area.setWidget(widget)
-            widget = area
-        dock.setWidget(widget)
-        dock.toggleViewAction().setToolTip(f"Show or hide the {title} panel")
-        self.docks[name] = dock
-        return dock
-
-    def _build_docks(self) -> None:
-        left = Qt.DockWidgetArea.LeftDockWidgetArea
-        tips = {
-            "problem": "What is being optimised: the lesson's model and data, or a test "
-                       "function.",
-            "optimizer": "How each step is computed from the gradient.",
-            "sampling": "Which samples each step sees.",
-            "run": "Where the run starts and when it stops.",
-        }
-        panel_docks = [self._dock(name, panel.title, panel, tips[name], scroll=True)
-                       for name, panel in zip(tips, self.panels)]
-        for dock in panel_docks:
-            self.addDockWidget(left, dock)
-        self.tabifyDockWidget(panel_docks[2], panel_docks[3])
-        panel_docks[2].raise_()
-        right = Qt.DockWidgetArea.RightDockWidgetArea
-        view_docks = [self._dock(view.view_id, view.title, view, view.tooltip)
-                      for view in self.views]
-        math_dock = self._dock("step_math", self.step_math.title, self.step_math,
-                               self.step_math.text.toolTip())
-        # Views that are alternatives to another share its place as tabs (the problem decides
-        # which tab is in front); the rest fill two rows, then the step math below them.
-        by_id = {dock.objectName()[5:]: dock for dock in view_docks}
-        tabbed = {vid: host for vid, host in TAB_WITH.items() if vid in by_id and host in by_id}
-        placed = [d for d in view_docks if d.objectName()[5:] not in tabbed]
-        top, bottom = placed[:2], placed[2:]
-        rows = [row for row in (top, bottom) if row] + [[math_dock]]
-        for row in rows:
-            self.addDockWidget(right, row[0], Qt.Orientation.Vertical)
-        for row in rows:
-            for previous, dock in zip(row, row[1:]):
-                self.splitDockWidget(previous, dock, Qt.Orientation.Horizontal)
-        for vid, host in tabbed.items():
-            self.tabifyDockWidget(by_id[host], by_id[vid])
-        self._rows = rows
-        self._panel_docks = panel_docks
-
-    def _raise_views_for_problem(self) -> None:
-        """Bring the tabs that suit the problem to the front (see TAB_WITH)."""
-        from PySide6.QtGui import QGuiApplication
-
-        analytic = not self.controller.problem.has_data
-        no_gl = QGuiApplication.platformName() in ("offscreen", "minimal")
-        for vid, host in TAB_WITH.items():
-            if vid not in self.docks or host not in self.docks:
-                continue
-            front = vid if analytic and not (vid == "surface3d" and no_gl) else host
-            if not self.docks[front].isHidden():
-                self.docks[front].raise_()
-
-    def _apply_default_sizes(self) -> None:
-        """Column widths and row heights for a fresh layout (needs the window's final size)."""
-        width, height = self.width(), self.height()
-        rows = self._rows
-        self.resizeDocks([self._panel_docks[0], rows[0][0]], [330, max(400, width - 330)],
-                         Qt.Orientation.Horizontal)
-        panels = self._panel_docks[:3]
-        self.resizeDocks(panels, [d.widget().widget().sizeHint().height() + 8 for d in panels],
-                         Qt.Orientation.Vertical)
-        heights = [0.47, 0.31, 0.22][-len(rows):] if len(rows) > 1 else [1.0]
-        self.resizeDocks([row[0] for row in rows], [int(h * height) for h in heights],
-                         Qt.Orientation.Vertical)
-        if len(rows[0]) > 1:
-            first = int((width - 330) * 0.62)
-            self.resizeDocks(rows[0][:2], [first, width - 330 - first],
-                             Qt.Orientation.Horizontal)
-
-    def _build_menus(self) -> None:
-        bar = self.menuBar()
-        file_menu = bar.addMenu("&File")
-        file_menu.setToolTipsVisible(True)
-        self.file_menu = file_menu  # export actions are added here later
-        quit_act = QAction("&Quit", self)
-        quit_act.setShortcut(QKeySequence("Ctrl+Q"))
-        quit_act.setToolTip("Close gdviz (settings and window layout are saved)")
-        quit_act.triggered.connect(self.close)
-        file_menu.addAction(quit_act)
-
-        view_menu = bar.addMenu("&View")
-        view_menu.setToolTipsVisible(True)
-        for dock in self.docks.values():
-            view_menu.addAction(dock.toggleViewAction())
-        view_menu.addSeparator()
-        view_menu.addAction(self.toolbar.toggleViewAction())
-
-        preset_menu = bar.addMenu("&Presets")
-        preset_menu.setToolTipsVisible(True)
-        groups = (("lesson", "Lessons"), ("function", "Test functions"),
-                  ("comparison", "Comparisons (first run)"))
-        try:
-            presets = list_presets()
-        except ConfigError as err:
-            presets = ()
-            self.status.showMessage(f"Presets not available: {err}", 10000)
-        self.preset_actions: dict[str, QAction] = {}
-        for group, title in groups:
-            members = [p for p in presets if p.group == group]
-            if not members:
-                continue
-            sub = preset_menu.addMenu(title)
-            sub.setToolTipsVisible(True)
-            for preset in members:
-                action = sub.addAction(preset.title)
-                action.setToolTip(preset.description or preset.title)
-                action.triggered.connect(lambda _=False, n=preset.name: self.load_preset(n))
-                self.preset_actions[preset.name] = action
-
-        help_menu = bar.addMenu("&Help")
-        how = help_menu.addAction("How to read the views")
-        how.setShortcut(QKeySequence("F1"))
-        how.triggered.connect(self._on_how_triggered)
-        about = help_menu.addAction("About gdviz")
-        about.triggered.connect(lambda: QMessageBox.about(self, "About gdviz", self.about_text()))
-
-    def how_to_read_text(self) -> str:
-        parts = ["<p>Press <b>Step</b> (→) to take one step and read its arithmetic in "
-                 "<i>Step math</i>; <b>Play</b> (Space) keeps stepping; <b>Reset</b> (R) goes "
-                 "back to the start. Every setting has a tooltip: hover it.</p>"]
-        for view in self.views:
-            tip = view.tooltip.replace("\n", "<br>")
-            parts.append(f"<p><b>{view.title}</b>: {tip}</p>")
-        return "".join(parts)
-
-    def _on_how_triggered(self) -> None:
-        box = QMessageBox(QMessageBox.Icon.Information, "How to read the views",
-                          self.how_to_read_text(), QMessageBox.StandardButton.Ok, self)
-        box.setTextFormat(Qt.TextFormat.RichText)
-        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        box.setModal(False)
-        box.show()
 
     def _connect(self) -> None:
         tb, c = self.toolbar, self.controller
@@ -271,7 +132,18 @@ class MainWindow(QMainWindow):
         tb.sig_speed_changed.connect(c.set_speed)
         c.sig_state_changed.connect(self._on_controller_state_changed)
         c.sig_step_shown.connect(self._on_controller_step_shown)
+        c.sig_history_grew.connect(self.timeline.set_last)
         c.sig_failed.connect(self._on_controller_failed)
+        c.sig_runs_changed.connect(self._on_controller_runs_changed)
+        c.sig_run_ended.connect(self._on_controller_run_ended)
+        c.sig_run_reset.connect(self._update_title)
+        self.timeline.sig_index_requested.connect(c.show_index)
+        runs = self.runs_panel
+        runs.sig_add.connect(self._on_runs_add)
+        runs.sig_remove.connect(lambda k: self._runs_request(c.remove_run, k))
+        runs.sig_selected.connect(c.select_run)
+        runs.sig_renamed.connect(lambda k, name: self._runs_request(c.rename_run, k, name))
+        runs.sig_recolored.connect(lambda k, color: self._runs_request(c.recolor_run, k, color))
         self.editor.sig_config_changed.connect(self._on_editor_config_changed)
         self.editor.sig_invalid.connect(
             lambda message: self.status.showMessage(f"Not applied: {message}", 8000))
@@ -292,19 +164,20 @@ class MainWindow(QMainWindow):
 
     # -- public actions -----------------------------------------------------------------------
     def load_preset(self, name: str) -> None:
-        """Switch to preset ``name`` (comparisons load their first run for now)."""
+        """Switch to preset ``name``; a comparison loads all its runs."""
         try:
             preset = get_preset(name)
-            config = _preset_config(preset)
+            runs = _preset_runs(preset)
         except ConfigError as err:
             self.status.showMessage(f"Preset not loaded: {err}", 8000)
             return
         self.preset = preset
         self.problem_panel.set_lesson(*self._lesson_text(preset))
-        self.editor.show_config(config)
-        self.controller.set_config(config)
-        self._raise_views_for_problem()
-        self.status.showMessage(f"Loaded preset: {preset.title}", 5000)
+        self.editor.show_config(runs[0].config)
+        self.controller.set_runs(runs, 0)
+        docks.raise_views_for_problem(self)
+        what = f" ({len(runs)} runs)" if len(runs) > 1 else ""
+        self.status.showMessage(f"Loaded preset: {preset.title}{what}", 5000)
 
     def show_message_box(self, title: str, text: str) -> None:
         """A non-modal message (never blocks the event loop or a test); one box at a time."""
@@ -318,10 +191,49 @@ class MainWindow(QMainWindow):
         box.show()
         self._last_box = box
 
+    def how_to_read_text(self) -> str:
+        return menus.how_to_read_text(self)
+
+    def about_text(self) -> str:
+        return menus.about_text()
+
+    # -- slots: runs ------------------------------------------------------------------------------
+    def _on_runs_add(self) -> None:
+        if self._runs_request(self.controller.add_run):
+            self.status.showMessage(
+                f"Added {self.controller.runs[-1].name}: change its settings to compare — "
+                f"all {len(self.controller.runs)} runs restart at step 0", 6000)
+
+    def _runs_request(self, action, *args) -> bool:
+        try:
+            action(*args)
+        except ConfigError as err:
+            text = str(err)[:1].upper() + str(err)[1:]
+            self.runs_panel.show_message(text)
+            self.status.showMessage(f"Not done: {err}", 8000)
+            return False
+        return True
+
+    def _on_controller_runs_changed(self) -> None:
+        c = self.controller
+        self.runs_panel.set_runs(c.runs, c.selected_track)
+        if self.editor.config != c.config:
+            self.editor.show_config(c.config)
+        run = c.runs[c.selected_track]
+        several = len(c.runs) > 1
+        self.run_label.setVisible(several)
+        self.run_label.setText(f"<b style='color:{run.color}'>■</b> {run.name}")
+
+    def _on_controller_run_ended(self, k: int, message: str) -> None:
+        if self.controller.state == "running" or self.controller.is_playing():
+            others = "; the others go on" if len(self.controller.runs) > 1 else ""
+            self.status.showMessage(message + others, 10000)  # a name: never capitalised
+
     # -- slots ----------------------------------------------------------------------------------
     def _on_reset_triggered(self) -> None:
         self.controller.reset()
-        self.status.showMessage("Run reset to step 0", 3000)
+        self.status.showMessage("Run reset to step 0" if len(self.controller.runs) == 1 else
+                                "Every run reset to step 0", 3000)
 
     def _update_title(self) -> None:
         if self.preset is not None:
@@ -331,27 +243,46 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(f"gdviz — {what}")
 
     def _on_editor_config_changed(self, config: RunConfig) -> None:
-        switched = config.problem != self.controller.config.problem
+        c = self.controller
+        switched = config.problem != c.config.problem
         if self.preset is not None and config.problem != self.preset.config.problem:
             self.preset = None
             self.problem_panel.set_lesson("", "")
-        self.controller.set_config(config)
+        if not self._runs_request(c.update_run, c.selected_track, config):
+            self.editor.show_config(c.config)
+            return
         if switched:
-            self._raise_views_for_problem()
-        self.status.showMessage("Settings changed — run reset to step 0", 5000)
+            docks.raise_views_for_problem(self)
+        if len(c.runs) == 1:
+            self.status.showMessage("Settings changed — run reset to step 0", 5000)
+        else:
+            self.status.showMessage(f"Settings of {c.runs[c.selected_track].name} changed — "
+                                    f"all {len(c.runs)} runs reset to step 0 (they take their "
+                                    "steps together)", 6000)
 
     def _on_view_start_picked(self, start: tuple) -> None:
         self.editor.apply(self.run_panel, ("init",), tuple(float(v) for v in start))
 
     def _on_controller_state_changed(self, state: str) -> None:
-        self.toolbar.set_playing(state == "running" and self.controller.is_playing())
-        self.status.set_state(state, self.controller.history.last)
+        c = self.controller
+        self.toolbar.set_playing(state == "running" and c.is_playing())
+        if len(c.runs) == 1:
+            self.status.set_state(state, c.history.last)
+            return
+        self.status.set_state(state, None)
+        ended = c.ended_records()
+        if state in ("converged", "diverged", "finished") and all(ended):
+            parts = [f"{run.name} {r.message}" for run, r in zip(c.runs, ended)]
+            self.status.showMessage("Every run ended: " + "; ".join(parts))
 
     def _on_controller_step_shown(self, index: int) -> None:
-        history, c = self.controller.history, self.controller
-        record = history.last
-        if record is None:
+        c = self.controller
+        self.timeline.set_shown(index, c.last_index)
+        history = c.history
+        if len(history) == 0:
             return
+        k = min(index, len(history) - 1)
+        record = record_at(history, k, c.problem)
         self.status.set_record(record)
         if not self.docks["step_math"].isHidden():
             self.step_math.show_record(record, c.config, c.problem)
@@ -380,25 +311,22 @@ class MainWindow(QMainWindow):
             return "", ""
         return preset.title, preset.description
 
-    def about_text(self) -> str:
-        return (f"<b>gdviz {__version__}</b><br>Watch gradient descent and stochastic "
-                "gradient descent work, step by step: per-sample loss curves, update arrows, "
-                "gradient histograms and learning curves.")
-
     def showEvent(self, event) -> None:  # noqa: N802 (Qt name)
         super().showEvent(event)
         if not self._sized:
             self._sized = True
             if not self._layout_restored:
-                self._apply_default_sizes()
-                self._raise_views_for_problem()
+                docks.apply_default_sizes(self)
+                docks.raise_views_for_problem(self)
 
     # -- closing --------------------------------------------------------------------------------
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt name)
         self.controller.shutdown(3000)
         try:
+            c = self.controller
             self.settings.save_layout(self.saveGeometry(), self.saveState())
-            self.settings.save_config(self.controller.config)
+            self.settings.save_config(c.config)
+            self.settings.save_runs(c.runs, c.selected_track)
             self.settings.save_preset_name(self.preset.name if self.preset else "")
             self.settings.save_speed(self.toolbar.speed())
             self.settings.sync()
@@ -407,6 +335,7 @@ class MainWindow(QMainWindow):
         super().closeEvent(event)
 
 
-def _preset_config(preset: Preset) -> RunConfig:
-    return preset.runs[0][1] if preset.runs else preset.config
-
+def _preset_runs(preset: Preset) -> tuple:
+    if preset.runs:
+        return run_set.from_pairs(preset.runs)
+    return (run_set.single(preset.config),)

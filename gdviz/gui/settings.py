@@ -1,4 +1,5 @@
-"""Persistent settings: window geometry, dock layout and visibility, the last RunConfig, speed.
+"""Persistent settings: window geometry, dock layout and visibility, the last runs (names,
+colours, configurations) and the last RunConfig, speed.
 
 Where they live:
 - ``AppSettings(path)``: an INI file at ``path`` (tests pass a temporary file);
@@ -90,6 +91,35 @@ class AppSettings:
 
     def save_config(self, config: RunConfig) -> None:
         self._set("run/config", json.dumps(config.to_dict()))
+
+    def last_runs(self) -> tuple[tuple, int] | None:
+        """(runs, selected) of the last session: ``RunSpec``s that form a valid comparison,
+        or None (nothing stored, or anything wrong with it)."""
+        from gdviz.gui.run_set import RunSpec, validate
+
+        text = self._get("run/runs")
+        if not isinstance(text, str) or not text:
+            return None
+        try:
+            data = json.loads(text)
+            runs = validate(tuple(
+                RunSpec(str(r["name"]), str(r["color"]), RunConfig.from_dict(r["config"]),
+                        str(r.get("named_by", "auto")))
+                for r in data["runs"]))
+            selected = int(data.get("selected", 0))
+            if not 0 <= selected < len(runs):
+                selected = 0
+            return runs, selected
+        except Exception:  # corrupt JSON, an old field, a problem that no longer exists ...
+            log.debug("stored runs ignored", exc_info=True)
+            return None
+
+    def save_runs(self, runs, selected: int) -> None:
+        """Store ``runs`` (RunSpecs) and the selected index."""
+        self._set("run/runs", json.dumps({
+            "runs": [{"name": r.name, "color": r.color, "named_by": r.named_by,
+                      "config": r.config.to_dict()} for r in runs],
+            "selected": int(selected)}))
 
     def preset_name(self) -> str:
         """The preset the last session started from ('' when none)."""

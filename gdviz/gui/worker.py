@@ -1,11 +1,13 @@
-"""The optimizer worker: runs ``gdviz.core.runner.iterate`` in a QThread and streams records.
+"""The optimizer worker: runs every run of a comparison in lock-step in a QThread and streams
+their records (``gdviz.core.lockstep.iterate_lockstep`` over ``gdviz.core.runner.iterate``).
 
 Threading rules (ARCHITECTURE.md):
 - The worker's loop is busy, so it never runs queued slots while it works. Every control
   method (play, pause, advance, run_epoch, set_speed, stop, ack) is therefore a plain,
   thread-safe method that sets state under a lock and wakes the loop through an Event.
   Call them directly from the GUI thread; never connect signals to them.
-- Records leave the thread in tuples, at most one emission every ``EMIT_INTERVAL`` seconds,
+- Records leave the thread as tuples of step groups (``group[k]``: run k's record of that step,
+  None once run k has ended), at most one emission every ``EMIT_INTERVAL`` seconds,
   and only once the GUI has acknowledged the previous one (``ack()``): at full speed the GUI
   event queue holds at most one batch, however slow drawing is. Pausing and the final record
   are always flushed at once.
@@ -21,11 +23,13 @@ from __future__ import annotations
 import threading
 import time
 import weakref
+from collections.abc import Sequence
 
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
 from gdviz.core.errors import ConfigError
-from gdviz.core.records import RunConfig, StepRecord
+from gdviz.core.lockstep import StepGroup, group_finished, iterate_lockstep
+from gdviz.core.records import RunConfig
 from gdviz.core.runner import iterate
 
 EMIT_INTERVAL = 0.016  # s: ~60 emissions per second at most
@@ -62,21 +66,23 @@ def epoch_end_step(last_step: int, steps_per_epoch: int) -> int:
 
 
 class OptimizerWorker(QObject):
-    """Drives one run. Starts paused at the start point (step 0 is not emitted: the controller
-    computes it synchronously so the window shows it at once).
+    """Drives the runs of ``configs`` (one RunConfig, or 1..6 of them) in lock-step. Starts
+    paused at the start point (step 0 is not emitted: the controller computes it synchronously
+    so the window shows it at once). A "step" here is one lock-step group: every run that has
+    not ended takes one step.
 
     speed: target steps per second, or None for as fast as possible.
     """
 
-    sig_steps = Signal(tuple)  # tuple[StepRecord, ...], consecutive steps
+    sig_steps = Signal(tuple)  # tuple[StepGroup, ...]: consecutive lock-step groups
     sig_failed = Signal(str)  # a sentence for the user
-    sig_finished = Signal()  # the loop has exited (end of run, stop, or failure)
+    sig_finished = Signal()  # the loop has exited (end of every run, stop, or failure)
 
-    def __init__(self, config: RunConfig, speed: float | None = None,
+    def __init__(self, configs: RunConfig | Sequence[RunConfig], speed: float | None = None,
                  emit_start: bool = False) -> None:
         super().__init__()
-        self._config = config
-        self._steps_per_epoch = config.steps_per_epoch()
+        self._configs = (configs,) if isinstance(configs, RunConfig) else tuple(configs)
+        self._steps_per_epoch = self._configs[0].steps_per_epoch()
         self._emit_start = emit_start
         self._lock = threading.Lock()
         self._wake = threading.Event()
@@ -113,10 +119,12 @@ class OptimizerWorker(QObject):
         """Exactly one step, then pause."""
         self.advance(1)
 
-    def run_epoch(self) -> int:
-        """Run to the end of the current epoch, then pause. Returns the step it stops at."""
+    def run_epoch(self, steps_per_epoch: int | None = None) -> int:
+        """Run to the end of the current epoch (of a run with ``steps_per_epoch`` steps per
+        epoch, default the first run's), then pause. Returns the step it stops at."""
         with self._lock:
-            target = epoch_end_step(self._last_step + self._budget, self._steps_per_epoch)
+            target = epoch_end_step(self._last_step + self._budget,
+                                    steps_per_epoch or self._steps_per_epoch)
             self._budget = target - self._last_step
             self._playing, self._pace_reset = False, True
         self._wake.set()
@@ -156,9 +164,10 @@ class OptimizerWorker(QObject):
             self.sig_finished.emit()
 
     def _loop(self) -> None:
-        records = iterate(self._config)
-        first = next(records)
-        pending: list[StepRecord] = [first] if self._emit_start else []
+        # ``iterate`` is looked up here, at run time, so tests can substitute a failing one
+        groups = iterate_lockstep(self._configs, iterate)
+        first = next(groups)
+        pending: list[StepGroup] = [first] if self._emit_start else []
         last_emit = 0.0
         computing_since = 0.0  # when the GUI last acknowledged: a batch spans one frame
         due = 0.0  # time the next paced step may run
@@ -171,7 +180,7 @@ class OptimizerWorker(QObject):
                 pending.clear()
                 last_emit = time.perf_counter()
 
-        if first.finished:
+        if group_finished(first):
             flush(True)
             return
         while not self._stop.is_set():
@@ -193,17 +202,17 @@ class OptimizerWorker(QObject):
                 continue
             if speed is not None and not self._wait_until(due, flush, lambda: last_emit):
                 continue  # paused, stopped or re-paced while waiting: re-check
-            record = next(records)
-            pending.append(record)
+            group = next(groups)
+            pending.append(group)
             with self._lock:
-                self._last_step = record.step
+                self._last_step += 1
                 if not self._playing and self._budget > 0:
                     self._budget -= 1
                 idle = not self._playing and self._budget == 0
             if speed is not None:
                 now = time.perf_counter()
                 due = max(due + 1.0 / speed, now - 0.1)  # never burst to catch up > 0.1 s
-            if record.finished:
+            if group_finished(group):
                 flush(True)
                 return
             if idle:

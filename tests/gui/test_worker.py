@@ -1,12 +1,15 @@
-"""The optimizer worker in its QThread: stepping, pausing, pacing, throttled emission, stop."""
+"""The optimizer worker in its QThread: stepping, pausing, pacing, throttled emission, stop;
+several runs in lock-step."""
 
 from __future__ import annotations
 
 import time
 
+import numpy as np
 import pytest
 from PySide6.QtCore import QObject, Qt, QThread, Slot
 
+from gdviz.core.lockstep import group_step
 from gdviz.core.records import RunConfig
 from gdviz.gui import worker as worker_module
 from gdviz.gui.worker import OptimizerWorker, epoch_end_step, register_thread
@@ -41,12 +44,17 @@ class Relay(QObject):
         self.finished = True
 
     @property
+    def groups(self) -> list:
+        return [group for batch in self.batches for group in batch]
+
+    @property
     def records(self) -> list:
-        return [r for batch in self.batches for r in batch]
+        """The first run's records (the only run in most tests)."""
+        return [group[0] for group in self.groups if group[0] is not None]
 
     @property
     def last_step(self) -> int:
-        return self.batches[-1][-1].step if self.batches else 0
+        return group_step(self.batches[-1][-1]) if self.batches else 0
 
 
 @pytest.fixture
@@ -110,7 +118,7 @@ def test_full_speed_is_throttled_and_always_ends_with_the_final_record(qtbot, ru
     records = relay.records
     assert [r.step for r in records] == list(range(1, steps + 1))  # none lost, in order
     assert records[-1].status == "finished"
-    assert relay.batches[-1][-1] is records[-1]
+    assert relay.batches[-1][-1][0] is records[-1]
     rate = len(relay.batches) / elapsed
     assert rate <= 70, f"{len(relay.batches)} emissions in {elapsed:.2f} s"
     gaps = [b - a for a, b in zip(relay.times, relay.times[1:])]
@@ -225,3 +233,33 @@ def test_diverging_run_ends_with_the_diverged_record(qtbot, run_worker):
     assert relay.records[-1].status == "diverged"
     assert "diverged" in relay.records[-1].message
     assert relay.failed == []
+
+
+def test_several_runs_advance_in_lock_step_and_an_ended_run_yields_none(qtbot, run_worker):
+    from gdviz.core.runner import run_to_end
+
+    configs = [RunConfig(problem="linreg", lr=lr, batch_size=10, max_epochs=1)
+               for lr in (0.2, 5.0, 0.002)]
+    worker, relay = run_worker(configs)
+    worker.play()
+    qtbot.waitUntil(lambda: relay.finished, timeout=20_000)
+    groups = relay.groups
+    assert len(groups) == 100  # steps 1..100 of the runs that last the epoch
+    for k, config in enumerate(configs):
+        expected = run_to_end(config)[1:]
+        got = [g[k] for g in groups if g[k] is not None]
+        assert [r.step for r in got] == [r.step for r in expected]
+        assert all(np.array_equal(a.params, b.params) for a, b in zip(got, expected))
+    diverged = [g[1] for g in groups if g[1] is not None]
+    assert diverged[-1].status == "diverged"
+    assert all(g[1] is None for g in groups[len(diverged):])  # None once it has ended
+    assert all(len(g) == 3 for g in groups)
+    assert relay.failed == []
+
+
+def test_run_epoch_uses_the_given_epoch_length(qtbot, run_worker):
+    worker, relay = run_worker([long_wavy(batch_size=10), long_wavy(batch_size=50)])
+    assert worker.run_epoch(2) == 2  # the selected run (batch 50): 2 steps per epoch
+    qtbot.waitUntil(lambda: relay.last_step == 2, timeout=5000)
+    qtbot.wait(60)
+    assert relay.last_step == 2

@@ -1,8 +1,12 @@
-"""The learning curve: batch loss (faint) and full loss (bold) against the step.
+"""The learning curve: the full loss of every run (bold, in its colour) against the step, and
+the selected run's batch loss (faint).
 
-The curves run from the start point up to the shown step (so scrubbing back shows the run as it
-was then), decimated to at most ``MAX_POINTS``. Epoch boundaries are a fixed pool of vertical
-lines; when there are more boundaries than lines, every k-th epoch is marked and the note says so.
+The curves run from the start point up to the shown step (so scrubbing back shows the runs as
+they were then), decimated to at most ``MAX_POINTS`` each. Runs with different batch sizes take
+different numbers of steps per epoch; then the x axis counts epochs (passes over the data), as
+lesson 2 plots it, unless the user unticks "x in epochs". Epoch boundaries are a fixed pool of
+vertical lines; when there are more boundaries than lines, every k-th epoch is marked and the
+note says so. One run: the legend sits in the plot; several: a key above it names the runs.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from gdviz.core.history import RunHistory, decimate
 from gdviz.core.problems.base import Problem
 from gdviz.core.records import RunConfig
 from gdviz.gui.views import style
-from gdviz.gui.views.base import LessonView
+from gdviz.gui.views.base import LessonView, RunTrack
 
 MAX_POINTS = 4000
 EPOCH_LINES = 30     # pool size: at most this many epoch boundaries are drawn
@@ -49,11 +53,13 @@ class LearningCurveView(LessonView):
     title = "Learning curve"
     view_id = "learning_curve"
     tooltip = (
-        "Loss against step. Faint orange: the loss on each step's batch, measured before the "
-        "update (what a training loop prints); bold blue: the loss on all data after the step. "
-        "Grey dotted lines: epoch boundaries.\nLog scale: only possible while every loss shown "
-        "is > 0. Some losses are negative (wavy reaches −0.76); then the axis stays linear and "
-        "the note says why, rather than silently shifting or taking |loss|.")
+        "Loss against step. Bold: the loss on all data after each step, one line per run in "
+        "its colour; faint: the loss on each step's batch of the selected run, measured before "
+        "the update (what a training loop prints). Grey dotted lines: epoch boundaries.\n"
+        "x in epochs: passes over the data instead of steps, so that runs with different batch "
+        "sizes line up.\nLog scale: only possible while every loss shown is > 0. Some losses "
+        "are negative (wavy reaches −0.76); then the axis stays linear and the note says why, "
+        "rather than silently shifting or taking |loss|.")
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -63,21 +69,29 @@ class LearningCurveView(LessonView):
         self.log_box = QCheckBox("log scale")
         self.log_box.setChecked(True)
         self.log_box.setToolTip("Logarithmic loss axis (needs every loss shown to be > 0).")
-        self.log_box.toggled.connect(self._on_log_box_toggled)
+        self.log_box.toggled.connect(self._on_box_toggled)
         self.frame.bar.insertWidget(0, self.log_box)
+        self.epoch_box = QCheckBox("x in epochs")
+        self.epoch_box.setToolTip(
+            "Count passes over the data on the x axis instead of steps. Runs with different "
+            "batch sizes take different numbers of steps per epoch; in epochs they line up "
+            "(lesson 2 plots it so). Ticked by itself when the runs' batch sizes differ.")
+        self.epoch_box.toggled.connect(self._on_box_toggled)
+        self.frame.bar.insertWidget(1, self.epoch_box)
         self.legend = style.add_legend(self.plot)
+        self.key = self.frame.add_key()
+        self.key.setVisible(False)
         p = self.plot.getPlotItem()
         self.batch_curve = pg.PlotDataItem([], [], pen=pg.mkPen((*_rgb(style.BATCH), 110),
                                                                   width=1),
                                            connect="finite", name="batch loss (before step)")
-        self.full_curve = pg.PlotDataItem([], [], pen=style.FULL_PEN, connect="finite",
-                                          name="full loss (after step)")
+        p.addItem(self.batch_curve)
+        self.full_curves: list[pg.PlotDataItem] = []  # one per run; a pool that only grows
         # a PlotDataItem (not a ScatterPlotItem) so that it follows the log mode
         self.current = pg.PlotDataItem([], [], pen=None, symbol="o", symbolSize=10,
                                        symbolPen=pg.mkPen("w"),
                                        symbolBrush=pg.mkBrush(style.BATCH))
-        p.addItem(self.batch_curve)
-        p.addItem(self.full_curve)
+        self.current.setZValue(30)
         p.addItem(self.current)
         self.epoch_lines: list[pg.InfiniteLine] = []
         pen = pg.mkPen(style.START, width=1, style=Qt.PenStyle.DotLine)
@@ -91,67 +105,171 @@ class LearningCurveView(LessonView):
         self._index = 0
         self._log = False
         self._full_batch = False
+        self._mixed_epochs = False  # the runs' epochs have different lengths
+        self._brushes: list = []
         self.epoch_marks = np.zeros(0)
 
+    @property
+    def full_curve(self) -> pg.PlotDataItem:
+        """The selected run's full-loss curve."""
+        return self.full_curves[self.selected_track]
+
+    # -- run and tracks -------------------------------------------------------------------------
     def set_run(self, problem: Problem, config: RunConfig, history: RunHistory) -> None:
         super().set_run(problem, config, history)
-        self.frame.set_title("Learning curve: loss against step")
         self.plot.setLabel("left", "loss" if problem.has_data else "f")
-        # full batch: the batch loss is the previous step's full loss, a needless echo
-        self._full_batch = (config.effective_batch_size() >= problem.n_samples
-                            and config.order != "replacement")
-        self.batch_curve.setVisible(not self._full_batch)
-        self.legend.clear()
-        self.legend.addItem(self.full_curve, "full loss (after step)" if problem.has_data
-                            else "f (after step)")
-        if not self._full_batch:
-            self.legend.addItem(self.batch_curve, "batch loss (before step)")
+        self.epoch_box.setVisible(problem.has_data)
+        # until set_tracks names the runs: this one, in the colour of a single run
+        super().set_tracks((RunTrack("run", style.FULL, config, history),), 0)
+        self._style_tracks()
         self._index = 0
         if len(history):
             self.show_step(0)
 
-    def _on_log_box_toggled(self, _checked: bool) -> None:
-        if self.history is not None:
+    def set_tracks(self, tracks: tuple[RunTrack, ...], selected: int) -> None:
+        super().set_tracks(tracks, selected)
+        self._style_tracks()
+        if self.history is not None and len(self.history):
             self.show_step(self._index)
 
+    def _style_tracks(self) -> None:
+        """Pens, legend or key, and the batch curve for the current tracks (not per step)."""
+        tracks, problem = self.tracks, self.problem
+        p = self.plot.getPlotItem()
+        while len(self.full_curves) < len(tracks):
+            item = pg.PlotDataItem([], [], connect="finite")
+            p.addItem(item)
+            self.full_curves.append(item)
+        several = len(tracks) > 1
+        for k, item in enumerate(self.full_curves):
+            if k < len(tracks):
+                chosen = k == self.selected_track
+                item.setPen(pg.mkPen(tracks[k].color, width=3 if chosen or not several else 2))
+                item.setZValue(11 if chosen else 10)
+                item.setVisible(True)
+            else:
+                item.setData([], [])
+                item.setVisible(False)
+        self._brushes = [pg.mkBrush(t.color) for t in tracks]
+        chosen = tracks[self.selected_track]
+        # full batch: the batch loss is the previous step's full loss, a needless echo
+        self._full_batch = (chosen.config.effective_batch_size() >= problem.n_samples
+                            and chosen.config.order != "replacement")
+        self.batch_curve.setVisible(not self._full_batch)
+        batch_color = chosen.color if several else style.BATCH
+        self.batch_curve.setPen(pg.mkPen((*_rgb(batch_color), 90 if several else 110), width=1))
+        mixed = problem.has_data and len({t.config.steps_per_epoch() for t in tracks}) > 1
+        if mixed != self._mixed_epochs:  # the user's choice stands until the runs change so
+            self._mixed_epochs = mixed
+            self.epoch_box.blockSignals(True)
+            self.epoch_box.setChecked(mixed)
+            self.epoch_box.blockSignals(False)
+        self.legend.clear()
+        self.legend.setVisible(not several)
+        self.key.setVisible(several)
+        full_word = "full loss" if problem.has_data else "f"
+        if several:
+            entries = [("line", t.color, t.name) for t in tracks]
+            if not self._full_batch:
+                entries.append(("line", _faint_hex(chosen.color),
+                                f"faint: batch loss of {chosen.name}"))
+            self.key.set_entries(entries)
+        else:
+            self.legend.addItem(self.full_curves[0], f"{full_word} (after step)")
+            if not self._full_batch:
+                self.legend.addItem(self.batch_curve, "batch loss (before step)")
+        self._set_title()
+
+    def _epochs_on_x(self) -> bool:
+        return self.problem is not None and self.problem.has_data and self.epoch_box.isChecked()
+
+    def _set_title(self) -> None:
+        x = "epoch" if self._epochs_on_x() else "step"
+        self.plot.setLabel("bottom", "epoch (passes over the data)" if x == "epoch" else "step")
+        if len(self.tracks) > 1:
+            self.frame.set_title(f"Learning curves of {len(self.tracks)} runs: loss against {x}")
+        else:
+            self.frame.set_title(f"Learning curve: loss against {x}")
+
+    def _on_box_toggled(self, _checked: bool) -> None:
+        if self.history is not None and len(self.history):
+            self._set_title()
+            self.show_step(self._index)
+
+    # -- drawing --------------------------------------------------------------------------------
     def show_step(self, index: int) -> None:
         h = self.history
-        if h is None or len(h) == 0:
+        if h is None or len(h) == 0 or not self.tracks:
             return
-        index = int(np.clip(index, 0, len(h) - 1))
+        longest = max(len(t.history) for t in self.tracks)
+        index = int(np.clip(index, 0, longest - 1))
         self._index = index
-        steps = h.steps[: index + 1]
-        keep = decimate(steps, MAX_POINTS)
-        x = steps[keep].astype(np.float64)
-        full = _finite_or_nan(h.losses[: index + 1][keep])
-        batch = _finite_or_nan(h.batch_losses[: index + 1][keep])
-        batch[x == 0] = np.nan     # step 0 has no batch: its "batch loss" is the full loss
+        in_epochs = self._epochs_on_x()
+        xs, fulls, marks_x, marks_y, brushes = [], [], [], [], []
+        for k, (track, item) in enumerate(zip(self.tracks, self.full_curves)):
+            kk = self.track_index(track, index)
+            th = track.history
+            steps = th.steps[: kk + 1]
+            keep = decimate(steps, MAX_POINTS)
+            x = steps[keep].astype(np.float64)
+            if in_epochs:
+                x = x / track.config.steps_per_epoch()
+            full = _finite_or_nan(th.losses[: kk + 1][keep])
+            item.setData(x, full)
+            xs.append(x)
+            fulls.append(full)
+            cur = float(th.losses[kk])
+            if np.isfinite(cur):
+                marks_x.append(float(x[-1]))
+                marks_y.append(cur)
+                brushes.append(self._brushes[k])
+            if k == self.selected_track:
+                batch = _finite_or_nan(th.batch_losses[: kk + 1][keep])
+                batch[steps[keep] == 0] = np.nan  # step 0 has no batch: it is the full loss
+                self.batch_curve.setData(x, batch)
+                sel_x, sel_batch = x, batch
 
         notes = []
         want_log = self.log_box.isChecked()
-        low = np.nanmin(np.concatenate([full, batch])) if np.any(np.isfinite(full)) else 1.0
+        every = np.concatenate(fulls + ([] if self._full_batch else [sel_batch]))
+        low = np.nanmin(every) if np.any(np.isfinite(every)) else 1.0
         use_log = bool(want_log and low > 0)
         if want_log and not use_log:
-            notes.append(f"linear axis: log needs losses > 0, this run reaches {style.fmt(low)}")
+            notes.append(f"linear axis: log needs losses > 0, a run reaches {style.fmt(low)}"
+                         if len(self.tracks) > 1 else
+                         f"linear axis: log needs losses > 0, this run reaches {style.fmt(low)}")
         if use_log != self._log:
             self._log = use_log
             self.plot.setLogMode(x=False, y=use_log)
             # label only the decades on a log axis; "9·10¹ 8·10¹ ..." crowds it
             self.plot.getAxis("left").setStyle(maxTextLevel=0 if use_log else 2)
-        self.batch_curve.setData(x, batch)
-        self.full_curve.setData(x, full)
-        cur = float(h.losses[index])
-        self.current.setData([float(h.steps[index])], [cur] if np.isfinite(cur) else [np.nan])
-        notes.extend(self._draw_epochs(index))
-        self._place_legend(x, full, batch)
-        status = h.status_at(index)
+        if len(self.tracks) > 1:
+            self.current.setData(marks_x, marks_y, symbolBrush=brushes)
+        else:
+            self.current.setData(marks_x, marks_y, symbolBrush=pg.mkBrush(style.BATCH))
+        k_sel = self.track_index(self.tracks[self.selected_track], index)
+        if in_epochs:
+            for line in self.epoch_lines:
+                line.setVisible(False)
+        else:
+            notes.extend(self._draw_epochs(k_sel))
+        if len(self.tracks) == 1:
+            self._place_legend(sel_x, fulls[0], sel_batch)
+        self.frame.status.setText(" · ".join(self._status_words(index, k_sel) + notes))
+
+    def _status_words(self, index: int, k: int) -> list[str]:
+        h = self.history
+        cur = float(h.losses[k])
         if self.problem is not None and not self.problem.has_data:
             text = [f"step {index} · f {style.fmt(cur)}"]
         else:
-            text = [f"step {index} · epoch {int(h.epochs[index])} · full loss {style.fmt(cur)}"]
+            text = [f"step {index} · epoch {int(h.epochs[k])} · full loss {style.fmt(cur)}"]
+        if len(self.tracks) > 1:
+            text[0] = f"{self.tracks[self.selected_track].name}: {text[0]}"
+        status = h.status_at(k)
         if status != "running":
-            text.append(status)
-        self.frame.status.setText(" · ".join(text + notes))
+            text.append(f"{status} at step {int(h.steps[k])}" if k < index else status)
+        return text
 
     def _place_legend(self, x: np.ndarray, full: np.ndarray, batch: np.ndarray) -> None:
         y = np.concatenate([full, batch])
@@ -190,6 +308,12 @@ class LearningCurveView(LessonView):
             else:
                 line.setVisible(False)
         return notes
+
+
+def _faint_hex(color: str) -> str:
+    """``color`` mixed with white as the faint batch curve looks on the white background."""
+    r, g, b = _rgb(color)
+    return style.hex_color(tuple(int(c + (255 - c) * 0.6) for c in (r, g, b)))
 
 
 def _rgb(color: str) -> tuple[int, int, int]:

@@ -2,8 +2,11 @@
 
 The reference line is the problem's ``true_params`` (the values that generated the data) when
 known, else the single global minimum of an analytic function; none when neither is known.
-One curve item and one reference line per parameter, created in ``set_run`` (the number of
-parameters is fixed for a run) and only updated with ``setData`` afterwards.
+
+One run: one colour per parameter, a legend in the plot. Several runs (tracks): one colour per
+run and one line style per parameter (solid, dashed, dotted), named in a key above the plot; the
+parameter box shows all parameters or one at a time. The curve items are created when the runs
+or the problem change (``set_run`` / ``set_tracks``) and only updated with ``setData`` per step.
 """
 
 from __future__ import annotations
@@ -17,9 +20,13 @@ from gdviz.core.history import RunHistory, decimate
 from gdviz.core.problems.base import Problem
 from gdviz.core.records import RunConfig
 from gdviz.gui.views import style
-from gdviz.gui.views.base import LessonView
+from gdviz.gui.views.base import LessonView, RunTrack
 
 MAX_POINTS = 4000
+ALL = "all"
+# line style per parameter when colours mean runs, with the Key glyph that looks like it
+PARAM_STYLES = ((Qt.PenStyle.SolidLine, "line"), (Qt.PenStyle.DashLine, "dash"),
+                (Qt.PenStyle.DotLine, "dot"), (Qt.PenStyle.DashDotLine, "dash"))
 
 
 def reference_values(problem: Problem) -> tuple[np.ndarray | None, str]:
@@ -36,89 +43,200 @@ class ParamTraceView(LessonView):
     title = "Parameters"
     view_id = "params"
     tooltip = (
-        "Each parameter against the step, one colour per parameter. Dashed lines in the same "
-        "colour: the true value that generated the data (or the minimum of a test function), "
-        "when known. The dots mark the shown step.")
+        "Each parameter against the step. One run: one colour per parameter. Several runs: "
+        "one colour per run and one line style per parameter (solid, dashed, dotted); pick a "
+        "single parameter in the box to compare the runs on it. Dashed lines: the true value "
+        "that generated the data (or the minimum of a test function), when known. The dots "
+        "mark the shown step.")
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.plot = style.make_plot("Parameters", "step", "parameter value")
-        self.frame = style.ViewLayout(self, self.plot)
+        self.frame = style.ViewLayout(
+            self, self.plot, with_combo=True,
+            combo_tip="Which parameter to draw: all of them, or one (easier to read when "
+                      "several runs are compared).")
+        self.combo = self.frame.combo
+        self.combo.currentIndexChanged.connect(self._on_combo_changed)
         self.legend = style.add_legend(self.plot)
-        self.curves: list[pg.PlotDataItem] = []
+        self.key = self.frame.add_key()
+        self.key.setVisible(False)
+        self.track_curves: list[list[pg.PlotDataItem]] = []  # [run][parameter]
         self.ref_lines: list[pg.InfiniteLine] = []
+        self._ref_of: list[int] = []  # the parameter of each reference line
         self.current = pg.ScatterPlotItem([], [], size=9, pen=pg.mkPen("w"))
-        self.current.setZValue(10)
+        self.current.setZValue(30)
         self.plot.addItem(self.current)
         self._index = 0
         self._ref: np.ndarray | None = None
+        self._kind = ""
 
+    @property
+    def curves(self) -> list[pg.PlotDataItem]:
+        """The selected run's curves, one per parameter."""
+        return self.track_curves[self.selected_track] if self.track_curves else []
+
+    # -- run and tracks -------------------------------------------------------------------------
     def set_run(self, problem: Problem, config: RunConfig, history: RunHistory) -> None:
         super().set_run(problem, config, history)
-        self._build(problem)
+        names = problem.param_names
+        if [self.combo.itemText(i) for i in range(self.combo.count())] != [ALL, *names]:
+            self.combo.blockSignals(True)
+            self.combo.clear()
+            self.combo.addItems([ALL, *names])
+            self.combo.blockSignals(False)
+        self.frame.show_combo(len(names) > 1)
+        self._ref, self._kind = reference_values(problem)
+        super().set_tracks((RunTrack("run", style.FULL, config, history),), 0)
+        self._build()
         self.frame.set_title("Parameters against step")
         self._index = 0
         if len(history):
             self.show_step(0)
 
-    def _build(self, problem: Problem) -> None:
+    def set_tracks(self, tracks: tuple[RunTrack, ...], selected: int) -> None:
+        super().set_tracks(tracks, selected)
+        if self.problem is None:
+            return
+        self._build()
+        if self.history is not None and len(self.history):
+            self.show_step(self._index)
+
+    def _shown_params(self) -> list[int]:
+        n = self.problem.n_params
+        choice = self.combo.currentIndex() - 1
+        return list(range(n)) if choice < 0 or choice >= n else [choice]
+
+    def _several(self) -> bool:
+        return len(self.tracks) > 1
+
+    def _build(self) -> None:
+        """Curve items for every (run, parameter), reference lines, legend or key."""
         p = self.plot.getPlotItem()
-        for item in self.curves:
-            p.removeItem(item)
+        for items in self.track_curves:
+            for item in items:
+                p.removeItem(item)
         for line in self.ref_lines:
             p.removeItem(line)
         self.legend.clear()
-        self.curves, self.ref_lines = [], []
-        ref, kind = reference_values(problem)
-        self._ref = ref
-        for k, name in enumerate(problem.param_names):
-            color = style.param_color(k)
-            curve = pg.PlotDataItem([], [], pen=pg.mkPen(color, width=2), connect="finite")
-            p.addItem(curve)
-            self.legend.addItem(curve, name)
-            self.curves.append(curve)
-            if ref is not None and np.isfinite(ref[k]):
-                line = pg.InfiniteLine(
-                    pos=float(ref[k]), angle=0,
-                    pen=pg.mkPen(color, width=1.5, style=Qt.PenStyle.DashLine),
-                    label=f"{kind} {name} = {style.fmt(float(ref[k]))}",
-                    labelOpts={"position": 0.02, "color": color, "anchors": [(0, 1), (0, 1)],
-                               "fill": (255, 255, 255, 180)})
-                p.addItem(line, ignoreBounds=True)   # the y range includes it explicitly
-                self.ref_lines.append(line)
+        self.track_curves, self.ref_lines, self._ref_of = [], [], []
+        names = self.problem.param_names
+        several, shown = self._several(), self._shown_params()
+        for k, track in enumerate(self.tracks):
+            chosen = k == self.selected_track
+            items = []
+            for j in range(len(names)):
+                if several:
+                    pen = pg.mkPen(track.color, width=2.2 if chosen else 1.6,
+                                   style=PARAM_STYLES[j % len(PARAM_STYLES)][0])
+                else:
+                    pen = pg.mkPen(style.param_color(j), width=2)
+                curve = pg.PlotDataItem([], [], pen=pen, connect="finite")
+                curve.setZValue(11 if chosen else 10)
+                curve.setVisible(j in shown)
+                p.addItem(curve)
+                items.append(curve)
+            self.track_curves.append(items)
+        ref, kind = self._ref, self._kind
+        for j in shown:
+            if ref is None or not np.isfinite(ref[j]):
+                continue
+            color = style.START if several else style.param_color(j)
+            line = pg.InfiniteLine(
+                pos=float(ref[j]), angle=0,
+                pen=pg.mkPen(color, width=1.5, style=Qt.PenStyle.DashLine),
+                label=f"{kind} {names[j]} = {style.fmt(float(ref[j]))}",
+                labelOpts={"position": 0.02, "color": color, "anchors": [(0, 1), (0, 1)],
+                           "fill": (255, 255, 255, 180)})
+            p.addItem(line, ignoreBounds=True)   # the y range includes it explicitly
+            self.ref_lines.append(line)
+            self._ref_of.append(j)
+        ref_word = "true value" if kind == "true" else "global minimum"
+        self.legend.setVisible(not several)
+        self.key.setVisible(several)
+        if several:
+            entries = [("line", t.color, t.name) for t in self.tracks]
+            if len(shown) > 1:
+                entries += [(PARAM_STYLES[j % len(PARAM_STYLES)][1], style.TEXT, names[j])
+                            for j in shown]
+            if self.ref_lines:
+                entries.append(("dash", style.START, ref_word))
+            self.key.set_entries(entries)
+            return
+        for j in range(len(names)):
+            if j in shown:
+                self.legend.addItem(self.track_curves[0][j], names[j])
         if self.ref_lines:
             self.legend.addItem(
                 pg.PlotDataItem(pen=pg.mkPen(style.START, width=1.5,
-                                             style=Qt.PenStyle.DashLine)),
-                "true value" if kind == "true" else "global minimum")
+                                             style=Qt.PenStyle.DashLine)), ref_word)
 
+    def _on_combo_changed(self, _index: int) -> None:
+        if self.problem is None or self.history is None:
+            return
+        self._build()
+        if len(self.history):
+            self.show_step(self._index)
+
+    # -- drawing --------------------------------------------------------------------------------
     def show_step(self, index: int) -> None:
         h = self.history
-        if h is None or len(h) == 0:
+        if h is None or len(h) == 0 or not self.track_curves:
             return
-        index = int(np.clip(index, 0, len(h) - 1))
+        longest = max(len(t.history) for t in self.tracks)
+        index = int(np.clip(index, 0, longest - 1))
         self._index = index
-        steps = h.steps[: index + 1]
-        keep = decimate(steps, MAX_POINTS)
-        x = steps[keep].astype(np.float64)
-        params = np.array(h.params[: index + 1][keep], dtype=np.float64)
-        params[~np.isfinite(params)] = np.nan
-        for k, curve in enumerate(self.curves):
-            curve.setData(x, params[:, k])
-        now = np.array(h.params[index], dtype=np.float64)
-        ok = np.isfinite(now)
-        self.current.setData(np.full(int(ok.sum()), float(h.steps[index])), now[ok],
-                             brush=[pg.mkBrush(style.param_color(k))
-                                    for k in np.flatnonzero(ok)])
-        finite = params[np.isfinite(params)]
-        if finite.size and len(x) > 1:
-            lo, hi = float(finite.min()), float(finite.max())
-            if self._ref is not None:
-                lo, hi = min(lo, np.nanmin(self._ref)), max(hi, np.nanmax(self._ref))
-            # head-room above the curves for the legend (the curves often fill every corner)
-            span = (hi - lo) or max(abs(hi), 1.0)
-            self.plot.setYRange(lo - 0.05 * span, hi + 0.35 * span, padding=0)
-            self.plot.setXRange(float(x[0]), float(x[-1]), padding=0.02)
+        several, shown = self._several(), self._shown_params()
+        xs, ys, brushes, ranged = [], [], [], []
+        x_hi = 0.0
+        for track, items in zip(self.tracks, self.track_curves):
+            kk = self.track_index(track, index)
+            th = track.history
+            steps = th.steps[: kk + 1]
+            keep = decimate(steps, MAX_POINTS)
+            x = steps[keep].astype(np.float64)
+            x_hi = max(x_hi, float(x[-1]))
+            params = np.array(th.params[: kk + 1][keep], dtype=np.float64)
+            params[~np.isfinite(params)] = np.nan
+            for j, curve in enumerate(items):
+                if j in shown:
+                    curve.setData(x, params[:, j])
+            now = np.array(th.params[kk], dtype=np.float64)
+            for j in shown:
+                if np.isfinite(now[j]):
+                    xs.append(float(th.steps[kk]))
+                    ys.append(float(now[j]))
+                    brushes.append(pg.mkBrush(track.color if several else style.param_color(j)))
+            # a run that blew up would flatten every other curve: the range ignores it
+            if not (several and th.status_at(kk) == "diverged"):
+                ranged.append(params[:, shown])
+        self.current.setData(xs, ys, brush=brushes)
+        self._set_ranges(ranged, shown, x_hi)
+        self.frame.status.setText(self._status_text(index))
+
+    def _set_ranges(self, ranged: list[np.ndarray], shown: list[int], x_hi: float) -> None:
+        values = np.concatenate([r.ravel() for r in ranged]) if ranged else np.zeros(0)
+        finite = values[np.isfinite(values)]
+        if not finite.size or x_hi <= 0:
+            return
+        lo, hi = float(finite.min()), float(finite.max())
+        if self._ref is not None:
+            refs = self._ref[shown]
+            refs = refs[np.isfinite(refs)]
+            if refs.size:
+                lo, hi = min(lo, float(refs.min())), max(hi, float(refs.max()))
+        # head-room above the curves for the legend (the curves often fill every corner)
+        span = (hi - lo) or max(abs(hi), 1.0)
+        top = 0.35 if not self._several() else 0.08  # several runs: the key is above the plot
+        self.plot.setYRange(lo - 0.05 * span, hi + top * span, padding=0)
+        self.plot.setXRange(0.0, x_hi, padding=0.02)
+
+    def _status_text(self, index: int) -> str:
+        track = self.tracks[self.selected_track]
+        k = self.track_index(track, index)
+        now = track.history.params[k]
         names = self.problem.param_names
         values = ", ".join(f"{n} = {style.fmt(float(v))}" for n, v in zip(names, now))
-        self.frame.status.setText(f"step {index} · {values}")
+        if self._several():
+            return f"step {index} · {track.name}: {values}"
+        return f"step {index} · {values}"

@@ -1,0 +1,114 @@
+"""The main window's docks: the parameter panels on the left, the views on the right in two
+rows with the step math below them, alternative views as tabs; default sizes for a fresh
+layout, and which tabs come to the front for a problem."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QDockWidget, QScrollArea, QWidget
+
+# view -> the view whose place it shares as a tab. Test functions bring contour and 3-D surface
+# to the front (their "samples" and histogram show one sample); lessons the other two.
+TAB_WITH = {"contour": "samples", "surface3d": "histogram"}
+PANEL_TIPS = {
+    "problem": "What is being optimised: the lesson's model and data, or a test function. "
+               "Shared by every run.",
+    "runs": "The runs being compared, each in its colour: select one to edit it, add a copy, "
+            "remove, rename, recolour.",
+    "optimizer": "How each step of the selected run is computed from the gradient.",
+    "sampling": "Which samples each step of the selected run sees.",
+    "run": "Where every run starts and when it stops (shared by every run).",
+}
+LEFT_WIDTH = 330
+
+
+def make_dock(window, name: str, title: str, widget: QWidget, tooltip: str,
+              scroll: bool = False) -> QDockWidget:
+    dock = QDockWidget(title, window)
+    dock.setObjectName("dock_" + name)
+    dock.setToolTip(tooltip)
+    if scroll:
+        area = QScrollArea()
+        area.setWidgetResizable(True)
+        area.setFrameShape(QScrollArea.Shape.NoFrame)
+        area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        area.setWidget(widget)
+        widget = area
+    dock.setWidget(widget)
+    dock.toggleViewAction().setToolTip(f"Show or hide the {title} panel")
+    window.docks[name] = dock
+    return dock
+
+
+def build_docks(window) -> None:
+    """Create every dock of ``window`` (``window.docks``: name -> dock) and place it."""
+    left = Qt.DockWidgetArea.LeftDockWidgetArea
+    panels = {"problem": window.problem_panel, "runs": window.runs_panel,
+              "optimizer": window.optimizer_panel, "sampling": window.sampling_panel,
+              "run": window.run_panel}
+    panel_docks = [make_dock(window, name, panel.title, panel, PANEL_TIPS[name],
+                             scroll=name != "runs")
+                   for name, panel in panels.items()]
+    for dock in panel_docks:
+        window.addDockWidget(left, dock)
+    window.tabifyDockWidget(panel_docks[3], panel_docks[4])  # sampling | run
+    panel_docks[3].raise_()
+    right = Qt.DockWidgetArea.RightDockWidgetArea
+    view_docks = [make_dock(window, view.view_id, view.title, view, view.tooltip)
+                  for view in window.views]
+    step_math = window.step_math
+    math_dock = make_dock(window, "step_math", step_math.title, step_math,
+                          step_math.text.toolTip())
+    # Views that are alternatives to another share its place as tabs (the problem decides
+    # which tab is in front); the rest fill two rows, then the step math below them.
+    by_id = {dock.objectName()[5:]: dock for dock in view_docks}
+    tabbed = {vid: host for vid, host in TAB_WITH.items() if vid in by_id and host in by_id}
+    placed = [d for d in view_docks if d.objectName()[5:] not in tabbed]
+    top, bottom = placed[:2], placed[2:]
+    rows = [row for row in (top, bottom) if row] + [[math_dock]]
+    for row in rows:
+        window.addDockWidget(right, row[0], Qt.Orientation.Vertical)
+    for row in rows:
+        for previous, dock in zip(row, row[1:]):
+            window.splitDockWidget(previous, dock, Qt.Orientation.Horizontal)
+    for vid, host in tabbed.items():
+        window.tabifyDockWidget(by_id[host], by_id[vid])
+    window._rows = rows
+    window._panel_docks = panel_docks
+
+
+def raise_views_for_problem(window) -> None:
+    """Bring the tabs that suit the problem to the front (see TAB_WITH)."""
+    analytic = not window.controller.problem.has_data
+    no_gl = QGuiApplication.platformName() in ("offscreen", "minimal")
+    for vid, host in TAB_WITH.items():
+        if vid not in window.docks or host not in window.docks:
+            continue
+        front = vid if analytic and not (vid == "surface3d" and no_gl) else host
+        if not window.docks[front].isHidden():
+            window.docks[front].raise_()
+
+
+def apply_default_sizes(window) -> None:
+    """Column widths and row heights for a fresh layout (needs the window's final size)."""
+    width, height = window.width(), window.height()
+    rows, docks = window._rows, window._panel_docks
+    window.resizeDocks([docks[0], rows[0][0]], [LEFT_WIDTH, max(400, width - LEFT_WIDTH)],
+                       Qt.Orientation.Horizontal)
+    column = docks[:4]  # problem, runs, optimizer, sampling (run is a tab behind sampling)
+    heights = [_wanted_height(d) for d in column]
+    window.resizeDocks(column, heights, Qt.Orientation.Vertical)
+    shares = [0.47, 0.31, 0.22][-len(rows):] if len(rows) > 1 else [1.0]
+    window.resizeDocks([row[0] for row in rows], [int(h * height) for h in shares],
+                       Qt.Orientation.Vertical)
+    if len(rows[0]) > 1:
+        first = int((width - LEFT_WIDTH) * 0.62)
+        window.resizeDocks(rows[0][:2], [first, width - LEFT_WIDTH - first],
+                           Qt.Orientation.Horizontal)
+
+
+def _wanted_height(dock: QDockWidget) -> int:
+    widget = dock.widget()
+    inner = widget.widget() if isinstance(widget, QScrollArea) else widget
+    return inner.sizeHint().height() + 8

@@ -1,0 +1,99 @@
+"""The main window's menus: File (Quit; export entries are added by export_actions), View
+(every dock and toolbar), Presets (lessons, test functions, comparisons) and Help."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QMessageBox
+
+from gdviz import __version__
+from gdviz.core.errors import ConfigError
+from gdviz.presets import list_presets
+
+PRESET_GROUPS = (("lesson", "Lessons"), ("function", "Test functions"),
+                 ("comparison", "Comparisons"))
+
+
+def build_menus(window) -> None:
+    """Menus of ``window``; sets ``window.file_menu`` and ``window.preset_actions``."""
+    bar = window.menuBar()
+    file_menu = bar.addMenu("&File")
+    file_menu.setToolTipsVisible(True)
+    window.file_menu = file_menu  # export actions are added here later
+    quit_act = QAction("&Quit", window)
+    quit_act.setShortcut(QKeySequence("Ctrl+Q"))
+    quit_act.setToolTip("Close gdviz (settings, runs and window layout are saved)")
+    quit_act.triggered.connect(window.close)
+    file_menu.addAction(quit_act)
+
+    view_menu = bar.addMenu("&View")
+    view_menu.setToolTipsVisible(True)
+    for dock in window.docks.values():
+        view_menu.addAction(dock.toggleViewAction())
+    view_menu.addSeparator()
+    view_menu.addAction(window.toolbar.toggleViewAction())
+    view_menu.addAction(window.timeline.toggleViewAction())
+
+    _build_preset_menu(window, bar.addMenu("&Presets"))
+
+    help_menu = bar.addMenu("&Help")
+    how = help_menu.addAction("How to read the views")
+    how.setShortcut(QKeySequence("F1"))
+    how.triggered.connect(lambda: show_how_to_read(window))
+    about = help_menu.addAction("About gdviz")
+    about.triggered.connect(lambda: QMessageBox.about(window, "About gdviz", about_text()))
+
+
+def _build_preset_menu(window, menu) -> None:
+    menu.setToolTipsVisible(True)
+    try:
+        presets = list_presets()
+    except ConfigError as err:
+        presets = ()
+        window.status.showMessage(f"Presets not available: {err}", 10000)
+    window.preset_actions = {}
+    for group, title in PRESET_GROUPS:
+        members = [p for p in presets if p.group == group]
+        if not members:
+            continue
+        sub = menu.addMenu(title)
+        sub.setToolTipsVisible(True)
+        for preset in members:
+            action = sub.addAction(preset.title)
+            tip = preset.description or preset.title
+            if preset.runs:
+                tip += "\nRuns: " + "; ".join(name for name, _ in preset.runs)
+            action.setToolTip(tip)
+            action.triggered.connect(lambda _=False, n=preset.name: window.load_preset(n))
+            window.preset_actions[preset.name] = action
+
+
+def how_to_read_text(window) -> str:
+    parts = ["<p>Press <b>Step</b> (→) to take one step and read its arithmetic in "
+             "<i>Step math</i>; <b>Play</b> (Space) keeps stepping; <b>Reset</b> (R) goes "
+             "back to the start. Every setting has a tooltip: hover it.</p>",
+             "<p><b>Runs</b>: compare up to six runs from the same start point, each in its "
+             "colour in every view. <b>Add</b> copies the selected run; change the copy's "
+             "optimizer, learning rate or batch size. All runs take their steps together.</p>",
+             "<p><b>Timeline</b> (under the views): drag it back to see every view as it was "
+             "at an earlier step; Play continues from the newest step.</p>"]
+    for view in window.views:
+        tip = view.tooltip.replace("\n", "<br>")
+        parts.append(f"<p><b>{view.title}</b>: {tip}</p>")
+    return "".join(parts)
+
+
+def show_how_to_read(window) -> None:
+    box = QMessageBox(QMessageBox.Icon.Information, "How to read the views",
+                      how_to_read_text(window), QMessageBox.StandardButton.Ok, window)
+    box.setTextFormat(Qt.TextFormat.RichText)
+    box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    box.setModal(False)
+    box.show()
+
+
+def about_text() -> str:
+    return (f"<b>gdviz {__version__}</b><br>Watch gradient descent and stochastic "
+            "gradient descent work, step by step: per-sample loss curves, update arrows, "
+            "gradient histograms and learning curves; compare optimizers side by side.")
