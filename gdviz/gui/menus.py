@@ -9,6 +9,7 @@ from PySide6.QtWidgets import QMessageBox
 
 from gdviz import __version__
 from gdviz.core.errors import ConfigError
+from gdviz.gui.formula_presets import install_formula_menu
 from gdviz.presets import list_presets
 
 PRESET_GROUPS = (("lesson", "Lessons"), ("function", "Test functions"),
@@ -67,6 +68,7 @@ def _build_preset_menu(window, menu) -> None:
             action.setToolTip(tip)
             action.triggered.connect(lambda _=False, n=preset.name: window.load_preset(n))
             window.preset_actions[preset.name] = action
+    window.formula_menu = install_formula_menu(menu, window)  # Save formula…, My formulas
 
 
 def how_to_read_text(window) -> str:

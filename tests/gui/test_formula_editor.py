@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QCheckBox, QComboBox, QLineEdit, QPushButton, QToo
 
 from gdviz.core.formula import FormulaError, parse_formula
 from gdviz.core.records import RunConfig
-from gdviz.gui.formula_presets import KEY, FormulaStore, install_formula_menu
+from gdviz.gui.formula_presets import KEY, FormulaStore
 from gdviz.gui.panels.editor import ConfigEditor
 from gdviz.gui.panels.formula_analysis import formula_changes, pretty
 from gdviz.gui.panels.optimizer import OptimizerPanel
@@ -279,9 +279,12 @@ def test_applied_formula_resets_the_run_in_the_window(qtbot, window):
 
 def test_saved_formulas_appear_in_the_presets_menu(qtbot, window, isolated_settings,
                                                    monkeypatch):
-    menu = getattr(window, "formula_menu", None) or \
-        install_formula_menu(window.menuBar().actions()[2].menu(), window)
-    assert not menu.save_action.isEnabled() or window.controller.config.problem == "custom"
+    menu = window.formula_menu
+    presets = next(a.menu() for a in window.menuBar().actions() if a.text() == "&Presets")
+    assert menu.save_action in presets.actions()
+    assert menu.submenu.menuAction() in presets.actions()
+    menu.refresh()
+    assert not menu.save_action.isEnabled()           # the window opens on a lesson
     to_custom(qtbot, window)
     fe = window.problem_panel.formula_editor
     type_formula(qtbot, fe, "(m*x + k - y)**2")
@@ -326,8 +329,7 @@ def test_a_saved_formula_whose_data_file_is_gone_says_so(qtbot, window, tmp_path
     store = FormulaStore(window.settings)
     store.save("with data", {"expr": "(w*x - y)**2"}, str(csv))
     csv.unlink()
-    menu = getattr(window, "formula_menu", None) or \
-        install_formula_menu(window.menuBar().actions()[2].menu(), window)
+    menu = window.formula_menu
     before = window.controller.config
     assert not menu.load("with data")
     assert "gone.csv is missing" in window.statusBar().currentMessage()

@@ -197,7 +197,8 @@ class FormulaEditor(QWidget):
             self._show_result(self.analysis)
         else:
             self._show_pending()
-            self.timer.start()
+            if self.isVisible():  # a hidden editor computes nothing; showEvent catches up
+                self.timer.start()
 
     def _draft_settings(self) -> dict[str, Any]:
         settings = dict(self._settings)
@@ -343,8 +344,16 @@ class FormulaEditor(QWidget):
         self.timer.stop()
         self.worker.shutdown()
 
+    def showEvent(self, event) -> None:  # noqa: N802 (Qt name)
+        super().showEvent(event)
+        self._on_text_changed()
+
     def hideEvent(self, event) -> None:  # noqa: N802 (Qt name)
+        self.timer.stop()
         window = self.window()
         if window is self or not window.isVisible():  # the window is closing: stop the thread
             self.shutdown()
+        else:                                          # another problem was chosen
+            self.worker.cancel()
+            self._apply_requested = False
         super().hideEvent(event)
