@@ -304,3 +304,15 @@ def test_batches_are_summarised():
     html = step_math_html(step, rosen, rosen.make_problem())
     assert "x ←" in text_of(html)
     assert "y ←" in text_of(html)
+
+
+def test_switching_problem_takes_the_preset_limits_or_keeps_the_step_budget():
+    from gdviz.gui.panels.changes import apply_change
+
+    to_function = apply_change(WAVY, ("problem",), "rosenbrock")
+    assert to_function.max_steps == 500  # the test function's preset
+    assert to_function.max_epochs is None
+    to_custom = apply_change(WAVY, ("problem",), "custom")
+    assert to_custom.step_limit() == 100  # one wavy epoch = 100 steps, kept in steps
+    to_bowl = apply_change(WAVY, ("problem",), "bowl")
+    assert to_bowl.tol == 1e-4  # lesson 5 stops on its tolerance

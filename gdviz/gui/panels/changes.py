@@ -67,12 +67,29 @@ def apply_change(config: RunConfig, key: tuple, value: Any) -> RunConfig:
 
 def switch_problem(config: RunConfig, name: str) -> RunConfig:
     """Another problem with its default settings and start point; optimizer, lr, schedule,
-    order, seed and limits are kept, the batch size is clipped to the new sample count."""
+    order and seed are kept, the batch size is clipped to the new sample count.
+
+    Limits: a problem with a preset gets the preset's limits (its lesson ends where the lesson
+    ends); otherwise the step budget is kept *in steps*, because "1 epoch" of the wavy lesson
+    (100 steps) would be a single step on a problem with one sample."""
     if name == config.problem:
         return config
     batch = _fit_batch(config, name, {}, None)
+    limits = _preset_limits(name)
+    if limits is None:
+        limits = {"max_epochs": None, "max_steps": config.step_limit(), "tol": config.tol}
     return config.with_changes(problem=name, settings={}, data_path=None, init=None,
-                               batch_size=batch)
+                               batch_size=batch, **limits)
+
+
+def _preset_limits(name: str) -> dict[str, Any] | None:
+    from gdviz.presets import list_presets
+
+    for preset in list_presets():
+        if preset.group != "comparison" and preset.config.problem == name:
+            c = preset.config
+            return {"max_epochs": c.max_epochs, "max_steps": c.max_steps, "tol": c.tol}
+    return None
 
 
 def _fit_batch(config: RunConfig, problem: str, settings, data_path) -> int | None:
