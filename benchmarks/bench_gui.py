@@ -18,7 +18,8 @@ so the run does not finish while it is measured. Absolute numbers depend on the 
 on what else runs on it): compare the ratios, and repeat.
 
     QT_QPA_PLATFORM=offscreen python benchmarks/bench_gui.py [--preset wavy] [--seconds 10]
-        [--runs N] [--repeat 1]
+        [--runs N] [--repeat 1] [--events]
+    python benchmarks/bench_gui.py --startup 5     # start-up time only (GDVIZ_STARTUP_PROBE)
 """
 
 from __future__ import annotations
@@ -329,6 +330,32 @@ def measure(preset: str, seconds: float, runs: int, events: EventClock | None = 
             "event_counts": event_counts, "elapsed": elapsed}
 
 
+FLOOR_CODE = ("import time, numpy, PySide6.QtWidgets, pyqtgraph; "
+              "from gdviz.gui.app import process_age; print(process_age())")
+
+
+def startup_times(runs: int, preset: str) -> dict[str, list[float]]:
+    """``runs`` start-ups of ``gdviz`` (GDVIZ_STARTUP_PROBE: seconds from process start to the
+    window shown and to its first frame painted), each followed by a "floor" process that only
+    imports numpy, PySide6.QtWidgets and pyqtgraph (what any pyqtgraph app pays), so a busy
+    machine shows in both."""
+    import subprocess
+
+    env = {**os.environ, "GDVIZ_STARTUP_PROBE": "1", "QT_QPA_PLATFORM": "offscreen"}
+    out: dict[str, list[float]] = {"shown": [], "painted": [], "floor": []}
+    for _ in range(runs):
+        result = subprocess.run([sys.executable, "-m", "gdviz", "--preset", preset], env=env,
+                                capture_output=True, text=True, timeout=120, check=True)
+        words = result.stdout.split()
+        numbers = [float(w) for w in words if w.replace(".", "", 1).isdigit()]
+        out["shown"].append(numbers[0])
+        out["painted"].append(numbers[1])
+        floor = subprocess.run([sys.executable, "-c", FLOOR_CODE], env=env,
+                               capture_output=True, text=True, timeout=120, check=True)
+        out["floor"].append(float(floor.stdout.split()[-1]))
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--preset", default="wavy", help="lesson preset (wavy, linreg, ...)")
@@ -339,7 +366,22 @@ def main() -> None:
     parser.add_argument("--headless-seconds", type=float, default=3.0)
     parser.add_argument("--events", action="store_true",
                         help="also print GUI-thread time per event type (exclusive)")
+    parser.add_argument("--startup", type=int, default=0, metavar="N",
+                        help="only measure start-up: N runs of gdviz with GDVIZ_STARTUP_PROBE "
+                             "(median), against importing numpy + PySide6 + pyqtgraph alone")
     args = parser.parse_args()
+    if args.startup:
+        t = startup_times(args.startup, args.preset)
+        med = {k: float(np.median(v)) for k, v in t.items()}
+        print(f"start-up on {args.preset}, offscreen, median of {args.startup} "
+              f"(seconds from process start):")
+        print(f"window shown {med['shown']:.3f}, first frame painted {med['painted']:.3f} "
+              f"(target < 1.5) {'ok' if med['painted'] < 1.5 else 'MISSED'}")
+        print(f"floor (numpy + PySide6.QtWidgets + pyqtgraph imported): {med['floor']:.3f}; "
+              f"gdviz's own share {med['painted'] - med['floor']:.3f}")
+        print("all runs: " + "; ".join(f"{k} " + ", ".join(f"{x:.2f}" for x in v)
+                                       for k, v in t.items()))
+        return
     if not 1 <= args.runs <= MAX_RUNS:
         parser.error(f"--runs must be 1..{MAX_RUNS}")
     config = bench_config(args.preset)

@@ -99,6 +99,13 @@ def evenly_chosen(n: int, cap: int) -> np.ndarray:
     return np.unique(np.round(np.linspace(0, n - 1, cap)).astype(np.int64))
 
 
+def covers_all(batch: np.ndarray, n: int) -> bool:
+    """True when ``batch`` (sample indices) holds every one of the n samples: a full batch.
+    Sizes first: ``np.unique`` costs ~30 ms on its first call in a process (numpy sets it up
+    lazily), which the start point's empty batch no longer pays before the first paint."""
+    return len(batch) >= n and len(np.unique(batch)) >= n
+
+
 def nan_separated(x: np.ndarray, curves: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Flatten (k, m) curves over a shared x (m,) into one polyline with NaN between curves.
 

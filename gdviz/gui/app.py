@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
+import time
 import traceback
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from gdviz.core.errors import ConfigError
 log = logging.getLogger(__name__)
 EXIT_BAD_INPUT = 2
 SCREENSHOT_SIZE = (1280, 800)
+STARTUP_PROBE = "GDVIZ_STARTUP_PROBE"  # =1: print the start-up time at the first paint, quit
 
 
 def _error(message: str) -> int:
@@ -115,7 +117,12 @@ def main_gui(preset: str | None = None, screenshot: str | os.PathLike | None = N
         if screenshot is not None:
             window = MainWindow(preset=preset or "wavy", settings=AppSettings(memory=True))
             return _screenshot(app, window, Path(screenshot), steps)
-        window = MainWindow(preset=preset, settings=AppSettings(settings_path))
+        probe = bool(os.environ.get(STARTUP_PROBE))
+        if probe:   # the default lesson, never the user's last session or settings file
+            window = MainWindow(preset=preset or "wavy", settings=AppSettings(memory=True))
+            _install_startup_probe(app, window)
+        else:
+            window = MainWindow(preset=preset, settings=AppSettings(settings_path))
     except ConfigError as err:
         return _error(str(err))
     except Exception as err:  # no traceback for the user; details in the log
@@ -130,6 +137,53 @@ def main_gui(preset: str | None = None, screenshot: str | os.PathLike | None = N
         return int(app.exec())
     finally:
         sys.excepthook = previous_hook
+
+
+def process_age() -> float | None:
+    """Seconds since this process started (Linux: /proc), or None where unknown."""
+    try:
+        with open("/proc/self/stat", encoding="ascii") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        start = int(fields[19]) / os.sysconf("SC_CLK_TCK")   # field 22: start, boot clock
+        return time.clock_gettime(time.CLOCK_BOOTTIME) - start
+    except (OSError, ValueError, IndexError, AttributeError):
+        return None
+
+
+_IMPORTED_AT = time.perf_counter()
+
+
+def _install_startup_probe(app, window) -> None:
+    """``GDVIZ_STARTUP_PROBE=1 gdviz``: print how long after the process started the window
+    was shown and had painted its first frame, then quit (exit status 0). Where the process
+    start is unknown (not Linux) the times count from the import of this module."""
+    from PySide6.QtCore import QEvent, QObject, QTimer
+
+    def now() -> tuple[float, str]:
+        age = process_age()
+        if age is not None:
+            return age, "process start"
+        return time.perf_counter() - _IMPORTED_AT, "import of gdviz.gui.app"
+
+    class _Probe(QObject):
+        shown: tuple[float, str] | None = None
+
+        def eventFilter(self, obj, event):  # noqa: N802 (Qt name)
+            if event.type() == QEvent.Type.Show and self.shown is None:
+                self.shown = now()
+                # a zero timer runs after the events already posted: the first paint
+                QTimer.singleShot(0, self.painted)
+            return False
+
+        def painted(self) -> None:
+            (shown, origin), (painted, _) = self.shown, now()
+            sys.stdout.write(f"gdviz start-up: window shown {shown:.3f} s, first frame "
+                             f"painted {painted:.3f} s after the {origin}\n")
+            sys.stdout.flush()
+            app.quit()
+
+    probe = _Probe(window)
+    window.installEventFilter(probe)
 
 
 def _has_display() -> bool:

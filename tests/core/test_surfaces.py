@@ -160,3 +160,11 @@ def test_slice_cache_is_weakly_keyed():
     del problem
     gc.collect()
     assert len(cache._by_problem) == 0
+
+
+def test_covers_all():
+    assert surfaces.covers_all(np.arange(5), 5)
+    assert surfaces.covers_all(np.array([4, 3, 2, 1, 0, 0]), 5)
+    assert not surfaces.covers_all(np.array([0, 1, 1, 2, 3]), 5)   # 5 draws, 4 samples
+    assert not surfaces.covers_all(np.zeros(0, dtype=np.int64), 5)
+    assert not surfaces.covers_all(np.array([0, 1]), 5)

@@ -11,6 +11,7 @@ import numpy as np
 import pyqtgraph as pg
 import pytest
 
+from gdviz.core import surfaces
 from gdviz.core.history import RunHistory, decimate
 from gdviz.core.runner import iterate
 from gdviz.core.surfaces import per_sample_scale
@@ -389,3 +390,122 @@ def test_data_analytic_says_there_is_no_data(qtbot):
     view.set_run(problem, config, history)
     assert view.plot.getPlotItem().getAxis("bottom").isVisible()
     assert not view.message.isVisible()
+
+
+# -- drawing cost: what stays put while a run plays ---------------------------------------------
+def test_sticky_range_keeps_expands_and_refits(qtbot):
+    plot = style.make_plot("t", "x", "y")
+    qtbot.addWidget(plot)
+    r = style.StickyRange(plot, "y", fill=0.4, headroom=0.1)
+    assert r.fit(0.0, 10.0) == (0.0, 10.0)                 # the first fit is exact
+    assert r.fit(2.0, 9.0) == (0.0, 10.0)                  # inside and filling: kept
+    lo, hi = r.fit(0.0, 12.0)                              # outside: refitted with headroom
+    assert lo < 0.0 < 12.0 < hi
+    assert r.fit(1.0, 12.0) == (lo, hi)
+    assert r.fit(5.0, 6.0) == (5.0 - 0.1, 6.0 + 0.1)       # shrank to < 40 %: refitted
+    assert plot.getViewBox().state["targetRange"][1] == [5.0 - 0.1, 6.0 + 0.1]
+    r.reset()
+    assert r.fit(3.0, 4.0) == (3.0, 4.0)
+    assert r.fit(float("nan"), 1.0) == (3.0, 4.0)          # nothing finite: unchanged
+
+
+def test_axes_are_cached_as_pixmaps(qtbot):
+    from PySide6.QtWidgets import QGraphicsItem
+
+    plot = style.make_plot("t", "x", "y")
+    qtbot.addWidget(plot)
+    for name in ("left", "bottom"):
+        assert plot.getAxis(name).cacheMode() == QGraphicsItem.CacheMode.DeviceCoordinateCache
+
+
+def test_steady_label_does_not_shrink_until_reset(qtbot):
+    label = style._wrapping_label()
+    qtbot.addWidget(label)
+    label.resize(120, 20)
+    label.setText("a long status line that wraps onto several lines at this width")
+    tall = label.minimumHeight()
+    assert tall > 20
+    label.setText("short")
+    assert label.minimumHeight() == tall                   # no plot resize per frame
+    label.reset_height()
+    assert label.minimumHeight() == 0
+
+
+def test_status_line_moves_below_the_controls_in_a_narrow_view(qtbot):
+    view, problem, config, history = make_view(qtbot, SampleCurvesView, "linreg")
+    view.show()
+    view.resize(900, 400)
+    qtbot.waitUntil(lambda: not view.frame.status_below)
+    assert view.frame.bar.indexOf(view.frame.status) >= 0
+    view.resize(330, 400)
+    qtbot.waitUntil(lambda: view.frame.status_below)
+    assert view.frame.bar.indexOf(view.frame.status) < 0
+    qtbot.waitUntil(lambda: view.frame.status.width() > 250)   # a row of its own
+    view.resize(900, 400)
+    qtbot.waitUntil(lambda: not view.frame.status_below)
+
+
+def test_keys_name_what_the_views_draw(qtbot):
+    view, *_ = make_view(qtbot, SampleCurvesView, "linreg")
+    texts = view.key.texts()
+    assert texts[0] == "per-sample loss ℓᵢ (300 of 1000 drawn)"
+    assert "mean of all 1000 = full loss" in texts
+    assert {"current batch", "batch mean", "update step"} <= set(texts)
+    hist, *_ = make_view(qtbot, HistogramView, "linreg")
+    assert hist.key.texts() == ["all samples", "samples of the batch", "gradient of the step",
+                                "full gradient"]
+    data, *_ = make_view(qtbot, DataView, "logistic")
+    assert "boundary x·w + b = 0" in data.legend.texts()
+    assert "test (hollow)" in data.legend.texts()
+
+
+def test_one_parameter_slice_is_set_once(qtbot):
+    view, problem, config, history = make_view(qtbot, SampleCurvesView, "wavy")
+    view.show_step(3)
+    x_data = view.curves.xData
+    for i in range(4, 20):
+        view.show_step(i)
+    assert view.curves.xData is x_data                      # not rebuilt: held values are none
+
+
+def test_slice_kept_while_held_values_move_less_than_a_pixel(qtbot):
+    view, problem, config, history = make_view(qtbot, SampleCurvesView, "linreg",
+                                               max_steps=300)
+    view.show()
+    view.resize(640, 480)
+    qtbot.waitUntil(lambda: view.plot.getViewBox().height() > 100)
+    j = view.param_index
+    view.show_step(280)          # lr decayed by the schedule: the run has settled
+    kept = view._slice_shown
+    view.show_step(281)
+    assert view._slice_shown is kept
+    before = np.array(history.params_before(281))
+    exact = surfaces.sample_curves(problem, before, j, kept.values)
+    vb = view.plot.getViewBox()
+    (y0, y1), pixels = vb.viewRange()[1], vb.height()
+    assert np.max(np.abs(exact.mean(axis=0) - kept.mean)) < 0.5 * (y1 - y0) / pixels
+    # the points, tangent and arrows are those of the step itself
+    bx, by = view.batch_points.getData()
+    np.testing.assert_allclose(by, problem.sample_losses(before, history.batch_at(281)))
+    view.show_step(2)            # far away: computed afresh, exactly
+    far = np.array(history.params_before(2))
+    np.testing.assert_allclose(view.mean_curve.yData,
+                               surfaces.mean_curve(problem, far, j, view.mean_curve.xData),
+                               rtol=1e-12)
+
+
+def test_histogram_log_counts(qtbot):
+    view, problem, config, history = make_view(qtbot, HistogramView, "logistic")
+    view.show_step(10)
+    counts = view.counts.copy()
+    np.testing.assert_array_equal(view.bars.yData, counts)
+    view.log_box.setChecked(True)
+    np.testing.assert_array_equal(view.counts, counts)      # the counts themselves stay
+    np.testing.assert_allclose(view.bars.yData, np.log10(1 + counts))
+    major, minor = view.plot.getAxis("left")._tickLevels
+    labels = [text for _, text in major]
+    assert labels[:3] == ["0", "1", "10"]
+    assert "log" in view.plot.getPlotItem().getAxis("left").labelText
+    view.log_box.setChecked(False)
+    np.testing.assert_array_equal(view.bars.yData, counts)
+    assert view.plot.getAxis("left")._tickLevels is None

@@ -20,7 +20,7 @@ from PySide6.QtWidgets import QWidget
 from gdviz.core.history import RunHistory
 from gdviz.core.problems.base import Problem
 from gdviz.core.records import RunConfig
-from gdviz.core.surfaces import evenly_chosen
+from gdviz.core.surfaces import covers_all, evenly_chosen
 from gdviz.gui.views import style
 from gdviz.gui.views.base import LessonView
 
@@ -88,7 +88,7 @@ class DataView(LessonView):
         super().__init__(parent)
         self.plot = style.make_plot("Data", "x", "y")
         self.frame = style.ViewLayout(self, self.plot)
-        self.legend = style.add_legend(self.plot)
+        self.legend = self.frame.add_key()   # a Key above the plot: it never covers points
         p = self.plot.getPlotItem()
         grey = (*style.SAMPLE, 150)
         self.points = pg.ScatterPlotItem([], [], size=6, pen=None, brush=pg.mkBrush(grey))
@@ -125,7 +125,7 @@ class DataView(LessonView):
             item.setData([], [])
         for item in (self.model_line, self.true_line, self.guide):
             item.setData([], [])
-        self.legend.clear()
+        self._key: list[tuple[str, str, str]] = []
         empty = self.mode == "none"
         self.message.setVisible(empty)
         self.legend.setVisible(not empty)
@@ -135,6 +135,7 @@ class DataView(LessonView):
         capped = "" if len(self._shown) == n else f" ({len(self._shown)} of {n} drawn)"
         self.y_range.reset()
         getattr(self, f"_setup_{self.mode}")(problem, capped)
+        self.legend.set_entries(self._key)
         self.plot.enableAutoRange(enable=False)
         self._index = 0
         if len(history):
@@ -159,12 +160,12 @@ class DataView(LessonView):
         self.plot.setLabel("bottom", cols[0])
         self.plot.setLabel("left", cols[-1] if len(cols) > 1 else "y")
         self.points.setData(x[self._shown], problem.data_y[self._shown])
-        self.legend.addItem(self.points, f"data{capped}")
-        self.legend.addItem(self.model_line, "model now")
+        self._key += [("point", style.hex_color(style.SAMPLE), f"data{capped}"),
+                      ("line", style.FULL, "model now")]
         if problem.true_params is not None:
             grid = np.linspace(*_bounds(x, pad=0.0), LINE_POINTS)
             self.true_line.setData(grid, problem.predict(problem.true_params, grid[:, None]))
-            self.legend.addItem(self.true_line, "true line")
+            self._key.append(("dash", style.TRUE, "true line"))
         self._add_batch_legend()
         x_lo, x_hi = _bounds(x)
         self._box = (x_lo, x_hi, *_bounds(problem.data_y))
@@ -178,8 +179,8 @@ class DataView(LessonView):
         self.plot.setLabel("left", "predicted ŷ")
         lo, hi = _bounds(problem.data_y)
         self.guide.setData([lo, hi], [lo, hi])
-        self.legend.addItem(self.points, f"samples{capped}")
-        self.legend.addItem(self.guide, "perfect fit ŷ = y")
+        self._key += [("point", style.hex_color(style.SAMPLE), f"samples{capped}"),
+                      ("dash", style.START, "perfect fit ŷ = y")]
         self._add_batch_legend()
 
     def _setup_classes(self, problem: Problem, capped: str) -> None:
@@ -196,12 +197,10 @@ class DataView(LessonView):
         t = evenly_chosen(len(tx), POINT_CAP)
         self.test_points.setData(tx[t, 0], tx[t, 1], brush=None,
                                  pen=[pg.mkPen(colors[int(v)], width=1.5) for v in ty[t]])
-        for c, name in ((0, "class 0"), (1, "class 1")):
-            self.legend.addItem(pg.ScatterPlotItem(brush=pg.mkBrush(colors[c]), pen=None),
-                                f"{name} (train)")
-        self.legend.addItem(pg.ScatterPlotItem(brush=None, pen=pg.mkPen(style.START)),
-                            "test (hollow)")
-        self.legend.addItem(self.model_line, "boundary x·w + b = 0")
+        self._key += [("point", style.CLASS_COLORS[0], "class 0 (train)"),
+                      ("point", style.CLASS_COLORS[1], "class 1 (train)"),
+                      ("ring", style.START, "test (hollow)"),
+                      ("line", style.FULL, "boundary x·w + b = 0")]
         x_lo, x_hi = _bounds(x[:, 0], tx[:, 0])
         y_lo, y_hi = _bounds(x[:, 1], tx[:, 1])
         self._box = (x_lo, x_hi, y_lo, y_hi)
@@ -213,7 +212,7 @@ class DataView(LessonView):
         self.frame.set_title("Samples x and their loss L(w·x) at the current w")
         self.plot.setLabel("bottom", f"sample {cols[0]}")
         self.plot.setLabel("left", "loss L(w·x)")
-        self.legend.addItem(self.points, f"samples{capped}")
+        self._key.append(("point", style.hex_color(style.SAMPLE), f"samples{capped}"))
         self._add_batch_legend()
         self.plot.setXRange(*_bounds(problem.data_x[:, 0]), padding=0)
         if problem.loss_range is not None:
@@ -222,8 +221,8 @@ class DataView(LessonView):
     def _add_batch_legend(self) -> None:
         k = self.config.effective_batch_size() if self.config else 0
         if k < self.problem.n_samples:
-            self.legend.addItem(self.batch_points, "current batch" if k > 1 else
-                                "current sample")
+            self._key.append(("point", style.BATCH, "current batch" if k > 1 else
+                              "current sample"))
 
     # -- drawing --------------------------------------------------------------------------
     def show_step(self, index: int) -> None:
@@ -234,21 +233,11 @@ class DataView(LessonView):
         self._index = index
         params = np.array(h.params[index], dtype=np.float64)
         batch = h.batch_at(index)
-        if len(np.unique(batch)) >= problem.n_samples:
+        if covers_all(batch, problem.n_samples):
             batch = batch[:0]          # a full batch highlights nothing: it is all the data
         batch = batch[evenly_chosen(len(batch), POINT_CAP)]
         text = getattr(self, f"_draw_{self.mode}")(problem, params, batch)
         self.frame.status.setText(f"step {index} · {text}")
-        xs, ys = [], []
-        for item in (self.points, self.test_points, self.model_line):
-            x, y = item.getData()
-            if x is not None:
-                xs.append(np.asarray(x, dtype=np.float64))
-                ys.append(np.asarray(y, dtype=np.float64))
-        if xs:
-            x_range, y_range = self.plot.getViewBox().state["targetRange"]
-            style.place_legend(self.legend, np.concatenate(xs), np.concatenate(ys),
-                               tuple(x_range), tuple(y_range))
 
     def _draw_line(self, problem: Problem, params: np.ndarray, batch: np.ndarray) -> str:
         x = problem.data_x[:, 0]

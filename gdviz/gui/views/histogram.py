@@ -16,7 +16,7 @@ from PySide6.QtWidgets import QCheckBox, QWidget
 from gdviz.core.history import RunHistory
 from gdviz.core.problems.base import Problem
 from gdviz.core.records import RunConfig
-from gdviz.core.surfaces import evenly_chosen, per_sample_scale
+from gdviz.core.surfaces import covers_all, evenly_chosen, per_sample_scale
 from gdviz.gui.views import style
 from gdviz.gui.views.base import LessonView
 
@@ -201,7 +201,7 @@ class HistogramView(LessonView):
         if index > 0:
             used = float(h.grads[index][j]) * scale   # what the optimizer used, noise included
             self.batch_line.setValue(used)
-            full_batch = len(np.unique(batch)) >= problem.n_samples
+            full_batch = covers_all(batch, problem.n_samples)
             shown = batch[evenly_chosen(len(batch), RUG_CAP)] if not full_batch else batch[:0]
             self.rug.setData(values[shown], np.zeros(len(shown)))
         else:

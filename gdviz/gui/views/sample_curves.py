@@ -22,10 +22,12 @@ from gdviz.core.problems.base import Problem
 from gdviz.core.records import RunConfig
 from gdviz.core.surfaces import (
     SliceCache,
+    covers_all,
     evenly_chosen,
     mean_slope,
     nan_separated,
     sample_curves,
+    slice_points,
 )
 from gdviz.gui.views import style
 from gdviz.gui.views.arrows import ArrowPool
@@ -37,6 +39,9 @@ ARROW_CAP = 10       # per-sample arrows; larger batches get one arrow on the ba
 RESOLUTION = 200
 THICK_BATCH = 3      # batch curves drawn 1.6 px wide up to this many, else 1 px: Qt strokes
                      # 1 px lines on a fast path (measured: 10 linreg curves 9 ms -> 0.3 ms)
+KEEP_PIXELS = 0.5    # several parameters: the slice drawn stays while no curve would move more
+PROBE_X = 9          # than this many pixels, checked at PROBE_X values on the mean and on
+PROBE_CURVES = 16    # PROBE_CURVES of the faint curves
 
 
 class SampleCurvesView(LessonView):
@@ -100,6 +105,8 @@ class SampleCurvesView(LessonView):
         self._index = 0
         self._drawn = np.zeros(0, dtype=np.int64)
         self._slice_shown = None   # the SliceCurves the faint curves and the mean now show
+        self._slice_at: tuple | None = None   # (index, lo, hi, held params) it was made for
+        self._slice_extent = 1.0              # its loss extent (for "a pixel's worth")
 
     # -- run ------------------------------------------------------------------------------
     def set_run(self, problem: Problem, config: RunConfig, history: RunHistory) -> None:
@@ -130,7 +137,7 @@ class SampleCurvesView(LessonView):
         self.y_range.reset()
         if problem.loss_range is not None:
             self.y_range.set(*problem.loss_range)
-        self._slice_shown = None
+        self._slice_shown = self._slice_at = None
         self._set_axes()
         self._index = 0
         if len(history):
@@ -212,9 +219,13 @@ class SampleCurvesView(LessonView):
         self.note.setVisible(False)
         batch = h.batch_at(index)
         n = problem.n_samples
-        full_batch = index == 0 or len(np.unique(batch)) >= n
+        full_batch = index == 0 or covers_all(batch, n)
         lo, hi = self._x_range(before[j], after[j])
-        sl = self.cache.get(problem, j, before, lo, hi, RESOLUTION, self._drawn)
+        if self._slice_still_fits(before, j, lo, hi):
+            sl = self._slice_shown
+        else:
+            sl = self.cache.get(problem, j, before, lo, hi, RESOLUTION, self._drawn)
+            self._slice_at = (j, lo, hi, before)
         x = sl.values
         new_slice = sl is not self._slice_shown
         if new_slice:   # one parameter: the same slice for the whole run, set once
@@ -278,6 +289,35 @@ class SampleCurvesView(LessonView):
             self._set_y_range(sl.curves, sl.mean)
         self.frame.status.setText(self._status_text(index, batch, full_batch, before, slope))
 
+    def _slice_still_fits(self, before: np.ndarray, j: int, lo: float, hi: float) -> bool:
+        """Several parameters: whether the slice on screen may stay for held values
+        ``before`` — the same parameter and extent, and at PROBE_X values neither the mean nor
+        PROBE_CURVES of the faint curves would move by KEEP_PIXELS or more. Recomputing and
+        re-stroking 300 curves on every frame was the view's largest cost (linreg); once the
+        run settles, the held values move by less than a pixel's worth per frame.
+
+        Deterministic for a given slice on screen and step, so scrubbing back to a step
+        redraws the same picture."""
+        sl, at = self._slice_shown, self._slice_at
+        if sl is None or at is None or self.problem.n_params == 1 or self.zoom_box.isChecked():
+            return False
+        j0, lo0, hi0, held0 = at
+        if (j0, lo0, hi0) != (j, lo, hi):
+            return False
+        if np.array_equal(np.delete(held0, j), np.delete(before, j)):
+            return True
+        height = self.plot.getViewBox().height()
+        per_pixel = self._slice_extent / (height if height >= 50 else 200.0)
+        cols = evenly_chosen(len(sl.values), PROBE_X)
+        rows = evenly_chosen(len(sl.drawn), PROBE_CURVES)
+        points = slice_points(before, j, sl.values[cols])            # (PROBE_X, p)
+        with np.errstate(all="ignore"):
+            mean = self.problem.sample_losses(points).mean(axis=-1)   # (PROBE_X,)
+            some = self.problem.sample_losses(points, sl.drawn[rows])  # (PROBE_X, k)
+        moved = np.concatenate([np.abs(mean - sl.mean[cols]),
+                                np.abs(some - sl.curves[rows][:, cols].T).ravel()])
+        return bool(np.all(moved < KEEP_PIXELS * per_pixel))
+
     def _fit_y(self, values: np.ndarray) -> tuple[float, float] | None:
         finite = values[np.isfinite(values)]
         if finite.size == 0:
@@ -296,6 +336,7 @@ class SampleCurvesView(LessonView):
         rest). The range stays put while the slice moves inside it (StickyRange)."""
         if self.problem.loss_range is not None:
             self.y_range.set(*self.problem.loss_range)
+            self._slice_extent = float(np.ptp(self.problem.loss_range))
             return self.problem.loss_range
         finite_mean = mean[np.isfinite(mean)]
         finite = curves[np.isfinite(curves)]
@@ -308,6 +349,7 @@ class SampleCurvesView(LessonView):
             hi = max(hi, float(np.percentile(sub, 90)))
         if hi <= lo:
             hi = lo + 1.0
+        self._slice_extent = hi - lo
         return self.y_range.fit(lo, hi, pad=0.05)
 
     def _status_text(self, index: int, batch: np.ndarray, full_batch: bool,
@@ -341,7 +383,7 @@ class SampleCurvesView(LessonView):
         for item in (self.curves, self.mean_curve, self.batch_curves, self.batch_mean,
                      self.tangent):
             item.setData([], [])
-        self._slice_shown = None
+        self._slice_shown = self._slice_at = None
         self.batch_points.setData([], [])
         self.mean_point.setData([], [])
         self.arrows.clear()

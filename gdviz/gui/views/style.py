@@ -12,7 +12,7 @@ import math
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtGui import QColor, QFont
 from PySide6.QtWidgets import (
     QComboBox,
@@ -69,7 +69,8 @@ def fmt(value: float, digits: int = 4) -> str:
 def make_plot(title: str, x_label: str, y_label: str,
               axis_items: dict | None = None) -> pg.PlotWidget:
     """A PlotWidget with a title, axis labels and a grid, menu off (views manage ranges)."""
-    plot = pg.PlotWidget(axisItems=axis_items)
+    # the menus are off: a ViewBox made without one skips building its context menu
+    plot = pg.PlotWidget(viewBox=pg.ViewBox(enableMenu=False), axisItems=axis_items)
     # The title is a QLabel of the ViewLayout, not the PlotItem's: a pyqtgraph title sets the
     # plot's minimum width to its text width, so a long title clips a narrow dock.
     plot.initial_title = title
@@ -197,8 +198,8 @@ def place_legend(legend: pg.LegendItem, x: np.ndarray, y: np.ndarray,
 
 # How each kind of item looks in a Key: a few characters in the item's colour.
 KEY_GLYPHS = {
-    "line": "━━", "dash": "╺╸╺╸", "dot": "┅┅", "point": "●", "triangle": "▲", "box": "■",
-    "arrow": "━➤",
+    "line": "━━", "dash": "╺╸╺╸", "dot": "┅┅", "point": "●", "ring": "○", "triangle": "▲",
+    "box": "■", "arrow": "━➤",
 }
 
 
@@ -276,6 +277,9 @@ class ViewLayout:
         layout.addWidget(self.info)
         self._layout, self._plot = layout, plot
         self.key: Key | None = None
+        self.status_below = False   # the status line has a row of its own (narrow dock)
+        self._owner = owner
+        self._reflow_filter = _ResizeHook(owner, self.reflow)
 
     def add_key(self) -> Key:
         """A Key (legend) between the top bar and the plot."""
@@ -296,6 +300,48 @@ class ViewLayout:
         if self.combo is not None:
             self.combo.setVisible(visible)
             self.combo_label.setVisible(visible)
+            self.reflow()
+
+    def reflow(self) -> None:
+        """Beside the bar's controls the status line needs STATUS_MIN_WIDTH px, or it wraps
+        into a narrow, very tall column that squeezes the plot: in a narrow dock it gets a
+        row of its own below the controls (and goes back when the dock is wide again)."""
+        controls = [self.bar.itemAt(i).widget() for i in range(self.bar.count())]
+        controls = [w for w in controls if w is not None and w is not self.status]
+        if not controls:
+            return
+        hidden = self._owner.isHidden()
+        used = sum(w.sizeHint().width() + self.bar.spacing() for w in controls
+                   if hidden or w.isVisibleTo(self._owner))
+        below = self._owner.width() < used + STATUS_MIN_WIDTH + 12
+        if below == self.status_below:
+            return
+        self.status_below = below
+        if below:
+            self.bar.removeWidget(self.status)
+            self._layout.insertWidget(self._layout.indexOf(self._plot) if self.key is None
+                                      else self._layout.indexOf(self.key), self.status)
+        else:
+            self._layout.removeWidget(self.status)
+            self.bar.addWidget(self.status, 1)
+        self.status.reset_height()
+
+
+STATUS_MIN_WIDTH = 220   # px the status line needs beside the bar's controls
+
+
+class _ResizeHook(QObject):
+    """Calls ``callback()`` after every resize of ``widget``."""
+
+    def __init__(self, widget: QWidget, callback) -> None:
+        super().__init__(widget)
+        self._callback = callback
+        widget.installEventFilter(self)
+
+    def eventFilter(self, obj, event) -> bool:  # noqa: N802 (Qt name)
+        if event.type() == QEvent.Type.Resize:
+            self._callback()
+        return False
 
 
 class SteadyLabel(QLabel):
@@ -319,6 +365,12 @@ class SteadyLabel(QLabel):
 
     def reset_height(self) -> None:
         self.setMinimumHeight(0)
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt name)
+        # another width: the height kept for the old one means nothing now
+        if event.oldSize().width() != event.size().width() and self.minimumHeight():
+            self.setMinimumHeight(0)
+        super().resizeEvent(event)
 
 
 def _wrapping_label() -> QLabel:
