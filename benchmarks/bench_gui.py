@@ -11,7 +11,10 @@ normally share a place as tabs are split out beside their hosts; the 3-D view sh
 - the 99th percentile of the delay of a 16 ms QTimer in the GUI thread: actual interval minus
   16 ms (target <= 50 ms);
 - per view: mean and 95th percentile of ``show_step`` (Python-side work) and of painting its
-  plot (the viewport's paint event), in ms, so the bottleneck is visible.
+  plots (their viewports' paint events), in ms, and both per refresh in wall time and in the
+  GUI thread's CPU time (the difference is time spent waiting for a core or for the GIL: the
+  machine is shared, and the worker and grid threads run beside the GUI thread), so the
+  bottleneck is visible.
 
 The config is the preset's first run with the samples shuffled and no step limit within reach,
 so the run does not finish while it is measured. Absolute numbers depend on the machine (and
@@ -80,6 +83,7 @@ class PaintTimer:
         from PySide6.QtCore import QEvent, QObject
 
         self.times: list[float] = []
+        self.cpu: list[float] = []   # the GUI thread's CPU time in the same paints
         outer = self
 
         class _Filter(QObject):
@@ -89,11 +93,12 @@ class PaintTimer:
                 if event.type() != QEvent.Type.Paint or self.inside:
                     return False
                 self.inside = True
-                t0 = time.perf_counter()
+                t0, c0 = time.perf_counter(), time.thread_time()
                 try:
                     obj.parent().viewportEvent(event)
                 finally:
                     outer.times.append(time.perf_counter() - t0)
+                    outer.cpu.append(time.thread_time() - c0)
                     self.inside = False
                 return True
 
@@ -153,17 +158,18 @@ def _event_name(event) -> str:
     return getattr(kind, "name", str(kind))
 
 
-def wrap_show_step(view, times: list[float]) -> None:
+def wrap_show_step(view, times: list[float], cpu: list[float]) -> None:
     """Record the duration of every ``view.show_step`` call (an instance attribute shadows
     the method, so the controller's calls go through it)."""
     original = view.show_step
 
     def timed(index: int) -> None:
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.thread_time()
         try:
             original(index)
         finally:
             times.append(time.perf_counter() - t0)
+            cpu.append(time.thread_time() - c0)
 
     view.show_step = timed
 
@@ -263,20 +269,22 @@ def measure(preset: str, seconds: float, runs: int, events: EventClock | None = 
     multi = start_runs(c, runs_configs(config, runs))
     hidden = [v.view_id for v in c.views if not c.view_filter(v)]
     show_times = {v.view_id: [] for v in c.views}
+    show_cpu = {v.view_id: [] for v in c.views}
     paint = {}
     import pyqtgraph as pg
 
     for view in c.views:
-        wrap_show_step(view, show_times[view.view_id])
+        wrap_show_step(view, show_times[view.view_id], show_cpu[view.view_id])
         plots = view.findChildren(pg.GraphicsView)   # PlotWidgets and layout widgets
         if plots:
             paint[view.view_id] = PaintTimer(plots)
     for _ in range(5):
         app.processEvents()
-    for times in show_times.values():
+    for times in (*show_times.values(), *show_cpu.values()):
         times.clear()
     for timer in paint.values():
         timer.times.clear()
+        timer.cpu.clear()
 
     refreshes = [0]
     c.sig_step_shown.connect(lambda _i: refreshes.__setitem__(0, refreshes[0] + 1))
@@ -320,9 +328,10 @@ def measure(preset: str, seconds: float, runs: int, events: EventClock | None = 
     for vid, times in show_times.items():
         ms = [1000 * t for t in times]
         pm = [1000 * t for t in paint[vid].times] if vid in paint else []
+        cpu = 1000 * (sum(show_cpu[vid]) + (sum(paint[vid].cpu) if vid in paint else 0))
         per_view[vid] = (len(ms), float(np.mean(ms)) if ms else float("nan"), pct(ms, 95),
                          len(pm), float(np.mean(pm)) if pm else float("nan"), pct(pm, 95),
-                         (sum(ms) + sum(pm)) / frames)
+                         (sum(ms) + sum(pm)) / frames, cpu / frames)
     return {"steps_per_s": steps / elapsed, "refresh_per_s": refreshes[0] / elapsed,
             "timer_p99": pct(delays, 99), "timer_p50": pct(delays, 50),
             "ticks": len(intervals), "per_view": per_view, "state": state, "multi": multi,
@@ -411,15 +420,18 @@ def main() -> None:
         if r["hidden"]:
             print(f"views not drawn (hidden): {', '.join(r['hidden'])}")
         print(f"{'view':16s} {'draws':>6s} {'show mean':>10s} {'p95':>7s} "
-              f"{'paints':>7s} {'paint mean':>11s} {'p95':>7s} {'both/refresh':>13s}  (ms)")
-        total = 0.0
-        for vid, (n, mean, p95, pn, pmean, pp95, both) in r["per_view"].items():
+              f"{'paints':>7s} {'paint mean':>11s} {'p95':>7s} {'both/refresh':>13s} "
+              f"{'(CPU)':>7s}  (ms)")
+        total = total_cpu = 0.0
+        for vid, (n, mean, p95, pn, pmean, pp95, both, cpu) in r["per_view"].items():
             print(f"{vid:16s} {n:6d} {mean:10.2f} {p95:7.2f} {pn:7d} {pmean:11.2f} {pp95:7.2f} "
-                  f"{both:13.2f}")
+                  f"{both:13.2f} {cpu:7.2f}")
             total += both
+            total_cpu += cpu
         frame = 1000 / r["refresh_per_s"] if r["refresh_per_s"] else float("nan")
-        print(f"views' show_step + paint: {total:.1f} ms per refresh, of a refresh period of "
-              f"{frame:.1f} ms")
+        print(f"views' show_step + paint: {total:.1f} ms per refresh (GUI thread CPU "
+              f"{total_cpu:.1f} ms; the rest is waiting for a core or the GIL), of a refresh "
+              f"period of {frame:.1f} ms")
         if r["events"]:
             frames = max(1, round(r["refresh_per_s"] * r["elapsed"]))
             busy = sum(r["events"].values())

@@ -120,15 +120,14 @@ class SampleCurvesView(LessonView):
         self.curves.setPen(style.sample_pen(len(self._drawn)))
         k = min(config.effective_batch_size(), BATCH_CAP)
         self.batch_curves.setPen(pg.mkPen(style.BATCH, width=1.6 if k <= THICK_BATCH else 1))
-        # One parameter: the faint curves never change during a run, so Qt keeps them as a
-        # pixmap instead of stroking up to 300 curves on every frame. Several: they change
-        # with every step; above 100 of them, drawn without antialiasing (a haze of lines at
-        # 1/6 opacity looks the same, and costs 40 % less: 5 -> 3 ms for 300 curves).
-        steady = problem.n_params == 1
-        self.curves.curve.setCacheMode(
-            QGraphicsItem.CacheMode.DeviceCoordinateCache if steady
-            else QGraphicsItem.CacheMode.NoCache)
-        smooth = steady or len(self._drawn) <= 100
+        # The faint curves and the mean change only with the slice: never during a run with
+        # one parameter, and rarely with several (see _slice_still_fits), so Qt keeps them as
+        # pixmaps instead of stroking up to 300 curves on every frame. Several parameters,
+        # above 100 curves: no antialiasing (a haze of lines at 1/6 opacity looks the same,
+        # and a new slice costs 40 % less to draw: 5 -> 3 ms for 300 curves).
+        for item in (self.curves, self.mean_curve):
+            item.curve.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+        smooth = problem.n_params == 1 or len(self._drawn) <= 100
         self.curves.opts["antialias"] = self.curves.curve.opts["antialias"] = smooth
         many = n > 1
         for item in (self.curves, self.batch_curves, self.batch_points):
