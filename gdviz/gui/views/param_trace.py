@@ -131,7 +131,8 @@ class ParamTraceView(LessonView):
                                    style=PARAM_STYLES[j % len(PARAM_STYLES)][0])
                 else:
                     pen = pg.mkPen(style.param_color(j), width=2)
-                curve = pg.PlotDataItem([], [], pen=pen, connect="finite")
+                # not antialiased: see learning_curve (wide antialiased noisy paths are slow)
+                curve = pg.PlotDataItem([], [], pen=pen, connect="finite", antialias=False)
                 curve.setZValue(11 if chosen else 10)
                 curve.setVisible(j in shown)
                 p.addItem(curve)
