@@ -28,7 +28,7 @@ CUSTOM = RunConfig(problem="custom", lr=0.05, batch_size=5, max_steps=200)
 def slow(k: int) -> str:
     """A formula the core refuses after ~1 s (its time budget). Each test uses its own ``k``:
     sympy caches what it derived, so a formula seen before may pass the second time."""
-    return "exp(w*" * 24 + f"(w + {k})" + ")" * 24
+    return "exp(w*" * 45 + f"(w + {k})" + ")" * 45  # depth 24 is borderline (~1 s)
 
 
 @pytest.fixture
