@@ -18,10 +18,9 @@ runs the state is "running" until every run has ended.
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Sequence
 
-from PySide6.QtCore import QEventLoop, QObject, Qt, QThread, QTimer, Signal, Slot
+from PySide6.QtCore import QEventLoop, QObject, QTimer, Signal, Slot
 
 from gdviz.core.errors import ConfigError
 from gdviz.core.history import RunHistory
@@ -30,7 +29,8 @@ from gdviz.core.records import RunConfig, StepRecord
 from gdviz.gui import run_set
 from gdviz.gui import worker as worker_module
 from gdviz.gui.run_set import RunSpec
-from gdviz.gui.worker import OptimizerWorker, epoch_end_step, register_thread
+from gdviz.gui.view_driver import ViewDriver
+from gdviz.gui.worker import OptimizerWorker, WorkerHost, epoch_end_step
 
 log = logging.getLogger(__name__)
 
@@ -63,8 +63,7 @@ class RunController(QObject):
     def __init__(self, config: RunConfig | Sequence[RunSpec],
                  parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self.views: list = []  # LessonView instances to draw; set by the main window
-        self.view_filter = lambda view: True  # which views are visible (skip hidden docks)
+        self.driver = ViewDriver(self.sig_failed.emit)
         runs = (run_set.single(config),) if isinstance(config, RunConfig) else tuple(config)
         self.runs: tuple[RunSpec, ...] = run_set.validate(runs)
         self.selected_track = 0
@@ -75,12 +74,36 @@ class RunController(QObject):
         self.speed: float | None = 30.0
         self.last_error = ""
         self.shown_index = 0
-        self._worker: OptimizerWorker | None = None
-        self._thread: QThread | None = None
-        self._retired: list[tuple[QThread, OptimizerWorker]] = []
+        self.host = WorkerHost(self)
         self._playing = False
         self._target: int | None = None  # lock-step index at which Step / One epoch pause
-        self._drawn: dict = {}  # view -> lock-step index it shows (skip redundant redraws)
+
+    # -- the views (drawn by the ViewDriver) ----------------------------------------------------
+    @property
+    def views(self) -> list:
+        """The LessonViews to draw; set by the main window."""
+        return self.driver.views
+
+    @views.setter
+    def views(self, views: list) -> None:
+        self.driver.views = views
+
+    @property
+    def view_filter(self):
+        """view -> whether it can be seen (hidden docks and tabs are skipped)."""
+        return self.driver.view_filter
+
+    @view_filter.setter
+    def view_filter(self, accept) -> None:
+        self.driver.view_filter = accept
+
+    def show_views(self, index: int, views=None) -> None:
+        """Draw lock-step ``index`` in the visible views (or in ``views``)."""
+        self.driver.show(index, views)
+
+    def catch_up(self, view) -> None:
+        """Draw the shown step in ``view`` unless it already shows it (a dock came back)."""
+        self.driver.catch_up(view, self.shown_index)
 
     # -- the runs -------------------------------------------------------------------------------
     @property
@@ -186,8 +209,8 @@ class RunController(QObject):
         self._set_state("running")
 
     def pause(self) -> None:
-        if self._worker is not None:
-            self._worker.pause()
+        if self.host.worker is not None:
+            self.host.worker.pause()
         self._playing, self._target = False, None
         if self.state == "running":
             self._set_state("paused")
@@ -223,8 +246,8 @@ class RunController(QObject):
 
     def set_speed(self, steps_per_second: float | None) -> None:
         self.speed = steps_per_second or None
-        if self._worker is not None:
-            self._worker.set_speed(self.speed)
+        if self.host.worker is not None:
+            self.host.worker.set_speed(self.speed)
 
     def is_playing(self) -> bool:
         return self._playing
@@ -241,12 +264,7 @@ class RunController(QObject):
 
     def shutdown(self, timeout_ms: int = 3000) -> bool:
         """Stop every thread (window closing). True when all stopped within the timeout."""
-        self._stop_worker(timeout_ms)
-        deadline = time.perf_counter() + timeout_ms / 1000
-        for thread, _worker in list(self._retired):
-            thread.wait(max(1, int((deadline - time.perf_counter()) * 1000)))
-        self._retired = [(t, w) for t, w in self._retired if t.isRunning()]
-        return not self._retired
+        return self.host.shutdown(timeout_ms)
 
     def run_until(self, steps: int, timeout_s: float = 60.0) -> None:
         """Take lock-step steps up to index ``steps`` at full speed and return when they are
@@ -270,44 +288,21 @@ class RunController(QObject):
 
     # -- worker lifecycle ---------------------------------------------------------------------
     def _ensure_worker(self) -> OptimizerWorker:
-        if self._worker is not None:
-            return self._worker
-        worker = OptimizerWorker([run.config for run in self.runs], self.speed)
-        thread = QThread()
-        thread.setObjectName("gdviz-optimizer")
-        worker.moveToThread(thread)
-        thread.started.connect(worker.run)
-        # Direct: quit from the worker thread itself, so wait() never depends on our event loop.
-        worker.sig_finished.connect(thread.quit, Qt.ConnectionType.DirectConnection)
-        worker.sig_steps.connect(self._on_worker_steps)
-        worker.sig_failed.connect(self._on_worker_failed)
-        worker.sig_finished.connect(self._on_worker_finished)
-        register_thread(thread, worker)
-        self._worker, self._thread = worker, thread
-        thread.start()
-        return worker
+        if self.host.worker is not None:
+            return self.host.worker
+        return self.host.start([run.config for run in self.runs], self.speed,
+                               self._on_worker_steps, self._on_worker_failed,
+                               self._on_worker_finished)
 
     def _stop_worker(self, timeout_ms: int = 2000) -> None:
-        worker, thread = self._worker, self._thread
-        self._worker = self._thread = None
-        if worker is None or thread is None:
-            return
-        worker.stop()
-        if not thread.wait(timeout_ms):  # a very slow step: keep it alive until it ends
-            log.warning("optimizer thread did not stop within %d ms", timeout_ms)
-            self._retired.append((thread, worker))
-            thread.finished.connect(self._on_retired_finished)
-
-    @Slot()
-    def _on_retired_finished(self) -> None:
-        self._retired = [(t, w) for t, w in self._retired if t.isRunning()]
+        self.host.stop(timeout_ms)
 
     # -- slots (GUI thread, queued from the worker) ------------------------------------------
     @Slot(tuple)
     def _on_worker_steps(self, groups: tuple) -> None:
         worker = self.sender()
         try:
-            if worker is not self._worker or not groups:
+            if worker is not self.host.worker or not groups:
                 return  # a stopped worker's last batch, already queued: discard
             if group_step(groups[0]) != self.last_index + 1:
                 return
@@ -330,14 +325,13 @@ class RunController(QObject):
 
     @Slot(str)
     def _on_worker_failed(self, message: str) -> None:
-        if self.sender() is self._worker:
+        if self.sender() is self.host.worker:
             self._fail(message)
 
     @Slot()
     def _on_worker_finished(self) -> None:
-        if self.sender() is self._worker and self._thread is not None:
-            self._thread.wait(1000)
-            self._worker = self._thread = None
+        if self.sender() is self.host.worker:
+            self.host.finished()
             self._playing, self._target = False, None
             if self.state == "running":
                 self._set_state("paused")
@@ -387,28 +381,15 @@ class RunController(QObject):
         """Names or colours changed: the views get the new tracks (same histories)."""
         self._make_tracks()
         self.sig_runs_changed.emit()
-        for view in list(self.views):
-            self._call_view(view, "set_tracks", self.tracks, self.selected_track)
+        self.driver.set_tracks(self.tracks, self.selected_track)
         self._redraw_shown()
 
     def _set_views_run(self) -> None:
-        self._drawn.clear()
         self._make_tracks()
-        for view in list(self.views):
-            if self._call_view(view, "set_run", self.problem, self.config, self.history):
-                self._call_view(view, "set_tracks", self.tracks, self.selected_track)
-
-    def _call_view(self, view, method: str, *args) -> bool:
-        try:
-            getattr(view, method)(*args)
-            return True
-        except Exception as err:
-            log.exception("view %s failed in %s", type(view).__name__, method)
-            self.sig_failed.emit(f"the {view.title} view could not draw this run: {err}")
-            return False
+        self.driver.set_runs(self.problem, self.config, self.history, self.tracks,
+                             self.selected_track)
 
     def _redraw_shown(self) -> None:
-        self._drawn.clear()
         self.show_views(self.shown_index)
         self.sig_step_shown.emit(self.shown_index)
 
@@ -421,25 +402,6 @@ class RunController(QObject):
         self.shown_index = index
         self.show_views(index)
         self.sig_step_shown.emit(index)
-
-    def catch_up(self, view) -> None:
-        """Draw the shown step in ``view`` unless it already shows it (a dock came back)."""
-        index = self.shown_index
-        if index >= 0 and self._drawn.get(view) != index and view in self.views:
-            self.show_views(index, [view])
-
-    def show_views(self, index: int, views=None) -> None:
-        """Draw lock-step ``index`` in the visible views (or in ``views``)."""
-        for view in list(self.views if views is None else views):
-            if views is None and not self.view_filter(view):
-                continue
-            try:
-                view.show_step(index)
-                self._drawn[view] = index
-            except Exception as err:
-                log.exception("view %s failed in show_step", type(view).__name__)
-                self.views.remove(view)  # one report, not one per frame
-                self.sig_failed.emit(f"the {view.title} view stopped drawing: {err}")
 
 
 def _describe(err: Exception) -> str:

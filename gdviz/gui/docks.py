@@ -20,6 +20,7 @@ PANEL_TIPS = {
     "sampling": "Which samples each step of the selected run sees.",
     "run": "Where every run starts and when it stops (shared by every run).",
 }
+HIDE_WITHOUT_DATA = ("data",)
 LEFT_WIDTH = 330
 
 
@@ -76,11 +77,24 @@ def build_docks(window) -> None:
         window.tabifyDockWidget(by_id[host], by_id[vid])
     window._rows = rows
     window._panel_docks = panel_docks
+    window._auto_hidden = set()  # docks hidden because the problem has nothing for them
 
 
 def raise_views_for_problem(window) -> None:
-    """Bring the tabs that suit the problem to the front (see TAB_WITH)."""
+    """Bring the tabs that suit the problem to the front (see TAB_WITH). A test function has
+    no data: its Data dock would only say so, so it is hidden (and shown again for a problem
+    with data, unless the user closed it)."""
     analytic = not window.controller.problem.has_data
+    for name in HIDE_WITHOUT_DATA:
+        dock = window.docks.get(name)
+        if dock is None:
+            continue
+        if analytic and not dock.isHidden():
+            dock.hide()
+            window._auto_hidden.add(name)
+        elif not analytic and name in window._auto_hidden:
+            dock.show()
+            window._auto_hidden.discard(name)
     no_gl = QGuiApplication.platformName() in ("offscreen", "minimal")
     for vid, host in TAB_WITH.items():
         if vid not in window.docks or host not in window.docks:
@@ -99,12 +113,15 @@ def apply_default_sizes(window) -> None:
     column = docks[:4]  # problem, runs, optimizer, sampling (run is a tab behind sampling)
     heights = [_wanted_height(d) for d in column]
     window.resizeDocks(column, heights, Qt.Orientation.Vertical)
-    shares = [0.47, 0.31, 0.22][-len(rows):] if len(rows) > 1 else [1.0]
+    shares = [0.45, 0.35, 0.20][-len(rows):] if len(rows) > 1 else [1.0]
     window.resizeDocks([row[0] for row in rows], [int(h * height) for h in shares],
                        Qt.Orientation.Vertical)
+    right_width = width - LEFT_WIDTH
     if len(rows[0]) > 1:
-        first = int((width - LEFT_WIDTH) * 0.62)
-        window.resizeDocks(rows[0][:2], [first, width - LEFT_WIDTH - first],
+        first = int(right_width * 0.62)
+        window.resizeDocks(rows[0][:2], [first, right_width - first], Qt.Orientation.Horizontal)
+    if len(rows) > 2 and len(rows[1]) == 3:  # the learning curve gets the most room
+        window.resizeDocks(rows[1], [int(right_width * f) for f in (0.4, 0.3, 0.3)],
                            Qt.Orientation.Horizontal)
 
 

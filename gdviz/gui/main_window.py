@@ -137,6 +137,7 @@ class MainWindow(QMainWindow):
         c.sig_runs_changed.connect(self._on_controller_runs_changed)
         c.sig_run_ended.connect(self._on_controller_run_ended)
         c.sig_run_reset.connect(self._update_title)
+        c.sig_run_reset.connect(self._show_ended_runs)
         self.timeline.sig_index_requested.connect(c.show_index)
         runs = self.runs_panel
         runs.sig_add.connect(self._on_runs_add)
@@ -217,6 +218,7 @@ class MainWindow(QMainWindow):
     def _on_controller_runs_changed(self) -> None:
         c = self.controller
         self.runs_panel.set_runs(c.runs, c.selected_track)
+        self._show_ended_runs()
         if self.editor.config != c.config:
             self.editor.show_config(c.config)
         run = c.runs[c.selected_track]
@@ -224,7 +226,18 @@ class MainWindow(QMainWindow):
         self.run_label.setVisible(several)
         self.run_label.setText(f"<b style='color:{run.color}'>■</b> {run.name}")
 
+    def _show_ended_runs(self) -> None:
+        """Beside each run's name in the Runs panel: how it ended, once it has."""
+        c = self.controller
+        if len(c.runs) == 1:
+            self.runs_panel.set_ended(0, "")
+            return
+        for k, record in enumerate(c.ended_records()):
+            self.runs_panel.set_ended(k, "" if record is None else
+                                      f"{record.status} at {record.step}")
+
     def _on_controller_run_ended(self, k: int, message: str) -> None:
+        self._show_ended_runs()
         if self.controller.state == "running" or self.controller.is_playing():
             others = "; the others go on" if len(self.controller.runs) > 1 else ""
             self.status.showMessage(message + others, 10000)  # a name: never capitalised
@@ -272,8 +285,12 @@ class MainWindow(QMainWindow):
         self.status.set_state(state, None)
         ended = c.ended_records()
         if state in ("converged", "diverged", "finished") and all(ended):
-            parts = [f"{run.name} {r.message}" for run, r in zip(c.runs, ended)]
-            self.status.showMessage("Every run ended: " + "; ".join(parts))
+            counts: dict[str, int] = {}
+            for record in ended:
+                counts[record.status] = counts.get(record.status, 0) + 1
+            what = ", ".join(f"{n} {status}" for status, n in counts.items())
+            self.status.showMessage(f"Every run ended ({what}); the Runs panel says when. "
+                                    "Drag the timeline to look back.")
 
     def _on_controller_step_shown(self, index: int) -> None:
         c = self.controller

@@ -17,8 +17,9 @@ from gdviz.core.lockstep import MAX_RUNS, check_runs, default_run_name, share_se
 from gdviz.core.records import RunConfig
 
 # Okabe & Ito's palette for colour-vision deficiencies (no yellow: unreadable on white), with
-# gdviz's dark blue first so that a single run looks as it always did.
-PALETTE = ("#1a3a8f", "#d55e00", "#009e73", "#cc79a7", "#e69f00", "#56b4e9")
+# gdviz's dark blue first so that a single run looks as it always did. Orange comes last: next
+# to vermillion it is the pair most easily confused on thin lines.
+PALETTE = ("#1a3a8f", "#d55e00", "#009e73", "#cc79a7", "#56b4e9", "#e69f00")
 _COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
 
 

@@ -20,18 +20,20 @@ Threading rules (ARCHITECTURE.md):
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 import weakref
 from collections.abc import Sequence
 
-from PySide6.QtCore import QObject, QThread, Signal, Slot
+from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
 from gdviz.core.errors import ConfigError
 from gdviz.core.lockstep import StepGroup, group_finished, iterate_lockstep
 from gdviz.core.records import RunConfig
 from gdviz.core.runner import iterate
 
+log = logging.getLogger(__name__)
 EMIT_INTERVAL = 0.016  # s: ~60 emissions per second at most
 _SLICE = 0.005  # s: longest sleep between checks of pause/stop (well within one frame)
 
@@ -231,3 +233,65 @@ class OptimizerWorker(QObject):
                 flush(False)
             if self._wake.wait(min(_SLICE, due - now)):
                 return False
+
+
+class WorkerHost(QObject):
+    """Owns the running worker and its QThread: starts them (``start``) and stops them by the
+    protocol (request stop -> loop exits -> finished -> quit -> wait). A thread that does not
+    stop within the timeout (a very slow step) is kept until it finishes, never terminated.
+    GUI thread only."""
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.worker: OptimizerWorker | None = None
+        self.thread: QThread | None = None
+        self._retired: list[tuple[QThread, OptimizerWorker]] = []
+
+    def start(self, configs: Sequence[RunConfig], speed: float | None, on_steps, on_failed,
+              on_finished) -> OptimizerWorker:
+        """A worker for ``configs`` in a new thread (started paused); its signals go to the
+        given slots (queued: they run in the GUI thread)."""
+        worker = OptimizerWorker(configs, speed)
+        thread = QThread()
+        thread.setObjectName("gdviz-optimizer")
+        worker.moveToThread(thread)
+        thread.started.connect(worker.run)
+        # Direct: quit from the worker thread itself, so wait() never depends on our event loop.
+        worker.sig_finished.connect(thread.quit, Qt.ConnectionType.DirectConnection)
+        worker.sig_steps.connect(on_steps)
+        worker.sig_failed.connect(on_failed)
+        worker.sig_finished.connect(on_finished)
+        register_thread(thread, worker)
+        self.worker, self.thread = worker, thread
+        thread.start()
+        return worker
+
+    def stop(self, timeout_ms: int = 2000) -> None:
+        worker, thread = self.worker, self.thread
+        self.worker = self.thread = None
+        if worker is None or thread is None:
+            return
+        worker.stop()
+        if not thread.wait(timeout_ms):  # a very slow step: keep it alive until it ends
+            log.warning("optimizer thread did not stop within %d ms", timeout_ms)
+            self._retired.append((thread, worker))
+            thread.finished.connect(self._on_retired_finished)
+
+    def finished(self) -> None:
+        """The worker ended by itself (end of every run, or a failure): drop it."""
+        if self.thread is not None:
+            self.thread.wait(1000)
+        self.worker = self.thread = None
+
+    def shutdown(self, timeout_ms: int = 3000) -> bool:
+        """Stop every thread (window closing). True when all stopped within the timeout."""
+        self.stop(timeout_ms)
+        deadline = time.perf_counter() + timeout_ms / 1000
+        for thread, _worker in list(self._retired):
+            thread.wait(max(1, int((deadline - time.perf_counter()) * 1000)))
+        self._retired = [(t, w) for t, w in self._retired if t.isRunning()]
+        return not self._retired
+
+    @Slot()
+    def _on_retired_finished(self) -> None:
+        self._retired = [(t, w) for t, w in self._retired if t.isRunning()]

@@ -55,7 +55,7 @@ def test_add_edit_rename_recolour_remove(qtbot, window):
     assert panel.names()[1] == "sgd lr=0.05 batch=1 sequential"  # the name follows
     assert [len(h) for h in c.histories] == [1, 1]
     assert "all 2 runs reset to step 0" in window.status.currentMessage()
-    panel.list.setCurrentRow(0)  # the panels now edit run 0
+    panel.select(0)  # the panels now edit run 0
     assert c.selected_track == 0
     assert window.optimizer_panel.lr_field.text() == "0.01"
     panel.rename(0, "baseline")
@@ -71,7 +71,7 @@ def test_add_edit_rename_recolour_remove(qtbot, window):
     assert "baseline" in window.run_label.text()
     panel.rename(0, "")  # empty: back to the description of its settings
     assert c.runs[0].name == "sgd lr=0.02 batch=1 sequential"
-    panel.list.setCurrentRow(1)
+    panel.select(1)
     panel.remove_button.click()
     assert len(c.runs) == 1
     assert c.selected_track == 0
@@ -133,7 +133,9 @@ def test_comparison_preset_plays_in_lock_step_and_every_view_gets_every_run(qtbo
     assert [len(h) for h in c.histories] == [3001, 301, 4]
     assert_equals_the_runner(c)
     assert c.state == "finished"
-    assert "Every run ended" in window.status.currentMessage()
+    assert "Every run ended (3 finished)" in window.status.currentMessage()
+    assert window.runs_panel.ended_texts() == ["finished at 3000", "finished at 300",
+                                               "finished at 3"]
     qtbot.wait(50)
     for view in window.views:
         assert [t.name for t in view.tracks] == [r.name for r in c.runs], view.view_id
@@ -171,8 +173,11 @@ def test_a_diverging_run_is_reported_by_name_and_the_others_go_on(qtbot, window)
     assert [len(h) for h in c.histories] == [301, 9, 301]
     assert_equals_the_runner(c)
     assert c.state == "finished"
+    assert "Every run ended (2 finished, 1 diverged)" in window.status.currentMessage()
+    assert window.runs_panel.ended_texts() == ["finished at 300", "diverged at 8",
+                                               "finished at 300"]
     # the selected run's numbers in the status bar; select the diverged one: its own numbers
-    window.runs_panel.list.setCurrentRow(1)
+    window.runs_panel.select(1)
     assert "step 8" in window.status.text()
     assert "lr 5" in window.run_label.text()
 
@@ -194,7 +199,7 @@ def test_closing_while_six_runs_play_leaves_no_thread(qtbot, window):
 
 def test_runs_persist_across_windows(qtbot, make_window, isolated_settings):
     first = make_window("compare_himmelblau")
-    first.runs_panel.list.setCurrentRow(2)
+    first.runs_panel.select(2)
     first.runs_panel.rename(1, "heavy ball")
     first.runs_panel.sig_recolored.emit(3, "#abcdef")
     runs = first.controller.runs

@@ -16,10 +16,11 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QColorDialog,
     QHBoxLayout,
+    QHeaderView,
     QLabel,
-    QListWidget,
-    QListWidgetItem,
     QPushButton,
+    QTreeWidget,
+    QTreeWidgetItem,
     QVBoxLayout,
     QWidget,
 )
@@ -54,18 +55,27 @@ class RunsPanel(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.setSpacing(4)
-        self.list = QListWidget()
+        # two columns: the name (editable) and how the run ended ("diverged at 8")
+        self.list = QTreeWidget()
         self.list.setObjectName("runs_list")
+        self.list.setColumnCount(2)
+        self.list.setHeaderHidden(True)
+        self.list.setRootIsDecorated(False)
+        self.list.setIndentation(0)
         self.list.setIconSize(QSize(14, 14))
+        header = self.list.header()
+        header.setStretchLastSection(False)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
         self.list.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.list.setEditTriggers(QAbstractItemView.EditTrigger.DoubleClicked
-                                  | QAbstractItemView.EditTrigger.EditKeyPressed)
+        self.list.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.list.setToolTip(
             "The runs being compared, each in its colour in every view. Click one to edit its "
             "optimizer and sampling; double-click (or F2) to rename it. All runs share the "
             "problem, the start point and the limits, and advance together, step by step.")
-        self.list.currentRowChanged.connect(self._on_list_row_changed)
+        self.list.currentItemChanged.connect(self._on_list_current_changed)
         self.list.itemChanged.connect(self._on_list_item_changed)
+        self.list.itemDoubleClicked.connect(lambda item, _col: self.list.editItem(item, 0))
         layout.addWidget(self.list)
         buttons = QHBoxLayout()
         buttons.setSpacing(4)
@@ -109,12 +119,14 @@ class RunsPanel(QWidget):
         try:
             self.list.clear()
             for run in self.runs:
-                item = QListWidgetItem(swatch(run.color), run.name)
+                item = QTreeWidgetItem([run.name, ""])
+                item.setIcon(0, swatch(run.color))
                 item.setFlags(item.flags() | Qt.ItemFlag.ItemIsEditable)
-                item.setToolTip(f"{run.name}\n(double-click to rename; an empty name goes "
-                                "back to describing the settings)")
-                self.list.addItem(item)
-            self.list.setCurrentRow(selected)
+                item.setToolTip(0, f"{run.name}\n(double-click to rename; an empty name goes "
+                                   "back to describing the settings)")
+                item.setForeground(1, QColor("#555555"))
+                self.list.addTopLevelItem(item)
+            self.list.setCurrentItem(self.list.topLevelItem(selected))
         finally:
             self.list.blockSignals(False)
         self.list.setFixedHeight(ROW_HEIGHT * max(2, len(self.runs)) + 6)
@@ -132,26 +144,53 @@ class RunsPanel(QWidget):
         self.message.setText(text)
         self.message.setVisible(bool(text))
 
+    def set_ended(self, k: int, text: str) -> None:
+        """How run k ended ("diverged at 8"), or "" while it runs."""
+        item = self.list.topLevelItem(k)
+        if item is not None:
+            self.list.blockSignals(True)
+            item.setText(1, text)
+            item.setForeground(1, QColor("#c00000" if text.startswith("diverged")
+                                         else "#555555"))
+            self.list.blockSignals(False)
+
+    def ended_texts(self) -> list[str]:
+        return [self.list.topLevelItem(i).text(1) for i in range(self.list.topLevelItemCount())]
+
     def selected(self) -> int:
-        return max(0, self.list.currentRow())
+        item = self.list.currentItem()
+        return max(0, self.list.indexOfTopLevelItem(item)) if item is not None else 0
 
     def names(self) -> list[str]:
-        return [self.list.item(i).text() for i in range(self.list.count())]
+        return [self.list.topLevelItem(i).text(0)
+                for i in range(self.list.topLevelItemCount())]
 
     # -- user actions -----------------------------------------------------------------------------
+    def select(self, k: int) -> None:
+        """As if the user clicked run k."""
+        self.list.setCurrentItem(self.list.topLevelItem(k))
+
     def rename(self, k: int, name: str) -> None:
         """As if the user typed ``name`` for run k."""
-        self.list.item(k).setText(name)
+        self.list.topLevelItem(k).setText(0, name)
 
-    def _on_list_row_changed(self, row: int) -> None:
+    def keyPressEvent(self, event) -> None:  # noqa: N802 (Qt name)
+        item = self.list.currentItem()
+        if event.key() == Qt.Key.Key_F2 and item is not None:
+            self.list.editItem(item, 0)
+            return
+        super().keyPressEvent(event)
+
+    def _on_list_current_changed(self, item, _previous) -> None:
+        row = self.list.indexOfTopLevelItem(item) if item is not None else -1
         if row >= 0:
             self.show_message("")
             self.sig_selected.emit(row)
 
-    def _on_list_item_changed(self, item: QListWidgetItem) -> None:
-        row = self.list.row(item)
-        if 0 <= row < len(self.runs) and item.text() != self.runs[row].name:
-            self.sig_renamed.emit(row, item.text().strip())
+    def _on_list_item_changed(self, item: QTreeWidgetItem, column: int) -> None:
+        row = self.list.indexOfTopLevelItem(item)
+        if column == 0 and 0 <= row < len(self.runs) and item.text(0) != self.runs[row].name:
+            self.sig_renamed.emit(row, item.text(0).strip())
 
     def _on_color_button_clicked(self) -> None:
         k = self.selected()

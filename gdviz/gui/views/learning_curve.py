@@ -23,6 +23,7 @@ from gdviz.gui.views import style
 from gdviz.gui.views.base import LessonView, RunTrack
 
 MAX_POINTS = 4000
+ANTIALIAS_POINTS = 300  # wide curves are antialiased up to this many points (see set_wide_curve)
 EPOCH_LINES = 30     # pool size: at most this many epoch boundaries are drawn
 LABELLED_EPOCHS = 8  # label the lines "epoch e" only when there are this few
 
@@ -37,7 +38,9 @@ class LossAxis(pg.AxisItem):
         minor = [v + np.log10(k) for v in range(v1, v2) for k in range(2, 10)
                  if minVal <= v + np.log10(k) <= maxVal]
         if len(decades) >= 2:
-            stride = max(1, -(-len(decades) // 8))
+            # at most one label per ~28 px (8 on a tall axis): a short plot must not overlap
+            fit = int(max(2, min(8, size // 28)))
+            stride = max(1, -(-len(decades) // fit))
             return [(float(stride), decades[::stride]), (None, minor)]
         labelled = sorted(decades + [m for m in minor if round(10 ** (m % 1)) in (2, 5)])
         return [(None, labelled), (None, [m for m in minor if m not in labelled])]
@@ -80,6 +83,7 @@ class LearningCurveView(LessonView):
         self.frame.bar.insertWidget(1, self.epoch_box)
         self.legend = style.add_legend(self.plot)
         self.key = self.frame.add_key()
+        self.key.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
         self.key.setVisible(False)
         p = self.plot.getPlotItem()
         self.batch_curve = pg.PlotDataItem([], [], pen=pg.mkPen((*_rgb(style.BATCH), 110),
@@ -128,6 +132,7 @@ class LearningCurveView(LessonView):
 
     def set_tracks(self, tracks: tuple[RunTrack, ...], selected: int) -> None:
         super().set_tracks(tracks, selected)
+        self.frame.reset_heights()  # other runs, other status lines
         self._style_tracks()
         if self.history is not None and len(self.history):
             self.show_step(self._index)
@@ -137,9 +142,7 @@ class LearningCurveView(LessonView):
         tracks, problem = self.tracks, self.problem
         p = self.plot.getPlotItem()
         while len(self.full_curves) < len(tracks):
-            # Not antialiased: Qt's raster engine takes ~50x longer for an antialiased line
-            # wider than 1 px along a noisy path (measured 350 ms vs 6 ms for 4000 points).
-            item = pg.PlotDataItem([], [], connect="finite", antialias=False)
+            item = pg.PlotDataItem([], [], connect="finite")
             p.addItem(item)
             self.full_curves.append(item)
         several = len(tracks) > 1
@@ -159,7 +162,7 @@ class LearningCurveView(LessonView):
                             and chosen.config.order != "replacement")
         self.batch_curve.setVisible(not self._full_batch)
         batch_color = chosen.color if several else style.BATCH
-        self.batch_curve.setPen(pg.mkPen((*_rgb(batch_color), 90 if several else 110), width=1))
+        self.batch_curve.setPen(pg.mkPen((*_rgb(batch_color), 60 if several else 110), width=1))
         mixed = problem.has_data and len({t.config.steps_per_epoch() for t in tracks}) > 1
         if mixed != self._mixed_epochs:  # the user's choice stands until the runs change so
             self._mixed_epochs = mixed
@@ -174,7 +177,7 @@ class LearningCurveView(LessonView):
             entries = [("line", t.color, t.name) for t in tracks]
             if not self._full_batch:
                 entries.append(("line", _faint_hex(chosen.color),
-                                f"faint: batch loss of {chosen.name}"))
+                                "faint: batch loss of the selected run"))
             self.key.set_entries(entries)
         else:
             self.legend.addItem(self.full_curves[0], f"{full_word} (after step)")
@@ -188,10 +191,9 @@ class LearningCurveView(LessonView):
     def _set_title(self) -> None:
         x = "epoch" if self._epochs_on_x() else "step"
         self.plot.setLabel("bottom", "epoch (passes over the data)" if x == "epoch" else "step")
-        if len(self.tracks) > 1:
-            self.frame.set_title(f"Learning curves of {len(self.tracks)} runs: loss against {x}")
-        else:
-            self.frame.set_title(f"Learning curve: loss against {x}")
+        # one short line: with several runs the key below takes the room a title would
+        self.frame.set_title(f"Loss against {x}" if len(self.tracks) > 1
+                             else f"Learning curve: loss against {x}")
 
     def _on_box_toggled(self, _checked: bool) -> None:
         if self.history is not None and len(self.history):
@@ -217,7 +219,7 @@ class LearningCurveView(LessonView):
             if in_epochs:
                 x = x / track.config.steps_per_epoch()
             full = _finite_or_nan(th.losses[: kk + 1][keep])
-            item.setData(x, full)
+            set_wide_curve(item, x, full)
             xs.append(x)
             fulls.append(full)
             cur = float(th.losses[kk])
@@ -257,7 +259,10 @@ class LearningCurveView(LessonView):
             notes.extend(self._draw_epochs(k_sel))
         if len(self.tracks) == 1:
             self._place_legend(sel_x, fulls[0], sel_batch)
-        self.frame.status.setText(" · ".join(self._status_words(index, k_sel) + notes))
+        text = " · ".join(self._status_words(index, k_sel) + notes)
+        self.frame.status.setText(text)
+        if self.frame.status.isVisibleTo(self) != bool(text):  # several runs: often nothing
+            self.frame.status.setVisible(bool(text))
 
     def _status_words(self, index: int, k: int) -> list[str]:
         h = self.history
@@ -267,7 +272,9 @@ class LearningCurveView(LessonView):
         else:
             text = [f"step {index} · epoch {int(h.epochs[k])} · full loss {style.fmt(cur)}"]
         if len(self.tracks) > 1:
-            text[0] = f"{self.tracks[self.selected_track].name}: {text[0]}"
+            # the status bar and the timeline give the step and the selected run's numbers,
+            # the Runs panel how each run ended: here only what needs saying (notes)
+            return []
         status = h.status_at(k)
         if status != "running":
             text.append(f"{status} at step {int(h.steps[k])}" if k < index else status)
@@ -310,6 +317,17 @@ class LearningCurveView(LessonView):
             else:
                 line.setVisible(False)
         return notes
+
+
+def set_wide_curve(item: pg.PlotDataItem, x: np.ndarray, y: np.ndarray) -> None:
+    """``item.setData(x, y)``, antialiased only while the curve has few points: Qt's raster
+    engine strokes an antialiased line wider than 1 px along a noisy path ~50x slower
+    (measured: 4000 points 350 ms with, 6 ms without; SGD's losses and parameters are noisy)."""
+    smooth = len(x) <= ANTIALIAS_POINTS
+    if item.opts.get("antialias") != smooth:
+        item.setData(x, y, antialias=smooth)
+    else:
+        item.setData(x, y)
 
 
 def _faint_hex(color: str) -> str:

@@ -21,6 +21,7 @@ from gdviz.core.problems.base import Problem
 from gdviz.core.records import RunConfig
 from gdviz.gui.views import style
 from gdviz.gui.views.base import LessonView, RunTrack
+from gdviz.gui.views.learning_curve import set_wide_curve
 
 MAX_POINTS = 4000
 ALL = "all"
@@ -60,6 +61,7 @@ class ParamTraceView(LessonView):
         self.combo.currentIndexChanged.connect(self._on_combo_changed)
         self.legend = style.add_legend(self.plot)
         self.key = self.frame.add_key()
+        self.key.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
         self.key.setVisible(False)
         self.track_curves: list[list[pg.PlotDataItem]] = []  # [run][parameter]
         self.ref_lines: list[pg.InfiniteLine] = []
@@ -70,6 +72,8 @@ class ParamTraceView(LessonView):
         self._index = 0
         self._ref: np.ndarray | None = None
         self._kind = ""
+        self._compared = False  # set_tracks last gave several runs
+        self._off_chart: frozenset[int] = frozenset()  # diverged runs left out of the range
 
     @property
     def curves(self) -> list[pg.PlotDataItem]:
@@ -85,6 +89,7 @@ class ParamTraceView(LessonView):
             self.combo.clear()
             self.combo.addItems([ALL, *names])
             self.combo.blockSignals(False)
+            self._compared = False  # new parameters: the next runs choose the box again
         self.frame.show_combo(len(names) > 1)
         self._ref, self._kind = reference_values(problem)
         super().set_tracks((RunTrack("run", style.FULL, config, history),), 0)
@@ -98,6 +103,15 @@ class ParamTraceView(LessonView):
         super().set_tracks(tracks, selected)
         if self.problem is None:
             return
+        several = len(tracks) > 1
+        if several != self._compared and self.problem.n_params > 1:
+            # several runs: one parameter at a time (runs x parameters curves crowd the plot);
+            # the user's choice stands until the number of runs crosses 1 again
+            self.combo.blockSignals(True)
+            self.combo.setCurrentIndex(1 if several else 0)
+            self.combo.blockSignals(False)
+        self._compared = several
+        self._off_chart = frozenset()
         self._build()
         if self.history is not None and len(self.history):
             self.show_step(self._index)
@@ -131,8 +145,7 @@ class ParamTraceView(LessonView):
                                    style=PARAM_STYLES[j % len(PARAM_STYLES)][0])
                 else:
                     pen = pg.mkPen(style.param_color(j), width=2)
-                # not antialiased: see learning_curve (wide antialiased noisy paths are slow)
-                curve = pg.PlotDataItem([], [], pen=pen, connect="finite", antialias=False)
+                curve = pg.PlotDataItem([], [], pen=pen, connect="finite")
                 curve.setZValue(11 if chosen else 10)
                 curve.setVisible(j in shown)
                 p.addItem(curve)
@@ -153,10 +166,14 @@ class ParamTraceView(LessonView):
             self.ref_lines.append(line)
             self._ref_of.append(j)
         ref_word = "true value" if kind == "true" else "global minimum"
+        # one parameter shown: its name says it (a long axis title clips a short plot)
+        self.plot.setLabel("left", names[shown[0]] if len(shown) == 1 else "parameter value")
         self.legend.setVisible(not several)
         self.key.setVisible(several)
         if several:
-            entries = [("line", t.color, t.name) for t in self.tracks]
+            entries = [("line", t.color, t.name + (" (diverged: off the chart)"
+                                                   if k in self._off_chart else ""))
+                       for k, t in enumerate(self.tracks)]
             if len(shown) > 1:
                 entries += [(PARAM_STYLES[j % len(PARAM_STYLES)][1], style.TEXT, names[j])
                             for j in shown]
@@ -189,8 +206,9 @@ class ParamTraceView(LessonView):
         self._index = index
         several, shown = self._several(), self._shown_params()
         xs, ys, brushes, ranged = [], [], [], []
+        off_chart = set()
         x_hi = 0.0
-        for track, items in zip(self.tracks, self.track_curves):
+        for k, (track, items) in enumerate(zip(self.tracks, self.track_curves)):
             kk = self.track_index(track, index)
             th = track.history
             steps = th.steps[: kk + 1]
@@ -201,7 +219,7 @@ class ParamTraceView(LessonView):
             params[~np.isfinite(params)] = np.nan
             for j, curve in enumerate(items):
                 if j in shown:
-                    curve.setData(x, params[:, j])
+                    set_wide_curve(curve, x, params[:, j])  # antialiased while short
             now = np.array(th.params[kk], dtype=np.float64)
             for j in shown:
                 if np.isfinite(now[j]):
@@ -209,9 +227,16 @@ class ParamTraceView(LessonView):
                     ys.append(float(now[j]))
                     brushes.append(pg.mkBrush(track.color if several else style.param_color(j)))
             # a run that blew up would flatten every other curve: the range ignores it
-            if not (several and th.status_at(kk) == "diverged"):
+            if several and th.status_at(kk) == "diverged":
+                off_chart.add(k)
+            else:
                 ranged.append(params[:, shown])
         self.current.setData(xs, ys, brush=brushes)
+        if off_chart != self._off_chart:  # rare: a run diverged, or the user looked back
+            self._off_chart = frozenset(off_chart)
+            self._build()
+            self.show_step(index)
+            return
         self._set_ranges(ranged, shown, x_hi)
         self.frame.status.setText(self._status_text(index))
 
@@ -238,6 +263,6 @@ class ParamTraceView(LessonView):
         now = track.history.params[k]
         names = self.problem.param_names
         values = ", ".join(f"{n} = {style.fmt(float(v))}" for n, v in zip(names, now))
-        if self._several():
-            return f"step {index} · {track.name}: {values}"
+        if self._several():  # the status bar names the selected run: one short line here
+            return f"selected run: {values}"
         return f"step {index} · {values}"
