@@ -1,8 +1,8 @@
 """The window playing at full speed, measured in one run (not a test).
 
-Opens the real main window offscreen at 1280×800 with EVERY view dock visible (the docks that
-normally share a place as tabs are split out beside their hosts; the 3-D view shows its
-"unavailable offscreen" label), plays the preset at speed "max" for ``--seconds`` and prints:
+Opens the real main window offscreen at 1280×800 with EVERY view dock visible (the right-hand
+docks are laid out again in three rows, none behind a tab; the 3-D view shows its "unavailable
+offscreen" label), plays the preset at speed "max" for ``--seconds`` and prints:
 
 - steps per second reached, against the headless runner's rate for the same config measured
   in the same run (``sum(1 for _ in iterate(config))``), and their ratio (target >= 0.5);
@@ -17,8 +17,10 @@ normally share a place as tabs are split out beside their hosts; the 3-D view sh
   bottleneck is visible.
 
 The config is the preset's first run with the samples shuffled and no step limit within reach,
-so the run does not finish while it is measured. Absolute numbers depend on the machine (and
-on what else runs on it): compare the ratios, and repeat.
+so the run does not finish while it is measured. ``--runs N`` compares N runs of it with
+learning rates spread by factors of two, through the multi-run controller's ``set_runs`` (steps
+are then lock-step indices, against the headless rate of the N runs in lock-step). Absolute
+numbers depend on the machine (and on what else runs on it): compare the ratios, and repeat.
 
     QT_QPA_PLATFORM=offscreen python benchmarks/bench_gui.py [--preset wavy] [--seconds 10]
         [--runs N] [--repeat 1] [--events]
