@@ -9,15 +9,13 @@ last run ended. Each run is ``runner.iterate`` unchanged, so its records are exa
 Also here, because the GUI, the presets and the session files all need the same rules:
 ``default_run_name`` (a short description such as "sgd lr=0.01 mom=0.9 batch=10") and
 ``share_settings`` (the settings every run of a comparison has in common). No Qt.
+(Looking back at a recorded step: gdviz.core.recorded.)
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from types import MappingProxyType
 from typing import Any
-
-import numpy as np
 
 from gdviz.core.errors import ConfigError
 from gdviz.core.records import RunConfig, StepRecord
@@ -157,34 +155,3 @@ def check_runs(configs: Sequence[RunConfig]) -> None:
             if getattr(config, name) != getattr(first, name):
                 raise ConfigError(f"run {k} differs from run 1 in {name}: every run of a "
                                   "comparison shares the problem, start point and limits")
-
-
-# -- looking back -----------------------------------------------------------------------------
-def record_at(history, index: int, problem) -> StepRecord:
-    """The StepRecord of step ``index`` of a recorded run, rebuilt from ``history``'s arrays
-    (RunHistory keeps no record objects). Exact for step, epoch, lr, batch, parameters,
-    gradient, losses and status. The per-sample gradients are recomputed from the problem
-    (exact, as the runner computes them) unless the problem adds gradient noise, which was
-    random: then they are NaN. The optimizer's state is only kept for the newest step, so it
-    is empty here. The newest index gives ``history.last`` itself."""
-    if index >= len(history) - 1 and history.last is not None:
-        return history.last
-    p = history.n_params
-    batch = history.batch_at(index)
-    batch.setflags(write=False)
-    before = np.array(history.params_before(index))
-    if index == 0 or len(batch) == 0:
-        sample_grads = np.zeros((0, p))
-    elif problem.grad_noise:
-        sample_grads = np.full((len(batch), p), np.nan)
-    else:
-        with np.errstate(all="ignore"):
-            sample_grads = np.asarray(problem.sample_grads(before, batch), dtype=np.float64)
-    arrays = [before, np.array(history.params[index]), np.array(history.grads[index]),
-              sample_grads]
-    for array in arrays:
-        array.setflags(write=False)
-    return StepRecord(int(history.steps[index]), int(history.epochs[index]),
-                      float(history.lrs[index]), batch, arrays[0], arrays[1], arrays[2],
-                      arrays[3], MappingProxyType({}), float(history.batch_losses[index]),
-                      float(history.losses[index]), history.status_at(index), "")

@@ -25,6 +25,7 @@ from PySide6.QtCore import QEventLoop, QObject, QTimer, Signal, Slot
 from gdviz.core.errors import ConfigError
 from gdviz.core.history import RunHistory
 from gdviz.core.lockstep import group_step, split_groups
+from gdviz.core.recorded import StateHistory, record_at
 from gdviz.core.records import RunConfig, StepRecord
 from gdviz.gui import run_set
 from gdviz.gui import worker as worker_module
@@ -69,6 +70,7 @@ class RunController(QObject):
         self.selected_track = 0
         self.problem = self.runs[0].config.make_problem()
         self.histories = [RunHistory(self.problem.n_params) for _ in self.runs]
+        self.states = [StateHistory() for _ in self.runs]  # optimizer state per step
         self.tracks: tuple = ()
         self.state = "ready"
         self.speed: float | None = 30.0
@@ -120,6 +122,16 @@ class RunController(QObject):
     def last_index(self) -> int:
         """The newest lock-step index recorded (the longest history's last index)."""
         return max(len(h) for h in self.histories) - 1
+
+    def record_shown(self, index: int) -> StepRecord | None:
+        """The selected run's record at lock-step ``index`` (its last if it ended sooner),
+        rebuilt from the history with its optimizer state: what the status bar and the step
+        math show."""
+        history = self.history
+        if len(history) == 0:
+            return None
+        return record_at(history, min(index, len(history) - 1), self.problem,
+                         self.states[self.selected_track])
 
     def is_scrubbed(self) -> bool:
         """True while the views show an earlier step than the newest one."""
@@ -179,6 +191,7 @@ class RunController(QObject):
         self.last_error = ""
         self.problem = self.config.make_problem()
         self.histories = [RunHistory(self.problem.n_params) for _ in self.runs]
+        self.states = [StateHistory() for _ in self.runs]
         self.shown_index = 0
         try:
             # the worker's own iterate (tests substitute it) computes the same start records
@@ -187,8 +200,9 @@ class RunController(QObject):
             self._set_views_run()
             self._fail(_describe(err))
             return
-        for history, first in zip(self.histories, firsts):
+        for history, states, first in zip(self.histories, self.states, firsts):
             history.append((first,))
+            states.append((first,))
         self._set_views_run()
         self.sig_run_reset.emit()
         self._show_latest()
@@ -309,6 +323,7 @@ class RunController(QObject):
             for k, records in enumerate(split_groups(groups, len(self.runs))):
                 if records:
                     self.histories[k].append(records)
+                    self.states[k].append(records)
                     if records[-1].finished and len(self.runs) > 1:
                         self.sig_run_ended.emit(k, f"{self.runs[k].name} {records[-1].message}")
             if self.shown_index >= self.last_index - len(groups):

@@ -11,7 +11,6 @@ from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QWidget
 
 from gdviz.core.errors import ConfigError
-from gdviz.core.lockstep import record_at
 from gdviz.core.records import RunConfig
 from gdviz.gui import docks, menus, run_set
 from gdviz.gui.controller import RunController
@@ -295,14 +294,18 @@ class MainWindow(QMainWindow):
     def _on_controller_step_shown(self, index: int) -> None:
         c = self.controller
         self.timeline.set_shown(index, c.last_index)
-        history = c.history
-        if len(history) == 0:
+        record = c.record_shown(index)
+        if record is None:
             return
-        k = min(index, len(history) - 1)
-        record = record_at(history, k, c.problem)
         self.status.set_record(record)
         if not self.docks["step_math"].isHidden():
-            self.step_math.show_record(record, c.config, c.problem)
+            try:
+                self.step_math.show_record(record, c.config, c.problem)
+            except Exception:  # e.g. a record appended by an export, without its state
+                log.exception("step math of step %d", record.step)
+                self.step_math.text.setPlainText(
+                    f"step {record.step}: its arithmetic needs the optimizer's state, which "
+                    "was not recorded for this step.")
 
     def _on_controller_failed(self, message: str) -> None:
         self.status.showMessage(f"Error: {message}", 15000)

@@ -14,10 +14,10 @@ from gdviz.core.lockstep import (
     group_finished,
     group_step,
     iterate_lockstep,
-    record_at,
     share_settings,
     split_groups,
 )
+from gdviz.core.recorded import StateHistory, record_at
 from gdviz.core.records import RunConfig
 from gdviz.core.runner import iterate, run_to_end
 from gdviz.presets import list_presets
@@ -117,23 +117,34 @@ def test_check_runs():
 
 @pytest.mark.parametrize("config", [
     LINREG,
-    LINREG.with_changes(optimizer="adam", hyperparams={}, order="replacement"),
+    LINREG.with_changes(optimizer="adam", hyperparams={"amsgrad": True}, order="replacement"),
+    LINREG.with_changes(hyperparams={"momentum": 0.9, "nesterov": True}),
+    RunConfig(problem="himmelblau", optimizer="rmsprop", lr=0.01, max_steps=40,
+              hyperparams={"momentum": 0.5, "centered": True}),
     RunConfig(problem="rosenbrock", lr=0.001, max_steps=60,
               settings={"grad_noise": 0.5}),
 ])
 def test_records_rebuilt_from_the_history_equal_the_runner_s(config):
     records = run_to_end(config)
     history = RunHistory(config.make_problem().n_params)
-    history.append(records)
+    states = StateHistory()
+    for chunk in (records[:1], records[1:17], records[17:]):  # as the GUI appends batches
+        history.append(chunk)
+        states.append(chunk)
     problem = config.make_problem()
-    assert record_at(history, len(history) - 1, problem) is records[-1]
+    assert record_at(history, len(history) - 1, problem, states) is records[-1]
     for i in (0, 1, 7, len(records) // 2, len(records) - 2):
-        rebuilt, real = record_at(history, i, problem), records[i]
-        assert dict(rebuilt.state) == {}
+        rebuilt, real = record_at(history, i, problem, states), records[i]
+        assert rebuilt.state.keys() == real.state.keys()
+        for key, value in real.state.items():
+            np.testing.assert_array_equal(rebuilt.state[key], value)
+            assert type(rebuilt.state[key]) is type(value)
         if problem.grad_noise and i > 0:
             assert np.isnan(rebuilt.sample_grads).all()  # random noise cannot be rebuilt
             rebuilt = _with_sample_grads(rebuilt, real.sample_grads)
         _same_record(rebuilt, real if i == len(records) - 1 else _without_message(real))
+    assert dict(record_at(history, 3, problem).state) == {}  # no StateHistory: no state
+    assert states.nbytes() < 64 * len(records) * 8
 
 
 def _with_sample_grads(record, sample_grads):

@@ -228,3 +228,26 @@ def test_the_slider_maps_to_history_indices_of_a_long_run(qtbot, window):
         qtbot.waitUntil(lambda k=k: c.shown_index == k, timeout=5000)
         assert f"step {k}" in window.status.labels["step"].text()
     assert history.nbytes() < 200 * (n + 1)  # ~ (6 + 2p) * 8 bytes a step, p = 1
+
+
+def test_step_math_of_an_earlier_step_shows_the_optimizer_state_it_had(qtbot, make_window):
+    window = make_window("compare_himmelblau")
+    c = window.controller
+    window.toolbar.set_speed(None)
+    c.step(30)
+    qtbot.waitUntil(lambda: c.state == "paused", timeout=10_000)
+    then = {}
+    for k in (1, 2, 3, 4):  # momentum, Nesterov, RMSprop, Adam: each has a state
+        window.runs_panel.select(k)
+        then[k] = (window.step_math.plain_text(), window.status.text())
+        assert "optimizer state after the step" in then[k][0]
+    c.step(40)
+    qtbot.waitUntil(lambda: c.state == "paused" and c.last_index == 70, timeout=10_000)
+    window.timeline.slider.setValue(30)
+    qtbot.waitUntil(lambda: c.shown_index == 30, timeout=2000)
+    for k in (1, 2, 3, 4):
+        window.runs_panel.select(k)
+        assert c.shown_index == 30  # selecting a run keeps the step shown
+        assert window.step_math.plain_text() == then[k][0]
+        labels = window.status.labels
+        assert all(labels[n].text() in then[k][1] for n in ("step", "lr", "loss", "grad"))

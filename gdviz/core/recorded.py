@@ -1,0 +1,112 @@
+"""Looking back at a recorded run: the StepRecord of any earlier step, rebuilt from arrays.
+
+RunHistory keeps every step's numbers in arrays but only the newest record object; the
+optimizer's state (momentum buffers, Adam's averages, ...) is not in it. ``StateHistory``
+keeps that state per step, in arrays too (a few floats per parameter and step), so that
+``record_at`` can give the step math of an earlier step exactly as it was. No Qt.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from types import MappingProxyType
+from typing import Any
+
+import numpy as np
+
+from gdviz.core.history import RunHistory
+from gdviz.core.records import StepRecord
+
+_EMPTY: Mapping[str, Any] = MappingProxyType({})
+
+
+class _Column:
+    """One state entry over the steps: (N,) or (N, width) float64, NaN where it is absent."""
+
+    def __init__(self, width: int | None, rows: int, integer: bool) -> None:
+        self.width, self.integer = width, integer
+        shape = (max(rows, 64),) if width is None else (max(rows, 64), width)
+        self.data = np.full(shape, np.nan)
+
+    def put(self, row: int, value: Any) -> None:
+        if row >= self.data.shape[0]:
+            grown = np.full((max(row + 1, int(self.data.shape[0] * 1.5)), *self.data.shape[1:]),
+                            np.nan)
+            grown[: self.data.shape[0]] = self.data
+            self.data = grown
+        self.data[row] = value
+
+
+class StateHistory:
+    """The optimizer state of every recorded step (append the same records as RunHistory)."""
+
+    def __init__(self) -> None:
+        self.size = 0
+        self._columns: dict[str, _Column] = {}
+
+    def __len__(self) -> int:
+        return self.size
+
+    def append(self, records: Iterable[StepRecord]) -> None:
+        for record in records:
+            for key, value in record.state.items():
+                column = self._columns.get(key)
+                if column is None:
+                    array = np.asarray(value)
+                    column = _Column(None if array.ndim == 0 else array.shape[0], self.size + 1,
+                                     isinstance(value, (int, np.integer)))
+                    self._columns[key] = column
+                column.put(self.size, value)
+            self.size += 1
+
+    def at(self, index: int) -> Mapping[str, Any]:
+        """The state after step ``index`` (read-only arrays; ints as ints); {} if unknown."""
+        if not 0 <= index < self.size:
+            return _EMPTY
+        out: dict[str, Any] = {}
+        for key, column in self._columns.items():
+            if index >= column.data.shape[0]:
+                continue
+            value = column.data[index]
+            if column.width is None:
+                if not np.isnan(value):
+                    out[key] = int(value) if column.integer else float(value)
+            elif not np.all(np.isnan(value)):
+                array = np.array(value)
+                array.setflags(write=False)
+                out[key] = array
+        return MappingProxyType(out)
+
+    def nbytes(self) -> int:
+        return sum(c.data.nbytes for c in self._columns.values())
+
+
+def record_at(history: RunHistory, index: int, problem,
+              states: StateHistory | None = None) -> StepRecord:
+    """The StepRecord of step ``index`` of a recorded run, rebuilt from ``history``'s arrays.
+    Exact for step, epoch, lr, batch, parameters, gradient, losses and status; the optimizer
+    state comes from ``states`` (empty when not given). The per-sample gradients are recomputed
+    from the problem (exact, as the runner computes them) unless the problem adds gradient
+    noise, which was random: then they are NaN. The newest index gives ``history.last``."""
+    if index >= len(history) - 1 and history.last is not None:
+        return history.last
+    p = history.n_params
+    batch = history.batch_at(index)
+    batch.setflags(write=False)
+    before = np.array(history.params_before(index))
+    if index == 0 or len(batch) == 0:
+        sample_grads = np.zeros((0, p))
+    elif problem.grad_noise:
+        sample_grads = np.full((len(batch), p), np.nan)
+    else:
+        with np.errstate(all="ignore"):
+            sample_grads = np.asarray(problem.sample_grads(before, batch), dtype=np.float64)
+    arrays = [before, np.array(history.params[index]), np.array(history.grads[index]),
+              sample_grads]
+    for array in arrays:
+        array.setflags(write=False)
+    state = states.at(index) if states is not None else _EMPTY
+    return StepRecord(int(history.steps[index]), int(history.epochs[index]),
+                      float(history.lrs[index]), batch, arrays[0], arrays[1], arrays[2],
+                      arrays[3], state, float(history.batch_losses[index]),
+                      float(history.losses[index]), history.status_at(index), "")
