@@ -64,7 +64,9 @@ class RunController(QObject):
     def __init__(self, config: RunConfig | Sequence[RunSpec],
                  parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self.driver = ViewDriver(self.sig_failed.emit)
+        self.views: list = []  # LessonView instances to draw; set by the main window
+        self.view_filter = lambda view: True  # which views are visible (skip hidden docks)
+        self.driver = ViewDriver(self, self.sig_failed.emit)
         runs = (run_set.single(config),) if isinstance(config, RunConfig) else tuple(config)
         self.runs: tuple[RunSpec, ...] = run_set.validate(runs)
         self.selected_track = 0
@@ -81,24 +83,6 @@ class RunController(QObject):
         self._target: int | None = None  # lock-step index at which Step / One epoch pause
 
     # -- the views (drawn by the ViewDriver) ----------------------------------------------------
-    @property
-    def views(self) -> list:
-        """The LessonViews to draw; set by the main window."""
-        return self.driver.views
-
-    @views.setter
-    def views(self, views: list) -> None:
-        self.driver.views = views
-
-    @property
-    def view_filter(self):
-        """view -> whether it can be seen (hidden docks and tabs are skipped)."""
-        return self.driver.view_filter
-
-    @view_filter.setter
-    def view_filter(self, accept) -> None:
-        self.driver.view_filter = accept
-
     def show_views(self, index: int, views=None) -> None:
         """Draw lock-step ``index`` in the visible views (or in ``views``)."""
         self.driver.show(index, views)

@@ -12,46 +12,45 @@ log = logging.getLogger(__name__)
 
 
 class ViewDriver:
-    """``views``: the LessonViews to draw (the main window sets them); ``view_filter(view)``:
-    whether a view can be seen (hidden docks and tabs behind others are skipped and catch up
-    when shown); ``report(sentence)``: how failures reach the user."""
+    """Draws ``owner.views`` (the LessonViews; the main window sets them), skipping those
+    ``owner.view_filter(view)`` says cannot be seen (hidden docks and tabs behind others catch
+    up when shown); ``report(sentence)``: how failures reach the user."""
 
-    def __init__(self, report: Callable[[str], None]) -> None:
-        self.views: list = []
-        self.view_filter: Callable = lambda view: True
+    def __init__(self, owner, report: Callable[[str], None]) -> None:
+        self.owner = owner
         self.report = report
         self.drawn: dict = {}  # view -> the lock-step index it shows (skip redundant redraws)
 
     def set_runs(self, problem, config, history, tracks: tuple, selected: int) -> None:
         """A new run set (or a reset): every view gets the selected run and all tracks."""
         self.drawn.clear()
-        for view in list(self.views):
+        for view in list(self.owner.views):
             if self._call(view, "set_run", problem, config, history):
                 self._call(view, "set_tracks", tracks, selected)
 
     def set_tracks(self, tracks: tuple, selected: int) -> None:
         """Names or colours changed (same histories)."""
         self.drawn.clear()
-        for view in list(self.views):
+        for view in list(self.owner.views):
             self._call(view, "set_tracks", tracks, selected)
 
     def show(self, index: int, views=None) -> None:
         """Draw lock-step ``index`` in the visible views (or in ``views``)."""
-        for view in list(self.views if views is None else views):
-            if views is None and not self.view_filter(view):
+        for view in list(self.owner.views if views is None else views):
+            if views is None and not self.owner.view_filter(view):
                 continue
             try:
                 view.show_step(index)
                 self.drawn[view] = index
             except Exception as err:
                 log.exception("view %s failed in show_step", type(view).__name__)
-                if view in self.views:
-                    self.views.remove(view)  # one report, not one per frame
+                if view in self.owner.views:
+                    self.owner.views.remove(view)  # one report, not one per frame
                 self.report(f"the {view.title} view stopped drawing: {err}")
 
     def catch_up(self, view, index: int) -> None:
         """Draw ``index`` in ``view`` unless it already shows it (a dock came back)."""
-        if index >= 0 and self.drawn.get(view) != index and view in self.views:
+        if index >= 0 and self.drawn.get(view) != index and view in self.owner.views:
             self.show(index, [view])
 
     def _call(self, view, method: str, *args) -> bool:
