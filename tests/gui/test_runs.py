@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QSettings
+from PySide6.QtCore import QSettings, Qt
+from PySide6.QtWidgets import QLineEdit
 
 from gdviz.core.errors import ConfigError
 from gdviz.core.lockstep import MAX_RUNS
@@ -59,10 +60,16 @@ def test_add_edit_rename_recolour_remove(qtbot, window):
     assert c.selected_track == 0
     assert window.optimizer_panel.lr_field.text() == "0.01"
     panel.rename(0, "baseline")
-    assert c.runs[0].name == "baseline"
+    qtbot.waitUntil(lambda: c.runs[0].name == "baseline", timeout=2000)
     assert c.runs[0].named_by == "user"
     set_lr(window, "0.02")
     assert c.runs[0].name == "baseline"  # a typed name stays
+    panel.list.editItem(panel.list.topLevelItem(1), 0)  # as a double-click or F2 does
+    editor = panel.list.findChild(QLineEdit)
+    editor.setText("fast")
+    qtbot.keyClick(editor, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: c.runs[1].name == "fast", timeout=2000)
+    assert panel.names() == ["baseline", "fast"]
     panel.sig_recolored.emit(0, "#123456")
     assert c.runs[0].color == "#123456"
     assert all(view.tracks[0].color == "#123456" for view in window.views)
@@ -70,7 +77,7 @@ def test_add_edit_rename_recolour_remove(qtbot, window):
     assert window.run_label.isVisible() or not window.isVisible()
     assert "baseline" in window.run_label.text()
     panel.rename(0, "")  # empty: back to the description of its settings
-    assert c.runs[0].name == "sgd lr=0.02 batch=1 sequential"
+    qtbot.waitUntil(lambda: c.runs[0].name == "sgd lr=0.02 batch=1 sequential", timeout=2000)
     panel.select(1)
     panel.remove_button.click()
     assert len(c.runs) == 1
@@ -201,6 +208,7 @@ def test_runs_persist_across_windows(qtbot, make_window, isolated_settings):
     first = make_window("compare_himmelblau")
     first.runs_panel.select(2)
     first.runs_panel.rename(1, "heavy ball")
+    qtbot.waitUntil(lambda: first.controller.runs[1].name == "heavy ball", timeout=2000)
     first.runs_panel.sig_recolored.emit(3, "#abcdef")
     runs = first.controller.runs
     first.close()

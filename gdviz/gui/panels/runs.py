@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtCore import QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QIcon, QPixmap
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -190,7 +190,9 @@ class RunsPanel(QWidget):
     def _on_list_item_changed(self, item: QTreeWidgetItem, column: int) -> None:
         row = self.list.indexOfTopLevelItem(item)
         if column == 0 and 0 <= row < len(self.runs) and item.text(0) != self.runs[row].name:
-            self.sig_renamed.emit(row, item.text(0).strip())
+            # later, not inside the editor's commit: the rename rebuilds this list
+            name = item.text(0).strip()
+            QTimer.singleShot(0, lambda: self.sig_renamed.emit(row, name))
 
     def _on_color_button_clicked(self) -> None:
         k = self.selected()
