@@ -46,6 +46,34 @@ class LossAxis(pg.AxisItem):
         return [(None, labelled), (None, [m for m in minor if m not in labelled])]
 
 
+class GrowingRange:
+    """The x range of a plot whose data grow to the right (steps, epochs): refitted with 20 %
+    room to grow, so the axis (cached as a pixmap) is not redrawn on every frame while a run
+    plays; refitted at once when the data shrink to less than half of it (looking back)."""
+
+    GROW = 1.2
+
+    def __init__(self, plot: pg.PlotWidget) -> None:
+        self.plot = plot
+        self.range: tuple[float, float] | None = None
+
+    def reset(self) -> None:
+        self.range = None
+
+    def fit(self, lo: float, hi: float, cap: float | None = None) -> tuple[float, float]:
+        """Show [lo, hi] with room to grow, but never beyond ``cap`` (where the runs stop)."""
+        current = self.range
+        if (current is None or lo != current[0] or hi > current[1]
+                or hi - lo < 0.5 * (current[1] - current[0])):
+            span = hi - lo if hi > lo else 1.0
+            end = lo + span * self.GROW
+            if cap is not None and hi <= cap < end:
+                end = cap
+            self.range = (lo, end)
+            self.plot.setXRange(*self.range, padding=0.02)
+        return self.range
+
+
 def _finite_or_nan(values: np.ndarray) -> np.ndarray:
     out = np.array(values, dtype=np.float64)
     out[~np.isfinite(out)] = np.nan
@@ -82,6 +110,10 @@ class LearningCurveView(LessonView):
         self.epoch_box.toggled.connect(self._on_box_toggled)
         self.frame.bar.insertWidget(1, self.epoch_box)
         self.legend = style.add_legend(self.plot)
+        # ranges that stay put while the curves move inside them (no axis redraw per frame)
+        self.plot.getPlotItem().disableAutoRange()
+        self.x_range = GrowingRange(self.plot)
+        self.y_range = style.StickyRange(self.plot, "y", fill=0.5, headroom=0.1)
         self.key = self.frame.add_key()
         self.key.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
         self.key.setVisible(False)
@@ -123,6 +155,8 @@ class LearningCurveView(LessonView):
         super().set_run(problem, config, history)
         self.plot.setLabel("left", "loss" if problem.has_data else "f")
         self.epoch_box.setVisible(problem.has_data)
+        self.x_range.reset()
+        self.y_range.reset()
         # until set_tracks names the runs: this one, in the colour of a single run
         super().set_tracks((RunTrack("run", style.FULL, config, history),), 0)
         self._style_tracks()
@@ -196,6 +230,8 @@ class LearningCurveView(LessonView):
                              else f"Learning curve: loss against {x}")
 
     def _on_box_toggled(self, _checked: bool) -> None:
+        self.x_range.reset()  # other units on an axis: fit it anew
+        self.y_range.reset()
         if self.history is not None and len(self.history):
             self._set_title()
             self.show_step(self._index)
@@ -244,6 +280,7 @@ class LearningCurveView(LessonView):
                          f"linear axis: log needs losses > 0, this run reaches {style.fmt(low)}")
         if use_log != self._log:
             self._log = use_log
+            self.y_range.reset()
             self.plot.setLogMode(x=False, y=use_log)
             # label only the decades on a log axis; "9·10¹ 8·10¹ ..." crowds it
             self.plot.getAxis("left").setStyle(maxTextLevel=0 if use_log else 2)
@@ -257,8 +294,9 @@ class LearningCurveView(LessonView):
                 line.setVisible(False)
         else:
             notes.extend(self._draw_epochs(k_sel))
-        if len(self.tracks) == 1:
-            self._place_legend(sel_x, fulls[0], sel_batch)
+        ranges = self._fit_ranges(xs, every)
+        if len(self.tracks) == 1 and ranges is not None:
+            self._place_legend(sel_x, fulls[0], sel_batch, ranges)
         text = " · ".join(self._status_words(index, k_sel) + notes)
         self.frame.status.setText(text)
         if self.frame.status.isVisibleTo(self) != bool(text):  # several runs: often nothing
@@ -280,15 +318,28 @@ class LearningCurveView(LessonView):
             text.append(f"{status} at step {int(h.steps[k])}" if k < index else status)
         return text
 
-    def _place_legend(self, x: np.ndarray, full: np.ndarray, batch: np.ndarray) -> None:
+    def _fit_ranges(self, xs: list[np.ndarray], y: np.ndarray):
+        """Keep every curve in view; ((x0, x1), (y0, y1)) in view units, or None."""
+        with np.errstate(all="ignore"):
+            shown = np.log10(y) if self._log else y
+        finite = shown[np.isfinite(shown)]
+        if not finite.size:
+            return None
+        lo, hi = float(finite.min()), float(finite.max())
+        y_range = self.y_range.fit(lo, hi, pad=0.05)
+        x_hi = max(float(x[-1]) for x in xs if len(x))
+        in_epochs = self._epochs_on_x()
+        cap = max(t.config.step_limit() / (t.config.steps_per_epoch() if in_epochs else 1)
+                  for t in self.tracks)
+        return self.x_range.fit(0.0, x_hi, cap), y_range
+
+    def _place_legend(self, x: np.ndarray, full: np.ndarray, batch: np.ndarray,
+                      ranges) -> None:
         y = np.concatenate([full, batch])
         with np.errstate(all="ignore"):
             y = np.log10(y) if self._log else y
-        finite = y[np.isfinite(y)]
-        if finite.size and len(x) > 1:
-            style.place_legend(self.legend, np.concatenate([x, x]), y,
-                               (float(x[0]), float(x[-1])),
-                               (float(finite.min()), float(finite.max())))
+        if len(x) > 1:
+            style.place_legend(self.legend, np.concatenate([x, x]), y, *ranges)
 
     def _draw_epochs(self, index: int) -> list[str]:
         epochs = self.history.epochs[: index + 1]

@@ -21,7 +21,7 @@ from gdviz.core.problems.base import Problem
 from gdviz.core.records import RunConfig
 from gdviz.gui.views import style
 from gdviz.gui.views.base import LessonView, RunTrack
-from gdviz.gui.views.learning_curve import set_wide_curve
+from gdviz.gui.views.learning_curve import GrowingRange, set_wide_curve
 
 MAX_POINTS = 4000
 ALL = "all"
@@ -60,6 +60,9 @@ class ParamTraceView(LessonView):
         self.combo = self.frame.combo
         self.combo.currentIndexChanged.connect(self._on_combo_changed)
         self.legend = style.add_legend(self.plot)
+        self.plot.getPlotItem().disableAutoRange()
+        self.x_range = GrowingRange(self.plot)
+        self.y_range = style.StickyRange(self.plot, "y", fill=0.5, headroom=0.05)
         self.key = self.frame.add_key()
         self.key.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
         self.key.setVisible(False)
@@ -95,6 +98,8 @@ class ParamTraceView(LessonView):
         super().set_tracks((RunTrack("run", style.FULL, config, history),), 0)
         self._build()
         self.frame.set_title("Parameters against step")
+        self.x_range.reset()
+        self.y_range.reset()
         self._index = 0
         if len(history):
             self.show_step(0)
@@ -192,6 +197,7 @@ class ParamTraceView(LessonView):
     def _on_combo_changed(self, _index: int) -> None:
         if self.problem is None or self.history is None:
             return
+        self.y_range.reset()  # other parameters, other values
         self._build()
         if len(self.history):
             self.show_step(self._index)
@@ -253,9 +259,9 @@ class ParamTraceView(LessonView):
                 lo, hi = min(lo, float(refs.min())), max(hi, float(refs.max()))
         # head-room above the curves for the legend (the curves often fill every corner)
         span = (hi - lo) or max(abs(hi), 1.0)
-        top = 0.35 if not self._several() else 0.08  # several runs: the key is above the plot
-        self.plot.setYRange(lo - 0.05 * span, hi + top * span, padding=0)
-        self.plot.setXRange(0.0, x_hi, padding=0.02)
+        top = 0.35 if not self._several() else 0.03  # several runs: the key is above the plot
+        self.y_range.fit(lo - 0.05 * span, hi + top * span)
+        self.x_range.fit(0.0, x_hi, max(t.config.step_limit() for t in self.tracks))
 
     def _status_text(self, index: int) -> str:
         track = self.tracks[self.selected_track]
