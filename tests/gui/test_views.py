@@ -13,6 +13,7 @@ import pytest
 
 from gdviz.core import surfaces
 from gdviz.core.history import RunHistory, decimate
+from gdviz.core.records import RunConfig
 from gdviz.core.runner import iterate
 from gdviz.core.surfaces import per_sample_scale
 from gdviz.gui.views import (
@@ -509,3 +510,21 @@ def test_histogram_log_counts(qtbot):
     view.log_box.setChecked(False)
     np.testing.assert_array_equal(view.bars.yData, counts)
     assert view.plot.getAxis("left")._tickLevels is None
+
+
+def test_data_view_says_why_for_a_typed_formula(qtbot):
+    from gdviz.core.runner import run_to_end
+    from gdviz.gui.views.data import NO_MODEL
+
+    config = RunConfig(problem="custom", max_steps=5, lr=0.01)
+    problem = config.make_problem()
+    assert problem.has_data
+    history = RunHistory(problem.n_params)
+    history.append(run_to_end(config))
+    view = DataView()
+    qtbot.addWidget(view)
+    view.set_run(problem, config, history)
+    view.show_step(3)
+    assert view.mode == "none"
+    assert view.message.isVisible()
+    assert view.message.textItem.toPlainText() == NO_MODEL

@@ -27,12 +27,15 @@ from gdviz.gui.views.base import LessonView
 POINT_CAP = 2000
 LINE_POINTS = 200
 NO_DATA = "this problem has no data — see the loss curves"
+NO_MODEL = "a typed formula is a loss, not a model: no fitted line to draw — see the loss curves"
 
 
 def data_mode(problem: Problem) -> str:
     """Which picture the Data view draws for ``problem`` (see the module docstring)."""
     if not problem.has_data:
         return "none"
+    if problem.predict(problem.default_init, problem.data_x[:1]) is None:
+        return "none"  # a typed formula: data, but no model to draw
     d = problem.data_x.shape[1]
     if problem.data_y is None:
         return "samples" if d == 1 else "none"
@@ -127,6 +130,7 @@ class DataView(LessonView):
             item.setData([], [])
         self._key: list[tuple[str, str, str]] = []
         empty = self.mode == "none"
+        self.message.setText(NO_DATA if not problem.has_data else NO_MODEL)
         self.message.setVisible(empty)
         self.legend.setVisible(not empty)
         for axis in ("bottom", "left"):
