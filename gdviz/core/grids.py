@@ -21,13 +21,12 @@ from __future__ import annotations
 
 import math
 import time
-import weakref
-from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
+from gdviz.core.problem_cache import ProblemLRU
 from gdviz.core.problems.base import Problem
 
 DEFAULT_RESOLUTION = 256
@@ -307,7 +306,7 @@ def snap_held(values: np.ndarray, ranges: np.ndarray, fraction: float = 0.02) ->
 
 
 # -- the cache ------------------------------------------------------------------------------
-class GridCache:
+class GridCache(ProblemLRU):
     """An LRU of finished grids per problem (weakly keyed: a dropped problem frees its grids).
 
     The key is the problem object (the registry builds one per settings and data file) plus
@@ -315,11 +314,7 @@ class GridCache:
     miss as one computation."""
 
     def __init__(self, max_entries: int = 24) -> None:
-        self.max_entries = max_entries
-        self._by_problem: weakref.WeakKeyDictionary[Problem, OrderedDict] = \
-            weakref.WeakKeyDictionary()
-        self.hits = 0
-        self.misses = 0
+        super().__init__(max_entries)
 
     @staticmethod
     def key(problem: Problem, spec: GridSpec) -> tuple:
@@ -327,23 +322,10 @@ class GridCache:
         return (settings, spec)
 
     def get(self, problem: Problem, spec: GridSpec) -> LossGrid | None:
-        entries = self._by_problem.get(problem)
-        found = None if entries is None else entries.get(self.key(problem, spec))
-        if found is None:
-            self.misses += 1
-            return None
-        entries.move_to_end(self.key(problem, spec))
-        self.hits += 1
-        return found
+        return self.lookup(problem, self.key(problem, spec))
 
     def put(self, problem: Problem, grid: LossGrid) -> None:
-        entries = self._by_problem.setdefault(problem, OrderedDict())
-        entries[self.key(problem, grid.spec)] = grid
-        while len(entries) > self.max_entries:
-            entries.popitem(last=False)
-
-    def clear(self) -> None:
-        self._by_problem.clear()
+        self.store(problem, self.key(problem, grid.spec), grid)
 
     def compute(self, problem: Problem, spec: GridSpec) -> LossGrid:
         """Synchronous get-or-compute (cheap grids, scripts and tests)."""

@@ -15,12 +15,11 @@ values do, and the cache only pays off when the user scrubs back over the timeli
 
 from __future__ import annotations
 
-import weakref
-from collections import OrderedDict
 from dataclasses import dataclass
 
 import numpy as np
 
+from gdviz.core.problem_cache import ProblemLRU
 from gdviz.core.problems.base import Problem
 
 DEFAULT_RESOLUTION = 200
@@ -142,15 +141,11 @@ class SliceCurves:
     mean: np.ndarray
 
 
-class SliceCache:
+class SliceCache(ProblemLRU):
     """A small LRU of slices per problem (weakly keyed, so a dropped problem frees its slices)."""
 
     def __init__(self, max_entries: int = 32) -> None:
-        self.max_entries = max_entries
-        self._by_problem: weakref.WeakKeyDictionary[Problem, OrderedDict] = \
-            weakref.WeakKeyDictionary()
-        self.hits = 0
-        self.misses = 0
+        super().__init__(max_entries)
 
     @staticmethod
     def _key(index: int, center: np.ndarray, lo: float, hi: float, resolution: int,
@@ -167,13 +162,9 @@ class SliceCache:
         if drawn is None:
             drawn = np.arange(problem.n_samples)
         key = self._key(index, center, lo, hi, resolution, drawn)
-        entries = self._by_problem.setdefault(problem, OrderedDict())
-        found = entries.get(key)
+        found = self.lookup(problem, key)
         if found is not None:
-            entries.move_to_end(key)
-            self.hits += 1
             return found
-        self.misses += 1
         values = slice_grid(lo, hi, resolution)
         all_curves = sample_curves(problem, center, index, values)
         curves = all_curves[drawn]
@@ -182,10 +173,5 @@ class SliceCache:
         mean = all_curves.mean(axis=0)
         mean.setflags(write=False)
         result = SliceCurves(values, np.asarray(drawn, dtype=np.int64), curves, mean)
-        entries[key] = result
-        while len(entries) > self.max_entries:
-            entries.popitem(last=False)
+        self.store(problem, key, result)
         return result
-
-    def clear(self) -> None:
-        self._by_problem.clear()
