@@ -18,7 +18,7 @@ _STATUS_CODES = {"running": 0, "converged": 1, "diverged": 2, "finished": 3}
 _STATUS_NAMES = {v: k for k, v in _STATUS_CODES.items()}
 
 
-class _Growing:
+class Growing:
     """A 1-D or 2-D float/int array that grows by 1.5x, amortised O(1) per append."""
 
     def __init__(self, width: int | None, dtype: type, capacity: int = 1024) -> None:
@@ -58,19 +58,19 @@ class RunHistory:
 
     def __init__(self, n_params: int) -> None:
         self.n_params = n_params
-        self._steps = _Growing(None, np.int64)
-        self._epochs = _Growing(None, np.int32)
-        self._lrs = _Growing(None, np.float64)
-        self._losses = _Growing(None, np.float64)
-        self._batch_losses = _Growing(None, np.float64)
-        self._params = _Growing(n_params, np.float64)
-        self._grads = _Growing(n_params, np.float64)
-        self._status = _Growing(None, np.int8)
+        self._steps = Growing(None, np.int64)
+        self._epochs = Growing(None, np.int32)
+        self._lrs = Growing(None, np.float64)
+        self._losses = Growing(None, np.float64)
+        self._batch_losses = Growing(None, np.float64)
+        self._params = Growing(n_params, np.float64)
+        self._grads = Growing(n_params, np.float64)
+        self._status = Growing(None, np.int8)
         # batch of step i: if _batch_len[i] >= 0 it is range(_batch_start[i], +len);
         # otherwise indices live in _scattered[_batch_start[i] : _batch_start[i] - _batch_len[i]]
-        self._batch_start = _Growing(None, np.int64)
-        self._batch_len = _Growing(None, np.int64)
-        self._scattered = _Growing(None, np.int32)
+        self._batch_start = Growing(None, np.int64)
+        self._batch_len = Growing(None, np.int64)
+        self._scattered = Growing(None, np.int32)
         self.last: StepRecord | None = None
         self.first: StepRecord | None = None
 
@@ -149,6 +149,22 @@ class RunHistory:
             return np.arange(start, start + length)
         return self._scattered.view()[start : start - length].astype(np.int64)
 
+    def first_samples(self, lo: int, hi: int) -> np.ndarray:
+        """(hi - lo,) the first sample index of the batches of steps lo..hi-1, vectorised
+        (``batch_at(i)[0]``; 0 for a step without a batch, such as step 0)."""
+        starts = self._batch_start.view()[lo:hi]
+        lens = self._batch_len.view()[lo:hi]
+        first = starts.copy()
+        scattered = lens < 0
+        if np.any(scattered):
+            first[scattered] = self._scattered.view()[starts[scattered]]
+        first[lens == 0] = 0
+        return first
+
+    def batch_sizes(self, lo: int, hi: int) -> np.ndarray:
+        """(hi - lo,) how many samples the batches of steps lo..hi-1 hold (0 for step 0)."""
+        return np.abs(self._batch_len.view()[lo:hi])
+
     def params_before(self, i: int) -> np.ndarray:
         """(p,) parameters before step i (the start point for i = 0)."""
         return self.params[max(i - 1, 0)]
@@ -174,3 +190,29 @@ def decimate(x: np.ndarray, max_points: int = 4000) -> np.ndarray:
     if idx[-1] != n - 1:
         idx = np.append(idx, n - 1)
     return idx
+
+
+def peaks(y: np.ndarray, bins: int, look: int = 32) -> np.ndarray:
+    """Sorted indices that keep, of each of ``bins`` equal runs of ``y``, its lowest and its
+    highest value, plus the first and the last point. A noisy series (SGD's batch losses)
+    drawn from them at about one bin per pixel column looks as drawn in full: its envelope
+    survives, which striding (``decimate``) would cut. NaNs are never chosen over numbers.
+    The cost per call is bounded: of a very long series, every k-th point is looked at (at
+    most ``look`` per bin)."""
+    y = np.asarray(y)
+    n = len(y)
+    if n <= 2 * bins + 2:
+        return np.arange(n)
+    seen = decimate(y, look * bins)
+    values = np.asarray(y[seen], dtype=np.float64)
+    m = len(seen)
+    size = -(-m // bins)
+    padded = np.full(-(-m // size) * size, np.nan)
+    padded[:m] = values
+    block = padded.reshape(-1, size)
+    nan = np.isnan(block)
+    base = np.arange(0, len(padded), size)
+    low = base + np.where(nan, np.inf, block).argmin(axis=1)
+    high = base + np.where(nan, -np.inf, block).argmax(axis=1)
+    idx = np.unique(np.concatenate([low, high, [0, m - 1]]))
+    return seen[idx[idx < m]]

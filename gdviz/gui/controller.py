@@ -18,7 +18,7 @@ runs the state is "running" until every run has ended.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from PySide6.QtCore import QEventLoop, QObject, QTimer, Signal, Slot
 
@@ -66,6 +66,9 @@ class RunController(QObject):
         super().__init__(parent)
         self.views: list = []  # LessonView instances to draw; set by the main window
         self.view_filter = lambda view: True  # which views are visible (skip hidden docks)
+        # how the worker's acknowledgement is sent once a batch is drawn: after the window's
+        # paint (the main window sets an AfterPaint) or, without a window, in the next turn
+        self.after_paint = _next_turn
         self.driver = ViewDriver(self, self.sig_failed.emit)
         runs = (run_set.single(config),) if isinstance(config, RunConfig) else tuple(config)
         self.runs: tuple[RunSpec, ...] = run_set.validate(runs)
@@ -299,6 +302,12 @@ class RunController(QObject):
     @Slot(tuple)
     def _on_worker_steps(self, groups: tuple) -> None:
         worker = self.sender()
+        # Acknowledge once the batch is drawn and painted, not here: the worker would compute
+        # (and hold the GIL) while the window paints, and the next batch could arrive inside
+        # the same round and starve input and timers (see after_paint.py).
+        acknowledge = (lambda: self.after_paint(worker.ack)) \
+            if isinstance(worker, OptimizerWorker) else (lambda: None)
+        drawing = False
         try:
             if worker is not self.host.worker or not groups:
                 return  # a stopped worker's last batch, already queued: discard
@@ -310,17 +319,20 @@ class RunController(QObject):
                     self.states[k].append(records)
                     if records[-1].finished and len(self.runs) > 1:
                         self.sig_run_ended.emit(k, f"{self.runs[k].name} {records[-1].message}")
-            if self.shown_index >= self.last_index - len(groups):
-                self._show_latest()  # following the run
-            else:
+            following = self.shown_index >= self.last_index - len(groups)
+            settles = (not self._playing or self._ended_state() is not None
+                       or (self._target is not None and self.last_index >= self._target))
+            if not following:
                 self.sig_history_grew.emit(self.last_index)  # the user looks at an earlier step
+            elif settles:
+                self._show_latest()  # the last batch of a step, epoch or run: drawn at once
+            else:
+                self._show_latest(then=acknowledge)  # view by view; acknowledged at the end
+                drawing = True
             self._update_state()
         finally:
-            if isinstance(worker, OptimizerWorker):
-                # Acknowledge from a zero timer, not here: timers run only after the posted
-                # events (this batch's repaint included) are processed, so the next batch
-                # cannot arrive inside the same round and starve input and timers.
-                QTimer.singleShot(0, worker.ack)
+            if not drawing:
+                acknowledge()
 
     @Slot(str)
     def _on_worker_failed(self, message: str) -> None:
@@ -396,11 +408,26 @@ class RunController(QObject):
         if self.is_scrubbed():
             self._show_latest()
 
-    def _show_latest(self) -> None:
+    def _show_latest(self, then: Callable[[], None] | None = None) -> None:
+        """Show the newest step. With ``then`` (playing): the views are drawn one per
+        event-loop turn, then the status follows and ``then()`` is called."""
         index = self.last_index
         self.shown_index = index
-        self.show_views(index)
-        self.sig_step_shown.emit(index)
+        if then is None:
+            self.show_views(index)
+            self.sig_step_shown.emit(index)
+            return
+
+        def drawn() -> None:
+            if self.shown_index == index:  # not scrubbed or reset meanwhile
+                self.sig_step_shown.emit(index)
+            then()
+
+        self.driver.show_in_turns(index, drawn)
+
+
+def _next_turn(callback) -> None:
+    QTimer.singleShot(0, callback)
 
 
 def _describe(err: Exception) -> str:

@@ -13,6 +13,7 @@ from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QWidget
 from gdviz.core.errors import ConfigError
 from gdviz.core.records import RunConfig
 from gdviz.gui import docks, menus, run_set
+from gdviz.gui.after_paint import AfterPaint
 from gdviz.gui.controller import RunController
 from gdviz.gui.panels.editor import ConfigEditor
 from gdviz.gui.panels.optimizer import OptimizerPanel
@@ -50,6 +51,7 @@ class MainWindow(QMainWindow):
         runs, selected, self.preset = self._initial_runs(preset)
         self.controller = RunController(runs, self)
         self.controller.selected_track = selected
+        self.controller.after_paint = AfterPaint(self).call
         self.toolbar = PlaybackToolbar(self)
         self.addToolBar(Qt.ToolBarArea.TopToolBarArea, self.toolbar)
         self.timeline = Timeline(self)

@@ -1,12 +1,18 @@
 """Drives the views for the controller: gives them the runs (set_run + set_tracks), draws a
 lock-step index in the visible ones, remembers what each shows, and turns a view's exception
 into one message (a view that fails while drawing is dropped, so it is reported once, not once
-per frame). GUI thread only."""
+per frame). GUI thread only.
+
+While a run plays, ``show_in_turns`` draws one view per event-loop turn: Qt paints that view
+before the next is drawn, and timers and input get a turn in between, so a busy frame (seven
+views, ~40 ms) never holds the window for longer than its slowest view."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+
+from PySide6.QtCore import QTimer
 
 log = logging.getLogger(__name__)
 
@@ -20,9 +26,11 @@ class ViewDriver:
         self.owner = owner
         self.report = report
         self.drawn: dict = {}  # view -> the lock-step index it shows (skip redundant redraws)
+        self._generation = 0  # bumped by every drawing: an unfinished show_in_turns stops
 
     def set_runs(self, problem, config, history, tracks: tuple, selected: int) -> None:
         """A new run set (or a reset): every view gets the selected run and all tracks."""
+        self._generation += 1
         self.drawn.clear()
         for view in list(self.owner.views):
             if self._call(view, "set_run", problem, config, history):
@@ -35,7 +43,31 @@ class ViewDriver:
             self._call(view, "set_tracks", tracks, selected)
 
     def show(self, index: int, views=None) -> None:
-        """Draw lock-step ``index`` in the visible views (or in ``views``)."""
+        """Draw lock-step ``index`` in the visible views (or in ``views``), now."""
+        if views is None:
+            self._generation += 1
+        self._draw(index, views)
+
+    def show_in_turns(self, index: int, done: Callable[[], None]) -> None:
+        """Draw ``index`` in the visible views, one per event-loop turn (the first now), then
+        call ``done()``. A drawing started meanwhile (``show``, a reset or another
+        ``show_in_turns``) takes over: this one stops and calls ``done()`` at once."""
+        self._generation += 1
+        generation = self._generation
+        pending = [v for v in self.owner.views if self.owner.view_filter(v)]
+
+        def next_view() -> None:
+            if generation != self._generation or not pending:
+                done()
+                return
+            view = pending.pop(0)
+            if view in self.owner.views:
+                self._draw(index, [view])
+            QTimer.singleShot(0, next_view)
+
+        next_view()
+
+    def _draw(self, index: int, views=None) -> None:
         for view in list(self.owner.views if views is None else views):
             if views is None and not self.owner.view_filter(view):
                 continue

@@ -13,7 +13,10 @@ Threading rules (ARCHITECTURE.md):
   are always flushed at once.
 - While the GUI draws a batch the worker does not compute: both need the GIL, and a worker
   spinning in Python slows pyqtgraph's painting by an order of magnitude (measured: 3 frames/s
-  instead of 30 at full speed). Steps are computed between frames instead.
+  instead of 30 at full speed). Steps are computed between frames instead, for
+  ``compute_budget(draw)`` seconds: at least ``COMPUTE_SHARE`` times as long as the GUI took
+  to draw the previous batch (so playing at full speed reaches more than half the headless
+  rate however heavy the views), and at least what is left of a 60 Hz frame.
 - Exceptions are caught here and emitted as ``sig_failed(str)``; ``sig_finished`` follows in
   every case, and must be connected to ``thread.quit`` with ``Qt.DirectConnection``.
 """
@@ -36,6 +39,14 @@ from gdviz.core.runner import iterate
 log = logging.getLogger(__name__)
 EMIT_INTERVAL = 0.016  # s: ~60 emissions per second at most
 _SLICE = 0.005  # s: longest sleep between checks of pause/stop (well within one frame)
+COMPUTE_SHARE = 1.5  # compute at least this many times as long as the GUI drew
+MAX_COMPUTE = 0.06  # s: but never longer between emissions (the window stays fluid)
+
+
+def compute_budget(draw: float) -> float:
+    """Seconds of computing before the next emission, after the GUI took ``draw`` seconds
+    (from emission to acknowledgement) to draw the previous one."""
+    return min(MAX_COMPUTE, max(EMIT_INTERVAL - draw, COMPUTE_SHARE * draw))
 
 # Every QThread a worker runs in (and its worker), so tests can fail when one is left running.
 _THREADS: weakref.WeakKeyDictionary[QThread, OptimizerWorker] = weakref.WeakKeyDictionary()
@@ -91,6 +102,7 @@ class OptimizerWorker(QObject):
         self._stop = threading.Event()
         self._ready = threading.Event()  # the GUI has consumed the previous emission
         self._ready.set()
+        self._acked_at = 0.0  # perf_counter() of the last ack
         self._playing = False
         self._budget = 0  # steps still allowed while not playing
         self._speed = speed
@@ -146,6 +158,7 @@ class OptimizerWorker(QObject):
 
     def ack(self) -> None:
         """The GUI has drawn the last emission; the next one may be sent."""
+        self._acked_at = time.perf_counter()
         self._ready.set()
 
     @property
@@ -172,6 +185,7 @@ class OptimizerWorker(QObject):
         pending: list[StepGroup] = [first] if self._emit_start else []
         last_emit = 0.0
         computing_since = 0.0  # when the GUI last acknowledged: a batch spans one frame
+        budget = EMIT_INTERVAL  # how long to compute before emitting (compute_budget)
         due = 0.0  # time the next paced step may run
 
         def flush(force: bool) -> None:
@@ -201,6 +215,7 @@ class OptimizerWorker(QObject):
                 # the GIL (pyqtgraph paints in Python) and starve the window; wait instead.
                 if self._ready.wait(_SLICE):
                     computing_since = time.perf_counter()
+                    budget = compute_budget(max(0.0, self._acked_at - last_emit))
                 continue
             if speed is not None and not self._wait_until(due, flush, lambda: last_emit):
                 continue  # paused, stopped or re-paced while waiting: re-check
@@ -219,7 +234,7 @@ class OptimizerWorker(QObject):
                 return
             if idle:
                 flush(True)
-            elif time.perf_counter() - max(last_emit, computing_since) >= EMIT_INTERVAL:
+            elif time.perf_counter() - max(last_emit, computing_since) >= budget:
                 flush(False)
         # stopped: whoever stopped us has discarded this run, so pending records are dropped
 

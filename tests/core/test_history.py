@@ -1,6 +1,6 @@
 import numpy as np
 
-from gdviz.core.history import RunHistory, decimate
+from gdviz.core.history import RunHistory, decimate, peaks
 from gdviz.core.records import RunConfig
 from gdviz.core.runner import run_to_end
 
@@ -41,3 +41,46 @@ def test_decimate_keeps_the_last_point_and_bounds_the_count():
     assert idx[-1] == 100_000
     assert idx[0] == 0
     assert np.array_equal(decimate(np.arange(10)), np.arange(10))
+
+
+def test_peaks_keeps_each_bins_extremes_first_and_last():
+    rng = np.random.default_rng(3)
+    y = rng.normal(size=3000)  # under 32 per bin: every point is looked at
+    y[:5] = np.nan  # step 0 has no batch loss, and a diverged run ends in NaN
+    idx = peaks(y, 100)
+    assert np.all(np.diff(idx) > 0)
+    assert idx[0] == 0
+    assert idx[-1] == len(y) - 1
+    assert len(idx) <= 2 * 100 + 2
+    assert np.nanmax(y[idx]) == np.nanmax(y)
+    assert np.nanmin(y[idx]) == np.nanmin(y)
+    for lo in range(0, len(y), 30):  # every bin of 30 keeps its own lowest and highest
+        block = y[lo : lo + 30]
+        if np.any(np.isfinite(block)):
+            inside = y[idx[(idx >= lo) & (idx < lo + 30)]]
+            assert np.nanmax(inside) == np.nanmax(block)
+            assert np.nanmin(inside) == np.nanmin(block)
+    assert np.array_equal(peaks(np.arange(7.0), 100), np.arange(7))
+
+
+def test_peaks_bounds_its_work_on_very_long_series():
+    y = np.sin(np.arange(2_000_000) / 1000.0)
+    idx = peaks(y, 500)
+    assert len(idx) <= 2 * 500 + 2
+    assert idx[-1] == len(y) - 1
+    assert y[idx].max() > 0.999
+    assert y[idx].min() < -0.999
+
+
+def test_first_samples_match_batch_at():
+    config = RunConfig(problem="linreg", batch_size=3, order="shuffle", max_steps=50,
+                       max_epochs=None)
+    history = RunHistory(config.make_problem().n_params)
+    history.append(run_to_end(config))
+    first = history.first_samples(0, len(history))
+    expected = [history.batch_at(i)[0] if len(history.batch_at(i)) else 0
+                for i in range(len(history))]
+    assert np.array_equal(first, expected)
+    assert np.array_equal(history.first_samples(5, 9), expected[5:9])
+    assert np.array_equal(history.batch_sizes(0, len(history)),
+                          [len(history.batch_at(i)) for i in range(len(history))])

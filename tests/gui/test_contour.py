@@ -21,6 +21,7 @@ from gdviz.gui.grid_worker import running_grid_threads
 from gdviz.gui.views import style
 from gdviz.gui.views.base import RunTrack
 from gdviz.gui.views.contour import FAN_CAP, MAX_POINTS, ContourView
+from gdviz.gui.views.pair_view import SamplePaths
 
 COLORS = ("#1a3a8f", "#d62728", "#2ca02c")
 
@@ -286,6 +287,51 @@ def test_one_parameter_with_data_maps_every_samples_loss_over_x_and_w(qtbot):
     view.sig_start_picked.connect(picked.append)
     view._on_pick(QPointF(1.0, -0.25), True)
     assert picked == [(-0.25,)]
+
+
+def test_shuffled_samples_are_dots_added_as_the_run_grows_and_equal_a_fresh_drawing(qtbot):
+    config = RunConfig(problem="wavy", optimizer="sgd", lr=0.01, batch_size=1, max_steps=9000,
+                       max_epochs=None, order="shuffle")
+    track = RunTrack("wavy", COLORS[0], config, history_of(config))
+    problem, h = config.make_problem(), track.history
+    view = show(qtbot, (track,))
+
+    def drawn(v):
+        dots = v.tracks_dots[0].item
+        return dots.data["x"].copy(), dots.data["y"].copy()
+
+    for index in (50, 51, 700, 2500, 4100, 9000, 3000, 3001):   # grows, strides double, back
+        view.show_step(index)
+        assert view.tracks_items[0].xData is None  # no line through samples out of order
+        fresh = show(qtbot, (track,))
+        fresh.show_step(index)
+        x, w = drawn(view)
+        assert np.array_equal((x, w), drawn(fresh)), index
+        stride = view.tracks_dots[0]._stride
+        assert len(x) <= MAX_POINTS
+        assert stride & (stride - 1) == 0
+        steps = np.arange(1, index + 1)[::stride]  # dots at steps 1, 1+s, 1+2s, ...
+        assert np.array_equal(w, h.params[steps - 1, 0])
+        assert np.array_equal(x, problem.data_x[[int(h.batch_at(s)[0]) for s in steps], 0])
+
+
+@pytest.mark.parametrize(("problem", "batch"), [("wavy", 1), ("wavy", 4), ("slope", 1),
+                                           ("slope", 3)])
+def test_sample_paths_are_each_steps_first_sample_at_w_before_the_step(problem, batch):
+    config = RunConfig(problem=problem, batch_size=batch, order="shuffle", max_steps=300,
+                       max_epochs=None, lr=0.001 if problem == "slope" else 0.01)
+    problem_, history = config.make_problem(), history_of(config)
+    paths = SamplePaths()
+    x, w, loss = paths.get(problem_, 0, history, 120)     # computed in two parts
+    x, w, loss = paths.get(problem_, 0, history, len(history) - 1)
+    assert len(x) == len(history) - 1
+    for step in (1, 2, 57, len(history) - 1):
+        sample = int(history.batch_at(step)[0])
+        before = history.params_before(step)
+        assert x[step - 1] == problem_.data_x[sample, 0]
+        assert w[step - 1] == before[0]
+        assert loss[step - 1] == pytest.approx(problem_.sample_losses(before, [sample])[0],
+                                               rel=1e-12)
 
 
 def test_one_parameter_without_data_shows_a_message(qtbot):

@@ -10,9 +10,11 @@ from PySide6.QtCore import QSettings, Qt
 from PySide6.QtWidgets import QLineEdit
 
 from gdviz.core.errors import ConfigError
+from gdviz.core.history import peaks
 from gdviz.core.lockstep import MAX_RUNS
 from gdviz.core.runner import run_to_end
 from gdviz.gui.run_set import PALETTE
+from gdviz.gui.views import style
 from gdviz.gui.worker import running_threads
 
 
@@ -154,8 +156,8 @@ def test_comparison_preset_plays_in_lock_step_and_every_view_gets_every_run(qtbo
     for k, (item, history) in enumerate(zip(curve.full_curves, c.histories)):
         assert item.isVisible()
         np.testing.assert_array_equal(item.yData[-1], history.losses[-1])
-        if len(history) <= 4000:
-            np.testing.assert_array_equal(item.yData, history.losses)
+        keep = peaks(history.losses, style.columns(curve.plot))  # each pixel column's envelope
+        np.testing.assert_array_equal(item.yData, history.losses[keep])
         spe = c.runs[k].config.steps_per_epoch()
         assert item.xData[-1] == pytest.approx(3.0) == history.steps[-1] / spe
         assert item.opts["pen"].color().name() == c.runs[k].color

@@ -28,6 +28,9 @@ def view_data(view) -> list:
                 # the contour's iso-lines belong to its map region, which grows (and stays
                 # grown) when a run leaves it: the region, not the step, decides them
                 out.append("iso-lines")
+            elif getattr(item, "rule_lines", None) is not None:
+                # lines across the visible range (style.RuleLines): their positions count
+                out.append(tuple(item.rule_lines.values))
             elif hasattr(item, "getData"):
                 out.extend(None if a is None else np.asarray(a, float).copy()
                            for a in item.getData())
@@ -122,7 +125,11 @@ def test_scrubbing_back_reproduces_every_view_exactly(qtbot, make_window, preset
 
     c.sig_step_shown.connect(on_shown)
     window.toolbar.act_play.trigger()
-    qtbot.waitUntil(lambda: c.last_index >= 120 or c.state != "running", timeout=20_000)
+    # (views draw one per event-loop turn while playing: wait until the timeline has moved
+    # past the captured step, so that moving the slider back to it is a change)
+    qtbot.waitUntil(lambda: c.state != "running" or (
+        c.last_index >= 120 and window.timeline.slider.value() > captured.get("index", 1e9)),
+        timeout=20_000)
     c.sig_step_shown.disconnect(on_shown)
     k = captured["index"]
     assert "step" in captured["data"]["math"]

@@ -23,7 +23,7 @@ from view_helpers import (  # tests/gui is on sys.path (no __init__.py)
 )
 
 from gdviz.core import surfaces
-from gdviz.core.history import RunHistory, decimate
+from gdviz.core.history import RunHistory, peaks
 from gdviz.core.runner import iterate
 from gdviz.core.surfaces import per_sample_scale
 from gdviz.gui.views import (
@@ -225,10 +225,15 @@ def test_learning_curve_data_and_log(qtbot):
     assert view.plot.getPlotItem().ctrl.logYCheck.isChecked()
     # epochs of 100 steps: boundaries before steps 101 and 201
     np.testing.assert_allclose(view.epoch_marks, [100.5, 200.5])
-    shown = [line.value() for line in view.epoch_lines if line.isVisible()]
-    assert shown == [100.5, 200.5]
+    assert list(view.epoch_lines.values) == [100.5, 200.5]
+    drawn = view.epoch_lines.item  # one dotted segment per boundary, across the y range
+    assert list(drawn.xData) == [100.5, 100.5, 200.5, 200.5]
+    assert list(drawn.yData[:2]) == list(view.plot.getPlotItem().getViewBox().viewRange()[1])
+    labels = [(t.toPlainText(), t.pos().x()) for t in view.epoch_labels if t.isVisible()]
+    assert labels == [("epoch 2", 100.5), ("epoch 3", 200.5)]
     view.show_step(150)
-    assert [line.value() for line in view.epoch_lines if line.isVisible()] == [100.5]
+    assert list(view.epoch_lines.values) == [100.5]
+    assert [t.toPlainText() for t in view.epoch_labels if t.isVisible()] == ["epoch 2"]
 
 
 def test_learning_curve_negative_loss_stays_linear(qtbot):
@@ -241,14 +246,20 @@ def test_learning_curve_negative_loss_stays_linear(qtbot):
     assert "log needs" not in view.frame.status.text()
 
 
-def test_learning_curve_is_decimated(qtbot):
+def test_learning_curve_draws_each_pixel_columns_envelope(qtbot):
     view, problem, config, history = make_view(qtbot, LearningCurveView, "slope",
                                                max_steps=9000, max_epochs=None)
     view.show_step(len(history) - 1)
-    keep = decimate(history.steps)
-    assert len(view.full_curve.xData) == len(keep) <= 4001
+    bins = style.columns(view.plot)
+    keep = peaks(history.losses, bins)
+    assert len(view.full_curve.xData) == len(keep) <= 2 * bins + 2 < len(history)
     np.testing.assert_array_equal(view.full_curve.xData, history.steps[keep])
     np.testing.assert_array_equal(view.full_curve.yData, history.losses[keep])
+    # the noisy batch loss keeps its extremes (striding would drop most of them)
+    batch = view.batch_curve.yData
+    assert np.nanmax(batch) == np.nanmax(history.batch_losses[1:])
+    assert np.nanmin(batch) == np.nanmin(history.batch_losses[1:])
+    assert view.batch_curve.xData[-1] == history.steps[-1]
 
 
 # -- parameters --------------------------------------------------------------------------------

@@ -263,3 +263,42 @@ def test_run_epoch_uses_the_given_epoch_length(qtbot, run_worker):
     qtbot.waitUntil(lambda: relay.last_step == 2, timeout=5000)
     qtbot.wait(60)
     assert relay.last_step == 2
+
+
+def test_compute_budget_grows_with_the_time_the_gui_took_to_draw():
+    budget = worker_module.compute_budget
+    assert budget(0.0) == pytest.approx(worker_module.EMIT_INTERVAL)  # light views: ~60 Hz
+    assert budget(0.004) == pytest.approx(worker_module.EMIT_INTERVAL - 0.004)
+    assert budget(0.02) == pytest.approx(worker_module.COMPUTE_SHARE * 0.02)
+    assert budget(10.0) == worker_module.MAX_COMPUTE  # never a frozen-looking window
+
+
+class SlowGui(QObject):
+    """The GUI thread's side: each batch takes 30 ms to draw before it is acknowledged."""
+
+    def __init__(self, worker: OptimizerWorker) -> None:
+        super().__init__()
+        self.worker = worker
+        self.received: list[float] = []
+        self.acks: list[float] = []
+        worker.sig_steps.connect(self.on_steps, Qt.ConnectionType.QueuedConnection)
+
+    @Slot(tuple)
+    def on_steps(self, records: tuple) -> None:
+        self.received.append(time.perf_counter())
+        time.sleep(0.03)
+        self.acks.append(time.perf_counter())
+        self.worker.ack()
+
+
+def test_the_worker_computes_longer_when_drawing_is_slow(qtbot, run_worker):
+    worker, relay = run_worker(long_wavy())
+    worker.sig_steps.disconnect(relay.on_steps)
+    gui = SlowGui(worker)
+    worker.play()
+    qtbot.waitUntil(lambda: len(gui.received) >= 8, timeout=10_000)
+    worker.pause()
+    # from each acknowledgement to the next emission the worker computed for at least
+    # COMPUTE_SHARE x 30 ms (45 ms), not a fixed 16 ms: more steps per frame
+    gaps = sorted(b - a for a, b in zip(gui.acks, gui.received[1:]))
+    assert gaps[len(gaps) // 2] >= 0.04, gaps

@@ -34,7 +34,13 @@ from gdviz.core.surfaces import evenly_chosen, segments
 from gdviz.gui.views import style
 from gdviz.gui.views.arrows import ArrowPool
 from gdviz.gui.views.base import RunTrack, configure_pyqtgraph
-from gdviz.gui.views.pair_view import PairGridView, SamplePaths, joined, legend_html
+from gdviz.gui.views.pair_view import (
+    GrowingDots,
+    PairGridView,
+    SamplePaths,
+    joined,
+    legend_html,
+)
 
 MAX_POINTS = 2000      # trajectory points drawn per track (decimated)
 FAN_CAP = 200          # per-sample steps drawn at most (evenly chosen)
@@ -144,12 +150,12 @@ class ContourView(PairGridView):
         self.full_step = ArrowPool(p, style.FULL, capacity=1, width=3.0, z=30)
         self.batch_step = ArrowPool(p, style.BATCH, capacity=1, width=3.0, z=32)
         self.update_step = ArrowPool(p, style.TEXT, capacity=1, width=1.5, z=34)
-        self.tracks_items: list[pg.PlotDataItem] = []
-        self.w_now = pg.InfiniteLine(angle=0, pen=pg.mkPen(style.TEXT, width=1.5,
-                                                           style=Qt.PenStyle.DashLine))
-        self.w_now.setZValue(15)
+        self.tracks_items: list[pg.PlotDataItem] = []  # a path per run: a line ...
+        self.tracks_dots: list[GrowingDots] = []  # ... or dots (samples taken in no order)
+        self.w_now = style.RuleLines(  # the current w (one parameter): moves every frame
+            self.plot, pg.mkPen(style.TEXT, width=1.5, style=Qt.PenStyle.DashLine),
+            vertical=False, z=15)
         self.w_now.setVisible(False)
-        p.addItem(self.w_now, ignoreBounds=True)
         self.samples = SamplePaths()
         self.surface: grids.SampleSurface | None = None
         self.mode = ""                     # "pair", "samples" (one parameter) or "" (message)
@@ -192,6 +198,7 @@ class ContourView(PairGridView):
             item.setZValue(20)
             p.addItem(item)
             self.tracks_items.append(item)
+            self.tracks_dots.append(GrowingDots(p, MAX_POINTS, z=20))
         self._brushes = [pg.mkBrush(t.color) for t in self.tracks]   # made once, not per step
         self._sizes = [11 if k == self.selected_track else 8 for k in range(len(self.tracks))]
         for k, item in enumerate(self.tracks_items):
@@ -201,6 +208,7 @@ class ContourView(PairGridView):
                 item.setZValue(21 if chosen else 20)   # the selected run on top
             else:
                 item.setData([], [])
+                self.tracks_dots[k].clear()
 
     def _configure(self) -> None:
         """New problem or pair: axes, static markers, and the grid of the new region."""
@@ -297,14 +305,17 @@ class ContourView(PairGridView):
 
     def _show_samples_step(self, index: int) -> None:
         ends = []
-        for n, (item, track) in enumerate(zip(self.tracks_items, self.tracks)):
+        for n, (item, dots, track) in enumerate(zip(self.tracks_items, self.tracks_dots,
+                                                     self.tracks)):
             x, w, _ = self.samples.get(self.problem, n, track.history,
                                        self.track_index(track, index))
             keep = decimate(x, MAX_POINTS) if len(x) else np.zeros(0, dtype=np.int64)
-            line = joined(x)
-            item.setData(x[keep], w[keep], pen=pg.mkPen(track.color, width=2) if line else None,
-                         symbol=None if line else "o", symbolSize=4, symbolPen=None,
-                         symbolBrush=track.color)
+            if joined(x[keep]):
+                item.setData(x[keep], w[keep], pen=pg.mkPen(track.color, width=2))
+                dots.clear()
+            else:
+                item.setData([], [])
+                dots.show(x, w, track.color)
             if len(x):
                 ends.append((x[-1], w[-1], track.color))
         self.current.setData([e[0] for e in ends], [e[1] for e in ends], size=9,

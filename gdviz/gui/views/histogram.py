@@ -81,15 +81,13 @@ class HistogramView(LessonView):
                                     name="all samples")
         self.rug = pg.ScatterPlotItem([], [], symbol="t1", size=9, pen=None,
                                       brush=pg.mkBrush(style.BATCH), name="batch samples")
-        # No text labels on the two lines (the key names them): a label on a moving line
-        # re-orients itself while painting, which made pyqtgraph paint the plot twice a frame.
-        self.batch_line = pg.InfiniteLine(angle=90, pen=pg.mkPen(style.BATCH, width=2.5))
-        self.full_line = pg.InfiniteLine(
-            angle=90, pen=pg.mkPen(style.FULL, width=2.5, style=Qt.PenStyle.DashLine))
         p.addItem(self.bars)
         p.addItem(self.rug)
-        p.addItem(self.batch_line, ignoreBounds=True)
-        p.addItem(self.full_line, ignoreBounds=True)
+        # No text labels on the two lines (the key names them); RuleLines, not InfiniteLines,
+        # which paint their plot twice a frame when they move (see style.RuleLines)
+        self.batch_line = style.RuleLines(self.plot, pg.mkPen(style.BATCH, width=2.5), z=20)
+        self.full_line = style.RuleLines(
+            self.plot, pg.mkPen(style.FULL, width=2.5, style=Qt.PenStyle.DashLine), z=21)
         self.single = pg.TextItem(
             "a test function is one “sample”: there is no spread of gradients to show.\n"
             "The lines mark ∂f at the point (blue) and what the step used (orange; they differ\n"

@@ -2,11 +2,12 @@
 the selected run's batch loss (faint).
 
 The curves run from the start point up to the shown step (so scrubbing back shows the runs as
-they were then), decimated to at most ``MAX_POINTS`` each. Runs with different batch sizes take
-different numbers of steps per epoch; then the x axis counts epochs (passes over the data), as
-lesson 2 plots it, unless the user unticks "x in epochs". Epoch boundaries are a fixed pool of
-vertical lines; when there are more boundaries than lines, every k-th epoch is marked and the
-note says so. One run: the legend sits in the plot; several: a key above it names the runs.
+they were then), each reduced to the lowest and highest point of every pixel column
+(``peaks``: the noise band survives). Runs with different batch sizes take different numbers of
+steps per epoch; then the x axis counts epochs (passes over the data), as lesson 2 plots it,
+unless the user unticks "x in epochs". At most ``EPOCH_LINES`` epoch boundaries are drawn;
+when there are more, every k-th epoch is marked and the note says so. One run: the legend
+sits in the plot; several: a key above it names the runs.
 """
 
 from __future__ import annotations
@@ -16,13 +17,12 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QCheckBox, QWidget
 
-from gdviz.core.history import RunHistory, decimate
+from gdviz.core.history import RunHistory, peaks
 from gdviz.core.problems.base import Problem
 from gdviz.core.records import RunConfig
 from gdviz.gui.views import style
 from gdviz.gui.views.base import LessonView, RunTrack
 
-MAX_POINTS = 4000
 ANTIALIAS_POINTS = 300  # wide curves are antialiased up to this many points (see set_wide_curve)
 EPOCH_LINES = 30     # pool size: at most this many epoch boundaries are drawn
 LABELLED_EPOCHS = 8  # label the lines "epoch e" only when there are this few
@@ -129,21 +129,24 @@ class LearningCurveView(LessonView):
                                        symbolBrush=pg.mkBrush(style.BATCH))
         self.current.setZValue(30)
         p.addItem(self.current)
-        self.epoch_lines: list[pg.InfiniteLine] = []
-        pen = pg.mkPen(style.START, width=1, style=Qt.PenStyle.DotLine)
-        for _ in range(EPOCH_LINES):
-            line = pg.InfiniteLine(angle=90, pen=pen, label="",
-                                   labelOpts={"position": 0.04, "color": style.START,
-                                              "anchors": [(0, 0), (0, 0)]})
-            line.setVisible(False)
-            p.addItem(line, ignoreBounds=True)
-            self.epoch_lines.append(line)
+        # the boundaries: one RuleLines item (InfiniteLines that move paint twice a frame),
+        # and a few labels "epoch e" placed near the bottom of the plot
+        self.epoch_lines = style.RuleLines(
+            self.plot, pg.mkPen(style.START, width=1, style=Qt.PenStyle.DotLine), z=2)
+        self.epoch_labels: list[pg.TextItem] = []
+        for _ in range(LABELLED_EPOCHS):
+            label = pg.TextItem("", color=style.START, anchor=(0, 1))
+            label.setVisible(False)
+            p.addItem(label, ignoreBounds=True)
+            self.epoch_labels.append(label)
+        self.plot.getPlotItem().getViewBox().sigRangeChanged.connect(self._place_epoch_labels)
         self._index = 0
         self._log = False
         self._full_batch = False
         self._mixed_epochs = False  # the runs' epochs have different lengths
         self._brushes: list = []
         self.epoch_marks = np.zeros(0)
+        self._label_marks = np.zeros(0)
 
     @property
     def full_curve(self) -> pg.PlotDataItem:
@@ -246,15 +249,14 @@ class LearningCurveView(LessonView):
         self._index = index
         in_epochs = self._epochs_on_x()
         xs, fulls, marks_x, marks_y, brushes = [], [], [], [], []
+        bins = style.columns(self.plot)
         for k, (track, item) in enumerate(zip(self.tracks, self.full_curves)):
             kk = self.track_index(track, index)
             th = track.history
-            steps = th.steps[: kk + 1]
-            keep = decimate(steps, MAX_POINTS)
-            x = steps[keep].astype(np.float64)
-            if in_epochs:
-                x = x / track.config.steps_per_epoch()
-            full = _finite_or_nan(th.losses[: kk + 1][keep])
+            per = track.config.steps_per_epoch() if in_epochs else 1
+            keep = peaks(th.losses[: kk + 1], bins)  # the envelope of each pixel column
+            x = th.steps[keep] / per
+            full = _finite_or_nan(th.losses[keep])
             set_wide_curve(item, x, full)
             xs.append(x)
             fulls.append(full)
@@ -264,10 +266,13 @@ class LearningCurveView(LessonView):
                 marks_y.append(cur)
                 brushes.append(self._brushes[k])
             if k == self.selected_track:
-                batch = _finite_or_nan(th.batch_losses[: kk + 1][keep])
-                batch[steps[keep] == 0] = np.nan  # step 0 has no batch: it is the full loss
-                self.batch_curve.setData(x, batch)
-                sel_x, sel_batch = x, batch
+                keep = peaks(th.batch_losses[: kk + 1], bins)
+                batch = _finite_or_nan(th.batch_losses[keep])
+                batch[th.steps[keep] == 0] = np.nan  # step 0 has no batch: it is the full loss
+                sel_x = th.steps[keep] / per
+                set_wide_curve(self.batch_curve, sel_x, batch)
+                sel_batch = batch
+                sel_full_x = x
 
         notes = []
         want_log = self.log_box.isChecked()
@@ -290,13 +295,13 @@ class LearningCurveView(LessonView):
             self.current.setData(marks_x, marks_y, symbolBrush=pg.mkBrush(style.BATCH))
         k_sel = self.track_index(self.tracks[self.selected_track], index)
         if in_epochs:
-            for line in self.epoch_lines:
-                line.setVisible(False)
+            self.epoch_lines.set_values([])
+            self._label_epochs([], [])
         else:
             notes.extend(self._draw_epochs(k_sel))
         ranges = self._fit_ranges(xs, every)
         if len(self.tracks) == 1 and ranges is not None:
-            self._place_legend(sel_x, fulls[0], sel_batch, ranges)
+            self._place_legend((sel_full_x, sel_x), (fulls[0], sel_batch), ranges)
         text = " · ".join(self._status_words(index, k_sel) + notes)
         self.frame.status.setText(text)
         if self.frame.status.isVisibleTo(self) != bool(text):  # several runs: often nothing
@@ -333,13 +338,13 @@ class LearningCurveView(LessonView):
                   for t in self.tracks)
         return self.x_range.fit(0.0, x_hi, cap), y_range
 
-    def _place_legend(self, x: np.ndarray, full: np.ndarray, batch: np.ndarray,
+    def _place_legend(self, xs: tuple[np.ndarray, ...], ys: tuple[np.ndarray, ...],
                       ranges) -> None:
-        y = np.concatenate([full, batch])
+        x, y = np.concatenate(xs), np.concatenate(ys)
         with np.errstate(all="ignore"):
             y = np.log10(y) if self._log else y
-        if len(x) > 1:
-            style.place_legend(self.legend, np.concatenate([x, x]), y, *ranges)
+        if len(x) > 2:
+            style.place_legend(self.legend, x, y, *ranges)
 
     def _draw_epochs(self, index: int) -> list[str]:
         epochs = self.history.epochs[: index + 1]
@@ -359,15 +364,31 @@ class LearningCurveView(LessonView):
             marks, labels = self.epoch_marks[chosen], epochs[first][chosen]
             if stride > 1:
                 notes.append(f"dotted lines: every {stride}th epoch")
-        for i, line in enumerate(self.epoch_lines):
-            if i < len(marks):
-                line.setValue(float(marks[i]))
-                line.label.setText(f"epoch {int(labels[i])}" if len(marks) <= LABELLED_EPOCHS
-                                   else "")
-                line.setVisible(True)
-            else:
-                line.setVisible(False)
+        self.epoch_lines.set_values(marks)
+        if len(marks) <= LABELLED_EPOCHS:
+            self._label_epochs(marks, [f"epoch {int(e)}" for e in labels])
+        else:
+            self._label_epochs([], [])
         return notes
+
+    def _label_epochs(self, marks, texts: list[str]) -> None:
+        for i, label in enumerate(self.epoch_labels):
+            if i < len(marks):
+                if label.toPlainText() != texts[i]:
+                    label.setText(texts[i])
+                label.setVisible(True)
+            else:
+                label.setVisible(False)
+        self._label_marks = np.asarray(marks, dtype=np.float64)
+        self._place_epoch_labels()
+
+    def _place_epoch_labels(self, *_args) -> None:
+        """Each label just right of its line, 4 % above the bottom of the plot."""
+        (_x0, _x1), (y0, y1) = self.plot.getPlotItem().getViewBox().viewRange()
+        for label, x in zip(self.epoch_labels, self._label_marks):
+            pos = (float(x), y0 + 0.04 * (y1 - y0))
+            if (label.pos().x(), label.pos().y()) != pos:
+                label.setPos(*pos)
 
 
 def set_wide_curve(item: pg.PlotDataItem, x: np.ndarray, y: np.ndarray) -> None:

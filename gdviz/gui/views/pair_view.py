@@ -9,10 +9,11 @@ Subclasses implement ``_configure()`` (called for a new run or a new pair) and d
 from __future__ import annotations
 
 import numpy as np
+import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QComboBox, QLabel, QWidget
 
-from gdviz.core.history import RunHistory, decimate
+from gdviz.core.history import Growing, RunHistory, decimate
 from gdviz.core.problems.base import Problem
 from gdviz.core.records import RunConfig
 from gdviz.gui.grid_worker import GridFeed
@@ -132,7 +133,7 @@ class SamplePaths:
     (the history only grows; ``clear()`` for a new run)."""
 
     def __init__(self) -> None:
-        self._rows: dict[int, np.ndarray] = {}
+        self._rows: dict[int, Growing] = {}
 
     def clear(self) -> None:
         self._rows.clear()
@@ -140,19 +141,62 @@ class SamplePaths:
     def get(self, problem: Problem, n: int, history: RunHistory,
             k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(x, w, loss) of steps 1..k of run ``n``, each (k,)."""
-        rows = self._rows.get(n, np.zeros((0, 3)))
-        if len(rows) < len(history) - 1:
-            new = []
-            for step in range(len(rows) + 1, len(history)):
-                sample = int(history.batch_at(step)[0])
-                w = float(history.params_before(step)[0])
-                with np.errstate(all="ignore"):
-                    loss = float(problem.sample_losses(np.array([w]), [sample])[0])
-                new.append((float(problem.data_x[sample, 0]), w, loss))
-            rows = np.concatenate([rows, np.array(new, dtype=np.float64).reshape(-1, 3)])
-            self._rows[n] = rows
-        shown = rows[:k]
+        rows = self._rows.setdefault(n, Growing(3, np.float64))
+        if rows.size < len(history) - 1:
+            lo, hi = rows.size + 1, len(history)
+            steps = np.arange(lo, hi)
+            samples = history.first_samples(lo, hi)
+            w = history.params[steps - 1, 0]  # the parameter before each step
+            # a one-sample batch's loss was recorded by the runner (times the reduction's
+            # factor); the first sample of a larger batch is evaluated, once per sample
+            with np.errstate(all="ignore"):
+                loss = history.batch_losses[steps] / problem.reduce_factor(1)
+                larger = history.batch_sizes(lo, hi) != 1
+                for sample in np.unique(samples[larger]):
+                    rows_of = larger & (samples == sample)
+                    loss[rows_of] = problem.sample_losses(w[rows_of, None], [sample])[:, 0]
+            rows.append_many(np.column_stack([problem.data_x[samples, 0], w, loss]))
+        shown = rows.view()[:k]
         return shown[:, 0], shown[:, 1], shown[:, 2]
+
+
+class GrowingDots:
+    """Dots for points 0..n-1 of a path that only grows while a run plays (lesson 1's (x, w)
+    pairs): every s-th point, s the smallest power of two keeping at most ``max_points``. While
+    s stays and n grows, only the new dots are added: pyqtgraph styles each new spot once, and
+    restyling 2000 dots on every frame cost ~5 ms. s doubling, n going back (the timeline) or
+    another colour draws them anew; the dots shown depend only on n, however they were reached.
+    """
+
+    def __init__(self, plot_item, max_points: int, z: float) -> None:
+        self.item = pg.ScatterPlotItem(size=4, pen=None)
+        self.item.setZValue(z)
+        plot_item.addItem(self.item)
+        self.max_points = max_points
+        self._stride = 0
+        self._shown = 0  # points of the path covered by the dots drawn
+        self._color = ""
+
+    def show(self, x: np.ndarray, y: np.ndarray, color: str) -> None:
+        n = len(x)
+        stride = 1
+        while n > stride * self.max_points:
+            stride *= 2
+        if stride != self._stride or n < self._shown or color != self._color:
+            self.item.setBrush(pg.mkBrush(color))  # the default of every spot added later
+            self.item.setData(x[::stride], y[::stride])
+        elif n > self._shown:
+            first = -(-self._shown // stride) * stride  # the next multiple of the stride
+            if first < n:
+                self.item.addPoints(x=x[first::stride], y=y[first::stride])
+        self._stride, self._shown, self._color = stride, n, color
+        self.item.setVisible(True)
+
+    def clear(self) -> None:
+        self.item.setData([], [])
+        self.item.setVisible(False)
+        self._stride = self._shown = 0
+        self._color = ""
 
 
 def joined(x: np.ndarray) -> bool:

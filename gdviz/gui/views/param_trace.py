@@ -16,14 +16,13 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QWidget
 
-from gdviz.core.history import RunHistory, decimate
+from gdviz.core.history import RunHistory, peaks
 from gdviz.core.problems.base import Problem
 from gdviz.core.records import RunConfig
 from gdviz.gui.views import style
 from gdviz.gui.views.base import LessonView, RunTrack
 from gdviz.gui.views.learning_curve import GrowingRange, set_wide_curve
 
-MAX_POINTS = 4000
 ALL = "all"
 # line style per parameter when colours mean runs, with the Key glyph that looks like it
 PARAM_STYLES = ((Qt.PenStyle.SolidLine, "line"), (Qt.PenStyle.DashLine, "dash"),
@@ -214,18 +213,19 @@ class ParamTraceView(LessonView):
         xs, ys, brushes, ranged = [], [], [], []
         off_chart = set()
         x_hi = 0.0
+        bins = style.columns(self.plot)
         for k, (track, items) in enumerate(zip(self.tracks, self.track_curves)):
             kk = self.track_index(track, index)
             th = track.history
-            steps = th.steps[: kk + 1]
-            keep = decimate(steps, MAX_POINTS)
-            x = steps[keep].astype(np.float64)
-            x_hi = max(x_hi, float(x[-1]))
-            params = np.array(th.params[: kk + 1][keep], dtype=np.float64)
-            params[~np.isfinite(params)] = np.nan
+            x_hi = max(x_hi, float(th.steps[kk]))
+            kept = []
             for j, curve in enumerate(items):
                 if j in shown:
-                    set_wide_curve(curve, x, params[:, j])  # antialiased while short
+                    keep = peaks(th.params[: kk + 1, j], bins)  # each pixel column's envelope
+                    values = np.array(th.params[keep, j], dtype=np.float64)
+                    values[~np.isfinite(values)] = np.nan
+                    set_wide_curve(curve, th.steps[keep].astype(np.float64), values)
+                    kept.append(values)
             now = np.array(th.params[kk], dtype=np.float64)
             for j in shown:
                 if np.isfinite(now[j]):
@@ -236,7 +236,7 @@ class ParamTraceView(LessonView):
             if several and th.status_at(kk) == "diverged":
                 off_chart.add(k)
             else:
-                ranged.append(params[:, shown])
+                ranged.extend(kept)
         self.current.setData(xs, ys, brush=brushes)
         if off_chart != self._off_chart:  # rare: a run diverged, or the user looked back
             self._off_chart = frozenset(off_chart)
