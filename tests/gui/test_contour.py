@@ -253,6 +253,20 @@ def test_region_grows_to_hold_a_start_outside_the_view(qtbot):
     assert y1 > 6.5
 
 
+def test_runs_longer_than_the_selected_one_keep_drawing_to_the_lock_step_index(qtbot):
+    tracks = rosenbrock_tracks()               # adam (selected here) ends after 150 steps
+    view = show(qtbot, tracks, selected=2)
+    view.show_step(300)
+    for item, track in zip(view.tracks_items, tracks):
+        k = min(300, len(track.history) - 1)
+        assert item.xData[-1] == track.history.params[k][0]
+        assert item.yData[-1] == track.history.params[k][1]
+    ends = view.current.getData()
+    assert list(ends[0]) == [float(t.history.params[min(300, len(t.history) - 1)][0])
+                             for t in tracks]
+    assert "step 150" in view.frame.status.text()   # the selected run's own numbers
+
+
 def test_items_are_created_once(qtbot):
     view = show(qtbot, rosenbrock_tracks(steps=100))
     view.show_step(3)

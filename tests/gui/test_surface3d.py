@@ -69,6 +69,23 @@ def test_offscreen_explains_and_falls_back_to_a_map(qtbot):
     assert other.frame.status.text().startswith("step 120")
 
 
+def test_paths_of_runs_longer_than_the_selected_one_reach_the_lock_step_index(qtbot):
+    short = ROSENBROCK.with_changes(max_steps=100)
+    tracks = (RunTrack("long", "#1a3a8f", ROSENBROCK, history_of(ROSENBROCK)),
+              RunTrack("short", "#d55e00", short, history_of(short)))
+    view = Surface3DView()
+    qtbot.addWidget(view)
+    view.resize(600, 500)
+    view.show()
+    view.set_run(short.make_problem(), short, tracks[1].history)
+    view.set_tracks(tracks, 1)
+    view.show_step(250)
+    assert view._index == 250            # not clipped to the selected (short) run
+    lines = view.fallback.tracks_items   # offscreen: the stand-in map draws the paths
+    assert (lines[0].xData[-1], lines[0].yData[-1]) == tuple(tracks[0].history.params[250])
+    assert (lines[1].xData[-1], lines[1].yData[-1]) == tuple(tracks[1].history.params[100])
+
+
 def test_offscreen_one_parameter_and_pair_choice(qtbot):
     view = Surface3DView()
     qtbot.addWidget(view)

@@ -79,25 +79,10 @@ def settle(window) -> None:
             assert wait(10_000), view.view_id
 
 
-def tolerance(window, name: str) -> float:
-    """0, except for the per-sample view of a problem with several parameters: it redraws its
-    slice only when its probed curves would move by more than KEEP_PIXELS (half a pixel), so
-    the faint curves seen at a step depend on the slice drawn before it. Unprobed curves can
-    move a little more, so the check allows two pixels (at no less than 100 px of height: a
-    dock behind a tab reports a stale height). A known limit, not exactness."""
-    view = next((v for v in window.views if v.view_id == name), None)
-    if name != "samples" or view is None or view.problem.n_params == 1:
-        return 0.0
-    from gdviz.gui.views.sample_curves import KEEP_PIXELS
-
-    (_x0, _x1), (y0, y1) = view.plot.getPlotItem().viewRange()
-    return 4 * KEEP_PIXELS * (y1 - y0) / max(100, view.plot.height())
-
-
 def assert_same(window, before: dict, after: dict, index: int) -> None:
     assert after.keys() == before.keys()
     for name, data in before.items():
-        bad = same(data, after[name], tolerance(window, name))
+        bad = same(data, after[name])
         diffs = [(data[i], after[name][i]) for i in bad]
         assert bad == [], f"{name} differs at step {index}: {diffs}"
 

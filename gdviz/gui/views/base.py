@@ -82,6 +82,12 @@ class LessonView(QWidget):
         single run there is one track. The default just remembers them."""
         self.tracks, self.selected_track = tuple(tracks), selected
 
+    def longest_track(self) -> int:
+        """The length of the longest run's history (the selected run's without tracks)."""
+        if not self.tracks:
+            return len(self.history) if self.history is not None else 0
+        return max(len(t.history) for t in self.tracks)
+
     def track_index(self, track: RunTrack, index: int) -> int:
         """The history index run ``track`` shows at lock-step ``index`` (its last if shorter)."""
         return min(index, len(track.history) - 1)

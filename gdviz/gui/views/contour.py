@@ -288,7 +288,8 @@ class ContourView(PairGridView):
         h, problem = self.history, self.problem
         if h is None or problem is None or len(h) == 0 or not self.mode:
             return
-        self._index = index = int(np.clip(index, 0, len(h) - 1))
+        # every run draws up to the lock-step index (the selected one may have ended)
+        self._index = index = int(np.clip(index, 0, self.longest_track() - 1))
         if self.mode == "samples":
             self._show_samples_step(index)
             return

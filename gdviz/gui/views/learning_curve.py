@@ -244,8 +244,7 @@ class LearningCurveView(LessonView):
         h = self.history
         if h is None or len(h) == 0 or not self.tracks:
             return
-        longest = max(len(t.history) for t in self.tracks)
-        index = int(np.clip(index, 0, longest - 1))
+        index = int(np.clip(index, 0, self.longest_track() - 1))
         self._index = index
         in_epochs = self._epochs_on_x()
         xs, fulls, marks_x, marks_y, brushes = [], [], [], [], []

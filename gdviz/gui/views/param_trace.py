@@ -206,8 +206,7 @@ class ParamTraceView(LessonView):
         h = self.history
         if h is None or len(h) == 0 or not self.track_curves:
             return
-        longest = max(len(t.history) for t in self.tracks)
-        index = int(np.clip(index, 0, longest - 1))
+        index = int(np.clip(index, 0, self.longest_track() - 1))
         self._index = index
         several, shown = self._several(), self._shown_params()
         xs, ys, brushes, ranged = [], [], [], []

@@ -27,7 +27,6 @@ from gdviz.core.surfaces import (
     mean_slope,
     nan_separated,
     sample_curves,
-    slice_points,
 )
 from gdviz.gui.views import style
 from gdviz.gui.views.arrows import ArrowPool
@@ -39,9 +38,8 @@ ARROW_CAP = 10       # per-sample arrows; larger batches get one arrow on the ba
 RESOLUTION = 200
 THICK_BATCH = 3      # batch curves drawn 1.6 px wide up to this many, else 1 px: Qt strokes
                      # 1 px lines on a fast path (measured: 10 linreg curves 9 ms -> 0.3 ms)
-KEEP_PIXELS = 0.5    # several parameters: the slice drawn stays while no curve would move more
-PROBE_X = 9          # than this many pixels, checked at PROBE_X values on the mean and on
-PROBE_CURVES = 16    # PROBE_CURVES of the faint curves
+HELD_STEPS = 2000    # several parameters: the faint curves and the mean are drawn with the
+                     # held values rounded to 1/HELD_STEPS of their view range (held_for_slice)
 
 
 class SampleCurvesView(LessonView):
@@ -105,8 +103,7 @@ class SampleCurvesView(LessonView):
         self._index = 0
         self._drawn = np.zeros(0, dtype=np.int64)
         self._slice_shown = None   # the SliceCurves the faint curves and the mean now show
-        self._slice_at: tuple | None = None   # (index, lo, hi, held params) it was made for
-        self._slice_extent = 1.0              # its loss extent (for "a pixel's worth")
+        self._slice_extent = 1.0   # its loss extent
 
     # -- run ------------------------------------------------------------------------------
     def set_run(self, problem: Problem, config: RunConfig, history: RunHistory) -> None:
@@ -121,7 +118,7 @@ class SampleCurvesView(LessonView):
         k = min(config.effective_batch_size(), BATCH_CAP)
         self.batch_curves.setPen(pg.mkPen(style.BATCH, width=1.6 if k <= THICK_BATCH else 1))
         # The faint curves and the mean change only with the slice: never during a run with
-        # one parameter, and rarely with several (see _slice_still_fits), so Qt keeps them as
+        # one parameter, and rarely with several (see held_for_slice), so Qt keeps them as
         # pixmaps instead of stroking up to 300 curves on every frame. Several parameters,
         # above 100 curves: no antialiasing (a haze of lines at 1/6 opacity looks the same,
         # and a new slice costs 40 % less to draw: 5 -> 3 ms for 300 curves).
@@ -136,7 +133,7 @@ class SampleCurvesView(LessonView):
         self.y_range.reset()
         if problem.loss_range is not None:
             self.y_range.set(*problem.loss_range)
-        self._slice_shown = self._slice_at = None
+        self._slice_shown = None
         self._set_axes()
         self._index = 0
         if len(history):
@@ -220,11 +217,8 @@ class SampleCurvesView(LessonView):
         n = problem.n_samples
         full_batch = index == 0 or covers_all(batch, n)
         lo, hi = self._x_range(before[j], after[j])
-        if self._slice_still_fits(before, j, lo, hi):
-            sl = self._slice_shown
-        else:
-            sl = self.cache.get(problem, j, before, lo, hi, RESOLUTION, self._drawn)
-            self._slice_at = (j, lo, hi, before)
+        held = before if self.zoom_box.isChecked() else held_for_slice(problem, before, j)
+        sl = self.cache.get(problem, j, held, lo, hi, RESOLUTION, self._drawn)
         x = sl.values
         new_slice = sl is not self._slice_shown
         if new_slice:   # one parameter: the same slice for the whole run, set once
@@ -287,35 +281,6 @@ class SampleCurvesView(LessonView):
         elif new_slice:
             self._set_y_range(sl.curves, sl.mean)
         self.frame.status.setText(self._status_text(index, batch, full_batch, before, slope))
-
-    def _slice_still_fits(self, before: np.ndarray, j: int, lo: float, hi: float) -> bool:
-        """Several parameters: whether the slice on screen may stay for held values
-        ``before`` — the same parameter and extent, and at PROBE_X values neither the mean nor
-        PROBE_CURVES of the faint curves would move by KEEP_PIXELS or more. Recomputing and
-        re-stroking 300 curves on every frame was the view's largest cost (linreg); once the
-        run settles, the held values move by less than a pixel's worth per frame.
-
-        Deterministic for a given slice on screen and step, so scrubbing back to a step
-        redraws the same picture."""
-        sl, at = self._slice_shown, self._slice_at
-        if sl is None or at is None or self.problem.n_params == 1 or self.zoom_box.isChecked():
-            return False
-        j0, lo0, hi0, held0 = at
-        if (j0, lo0, hi0) != (j, lo, hi):
-            return False
-        if np.array_equal(np.delete(held0, j), np.delete(before, j)):
-            return True
-        height = self.plot.getViewBox().height()
-        per_pixel = self._slice_extent / (height if height >= 50 else 200.0)
-        cols = evenly_chosen(len(sl.values), PROBE_X)
-        rows = evenly_chosen(len(sl.drawn), PROBE_CURVES)
-        points = slice_points(before, j, sl.values[cols])            # (PROBE_X, p)
-        with np.errstate(all="ignore"):
-            mean = self.problem.sample_losses(points).mean(axis=-1)   # (PROBE_X,)
-            some = self.problem.sample_losses(points, sl.drawn[rows])  # (PROBE_X, k)
-        moved = np.concatenate([np.abs(mean - sl.mean[cols]),
-                                np.abs(some - sl.curves[rows][:, cols].T).ravel()])
-        return bool(np.all(moved < KEEP_PIXELS * per_pixel))
 
     def _fit_y(self, values: np.ndarray) -> tuple[float, float] | None:
         finite = values[np.isfinite(values)]
@@ -382,7 +347,7 @@ class SampleCurvesView(LessonView):
         for item in (self.curves, self.mean_curve, self.batch_curves, self.batch_mean,
                      self.tangent):
             item.setData([], [])
-        self._slice_shown = self._slice_at = None
+        self._slice_shown = None
         self.batch_points.setData([], [])
         self.mean_point.setData([], [])
         self.arrows.clear()
@@ -391,3 +356,17 @@ class SampleCurvesView(LessonView):
         self.note.setPos((x0 + x1) / 2, (y0 + y1) / 2)
         self.note.setVisible(True)
         self.frame.status.setText(text)
+
+
+def held_for_slice(problem: Problem, before: np.ndarray, j: int) -> np.ndarray:
+    """The point whose slice along parameter ``j`` the faint curves and the mean show: the
+    other parameters rounded to 1/HELD_STEPS of their view range (``j`` itself does not
+    matter: it is the slice's axis). Once a run settles, its held values stay on one rounded
+    point for many steps, so the slice (300 curves) is computed and stroked once instead of
+    on every frame; and the picture of a step depends on that step alone, so scrubbing back
+    redraws it exactly. The points, arrows and tangent use the exact values."""
+    span = problem.view_range[:, 1] - problem.view_range[:, 0]
+    quantum = np.where(span > 0, span, 1.0) / HELD_STEPS
+    held = np.round(np.asarray(before, dtype=np.float64) / quantum) * quantum
+    held[j] = before[j]
+    return held

@@ -296,7 +296,8 @@ class Surface3DView(PairGridView):
         h = self.history
         if h is None or len(h) == 0 or self.problem is None:
             return
-        self._index = int(np.clip(index, 0, len(h) - 1))
+        # every run draws up to the lock-step index (the selected one may have ended)
+        self._index = int(np.clip(index, 0, self.longest_track() - 1))
         if self.fallback is not None:
             self.fallback.show_step(index)
         elif self.mode == "pair":
