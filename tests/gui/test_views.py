@@ -217,6 +217,21 @@ def test_histogram_parameter_choice(qtbot):
     assert "∂b" in view.plot.getPlotItem().getAxis("bottom").labelText
 
 
+def test_histogram_of_a_test_function_explains_itself_in_words_that_fit(qtbot):
+    view, problem, config, history = make_view(qtbot, HistogramView, "rosenbrock")
+    view.show_step(5)
+    assert not view.bars.isVisible()            # one "sample": no spread to show
+    assert "one “sample”" in view.frame.status.text()
+    grad = problem.grad(history.params_before(5))[view.param_index]
+    assert style.fmt(float(grad)) in view.frame.info.text()
+    assert view.full_line.value() == pytest.approx(grad)
+    # the words are wrapped labels below the plot, not text inside it that a narrow dock clips
+    texts = [i for i in view.plot.getPlotItem().items if isinstance(i, pg.TextItem)]
+    assert not [t for t in texts if t.isVisible()]
+    assert view.frame.status.wordWrap()
+    assert view.frame.info.wordWrap()
+
+
 # -- learning curve ------------------------------------------------------------------------------
 def test_learning_curve_data_and_log(qtbot):
     view, problem, config, history = make_view(qtbot, LearningCurveView, "linreg",

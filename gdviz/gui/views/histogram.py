@@ -88,13 +88,6 @@ class HistogramView(LessonView):
         self.batch_line = style.RuleLines(self.plot, pg.mkPen(style.BATCH, width=2.5), z=20)
         self.full_line = style.RuleLines(
             self.plot, pg.mkPen(style.FULL, width=2.5, style=Qt.PenStyle.DashLine), z=21)
-        self.single = pg.TextItem(
-            "a test function is one “sample”: there is no spread of gradients to show.\n"
-            "The lines mark ∂f at the point (blue) and what the step used (orange; they differ\n"
-            "only when gradient noise is set).", color=style.TEXT, anchor=(0.5, 0.5),
-            fill=pg.mkBrush(255, 255, 255, 220))
-        self.single.setVisible(False)
-        p.addItem(self.single, ignoreBounds=True)
         self.param_index = 0
         self._index = 0
         self._cache: dict[int, np.ndarray] = {}
@@ -111,6 +104,8 @@ class HistogramView(LessonView):
         self.frame.show_combo(problem.n_params > 1)
         self._cache.clear()
         n = problem.n_samples
+        # one "sample" (a test function): no counts to read, only the two lines
+        self.plot.getPlotItem().showAxis("left", n > 1)
         entries = []
         if n > 1:
             entries.append(("box", style.hex_color(style.SAMPLE), "all samples"))
@@ -209,7 +204,6 @@ class HistogramView(LessonView):
 
         single = problem.n_samples == 1
         self.bars.setVisible(not single)
-        self.single.setVisible(single)
         lo, hi = float(edges[0]), float(edges[-1])
         if single:   # frame the two markers instead of numpy's ±0.5 bin around one value
             marks = [v for v in (used, full) if np.isfinite(v)]
@@ -221,9 +215,7 @@ class HistogramView(LessonView):
                 lo, hi = min(lo, v), max(hi, v)
         # ranges stay put while the histogram moves inside them (refitted when it leaves or
         # shrinks to a small part): no axis re-layout and no second paint on most frames
-        x_lo, x_hi = self.x_range.fit(lo, hi, pad=0.05)
-        if single:
-            self.single.setPos((x_lo + x_hi) / 2, 0.3)
+        self.x_range.fit(lo, hi, pad=0.05)
         top = max(1, int(counts.max()))
         if log:
             if self._ticks_top is None or not top <= self._ticks_top < 10 * top:
@@ -242,7 +234,15 @@ class HistogramView(LessonView):
         """(status line, info line) with the numbers the picture shows."""
         f = style.fmt
         n = self.problem.n_samples
-        samples = f"{n} sample" + ("s" if n != 1 else "")
+        if n == 1:  # a test function: the text below the plot says why there are no bars
+            status = (f"step {index} · a test function is one “sample”: there is no spread "
+                      "of gradients to show")
+            info = f"∂f at the point (blue) {f(full)}"
+            if index > 0:
+                info += (f" · what the step used (orange) {f(used)}; they differ only when "
+                         "gradient noise is set")
+            return status, info
+        samples = f"{n} samples"
         status = (f"step {index} · {samples} · min {f(finite.min())} · max {f(finite.max())}"
                   f" · mean {f(finite.mean())} · std {f(finite.std())}")
         full_name = "full gradient" if self.problem.reduction == "mean" else "full gradient / n"
