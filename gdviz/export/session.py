@@ -6,15 +6,17 @@ Layout (version 1)::
     {"format": "gdviz-session", "version": 1,
      "runs": [{"name": "wavy", "color": "#1a3a8f", "config": {<RunConfig.to_dict()>}}, ...],
      "selected": 0,               # index into runs
-     "step": 57,                  # the step shown when the session was saved
+     "step": 57,                  # the lock-step index shown when the session was saved
      "views": {"samples": {"param": "w", "zoom_box": false},   # per view: its choices
                "learning_curve": {"log_box": true},
                "docks": {"samples": true, "histogram": false, ...}}}   # dock visibility
 
 ``load_session`` checks EVERYTHING (JSON, types, the format tag, the version, every run's
-configuration through RunConfig's own validation, the step against the run's limit) before
-returning, so a caller that applies the result only after it returned never half-applies a
-bad file. Every refusal is a SessionError with one sentence that names the file.
+configuration through RunConfig's own validation, that the runs can be compared -- 1 to 6 runs
+sharing problem, start point and limits, as core.lockstep.check_runs says -- and the step
+against the longest run's limit) before returning, so a caller that applies the result only
+after it returned never half-applies a bad file. Every refusal is a SessionError with one
+sentence that names the file.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from gdviz.core.errors import ConfigError
+from gdviz.core.lockstep import check_runs
 from gdviz.core.records import RunConfig
 from gdviz.export.animation import current_umask
 
@@ -151,15 +154,21 @@ def validate_session(data: Any, name: str = "the session") -> Session:
     if not isinstance(runs_data, list) or not runs_data:
         raise bad("'runs' must be a non-empty list of runs")
     runs = tuple(_run(r, i, bad) for i, r in enumerate(runs_data))
+    try:  # the window runs them in lock-step: refuse here, before anything is applied
+        check_runs([r.config for r in runs])
+    except ConfigError as err:
+        raise bad(str(err)) from None
     selected = data.get("selected", 0)
     if not _is_int(selected) or not 0 <= selected < len(runs):
         raise bad(f"'selected' must be a run index from 0 to {len(runs) - 1}, "
                   f"got {selected!r}")
     step = data.get("step", 0)
-    limit = runs[selected].config.step_limit()
+    # a lock-step index: up to the longest run's limit (runs with other batch sizes have
+    # other limits: max_epochs is shared, the steps per epoch are not)
+    limit = max(r.config.step_limit() for r in runs)
     if not _is_int(step) or not 0 <= step <= limit:
-        raise bad(f"'step' must be a whole number from 0 to {limit} (the run's limit), "
-                  f"got {step!r}")
+        raise bad(f"'step' must be a whole number from 0 to {limit} (the "
+                  f"{'longest ' if len(runs) > 1 else ''}run's limit), got {step!r}")
     views = data.get("views", {})
     if not isinstance(views, dict):
         raise bad(f"'views' must be an object, got {_kind(views)}")

@@ -110,8 +110,8 @@ def copy_snapshot(window, view=None) -> QImage:
 
 # -- traces -------------------------------------------------------------------------------
 def run_tracks(window) -> list[tuple[str, object, object]]:
-    """(name, problem, history) of every run in the window. One run today; when the window
-    compares runs (``window.tracks``), every one of them."""
+    """(name, problem, history) of every run in the window: each run of a comparison
+    (``controller.tracks``), with all its recorded steps."""
     tracks = getattr(window.controller, "tracks", None)
     if tracks:
         return [(t.name, t.config.make_problem(), t.history) for t in tracks]

@@ -51,8 +51,10 @@ class ExportDialog(QDialog):
         self.window = window
         self.setWindowTitle("Export animation" if kind == "gif" else "Export PNG frames")
         controller = window.controller
-        limit = controller.config.step_limit()
-        shown = max(0, len(controller.history) - 1)
+        limit = controller.config.step_limit()  # the export replays the selected run
+        # the lock-step index, not the selected run's length: in a comparison the selected run
+        # may have ended (diverged at step 8) while the others went on to step 200
+        shown = min(limit, max(0, controller.last_index))
         form = QFormLayout(self)
 
         self.target = QComboBox()

@@ -4,13 +4,22 @@
 the window only after that succeeded, so a corrupt, truncated or future-version file leaves the
 current session exactly as it was. Opening replays the runner to the saved step through the
 controller (same config and seed -> the identical trajectory).
+
+A comparison (several runs) comes back whole: every run's name, colour and configuration, the
+selected run, and all of them replayed in lock-step to the saved step. The step saved is the
+lock-step index the window SHOWS (``controller.shown_index``): the newest step while the runs
+play, or the earlier step the user dragged the timeline back to -- opening the session shows
+what was on screen when it was saved. It is not the selected run's length: a run that ended
+early (diverged at step 8) must not pull the others back to step 8.
 """
 
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from pathlib import Path
 
+from gdviz.core.lockstep import default_run_name
 from gdviz.export.frames import apply_view_choices, view_choices
 from gdviz.export.session import (
     DEFAULT_COLOR,
@@ -20,6 +29,8 @@ from gdviz.export.session import (
     save_session,
     session_name,
 )
+from gdviz.gui import docks, run_set
+from gdviz.gui.run_set import RunSpec
 
 DOCKS = "docks"
 
@@ -41,7 +52,7 @@ def collect_session(window) -> Session:
     views: dict[str, dict] = {view.view_id: view_choices(view) for view in window.views}
     views = {k: v for k, v in views.items() if v}
     views[DOCKS] = {name: not dock.isHidden() for name, dock in window.docks.items()}
-    step = max(0, len(controller.history) - 1)
+    step = max(0, int(controller.shown_index))  # what is on screen (see the module docstring)
     return Session(runs, selected, step, views)
 
 
@@ -60,14 +71,18 @@ def open_session_file(window, path: str | os.PathLike, timeout_s: float = 120.0)
 
 
 def apply_session(window, session: Session, timeout_s: float = 120.0) -> None:
-    """Put a validated session into the window and replay its selected run to the saved step.
-    (The window runs one configuration at a time today: the other runs of a comparison stay
-    in the file and are not shown.)"""
-    config = session.run.config
-    window.preset = None
-    window.problem_panel.set_lesson(session.run.name, "")
-    window.editor.show_config(config)
-    window.controller.set_config(config)
+    """Put a validated session into the window: its run(s), dock visibility and view choices,
+    then replay every run in lock-step to the saved step. A single run is set up as before
+    (``set_config``); a comparison as ``MainWindow.load_preset`` sets up a comparison preset
+    (``set_runs``, with the saved names, colours and selection)."""
+    if len(session.runs) > 1:
+        _apply_comparison(window, session)
+    else:
+        config = session.run.config
+        window.preset = None
+        window.problem_panel.set_lesson(session.run.name, "")
+        window.editor.show_config(config)
+        window.controller.set_config(config)
     for name, visible in session.views.get(DOCKS, {}).items():
         dock = window.docks.get(name)
         if dock is not None and isinstance(visible, bool):
@@ -76,3 +91,40 @@ def apply_session(window, session: Session, timeout_s: float = 120.0) -> None:
         apply_view_choices(view, session.views.get(view.view_id, {}))
     if session.step > 0:
         window.controller.run_until(session.step, timeout_s=timeout_s)
+
+
+def session_runs(session: Session) -> tuple[RunSpec, ...]:
+    """The session's runs as the controller takes them, keeping the saved names. A name that
+    is the automatic one of its settings stays automatic (it follows later edits); any other
+    name (a preset's, or typed by the user: the file does not say which) is kept until the
+    run's settings change, as a preset's name is. ConfigError when they cannot be compared."""
+    saved = [r.name for r in session.runs]
+    runs = tuple(RunSpec(r.name, r.color, r.config,
+                         "auto" if r.name == default_run_name(r.config) else "preset")
+                 for r in session.runs)
+    if [r.name for r in run_set.named(runs)] != saved:  # e.g. two runs with one auto name
+        runs = tuple(replace(r, named_by="preset") for r in runs)
+    return run_set.validate(runs)
+
+
+def _apply_comparison(window, session: Session) -> None:
+    runs = session_runs(session)  # pure: raises before the window is touched
+    preset = _comparison_preset(session)
+    window.preset = preset
+    window.problem_panel.set_lesson(*((preset.title, preset.description)
+                                      if preset is not None else ("", "")))
+    window.editor.show_config(session.run.config)
+    window.controller.set_runs(runs, session.selected)
+    docks.raise_views_for_problem(window)  # the session's dock visibility is applied after
+
+
+def _comparison_preset(session: Session):
+    """The comparison preset with exactly the session's run settings (its lesson text and
+    title are shown again), else None."""
+    from gdviz.presets import list_presets
+
+    configs = [r.config for r in session.runs]
+    for preset in list_presets():
+        if preset.runs and [config for _, config in preset.runs] == configs:
+            return preset
+    return None
