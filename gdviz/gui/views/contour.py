@@ -23,7 +23,7 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Qt, Signal
-from PySide6.QtWidgets import QLabel, QWidget
+from PySide6.QtWidgets import QGraphicsItem, QLabel, QWidget
 
 from gdviz.core import grids
 from gdviz.core.grids import DEFAULT_RESOLUTION, LossGrid
@@ -119,6 +119,7 @@ class ContourView(PairGridView):
         p.hideButtons()
         for name in ("bottom", "left"):
             p.getAxis(name).enableAutoSIPrefix(False)
+        style.cache_axes(self.plot)
 
     def _build_items(self) -> None:
         p = self.plot.getPlotItem()
@@ -133,6 +134,9 @@ class ContourView(PairGridView):
         self.colorbar = pg.ColorBarItem(colorMap=self.cmap, interactive=False, width=14,
                                         colorMapMenu=False)
         self.colorbar.setImageItem(self.image, insert_in=p)
+        style.cache_axes(self.colorbar)
+        # the map's iso-lines change with the map only: kept as a pixmap between frames
+        self.iso.curve.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         self.colorbar.axis.enableAutoSIPrefix(False)    # "(x0.001)" confuses students
         self.colorbar.axis.setWidth(58)                 # room for "5000" beside the label
         self.minima = pg.ScatterPlotItem([], [], symbol="star", size=17,

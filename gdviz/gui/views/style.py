@@ -90,16 +90,18 @@ def columns(plot: pg.PlotWidget) -> int:
     return max(200, int(plot.getPlotItem().getViewBox().width()))
 
 
-def cache_axes(plot: pg.PlotWidget) -> None:
-    """Let Qt keep each axis (its ticks, labels and grid lines) as a pixmap, redrawn only when
-    the axis changes (range, size, label). Replaying an axis's text on every paint was
-    ~2-4 ms per axis and frame, the largest fixed cost of a plot whose range stays put."""
+def cache_axes(plot) -> None:
+    """Let Qt keep each axis of ``plot`` (a PlotWidget or a PlotItem, such as a colour bar:
+    its ticks, labels and grid lines) as a pixmap, redrawn only when the axis changes (range,
+    size, label). Replaying an axis's text on every paint was ~1-4 ms per axis and frame, the
+    largest fixed cost of a plot whose range stays put."""
     def cache_tree(item) -> None:
         item.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         for child in item.childItems():
             cache_tree(child)
 
-    for axis in plot.getPlotItem().axes.values():
+    item = plot.getPlotItem() if isinstance(plot, pg.PlotWidget) else plot
+    for axis in item.axes.values():
         cache_tree(axis["item"])
 
 
