@@ -37,7 +37,7 @@ class AfterPaint(QObject):
         if self._pending is not None:
             self._release()
         if not self.window.isVisible() or self.window.isMinimized():
-            QTimer.singleShot(0, callback)  # nothing will paint
+            QTimer.singleShot(0, self, callback)  # nothing will paint
             return
         self._pending = callback
         self._fallback.start()
@@ -47,7 +47,7 @@ class AfterPaint(QObject):
             # posted now, it runs once this UpdateRequest (the paint) has been processed
             callback, self._pending = self._pending, None
             self._fallback.stop()
-            QTimer.singleShot(0, callback)
+            QTimer.singleShot(0, self, callback)  # (dropped if the window is gone)
         return False
 
     def _release(self) -> None:

@@ -63,7 +63,8 @@ class ViewDriver:
             view = pending.pop(0)
             if view in self.owner.views:
                 self._draw(index, [view])
-            QTimer.singleShot(0, next_view)
+            # with the owner (the controller) as context: dropped if the window has closed
+            QTimer.singleShot(0, self.owner, next_view)
 
         next_view()
 
