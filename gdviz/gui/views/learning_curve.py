@@ -23,7 +23,6 @@ from gdviz.core.records import RunConfig
 from gdviz.gui.views import style
 from gdviz.gui.views.base import LessonView, RunTrack
 
-ANTIALIAS_POINTS = 300  # wide curves are antialiased up to this many points (see set_wide_curve)
 EPOCH_LINES = 30     # pool size: at most this many epoch boundaries are drawn
 LABELLED_EPOCHS = 8  # label the lines "epoch e" only when there are this few
 
@@ -258,7 +257,7 @@ class LearningCurveView(LessonView):
             keep = peaks(th.losses[: kk + 1], bins)  # the envelope of each pixel column
             x = th.steps[keep] / per
             full = _finite_or_nan(th.losses[keep])
-            set_wide_curve(item, x, full)
+            style.set_wide_curve(item, x, full)
             xs.append(x)
             fulls.append(full)
             cur = float(th.losses[kk])
@@ -271,7 +270,7 @@ class LearningCurveView(LessonView):
                 batch = _finite_or_nan(th.batch_losses[keep])
                 batch[th.steps[keep] == 0] = np.nan  # step 0 has no batch: it is the full loss
                 sel_x = th.steps[keep] / per
-                set_wide_curve(self.batch_curve, sel_x, batch)
+                style.set_wide_curve(self.batch_curve, sel_x, batch)
                 sel_batch = batch
                 sel_full_x = x
 
@@ -390,17 +389,6 @@ class LearningCurveView(LessonView):
             pos = (float(x), y0 + 0.04 * (y1 - y0))
             if (label.pos().x(), label.pos().y()) != pos:
                 label.setPos(*pos)
-
-
-def set_wide_curve(item: pg.PlotDataItem, x: np.ndarray, y: np.ndarray) -> None:
-    """``item.setData(x, y)``, antialiased only while the curve has few points: Qt's raster
-    engine strokes an antialiased line wider than 1 px along a noisy path ~50x slower
-    (measured: 4000 points 350 ms with, 6 ms without; SGD's losses and parameters are noisy)."""
-    smooth = len(x) <= ANTIALIAS_POINTS
-    if item.opts.get("antialias") != smooth:
-        item.setData(x, y, antialias=smooth)
-    else:
-        item.setData(x, y)
 
 
 def _faint_hex(color: str) -> str:

@@ -171,6 +171,7 @@ class GrowingDots:
     def __init__(self, plot_item, max_points: int, z: float) -> None:
         self.item = pg.ScatterPlotItem(size=4, pen=None)
         self.item.setZValue(z)
+        self.item.setVisible(False)  # until it has dots (an empty scatter still paints)
         plot_item.addItem(self.item)
         self.max_points = max_points
         self._stride = 0

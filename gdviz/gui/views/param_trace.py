@@ -21,7 +21,7 @@ from gdviz.core.problems.base import Problem
 from gdviz.core.records import RunConfig
 from gdviz.gui.views import style
 from gdviz.gui.views.base import LessonView, RunTrack
-from gdviz.gui.views.learning_curve import GrowingRange, set_wide_curve
+from gdviz.gui.views.learning_curve import GrowingRange
 
 ALL = "all"
 # line style per parameter when colours mean runs, with the Key glyph that looks like it
@@ -223,7 +223,7 @@ class ParamTraceView(LessonView):
                     keep = peaks(th.params[: kk + 1, j], bins)  # each pixel column's envelope
                     values = np.array(th.params[keep, j], dtype=np.float64)
                     values[~np.isfinite(values)] = np.nan
-                    set_wide_curve(curve, th.steps[keep].astype(np.float64), values)
+                    style.set_wide_curve(curve, th.steps[keep].astype(np.float64), values)
                     kept.append(values)
             now = np.array(th.params[kk], dtype=np.float64)
             for j in shown:
