@@ -186,49 +186,81 @@ def cache_static_items(widget) -> None:
                 cache_tree(item)
 
 
-def skip_unchanged_data(widget) -> None:
+def skip_unchanged_data(widget) -> list[_RepeatSkipper]:
     """Make the curves of ``widget``'s plots ignore ``setData`` with the data they already
-    show, and keep such a curve as a pixmap while it stays unchanged.
+    show, and keep a curve as a pixmap while it stays unchanged. Returns the wrappers: call
+    ``before_paint()`` on each after the views were updated for a frame and before it is
+    painted.
 
     Views call ``setData`` on every item at every step (cheap on screen at 60 Hz); in an export
     many curves are the same from frame to frame (the per-sample curves of a one-parameter
     problem never change), and re-building and re-stroking them was most of a frame's
-    painting (wavy: 9 -> 4.5 ms CPU). Only this offscreen export copy of the view is changed.
-    A curve drawn from its pixmap differs from a freshly stroked one only where it is
-    translucent, by a few levels of 255 (compositing rounding; measured <= 7), far below what
-    the GIF palette changes."""
+    painting (wavy: 9 -> 4.5 ms CPU; then ~2 ms less once the faint curves and their mean,
+    which the view sets only once, were no longer stroked on every frame). Only this offscreen
+    export copy of the view is changed.
+    A curve the view caches itself is drawn exactly as the view draws it (the wavy frames are
+    pixel-identical to the view's own drawing: tests/export/test_frames.py); a curve cached
+    only here differs from a freshly stroked one only by compositing rounding where it is
+    antialiased or translucent (it is drawn into a transparent pixmap, then onto the plot): a
+    few levels of 255 for one curve, more where many translucent curves of one item overlap.
+    Not in what it shows."""
     import pyqtgraph as pg
 
+    out = []
     for plot in widget.findChildren(pg.PlotWidget):
         for item in plot.getPlotItem().listDataItems():
             if isinstance(item, pg.PlotDataItem):
-                _skip_repeats(item)
+                out.append(_RepeatSkipper(item))
+    return out
 
 
-def _skip_repeats(item) -> None:
-    from PySide6.QtWidgets import QGraphicsItem
+class _RepeatSkipper:
+    """Wraps one PlotDataItem's ``setData``: a call with the data already shown is dropped.
 
-    original = item.setData
-    shown: list = [None]
+    Whether the curve is kept as a pixmap is decided per frame, in ``before_paint``: a curve
+    the view itself caches (``setCacheMode``; the per-sample curves and the mean of
+    ``samples``, which change only with the slice) stays cached, as in the window; any other
+    curve is stroked directly on a frame where its data changed (a pixmap drawn once would only
+    cost more) and drawn from its pixmap while it does not change. The decision does not wait
+    for the view to call ``setData`` again with the same data: a view that sets a curve only
+    when it changes (the faint curves of ``samples``: once per run) used to leave it uncached,
+    stroking 100 curves on every frame."""
 
-    cached = QGraphicsItem.CacheMode.DeviceCoordinateCache
-    plain = QGraphicsItem.CacheMode.NoCache
+    def __init__(self, item) -> None:
+        from PySide6.QtWidgets import QGraphicsItem
 
-    def set_cache(mode) -> None:
-        if item.curve.cacheMode() != mode:  # setting it again would purge the pixmap
-            item.curve.setCacheMode(mode)
+        self.item = item
+        self.shown = None
+        self.changed = True
+        self._cached = QGraphicsItem.CacheMode.DeviceCoordinateCache
+        self._mode = item.curve.cacheMode()          # the mode last set (by us or the view)
+        self._view_caches = self._mode == self._cached
+        original = item.setData
 
-    def set_data(*args, **kwargs):
-        call = (tuple(_frozen_copy(a) for a in args),
-                {k: _frozen_copy(v) for k, v in kwargs.items()})
-        if shown[0] is not None and _same(shown[0], call):
-            set_cache(cached)
-            return None
-        shown[0] = call
-        set_cache(plain)
-        return original(*args, **kwargs)
+        def set_data(*args, **kwargs):
+            call = (tuple(_frozen_copy(a) for a in args),
+                    {k: _frozen_copy(v) for k, v in kwargs.items()})
+            if self.shown is not None and _same(self.shown, call):
+                return None
+            self.shown = call
+            self.changed = True
+            return original(*args, **kwargs)
 
-    item.setData = set_data
+        item.setData = set_data
+
+    def before_paint(self) -> None:
+        from PySide6.QtWidgets import QGraphicsItem
+
+        curve = self.item.curve
+        current = curve.cacheMode()
+        if current != self._mode:  # the view chose a mode itself since the last frame
+            self._view_caches = current == self._cached
+        cached = self._view_caches or not self.changed
+        mode = self._cached if cached else QGraphicsItem.CacheMode.NoCache
+        self.changed = False
+        self._mode = mode
+        if current != mode:  # setting it again would purge the pixmap
+            curve.setCacheMode(mode)
 
 
 def _frozen_copy(value):
@@ -300,7 +332,7 @@ class ViewFrames:
 
             QApplication.processEvents()
         cache_static_items(self.view)
-        skip_unchanged_data(self.view)
+        self._curves = skip_unchanged_data(self.view)
         self._painter = _Painter(self.view, size)
         self.history: RunHistory | None = None
 
@@ -322,9 +354,22 @@ class ViewFrames:
         return palette_swatch(self.size)
 
     def render(self, index: int) -> np.ndarray:
+        self.show(index)
+        self.lay_out()
+        return self.paint()
+
+    # the three parts of ``render`` (the benchmark times them one by one)
+    def show(self, index: int) -> None:
+        """Update the view to history step ``index`` (and wait for its background data)."""
         self.view.show_step(index)
         _wait_ready([self.view])
+
+    def lay_out(self) -> None:
         _settle()
+
+    def paint(self) -> np.ndarray:
+        for curve in self._curves:
+            curve.before_paint()
         return self._painter.frame()
 
     def close(self) -> None:
@@ -369,7 +414,7 @@ class WindowFrames:
 
         QApplication.processEvents()  # views that start lazily once shown (3-D) do so now
         cache_static_items(self.window)
-        skip_unchanged_data(self.window)
+        self._curves = skip_unchanged_data(self.window)
         self._painter = _Painter(self.window, size)
 
     def start(self, config: RunConfig, first: StepRecord) -> RunHistory:
@@ -398,11 +443,22 @@ class WindowFrames:
         return palette_swatch(self.size)
 
     def render(self, index: int) -> np.ndarray:
+        self.show(index)
+        self.lay_out()
+        return self.paint()
+
+    def show(self, index: int) -> None:
         controller = self.window.controller
         controller.show_views(index)
         controller.sig_step_shown.emit(index)  # the status bar and the step math follow
         _wait_ready(self.window.views)
+
+    def lay_out(self) -> None:
         _settle()
+
+    def paint(self) -> np.ndarray:
+        for curve in self._curves:
+            curve.before_paint()
         return self._painter.frame()
 
     def close(self) -> None:

@@ -91,6 +91,40 @@ def test_mapper_is_exact_for_palette_colours_and_nearest_otherwise():
     assert mapper(codes).tolist() == [0, 1, 2, 1, 0]
 
 
+def test_mapper_finds_the_nearest_entry_like_brute_force():
+    """Many colours at once (several distance tables), duplicate entries (ties go to the
+    first), against float64 distances to every entry."""
+    rng = np.random.default_rng(3)
+    palette = rng.integers(0, 256, (255, 3)).astype(np.uint8)
+    palette[200:] = palette[:55]
+    codes = rng.integers(0, 1 << 24, 20_000).astype(np.uint32)
+    rgb = np.stack([(codes >> 16) & 255, (codes >> 8) & 255, codes & 255], -1).astype(float)
+    brute = ((rgb[:, None, :] - palette[None].astype(float)) ** 2).sum(-1).argmin(axis=1)
+    mapper = PaletteMapper(palette)
+    assert np.array_equal(mapper(codes), brute)
+    assert np.array_equal(mapper(codes[::-1]), brute[::-1])  # now from the table
+
+
+def test_a_frame_array_reused_by_the_caller_is_read_again():
+    """The writer keeps its own copy of the previous frame: a caller may paint the next frame
+    into the same array."""
+    size = (40, 30)
+    frame = np.full((30, 40), 0xFFFFFFFF, np.uint32)
+    out = io.BytesIO()
+    writer = GifWriter(out, size, 10, 0, np.array([[255, 255, 255], [232, 113, 10]], np.uint8))
+    expected = []
+    for i in range(4):
+        frame[:] = 0xFFFFFFFF
+        frame[5:9, 3 + 5 * i: 8 + 5 * i] = 0xFFE8710A
+        writer.add(frame)
+        expected.append(codes_to_image(frame.copy()))
+    writer.close()
+    gif = Image.open(io.BytesIO(out.getvalue()))
+    for i, want in enumerate(expected):
+        gif.seek(i)
+        assert np.array_equal(np.asarray(gif.convert("RGB")), np.asarray(want))
+
+
 def test_qt_style_uint32_frames_are_taken_as_they_are():
     argb = np.full((4, 6), 0xFF123456, np.uint32)
     assert np.all(color_codes(argb) == 0x123456)
