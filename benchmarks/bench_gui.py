@@ -444,6 +444,18 @@ def main() -> None:
                 print(f"  {cls:28s} {kind:22s} {1000 * t / frames:7.2f}  "
                       f"({r['event_counts'][(cls, kind)]} events)")
         sys.stdout.flush()
+    print_surface_time()
+
+
+def print_surface_time() -> None:
+    """The contour and 3-D views' grid: a cold 256×256 surface of linreg (n = 1000) and the
+    same from the cache (best of 3; ``bench_surface.py`` has more problems). The views compute
+    it in a background thread, so it never holds the window."""
+    from bench_surface import bench  # benchmarks/ is on sys.path when run as a script
+
+    r = bench("linreg", {"n": 1000}, 256, 3)
+    print(f"256×256 surface, linreg n=1000: cold {r['cold']:.3f} s (background thread), "
+          f"cached {r['cached'] * 1e6:.0f} µs, peak {r['peak_mb']:.1f} MB")
 
 
 if __name__ == "__main__":
