@@ -85,6 +85,10 @@ def test_data_analytic_says_there_is_no_data(qtbot):
     assert view.mode == "none"
     assert view.message.isVisible()
     assert "no data" in view.message.textItem.toPlainText()
+    view.resize(220, 300)              # a narrow dock: the message wraps inside the plot
+    qtbot.waitUntil(lambda: view.message.textItem.textWidth()
+                    <= view.plot.getPlotItem().getViewBox().width())
+    assert view.message.textItem.boundingRect().width() <= view.plot.width()
     assert not view.plot.getPlotItem().getAxis("bottom").isVisible()
     assert not view.legend.isVisible()
     # the same view shows axes again for a problem with data

@@ -110,6 +110,8 @@ class DataView(LessonView):
         self.message.setFont(style.label_font(12))
         self.message.setVisible(False)
         p.addItem(self.message, ignoreBounds=True)
+        # the message wraps to the plot's width (a narrow dock clipped it on both sides)
+        p.getViewBox().sigResized.connect(self._wrap_message)
         self.y_range = style.StickyRange(self.plot, "y")
         self.mode = "none"
         self._shown = np.zeros(0, dtype=np.int64)
@@ -144,6 +146,10 @@ class DataView(LessonView):
         self._index = 0
         if len(history):
             self.show_step(0)
+
+    def _wrap_message(self, *_args) -> None:
+        width = self.plot.getPlotItem().getViewBox().width()
+        self.message.setTextWidth(max(80.0, 0.9 * width))
 
     def _columns(self, problem: Problem) -> tuple[str, ...]:
         cols = tuple(getattr(problem, "data_columns", ()))
