@@ -1,4 +1,5 @@
-"""Turn command-line options into a validated RunConfig (shared by ``run`` and ``export``)."""
+"""Turn command-line options into a validated RunConfig (shared by ``run`` and ``export``),
+and for ``export`` the runs of a comparison preset or session (``comparison_from_args``)."""
 
 from __future__ import annotations
 
@@ -8,15 +9,34 @@ from gdviz.core.errors import ConfigError
 from gdviz.core.records import RunConfig
 from gdviz.core.settings_parse import parse_floats, parse_int
 
+# Options that set one run's own settings (what differs between the runs of a comparison);
+# every other run option sets what all runs share (core.lockstep.SHARED_FIELDS).
+PER_RUN_OPTIONS = (("optimizer", "--optimizer"), ("lr", "--lr"), ("hp", "--hp"),
+                   ("schedule", "--schedule"), ("batch_size", "--batch-size"),
+                   ("order", "--order"), ("seed", "--seed"))
 
-def add_run_options(parser: argparse.ArgumentParser) -> None:
-    """The options of ``gdviz run`` (``export`` takes the same ones)."""
+
+def add_run_options(parser: argparse.ArgumentParser, command: str = "run") -> None:
+    """The options of ``gdviz run`` (``export`` takes the same ones; ``command`` says which
+    parser gets them: what a comparison preset or session gives differs)."""
+    if command == "export":
+        preset_help = ("start from a preset (see the Presets menu); other options override "
+                       "it. A comparison preset draws every run; then only the options all "
+                       "runs share (--steps, --epochs, --init, --tol, --set, --data) may be "
+                       "added, and they change every run")
+        session_help = ("start from a saved session; other options override it. A session "
+                        "of a comparison draws every run (options as with a comparison preset)")
+    else:
+        preset_help = ("start from a preset (see the Presets menu); other options override "
+                       "it. A comparison preset runs ONE run here, its base settings (gdviz "
+                       "export draws every run; the window's File > Export trace writes one "
+                       "CSV per run)")
+        session_help = ("start from a saved session's selected run; other options override "
+                        "it (of a comparison, only the selected run is run)")
     src = parser.add_argument_group("problem")
-    src.add_argument("--preset", help="start from a preset (see the Presets menu); "
-                     "other options override it")
+    src.add_argument("--preset", help=preset_help)
     src.add_argument("--problem", help="problem name (gdviz problems lists them)")
-    src.add_argument("--session", metavar="FILE.gdviz.json",
-                     help="start from a saved session's selected run; other options override it")
+    src.add_argument("--session", metavar="FILE.gdviz.json", help=session_help)
     src.add_argument("--set", dest="settings", action="append", default=[], metavar="KEY=VALUE",
                      help="a problem setting, e.g. --set n=200 --set noise=0.5")
     src.add_argument("--expr", metavar="FORMULA",
@@ -116,3 +136,45 @@ def config_from_args(args: argparse.Namespace) -> RunConfig:
     if args.tol is not None:
         cfg["tol"] = args.tol
     return RunConfig.from_dict(cfg)
+
+
+def comparison_from_args(args: argparse.Namespace, config: RunConfig) -> tuple[tuple, int]:
+    """(runs, selected) of a comparison preset or session (``gdviz export`` draws them all),
+    or ((), 0) for a single run. ``config`` is ``config_from_args(args)``: the options every
+    run shares (--steps, --init, ...) are taken from it into each run, as the window shares
+    an edit of the problem, start point or limits. An option that sets one run's own settings
+    (--lr, --optimizer, ...) is refused: it is not clear which run it would change. Qt-free
+    (RunSpec is a plain dataclass)."""
+    from gdviz.core.lockstep import share_settings
+    from gdviz.gui import run_set
+
+    session = getattr(args, "session", None)
+    if session:
+        from gdviz.export.session import load_session
+
+        loaded = load_session(session)
+        # names kept as saved ("preset": only changed settings would rename them)
+        runs = tuple(run_set.RunSpec(r.name, r.color, r.config, named_by="preset")
+                     for r in loaded.runs)
+        selected, what = loaded.selected, f"session ({session})"
+    elif args.preset:
+        from gdviz.presets import get_preset
+
+        preset = get_preset(args.preset)
+        runs = run_set.from_pairs(preset.runs) if preset.runs else ()
+        selected, what = 0, f"preset ({args.preset})"
+    else:
+        return (), 0
+    if len(runs) < 2:
+        return (), 0
+    given = [flag for name, flag in PER_RUN_OPTIONS if getattr(args, name, None)
+             not in (None, [])]
+    if given:
+        raise ConfigError(
+            f"options that change one run cannot be combined with a comparison {what}: "
+            f"{', '.join(given)} would not say which of its {len(runs)} runs to change; "
+            "drop them, or export one run with --problem (options all runs share, such as "
+            "--steps or --init, are fine)")
+    runs = tuple(run_set.RunSpec(r.name, r.color, share_settings(r.config, config),
+                                 r.named_by) for r in runs)
+    return run_set.validate(runs), selected

@@ -1,8 +1,10 @@
 """``gdviz export``: render an animated GIF (or numbered PNG frames) of a run, headless.
 
 The run is described by the options of ``gdviz run`` (or ``--session FILE``); the frames are
-drawn by the window's own view classes, offscreen. Bad input prints one line on stderr and
-exits 2 before anything is rendered; a failure while writing prints one line and exits 1.
+drawn by the window's own view classes, offscreen. A comparison preset or session draws every
+run, in lock-step, each in its colour and with its name, as the window shows them. Bad input
+prints one line on stderr and exits 2 before anything is rendered; a failure while writing
+prints one line and exits 1.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ EXIT_FAILED = 1
 def add_export_options(parser: argparse.ArgumentParser) -> None:
     from gdviz.cli_config import add_run_options
 
-    add_run_options(parser)
+    add_run_options(parser, command="export")
     out = parser.add_argument_group("animation")
     out.add_argument("--view", default="samples", metavar="VIEW|window",
                      help="what to draw: samples (default), histogram, learning_curve, params, "
@@ -51,10 +53,15 @@ def export_spec_from_args(args: argparse.Namespace):
     """The validated ExportSpec the options describe (ConfigError otherwise). Qt-free."""
     from pathlib import Path
 
-    from gdviz.cli_config import config_from_args
+    from gdviz.cli_config import comparison_from_args, config_from_args
     from gdviz.export.animation import ExportSpec, frames_for, parse_size, validate_spec
 
     config = config_from_args(args)
+    runs, selected = comparison_from_args(args, config)
+    if runs:
+        config = runs[selected].config
+    # the last lock-step index: the longest run's limit
+    limit = max(r.config.step_limit() for r in runs) if runs else config.step_limit()
     if args.png_dir:
         kind, out = "png", Path(args.png_dir)
     elif args.out.endswith(("/", os.sep)) or Path(args.out).is_dir():
@@ -71,9 +78,9 @@ def export_spec_from_args(args: argparse.Namespace):
     if first < 0:
         raise ConfigError(f"first step must be at least 0, got {first}")
     if frames is None and per is None:
-        frames, per = frames_for(config, first, min(config.step_limit(), first + 299), 1)
+        frames, per = frames_for(config, first, min(limit, first + 299), 1)
     else:
-        frames, per = frames_for(config, first, None, per, frames)
+        frames, per = frames_for(config, first, limit, per, frames)
     choices = {}
     if getattr(args, "session", None):
         from gdviz.export.session import load_session
@@ -83,7 +90,7 @@ def export_spec_from_args(args: argparse.Namespace):
                       frames=frames, steps_per_frame=per,
                       fps=parse_float(args.fps, "frames per second"),
                       size=parse_size(args.size), loop=parse_int(args.loop, "loop count"),
-                      choices=choices)
+                      choices=choices, runs=runs, selected=selected)
     validate_spec(spec)
     return spec
 

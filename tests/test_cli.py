@@ -198,3 +198,15 @@ def test_custom_formula_errors_are_one_line(capsys):
     code, _, err = _run(["run", "--problem", "wavy", "--expr", "w**2", "--out", "-"], capsys)
     assert code == 2
     assert "--expr needs --problem custom" in err
+
+
+def test_help_says_what_a_comparison_preset_gives(capsys):
+    """``run`` writes one trace (the help says so); ``export`` draws every run."""
+    texts = {}
+    for command in ("run", "export"):
+        with pytest.raises(SystemExit):
+            main([command, "--help"])
+        texts[command] = " ".join(capsys.readouterr().out.split())
+    assert "A comparison preset runs ONE run here" in texts["run"]
+    assert "A comparison preset draws every run" in texts["export"]
+    assert "A session of a comparison draws every run" in texts["export"]

@@ -1,8 +1,11 @@
-"""The export job: replay the run, draw frames with the views, write a GIF or PNG frames.
+"""The export job: replay the run(s), draw frames with the views, write a GIF or PNG frames.
 
 Qt-free at import (the frame source is imported when the job opens), so the CLI can check its
 input before paying for Qt. The numbers come from a replay of the runner (same config -> the
-same records, bit for bit), never from the live run.
+same records, bit for bit), never from the live run. A comparison (``spec.runs``: every run
+with its name and colour) is replayed in lock-step, as the window runs it
+(core.lockstep.iterate_lockstep): frame i shows lock-step index first_step + i * K, and a run
+that ended stays at its last step.
 
     job = ExportJob(spec)          # ConfigError for bad input (one line)
     job.open()                     # the frame source, the palette, the temporary output;
@@ -23,19 +26,24 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import shutil
 import tempfile
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from gdviz.core.errors import ConfigError
-from gdviz.core.records import RunConfig, StepRecord
-from gdviz.core.runner import iterate
+from gdviz.core.lockstep import StepGroup, check_runs, iterate_lockstep, split_groups
+from gdviz.core.records import RunConfig
 from gdviz.export.gif import MAX_FPS, GifWriter, build_palette, codes_to_image
 
+if TYPE_CHECKING:
+    from gdviz.gui.run_set import RunSpec  # Qt-free too; only the type is needed here
+
+_COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
 MAX_SIDE = 4096
 MIN_SIDE = 16
 MAX_FRAMES = 100_000
@@ -50,13 +58,20 @@ class ExportError(Exception):
 class ExportSpec:
     """What to export.
 
+    config: the run, or with ``runs`` the selected run's configuration (``runs[selected]``)
     target: a view id ("samples", "histogram", ...) or "window"
     out: the GIF file, or for kind "png" the folder of the numbered PNG frames
     first_step: history step of the first frame; frame i shows step first_step + i * steps_per_frame
+        (with several runs: the lock-step index, every run's step)
     frames: number of frames (>= 1); size: (width, height) in pixels; fps: frames per second
     loop: 0 = the GIF repeats forever, n >= 1 = it plays n times
     choices: {view_id: {choice: value}} copied from the window (parameter shown, log scale...)
     window_state: the window's dock layout (``saveState()``) for target "window"
+    runs: a comparison: 2..6 runs, each with ``name``, ``color`` (#rrggbb) and ``config``
+        (the window's ``RunSpec``s), drawn as the window draws them; () = the one run ``config``
+    selected: the index in ``runs`` of the selected run (the single-run views follow it)
+
+    ``ExportSpec.of_runs(runs, selected, ...)`` builds either kind from the window's runs.
     """
 
     config: RunConfig
@@ -71,6 +86,29 @@ class ExportSpec:
     loop: int = 0
     choices: Mapping[str, Any] = field(default_factory=dict)
     window_state: bytes | None = None
+    runs: tuple[RunSpec, ...] = ()
+    selected: int = 0
+
+    @classmethod
+    def of_runs(cls, runs: Sequence[RunSpec], selected: int = 0, **fields: Any) -> ExportSpec:
+        """The spec exporting every run of ``runs``; one run is exported as a single run (its
+        frames are exactly those of ``ExportSpec(config=...)``)."""
+        runs = tuple(runs)
+        if not runs:
+            raise ConfigError("nothing to export: there is no run")
+        if len(runs) == 1:
+            return cls(config=runs[0].config, **fields)
+        return cls(config=runs[selected].config, runs=runs, selected=selected, **fields)
+
+    @property
+    def configs(self) -> tuple[RunConfig, ...]:
+        """Every run's configuration (one for a single run)."""
+        return tuple(r.config for r in self.runs) if self.runs else (self.config,)
+
+    @property
+    def step_limit(self) -> int:
+        """The last lock-step index there can be: the longest run's step limit."""
+        return max(config.step_limit() for config in self.configs)
 
     @property
     def last_step(self) -> int:
@@ -109,10 +147,13 @@ def validate_spec(spec: ExportSpec) -> None:
         if not MIN_SIDE <= side <= MAX_SIDE:
             raise ConfigError(f"size must be between {MIN_SIDE} and {MAX_SIDE} pixels a side, "
                               f"got {width}x{height}")
-    limit = spec.config.step_limit()
+    if spec.runs:
+        _validate_runs(spec)
+    limit = spec.step_limit
     if spec.last_step > limit:
+        run = "the longest run" if spec.runs else "the run"
         raise ConfigError(
-            f"the frames need steps up to {spec.last_step} but the run stops after {limit} "
+            f"the frames need steps up to {spec.last_step} but {run} stops after {limit} "
             f"steps: use fewer frames or steps per frame, or a longer run (--steps/--epochs)")
     out = Path(spec.out)
     if spec.kind == "gif":
@@ -122,6 +163,25 @@ def validate_spec(spec: ExportSpec) -> None:
             raise ConfigError(f"{out} is a folder; name a .gif file")
     elif out.exists() and not out.is_dir():
         raise ConfigError(f"{out} exists and is not a folder (PNG frames go into a folder)")
+
+
+def _validate_runs(spec: ExportSpec) -> None:
+    runs = spec.runs
+    if len(runs) < 2:
+        raise ConfigError(f"a comparison export needs 2 or more runs, got {len(runs)}; "
+                          "export a single run with its config alone")
+    check_runs([r.config for r in runs])
+    for run in runs:
+        if not isinstance(run.color, str) or not _COLOR.match(run.color):
+            raise ConfigError(f"run {run.name!r}: the colour must look like #rrggbb, "
+                              f"got {run.color!r}")
+    selected = spec.selected
+    if isinstance(selected, bool) or not isinstance(selected, int) \
+            or not 0 <= selected < len(runs):
+        raise ConfigError(f"the selected run must be an index from 0 to {len(runs) - 1}, "
+                          f"got {selected!r}")
+    if runs[selected].config != spec.config:
+        raise ConfigError("the export's config must be the selected run's")
 
 
 def check_writable(spec: ExportSpec) -> None:
@@ -139,6 +199,21 @@ def _early_end_note(history, pending: list) -> str:
         return ""
     why = last.message or f"the run ended at step {last.step}"
     return f"{why}; the frames after step {last.step} show step {last.step}"
+
+
+def _runs_ended_note(runs: Sequence, histories: Sequence, step: int) -> str:
+    """Which runs of a comparison ended before lock-step ``step`` (each stays at its last
+    step in the later frames, as in the window); "" when none did."""
+    parts = []
+    for run, history in zip(runs, histories):
+        last = history.last
+        if last is not None and last.finished and last.step < step:
+            why = last.message or f"ended at step {last.step}"
+            parts.append(f"{run.name}: {why}")
+    if not parts:
+        return ""
+    which = "it stays" if len(parts) == 1 else "each stays"
+    return "; ".join(parts) + f" ({which} at its last step in the later frames)"
 
 
 def current_umask() -> int:
@@ -179,8 +254,8 @@ class ExportJob:
         self.path: Path | None = None
         self._source_factory = source_factory
         self._source = None
-        self._records: Iterator[StepRecord] | None = None
-        self._history = None
+        self._records: Iterator[StepGroup] | None = None  # lock-step groups (one per step)
+        self._histories: list = []  # the source's history of each run, appended to
         self._writer: GifWriter | None = None
         self._handle = None
         self._temp: Path | None = None
@@ -204,8 +279,14 @@ class ExportJob:
             if factory is None:
                 from gdviz.export.frames import make_source as factory
             self._source = factory(spec.target, spec.size, dict(spec.choices), spec.window_state)
-            self._records = iterate(spec.config)
-            self._history = self._source.start(spec.config, next(self._records))
+            # one run is a lock-step of one: its groups hold exactly runner.iterate's records
+            self._records = iterate_lockstep(spec.configs)
+            firsts = next(self._records)
+            if spec.runs:
+                self._histories = list(self._source.start_runs(spec.runs, spec.selected,
+                                                               firsts))
+            else:
+                self._histories = [self._source.start(spec.config, firsts[0])]
             if spec.kind == "gif":
                 self._open_gif()
         except BaseException:
@@ -334,20 +415,26 @@ class ExportJob:
                                  build_palette(samples))
 
     def _render(self, step: int):
-        """Replay the runner up to ``step`` (appending to the source's history) and draw it.
-        A run that stopped earlier (converged, diverged) shows its last step."""
-        history = self._history
-        batch = []
-        have = len(history)
-        while have + len(batch) <= step:
-            record = next(self._records, None)
-            if record is None:
-                self.note = _early_end_note(history, batch)
+        """Replay the runs in lock-step up to index ``step`` (appending to the source's
+        histories) and draw it. A run that stopped earlier (converged, diverged) shows its
+        last step, and so do all once every run has stopped."""
+        histories = self._histories
+        groups = []
+        have = max(len(h) for h in histories)
+        while have + len(groups) <= step:
+            group = next(self._records, None)
+            if group is None:
                 break
-            batch.append(record)
-        if batch:
-            history.append(batch)
-        return self._source.render(min(step, len(history) - 1))
+            groups.append(group)
+        batches = split_groups(groups, len(histories))
+        if len(histories) == 1 and have + len(groups) <= step:
+            self.note = _early_end_note(histories[0], batches[0])
+        for history, batch in zip(histories, batches):
+            if batch:
+                history.append(batch)
+        if self.spec.runs:
+            self.note = _runs_ended_note(self.spec.runs, histories, step) or self.note
+        return self._source.render(min(step, max(len(h) for h in histories) - 1))
 
     def _close_source(self) -> None:
         if self._source is not None and not self._closed:

@@ -3,7 +3,9 @@
 The frames are drawn by the same view classes as the window (``gdviz.gui.views``), in fresh
 widgets that are never shown on screen, so an export never disturbs the live run and looks
 like the app. Each source owns the history it draws: the export job appends the replayed
-records to it, then asks for ``render(index)``.
+records to it, then asks for ``render(index)``. A comparison (``start_runs``) gives each run
+its own history and the views every run as a track, in its colour and with its name; the
+index is then the lock-step index (run k shows its step min(index, len(history_k) - 1)).
 
 Rendering paints into ONE reused QImage of the widget's size (no pixmap per frame, no PNG
 round-trip); a frame comes out as a (height, width) uint32 array of 0xAARRGGBB pixels of
@@ -140,10 +142,11 @@ class _Painter:
         return rows[:, : image.width()].copy()
 
 
-def palette_swatch(size: tuple[int, int]) -> Image.Image:
+def palette_swatch(size: tuple[int, int], extra: tuple = ()) -> Image.Image:
     """An image of every colour the views use, each faded into the white background in 16
     steps (antialiased edges, translucent fills), as a palette sample: a colour that is not in
-    the first frame (the update arrow appears at step 1) still gets its own entries."""
+    the first frame (the update arrow appears at step 1) still gets its own entries.
+    ``extra``: more colours (the runs of a comparison, whose paths appear after frame 0)."""
     from gdviz.gui.views import style
 
     def rgb(color) -> np.ndarray:
@@ -153,6 +156,7 @@ def palette_swatch(size: tuple[int, int]) -> Image.Image:
 
     colors = [style.BATCH, style.FULL, style.START, style.TRUE, style.SAMPLE, style.TEXT,
               *style.CLASS_COLORS, *style.PARAM_COLORS]
+    colors += [c for c in extra if c not in colors]
     fade = np.linspace(0.0, 1.0, 16)[:, None]
     rows = [rgb(c) * (1 - fade) + 255.0 * fade for c in colors]
     strip = np.concatenate(rows).astype(np.uint8)  # (16 * colours, 3)
@@ -335,6 +339,7 @@ class ViewFrames:
         self._curves = skip_unchanged_data(self.view)
         self._painter = _Painter(self.view, size)
         self.history: RunHistory | None = None
+        self.colors: tuple[str, ...] = ()  # the runs' colours (a comparison) for the palette
 
     def start(self, config: RunConfig, first: StepRecord) -> RunHistory:
         """A new run whose start record is ``first``; returns the history to append to."""
@@ -350,8 +355,30 @@ class ViewFrames:
         apply_view_choices(self.view, self.choices)
         return self.history
 
+    def start_runs(self, runs, selected: int, firsts) -> list[RunHistory]:
+        """A comparison: ``runs`` (each with ``name``, ``color``, ``config``) whose start
+        records are ``firsts``, run ``selected`` selected, given to the view as the window's
+        controller gives them (``set_run`` with the selected run, then ``set_tracks``).
+        Returns each run's history, to append to."""
+        from gdviz.gui.views.base import RunTrack
+
+        config = runs[selected].config
+        problem = config.make_problem()  # shared by every run of a comparison
+        histories = [RunHistory(problem.n_params) for _ in runs]
+        for history, first in zip(histories, firsts):
+            history.append((first,))
+        self.history = histories[selected]
+        self.colors = tuple(run.color for run in runs)
+        self.view.set_run(problem, config, self.history)
+        set_tracks = getattr(self.view, "set_tracks", None)
+        if set_tracks is not None:
+            set_tracks(tuple(RunTrack(run.name, run.color, run.config, history)
+                             for run, history in zip(runs, histories)), selected)
+        apply_view_choices(self.view, self.choices)
+        return histories
+
     def palette_swatch(self) -> Image.Image:
-        return palette_swatch(self.size)
+        return palette_swatch(self.size, self.colors)
 
     def render(self, index: int) -> np.ndarray:
         self.show(index)
@@ -416,10 +443,10 @@ class WindowFrames:
         cache_static_items(self.window)
         self._curves = skip_unchanged_data(self.window)
         self._painter = _Painter(self.window, size)
+        self.colors: tuple[str, ...] = ()  # the runs' colours (a comparison) for the palette
+        self._ended: set[int] = set()  # the runs whose end the window was told about
 
     def start(self, config: RunConfig, first: StepRecord) -> RunHistory:
-        from PySide6.QtWidgets import QApplication
-
         window = self.window
         preset = _preset_of(config)
         if preset is not None and preset.group != "comparison":
@@ -429,6 +456,35 @@ class WindowFrames:
             window.problem_panel.set_lesson("", "")
             window.editor.show_config(config)
             window.controller.set_config(config)  # computes the same start record
+        self._settle_start()
+        return window.controller.history
+
+    def start_runs(self, runs, selected: int, firsts) -> list[RunHistory]:
+        """A comparison, put into the hidden window as ``MainWindow.load_preset`` and
+        ``session_window.apply_session`` put one there: every run with its name and colour
+        (the Runs panel lists them), run ``selected`` selected, the comparison preset's
+        lesson text when the runs are exactly a preset's. The controller computes the same
+        start records as ``firsts``. Returns the controller's history of each run."""
+        from gdviz.gui import docks
+
+        window = self.window
+        specs = tuple(_run_spec(run) for run in runs)
+        preset = _comparison_preset([run.config for run in specs])
+        window.preset = preset
+        window.problem_panel.set_lesson(*((preset.title, preset.description)
+                                          if preset is not None else ("", "")))
+        window.editor.show_config(specs[selected].config)
+        window.controller.set_runs(specs, selected)
+        docks.raise_views_for_problem(window)
+        self.colors = tuple(run.color for run in window.controller.runs)
+        self._ended = set()
+        self._settle_start()
+        return list(window.controller.histories)
+
+    def _settle_start(self) -> None:
+        from PySide6.QtWidgets import QApplication
+
+        window = self.window
         if self.state is not None:  # the user's layout wins over the preset's
             from PySide6.QtCore import QByteArray
 
@@ -437,10 +493,9 @@ class WindowFrames:
             apply_view_choices(view, self.choices.get(view.view_id, {}))
         for _ in range(2):  # docks re-arranged by the preset settle before the first frame
             QApplication.processEvents()
-        return window.controller.history
 
     def palette_swatch(self) -> Image.Image:
-        return palette_swatch(self.size)
+        return palette_swatch(self.size, self.colors)
 
     def render(self, index: int) -> np.ndarray:
         self.show(index)
@@ -449,9 +504,21 @@ class WindowFrames:
 
     def show(self, index: int) -> None:
         controller = self.window.controller
+        if len(controller.runs) > 1:
+            self._report_ended(index)
         controller.show_views(index)
         controller.sig_step_shown.emit(index)  # the status bar and the step math follow
         _wait_ready(self.window.views)
+
+    def _report_ended(self, index: int) -> None:
+        """Tell the window about a run of a comparison that ended by lock-step ``index``, as
+        the controller does when the worker's records end it: the Runs panel then says how it
+        ended ("diverged at 8") beside its name."""
+        controller = self.window.controller
+        for k, record in enumerate(controller.ended_records()):
+            if record is not None and record.step <= index and k not in self._ended:
+                self._ended.add(k)
+                controller.sig_run_ended.emit(k, f"{controller.runs[k].name} {record.message}")
 
     def lay_out(self) -> None:
         _settle()
@@ -464,6 +531,26 @@ class WindowFrames:
     def close(self) -> None:
         self.window.close()
         self.window.deleteLater()
+
+
+def _run_spec(run):
+    """``run`` (a RunSpec, or anything with a name, colour and config) as the controller takes
+    it, its name kept as it is."""
+    from gdviz.gui.run_set import RunSpec
+
+    if isinstance(run, RunSpec):
+        return run
+    return RunSpec(run.name, run.color, run.config, named_by="preset")
+
+
+def _comparison_preset(configs: list[RunConfig]):
+    """The comparison preset whose runs have exactly these settings, else None."""
+    from gdviz.presets import list_presets
+
+    for preset in list_presets():
+        if preset.runs and [config for _, config in preset.runs] == configs:
+            return preset
+    return None
 
 
 def _preset_of(config: RunConfig):

@@ -36,11 +36,12 @@ def install_export_actions(window) -> dict[str, QAction]:
          lambda: _ask_save_session(window)),
         None,
         ("export_animation", "Export &animation…", "Ctrl+E",
-         "Render the run as an animated GIF of one view or of the whole window",
+         "Render the run (every run of a comparison) as an animated GIF of one view or of "
+         "the whole window",
          lambda: open_export_dialog(window, "gif")),
         ("export_frames", "Export PNG &frames…", "",
-         "Render the run as numbered PNG frames in a folder", lambda: open_export_dialog(
-             window, "png")),
+         "Render the run (every run of a comparison) as numbered PNG frames in a folder",
+         lambda: open_export_dialog(window, "png")),
         ("save_snapshot", "Save snapshot as &PNG…", "",
          "Save the current view (the one last clicked) as a PNG image",
          lambda: _ask_save_snapshot(window)),

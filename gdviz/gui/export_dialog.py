@@ -1,6 +1,7 @@
 """File → Export animation…: choose what to capture, the steps, the timing and the size; a
 progress dialog renders frame by frame from a QTimer on the GUI thread (the views are widgets),
-so the window stays responsive and Cancel stops within one frame.
+so the window stays responsive and Cancel stops within one frame. A comparison exports every
+run (replayed in lock-step, each in its colour and with its name), not just the selected one.
 
 ``ExportDialog(window).spec()`` is the ExportSpec the fields describe; ``ExportRunner`` drives
 an ExportJob and reports ``sig_finished(path)``, ``sig_failed(message)`` or ``sig_cancelled``.
@@ -51,7 +52,9 @@ class ExportDialog(QDialog):
         self.window = window
         self.setWindowTitle("Export animation" if kind == "gif" else "Export PNG frames")
         controller = window.controller
-        limit = controller.config.step_limit()  # the export replays the selected run
+        # the export replays every run in lock-step: steps are lock-step indices, up to the
+        # longest run's limit (runs with other batch sizes stop after other numbers of steps)
+        limit = max(run.config.step_limit() for run in controller.runs)
         # the lock-step index, not the selected run's length: in a comparison the selected run
         # may have ended (diverged at step 8) while the others went on to step 200
         shown = min(limit, max(0, controller.last_index))
@@ -157,8 +160,10 @@ class ExportDialog(QDialog):
         window = self.window
         choices = {view.view_id: view_choices(view) for view in window.views}
         kind = self.kind.currentData()
-        spec = ExportSpec(
-            config=window.controller.config, target=self.target.currentData(),
+        controller = window.controller
+        # every run of the comparison, with its name and colour (one run: a single-run spec)
+        spec = ExportSpec.of_runs(
+            controller.runs, controller.selected_track, target=self.target.currentData(),
             out=Path(self.path.text().strip()).expanduser(), kind=kind,
             first_step=self.first.value(), frames=frames, steps_per_frame=per,
             fps=float(self.fps.value()), size=(self.width_box.value(), self.height_box.value()),
