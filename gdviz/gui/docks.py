@@ -4,9 +4,9 @@ layout, and which tabs come to the front for a problem."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import QDockWidget, QScrollArea, QWidget
+from PySide6.QtWidgets import QDockWidget, QScrollArea, QTabBar, QWidget
 
 # view -> the view whose place it shares as a tab. Test functions bring contour and 3-D surface
 # to the front (their "samples" and histogram show one sample); lessons the other two.
@@ -102,6 +102,36 @@ def raise_views_for_problem(window) -> None:
         front = vid if analytic and not (vid == "surface3d" and no_gl) else host
         if not window.docks[front].isHidden():
             window.docks[front].raise_()
+    # once the layout has settled (the next turn of the event loop)
+    QTimer.singleShot(0, window, lambda: hide_stale_tab_bars(window))
+
+
+def hide_stale_tab_bars(window) -> int:
+    """Hide the window's dock tab bars that Qt left behind from an earlier layout (it keeps a
+    tab bar per tabbed group and, when the layout is redone before the window has its final
+    size, sometimes makes a new one and leaves the old one visible where the group used to
+    be: a fragment of "Per-sample losses | Contour" over the Problem panel). A bar is stale
+    when another visible bar shows the same tabs and sits against its docks while this one
+    does not. Returns how many were hidden."""
+    titles = {dock.windowTitle(): dock for dock in window.findChildren(QDockWidget)}
+    bars = [b for b in window.findChildren(QTabBar) if b.parent() is window and b.isVisible()]
+
+    def tabs(bar: QTabBar) -> tuple[str, ...]:
+        return tuple(bar.tabText(i) for i in range(bar.count()))
+
+    def against_its_dock(bar: QTabBar) -> bool:
+        dock = titles.get(bar.tabText(bar.currentIndex()))
+        if dock is None or dock.isHidden():
+            return False
+        d, b = dock.geometry(), bar.geometry()
+        touching = abs(b.top() - d.bottom() - 1) <= 2 or abs(d.top() - b.bottom() - 1) <= 2
+        return touching and b.left() < d.right() and d.left() < b.right()
+
+    in_use = {tabs(b) for b in bars if against_its_dock(b)}
+    stale = [b for b in bars if tabs(b) in in_use and not against_its_dock(b)]
+    for bar in stale:
+        bar.hide()
+    return len(stale)
 
 
 def apply_default_sizes(window) -> None:

@@ -207,6 +207,39 @@ def test_every_preset_loads(qtbot, window):
     assert window.controller.history.last.step == 1
 
 
+def test_a_stale_dock_tab_bar_is_hidden_and_the_live_ones_stay(qtbot, window):
+    from PySide6.QtWidgets import QDockWidget, QTabBar
+
+    from gdviz.gui import docks
+
+    def visible_bars():
+        return [b for b in window.findChildren(QTabBar)
+                if b.parent() is window and b.isVisible()]
+
+    qtbot.wait(30)
+    live = visible_bars()
+    assert live
+    assert docks.hide_stale_tab_bars(window) == 0
+    # what Qt sometimes leaves behind: a bar of the same tabs where the group used to be
+    group = next(b for b in live if b.tabText(0) == "Per-sample losses")
+    stale = QTabBar(window)
+    for i in range(group.count()):
+        stale.addTab(group.tabText(i))
+    stale.setGeometry(261, 187, 289, 26)
+    stale.show()
+    assert docks.hide_stale_tab_bars(window) == 1
+    assert not stale.isVisible()
+    assert visible_bars() == live
+    titles = {d.windowTitle(): d for d in window.findChildren(QDockWidget)}
+    for bar in live:   # each live bar sits against the dock of its current tab
+        d, b = titles[bar.tabText(bar.currentIndex())].geometry(), bar.geometry()
+        assert abs(b.top() - d.bottom() - 1) <= 2 or abs(d.top() - b.bottom() - 1) <= 2
+    # a preset switch tidies by itself (in the next turn of the event loop)
+    stale.show()
+    window.preset_actions["linreg"].trigger()
+    qtbot.waitUntil(lambda: not stale.isVisible(), timeout=2000)
+
+
 def test_diverging_run_is_explained_and_the_window_lives(qtbot, window):
     window.preset_actions["linreg"].trigger()
     panel = window.optimizer_panel
