@@ -79,3 +79,21 @@ def get_preset(name: str) -> Preset:
             return preset
     names = ", ".join(p.name for p in list_presets())
     raise ConfigError(f"unknown preset {name!r}; choose from: {names}")
+
+
+def preset_of(config: RunConfig) -> Preset | None:
+    """The preset whose (first) run is exactly ``config`` (its lesson text is shown), else
+    None."""
+    for preset in list_presets():
+        if (preset.runs[0][1] if preset.runs else preset.config) == config:
+            return preset
+    return None
+
+
+def comparison_preset_of(configs) -> Preset | None:
+    """The comparison preset whose runs have exactly the settings ``configs``, else None."""
+    configs = list(configs)
+    for preset in list_presets():
+        if preset.runs and [config for _, config in preset.runs] == configs:
+            return preset
+    return None

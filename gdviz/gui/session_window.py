@@ -31,6 +31,7 @@ from gdviz.export.session import (
 )
 from gdviz.gui import docks, run_set
 from gdviz.gui.run_set import RunSpec
+from gdviz.presets import comparison_preset_of
 
 DOCKS = "docks"
 
@@ -109,22 +110,10 @@ def session_runs(session: Session) -> tuple[RunSpec, ...]:
 
 def _apply_comparison(window, session: Session) -> None:
     runs = session_runs(session)  # pure: raises before the window is touched
-    preset = _comparison_preset(session)
+    preset = comparison_preset_of(r.config for r in session.runs)
     window.preset = preset
     window.problem_panel.set_lesson(*((preset.title, preset.description)
                                       if preset is not None else ("", "")))
     window.editor.show_config(session.run.config)
     window.controller.set_runs(runs, session.selected)
     docks.raise_views_for_problem(window)  # the session's dock visibility is applied after
-
-
-def _comparison_preset(session: Session):
-    """The comparison preset with exactly the session's run settings (its lesson text and
-    title are shown again), else None."""
-    from gdviz.presets import list_presets
-
-    configs = [r.config for r in session.runs]
-    for preset in list_presets():
-        if preset.runs and [config for _, config in preset.runs] == configs:
-            return preset
-    return None
