@@ -230,8 +230,9 @@ def _check_export(window, steps: int) -> None:
     config = window.controller.config
     frames, per = frames_for(config, last_step=min(steps, config.step_limit()), frames=10)
     with tempfile.TemporaryDirectory(prefix="gdviz-smoke-") as folder:
-        spec = ExportSpec(
-            config=config, target="window", out=Path(folder) / "smoke.gif", frames=frames,
+        spec = ExportSpec.of_runs(  # every run of the window (a comparison exports all)
+            window.controller.runs, window.controller.selected_track,
+            target="window", out=Path(folder) / "smoke.gif", frames=frames,
             steps_per_frame=per, choices={v.view_id: view_choices(v) for v in window.views},
             window_state=bytes(window.saveState().data()))
         try:
