@@ -28,9 +28,9 @@ def add_run_options(parser: argparse.ArgumentParser, command: str = "run") -> No
                         "of a comparison draws every run (options as with a comparison preset)")
     else:
         preset_help = ("start from a preset (see the Presets menu); other options override "
-                       "it. A comparison preset runs ONE run here, its base settings (gdviz "
-                       "export draws every run; the window's File > Export trace writes one "
-                       "CSV per run)")
+                       "it. A comparison preset runs ONE run here, its first (gdviz export "
+                       "draws every run; the window's File > Export trace writes one CSV per "
+                       "run)")
         session_help = ("start from a saved session's selected run; other options override "
                         "it (of a comparison, only the selected run is run)")
     src = parser.add_argument_group("problem")
@@ -91,7 +91,9 @@ def config_from_args(args: argparse.Namespace) -> RunConfig:
     elif args.preset:
         from gdviz.presets import get_preset
 
-        base = get_preset(args.preset).config.to_dict()
+        found = get_preset(args.preset)
+        # a comparison's first run, the one the window selects when it opens the preset
+        base = (found.runs[0][1] if found.runs else found.config).to_dict()
     elif args.problem:
         base = {"problem": args.problem, "optimizer": "sgd", "batch_size": 1}
     else:

@@ -210,3 +210,17 @@ def test_help_says_what_a_comparison_preset_gives(capsys):
     assert "A comparison preset runs ONE run here" in texts["run"]
     assert "A comparison preset draws every run" in texts["export"]
     assert "A session of a comparison draws every run" in texts["export"]
+
+
+def test_run_with_a_comparison_preset_runs_its_first_run(tmp_path):
+    from gdviz.core.runner import run_to_end
+    from gdviz.presets import get_preset
+
+    out = tmp_path / "trace.csv"
+    assert main(["run", "--preset", "compare_slope_lr", "--steps", "20", "--out", str(out)]) == 0
+    first = get_preset("compare_slope_lr").runs[0][1].with_changes(max_steps=20,
+                                                                    max_epochs=None)
+    rows = out.read_text().splitlines()[1:]
+    assert len(rows) == len(run_to_end(first))
+    assert rows[-1].split(",")[0] == "20"
+    assert float(rows[0].split(",")[2]) == first.lr != get_preset("compare_slope_lr").config.lr
