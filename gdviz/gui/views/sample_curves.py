@@ -275,7 +275,8 @@ class SampleCurvesView(LessonView):
         tx = np.array([before[j] - half, before[j] + half])
         self.tangent.setData(tx, y0 + slope * (tx - before[j]))
 
-        self.plot.setXRange(lo, hi, padding=0)
+        if self.plot.getViewBox().viewRange()[0] != [lo, hi]:  # setXRange costs even unchanged
+            self.plot.setXRange(lo, hi, padding=0)
         if self.zoom_box.isChecked():
             self._fit_y(np.concatenate([np.ravel(v) for v in ys]))
         elif new_slice:
