@@ -313,12 +313,15 @@ class RunController(QObject):
                 return  # a stopped worker's last batch, already queued: discard
             if group_step(groups[0]) != self.last_index + 1:
                 return
+            ended = []
             for k, records in enumerate(split_groups(groups, len(self.runs))):
                 if records:
                     self.histories[k].append(records)
                     self.states[k].append(records)
                     if records[-1].finished and len(self.runs) > 1:
-                        self.sig_run_ended.emit(k, f"{self.runs[k].name} {records[-1].message}")
+                        ended.append((records[-1].step, k, records[-1].message))
+            for _step, k, message in sorted(ended):  # in the order the runs ended
+                self.sig_run_ended.emit(k, f"{self.runs[k].name} {message}")
             following = self.shown_index >= self.last_index - len(groups)
             settles = (not self._playing or self._ended_state() is not None
                        or (self._target is not None and self.last_index >= self._target))

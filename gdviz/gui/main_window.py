@@ -325,7 +325,10 @@ class MainWindow(QMainWindow):
         dock = self.docks.get(view.view_id)
         if dock is None:
             return True
-        return dock.isVisible() if self.isVisible() else not dock.isHidden()
+        if not self.isVisible():
+            return not dock.isHidden()
+        # Qt 6 keeps a tab behind another "visible"; it just has nothing on screen
+        return dock.isVisible() and not dock.visibleRegion().isEmpty()
 
     @staticmethod
     def _lesson_text(preset: Preset | None) -> tuple[str, str]:

@@ -117,6 +117,21 @@ def test_step_advances_exactly_one_step_and_every_view_changes(qtbot, window, mo
             pytest.fail(f"the {view.title} view did not change")
 
 
+def test_a_tab_behind_another_is_not_drawn_until_it_comes_to_the_front(qtbot, window,
+                                                                       monkeypatch):
+    window.docks["samples"].raise_()          # the contour's tab is behind it
+    qtbot.wait(30)
+    contour = next(v for v in window.views if v.view_id == "contour")
+    drawn = []
+    original = contour.show_step
+    monkeypatch.setattr(contour, "show_step", lambda i: (drawn.append(i), original(i)))
+    for _ in range(3):
+        step_and_wait(qtbot, window)
+    assert drawn == []                        # nothing on screen: no work
+    window.docks["contour"].raise_()
+    qtbot.waitUntil(lambda: drawn == [window.controller.last_index], timeout=2000)
+
+
 def test_play_then_pause_stops_within_a_frame(qtbot, window):
     fast(window, max_epochs=None, max_steps=1_000_000)
     window.toolbar.set_speed(2000.0)
