@@ -181,6 +181,8 @@ def _play_preset(app, window, views: list, preset, steps: int, gl_ok: bool,
     if taken < min(steps, controller.config.step_limit()) and controller.state == "paused":
         raise SmokeFailure(f"{preset.name}: paused at step {taken} of {steps}")
     after = _render_views(app, window, views, preset.name, gl_ok)
+    if failures:  # a view behind a tab while the run played fails when it is brought forward
+        raise SmokeFailure(f"{preset.name}: {failures[0]}")
     for view, pixels in after.items():
         if pixels.shape == before[view].shape and np.array_equal(pixels, before[view]):
             raise SmokeFailure(f"{preset.name}: the {view.title} view did not change "
