@@ -70,6 +70,8 @@ class ExportSpec:
     runs: a comparison: 2..6 runs, each with ``name``, ``color`` (#rrggbb) and ``config``
         (the window's ``RunSpec``s), drawn as the window draws them; () = the one run ``config``
     selected: the index in ``runs`` of the selected run (the single-run views follow it)
+    single_run: one run from the window (``runs`` empty): its name and colour are drawn as the
+        window draws them; None: labelled with the problem's name, in the default colour
 
     ``ExportSpec.of_runs(runs, selected, ...)`` builds either kind from the window's runs.
     """
@@ -88,16 +90,17 @@ class ExportSpec:
     window_state: bytes | None = None
     runs: tuple[RunSpec, ...] = ()
     selected: int = 0
+    single_run: RunSpec | None = None
 
     @classmethod
     def of_runs(cls, runs: Sequence[RunSpec], selected: int = 0, **fields: Any) -> ExportSpec:
-        """The spec exporting every run of ``runs``; one run is exported as a single run (its
-        frames are exactly those of ``ExportSpec(config=...)``)."""
+        """The spec exporting every run of ``runs``; one run is exported as a single run, with
+        its name and colour (the frames of ``ExportSpec(config=...)`` but for those)."""
         runs = tuple(runs)
         if not runs:
             raise ConfigError("nothing to export: there is no run")
         if len(runs) == 1:
-            return cls(config=runs[0].config, **fields)
+            return cls(config=runs[0].config, single_run=runs[0], **fields)
         return cls(config=runs[selected].config, runs=runs, selected=selected, **fields)
 
     @property
@@ -149,6 +152,13 @@ def validate_spec(spec: ExportSpec) -> None:
                               f"got {width}x{height}")
     if spec.runs:
         _validate_runs(spec)
+    elif spec.single_run is not None:
+        run = spec.single_run
+        if run.config != spec.config:
+            raise ConfigError("the export's config must be its run's")
+        if not isinstance(run.color, str) or not _COLOR.match(run.color):
+            raise ConfigError(f"run {run.name!r}: the colour must look like #rrggbb, "
+                              f"got {run.color!r}")
     limit = spec.step_limit
     if spec.last_step > limit:
         run = "the longest run" if spec.runs else "the run"
@@ -286,7 +296,8 @@ class ExportJob:
                 self._histories = list(self._source.start_runs(spec.runs, spec.selected,
                                                                firsts))
             else:
-                self._histories = [self._source.start(spec.config, firsts[0])]
+                self._histories = [self._source.start(spec.config, firsts[0],
+                                                      spec.single_run)]
             if spec.kind == "gif":
                 self._open_gif()
         except BaseException:

@@ -341,8 +341,10 @@ class ViewFrames:
         self.history: RunHistory | None = None
         self.colors: tuple[str, ...] = ()  # the runs' colours (a comparison) for the palette
 
-    def start(self, config: RunConfig, first: StepRecord) -> RunHistory:
-        """A new run whose start record is ``first``; returns the history to append to."""
+    def start(self, config: RunConfig, first: StepRecord, run=None) -> RunHistory:
+        """A new run whose start record is ``first``, labelled with ``run``'s name and colour
+        (a RunSpec; None: the problem's name, the default colour); returns the history to
+        append to."""
         problem = config.make_problem()
         self.history = RunHistory(problem.n_params)
         self.history.append((first,))
@@ -351,7 +353,10 @@ class ViewFrames:
         if set_tracks is not None:  # one run, as the window's controller gives it
             from gdviz.gui.views.base import RunTrack
 
-            set_tracks((RunTrack(config.problem, TRACK_COLOR, config, self.history),), 0)
+            name, color = (run.name, run.color) if run is not None else \
+                (config.problem, TRACK_COLOR)
+            set_tracks((RunTrack(name, color, config, self.history),), 0)
+            self.colors = (color,) if color != TRACK_COLOR else ()  # a chosen one: in the palette
         apply_view_choices(self.view, self.choices)
         return self.history
 

@@ -66,7 +66,9 @@ class WindowFrames:
         self.colors: tuple[str, ...] = ()  # the runs' colours (a comparison) for the palette
         self._ended: set[int] = set()  # the runs whose end the window was told about
 
-    def start(self, config: RunConfig, first: StepRecord) -> RunHistory:
+    def start(self, config: RunConfig, first: StepRecord, run=None) -> RunHistory:
+        """The one run ``config`` (with ``run``'s name and colour when given, as the live
+        window shows them) put into the hidden window; returns the controller's history."""
         window = self.window
         preset = preset_of(config)
         if preset is not None and preset.group != "comparison":
@@ -76,6 +78,12 @@ class WindowFrames:
             window.problem_panel.set_lesson("", "")
             window.editor.show_config(config)
             window.controller.set_config(config)  # computes the same start record
+        controller = window.controller
+        if run is not None and controller.runs[0].name != run.name:
+            controller.rename_run(0, run.name)
+        if run is not None and controller.runs[0].color != run.color:
+            controller.recolor_run(0, run.color)
+            self.colors = (run.color,)  # a chosen colour: in the GIF's palette
         self._settle_start()
         return window.controller.history
 

@@ -143,7 +143,9 @@ def test_the_last_frame_may_reach_the_longest_run_s_limit(tmp_path):
 def test_one_run_is_a_single_run_spec_and_bad_comparisons_are_refused(tmp_path):
     out = tmp_path / "a.gif"
     one = ExportSpec.of_runs(ROSENBROCK[:1], 0, target="contour", out=out)
-    assert one == ExportSpec(config=ROSENBROCK[0].config, target="contour", out=out)
+    assert one == ExportSpec(config=ROSENBROCK[0].config, target="contour", out=out,
+                             single_run=ROSENBROCK[0])   # a single run, with its name/colour
+    assert one.runs == ()
     spec = ExportSpec.of_runs(ROSENBROCK, 1, target="contour", out=out, frames=3)
     for changes, message in (
             ({"selected": 7}, "selected run must be an index from 0 to 4"),
@@ -291,3 +293,27 @@ def test_cli_refuses_options_that_change_one_run_of_a_comparison(tmp_path, capsy
         assert f"options that change one run cannot be combined with a {what}" in err
         assert extra[0] in err
     assert not (tmp_path / "a.gif").exists()
+
+
+@pytest.mark.parametrize("target", ["contour", "window"])
+def test_a_single_run_is_exported_with_its_own_name_and_colour(qapp, tmp_path, target):
+    run = dataclasses.replace(ROSENBROCK[2], name="my adam", color="#e69f00")
+    sources = []
+
+    def factory(*args):
+        sources.append(make_source(*args))
+        return sources[-1]
+
+    spec = ExportSpec.of_runs((run,), 0, target=target, out=tmp_path / "one.gif", frames=3,
+                              steps_per_frame=20, size=(640, 480))
+    ExportJob(spec, source_factory=factory).run()
+    source = sources[0]
+    if target == "window":
+        runs = source.window.controller.runs
+        assert [(r.name, r.color) for r in runs] == [("my adam", "#e69f00")]
+        assert source.window.runs_panel.names() == ["my adam"]
+    else:
+        assert [(t.name, t.color) for t in source.view.tracks] == [("my adam", "#e69f00")]
+        assert source.view.tracks_items[0].opts["pen"].color().name() == "#e69f00"
+    _gif, frames = _frames(tmp_path / "one.gif")
+    assert _colour_pixels(frames[-1], "#e69f00") > 0     # the path, in the run's colour
