@@ -318,7 +318,45 @@ def _settle() -> None:
     QCoreApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)
 
 
-class ViewFrames:
+class FrameSource:
+    """What a frame source shares: ``widget`` painted into frames of ``size`` (static items
+    kept as pixmaps, unchanged curves skipped), the runs' ``colors`` for the palette, and
+    ``render`` = ``show`` (subclasses) + ``lay_out`` + ``paint`` (the benchmark times the
+    three one by one)."""
+
+    def _prepare(self, widget, size: tuple[int, int]) -> None:
+        self.widget = widget
+        self.size = size
+        cache_static_items(widget)
+        self._curves = skip_unchanged_data(widget)
+        self._painter = _Painter(widget, size)
+        self.colors: tuple[str, ...] = ()  # the runs' colours (a comparison) for the palette
+
+    def palette_swatch(self) -> Image.Image:
+        return palette_swatch(self.size, self.colors)
+
+    def render(self, index: int) -> np.ndarray:
+        self.show(index)
+        self.lay_out()
+        return self.paint()
+
+    def show(self, index: int) -> None:
+        raise NotImplementedError
+
+    def lay_out(self) -> None:
+        _settle()
+
+    def paint(self) -> np.ndarray:
+        for curve in self._curves:
+            curve.before_paint()
+        return self._painter.frame()
+
+    def close(self) -> None:
+        self.widget.close()
+        self.widget.deleteLater()
+
+
+class ViewFrames(FrameSource):
     """Frames of a fresh instance of one view class, sized to ``size`` (width, height)."""
 
     def __init__(self, view_id: str, size: tuple[int, int],
@@ -326,7 +364,6 @@ class ViewFrames:
         ensure_app()
         check_target(view_id)
         self.view = view_classes()[view_id]()
-        self.size = size
         self.choices = dict(choices or {})
         _show_offscreen(self.view, size)
         ensure_gl = getattr(self.view, "ensure_gl", None)
@@ -335,11 +372,8 @@ class ViewFrames:
             from PySide6.QtWidgets import QApplication
 
             QApplication.processEvents()
-        cache_static_items(self.view)
-        self._curves = skip_unchanged_data(self.view)
-        self._painter = _Painter(self.view, size)
+        self._prepare(self.view, size)
         self.history: RunHistory | None = None
-        self.colors: tuple[str, ...] = ()  # the runs' colours (a comparison) for the palette
 
     def start(self, config: RunConfig, first: StepRecord, run=None) -> RunHistory:
         """A new run whose start record is ``first``, labelled with ``run``'s name and colour
@@ -382,31 +416,10 @@ class ViewFrames:
         apply_view_choices(self.view, self.choices)
         return histories
 
-    def palette_swatch(self) -> Image.Image:
-        return palette_swatch(self.size, self.colors)
-
-    def render(self, index: int) -> np.ndarray:
-        self.show(index)
-        self.lay_out()
-        return self.paint()
-
-    # the three parts of ``render`` (the benchmark times them one by one)
     def show(self, index: int) -> None:
         """Update the view to history step ``index`` (and wait for its background data)."""
         self.view.show_step(index)
         _wait_ready([self.view])
-
-    def lay_out(self) -> None:
-        _settle()
-
-    def paint(self) -> np.ndarray:
-        for curve in self._curves:
-            curve.before_paint()
-        return self._painter.frame()
-
-    def close(self) -> None:
-        self.view.close()
-        self.view.deleteLater()
 
 
 def make_source(target: str, size: tuple[int, int], choices: dict | None = None,

@@ -6,21 +6,15 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
-from PIL import Image
-
 from gdviz.core.history import RunHistory
 from gdviz.core.records import RunConfig, StepRecord
 from gdviz.export.frames import (
-    _Painter,
+    FrameSource,
     _settle,
     _show_offscreen,
     _wait_ready,
     apply_view_choices,
-    cache_static_items,
     ensure_app,
-    palette_swatch,
-    skip_unchanged_data,
 )
 from gdviz.presets import comparison_preset_of, preset_of
 
@@ -34,7 +28,7 @@ def window_layout_size(size: tuple[int, int]) -> tuple[int, int]:
     return round(size[0] * scale), round(size[1] * scale)
 
 
-class WindowFrames:
+class WindowFrames(FrameSource):
     """Frames of a second, hidden main window (panels, docks, status bar and all).
 
     state: the live window's ``saveState()`` (dock layout and visibility), or None
@@ -48,7 +42,6 @@ class WindowFrames:
         from gdviz.gui.settings import AppSettings
 
         self.window = MainWindow(settings=AppSettings(memory=True))
-        self.size = size
         self.choices = dict(choices or {})
         _show_offscreen(self.window, window_layout_size(size))
         self.state = None if state is None else bytes(state)
@@ -60,10 +53,7 @@ class WindowFrames:
         from PySide6.QtWidgets import QApplication
 
         QApplication.processEvents()  # views that start lazily once shown (3-D) do so now
-        cache_static_items(self.window)
-        self._curves = skip_unchanged_data(self.window)
-        self._painter = _Painter(self.window, size)
-        self.colors: tuple[str, ...] = ()  # the runs' colours (a comparison) for the palette
+        self._prepare(self.window, size)
         self._ended: set[int] = set()  # the runs whose end the window was told about
 
     def start(self, config: RunConfig, first: StepRecord, run=None) -> RunHistory:
@@ -122,14 +112,6 @@ class WindowFrames:
         for _ in range(2):  # docks re-arranged by the preset settle before the first frame
             QApplication.processEvents()
 
-    def palette_swatch(self) -> Image.Image:
-        return palette_swatch(self.size, self.colors)
-
-    def render(self, index: int) -> np.ndarray:
-        self.show(index)
-        self.lay_out()
-        return self.paint()
-
     def show(self, index: int) -> None:
         controller = self.window.controller
         if len(controller.runs) > 1:
@@ -148,17 +130,6 @@ class WindowFrames:
                 self._ended.add(k)
                 controller.sig_run_ended.emit(k, f"{controller.runs[k].name} {record.message}")
 
-    def lay_out(self) -> None:
-        _settle()
-
-    def paint(self) -> np.ndarray:
-        for curve in self._curves:
-            curve.before_paint()
-        return self._painter.frame()
-
-    def close(self) -> None:
-        self.window.close()
-        self.window.deleteLater()
 
 
 def _run_spec(run):

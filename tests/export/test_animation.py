@@ -5,6 +5,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from gif_helpers import gif_frames  # tests/export is on sys.path
 from PIL import Image
 
 from gdviz.core.errors import ConfigError
@@ -30,22 +31,13 @@ def _spec(tmp_path, **kw):
     return ExportSpec(**values)
 
 
-def _gif_frames(path):
-    gif = Image.open(path)
-    out = []
-    for i in range(gif.n_frames):
-        gif.seek(i)
-        out.append(np.asarray(gif.convert("RGB")).astype(int))
-    return gif, out
-
-
 def _leftovers(folder: Path):
     return [p.name for p in folder.iterdir() if p.name.startswith(".")]
 
 
 def test_gif_has_the_frames_and_size_asked_for_and_they_change(qapp, tmp_path):
     path = ExportJob(_spec(tmp_path, frames=12, steps_per_frame=3)).run()
-    gif, frames = _gif_frames(path)
+    gif, frames = gif_frames(path)
     assert gif.n_frames == 12
     assert gif.size == (320, 240)
     assert all(not np.array_equal(a, b) for a, b in zip(frames, frames[1:]))
@@ -59,7 +51,7 @@ def test_first_frame_is_the_start_point(qapp, tmp_path):
     from gdviz.export.frames import ViewFrames
 
     path = ExportJob(_spec(tmp_path, frames=5)).run()
-    _, frames = _gif_frames(path)
+    _, frames = gif_frames(path)
     source = ViewFrames("samples", (320, 240))
     try:
         source.start(WAVY, next(iterate(WAVY)))
@@ -87,7 +79,7 @@ def test_png_frames_are_numbered(qapp, tmp_path):
 
 def test_whole_window_frames(qapp, tmp_path):
     path = ExportJob(_spec(tmp_path, target="window", frames=3, size=(400, 250))).run()
-    gif, _ = _gif_frames(path)
+    gif, _ = gif_frames(path)
     assert (gif.n_frames, gif.size) == (3, (400, 250))
 
 
@@ -200,7 +192,7 @@ def test_a_run_that_diverges_early_holds_its_last_step(qapp, tmp_path):
     config = RunConfig(problem="linreg", lr=5, batch_size=10, max_epochs=1)
     job = ExportJob(_spec(tmp_path, config=config, frames=10, steps_per_frame=3))
     path = job.run()
-    gif, frames = _gif_frames(path)
+    gif, frames = gif_frames(path)
     assert gif.n_frames == 10
     assert "diverged at step 8" in job.note
     assert np.array_equal(frames[-1], frames[-2])  # both show step 8

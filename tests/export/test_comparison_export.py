@@ -7,6 +7,7 @@ import dataclasses
 
 import numpy as np
 import pytest
+from gif_helpers import gif_frames  # tests/export is on sys.path
 from PIL import Image
 
 from gdviz.cli import main
@@ -22,15 +23,6 @@ ROSENBROCK = run_set.from_pairs(get_preset("compare_rosenbrock").runs)
 LINREG_LR = run_set.from_pairs(get_preset("compare_linreg_lr").runs)
 DIVERGES = 1  # compare_linreg_lr: run 1, "lr 5 (diverges)", diverges at step 8
 DIVERGES_AT = 8
-
-
-def _frames(path):
-    gif = Image.open(path)
-    out = []
-    for i in range(gif.n_frames):
-        gif.seek(i)
-        out.append(np.asarray(gif.convert("RGB")).astype(int))
-    return gif, out
 
 
 def _recording_factory(shown):
@@ -66,7 +58,7 @@ def test_contour_gif_draws_every_run_as_the_runner_moves_it(qapp, tmp_path):
                               frames=12, steps_per_frame=80, size=(400, 300))
     job = ExportJob(spec, source_factory=_recording_factory(shown))
     path = job.run()
-    gif, frames = _frames(path)
+    gif, frames = gif_frames(path)
     assert (gif.n_frames, gif.size) == (12, (400, 300))
     assert job.note == ""
     expected = [np.stack([r.params for r in run_to_end(run.config)]) for run in ROSENBROCK]
@@ -113,7 +105,7 @@ def test_a_selected_run_that_ends_early_keeps_the_others_moving(qapp, tmp_path):
                               out=tmp_path / "lr.gif", frames=10, steps_per_frame=3,
                               size=(320, 240))
     job = ExportJob(spec, source_factory=_recording_factory(shown))
-    _, frames = _frames(job.run())
+    _, frames = gif_frames(job.run())
     assert len(frames) == 10
     losses = [np.array([r.loss for r in run_to_end(run.config)]) for run in LINREG_LR]
     assert len(losses[DIVERGES]) == DIVERGES_AT + 1
@@ -315,5 +307,5 @@ def test_a_single_run_is_exported_with_its_own_name_and_colour(qapp, tmp_path, t
     else:
         assert [(t.name, t.color) for t in source.view.tracks] == [("my adam", "#e69f00")]
         assert source.view.tracks_items[0].opts["pen"].color().name() == "#e69f00"
-    _gif, frames = _frames(tmp_path / "one.gif")
+    _gif, frames = gif_frames(tmp_path / "one.gif")
     assert _colour_pixels(frames[-1], "#e69f00") > 0     # the path, in the run's colour
