@@ -35,6 +35,7 @@ from gdviz.gui.views import (
     SampleCurvesView,
     style,
 )
+from gdviz.gui.views.ranges import StickyRange
 from gdviz.gui.views.sample_curves import HELD_STEPS, held_for_slice
 
 
@@ -302,7 +303,7 @@ def test_param_trace(qtbot, name):
 def test_sticky_range_keeps_expands_and_refits(qtbot):
     plot = style.make_plot("t", "x", "y")
     qtbot.addWidget(plot)
-    r = style.StickyRange(plot, "y", fill=0.4, headroom=0.1)
+    r = StickyRange(plot, "y", fill=0.4, headroom=0.1)
     assert r.fit(0.0, 10.0) == (0.0, 10.0)                 # the first fit is exact
     assert r.fit(2.0, 9.0) == (0.0, 10.0)                  # inside and filling: kept
     lo, hi = r.fit(0.0, 12.0)                              # outside: refitted with headroom

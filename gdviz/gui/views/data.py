@@ -23,6 +23,7 @@ from gdviz.core.records import RunConfig
 from gdviz.core.surfaces import covers_all, evenly_chosen
 from gdviz.gui.views import style
 from gdviz.gui.views.base import LessonView
+from gdviz.gui.views.ranges import StickyRange
 
 POINT_CAP = 2000
 LINE_POINTS = 200
@@ -112,7 +113,7 @@ class DataView(LessonView):
         p.addItem(self.message, ignoreBounds=True)
         # the message wraps to the plot's width (a narrow dock clipped it on both sides)
         p.getViewBox().sigResized.connect(self._wrap_message)
-        self.y_range = style.StickyRange(self.plot, "y")
+        self.y_range = StickyRange(self.plot, "y")
         self.mode = "none"
         self._shown = np.zeros(0, dtype=np.int64)
         self._box = (-1.0, 1.0, -1.0, 1.0)

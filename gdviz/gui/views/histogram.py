@@ -19,6 +19,7 @@ from gdviz.core.records import RunConfig
 from gdviz.core.surfaces import covers_all, evenly_chosen, per_sample_scale
 from gdviz.gui.views import style
 from gdviz.gui.views.base import LessonView
+from gdviz.gui.views.ranges import StickyRange
 
 RUG_CAP = 300
 
@@ -72,8 +73,8 @@ class HistogramView(LessonView):
         self.log_box.toggled.connect(self._on_log_box_toggled)
         self.frame.bar.insertWidget(2, self.log_box)
         self.key = self.frame.add_key()
-        self.x_range = style.StickyRange(self.plot, "x")
-        self.y_range = style.StickyRange(self.plot, "y")
+        self.x_range = StickyRange(self.plot, "x")
+        self.y_range = StickyRange(self.plot, "y")
         p = self.plot.getPlotItem()
         self.bars = pg.PlotDataItem([0.0, 1.0], [0.0], stepMode="center", fillLevel=0,
                                     pen=pg.mkPen(style.SAMPLE, width=1),

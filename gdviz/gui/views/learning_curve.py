@@ -22,6 +22,7 @@ from gdviz.core.problems.base import Problem
 from gdviz.core.records import RunConfig
 from gdviz.gui.views import style
 from gdviz.gui.views.base import LessonView, RunTrack
+from gdviz.gui.views.ranges import GrowingRange, StickyRange
 
 EPOCH_LINES = 30     # pool size: at most this many epoch boundaries are drawn
 LABELLED_EPOCHS = 8  # label the lines "epoch e" only when there are this few
@@ -43,36 +44,6 @@ class LossAxis(pg.AxisItem):
             return [(float(stride), decades[::stride]), (None, minor)]
         labelled = sorted(decades + [m for m in minor if round(10 ** (m % 1)) in (2, 5)])
         return [(None, labelled), (None, [m for m in minor if m not in labelled])]
-
-
-class GrowingRange:
-    """The x range of a plot whose data grow to the right (steps, epochs): refitted with 50 %
-    room to grow, so the axis (cached as a pixmap; redrawing it with its grid costs ~5 ms) is
-    redrawn now and then, not on every frame while a run plays (at 20 % room a fast run
-    refitted nearly every frame); refitted at once when the data shrink to less than half of
-    it (looking back)."""
-
-    GROW = 1.5
-
-    def __init__(self, plot: pg.PlotWidget) -> None:
-        self.plot = plot
-        self.range: tuple[float, float] | None = None
-
-    def reset(self) -> None:
-        self.range = None
-
-    def fit(self, lo: float, hi: float, cap: float | None = None) -> tuple[float, float]:
-        """Show [lo, hi] with room to grow, but never beyond ``cap`` (where the runs stop)."""
-        current = self.range
-        if (current is None or lo != current[0] or hi > current[1]
-                or hi - lo < 0.5 * (current[1] - current[0])):
-            span = hi - lo if hi > lo else 1.0
-            end = lo + span * self.GROW
-            if cap is not None and hi <= cap < end:
-                end = cap
-            self.range = (lo, end)
-            self.plot.setXRange(*self.range, padding=0.02)
-        return self.range
 
 
 def _finite_or_nan(values: np.ndarray) -> np.ndarray:
@@ -114,7 +85,7 @@ class LearningCurveView(LessonView):
         # ranges that stay put while the curves move inside them (no axis redraw per frame)
         self.plot.getPlotItem().disableAutoRange()
         self.x_range = GrowingRange(self.plot)
-        self.y_range = style.StickyRange(self.plot, "y", fill=0.5, headroom=0.1)
+        self.y_range = StickyRange(self.plot, "y", fill=0.5, headroom=0.1)
         self.key = self.frame.add_key()
         self.key.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
         self.key.setVisible(False)

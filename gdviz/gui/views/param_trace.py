@@ -21,7 +21,7 @@ from gdviz.core.problems.base import Problem
 from gdviz.core.records import RunConfig
 from gdviz.gui.views import style
 from gdviz.gui.views.base import LessonView, RunTrack
-from gdviz.gui.views.learning_curve import GrowingRange
+from gdviz.gui.views.ranges import GrowingRange, StickyRange
 
 ALL = "all"
 # line style per parameter when colours mean runs, with the Key glyph that looks like it
@@ -61,7 +61,7 @@ class ParamTraceView(LessonView):
         self.legend = style.add_legend(self.plot)
         self.plot.getPlotItem().disableAutoRange()
         self.x_range = GrowingRange(self.plot)
-        self.y_range = style.StickyRange(self.plot, "y", fill=0.5, headroom=0.05)
+        self.y_range = StickyRange(self.plot, "y", fill=0.5, headroom=0.05)
         self.key = self.frame.add_key()
         self.key.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
         self.key.setVisible(False)

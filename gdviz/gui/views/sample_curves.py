@@ -31,6 +31,7 @@ from gdviz.core.surfaces import (
 from gdviz.gui.views import style
 from gdviz.gui.views.arrows import ArrowPool
 from gdviz.gui.views.base import LessonView
+from gdviz.gui.views.ranges import StickyRange
 
 CURVE_CAP = 300      # faint sample curves drawn at most
 BATCH_CAP = 100      # highlighted batch curves / points drawn at most
@@ -98,7 +99,7 @@ class SampleCurvesView(LessonView):
         self.note = pg.TextItem("", color=style.TEXT, anchor=(0.5, 0.5))
         self.note.setVisible(False)
         p.addItem(self.note, ignoreBounds=True)
-        self.y_range = style.StickyRange(self.plot, "y")
+        self.y_range = StickyRange(self.plot, "y")
         self.param_index = 0
         self._index = 0
         self._drawn = np.zeros(0, dtype=np.int64)

@@ -119,54 +119,6 @@ def cache_axes(plot) -> None:
         cache_tree(axis["item"])
 
 
-class StickyRange:
-    """One axis range of a plot that stays put while the data moves inside it.
-
-    ``fit(lo, hi)`` asks for the data extent [lo, hi]. The range is kept while it holds the
-    extent and the extent fills at least ``fill`` of it; otherwise it is refitted around the
-    extent with ``headroom`` (a fraction of its span) on each side, so a run that keeps growing
-    refits now and then rather than on every frame. A steady range also spares the axis
-    re-layout and the second paint that a transform change causes. ``reset()`` (a new run)
-    makes the next ``fit`` exact.
-    """
-
-    def __init__(self, plot: pg.PlotWidget, axis: str, fill: float = 0.4,
-                 headroom: float = 0.08) -> None:
-        self._plot, self._axis = plot, axis
-        self.fill, self.headroom = fill, headroom
-        self.range: tuple[float, float] | None = None
-
-    def reset(self) -> None:
-        self.range = None
-
-    def fit(self, lo: float, hi: float, pad: float = 0.0) -> tuple[float, float]:
-        """Show at least [lo, hi] (plus ``pad`` of its span on each side when refitting).
-        Returns the range shown."""
-        if not (math.isfinite(lo) and math.isfinite(hi)):
-            return self.range if self.range is not None else (0.0, 1.0)
-        if hi <= lo:
-            half = 0.5 * max(abs(lo), 1e-6)
-            lo, hi = lo - half, hi + half
-        current = self.range
-        if current is not None:
-            c_lo, c_hi = current
-            inside = c_lo <= lo and hi <= c_hi
-            if inside and (hi - lo) >= self.fill * (c_hi - c_lo):
-                return current
-        span = hi - lo
-        margin = (pad + (self.headroom if current is not None else 0.0)) * span
-        self.set(lo - margin, hi + margin)
-        return self.range
-
-    def set(self, lo: float, hi: float) -> None:
-        """Show exactly [lo, hi]."""
-        self.range = (float(lo), float(hi))
-        if self._axis == "x":
-            self._plot.setXRange(lo, hi, padding=0)
-        else:
-            self._plot.setYRange(lo, hi, padding=0)
-
-
 class RuleLines:
     """Vertical (or horizontal) lines across a plot at the given positions, for markers that
     move while a run plays (epoch boundaries, the current w, a histogram's means): ONE curve
