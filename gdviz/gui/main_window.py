@@ -15,6 +15,7 @@ from gdviz.core.records import RunConfig
 from gdviz.gui import docks, menus, run_set
 from gdviz.gui.after_paint import AfterPaint
 from gdviz.gui.controller import RunController
+from gdviz.gui.label_slot import LabelSlot
 from gdviz.gui.panels.editor import ConfigEditor
 from gdviz.gui.panels.optimizer import OptimizerPanel
 from gdviz.gui.panels.problem import ProblemPanel
@@ -82,7 +83,7 @@ class MainWindow(QMainWindow):
         self.run_label = QLabel()  # which run the status bar's numbers belong to
         self.run_label.setObjectName("status_run")
         self.run_label.setToolTip("The selected run: the numbers on the right are its own.")
-        self.status.insertPermanentWidget(0, self.run_label)
+        self.status.insertPermanentWidget(0, LabelSlot(self.run_label))
         self.editor = ConfigEditor(self.panels, self.controller.config, self)
         menus.build_menus(self)
 

@@ -16,6 +16,8 @@ from __future__ import annotations
 from PySide6.QtCore import QEvent, Qt, QTimer, Signal
 from PySide6.QtWidgets import QLabel, QSlider, QStyle, QToolBar, QToolButton, QWidget
 
+from gdviz.gui.label_slot import LabelSlot
+
 _SLIDER_KEYS = {Qt.Key.Key_Left, Qt.Key.Key_Right, Qt.Key.Key_Home, Qt.Key.Key_End,
                 Qt.Key.Key_PageUp, Qt.Key.Key_PageDown}
 TIP = ("Timeline: every recorded step. Drag back (or use ←/→, Home/End when it has the focus) "
@@ -66,7 +68,7 @@ class Timeline(QToolBar):
         self.label.setObjectName("timeline_label")
         self.label.setMinimumWidth(190)
         self.label.setToolTip(TIP)
-        self.addWidget(self.label)
+        self.addWidget(LabelSlot(self.label))
         self._pending: int | None = None
         self.set_shown(0, 0)
 

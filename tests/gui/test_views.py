@@ -343,10 +343,10 @@ def test_status_line_moves_below_the_controls_in_a_narrow_view(qtbot):
     view.show()
     view.resize(900, 400)
     qtbot.waitUntil(lambda: not view.frame.status_below)
-    assert view.frame.bar.indexOf(view.frame.status) >= 0
+    assert view.frame.bar.indexOf(view.frame.status_slot) >= 0
     view.resize(330, 400)
     qtbot.waitUntil(lambda: view.frame.status_below)
-    assert view.frame.bar.indexOf(view.frame.status) < 0
+    assert view.frame.bar.indexOf(view.frame.status_slot) < 0
     qtbot.waitUntil(lambda: view.frame.status.width() > 250)   # a row of its own
     view.resize(900, 400)
     qtbot.waitUntil(lambda: not view.frame.status_below)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from PySide6.QtWidgets import QLabel, QStatusBar, QWidget
 
 from gdviz.core.records import StepRecord
+from gdviz.gui.label_slot import LabelSlot
 from gdviz.gui.panels.step_math import num
 
 STATE_COLORS = {"ready": "#333333", "running": "#0050a0", "paused": "#806000",
@@ -41,7 +42,7 @@ class RunStatusBar(QStatusBar):
             label.setObjectName("status_" + name)
             label.setToolTip(tip)
             label.setMinimumWidth(70)
-            self.addPermanentWidget(label)
+            self.addPermanentWidget(LabelSlot(label))
             self.labels[name] = label
         self.labels["loss"].setMinimumWidth(110)
         self.labels["state"].setMinimumWidth(90)

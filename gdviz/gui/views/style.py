@@ -24,6 +24,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from gdviz.gui.label_slot import LabelSlot
+
 BATCH = "#e8710a"          # orange: the current batch, the current step
 FULL = "#1a3a8f"           # dark blue: full loss, mean of the samples, full gradient
 START = "#808080"          # grey: the start point
@@ -289,13 +291,15 @@ class ViewLayout:
             self.combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
             bar.addWidget(self.combo)
         self.status = _wrapping_label()
-        bar.addWidget(self.status, 1)
+        self.status_slot = LabelSlot(self.status)
+        bar.addWidget(self.status_slot, 1)
         self.bar = bar
         layout.addLayout(bar)
         layout.addWidget(plot, 1)
         self.info = _wrapping_label()
+        self.info_slot = LabelSlot(self.info)
+        layout.addWidget(self.info_slot)
         self.info.setVisible(False)
-        layout.addWidget(self.info)
         self._layout, self._plot = layout, plot
         self.key: Key | None = None
         self.status_below = False   # the status line has a row of its own (narrow dock)
@@ -328,7 +332,7 @@ class ViewLayout:
         into a narrow, very tall column that squeezes the plot: in a narrow dock it gets a
         row of its own below the controls (and goes back when the dock is wide again)."""
         controls = [self.bar.itemAt(i).widget() for i in range(self.bar.count())]
-        controls = [w for w in controls if w is not None and w is not self.status]
+        controls = [w for w in controls if w is not None and w is not self.status_slot]
         if not controls:
             return
         hidden = self._owner.isHidden()
@@ -339,12 +343,12 @@ class ViewLayout:
             return
         self.status_below = below
         if below:
-            self.bar.removeWidget(self.status)
+            self.bar.removeWidget(self.status_slot)
             self._layout.insertWidget(self._layout.indexOf(self._plot) if self.key is None
-                                      else self._layout.indexOf(self.key), self.status)
+                                      else self._layout.indexOf(self.key), self.status_slot)
         else:
-            self._layout.removeWidget(self.status)
-            self.bar.addWidget(self.status, 1)
+            self._layout.removeWidget(self.status_slot)
+            self.bar.addWidget(self.status_slot, 1)
         self.status.reset_height()
 
 
