@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QWidget
 
 from gdviz.core.errors import ConfigError
 from gdviz.core.records import RunConfig
-from gdviz.gui import docks, menus, run_set
+from gdviz.gui import docks, menus, run_set, step_process
 from gdviz.gui.after_paint import AfterPaint
 from gdviz.gui.controller import RunController
 from gdviz.gui.label_slot import LabelSlot
@@ -100,6 +100,9 @@ class MainWindow(QMainWindow):
         from gdviz.gui.export_actions import install_export_actions
 
         install_export_actions(self)
+        # a step server takes ~0.1-0.5 s to start: start it once the window has painted, so
+        # the first Play or Step does not wait for it (step_process.py)
+        QTimer.singleShot(0, self, step_process.warm)
 
     # -- construction -------------------------------------------------------------------------
     def _initial_runs(self, preset: str | None):

@@ -11,9 +11,13 @@ Threading rules (ARCHITECTURE.md):
   and only once the GUI has acknowledged the previous one (``ack()``): at full speed the GUI
   event queue holds at most one batch, however slow drawing is. Pausing and the final record
   are always flushed at once.
-- While the GUI draws a batch the worker does not compute: both need the GIL, and a worker
-  spinning in Python slows pyqtgraph's painting by an order of magnitude (measured: 3 frames/s
-  instead of 30 at full speed). Steps are computed between frames instead, for
+- The groups come from ``step_process.open_source``: normally a step server, a child process
+  that computes ahead (a bounded amount) while the GUI draws, so the worker only unpickles
+  them and, once the GUI has acknowledged a batch, sends what has arrived at once.
+- Without a server (``GDVIZ_STEP_PROCESS=0``, or a test's substituted ``iterate``) the worker
+  computes in this thread, and then not while the GUI draws a batch: both need the GIL, and a
+  worker spinning in Python slows pyqtgraph's painting by an order of magnitude (measured: 3
+  frames/s instead of 30 at full speed). Steps are computed between frames instead, for
   ``compute_budget(draw)`` seconds: at least ``COMPUTE_SHARE`` times as long as the GUI took
   to draw the previous batch (so playing at full speed reaches more than half the headless
   rate however heavy the views), and at least what is left of a 60 Hz frame.
@@ -32,9 +36,10 @@ from collections.abc import Sequence
 from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
 from gdviz.core.errors import ConfigError
-from gdviz.core.lockstep import StepGroup, group_finished, iterate_lockstep
+from gdviz.core.lockstep import StepGroup, group_finished
 from gdviz.core.records import RunConfig
 from gdviz.core.runner import iterate
+from gdviz.gui.step_process import RunFailed, open_source
 
 log = logging.getLogger(__name__)
 EMIT_INTERVAL = 0.016  # s: ~60 emissions per second at most
@@ -170,7 +175,7 @@ class OptimizerWorker(QObject):
     def run(self) -> None:
         try:
             self._loop()
-        except ConfigError as err:
+        except (ConfigError, RunFailed) as err:
             self.sig_failed.emit(str(err))
         except Exception as err:  # the GUI shows it; the thread must never die silently
             self.sig_failed.emit(f"the optimizer stopped with an error: "
@@ -180,8 +185,19 @@ class OptimizerWorker(QObject):
 
     def _loop(self) -> None:
         # ``iterate`` is looked up here, at run time, so tests can substitute a failing one
-        groups = iterate_lockstep(self._configs, iterate)
-        first = next(groups)
+        source = open_source(self._configs, iterate, self._wake.is_set)
+        try:
+            self._loop_over(source)
+        finally:
+            source.close()
+
+    def _loop_over(self, source) -> None:
+        first = None
+        while first is None:
+            if self._stop.is_set():
+                return
+            self._wake.clear()
+            first = source.next_group()
         pending: list[StepGroup] = [first] if self._emit_start else []
         last_emit = 0.0
         computing_since = 0.0  # when the GUI last acknowledged: a batch spans one frame
@@ -215,11 +231,16 @@ class OptimizerWorker(QObject):
                 # the GIL (pyqtgraph paints in Python) and starve the window; wait instead.
                 if self._ready.wait(_SLICE):
                     computing_since = time.perf_counter()
-                    budget = compute_budget(max(0.0, self._acked_at - last_emit))
+                    draw = max(0.0, self._acked_at - last_emit)
+                    # a step server computed while the GUI drew: send what it has at once
+                    budget = max(0.0, EMIT_INTERVAL - draw) if source.remote \
+                        else compute_budget(draw)
                 continue
             if speed is not None and not self._wait_until(due, flush, lambda: last_emit):
                 continue  # paused, stopped or re-paced while waiting: re-check
-            group = next(groups)
+            group = source.next_group()
+            if group is None:
+                continue  # a control call while waiting for the step server: re-check
             pending.append(group)
             with self._lock:
                 self._last_step += 1
@@ -234,7 +255,8 @@ class OptimizerWorker(QObject):
                 return
             if idle:
                 flush(True)
-            elif time.perf_counter() - max(last_emit, computing_since) >= budget:
+            elif (time.perf_counter() - max(last_emit, computing_since) >= budget
+                  and not source.buffered()):
                 flush(False)
         # stopped: whoever stopped us has discarded this run, so pending records are dropped
 

@@ -291,7 +291,8 @@ class SlowGui(QObject):
         self.worker.ack()
 
 
-def test_the_worker_computes_longer_when_drawing_is_slow(qtbot, run_worker):
+def test_the_worker_computes_longer_when_drawing_is_slow(qtbot, run_worker, monkeypatch):
+    monkeypatch.setenv("GDVIZ_STEP_PROCESS", "0")   # computing in the worker thread
     worker, relay = run_worker(long_wavy())
     worker.sig_steps.disconnect(relay.on_steps)
     gui = SlowGui(worker)
@@ -302,3 +303,17 @@ def test_the_worker_computes_longer_when_drawing_is_slow(qtbot, run_worker):
     # COMPUTE_SHARE x 30 ms (45 ms), not a fixed 16 ms: more steps per frame
     gaps = sorted(b - a for a, b in zip(gui.acks, gui.received[1:]))
     assert gaps[len(gaps) // 2] >= 0.04, gaps
+
+
+def test_with_a_step_server_the_next_batch_follows_the_acknowledgement(qtbot, run_worker,
+                                                                       monkeypatch):
+    monkeypatch.setenv("GDVIZ_STEP_PROCESS", "1")
+    worker, relay = run_worker(long_wavy())
+    worker.sig_steps.disconnect(relay.on_steps)
+    gui = SlowGui(worker)
+    worker.play()
+    qtbot.waitUntil(lambda: len(gui.received) >= 12, timeout=20_000)
+    worker.pause()
+    # the server computed while the "GUI" drew: no computing time between ack and emission
+    gaps = sorted(b - a for a, b in zip(gui.acks[4:], gui.received[5:]))
+    assert gaps[len(gaps) // 2] < 0.02, gaps

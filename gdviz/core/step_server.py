@@ -1,0 +1,122 @@
+"""Computing lock-step groups in another process, so they do not wait for the GIL.
+
+The window's worker thread and the GUI thread share one interpreter: while the window draws,
+the optimizer cannot compute, and the other way round. A step server is a child process
+(``multiprocessing``, spawn) that runs ``iterate_lockstep`` and sends the groups back in
+chunks through a pipe; the worker thread only unpickles them (``gdviz.gui.step_process``).
+
+Protocol (parent -> server):
+    ("start", run_id, configs)   iterate these configs (drops the previous run)
+    ("more", run_id)             the parent took a chunk: one more may be sent
+    ("stop", run_id)             drop this run
+    ("quit",)                    exit
+Server -> parent:
+    ("ready",)                   once, when the server is up
+    ("groups", run_id, [group, ...])
+    ("error", run_id, message)   the run failed (a sentence for the user); the run is dropped
+
+A chunk is at most ``CHUNK_SECONDS`` of computing; at most ``CHUNKS_AHEAD`` chunks are sent
+before the parent takes one, so a paused run costs at most that much wasted work.
+
+This module is numpy and the standard library only (the child imports no Qt). Importing it
+registers how read-only records and mapping proxies are pickled (both sides import it).
+"""
+
+from __future__ import annotations
+
+import copyreg
+import time
+from dataclasses import fields
+from types import MappingProxyType
+
+import numpy as np
+
+from gdviz.core.errors import ConfigError
+from gdviz.core.lockstep import group_finished, iterate_lockstep
+from gdviz.core.records import RunConfig, StepRecord
+from gdviz.core.runner import iterate
+
+CHUNK_SECONDS = 0.004   # s of computing per chunk (and at most CHUNK_GROUPS groups)
+CHUNK_GROUPS = 2000
+CHUNKS_AHEAD = 16       # chunks in flight: ~60 ms of work, more than a slow frame takes
+
+
+# -- pickling -----------------------------------------------------------------------------------
+def _mapping_proxy(items: dict) -> MappingProxyType:
+    return MappingProxyType(items)
+
+
+def _step_record(values: tuple) -> StepRecord:
+    record = StepRecord(*values)
+    for value in values:
+        if isinstance(value, np.ndarray):
+            value.setflags(write=False)
+    return record
+
+
+_RECORD_FIELDS = tuple(f.name for f in fields(StepRecord))
+
+
+def _reduce_record(record: StepRecord):
+    return _step_record, (tuple(getattr(record, name) for name in _RECORD_FIELDS),)
+
+
+copyreg.pickle(MappingProxyType, lambda proxy: (_mapping_proxy, (dict(proxy),)))
+copyreg.pickle(StepRecord, _reduce_record)
+
+
+# -- the server (runs in the child process) ----------------------------------------------------
+def serve(conn) -> None:
+    """The child process's main loop: answer ``conn`` until "quit" or the parent goes away."""
+    conn.send(("ready",))
+    run_id, groups, credit = None, None, 0
+    try:
+        while True:
+            # nothing to compute (or no credit): block until the parent says something
+            while groups is None or credit <= 0 or conn.poll():
+                message = conn.recv()
+                kind = message[0]
+                if kind == "quit":
+                    return
+                if kind == "start":
+                    run_id, groups, credit = message[1], _start(message[2]), CHUNKS_AHEAD
+                elif kind == "more" and message[1] == run_id:
+                    credit += 1
+                elif kind == "stop" and message[1] == run_id:
+                    run_id, groups = None, None
+            chunk, done, error = _compute_chunk(groups)
+            if chunk:
+                conn.send(("groups", run_id, chunk))
+                credit -= 1
+            if error is not None:
+                conn.send(("error", run_id, error))
+            if done or error is not None:
+                run_id, groups = None, None
+    except (EOFError, OSError, KeyboardInterrupt):
+        return   # the parent has gone: nothing left to do
+
+
+def _start(configs: tuple[RunConfig, ...]):
+    return iterate_lockstep(configs, iterate)
+
+
+def _compute_chunk(groups) -> tuple[list, bool, str | None]:
+    """(groups computed, the run ended, error sentence or None)."""
+    chunk: list = []
+    deadline = time.perf_counter() + CHUNK_SECONDS
+    try:
+        while len(chunk) < CHUNK_GROUPS:
+            group = next(groups, None)
+            if group is None:
+                return chunk, True, None
+            chunk.append(group)
+            if group_finished(group):
+                return chunk, True, None
+            if time.perf_counter() >= deadline:
+                break
+    except ConfigError as err:
+        return chunk, True, str(err)
+    except Exception as err:  # the window shows it; the server keeps serving
+        return chunk, True, (f"the optimizer stopped with an error: "
+                             f"{type(err).__name__}: {err}")
+    return chunk, False, None

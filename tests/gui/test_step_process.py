@@ -1,0 +1,149 @@
+"""Step servers: groups computed in another process are the groups computed here, bit for bit,
+and a run survives its server dying."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from gdviz.core.lockstep import iterate_lockstep
+from gdviz.core.records import RunConfig
+from gdviz.core.runner import iterate
+from gdviz.gui import step_process
+
+
+@pytest.fixture(autouse=True)
+def servers_on(monkeypatch):
+    monkeypatch.setenv("GDVIZ_STEP_PROCESS", "1")
+
+
+def comparison() -> list[RunConfig]:
+    """Three linreg runs; lr 5 diverges at step 9 while the others go on to step 300."""
+    base = RunConfig(problem="linreg", lr=0.05, batch_size=10, max_steps=300, seed=3)
+    return [base, base.with_changes(lr=5.0), base.with_changes(optimizer="adam", lr=0.1, hyperparams={})]
+
+
+def same_group(a, b) -> bool:
+    if len(a) != len(b):
+        return False
+    for x, y in zip(a, b):
+        if (x is None) != (y is None):
+            return False
+        if x is None:
+            continue
+        if (x.step, x.epoch, x.lr, x.status, x.message) != (y.step, y.epoch, y.lr, y.status,
+                                                          y.message):
+            return False
+        if not (np.array_equal(x.params, y.params) and np.array_equal(x.grad, y.grad)
+                and np.array_equal(x.batch, y.batch) and x.loss == y.loss
+                and np.array_equal(x.sample_grads, y.sample_grads)
+                and x.batch_loss == y.batch_loss):
+            return False
+        if set(x.state) != set(y.state) or not all(
+                np.array_equal(x.state[k], y.state[k]) for k in x.state):
+            return False
+    return True
+
+
+def take_all(source) -> list:
+    out = []
+    while True:
+        group = source.next_group()
+        assert group is not None
+        out.append(group)
+        if all(r is None or r.finished for r in group):
+            return out
+
+
+def test_a_server_computes_the_same_groups_bit_for_bit():
+    configs = comparison()
+    source = step_process.open_source(configs, iterate, lambda: False)
+    try:
+        assert source.remote
+        remote = take_all(source)
+    finally:
+        source.close()
+    local = list(iterate_lockstep(configs, iterate))
+    assert len(remote) == len(local) == 301
+    assert all(same_group(a, b) for a, b in zip(remote, local))
+    assert remote[9][1].status == "diverged"
+    assert remote[10][1] is None
+    record = remote[5][0]
+    assert not record.params.flags.writeable
+    assert not record.sample_grads.flags.writeable
+    assert isinstance(remote[5][2].state["exp_avg"], np.ndarray)
+
+
+def test_servers_are_reused_and_never_deliver_an_earlier_runs_groups():
+    configs = comparison()
+    first = step_process.open_source(configs, iterate, lambda: False)
+    for _ in range(5):
+        first.next_group()
+    server = first._server
+    first.close()                      # the server may still be computing the first run
+    other = [configs[0].with_changes(seed=11, max_steps=50)]
+    second = step_process.open_source(other, iterate, lambda: False)
+    try:
+        assert second._server is server
+        groups = take_all(second)
+    finally:
+        second.close()
+    assert all(same_group(a, b) for a, b in zip(groups, iterate_lockstep(other, iterate)))
+    assert len(groups) == 51
+
+
+def test_a_run_goes_on_in_this_thread_when_its_server_dies():
+    configs = comparison()
+    source = step_process.open_source(configs, iterate, lambda: False)
+    taken = [source.next_group() for _ in range(20)]
+    source._server.process.kill()
+    source._server.process.join(5)
+    taken += take_all(source)
+    source.close()
+    local = list(iterate_lockstep(configs, iterate))
+    assert len(taken) == len(local)
+    assert all(same_group(a, b) for a, b in zip(taken, local))
+
+
+def test_a_failure_in_the_server_is_a_sentence_for_the_user(tmp_path):
+    data = tmp_path / "data.csv"
+    data.write_text("x,y\n1,2\n2,4\n3,6.5\n")
+    config = RunConfig(problem="linreg", data_path=str(data), max_steps=20)
+    data.unlink()                      # gone before the server reads it
+    source = step_process.open_source([config], iterate, lambda: False)
+    try:
+        with pytest.raises(step_process.RunFailed) as failed:
+            source.next_group()
+    finally:
+        source.close()
+    assert "data.csv" in str(failed.value)
+    assert "Traceback" not in str(failed.value)
+
+
+def test_a_wait_for_the_server_gives_way_to_a_pause_or_stop():
+    paused = [True]
+    server = step_process.StepServer()    # just spawned: busy importing for 0.1 s or more
+    source = step_process.RemoteGroups(tuple(comparison()), server, lambda: paused[0])
+    try:
+        assert source.next_group() is None    # gave way after one short poll
+        paused[0] = False
+        first = source.next_group()           # waits for the server this time
+    finally:
+        source.close()
+        server.quit()
+    assert same_group(first, next(iterate_lockstep(comparison(), iterate)))
+
+
+def test_servers_can_be_turned_off(monkeypatch):
+    monkeypatch.setenv("GDVIZ_STEP_PROCESS", "0")
+    source = step_process.open_source(comparison(), iterate, lambda: False)
+    assert not source.remote
+    assert same_group(source.next_group(), next(iterate_lockstep(comparison(), iterate)))
+
+
+def test_a_substituted_iterate_is_never_sent_to_a_server():
+    def counting(config):
+        yield from iterate(config)
+
+    source = step_process.open_source(comparison(), counting, lambda: False)
+    assert not source.remote
