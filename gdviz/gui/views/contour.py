@@ -33,7 +33,7 @@ from gdviz.core.records import RunConfig
 from gdviz.core.surfaces import evenly_chosen, segments
 from gdviz.gui.views import style
 from gdviz.gui.views.arrows import ArrowPool
-from gdviz.gui.views.base import RunTrack, configure_pyqtgraph
+from gdviz.gui.views.base import RunTrack, configure_pyqtgraph, set_curve, set_points
 from gdviz.gui.views.pair_view import (
     GrowingDots,
     PairGridView,
@@ -205,6 +205,7 @@ class ContourView(PairGridView):
             self.tracks_items.append(item)
             self.tracks_dots.append(GrowingDots(p, MAX_POINTS, z=20))
         self._brushes = [pg.mkBrush(t.color) for t in self.tracks]   # made once, not per step
+        self._colors = tuple(t.color for t in self.tracks)
         self._sizes = [11 if k == self.selected_track else 8 for k in range(len(self.tracks))]
         for k, item in enumerate(self.tracks_items):
             if k < len(self.tracks):
@@ -305,8 +306,9 @@ class ContourView(PairGridView):
         k = self.track_index(track, index)
         self._draw_fan(track.history, k)
         current = [t.history.params[self.track_index(t, index)] for t in self.tracks]
-        self.current.setData([float(p[i]) for p in current], [float(p[j]) for p in current],
-                             size=self._sizes, brush=self._brushes)
+        set_points(self.current, [float(p[i]) for p in current],
+                   [float(p[j]) for p in current], key=(tuple(self._sizes), self._colors),
+                   size=self._sizes, brush=self._brushes)
         self._status(track.history, k)
 
     def _show_samples_step(self, index: int) -> None:
@@ -320,18 +322,18 @@ class ContourView(PairGridView):
                 item.setData(x[keep], w[keep], pen=pg.mkPen(track.color, width=2))
                 dots.clear()
             else:
-                item.setData([], [])
+                set_curve(item, [], [])
                 dots.show(x, w, track.color)
             if len(x):
                 ends.append((x[-1], w[-1], track.color))
-        self.current.setData([e[0] for e in ends], [e[1] for e in ends], size=9,
-                             brush=[pg.mkBrush(e[2]) for e in ends])
+        colors = tuple(e[2] for e in ends)
+        set_points(self.current, [e[0] for e in ends], [e[1] for e in ends], key=(9, colors),
+                   size=9, brush=[pg.mkBrush(c) for c in colors])
         track = self.tracks[self.selected_track]
         k = self.track_index(track, index)
         self.w_now.setValue(float(track.history.params[k][0]))
-        self.fan.setData([], [])
-        for pool in (self.full_step, self.batch_step, self.update_step):
-            pool.clear()
+        set_curve(self.fan, [], [])
+        self._clear_arrows()
         self._status(track.history, k)
 
     def _draw_tracks(self, index: int) -> None:
@@ -349,9 +351,8 @@ class ContourView(PairGridView):
         before = np.array(h.params_before(k), dtype=np.float64)
         lr = float(h.lrs[k])
         if not np.all(np.isfinite(before)):
-            self.fan.setData([], [])
-            for pool in (self.full_step, self.batch_step, self.update_step):
-                pool.clear()
+            set_curve(self.fan, [], [])
+            self._clear_arrows()
             return
         x0, y0 = before[i], before[j]
         n = problem.n_samples
@@ -362,20 +363,25 @@ class ContourView(PairGridView):
                 self.fan.setData(*segments(np.full(len(pick), x0), np.full(len(pick), y0),
                                            x0 + steps[:, i], y0 + steps[:, j]))
             else:
-                self.fan.setData([], [])
+                set_curve(self.fan, [], [])
             full = -lr * problem.grad(before)
         self.full_step.set_arrows([x0], [y0], [x0 + full[i]], [y0 + full[j]])
         batch = h.batch_at(k)
         if k > 0 and len(np.unique(batch)) < n:
             step = -lr * np.asarray(h.grads[k])
             self.batch_step.set_arrows([x0], [y0], [x0 + step[i]], [y0 + step[j]])
-        else:
+        elif len(self.batch_step.data()):
             self.batch_step.clear()
         if k > 0:
             after = h.params[k]
             self.update_step.set_arrows([x0], [y0], [after[i]], [after[j]])
-        else:
+        elif len(self.update_step.data()):
             self.update_step.clear()
+
+    def _clear_arrows(self) -> None:
+        for pool in (self.full_step, self.batch_step, self.update_step):
+            if len(pool.data()):     # clearing an empty pool still costs a setData
+                pool.clear()
 
     def _status(self, h: RunHistory, k: int) -> None:
         """The status depends on the step only (a redraw of a step is the same picture); the

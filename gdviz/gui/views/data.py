@@ -22,7 +22,7 @@ from gdviz.core.problems.base import Problem
 from gdviz.core.records import RunConfig
 from gdviz.core.surfaces import covers_all, evenly_chosen
 from gdviz.gui.views import style
-from gdviz.gui.views.base import LessonView
+from gdviz.gui.views.base import LessonView, set_curve, set_points
 from gdviz.gui.views.ranges import StickyRange
 
 POINT_CAP = 2000
@@ -253,8 +253,8 @@ class DataView(LessonView):
     def _draw_line(self, problem: Problem, params: np.ndarray, batch: np.ndarray) -> str:
         x = problem.data_x[:, 0]
         grid = np.linspace(self._box[0], self._box[1], LINE_POINTS)
-        self.model_line.setData(grid, problem.predict(params, grid[:, None]))
-        self.batch_points.setData(x[batch], problem.data_y[batch])
+        set_curve(self.model_line, grid, problem.predict(params, grid[:, None]))
+        set_points(self.batch_points, x[batch], problem.data_y[batch])
         names = problem.param_names
         return "model: " + ", ".join(f"{n} = {style.fmt(v)}" for n, v in zip(names, params))
 
@@ -262,9 +262,11 @@ class DataView(LessonView):
         y = problem.data_y
         pred = problem.predict(params, problem.data_x)
         s = self._shown
-        self.points.setData(y[s], pred[s])
-        self.batch_points.setData(y[batch], pred[batch])
-        self.plot.setXRange(*_bounds(y), padding=0)
+        set_points(self.points, y[s], pred[s])
+        set_points(self.batch_points, y[batch], pred[batch])
+        x_range = _bounds(y)
+        if self.plot.getViewBox().viewRange()[0] != list(x_range):   # costs even unchanged
+            self.plot.setXRange(*x_range, padding=0)
         self.y_range.fit(*_bounds(y, pred[s], pad=0.0), pad=0.06)
         with np.errstate(all="ignore"):
             rmse = float(np.sqrt(np.mean((pred - y) ** 2)))
@@ -272,9 +274,9 @@ class DataView(LessonView):
 
     def _draw_classes(self, problem: Problem, params: np.ndarray, batch: np.ndarray) -> str:
         bx, by = boundary_segment(params[:2], float(params[2]), self._box)
-        self.model_line.setData(bx, by)
+        set_curve(self.model_line, bx, by)
         x = problem.data_x
-        self.batch_points.setData(x[batch, 0], x[batch, 1])
+        set_points(self.batch_points, x[batch, 0], x[batch, 1])
         tx, ty = problem.extras["test_x"], problem.extras["test_y"]
         with np.errstate(all="ignore"):
             self.accuracy = float(np.mean((problem.predict(params, tx) > 0.5) == (ty == 1)))
@@ -288,8 +290,8 @@ class DataView(LessonView):
         s = self._shown
         with np.errstate(all="ignore"):
             losses = problem.sample_losses(params)
-        self.points.setData(x[s], losses[s])
-        self.batch_points.setData(x[batch], losses[batch])
+        set_points(self.points, x[s], losses[s])
+        set_points(self.batch_points, x[batch], losses[batch])
         if problem.loss_range is None:
             self.y_range.fit(*_bounds(losses, pad=0.0), pad=0.06)
         w = ", ".join(f"{n} = {style.fmt(v)}" for n, v in zip(problem.param_names, params))

@@ -18,7 +18,7 @@ from gdviz.core.problems.base import Problem
 from gdviz.core.records import RunConfig
 from gdviz.core.surfaces import covers_all, evenly_chosen, per_sample_scale
 from gdviz.gui.views import style
-from gdviz.gui.views.base import LessonView
+from gdviz.gui.views.base import LessonView, set_points
 from gdviz.gui.views.ranges import StickyRange
 
 RUG_CAP = 300
@@ -178,7 +178,7 @@ class HistogramView(LessonView):
             self.bars.setData(self.edges, self.counts)
             self.frame.status.setText(f"step {index}: the gradients are not finite (diverged)")
             self.frame.info.setVisible(False)
-            self.rug.setData([], [])
+            set_points(self.rug, [], [])
             self.batch_line.setVisible(False)
             self.full_line.setVisible(False)
             return
@@ -197,10 +197,10 @@ class HistogramView(LessonView):
             self.batch_line.setValue(used)
             full_batch = covers_all(batch, problem.n_samples)
             shown = batch[evenly_chosen(len(batch), RUG_CAP)] if not full_batch else batch[:0]
-            self.rug.setData(values[shown], np.zeros(len(shown)))
+            set_points(self.rug, values[shown], np.zeros(len(shown)))
         else:
             used = float("nan")
-            self.rug.setData([], [])
+            set_points(self.rug, [], [])
         self.batch_line.setVisible(bool(index > 0 and np.isfinite(used)))
 
         single = problem.n_samples == 1

@@ -20,7 +20,7 @@ from gdviz.core.history import RunHistory, peaks
 from gdviz.core.problems.base import Problem
 from gdviz.core.records import RunConfig
 from gdviz.gui.views import style
-from gdviz.gui.views.base import LessonView, RunTrack
+from gdviz.gui.views.base import LessonView, RunTrack, set_points
 from gdviz.gui.views.ranges import GrowingRange, StickyRange
 
 ALL = "all"
@@ -209,7 +209,7 @@ class ParamTraceView(LessonView):
         index = int(np.clip(index, 0, self.longest_track() - 1))
         self._index = index
         several, shown = self._several(), self._shown_params()
-        xs, ys, brushes, ranged = [], [], [], []
+        xs, ys, colors, ranged = [], [], [], []
         off_chart = set()
         x_hi = 0.0
         bins = style.columns(self.plot)
@@ -230,13 +230,14 @@ class ParamTraceView(LessonView):
                 if np.isfinite(now[j]):
                     xs.append(float(th.steps[kk]))
                     ys.append(float(now[j]))
-                    brushes.append(pg.mkBrush(track.color if several else style.param_color(j)))
+                    colors.append(track.color if several else style.param_color(j))
             # a run that blew up would flatten every other curve: the range ignores it
             if several and th.status_at(kk) == "diverged":
                 off_chart.add(k)
             else:
                 ranged.extend(kept)
-        self.current.setData(xs, ys, brush=brushes)
+        set_points(self.current, xs, ys, key=tuple(colors),
+                   brush=[pg.mkBrush(c) for c in colors])
         if off_chart != self._off_chart:  # rare: a run diverged, or the user looked back
             self._off_chart = frozenset(off_chart)
             self._build()

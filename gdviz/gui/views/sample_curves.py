@@ -30,7 +30,7 @@ from gdviz.core.surfaces import (
 )
 from gdviz.gui.views import style
 from gdviz.gui.views.arrows import ArrowPool
-from gdviz.gui.views.base import LessonView
+from gdviz.gui.views.base import LessonView, set_curve, set_points
 from gdviz.gui.views.ranges import StickyRange
 
 CURVE_CAP = 300      # faint sample curves drawn at most
@@ -234,25 +234,25 @@ class SampleCurvesView(LessonView):
             at_before = problem.sample_losses(before)          # (n,)
             at_moved = problem.sample_losses(moved)            # (n,)
         mean_y = float(np.mean(at_before))
-        self.mean_point.setData([before[j]], [mean_y])
+        set_points(self.mean_point, [before[j]], [mean_y])
         ys = [sl.mean, [mean_y]]          # what a zoomed y range must hold
 
         shown = batch if not full_batch else np.zeros(0, dtype=np.int64)
         hl = shown[evenly_chosen(len(shown), BATCH_CAP)]
         if len(hl):
             batch_curves = sample_curves(problem, before, j, x, hl)
-            self.batch_curves.setData(*nan_separated(x, batch_curves))
-            self.batch_points.setData(np.full(len(hl), before[j]), at_before[hl])
+            set_curve(self.batch_curves, *nan_separated(x, batch_curves))
+            set_points(self.batch_points, np.full(len(hl), before[j]), at_before[hl])
             ys += [batch_curves.ravel(), at_before[hl]]
         else:
-            self.batch_curves.setData([], [])
-            self.batch_points.setData([], [])
+            set_curve(self.batch_curves, [], [])
+            set_points(self.batch_points, [], [])
         if len(shown) > 1:
             every = batch_curves if len(hl) == len(shown) else \
                 sample_curves(problem, before, j, x, shown)
-            self.batch_mean.setData(x, every.mean(axis=0))
+            set_curve(self.batch_mean, x, every.mean(axis=0))
         else:
-            self.batch_mean.setData([], [])
+            set_curve(self.batch_mean, [], [])
         self.batch_mean.setVisible(len(shown) > 1)
 
         # arrows: one per batch sample when few, else one on the batch mean (or the mean)
