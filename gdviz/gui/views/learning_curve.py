@@ -21,7 +21,7 @@ from gdviz.core.history import RunHistory, peaks
 from gdviz.core.problems.base import Problem
 from gdviz.core.records import RunConfig
 from gdviz.gui.views import style
-from gdviz.gui.views.base import LessonView, RunTrack
+from gdviz.gui.views.base import LessonView, RunTrack, set_points
 from gdviz.gui.views.ranges import GrowingRange, StickyRange
 
 EPOCH_LINES = 30     # pool size: at most this many epoch boundaries are drawn
@@ -95,10 +95,11 @@ class LearningCurveView(LessonView):
                                            connect="finite", name="batch loss (before step)")
         p.addItem(self.batch_curve)
         self.full_curves: list[pg.PlotDataItem] = []  # one per run; a pool that only grows
-        # a PlotDataItem (not a ScatterPlotItem) so that it follows the log mode
-        self.current = pg.PlotDataItem([], [], pen=None, symbol="o", symbolSize=10,
-                                       symbolPen=pg.mkPen("w"),
-                                       symbolBrush=pg.mkBrush(style.BATCH))
+        # a ScatterPlotItem moved in place (set_points); it does not follow the log mode by
+        # itself: show_step gives it log10(loss) on a log axis (a PlotDataItem with symbols
+        # that did restyled its dot on every frame, ~1 ms)
+        self.current = pg.ScatterPlotItem([], [], symbol="o", size=10, pen=pg.mkPen("w"),
+                                          brush=pg.mkBrush(style.BATCH))
         self.current.setZValue(30)
         p.addItem(self.current)
         # the boundaries: one RuleLines item (InfiniteLines that move paint twice a frame),
@@ -219,7 +220,7 @@ class LearningCurveView(LessonView):
         index = int(np.clip(index, 0, self.longest_track() - 1))
         self._index = index
         in_epochs = self._epochs_on_x()
-        xs, fulls, marks_x, marks_y, brushes = [], [], [], [], []
+        xs, fulls, marks_x, marks_y, brushes, colors = [], [], [], [], [], []
         bins = style.columns(self.plot)
         for k, (track, item) in enumerate(zip(self.tracks, self.full_curves)):
             kk = self.track_index(track, index)
@@ -236,6 +237,7 @@ class LearningCurveView(LessonView):
                 marks_x.append(float(x[-1]))
                 marks_y.append(cur)
                 brushes.append(self._brushes[k])
+                colors.append(track.color)
             if k == self.selected_track:
                 keep = peaks(th.batch_losses[: kk + 1], bins)
                 batch = _finite_or_nan(th.batch_losses[keep])
@@ -260,10 +262,13 @@ class LearningCurveView(LessonView):
             self.plot.setLogMode(x=False, y=use_log)
             # label only the decades on a log axis; "9·10¹ 8·10¹ ..." crowds it
             self.plot.getAxis("left").setStyle(maxTextLevel=0 if use_log else 2)
+        if use_log:
+            marks_y = list(np.log10(marks_y))   # losses > 0 here: the axis is log
         if len(self.tracks) > 1:
-            self.current.setData(marks_x, marks_y, symbolBrush=brushes)
+            set_points(self.current, marks_x, marks_y, key=tuple(colors), brush=brushes)
         else:
-            self.current.setData(marks_x, marks_y, symbolBrush=pg.mkBrush(style.BATCH))
+            set_points(self.current, marks_x, marks_y, key=style.BATCH,
+                       brush=pg.mkBrush(style.BATCH))
         k_sel = self.track_index(self.tracks[self.selected_track], index)
         if in_epochs:
             self.epoch_lines.set_values([])
