@@ -380,7 +380,12 @@ def main() -> None:
     parser.add_argument("--startup", type=int, default=0, metavar="N",
                         help="only measure start-up: N runs of gdviz with GDVIZ_STARTUP_PROBE "
                              "(median), against importing numpy + PySide6 + pyqtgraph alone")
+    parser.add_argument("--no-server", action="store_true",
+                        help="compute in the worker thread, not in a step server process "
+                             "(GDVIZ_STEP_PROCESS=0)")
     args = parser.parse_args()
+    if args.no_server:
+        os.environ["GDVIZ_STEP_PROCESS"] = "0"
     if args.startup:
         t = startup_times(args.startup, args.preset)
         med = {k: float(np.median(v)) for k, v in t.items()}
@@ -395,12 +400,16 @@ def main() -> None:
         return
     if not 1 <= args.runs <= MAX_RUNS:
         parser.error(f"--runs must be 1..{MAX_RUNS}")
+    from gdviz.gui import step_process
+
     config = bench_config(args.preset)
     configs = runs_configs(config, args.runs)
     lrs = ", ".join(f"{c.lr:g}" for c in configs)
     print(f"preset {args.preset}: {config.problem}, {config.optimizer} lr {lrs}, "
           f"batch {config.batch_size}, order {config.order}; window {WINDOW_SIZE[0]}×"
-          f"{WINDOW_SIZE[1]} offscreen, speed max, {args.seconds:g} s", flush=True)
+          f"{WINDOW_SIZE[1]} offscreen, speed max, {args.seconds:g} s; steps computed in "
+          f"{'a step server process' if step_process.enabled() else 'the worker thread'}",
+          flush=True)
     for rep in range(args.repeat):
         headless_rate(configs, 0.3)  # warm up
         headless = headless_rate(configs, args.headless_seconds)

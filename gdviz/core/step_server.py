@@ -24,7 +24,9 @@ registers how read-only records and mapping proxies are pickled (both sides impo
 
 from __future__ import annotations
 
+import contextlib
 import copyreg
+import os
 import time
 from dataclasses import fields
 from types import MappingProxyType
@@ -68,6 +70,8 @@ copyreg.pickle(StepRecord, _reduce_record)
 # -- the server (runs in the child process) ----------------------------------------------------
 def serve(conn) -> None:
     """The child process's main loop: answer ``conn`` until "quit" or the parent goes away."""
+    with contextlib.suppress(OSError, AttributeError):
+        os.nice(5)   # on a busy machine the window's drawing comes first, then computing
     conn.send(("ready",))
     run_id, groups, credit = None, None, 0
     try:

@@ -2,7 +2,10 @@
 run (``gdviz.core.step_server``), else computed in the worker thread itself.
 
 Both sources have one interface, used only by the worker thread:
-    next_group()  the next group, or None when ``interrupted()`` became true while waiting
+    next_groups(limit)  1..limit consecutive groups (a server's: all it has sent, up to
+                  ``limit``; the thread's: one), or [] when ``interrupted()`` became true
+                  while waiting for the server
+    next_group()  one group, or None when interrupted
     buffered()    a group can be had at once (more were computed than taken)
     remote        True when the computing happens in another process
     close()       done with this run
@@ -134,6 +137,9 @@ class LocalGroups:
     def __init__(self, groups) -> None:
         self._groups = groups
 
+    def next_groups(self, limit: int) -> list[StepGroup]:
+        return [next(self._groups)]
+
     def next_group(self) -> StepGroup | None:
         return next(self._groups)
 
@@ -164,16 +170,23 @@ class RemoteGroups:
         except (OSError, ValueError) as err:
             self._fall_back(err)
 
-    def next_group(self) -> StepGroup | None:
+    def next_groups(self, limit: int) -> list[StepGroup]:
         while not self._buffer:
             if self._local is not None:
-                group = self._local.next_group()
                 self._taken += 1
-                return group
+                return [self._local.next_group()]
             if not self._receive(_POLL) and self._interrupted():
-                return None
-        self._taken += 1
-        return self._buffer.popleft()
+                return []
+        while len(self._buffer) < limit and self._receive(0.0):
+            pass   # everything that has arrived
+        buffer = self._buffer
+        groups = [buffer.popleft() for _ in range(min(limit, len(buffer)))]
+        self._taken += len(groups)
+        return groups
+
+    def next_group(self) -> StepGroup | None:
+        groups = self.next_groups(1)
+        return groups[0] if groups else None
 
     def buffered(self) -> bool:
         if not self._buffer and self._local is None:

@@ -46,6 +46,7 @@ EMIT_INTERVAL = 0.016  # s: ~60 emissions per second at most
 _SLICE = 0.005  # s: longest sleep between checks of pause/stop (well within one frame)
 COMPUTE_SHARE = 1.5  # compute at least this many times as long as the GUI drew
 MAX_COMPUTE = 0.06  # s: but never longer between emissions (the window stays fluid)
+_TAKE = 100_000  # groups taken from a step server at once while playing at full speed
 
 
 def compute_budget(draw: float) -> float:
@@ -197,7 +198,8 @@ class OptimizerWorker(QObject):
             if self._stop.is_set():
                 return
             self._wake.clear()
-            first = source.next_group()
+            taken = source.next_groups(1)
+            first = taken[0] if taken else None
         pending: list[StepGroup] = [first] if self._emit_start else []
         last_emit = 0.0
         computing_since = 0.0  # when the GUI last acknowledged: a batch spans one frame
@@ -220,6 +222,8 @@ class OptimizerWorker(QObject):
             with self._lock:
                 allowed = self._playing or self._budget > 0
                 speed = self._speed if self._playing or self._budget > 1 else None
+                # groups that may be taken at once (a step server's are computed already)
+                take = 1 if speed is not None else (_TAKE if self._playing else self._budget)
                 if self._pace_reset:
                     due, self._pace_reset = time.perf_counter(), False
             if not allowed:
@@ -238,19 +242,20 @@ class OptimizerWorker(QObject):
                 continue
             if speed is not None and not self._wait_until(due, flush, lambda: last_emit):
                 continue  # paused, stopped or re-paced while waiting: re-check
-            group = source.next_group()
-            if group is None:
+            groups = source.next_groups(take)
+            if not groups:
                 continue  # a control call while waiting for the step server: re-check
-            pending.append(group)
+            ended = group_finished(groups[-1])   # only a run's last group can end it
+            pending.extend(groups)
             with self._lock:
-                self._last_step += 1
+                self._last_step += len(groups)
                 if not self._playing and self._budget > 0:
-                    self._budget -= 1
+                    self._budget = max(0, self._budget - len(groups))
                 idle = not self._playing and self._budget == 0
             if speed is not None:
                 now = time.perf_counter()
                 due = max(due + 1.0 / speed, now - 0.1)  # never burst to catch up > 0.1 s
-            if group_finished(group):
+            if ended:
                 flush(True)
                 return
             if idle:

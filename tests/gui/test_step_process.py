@@ -20,7 +20,8 @@ def servers_on(monkeypatch):
 def comparison() -> list[RunConfig]:
     """Three linreg runs; lr 5 diverges at step 9 while the others go on to step 300."""
     base = RunConfig(problem="linreg", lr=0.05, batch_size=10, max_steps=300, seed=3)
-    return [base, base.with_changes(lr=5.0), base.with_changes(optimizer="adam", lr=0.1, hyperparams={})]
+    return [base, base.with_changes(lr=5.0),
+            base.with_changes(optimizer="adam", lr=0.1, hyperparams={})]
 
 
 def same_group(a, b) -> bool:
@@ -147,3 +148,20 @@ def test_a_substituted_iterate_is_never_sent_to_a_server():
 
     source = step_process.open_source(comparison(), counting, lambda: False)
     assert not source.remote
+
+
+def test_groups_are_taken_in_bulk_but_never_more_than_asked():
+    configs = comparison()
+    source = step_process.open_source(configs, iterate, lambda: False)
+    try:
+        three = source.next_groups(3)
+        assert 1 <= len(three) <= 3
+        taken = list(three)
+        while len(taken) < 301:
+            more = source.next_groups(10**6)
+            assert more
+            taken += more
+    finally:
+        source.close()
+    assert [g[0].step for g in taken] == list(range(301))
+    assert all(same_group(a, b) for a, b in zip(taken, iterate_lockstep(configs, iterate)))

@@ -316,4 +316,4 @@ def test_with_a_step_server_the_next_batch_follows_the_acknowledgement(qtbot, ru
     worker.pause()
     # the server computed while the "GUI" drew: no computing time between ack and emission
     gaps = sorted(b - a for a, b in zip(gui.acks[4:], gui.received[5:]))
-    assert gaps[len(gaps) // 2] < 0.02, gaps
+    assert gaps[len(gaps) // 2] < 0.03, gaps   # (without a server: >= 45 ms)
