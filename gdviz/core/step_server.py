@@ -3,7 +3,8 @@
 The window's worker thread and the GUI thread share one interpreter: while the window draws,
 the optimizer cannot compute, and the other way round. A step server is a child process
 (``multiprocessing``, spawn) that runs ``iterate_lockstep`` and sends the groups back in
-chunks through a pipe; the worker thread only unpickles them (``gdviz.gui.step_process``).
+chunks through a pipe, packed into columns (``step_blocks``); the worker thread only unpacks
+them (``gdviz.gui.step_process``).
 
 Protocol (parent -> server):
     ("start", run_id, configs)   iterate these configs (drops the previous run)
@@ -12,14 +13,14 @@ Protocol (parent -> server):
     ("quit",)                    exit
 Server -> parent:
     ("ready",)                   once, when the server is up
-    ("groups", run_id, [group, ...])
+    ("groups", run_id, packed)    consecutive groups, ``step_blocks.pack``ed
     ("error", run_id, message)   the run failed (a sentence for the user); the run is dropped
 
 A chunk is at most ``CHUNK_SECONDS`` of computing; at most ``CHUNKS_AHEAD`` chunks are sent
 before the parent takes one, so a paused run costs at most that much wasted work.
 
 This module is numpy and the standard library only (the child imports no Qt). Importing it
-registers how read-only records and mapping proxies are pickled (both sides import it).
+registers how mapping proxies (in RunConfig) are pickled (both sides import it).
 """
 
 from __future__ import annotations
@@ -28,15 +29,13 @@ import contextlib
 import copyreg
 import os
 import time
-from dataclasses import fields
 from types import MappingProxyType
-
-import numpy as np
 
 from gdviz.core.errors import ConfigError
 from gdviz.core.lockstep import group_finished, iterate_lockstep
-from gdviz.core.records import RunConfig, StepRecord
+from gdviz.core.records import RunConfig
 from gdviz.core.runner import iterate
+from gdviz.core.step_blocks import pack
 
 CHUNK_SECONDS = 0.004   # s of computing per chunk (and at most CHUNK_GROUPS groups)
 CHUNK_GROUPS = 2000
@@ -48,23 +47,7 @@ def _mapping_proxy(items: dict) -> MappingProxyType:
     return MappingProxyType(items)
 
 
-def _step_record(values: tuple) -> StepRecord:
-    record = StepRecord(*values)
-    for value in values:
-        if isinstance(value, np.ndarray):
-            value.setflags(write=False)
-    return record
-
-
-_RECORD_FIELDS = tuple(f.name for f in fields(StepRecord))
-
-
-def _reduce_record(record: StepRecord):
-    return _step_record, (tuple(getattr(record, name) for name in _RECORD_FIELDS),)
-
-
 copyreg.pickle(MappingProxyType, lambda proxy: (_mapping_proxy, (dict(proxy),)))
-copyreg.pickle(StepRecord, _reduce_record)
 
 
 # -- the server (runs in the child process) ----------------------------------------------------
@@ -90,7 +73,7 @@ def serve(conn) -> None:
                     run_id, groups = None, None
             chunk, done, error = _compute_chunk(groups)
             if chunk:
-                conn.send(("groups", run_id, chunk))
+                conn.send(("groups", run_id, pack(chunk)))
                 credit -= 1
             if error is not None:
                 conn.send(("error", run_id, error))

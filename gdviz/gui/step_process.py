@@ -33,6 +33,7 @@ from collections.abc import Callable, Sequence
 from gdviz.core import step_server
 from gdviz.core.lockstep import StepGroup, iterate_lockstep
 from gdviz.core.records import RunConfig
+from gdviz.core.step_blocks import unpack
 
 log = logging.getLogger(__name__)
 _POLL = 0.005  # s: how often a wait for the server checks for a pause or stop
@@ -213,7 +214,7 @@ class RemoteGroups:
                     continue   # the server's greeting, or a chunk of an earlier run
                 if message[0] == "error":
                     raise RunFailed(message[2])
-                self._buffer.extend(message[2])
+                self._buffer.extend(unpack(message[2]))
                 conn.send(("more", self._run_id))
                 return True
         except (EOFError, OSError, ValueError) as err:

@@ -1,0 +1,116 @@
+"""Lock-step groups packed into columns for the trip from a step server to the window.
+
+Pickling StepRecords one by one costs ~24 µs a record to write and ~18 µs to read (six small
+arrays and a mapping each), a third of what computing the step costs. ``pack`` turns a chunk
+of consecutive groups into a few stacked arrays per run; ``unpack`` gives back records equal
+to the originals bit for bit (same values, dtypes, shapes and Python types), whose arrays are
+read-only views of the chunk's columns.
+
+Numpy and the standard library only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from types import MappingProxyType
+
+import numpy as np
+
+from gdviz.core.lockstep import StepGroup
+from gdviz.core.records import StepRecord
+
+_SCALARS = ("step", "epoch", "lr", "batch_loss", "loss")
+_VECTORS = ("params_before", "params", "grad")
+
+
+def pack(groups: Sequence[StepGroup]) -> tuple:
+    """(number of groups, one packed run per column of the groups)."""
+    runs = len(groups[0]) if groups else 0
+    packed = []
+    for k in range(runs):
+        records = [group[k] for group in groups if group[k] is not None]
+        packed.append(_pack_run(records) if records else None)
+    return len(groups), packed
+
+
+def unpack(packed: tuple) -> list[StepGroup]:
+    count, runs = packed
+    columns = [_unpack_run(run) if run is not None else [] for run in runs]
+    # a run's records are the first len(records) groups of the chunk: it ended after them
+    return [tuple(records[i] if i < len(records) else None for records in columns)
+            for i in range(count)]
+
+
+def _pack_run(records: list[StepRecord]) -> dict:
+    out: dict = {name: [getattr(r, name) for r in records] for name in _SCALARS}
+    for name in _VECTORS:
+        out[name] = np.stack([getattr(r, name) for r in records])
+    out["batch_len"] = [len(r.batch) for r in records]
+    out["batch"] = np.concatenate([r.batch for r in records])
+    out["grads_len"] = [len(r.sample_grads) for r in records]
+    out["sample_grads"] = np.concatenate([r.sample_grads for r in records])
+    out["status"] = [r.status for r in records]
+    out["message"] = [r.message for r in records]
+    out["state"] = _pack_states([r.state for r in records])
+    return out
+
+
+def _pack_states(states: list) -> tuple[str, object]:
+    """("columns", {key: (kind, values)}) when every state has the same keys and each key the
+    same kind of value; else ("dicts", [dict, ...])."""
+    keys = tuple(states[0])
+    if any(tuple(s) != keys for s in states):
+        return "dicts", [dict(s) for s in states]
+    columns = {}
+    for key in keys:
+        values = [s[key] for s in states]
+        first = values[0]
+        if isinstance(first, np.ndarray) and first.ndim > 0 and all(
+                isinstance(v, np.ndarray) and v.shape == first.shape
+                and v.dtype == first.dtype for v in values):
+            columns[key] = ("array", np.stack(values))
+        elif all(type(v) is type(first) for v in values) and type(first) in (int, float):
+            columns[key] = (type(first).__name__, values)
+        else:
+            return "dicts", [dict(s) for s in states]
+    return "columns", columns
+
+
+def _read_only(array: np.ndarray) -> np.ndarray:
+    array.setflags(write=False)
+    return array
+
+
+def _unpack_run(run: dict) -> list[StepRecord]:
+    vectors = [_read_only(run[name]) for name in _VECTORS]
+    batch, sample_grads = _read_only(run["batch"]), _read_only(run["sample_grads"])
+    batch_ends = np.cumsum(run["batch_len"]).tolist()
+    grads_ends = np.cumsum(run["grads_len"]).tolist()
+    states = _unpack_states(run["state"], len(batch_ends))
+    steps, epochs, lrs, batch_losses, losses = (run[name] for name in _SCALARS)
+    records = []
+    b0 = g0 = 0
+    for i, (b1, g1) in enumerate(zip(batch_ends, grads_ends)):
+        records.append(StepRecord(
+            steps[i], epochs[i], lrs[i], batch[b0:b1], vectors[0][i], vectors[1][i],
+            vectors[2][i], sample_grads[g0:g1], states[i], batch_losses[i], losses[i],
+            run["status"][i], run["message"][i]))
+        b0, g0 = b1, g1
+    return records
+
+
+def _unpack_states(packed: tuple[str, object], count: int) -> list:
+    kind, data = packed
+    if kind == "dicts":
+        return [MappingProxyType(_read_only_values(d)) for d in data]
+    items = []
+    for key, (value_kind, values) in data.items():
+        items.append((key, _read_only(values) if value_kind == "array" else values))
+    return [MappingProxyType({key: values[i] for key, values in items}) for i in range(count)]
+
+
+def _read_only_values(state: dict) -> dict:
+    for value in state.values():
+        if isinstance(value, np.ndarray):
+            value.setflags(write=False)
+    return state
