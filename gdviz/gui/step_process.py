@@ -7,6 +7,7 @@ Both sources have one interface, used only by the worker thread:
                   while waiting for the server
     next_group()  one group, or None when interrupted
     buffered()    a group can be had at once (more were computed than taken)
+    drain()       take in what a server has sent (while the GUI draws), so it computes on
     remote        True when the computing happens in another process
     close()       done with this run
 
@@ -147,6 +148,9 @@ class LocalGroups:
     def buffered(self) -> bool:
         return False
 
+    def drain(self) -> None:
+        pass
+
     def close(self) -> None:
         self._groups = None
 
@@ -162,6 +166,7 @@ class RemoteGroups:
         self._server = server
         self._interrupted = interrupted
         self._buffer: collections.deque[StepGroup] = collections.deque()
+        self._chunks: collections.deque[tuple] = collections.deque()   # packed, as received
         self._taken = 0
         self._local: LocalGroups | None = None
         server.next_run_id += 1
@@ -172,15 +177,18 @@ class RemoteGroups:
             self._fall_back(err)
 
     def next_groups(self, limit: int) -> list[StepGroup]:
-        while not self._buffer:
-            if self._local is not None:
+        buffer, chunks = self._buffer, self._chunks
+        while not buffer:
+            if chunks:
+                buffer.extend(unpack(chunks.popleft()))
+            elif self._local is not None:
                 self._taken += 1
                 return [self._local.next_group()]
-            if not self._receive(_POLL) and self._interrupted():
+            elif not self._receive(_POLL) and self._interrupted():
                 return []
-        while len(self._buffer) < limit and self._receive(0.0):
-            pass   # everything that has arrived
-        buffer = self._buffer
+        while len(buffer) < limit and (chunks or self._receive(0.0)):
+            if chunks:   # everything that has arrived, up to ``limit``
+                buffer.extend(unpack(chunks.popleft()))
         groups = [buffer.popleft() for _ in range(min(limit, len(buffer)))]
         self._taken += len(groups)
         return groups
@@ -190,9 +198,14 @@ class RemoteGroups:
         return groups[0] if groups else None
 
     def buffered(self) -> bool:
-        if not self._buffer and self._local is None:
-            self._receive(0.0)
-        return bool(self._buffer)
+        return bool(self._buffer or self._chunks
+                    or (self._local is None and self._receive(0.0)))
+
+    def drain(self) -> None:
+        """Take in every chunk that has arrived, without unpacking it (cheap): the server
+        may then compute on instead of waiting for room in the pipe."""
+        while self._local is None and self._receive(0.0):
+            pass
 
     def close(self) -> None:
         server, self._server = self._server, None
@@ -205,7 +218,8 @@ class RemoteGroups:
         _release(server)
 
     def _receive(self, timeout: float) -> bool:
-        """Take in what the server sent within ``timeout`` s; True if groups arrived."""
+        """Take in one chunk if the server sent one within ``timeout`` s; True if one came
+        (or the server was lost and the run goes on here)."""
         conn = self._server.conn
         try:
             while conn.poll(timeout):
@@ -214,7 +228,7 @@ class RemoteGroups:
                     continue   # the server's greeting, or a chunk of an earlier run
                 if message[0] == "error":
                     raise RunFailed(message[2])
-                self._buffer.extend(unpack(message[2]))
+                self._chunks.append(message[2])
                 conn.send(("more", self._run_id))
                 return True
         except (EOFError, OSError, ValueError) as err:
@@ -226,6 +240,7 @@ class RemoteGroups:
         """The server died: compute the rest here, from the step after what was received."""
         log.warning("step server lost (%s): computing in the worker thread", err)
         groups = iterate_lockstep(self._configs, step_server.iterate)
-        for _ in range(self._taken + len(self._buffer)):
+        received = self._taken + len(self._buffer) + sum(c[0] for c in self._chunks)
+        for _ in range(received):
             next(groups)
         self._local = LocalGroups(groups)

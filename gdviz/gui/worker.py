@@ -233,6 +233,7 @@ class OptimizerWorker(QObject):
             if not self._ready.is_set():
                 # The GUI is still drawing our last batch. Computing now would fight it for
                 # the GIL (pyqtgraph paints in Python) and starve the window; wait instead.
+                source.drain()   # a step server computes on meanwhile (pipe not full)
                 if self._ready.wait(_SLICE):
                     computing_since = time.perf_counter()
                     draw = max(0.0, self._acked_at - last_emit)
