@@ -20,6 +20,12 @@ def _plot(qtbot) -> pg.PlotWidget:
     return plot
 
 
+def _brush(item: pg.ScatterPlotItem) -> str:
+    """The colour the first spot is filled with (its own brush, else the item's)."""
+    brush = item.data["brush"][0]
+    return (brush if brush is not None else item.opts["brush"]).color().name()
+
+
 def test_set_points_moves_markers_in_place_and_restyles_when_told(qtbot):
     plot = _plot(qtbot)
     item = pg.ScatterPlotItem(size=9)
@@ -34,10 +40,10 @@ def test_set_points_moves_markers_in_place_and_restyles_when_told(qtbot):
     set_points(item, [5.0], [7.0], key="red", brush=pg.mkBrush("r"))   # fewer: rebuilt
     assert len(item.data) == 1
     set_points(item, [5.0], [7.0], key="blue", brush=pg.mkBrush("b"))  # another style
-    assert item.data["brush"][0].color().name() == "#0000ff"
+    assert _brush(item) == "#0000ff"
     item.setData([0.0, 1.0], [0.0, 1.0])              # someone else sets it ...
     set_points(item, [2.0, 3.0], [2.0, 3.0], key="blue", brush=pg.mkBrush("b"))
-    assert item.data["brush"][0].color().name() == "#0000ff"   # ... so it is set in full
+    assert _brush(item) == "#0000ff"   # ... so it is set in full
 
 
 def test_set_curve_skips_only_what_is_already_shown(qtbot):
