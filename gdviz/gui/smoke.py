@@ -149,6 +149,13 @@ def _smoke(steps: int, errors: DrawErrors) -> None:
         app.processEvents()
     if running_threads():
         raise SmokeFailure(f"{len(running_threads())} worker thread(s) still running after close")
+    from gdviz.gui import step_process
+
+    if step_process.enabled():
+        if not step_process.served_runs():
+            raise SmokeFailure("no run was computed by a step server process (the worker "
+                               "thread computed them all): see the log for why")
+        print(f"step servers computed {step_process.served_runs()} runs", flush=True)
 
 
 def _docked_views(window) -> list:

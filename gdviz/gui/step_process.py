@@ -72,6 +72,14 @@ class StepServer:
         self.conn.close()
 
 
+_served_runs = [0]
+
+
+def served_runs() -> int:
+    """How many runs a step server has sent groups for (the smoke test checks it)."""
+    return _served_runs[0]
+
+
 _pool: list[StepServer] = []
 _pool_lock = threading.Lock()
 
@@ -168,6 +176,7 @@ class RemoteGroups:
         self._buffer: collections.deque[StepGroup] = collections.deque()
         self._chunks: collections.deque[tuple] = collections.deque()   # packed, as received
         self._taken = 0
+        self._served = False
         self._local: LocalGroups | None = None
         server.next_run_id += 1
         self._run_id = server.next_run_id
@@ -228,6 +237,9 @@ class RemoteGroups:
                     continue   # the server's greeting, or a chunk of an earlier run
                 if message[0] == "error":
                     raise RunFailed(message[2])
+                if not self._served:
+                    self._served = True
+                    _served_runs[0] += 1
                 self._chunks.append(message[2])
                 conn.send(("more", self._run_id))
                 return True
