@@ -13,6 +13,7 @@ from collections.abc import Iterable
 import numpy as np
 
 from gdviz.core.records import StepRecord
+from gdviz.core.step_blocks import StepChunk
 
 _STATUS_CODES = {"running": 0, "converged": 1, "diverged": 2, "finished": 3}
 _STATUS_NAMES = {v: k for k, v in _STATUS_CODES.items()}
@@ -108,6 +109,50 @@ class RunHistory:
         self._batch_start.append_many(starts)
         self._batch_len.append_many(lens)
         self.last = records[-1]
+
+    def append_chunk(self, chunk: StepChunk, k: int) -> None:
+        """Append run k's records of a packed chunk (``step_blocks``), column by column:
+        the same arrays as ``append`` of its records, without a record object per step."""
+        run = chunk.run(k)
+        if run is None:
+            return
+        count = len(run["step"])
+        if self.first is None:
+            self.first = chunk.record(k, 0)
+        self._steps.append_many(np.asarray(run["step"], np.int64))
+        self._epochs.append_many(np.asarray(run["epoch"], np.int32))
+        self._lrs.append_many(np.asarray(run["lr"], np.float64))
+        self._losses.append_many(np.asarray(run["loss"], np.float64))
+        self._batch_losses.append_many(np.asarray(run["batch_loss"], np.float64))
+        self._params.append_many(run["params"])
+        self._grads.append_many(run["grad"])
+        self._status.append_many(
+            np.fromiter((_STATUS_CODES[s] for s in run["status"]), np.int8, count))
+        self._append_batches(np.asarray(run["batch_len"], np.int64), run["batch"])
+        self.last = chunk.record(k, -1)
+
+    def _append_batches(self, lens: np.ndarray, batch: np.ndarray) -> None:
+        """Batches given as their lengths and their indices one after another: the rule of
+        ``append`` (a contiguous ascending batch is kept as (start, length)), vectorised."""
+        ends = np.cumsum(lens)
+        begins = ends - lens
+        some = lens > 0
+        first = np.zeros(len(lens), np.int64)
+        last = np.zeros(len(lens), np.int64)
+        first[some] = batch[begins[some]]
+        last[some] = batch[ends[some] - 1]
+        gaps = np.concatenate(([0], np.cumsum(np.diff(batch) != 1))) if len(batch) else \
+            np.zeros(1, np.int64)
+        broken = np.zeros(len(lens), np.int64)
+        broken[some] = gaps[ends[some] - 1] - gaps[begins[some]]
+        contiguous = ~some | ((first + lens - 1 == last) & (broken == 0))
+        scattered = ~contiguous
+        sizes = np.where(scattered, lens, 0)
+        offsets = self._scattered.size + np.cumsum(sizes) - sizes
+        self._batch_start.append_many(np.where(contiguous, first, offsets))
+        self._batch_len.append_many(np.where(contiguous, lens, -lens))
+        if np.any(scattered):
+            self._scattered.append_many(batch[np.repeat(scattered, lens)].astype(np.int32))
 
     # -- arrays ------------------------------------------------------------------------------
     @property

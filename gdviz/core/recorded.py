@@ -16,6 +16,7 @@ import numpy as np
 
 from gdviz.core.history import RunHistory
 from gdviz.core.records import StepRecord
+from gdviz.core.step_blocks import StepChunk
 
 _EMPTY: Mapping[str, Any] = MappingProxyType({})
 
@@ -35,6 +36,10 @@ class _Column:
             grown[: self.data.shape[0]] = self.data
             self.data = grown
         self.data[row] = value
+
+    def put_rows(self, row: int, values: np.ndarray) -> None:
+        self.put(row + len(values) - 1, values[-1])   # grows the column if needed
+        self.data[row: row + len(values)] = values
 
 
 class StateHistory:
@@ -58,6 +63,26 @@ class StateHistory:
                     self._columns[key] = column
                 column.put(self.size, value)
             self.size += 1
+
+    def append_chunk(self, chunk: StepChunk, k: int) -> None:
+        """Run k's states of a packed chunk (``step_blocks``), a column at a time."""
+        run = chunk.run(k)
+        if run is None:
+            return
+        kind, data = run["state"]
+        if kind == "dicts":
+            self.append(chunk.record(k, i) for i in range(len(run["step"])))
+            return
+        count = len(run["step"])
+        for key, (value_kind, values) in data.items():
+            values = np.asarray(values, dtype=np.float64)
+            column = self._columns.get(key)
+            if column is None:
+                column = _Column(None if values.ndim == 1 else values.shape[1],
+                                 self.size + count, value_kind == "int")
+                self._columns[key] = column
+            column.put_rows(self.size, values)
+        self.size += count
 
     def at(self, index: int) -> Mapping[str, Any]:
         """The state after step ``index`` (read-only arrays; ints as ints); {} if unknown."""

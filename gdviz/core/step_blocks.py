@@ -11,16 +11,78 @@ Numpy and the standard library only.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from types import MappingProxyType
 
 import numpy as np
 
-from gdviz.core.lockstep import StepGroup
+from gdviz.core.lockstep import StepGroup, group_finished
 from gdviz.core.records import StepRecord
 
 _SCALARS = ("step", "epoch", "lr", "batch_loss", "loss")
 _VECTORS = ("params_before", "params", "grad")
+
+
+@dataclass(frozen=True)
+class StepChunk:
+    """Consecutive lock-step groups still packed (``pack``), as a step server sent them: the
+    window's histories append the columns directly, and only the records a view needs (each
+    run's first and last) are made into StepRecords. Immutable; its arrays are read-only."""
+
+    packed: tuple
+
+    @property
+    def count(self) -> int:
+        return self.packed[0]
+
+    def run(self, k: int) -> dict | None:
+        """Run k's columns (None: run k had ended before this chunk)."""
+        return self.packed[1][k]
+
+    @property
+    def first_step(self) -> int:
+        return next(int(run["step"][0]) for run in self.packed[1] if run is not None)
+
+    @property
+    def ends_iteration(self) -> bool:
+        """True when the last group ends the lock-step iteration (no run still running)."""
+        return all(run is None or len(run["step"]) < self.count
+                   or run["status"][-1] != "running" for run in self.packed[1])
+
+    def record(self, k: int, i: int) -> StepRecord:
+        """Run k's i-th record in this chunk (negative i counts from the end)."""
+        return _record(self.packed[1][k], i)
+
+    def groups(self) -> list[StepGroup]:
+        return unpack(self.packed)
+
+
+def as_groups(items: Iterable[StepGroup | StepChunk]) -> list[StepGroup]:
+    """The groups of a worker emission whose items are groups or chunks, in order."""
+    out: list[StepGroup] = []
+    for item in items:
+        if isinstance(item, StepChunk):
+            out.extend(item.groups())
+        else:
+            out.append(item)
+    return out
+
+
+def item_count(item: StepGroup | StepChunk) -> int:
+    return item.count if isinstance(item, StepChunk) else 1
+
+
+def item_ends_iteration(item: StepGroup | StepChunk) -> bool:
+    if isinstance(item, StepChunk):
+        return item.ends_iteration
+    return group_finished(item)
+
+
+def item_first_step(item: StepGroup | StepChunk) -> int:
+    if isinstance(item, StepChunk):
+        return item.first_step
+    return next(r.step for r in item if r is not None)
 
 
 def pack(groups: Sequence[StepGroup]) -> tuple:
@@ -97,6 +159,27 @@ def _unpack_run(run: dict) -> list[StepRecord]:
             run["status"][i], run["message"][i]))
         b0, g0 = b1, g1
     return records
+
+
+def _record(run: dict, i: int) -> StepRecord:
+    """One record of a packed run, as ``_unpack_run`` would make it."""
+    count = len(run["step"])
+    i = i + count if i < 0 else i
+    b_len, g_len = run["batch_len"], run["grads_len"]
+    b0, g0 = sum(b_len[:i]), sum(g_len[:i])
+    kind, data = run["state"]
+    if kind == "dicts":
+        state = MappingProxyType(_read_only_values(data[i]))
+    else:
+        state = MappingProxyType({key: (_read_only(values) if value_kind == "array"
+                                        else values)[i]
+                                  for key, (value_kind, values) in data.items()})
+    vectors = [_read_only(run[name]) for name in _VECTORS]
+    return StepRecord(
+        run["step"][i], run["epoch"][i], run["lr"][i],
+        _read_only(run["batch"])[b0:b0 + b_len[i]], vectors[0][i], vectors[1][i],
+        vectors[2][i], _read_only(run["sample_grads"])[g0:g0 + g_len[i]], state,
+        run["batch_loss"][i], run["loss"][i], run["status"][i], run["message"][i])
 
 
 def _unpack_states(packed: tuple[str, object], count: int) -> list:

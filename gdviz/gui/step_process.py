@@ -6,6 +6,8 @@ Both sources have one interface, used only by the worker thread:
                   ``limit``; the thread's: one), or [] when ``interrupted()`` became true
                   while waiting for the server
     next_group()  one group, or None when interrupted
+    next_items(limit)  like next_groups, but a server's whole chunks stay packed
+                  (``StepChunk``) when they fit within ``limit``
     buffered()    a group can be had at once (more were computed than taken)
     drain()       take in what a server has sent (while the GUI draws), so it computes on
     remote        True when the computing happens in another process
@@ -34,7 +36,7 @@ from collections.abc import Callable, Sequence
 from gdviz.core import step_server
 from gdviz.core.lockstep import StepGroup, iterate_lockstep
 from gdviz.core.records import RunConfig
-from gdviz.core.step_blocks import unpack
+from gdviz.core.step_blocks import StepChunk, unpack
 
 log = logging.getLogger(__name__)
 _POLL = 0.005  # s: how often a wait for the server checks for a pause or stop
@@ -153,6 +155,9 @@ class LocalGroups:
     def next_group(self) -> StepGroup | None:
         return next(self._groups)
 
+    def next_items(self, limit: int) -> list[StepGroup]:
+        return [next(self._groups)]
+
     def buffered(self) -> bool:
         return False
 
@@ -205,6 +210,28 @@ class RemoteGroups:
     def next_group(self) -> StepGroup | None:
         groups = self.next_groups(1)
         return groups[0] if groups else None
+
+    def next_items(self, limit: int) -> list[StepGroup | StepChunk]:
+        """Like ``next_groups``, but the chunks that fit within ``limit`` stay packed
+        (``StepChunk``): the window appends them without a record object per step."""
+        chunks = self._chunks
+        while not (self._buffer or chunks or self._local is not None):
+            if not self._receive(_POLL) and self._interrupted():
+                return []
+        if self._buffer or self._local is not None:
+            return self.next_groups(limit)   # the rest of a chunk split before comes first
+        while self._receive(0.0):
+            pass   # everything that has arrived
+        items: list[StepGroup | StepChunk] = []
+        count = 0
+        while chunks and count + chunks[0][0] <= limit:
+            packed = chunks.popleft()
+            items.append(StepChunk(packed))
+            count += packed[0]
+        if not items:
+            return self.next_groups(limit)   # a chunk longer than the limit: split it
+        self._taken += count
+        return items
 
     def buffered(self) -> bool:
         return bool(self._buffer or self._chunks

@@ -39,6 +39,7 @@ from gdviz.core.errors import ConfigError
 from gdviz.core.lockstep import StepGroup, group_finished
 from gdviz.core.records import RunConfig
 from gdviz.core.runner import iterate
+from gdviz.core.step_blocks import item_count, item_ends_iteration
 from gdviz.gui.step_process import RunFailed, open_source
 
 log = logging.getLogger(__name__)
@@ -93,7 +94,9 @@ class OptimizerWorker(QObject):
     speed: target steps per second, or None for as fast as possible.
     """
 
-    sig_steps = Signal(tuple)  # tuple[StepGroup, ...]: consecutive lock-step groups
+    # tuple[StepGroup | StepChunk, ...]: consecutive lock-step groups, some still packed as a
+    # step server sent them (``step_blocks.as_groups`` unpacks them all)
+    sig_steps = Signal(tuple)
     sig_failed = Signal(str)  # a sentence for the user
     sig_finished = Signal()  # the loop has exited (end of every run, stop, or failure)
 
@@ -243,15 +246,16 @@ class OptimizerWorker(QObject):
                 continue
             if speed is not None and not self._wait_until(due, flush, lambda: last_emit):
                 continue  # paused, stopped or re-paced while waiting: re-check
-            groups = source.next_groups(take)
-            if not groups:
+            items = source.next_items(take)
+            if not items:
                 continue  # a control call while waiting for the step server: re-check
-            ended = group_finished(groups[-1])   # only a run's last group can end it
-            pending.extend(groups)
+            ended = item_ends_iteration(items[-1])   # only the last group can end it
+            pending.extend(items)
+            taken = sum(item_count(item) for item in items)
             with self._lock:
-                self._last_step += len(groups)
+                self._last_step += taken
                 if not self._playing and self._budget > 0:
-                    self._budget = max(0, self._budget - len(groups))
+                    self._budget = max(0, self._budget - taken)
                 idle = not self._playing and self._budget == 0
             if speed is not None:
                 now = time.perf_counter()

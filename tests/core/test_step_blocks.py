@@ -83,3 +83,73 @@ def test_uneven_batches_and_one_parameter_problems():
                          max_steps=250)]
     groups = list(iterate_lockstep(configs, iterate))
     assert_same_groups(unpack(pack(groups)), groups)
+
+
+def histories_from_chunks(configs, size):
+    from gdviz.core.history import RunHistory
+    from gdviz.core.recorded import StateHistory
+    from gdviz.core.step_blocks import StepChunk
+
+    groups = list(iterate_lockstep(configs, iterate))
+    n_params = [len(r.params) for r in groups[0]]
+    by_records = [(RunHistory(p), StateHistory()) for p in n_params]
+    by_chunks = [(RunHistory(p), StateHistory()) for p in n_params]
+    for k, (history, states) in enumerate(by_records):
+        records = [g[k] for g in groups if g[k] is not None]
+        history.append(records[:1])     # the window appends step 0 first, then batches
+        states.append(records[:1])
+        history.append(records[1:])
+        states.append(records[1:])
+    for k, (history, states) in enumerate(by_chunks):
+        history.append(g for g in groups[:1] for g in (g[k],))
+        states.append(g for g in groups[:1] for g in (g[k],))
+    for lo in range(1, len(groups), size):
+        chunk = StepChunk(pack(groups[lo:lo + size]))
+        for k, (history, states) in enumerate(by_chunks):
+            history.append_chunk(chunk, k)
+            states.append_chunk(chunk, k)
+    return by_records, by_chunks
+
+
+@pytest.mark.parametrize("size", [1, 7, 64])
+def test_histories_append_chunks_exactly_as_records(size):
+    base = RunConfig(problem="linreg", lr=0.05, batch_size=10, max_steps=120, seed=3)
+    configs = [base, base.with_changes(lr=5.0),
+               base.with_changes(optimizer="adam", lr=0.1, hyperparams={}),
+               base.with_changes(hyperparams={"momentum": 0.9}, order="sequential"),
+               base.with_changes(batch_size=None, max_steps=30),
+               base.with_changes(batch_size=3, order="replacement")]
+    by_records, by_chunks = histories_from_chunks(configs, size)
+    names = ("_steps", "_epochs", "_lrs", "_losses", "_batch_losses", "_params", "_grads",
+             "_status", "_batch_start", "_batch_len", "_scattered")
+    for (h1, s1), (h2, s2) in zip(by_records, by_chunks):
+        for name in names:
+            a, b = getattr(h1, name).view(), getattr(h2, name).view()
+            assert a.dtype == b.dtype, name
+            assert np.array_equal(a, b, equal_nan=True), name
+        assert_same_record(h1.last, h2.last)
+        assert_same_record(h1.first, h2.first)
+        assert len(s1) == len(s2) == len(h1)
+        for i in range(len(h1)):
+            x, y = s1.at(i), s2.at(i)
+            assert list(x) == list(y)
+            for key in x:
+                assert type(x[key]) is type(y[key])
+                assert np.array_equal(x[key], y[key])
+        for i in (0, 1, len(h1) // 2, len(h1) - 1):
+            assert np.array_equal(h1.batch_at(i), h2.batch_at(i))
+
+
+def test_a_chunk_knows_its_steps_and_whether_it_ends_the_iteration():
+    from gdviz.core.step_blocks import StepChunk, as_groups, item_count, item_first_step
+
+    base = RunConfig(problem="linreg", lr=0.05, batch_size=10, max_steps=30, seed=3)
+    groups = list(iterate_lockstep([base, base.with_changes(max_steps=12)], iterate))
+    middle, last = StepChunk(pack(groups[5:20])), StepChunk(pack(groups[20:]))
+    assert (middle.count, middle.first_step, item_count(middle)) == (15, 5, 15)
+    assert not middle.ends_iteration
+    assert last.ends_iteration
+    assert last.run(1) is None                      # run 1 ended at step 12
+    assert item_first_step(groups[3]) == 3
+    assert_same_record(middle.record(1, -1), groups[12][1])
+    assert_same_groups(as_groups([groups[4], middle, last]), groups[4:])
