@@ -33,7 +33,8 @@ from gdviz.core.records import RunConfig
 from gdviz.core.surfaces import evenly_chosen, segments
 from gdviz.gui.views import style
 from gdviz.gui.views.arrows import ArrowPool
-from gdviz.gui.views.base import RunTrack, configure_pyqtgraph, set_curve, set_points
+from gdviz.gui.views.base import RunTrack, configure_pyqtgraph, set_curve
+from gdviz.gui.views.dots import Dots
 from gdviz.gui.views.pair_view import (
     GrowingDots,
     PairGridView,
@@ -140,14 +141,12 @@ class ContourView(PairGridView):
         self.iso.curve.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         self.colorbar.axis.enableAutoSIPrefix(False)    # "(x0.001)" confuses students
         self.colorbar.axis.setWidth(58)                 # room for "5000" beside the label
-        self.minima = pg.ScatterPlotItem([], [], symbol="star", size=17,
-                                         pen=pg.mkPen("w"), brush=pg.mkBrush(style.TRUE))
-        self.start = pg.ScatterPlotItem([], [], symbol="o", size=13, brush=None,
-                                        pen=pg.mkPen(style.START, width=2.5))
-        self.picked = pg.ScatterPlotItem([], [], symbol="+", size=16,
-                                         pen=pg.mkPen("k", width=2))
+        # markers of a few points: drawn by Qt (dots.Dots), not by a scatter's Python paint
+        self.minima = Dots("star", size=17, pen=pg.mkPen("w"), brush=pg.mkBrush(style.TRUE))
+        self.start = Dots("o", size=13, pen=pg.mkPen(style.START, width=2.5))
+        self.picked = Dots("+", size=16, pen=pg.mkPen("k", width=2))
         self.fan = pg.PlotDataItem([], [], connect="finite", pen=pg.mkPen(FAN_RGBA, width=1))
-        self.current = pg.ScatterPlotItem([], [], pen=pg.mkPen("w", width=1.5))
+        self.current = Dots("o", size=7, pen=pg.mkPen("w", width=1.5))
         for z, item in ((6, self.start), (12, self.fan), (38, self.minima), (40, self.current),
                         (41, self.picked)):
             item.setZValue(z)
@@ -205,7 +204,6 @@ class ContourView(PairGridView):
             self.tracks_items.append(item)
             self.tracks_dots.append(GrowingDots(p, MAX_POINTS, z=20))
         self._brushes = [pg.mkBrush(t.color) for t in self.tracks]   # made once, not per step
-        self._colors = tuple(t.color for t in self.tracks)
         self._sizes = [11 if k == self.selected_track else 8 for k in range(len(self.tracks))]
         for k, item in enumerate(self.tracks_items):
             if k < len(self.tracks):
@@ -227,10 +225,10 @@ class ContourView(PairGridView):
         self.plot.setLabel("bottom", names[i])
         self.plot.setLabel("left", names[j])
         start = self.config.start_point()
-        self.start.setData([start[i]], [start[j]])
-        self.picked.setData([], [])
+        self.start.set_points([start[i]], [start[j]])
+        self.picked.clear()
         mins = [m.params for m in problem.minima]
-        self.minima.setData([m[i] for m in mins], [m[j] for m in mins])
+        self.minima.set_points([m[i] for m in mins], [m[j] for m in mins])
         self._set_title()
         self._rebuild_legend()
         self.image.clear()
@@ -248,7 +246,7 @@ class ContourView(PairGridView):
         self.plot.setLabel("bottom", "x of the sample")
         self.plot.setLabel("left", name)
         for item in (self.start, self.minima, self.picked):
-            item.setData([], [])
+            item.clear()
         self.w_now.setVisible(True)
         finite = s.values[np.isfinite(s.values)]
         scale = grids.DisplayScale(False, 0.0, 0.0, float(finite.min()), float(finite.max()))
@@ -306,9 +304,8 @@ class ContourView(PairGridView):
         k = self.track_index(track, index)
         self._draw_fan(track.history, k)
         current = [t.history.params[self.track_index(t, index)] for t in self.tracks]
-        set_points(self.current, [float(p[i]) for p in current],
-                   [float(p[j]) for p in current], key=(tuple(self._sizes), self._colors),
-                   size=self._sizes, brush=self._brushes)
+        self.current.set_points([float(p[i]) for p in current], [float(p[j]) for p in current],
+                                brushes=self._brushes, sizes=self._sizes)
         self._status(track.history, k)
 
     def _show_samples_step(self, index: int) -> None:
@@ -326,9 +323,8 @@ class ContourView(PairGridView):
                 dots.show(x, w, track.color)
             if len(x):
                 ends.append((x[-1], w[-1], track.color))
-        colors = tuple(e[2] for e in ends)
-        set_points(self.current, [e[0] for e in ends], [e[1] for e in ends], key=(9, colors),
-                   size=9, brush=[pg.mkBrush(c) for c in colors])
+        self.current.set_points([e[0] for e in ends], [e[1] for e in ends],
+                                brushes=[e[2] for e in ends], sizes=[9] * len(ends))
         track = self.tracks[self.selected_track]
         k = self.track_index(track, index)
         self.w_now.setValue(float(track.history.params[k][0]))
@@ -464,7 +460,7 @@ class ContourView(PairGridView):
                 self.sig_start_picked.emit((y,))
             return
         i, j = self.pair
-        self.picked.setData([x], [y])
+        self.picked.set_points([x], [y])
         if final:
             start = self.config.start_point()
             start[i], start[j] = x, y

@@ -20,7 +20,8 @@ from gdviz.core.history import RunHistory, peaks
 from gdviz.core.problems.base import Problem
 from gdviz.core.records import RunConfig
 from gdviz.gui.views import style
-from gdviz.gui.views.base import LessonView, RunTrack, set_points
+from gdviz.gui.views.base import LessonView, RunTrack
+from gdviz.gui.views.dots import Dots
 from gdviz.gui.views.ranges import GrowingRange, StickyRange
 
 ALL = "all"
@@ -68,7 +69,7 @@ class ParamTraceView(LessonView):
         self.track_curves: list[list[pg.PlotDataItem]] = []  # [run][parameter]
         self.ref_lines: list[pg.InfiniteLine] = []
         self._ref_of: list[int] = []  # the parameter of each reference line
-        self.current = pg.ScatterPlotItem([], [], size=9, pen=pg.mkPen("w"))
+        self.current = Dots("o", size=9, pen=pg.mkPen("w"))   # drawn by Qt, not in Python
         self.current.setZValue(30)
         self.plot.addItem(self.current)
         self._index = 0
@@ -236,8 +237,7 @@ class ParamTraceView(LessonView):
                 off_chart.add(k)
             else:
                 ranged.extend(kept)
-        set_points(self.current, xs, ys, key=tuple(colors),
-                   brush=[pg.mkBrush(c) for c in colors])
+        self.current.set_points(xs, ys, brushes=colors)
         if off_chart != self._off_chart:  # rare: a run diverged, or the user looked back
             self._off_chart = frozenset(off_chart)
             self._build()

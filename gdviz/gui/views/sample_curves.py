@@ -30,7 +30,8 @@ from gdviz.core.surfaces import (
 )
 from gdviz.gui.views import style
 from gdviz.gui.views.arrows import ArrowPool
-from gdviz.gui.views.base import LessonView, set_curve, set_points
+from gdviz.gui.views.base import LessonView, set_curve
+from gdviz.gui.views.dots import Dots
 from gdviz.gui.views.ranges import StickyRange
 
 CURVE_CAP = 300      # faint sample curves drawn at most
@@ -83,10 +84,9 @@ class SampleCurvesView(LessonView):
             [], [], pen=pg.mkPen("k", width=1.8, style=Qt.PenStyle.DotLine), name="tangent")
         self.start_line = pg.InfiniteLine(angle=90, pen=style.START_PEN, label="start",
                                           labelOpts={"position": 0.95, "color": style.START})
-        self.batch_points = pg.ScatterPlotItem([], [], size=8, pen=pg.mkPen("w"),
-                                               brush=pg.mkBrush(style.BATCH))
-        self.mean_point = pg.ScatterPlotItem([], [], size=10, pen=pg.mkPen("w"),
-                                             brush=pg.mkBrush(style.FULL))
+        # at most BATCH_CAP markers, drawn by Qt (dots.Dots), not by a scatter's Python paint
+        self.batch_points = Dots("o", size=8, pen=pg.mkPen("w"), brush=pg.mkBrush(style.BATCH))
+        self.mean_point = Dots("o", size=10, pen=pg.mkPen("w"), brush=pg.mkBrush(style.FULL))
         for z, item in enumerate((self.curves, self.mean_curve, self.batch_curves,
                                   self.batch_mean, self.tangent)):
             item.setZValue(z)
@@ -234,7 +234,7 @@ class SampleCurvesView(LessonView):
             at_before = problem.sample_losses(before)          # (n,)
             at_moved = problem.sample_losses(moved)            # (n,)
         mean_y = float(np.mean(at_before))
-        set_points(self.mean_point, [before[j]], [mean_y])
+        self.mean_point.set_points([before[j]], [mean_y])
         ys = [sl.mean, [mean_y]]          # what a zoomed y range must hold
 
         shown = batch if not full_batch else np.zeros(0, dtype=np.int64)
@@ -242,11 +242,11 @@ class SampleCurvesView(LessonView):
         if len(hl):
             batch_curves = sample_curves(problem, before, j, x, hl)
             set_curve(self.batch_curves, *nan_separated(x, batch_curves))
-            set_points(self.batch_points, np.full(len(hl), before[j]), at_before[hl])
+            self.batch_points.set_points(np.full(len(hl), before[j]), at_before[hl])
             ys += [batch_curves.ravel(), at_before[hl]]
         else:
             set_curve(self.batch_curves, [], [])
-            set_points(self.batch_points, [], [])
+            self.batch_points.clear()
         if len(shown) > 1:
             every = batch_curves if len(hl) == len(shown) else \
                 sample_curves(problem, before, j, x, shown)
@@ -350,8 +350,8 @@ class SampleCurvesView(LessonView):
                      self.tangent):
             item.setData([], [])
         self._slice_shown = None
-        self.batch_points.setData([], [])
-        self.mean_point.setData([], [])
+        self.batch_points.clear()
+        self.mean_point.clear()
         self.arrows.clear()
         (x0, x1), (y0, y1) = self.plot.getViewBox().viewRange()
         self.note.setText(text)

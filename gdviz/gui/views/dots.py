@@ -1,0 +1,173 @@
+"""Markers of a few points that move on every frame (the current point of each run, the mean
+loss at w, the batch's samples), drawn by Qt in C++.
+
+Why not pg.ScatterPlotItem: its ``paint`` is Python (~0.35-0.45 ms per paint even for one
+spot: bounds, a view transform, a fragment atlas), and a plot repaints it on every frame while
+a run plays; a window showed ~8 of them. Here each marker is a ``QGraphicsPathItem`` that
+ignores the view's scale (its size is in pixels, as a scatter's ``pxMode``), is given its
+pen and brush when they change and is moved with ``setPos``: nothing of it runs in Python
+when Qt paints.
+
+The markers are children of one ``Dots`` item, added to the plot. ``Dots`` draws nothing
+itself (``ItemHasNoContents``) and sits at the origin of the data coordinates, so that what
+pyqtgraph asks of a plot item (``dataBounds`` for the auto-range, ``pixelPadding``,
+``getData``) is answered in data coordinates. On a log axis the caller passes log10 values
+(``Dots`` has no ``setLogMode``).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pyqtgraph as pg
+from pyqtgraph.graphicsItems.ScatterPlotItem import Symbols
+from PySide6.QtGui import QBrush, QPainterPath, QPen, QTransform
+from PySide6.QtWidgets import QGraphicsItem, QGraphicsPathItem
+
+_NO_CONTENTS = QGraphicsItem.GraphicsItemFlag.ItemHasNoContents
+_FIXED_SIZE = QGraphicsItem.GraphicsItemFlag.ItemIgnoresTransformations
+
+
+def symbol_path(symbol: str, size: float) -> QPainterPath:
+    """pyqtgraph's ``symbol`` (a path of unit size) scaled to ``size`` pixels, as a scatter
+    with ``pxMode`` draws it (``drawSymbol`` scales the painter by the size)."""
+    return QTransform.fromScale(size, size).map(Symbols[symbol])
+
+
+class Dot(QGraphicsPathItem):
+    """One marker: a fixed-size path, moved with ``setPos`` in its parent's (data)
+    coordinates. Painted by QGraphicsPathItem in C++ (no Python ``paint``)."""
+
+    def __init__(self, path: QPainterPath, pen: QPen, brush: QBrush, parent) -> None:
+        super().__init__(path, parent)
+        self.setFlag(_FIXED_SIZE)
+        self.setPen(pen)
+        self.setBrush(brush)
+
+
+class Dots(QGraphicsPathItem):
+    """Up to a few dozen markers of one symbol: ``set_points(x, y)`` moves them (and shows or
+    hides as many as needed); ``brushes``/``sizes`` give each its own fill or size.
+
+    ``symbol``/``size``/``pen``/``brush`` mean what they mean for pg.ScatterPlotItem
+    (``size`` is the symbol's width in pixels, pxMode; the pen is cosmetic)."""
+
+    def __init__(self, symbol: str = "o", size: float = 7, pen=None, brush=None) -> None:
+        super().__init__()
+        self.setFlag(_NO_CONTENTS)
+        self._symbol = symbol
+        self._size = float(size)
+        self._pen = pg.mkPen(pen) if pen is not None else pg.mkPen(None)
+        self._brush = pg.mkBrush(brush) if brush is not None else pg.mkBrush(None)
+        self._paths: dict[float, QPainterPath] = {}
+        self._dots: list[Dot] = []       # a pool that only grows; the unused are hidden
+        self._shown = 0
+        self._x = np.zeros(0)
+        self._y = np.zeros(0)
+        self._sizes: list[float] = []
+
+    # -- what pyqtgraph asks of a plot item ---------------------------------------------------
+    def getData(self) -> tuple[np.ndarray, np.ndarray]:
+        """The markers' positions as given: (x, y), each (n,)."""
+        return self._x, self._y
+
+    def dataBounds(self, ax: int, frac: float = 1.0, orthoRange=None):
+        """[low, high] of the finite positions along ``ax`` (0 = x, 1 = y), None with none;
+        with ``orthoRange``, of the markers whose other coordinate lies in it."""
+        d, other = (self._x, self._y) if ax == 0 else (self._y, self._x)
+        keep = np.isfinite(d) & np.isfinite(other)
+        if orthoRange is not None:
+            keep &= (other >= orthoRange[0]) & (other <= orthoRange[1])
+        if not keep.any():
+            return None
+        d = d[keep]
+        if frac >= 1.0:
+            return [float(d.min()), float(d.max())]
+        return list(np.percentile(d, [50 * (1 - frac), 50 * (1 + frac)]))
+
+    def pixelPadding(self) -> float:
+        """Pixels the view keeps around the positions: half a marker's diagonal (pyqtgraph's
+        0.7072 × width for scatter spots, pen included)."""
+        if not self._shown:
+            return 0.0
+        return (max(self._sizes[: self._shown]) + self._pen.widthF()) * 0.7072
+
+    # -- moving --------------------------------------------------------------------------------
+    def set_points(self, x, y, brushes=None, sizes=None) -> None:
+        """Show markers at (x[i], y[i]) in data coordinates; non-finite ones are hidden.
+        ``brushes``: one per marker (anything pg.mkBrush takes), else the item's brush;
+        ``sizes``: one per marker, else the item's size. Changes only what changed."""
+        x = np.asarray(x, dtype=np.float64).ravel()
+        y = np.asarray(y, dtype=np.float64).ravel()
+        n = len(x)
+        if brushes is not None and len(brushes) != n:
+            raise ValueError(f"{len(brushes)} brushes for {n} points")
+        if sizes is not None and len(sizes) != n:
+            raise ValueError(f"{len(sizes)} sizes for {n} points")
+        moved = not (n == len(self._x) and np.array_equal(x, self._x, equal_nan=True)
+                     and np.array_equal(y, self._y, equal_nan=True))
+        self._x, self._y = x, y
+        while len(self._dots) < n:
+            self._dots.append(Dot(self._path(self._size), self._pen, self._brush, self))
+            self._sizes.append(self._size)
+        for k in range(n):
+            dot = self._dots[k]
+            size = self._size if sizes is None else float(sizes[k])
+            if size != self._sizes[k]:
+                self._sizes[k] = size
+                dot.setPath(self._path(size))
+            brush = self._brush if brushes is None else _brush(brushes[k])
+            if brush != dot.brush():
+                dot.setBrush(brush)
+            xk, yk = float(x[k]), float(y[k])
+            if math.isfinite(xk) and math.isfinite(yk):
+                pos = dot.pos()
+                if pos.x() != xk or pos.y() != yk:
+                    dot.setPos(xk, yk)
+                if not dot.isVisible():
+                    dot.setVisible(True)
+            elif dot.isVisible():
+                dot.setVisible(False)
+        for dot in self._dots[n: self._shown]:
+            dot.setVisible(False)
+        self._shown = n
+        if moved:
+            self._bounds_changed()
+
+    def clear(self) -> None:
+        """No markers."""
+        self.set_points([], [])
+
+    def dots(self) -> list[Dot]:
+        """The markers now in use (some hidden when their position is not finite)."""
+        return self._dots[: self._shown]
+
+    def _path(self, size: float) -> QPainterPath:
+        path = self._paths.get(size)
+        if path is None:
+            path = self._paths[size] = symbol_path(self._symbol, size)
+        return path
+
+    def _bounds_changed(self) -> None:
+        # what ScatterPlotItem.informViewBoundsChanged does: the ViewBox re-fits its
+        # auto-range (when on) to the new positions
+        group = self.parentItem()
+        view = group.parentItem() if group is not None else None
+        if view is not None and hasattr(view, "itemBoundsChanged"):
+            view.itemBoundsChanged(self)
+
+
+_BRUSHES: dict = {}
+
+
+def _brush(spec) -> QBrush:
+    """A QBrush as given, else pg.mkBrush(spec), made once per colour name."""
+    if isinstance(spec, QBrush):
+        return spec
+    if isinstance(spec, str):
+        brush = _BRUSHES.get(spec)
+        if brush is None:
+            brush = _BRUSHES[spec] = pg.mkBrush(spec)
+        return brush
+    return pg.mkBrush(spec)
