@@ -7,7 +7,9 @@ from PySide6.QtWidgets import QGraphicsItem, QGraphicsPathItem
 
 from gdviz.gui.views import dots as dots_module
 from gdviz.gui.views.contour import ContourView
+from gdviz.gui.views.data import DataView
 from gdviz.gui.views.dots import Dot, Dots
+from gdviz.gui.views.histogram import HistogramView
 from gdviz.gui.views.learning_curve import LearningCurveView
 from gdviz.gui.views.param_trace import ParamTraceView
 from gdviz.gui.views.sample_curves import SampleCurvesView
@@ -97,6 +99,27 @@ def test_auto_range_includes_the_dots(qtbot):
     assert y1 > 5.0
 
 
+def test_many_points_are_drawn_by_one_scatter_and_few_again_by_dots(qtbot):
+    plot = _plot(qtbot)
+    item = Dots("t1", size=9, brush=pg.mkBrush("r"), many=3)
+    plot.addItem(item)
+    item.set_points([1.0, 2.0], [0.0, 0.0])
+    assert len(item.dots()) == 2
+    x = np.arange(5.0)
+    item.set_points(x, np.zeros(5))
+    assert item.dots() == []                           # the dots are hidden ...
+    scatters = [c for c in item.childItems() if isinstance(c, pg.ScatterPlotItem)]
+    assert len(scatters) == 1                          # ... one scatter shows them
+    assert scatters[0].isVisible()
+    assert np.array_equal(scatters[0].getData()[0], x)
+    assert np.array_equal(item.getData()[0], x)
+    assert item.dataBounds(0) == [0.0, 4.0]
+    plot.grab()
+    item.set_points([7.0], [1.0])
+    assert not scatters[0].isVisible()
+    assert [d.isVisible() for d in item.dots()] == [True]
+
+
 def test_brushes_by_name_are_made_once():
     assert dots_module._brush("#123456") is dots_module._brush("#123456")
 
@@ -104,7 +127,8 @@ def test_brushes_by_name_are_made_once():
 def test_the_views_markers_are_dots(qtbot):
     markers = {ContourView: ("current", "start", "minima", "picked"),
                LearningCurveView: ("current",), ParamTraceView: ("current",),
-               SampleCurvesView: ("mean_point", "batch_points")}
+               SampleCurvesView: ("mean_point", "batch_points"), DataView: ("batch_points",),
+               HistogramView: ("rug",)}
     for cls, names in markers.items():
         view = cls()
         qtbot.addWidget(view)

@@ -23,6 +23,7 @@ from gdviz.core.records import RunConfig
 from gdviz.core.surfaces import covers_all, evenly_chosen
 from gdviz.gui.views import style
 from gdviz.gui.views.base import LessonView, set_curve, set_points
+from gdviz.gui.views.dots import Dots
 from gdviz.gui.views.ranges import StickyRange
 
 POINT_CAP = 2000
@@ -97,8 +98,8 @@ class DataView(LessonView):
         grey = (*style.SAMPLE, 150)
         self.points = pg.ScatterPlotItem([], [], size=6, pen=None, brush=pg.mkBrush(grey))
         self.test_points = pg.ScatterPlotItem([], [], size=7, brush=None)
-        self.batch_points = pg.ScatterPlotItem([], [], size=9, pen=pg.mkPen("w"),
-                                               brush=pg.mkBrush(style.BATCH))
+        # the batch: a few markers drawn by Qt (dots.Dots), a scatter for a large batch
+        self.batch_points = Dots("o", size=9, pen=pg.mkPen("w"), brush=pg.mkBrush(style.BATCH))
         self.model_line = pg.PlotDataItem([], [], pen=style.FULL_PEN)
         self.true_line = pg.PlotDataItem([], [], pen=style.TRUE_PEN)
         self.guide = pg.PlotDataItem([], [], pen=pg.mkPen(style.START, width=1.2,
@@ -127,8 +128,9 @@ class DataView(LessonView):
         self.mode = data_mode(problem)
         n = problem.n_samples
         self._shown = evenly_chosen(n, POINT_CAP)
-        for item in (self.points, self.test_points, self.batch_points):
+        for item in (self.points, self.test_points):
             item.setData([], [])
+        self.batch_points.clear()
         for item in (self.model_line, self.true_line, self.guide):
             item.setData([], [])
         self._key: list[tuple[str, str, str]] = []
@@ -254,7 +256,7 @@ class DataView(LessonView):
         x = problem.data_x[:, 0]
         grid = np.linspace(self._box[0], self._box[1], LINE_POINTS)
         set_curve(self.model_line, grid, problem.predict(params, grid[:, None]))
-        set_points(self.batch_points, x[batch], problem.data_y[batch])
+        self.batch_points.set_points(x[batch], problem.data_y[batch])
         names = problem.param_names
         return "model: " + ", ".join(f"{n} = {style.fmt(v)}" for n, v in zip(names, params))
 
@@ -263,7 +265,7 @@ class DataView(LessonView):
         pred = problem.predict(params, problem.data_x)
         s = self._shown
         set_points(self.points, y[s], pred[s])
-        set_points(self.batch_points, y[batch], pred[batch])
+        self.batch_points.set_points(y[batch], pred[batch])
         x_range = _bounds(y)
         if self.plot.getViewBox().viewRange()[0] != list(x_range):   # costs even unchanged
             self.plot.setXRange(*x_range, padding=0)
@@ -276,7 +278,7 @@ class DataView(LessonView):
         bx, by = boundary_segment(params[:2], float(params[2]), self._box)
         set_curve(self.model_line, bx, by)
         x = problem.data_x
-        set_points(self.batch_points, x[batch, 0], x[batch, 1])
+        self.batch_points.set_points(x[batch, 0], x[batch, 1])
         tx, ty = problem.extras["test_x"], problem.extras["test_y"]
         with np.errstate(all="ignore"):
             self.accuracy = float(np.mean((problem.predict(params, tx) > 0.5) == (ty == 1)))
@@ -291,7 +293,7 @@ class DataView(LessonView):
         with np.errstate(all="ignore"):
             losses = problem.sample_losses(params)
         set_points(self.points, x[s], losses[s])
-        set_points(self.batch_points, x[batch], losses[batch])
+        self.batch_points.set_points(x[batch], losses[batch])
         if problem.loss_range is None:
             self.y_range.fit(*_bounds(losses, pad=0.0), pad=0.06)
         w = ", ".join(f"{n} = {style.fmt(v)}" for n, v in zip(problem.param_names, params))

@@ -13,6 +13,9 @@ itself (``ItemHasNoContents``) and sits at the origin of the data coordinates, s
 pyqtgraph asks of a plot item (``dataBounds`` for the auto-range, ``pixelPadding``,
 ``getData``) is answered in data coordinates. On a log axis the caller passes log10 values
 (``Dots`` has no ``setLogMode``).
+
+Above ``many`` points (a large batch) one item per point would cost more than a scatter's
+paint: then a pg.ScatterPlotItem child, moved in place (base.set_points), shows them instead.
 """
 
 from __future__ import annotations
@@ -22,8 +25,10 @@ import math
 import numpy as np
 import pyqtgraph as pg
 from pyqtgraph.graphicsItems.ScatterPlotItem import Symbols
-from PySide6.QtGui import QBrush, QPainterPath, QPen, QTransform
+from PySide6.QtGui import QBrush, QColor, QPainterPath, QPen, QTransform
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsPathItem
+
+from gdviz.gui.views.base import set_points
 
 _NO_CONTENTS = QGraphicsItem.GraphicsItemFlag.ItemHasNoContents
 _FIXED_SIZE = QGraphicsItem.GraphicsItemFlag.ItemIgnoresTransformations
@@ -47,14 +52,20 @@ class Dot(QGraphicsPathItem):
 
 
 class Dots(QGraphicsPathItem):
-    """Up to a few dozen markers of one symbol: ``set_points(x, y)`` moves them (and shows or
-    hides as many as needed); ``brushes``/``sizes`` give each its own fill or size.
+    """Markers of one symbol: ``set_points(x, y)`` moves them (and shows or hides as many as
+    needed); ``brushes``/``sizes`` give each its own fill or size.
 
     ``symbol``/``size``/``pen``/``brush`` mean what they mean for pg.ScatterPlotItem
-    (``size`` is the symbol's width in pixels, pxMode; the pen is cosmetic)."""
+    (``size`` is the symbol's width in pixels, pxMode; the pen is cosmetic, None: no
+    outline). More than ``many`` points are drawn by a scatter (see the module's note)."""
 
-    def __init__(self, symbol: str = "o", size: float = 7, pen=None, brush=None) -> None:
+    MANY = 32
+
+    def __init__(self, symbol: str = "o", size: float = 7, pen=None, brush=None,
+                 many: int = MANY) -> None:
         super().__init__()
+        self.many = many
+        self._scatter: pg.ScatterPlotItem | None = None   # made at the first large set
         self.setFlag(_NO_CONTENTS)
         self._symbol = symbol
         self._size = float(size)
@@ -89,9 +100,10 @@ class Dots(QGraphicsPathItem):
     def pixelPadding(self) -> float:
         """Pixels the view keeps around the positions: half a marker's diagonal (pyqtgraph's
         0.7072 × width for scatter spots, pen included)."""
-        if not self._shown:
+        if not len(self._x):
             return 0.0
-        return (max(self._sizes[: self._shown]) + self._pen.widthF()) * 0.7072
+        sizes = self._sizes[: self._shown] if self._shown else [self._size]
+        return (max(sizes) + self._pen.widthF()) * 0.7072
 
     # -- moving --------------------------------------------------------------------------------
     def set_points(self, x, y, brushes=None, sizes=None) -> None:
@@ -105,6 +117,11 @@ class Dots(QGraphicsPathItem):
             raise ValueError(f"{len(brushes)} brushes for {n} points")
         if sizes is not None and len(sizes) != n:
             raise ValueError(f"{len(sizes)} sizes for {n} points")
+        if n > self.many:
+            self._set_scatter(x, y, brushes, sizes)
+            return
+        if self._scatter is not None and self._scatter.isVisible():
+            self._scatter.setVisible(False)
         moved = not (n == len(self._x) and np.array_equal(x, self._x, equal_nan=True)
                      and np.array_equal(y, self._y, equal_nan=True))
         self._x, self._y = x, y
@@ -132,6 +149,29 @@ class Dots(QGraphicsPathItem):
         for dot in self._dots[n: self._shown]:
             dot.setVisible(False)
         self._shown = n
+        if moved:
+            self._bounds_changed()
+
+    def _set_scatter(self, x, y, brushes, sizes) -> None:
+        for dot in self._dots[: self._shown]:
+            dot.setVisible(False)
+        self._shown = 0
+        moved = not (len(x) == len(self._x) and np.array_equal(x, self._x, equal_nan=True)
+                     and np.array_equal(y, self._y, equal_nan=True))
+        self._x, self._y = x, y
+        if self._scatter is None:
+            self._scatter = pg.ScatterPlotItem(symbol=self._symbol, size=self._size,
+                                               pen=self._pen, brush=self._brush)
+            self._scatter.setParentItem(self)
+        opts, key = {}, None
+        if brushes is not None:
+            opts["brush"] = [_brush(b) for b in brushes]
+            key = tuple(b.color().name(QColor.NameFormat.HexArgb) for b in opts["brush"])
+        if sizes is not None:
+            opts["size"] = list(sizes)
+            key = (key, tuple(sizes))
+        set_points(self._scatter, x, y, key=key, **opts)
+        self._scatter.setVisible(True)
         if moved:
             self._bounds_changed()
 

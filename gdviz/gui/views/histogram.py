@@ -18,7 +18,8 @@ from gdviz.core.problems.base import Problem
 from gdviz.core.records import RunConfig
 from gdviz.core.surfaces import covers_all, evenly_chosen, per_sample_scale
 from gdviz.gui.views import style
-from gdviz.gui.views.base import LessonView, set_points
+from gdviz.gui.views.base import LessonView
+from gdviz.gui.views.dots import Dots
 from gdviz.gui.views.ranges import StickyRange
 
 RUG_CAP = 300
@@ -80,8 +81,8 @@ class HistogramView(LessonView):
                                     pen=pg.mkPen(style.SAMPLE, width=1),
                                     brush=pg.mkBrush((*style.SAMPLE, 90)),
                                     name="all samples")
-        self.rug = pg.ScatterPlotItem([], [], symbol="t1", size=9, pen=None,
-                                      brush=pg.mkBrush(style.BATCH), name="batch samples")
+        # the batch's samples: a few markers drawn by Qt (dots.Dots), a scatter for many
+        self.rug = Dots("t1", size=9, pen=None, brush=pg.mkBrush(style.BATCH))
         p.addItem(self.bars)
         p.addItem(self.rug)
         # No text labels on the two lines (the key names them); RuleLines, not InfiniteLines,
@@ -178,7 +179,7 @@ class HistogramView(LessonView):
             self.bars.setData(self.edges, self.counts)
             self.frame.status.setText(f"step {index}: the gradients are not finite (diverged)")
             self.frame.info.setVisible(False)
-            set_points(self.rug, [], [])
+            self.rug.clear()
             self.batch_line.setVisible(False)
             self.full_line.setVisible(False)
             return
@@ -197,10 +198,10 @@ class HistogramView(LessonView):
             self.batch_line.setValue(used)
             full_batch = covers_all(batch, problem.n_samples)
             shown = batch[evenly_chosen(len(batch), RUG_CAP)] if not full_batch else batch[:0]
-            set_points(self.rug, values[shown], np.zeros(len(shown)))
+            self.rug.set_points(values[shown], np.zeros(len(shown)))
         else:
             used = float("nan")
-            set_points(self.rug, [], [])
+            self.rug.clear()
         self.batch_line.setVisible(bool(index > 0 and np.isfinite(used)))
 
         single = problem.n_samples == 1
