@@ -53,7 +53,11 @@ class LabelSlot(QWidget):
         return self.label.wordWrap() and self.label.hasHeightForWidth()
 
     def _height_for(self, width: int) -> int:
-        return max(self.label.heightForWidth(width), self.label.minimumHeight())
+        label = self.label
+        known = getattr(label, "needed", None)   # (text, width, height) a SteadyLabel measured
+        if known is not None and known[1] == width and known[0] == label.text():
+            return max(known[2], label.minimumHeight())
+        return max(label.heightForWidth(width), label.minimumHeight())
 
     def sizeHint(self) -> QSize:  # noqa: N802 (Qt name)
         hint = self.label.sizeHint()

@@ -378,6 +378,8 @@ class SteadyLabel(QLabel):
     needed at its width as its minimum height. ``reset_height()`` (a new run) lets it shrink.
     """
 
+    needed: tuple[str, int, int] | None = None   # (text, width, height) last measured
+
     def setText(self, text: str) -> None:  # noqa: N802 (Qt name)
         if text == self.text():
             return
@@ -385,10 +387,12 @@ class SteadyLabel(QLabel):
         width = self.width()
         if width > 0 and self.wordWrap():
             needed = self.heightForWidth(width)
+            self.needed = (text, width, needed)   # LabelSlot reuses it (0.1-0.3 ms a call)
             if needed > self.minimumHeight():
                 self.setMinimumHeight(needed)
 
     def reset_height(self) -> None:
+        self.needed = None   # it counted the minimum height being reset
         self.setMinimumHeight(0)
 
     def resizeEvent(self, event) -> None:  # noqa: N802 (Qt name)
