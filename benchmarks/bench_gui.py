@@ -22,8 +22,11 @@ learning rates spread by factors of two, through the multi-run controller's ``se
 are then lock-step indices, against the headless rate of the N runs in lock-step). Absolute
 numbers depend on the machine (and on what else runs on it): compare the ratios, and repeat.
 
+The steps are computed where the window computes them: in a step server process
+(``gdviz.gui.step_process``), or with ``--no-server`` in the worker thread (the fallback).
+
     QT_QPA_PLATFORM=offscreen python benchmarks/bench_gui.py [--preset wavy] [--seconds 10]
-        [--runs N] [--repeat 1] [--events]
+        [--runs N] [--repeat 1] [--events] [--no-server]
     python benchmarks/bench_gui.py --startup 5     # start-up time only (GDVIZ_STARTUP_PROBE)
 """
 
