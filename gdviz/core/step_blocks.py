@@ -17,7 +17,7 @@ from types import MappingProxyType
 
 import numpy as np
 
-from gdviz.core.lockstep import StepGroup, group_finished
+from gdviz.core.lockstep import StepGroup, group_finished, split_groups
 from gdviz.core.records import StepRecord
 
 _SCALARS = ("step", "epoch", "lr", "batch_loss", "loss")
@@ -83,6 +83,36 @@ def item_first_step(item: StepGroup | StepChunk) -> int:
     if isinstance(item, StepChunk):
         return item.first_step
     return next(r.step for r in item if r is not None)
+
+
+def append_items(items: Iterable[StepGroup | StepChunk], histories: Sequence,
+                 states: Sequence) -> list[StepRecord | None]:
+    """Append a worker emission (groups, and chunks still packed) to every run's RunHistory
+    and StateHistory, in order; each run's last record appended (None: none)."""
+    n = len(histories)
+    last: list[StepRecord | None] = [None] * n
+    stretch: list[StepGroup] = []
+
+    def append_stretch() -> None:
+        for k, records in enumerate(split_groups(stretch, n)):
+            if records:
+                histories[k].append(records)
+                states[k].append(records)
+                last[k] = records[-1]
+        stretch.clear()
+
+    for item in items:
+        if not isinstance(item, StepChunk):
+            stretch.append(item)
+            continue
+        append_stretch()
+        for k in range(n):
+            if item.run(k) is not None:
+                histories[k].append_chunk(item, k)
+                states[k].append_chunk(item, k)
+                last[k] = histories[k].last
+    append_stretch()
+    return last
 
 
 def pack(groups: Sequence[StepGroup]) -> tuple:

@@ -24,10 +24,9 @@ from PySide6.QtCore import QEventLoop, QObject, QTimer, Signal, Slot
 
 from gdviz.core.errors import ConfigError
 from gdviz.core.history import RunHistory
-from gdviz.core.lockstep import split_groups
 from gdviz.core.recorded import StateHistory, record_at
 from gdviz.core.records import RunConfig, StepRecord
-from gdviz.core.step_blocks import StepChunk, item_count, item_first_step
+from gdviz.core.step_blocks import append_items, item_count, item_first_step
 from gdviz.gui import run_set
 from gdviz.gui import worker as worker_module
 from gdviz.gui.run_set import RunSpec
@@ -314,7 +313,7 @@ class RunController(QObject):
                 return  # a stopped worker's last batch, already queued: discard
             if item_first_step(groups[0]) != self.last_index + 1:
                 return
-            last_records = self._append(groups)
+            last_records = append_items(groups, self.histories, self.states)
             if len(self.runs) > 1:
                 ended = [(r.step, k, r.message) for k, r in enumerate(last_records)
                          if r is not None and r.finished]
@@ -335,34 +334,6 @@ class RunController(QObject):
         finally:
             if not drawing:
                 acknowledge()
-
-    def _append(self, items: tuple) -> list[StepRecord | None]:
-        """Append a worker emission (groups, and chunks a step server packed) to every run's
-        history and states; each run's last record appended (None: none appended)."""
-        n = len(self.runs)
-        last: list[StepRecord | None] = [None] * n
-        stretch: list = []
-
-        def append_stretch() -> None:
-            for k, records in enumerate(split_groups(stretch, n)):
-                if records:
-                    self.histories[k].append(records)
-                    self.states[k].append(records)
-                    last[k] = records[-1]
-            stretch.clear()
-
-        for item in items:
-            if not isinstance(item, StepChunk):
-                stretch.append(item)
-                continue
-            append_stretch()
-            for k in range(n):
-                if item.run(k) is not None:
-                    self.histories[k].append_chunk(item, k)
-                    self.states[k].append_chunk(item, k)
-                    last[k] = self.histories[k].last
-        append_stretch()
-        return last
 
     @Slot(str)
     def _on_worker_failed(self, message: str) -> None:

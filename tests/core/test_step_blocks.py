@@ -153,3 +153,26 @@ def test_a_chunk_knows_its_steps_and_whether_it_ends_the_iteration():
     assert item_first_step(groups[3]) == 3
     assert_same_record(middle.record(1, -1), groups[12][1])
     assert_same_groups(as_groups([groups[4], middle, last]), groups[4:])
+
+
+def test_an_emission_of_groups_and_chunks_appends_in_order():
+    from gdviz.core.history import RunHistory
+    from gdviz.core.recorded import StateHistory
+    from gdviz.core.step_blocks import StepChunk, append_items
+
+    base = RunConfig(problem="linreg", lr=0.05, batch_size=10, max_steps=60, seed=3)
+    configs = [base, base.with_changes(lr=5.0)]
+    groups = list(iterate_lockstep(configs, iterate))
+    mixed = [StepChunk(pack(groups[1:4])), *groups[4:9], StepChunk(pack(groups[9:]))]
+    plain = [(RunHistory(3), StateHistory()) for _ in configs]
+    packed = [(RunHistory(3), StateHistory()) for _ in configs]
+    for target in (plain, packed):
+        append_items(groups[:1], [h for h, _ in target], [s for _, s in target])
+    last_plain = append_items(groups[1:], [h for h, _ in plain], [s for _, s in plain])
+    last_packed = append_items(mixed, [h for h, _ in packed], [s for _, s in packed])
+    for a, b in zip(last_plain, last_packed):
+        assert_same_record(a, b)
+    assert last_packed[1].status == "diverged"
+    for (h1, _), (h2, _) in zip(plain, packed):
+        assert np.array_equal(h1.params, h2.params, equal_nan=True)
+        assert np.array_equal(h1.steps, h2.steps)
