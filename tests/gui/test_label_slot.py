@@ -65,33 +65,33 @@ def test_the_slot_is_hidden_and_shown_with_its_label(qtbot):
     qtbot.waitUntil(label.isVisible)
 
 
-def test_a_label_hidden_before_it_gets_a_slot_keeps_its_slot_hidden(qtbot):
+def slot_in_column(qtbot, label: QLabel, size: tuple[int, int] = (160, 300)):
+    """(host, slot): ``label`` in a LabelSlot at the top of a shown column of ``size``."""
     host = QWidget()
     qtbot.addWidget(host)
     column = QVBoxLayout(host)
-    label = QLabel("hidden")
-    label.setVisible(False)
     slot = LabelSlot(label)
     column.addWidget(slot)
+    column.addStretch(1)
+    host.resize(*size)
     host.show()
     qtbot.waitExposed(host)
+    return host, slot
+
+
+def test_a_label_hidden_before_it_gets_a_slot_keeps_its_slot_hidden(qtbot):
+    label = QLabel("hidden")
+    label.setVisible(False)
+    _host, slot = slot_in_column(qtbot, label)
     assert slot.isHidden()
     label.show()
     qtbot.waitUntil(slot.isVisible)
 
 
 def test_a_wrapping_label_takes_more_lines_then_keeps_them(qtbot):
-    host = QWidget()
-    qtbot.addWidget(host)
-    column = QVBoxLayout(host)
     label = SteadyLabel("short")
     label.setWordWrap(True)
-    slot = LabelSlot(label)
-    column.addWidget(slot)
-    column.addStretch(1)
-    host.resize(160, 300)
-    host.show()
-    qtbot.waitExposed(host)
+    host, slot = slot_in_column(qtbot, label)
     one_line = slot.height()
     label.setText("a status line long enough to wrap onto three or four lines at this width")
     qtbot.waitUntil(lambda: slot.height() > 2 * one_line)

@@ -292,29 +292,29 @@ class SlowGui(QObject):
         self.worker.ack()
 
 
-def test_the_worker_computes_longer_when_drawing_is_slow(qtbot, run_worker, monkeypatch):
-    monkeypatch.setenv("GDVIZ_STEP_PROCESS", "0")   # computing in the worker thread
+def gaps_after_acknowledgements(qtbot, run_worker, batches: int, skip: int) -> list[float]:
+    """Play with a GUI that takes 30 ms per batch; the sorted times from each of its
+    acknowledgements (after the first ``skip``) to the next emission."""
     worker, relay = run_worker(long_wavy())
     worker.sig_steps.disconnect(relay.on_steps)
     gui = SlowGui(worker)
     worker.play()
-    qtbot.waitUntil(lambda: len(gui.received) >= 8, timeout=10_000)
+    qtbot.waitUntil(lambda: len(gui.received) >= batches, timeout=20_000)
     worker.pause()
+    return sorted(b - a for a, b in zip(gui.acks[skip:], gui.received[skip + 1:]))
+
+
+def test_the_worker_computes_longer_when_drawing_is_slow(qtbot, run_worker, monkeypatch):
+    monkeypatch.setenv("GDVIZ_STEP_PROCESS", "0")   # computing in the worker thread
+    gaps = gaps_after_acknowledgements(qtbot, run_worker, 8, 0)
     # from each acknowledgement to the next emission the worker computed for at least
     # COMPUTE_SHARE x 30 ms (45 ms), not a fixed 16 ms: more steps per frame
-    gaps = sorted(b - a for a, b in zip(gui.acks, gui.received[1:]))
     assert gaps[len(gaps) // 2] >= 0.04, gaps
 
 
 def test_with_a_step_server_the_next_batch_follows_the_acknowledgement(qtbot, run_worker,
                                                                        monkeypatch):
     monkeypatch.setenv("GDVIZ_STEP_PROCESS", "1")
-    worker, relay = run_worker(long_wavy())
-    worker.sig_steps.disconnect(relay.on_steps)
-    gui = SlowGui(worker)
-    worker.play()
-    qtbot.waitUntil(lambda: len(gui.received) >= 12, timeout=20_000)
-    worker.pause()
+    gaps = gaps_after_acknowledgements(qtbot, run_worker, 12, 4)
     # the server computed while the "GUI" drew: no computing time between ack and emission
-    gaps = sorted(b - a for a, b in zip(gui.acks[4:], gui.received[5:]))
     assert gaps[len(gaps) // 2] < 0.03, gaps   # (without a server: >= 45 ms)
