@@ -311,8 +311,8 @@ def test_shuffled_samples_are_dots_added_as_the_run_grows_and_equal_a_fresh_draw
     view = show(qtbot, (track,))
 
     def drawn(v):
-        dots = v.tracks_dots[0].item
-        return dots.data["x"].copy(), dots.data["y"].copy()
+        x, y = v.tracks_dots[0].item.getData()
+        return x.copy(), y.copy()
 
     for index in (50, 51, 700, 2500, 4100, 9000, 3000, 3001):   # grows, strides double, back
         view.show_step(index)

@@ -25,7 +25,7 @@ import math
 import numpy as np
 import pyqtgraph as pg
 from pyqtgraph.graphicsItems.ScatterPlotItem import Symbols
-from PySide6.QtGui import QBrush, QColor, QPainterPath, QPen, QTransform
+from PySide6.QtGui import QBrush, QColor, QPainter, QPainterPath, QPen, QTransform
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsPathItem
 
 from gdviz.gui.views.base import set_points
@@ -211,3 +211,123 @@ def _brush(spec) -> QBrush:
             brush = _BRUSHES[spec] = pg.mkBrush(spec)
         return brush
     return pg.mkBrush(spec)
+
+
+class DotCloud(pg.GraphicsObject):
+    """Many dots of one symbol, size (pixels) and colour, such as lesson 1's (x, w) path of
+    shuffled samples (up to ~1000 dots): ``set_points(x, y)`` replaces them.
+
+    Why not pg.ScatterPlotItem: it keeps a record per spot (with Python objects in it), so
+    adding or moving points re-allocates and restyles the record array (~0.5 ms a frame for
+    1000 dots while a run plays), and its paint does per-spot bookkeeping. Here the positions
+    are two float arrays, and ``paint`` draws one pre-rendered symbol at each of them with
+    ``drawPixmapFragments``, the same symbol image (pyqtgraph's ``renderSymbol``) and the
+    same call a scatter with ``pxMode`` draws with: the picture is the scatter's."""
+
+    def __init__(self, symbol: str = "o", size: float = 4, pen=None, brush=None) -> None:
+        super().__init__()
+        self._symbol, self._size = symbol, float(size)
+        self._pen = pg.mkPen(pen) if pen is not None else pg.mkPen(None)
+        self._brush = pg.mkBrush(brush) if brush is not None else pg.mkBrush(None)
+        self._x = np.zeros(0)
+        self._y = np.zeros(0)
+        self._rect = None              # bounding rectangle, until the data or the view change
+        self._pixmap = None            # the symbol, rendered at the device pixel ratio _dpr
+        self._dpr = 0.0
+        self._fragments = pg.Qt.internals.PrimitiveArray(QPainter.PixmapFragment, 10)
+
+    def set_points(self, x, y) -> None:
+        """Dots at (x[i], y[i]) in data coordinates (non-finite ones are not drawn)."""
+        x = np.array(x, dtype=np.float64).ravel()
+        y = np.array(y, dtype=np.float64).ravel()
+        if (len(x) == len(self._x) and np.array_equal(x, self._x, equal_nan=True)
+                and np.array_equal(y, self._y, equal_nan=True)):
+            return
+        self.prepareGeometryChange()
+        self._x, self._y = x, y
+        self._rect = None
+        self.informViewBoundsChanged()
+        self.update()
+
+    def setBrush(self, brush) -> None:  # noqa: N802 (pyqtgraph style)
+        brush = pg.mkBrush(brush)
+        if brush != self._brush:
+            self._brush = brush
+            self._pixmap = None
+            self.update()
+
+    def brush(self) -> QBrush:
+        return self._brush
+
+    def clear(self) -> None:
+        self.set_points([], [])
+
+    # -- what pyqtgraph asks of a plot item ---------------------------------------------------
+    def getData(self) -> tuple[np.ndarray, np.ndarray]:
+        return self._x, self._y
+
+    def dataBounds(self, ax: int, frac: float = 1.0, orthoRange=None):
+        d, other = (self._x, self._y) if ax == 0 else (self._y, self._x)
+        keep = np.isfinite(d) & np.isfinite(other)
+        if orthoRange is not None:
+            keep &= (other >= orthoRange[0]) & (other <= orthoRange[1])
+        if not keep.any():
+            return [None, None]
+        d = d[keep]
+        if frac >= 1.0:
+            return [float(d.min()), float(d.max())]
+        return list(np.percentile(d, [50 * (1 - frac), 50 * (1 + frac)]))
+
+    def pixelPadding(self) -> float:
+        return (self._size + self._pen.widthF()) * 0.7072
+
+    def boundingRect(self):  # noqa: N802 (Qt name)
+        if self._rect is None:
+            xs, ys = self.dataBounds(0), self.dataBounds(1)
+            if xs[0] is None or ys[0] is None:
+                self._rect = pg.QtCore.QRectF()
+                return self._rect
+            px, py = self.pixelVectors()
+            pad = self.pixelPadding()
+            px = 0.0 if px is None else px.length() * pad
+            py = 0.0 if py is None else py.length() * pad
+            self._rect = pg.QtCore.QRectF(xs[0] - px, ys[0] - py, xs[1] - xs[0] + 2 * px,
+                                          ys[1] - ys[0] + 2 * py)
+        return self._rect
+
+    def viewTransformChanged(self) -> None:  # noqa: N802 (pyqtgraph name)
+        self.prepareGeometryChange()
+        self._rect = None
+
+    # -- painting ------------------------------------------------------------------------------
+    def _symbol_pixmap(self, dpr: float):
+        if self._pixmap is None or dpr != self._dpr:
+            from pyqtgraph.graphicsItems.ScatterPlotItem import renderSymbol
+            from PySide6.QtGui import QPixmap
+
+            image = renderSymbol(self._symbol, self._size, self._pen, self._brush, dpr=dpr)
+            self._pixmap = QPixmap.fromImage(image)
+            self._pixmap.setDevicePixelRatio(dpr)
+            self._dpr = dpr
+        return self._pixmap
+
+    def paint(self, p, *_args) -> None:
+        keep = np.isfinite(self._x) & np.isfinite(self._y)
+        n = int(np.count_nonzero(keep))
+        if n == 0:
+            return
+        widget = _args[1] if len(_args) > 1 else None
+        dpr = widget.devicePixelRatioF() if widget is not None else 1.0
+        pixmap = self._symbol_pixmap(dpr)
+        t = p.transform()
+        x, y = self._x[keep], self._y[keep]
+        self._fragments.resize(n)
+        frags = self._fragments.ndarray()
+        # the dots' centres in device pixels (as ScatterPlotItem maps them), then drawn
+        # unscaled: their size is in pixels
+        frags[:, 0] = np.clip(t.m11() * x + t.m21() * y + t.dx(), -2.0 ** 30, 2.0 ** 30)
+        frags[:, 1] = np.clip(t.m12() * x + t.m22() * y + t.dy(), -2.0 ** 30, 2.0 ** 30)
+        frags[:, 2:6] = [0, 0, pixmap.width(), pixmap.height()]
+        frags[:, 6:10] = [1 / dpr, 1 / dpr, 0.0, 1.0]
+        p.resetTransform()
+        p.drawPixmapFragments(*self._fragments.drawargs(), pixmap)
