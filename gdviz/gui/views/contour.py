@@ -385,7 +385,7 @@ class ContourView(PairGridView):
         parts = [f"step {k}", f"loss {style.fmt(float(h.losses[k]))}"]
         if len(self.tracks) > 1:
             parts.insert(0, self.tracks[self.selected_track].name)
-        self.frame.status.setText(" · ".join(parts))
+        style.set_status_text(self.frame.status, " · ".join(parts))
         self._show_note()
 
     def _show_note(self) -> None:

@@ -250,7 +250,7 @@ class DataView(LessonView):
             batch = batch[:0]          # a full batch highlights nothing: it is all the data
         batch = batch[evenly_chosen(len(batch), POINT_CAP)]
         text = getattr(self, f"_draw_{self.mode}")(problem, params, batch)
-        self.frame.status.setText(f"step {index} · {text}")
+        style.set_status_text(self.frame.status, f"step {index} · {text}")
 
     def _draw_line(self, problem: Problem, params: np.ndarray, batch: np.ndarray) -> str:
         x = problem.data_x[:, 0]

@@ -227,8 +227,8 @@ class HistogramView(LessonView):
         else:
             self.y_range.fit(0.0, float(top), pad=0.08)
         status, info = self._stats_text(index, finite, used, full, len(batch))
-        self.frame.status.setText(status)
-        self.frame.info.setText(info)
+        style.set_status_text(self.frame.status, status)
+        style.set_status_text(self.frame.info, info)
         self.frame.info.setVisible(True)
 
     def _stats_text(self, index: int, finite: np.ndarray, used: float, full: float,

@@ -275,7 +275,7 @@ class LearningCurveView(LessonView):
         if len(self.tracks) == 1 and ranges is not None:
             self._place_legend((sel_full_x, sel_x), (fulls[0], sel_batch), ranges)
         text = " · ".join(self._status_words(index, k_sel) + notes)
-        self.frame.status.setText(text)
+        style.set_status_text(self.frame.status, text)
         if self.frame.status.isVisibleTo(self) != bool(text):  # several runs: often nothing
             self.frame.status.setVisible(bool(text))
 

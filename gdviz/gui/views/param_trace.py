@@ -244,7 +244,7 @@ class ParamTraceView(LessonView):
             self.show_step(index)
             return
         self._set_ranges(ranged, shown, x_hi)
-        self.frame.status.setText(self._status_text(index))
+        style.set_status_text(self.frame.status, self._status_text(index))
 
     def _set_ranges(self, ranged: list[np.ndarray], shown: list[int], x_hi: float) -> None:
         values = np.concatenate([r.ravel() for r in ranged]) if ranged else np.zeros(0)

@@ -282,7 +282,8 @@ class SampleCurvesView(LessonView):
             self._fit_y(np.concatenate([np.ravel(v) for v in ys]))
         elif new_slice:
             self._set_y_range(sl.curves, sl.mean)
-        self.frame.status.setText(self._status_text(index, batch, full_batch, before, slope))
+        style.set_status_text(self.frame.status,
+                              self._status_text(index, batch, full_batch, before, slope))
 
     def _fit_y(self, values: np.ndarray) -> tuple[float, float] | None:
         finite = values[np.isfinite(values)]

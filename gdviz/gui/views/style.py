@@ -433,3 +433,50 @@ def qcolor(color: str, alpha: int = 255) -> QColor:
     c = QColor(color)
     c.setAlpha(alpha)
     return c
+
+
+_ZERO_DIGITS = str.maketrans("123456789", "000000000")
+_TABULAR: dict[str, bool] = {}   # font key -> whether its ten digits have one advance
+
+
+def set_status_text(label: QLabel, text: str) -> None:
+    """``label.setText(text)`` for a line that changes with every frame (a view's status).
+
+    A ``SteadyLabel`` measures every new text (``heightForWidth``: a text-document layout,
+    0.05-0.2 ms a call, ~10 labels a frame). With a font whose digits all have one width, two
+    texts that differ only in their digits wrap alike, so the height measured for one holds
+    for the other: it is kept per label, width and text shape (the digits made 0), and the
+    label is only measured for a shape it has not seen. What SteadyLabel.setText does with
+    the height (the minimum height only grows; ``needed`` for its LabelSlot) is done alike."""
+    if text == label.text():
+        return
+    width = label.width()
+    if (not isinstance(label, SteadyLabel) or width <= 0 or not label.wordWrap()
+            or label.textFormat() == Qt.TextFormat.RichText):
+        label.setText(text)
+        return
+    font = label.font().key()
+    tabular = _TABULAR.get(font)
+    if tabular is None:
+        metrics = label.fontMetrics()
+        tabular = _TABULAR[font] = len({metrics.horizontalAdvance(d)
+                                        for d in "0123456789"}) == 1
+    shape = (width, font, text.translate(_ZERO_DIGITS))
+    heights = label.__dict__.setdefault("_shape_heights", {})
+    lowest = label.minimumHeight()
+    known = heights.get(shape) if tabular else None
+    # QLabel's heightForWidth is at least the minimum height: a measurement is the text's
+    # own height when above it, else only a bound ("at most this")
+    if known is None or (not known[1] and known[0] > lowest):
+        label.setText(text)
+        needed = label.needed
+        if tabular and needed is not None and needed[0] == text and needed[1] == width:
+            if len(heights) > 512:
+                heights.clear()
+            heights[shape] = (needed[2], needed[2] > lowest)
+        return
+    height = max(known[0], lowest)
+    QLabel.setText(label, text)
+    label.needed = (text, width, height)
+    if height > lowest:
+        label.setMinimumHeight(height)

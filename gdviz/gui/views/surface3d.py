@@ -306,7 +306,7 @@ class Surface3DView(PairGridView):
         track = self.tracks[self.selected_track]
         k = self.track_index(track, self._index)
         parts = [f"step {k}", f"loss {style.fmt(float(track.history.losses[k]))}"]
-        self.frame.status.setText(" · ".join(parts))
+        style.set_status_text(self.frame.status, " · ".join(parts))
 
     def _redraw(self) -> None:
         """Compute the paths (raw units, kept in ``self.paths``) and draw them if GL runs."""

@@ -1,0 +1,71 @@
+"""style.set_status_text: a status line's height is measured once per text shape (digits made
+0) and is what the label itself measures; DotCloud draws what a pxMode scatter draws."""
+
+import numpy as np
+import pyqtgraph as pg
+
+from gdviz.gui.views import style
+from gdviz.gui.views.dots import DotCloud
+
+
+def _label(qtbot, width: int):
+    label = style._wrapping_label()
+    qtbot.addWidget(label)
+    label.resize(width, 20)
+    label.show()
+    return label
+
+
+def test_status_heights_are_the_measured_ones(qtbot):
+    rng = np.random.default_rng(0)
+    for width in (120, 246, 700):
+        label = _label(qtbot, width)
+        tallest = 0
+        for i in range(300):
+            if i == 150:   # a new run: the line may take fewer lines again
+                label.reset_height()
+                tallest = 0
+            text = (f"step {5000 + i} · sample {rng.integers(0, 100)} · batch loss "
+                    f"{style.fmt(rng.uniform(-1, 1))} · slope {style.fmt(rng.uniform(-3, 3), 3)}"
+                    + " · held: b = 1" * int(rng.integers(0, 3)))
+            style.set_status_text(label, text)
+            assert label.text() == text
+            measured = label.heightForWidth(width)
+            assert label.needed == (text, width, measured)
+            tallest = max(tallest, measured)
+            assert label.minimumHeight() == tallest   # only grows, as SteadyLabel's
+        assert 0 < len(label._shape_heights) < 300   # shapes repeat: fewer measurements
+
+
+def test_rich_text_and_plain_labels_are_set_as_usual(qtbot):
+    plain = pg.QtWidgets.QLabel()
+    qtbot.addWidget(plain)
+    style.set_status_text(plain, "step 3")
+    assert plain.text() == "step 3"
+    rich = _label(qtbot, 200)
+    rich.setTextFormat(pg.QtCore.Qt.TextFormat.RichText)
+    style.set_status_text(rich, "<b>step 3</b>")
+    assert rich.text() == "<b>step 3</b>"
+    assert not hasattr(rich, "_shape_heights")
+
+
+def test_dot_cloud_paints_what_a_scatter_paints(qtbot):
+    rng = np.random.default_rng(1)
+    x, y = rng.uniform(0, 10, 500), rng.uniform(-1, 1, 500)
+    images = []
+    for make in (lambda: pg.ScatterPlotItem(x=x, y=y, size=4, pen=None, brush="#1f77b4"),
+                 lambda: _cloud(x, y)):
+        plot = pg.PlotWidget()
+        qtbot.addWidget(plot)
+        plot.resize(400, 300)
+        plot.show()
+        plot.addItem(make())
+        plot.setRange(xRange=(0, 10), yRange=(-1, 1), padding=0.05)
+        images.append(plot.grab().toImage())
+    assert images[0] == images[1]
+
+
+def _cloud(x, y) -> DotCloud:
+    cloud = DotCloud("o", size=4, brush="#1f77b4")
+    cloud.set_points(x, y)
+    return cloud
