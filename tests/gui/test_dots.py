@@ -3,12 +3,13 @@ questions (getData, dataBounds, pixelPadding) in data coordinates."""
 
 import numpy as np
 import pyqtgraph as pg
+import pytest
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsPathItem
 
 from gdviz.gui.views import dots as dots_module
 from gdviz.gui.views.contour import ContourView
 from gdviz.gui.views.data import DataView
-from gdviz.gui.views.dots import Dot, Dots
+from gdviz.gui.views.dots import Dot, DotCloud, Dots
 from gdviz.gui.views.histogram import HistogramView
 from gdviz.gui.views.learning_curve import LearningCurveView
 from gdviz.gui.views.param_trace import ParamTraceView
@@ -134,3 +135,32 @@ def test_the_views_markers_are_dots(qtbot):
         qtbot.addWidget(view)
         for name in names:
             assert isinstance(getattr(view, name), Dots), (cls.__name__, name)
+
+
+@pytest.mark.parametrize("colors", [None, ("#2b6cb0", "#d64541")])
+def test_dot_cloud_paints_what_a_scatter_paints(qtbot, colors):
+    """The same pixels as a pxMode ScatterPlotItem: one colour, or a colour per dot (drawn in
+    the order given, so overlapping dots stack as in the scatter)."""
+    rng = np.random.default_rng(1)
+    x, y = rng.uniform(0, 10, 500), rng.uniform(-1, 1, 500)
+    x[7] = np.nan
+    brushes = None if colors is None else [pg.mkBrush(colors[k % 2]) for k in range(500)]
+    images = []
+    for scatter in (True, False):
+        plot = _plot(qtbot)
+        plot.resize(400, 300)
+        plot.show()
+        if scatter:
+            item = pg.ScatterPlotItem(x=x, y=y, size=6, pen=None, brush="#1f77b4")
+            if brushes is not None:
+                item.setBrush(brushes)
+        else:
+            item = DotCloud("o", size=6, brush="#1f77b4")
+            item.set_points(x, y, brushes=brushes)
+        plot.addItem(item)
+        plot.setRange(xRange=(0, 10), yRange=(-1, 1), padding=0.05)
+        images.append(plot.grab().toImage())
+    assert images[0] == images[1]
+    cloud_x, cloud_y = item.getData()
+    assert np.array_equal(cloud_x, x, equal_nan=True)
+    assert np.array_equal(cloud_y, y)

@@ -1,11 +1,10 @@
 """style.set_status_text: a status line's height is measured once per text shape (digits made
-0) and is what the label itself measures; DotCloud draws what a pxMode scatter draws."""
+0) and is what the label itself measures."""
 
 import numpy as np
 import pyqtgraph as pg
 
 from gdviz.gui.views import style
-from gdviz.gui.views.dots import DotCloud
 
 
 def _label(qtbot, width: int):
@@ -47,25 +46,3 @@ def test_rich_text_and_plain_labels_are_set_as_usual(qtbot):
     style.set_status_text(rich, "<b>step 3</b>")
     assert rich.text() == "<b>step 3</b>"
     assert not hasattr(rich, "_shape_heights")
-
-
-def test_dot_cloud_paints_what_a_scatter_paints(qtbot):
-    rng = np.random.default_rng(1)
-    x, y = rng.uniform(0, 10, 500), rng.uniform(-1, 1, 500)
-    images = []
-    for make in (lambda: pg.ScatterPlotItem(x=x, y=y, size=4, pen=None, brush="#1f77b4"),
-                 lambda: _cloud(x, y)):
-        plot = pg.PlotWidget()
-        qtbot.addWidget(plot)
-        plot.resize(400, 300)
-        plot.show()
-        plot.addItem(make())
-        plot.setRange(xRange=(0, 10), yRange=(-1, 1), padding=0.05)
-        images.append(plot.grab().toImage())
-    assert images[0] == images[1]
-
-
-def _cloud(x, y) -> DotCloud:
-    cloud = DotCloud("o", size=4, brush="#1f77b4")
-    cloud.set_points(x, y)
-    return cloud

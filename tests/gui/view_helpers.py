@@ -18,7 +18,7 @@ from gdviz.gui.views import (
     ParamTraceView,
     SampleCurvesView,
 )
-from gdviz.gui.views.dots import Dots
+from gdviz.gui.views.dots import DotCloud, Dots
 from gdviz.presets import get_preset
 
 # the five lesson views this file tests (VIEW_CLASSES may hold more, tested elsewhere)
@@ -56,7 +56,7 @@ def snapshot(view) -> list:
         for item in plot.getPlotItem().items:
             if isinstance(item, pg.PlotDataItem):
                 out.append((item.xData, item.yData, item.isVisible()))
-            elif isinstance(item, (pg.ScatterPlotItem, Dots)):
+            elif isinstance(item, (pg.ScatterPlotItem, Dots, DotCloud)):
                 out.append((*item.getData(), item.isVisible()))
             elif isinstance(item, pg.InfiniteLine):
                 out.append((item.value(), item.isVisible()))

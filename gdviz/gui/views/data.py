@@ -22,8 +22,8 @@ from gdviz.core.problems.base import Problem
 from gdviz.core.records import RunConfig
 from gdviz.core.surfaces import covers_all, evenly_chosen
 from gdviz.gui.views import style
-from gdviz.gui.views.base import LessonView, set_curve, set_points
-from gdviz.gui.views.dots import Dots
+from gdviz.gui.views.base import LessonView, set_curve
+from gdviz.gui.views.dots import DotCloud, Dots
 from gdviz.gui.views.ranges import StickyRange
 
 POINT_CAP = 2000
@@ -96,7 +96,8 @@ class DataView(LessonView):
         self.legend = self.frame.add_key()   # a Key above the plot: it never covers points
         p = self.plot.getPlotItem()
         grey = (*style.SAMPLE, 150)
-        self.points = pg.ScatterPlotItem([], [], size=6, pen=None, brush=pg.mkBrush(grey))
+        # up to POINT_CAP dots that move on every frame (wavy): painted from one symbol
+        self.points = DotCloud("o", size=6, pen=None, brush=pg.mkBrush(grey))
         self.test_points = pg.ScatterPlotItem([], [], size=7, brush=None)
         # the batch: a few markers drawn by Qt (dots.Dots), a scatter for a large batch
         self.batch_points = Dots("o", size=9, pen=pg.mkPen("w"), brush=pg.mkBrush(style.BATCH))
@@ -128,8 +129,8 @@ class DataView(LessonView):
         self.mode = data_mode(problem)
         n = problem.n_samples
         self._shown = evenly_chosen(n, POINT_CAP)
-        for item in (self.points, self.test_points):
-            item.setData([], [])
+        self.points.clear()
+        self.test_points.setData([], [])
         self.batch_points.clear()
         for item in (self.model_line, self.true_line, self.guide):
             item.setData([], [])
@@ -172,7 +173,7 @@ class DataView(LessonView):
         self.frame.set_title("Data and the fitted line")
         self.plot.setLabel("bottom", cols[0])
         self.plot.setLabel("left", cols[-1] if len(cols) > 1 else "y")
-        self.points.setData(x[self._shown], problem.data_y[self._shown])
+        self.points.set_points(x[self._shown], problem.data_y[self._shown])
         self._key += [("point", style.hex_color(style.SAMPLE), f"data{capped}"),
                       ("line", style.FULL, "model now")]
         if problem.true_params is not None:
@@ -205,8 +206,8 @@ class DataView(LessonView):
         self.plot.setLabel("left", cols[1])
         colors = [pg.mkColor(c) for c in style.CLASS_COLORS]
         s = self._shown
-        self.points.setData(x[s, 0], x[s, 1],
-                            brush=[pg.mkBrush(colors[int(v)]) for v in y[s]])
+        self.points.set_points(x[s, 0], x[s, 1],
+                               brushes=[pg.mkBrush(colors[int(v)]) for v in y[s]])
         t = evenly_chosen(len(tx), POINT_CAP)
         self.test_points.setData(tx[t, 0], tx[t, 1], brush=None,
                                  pen=[pg.mkPen(colors[int(v)], width=1.5) for v in ty[t]])
@@ -264,7 +265,7 @@ class DataView(LessonView):
         y = problem.data_y
         pred = problem.predict(params, problem.data_x)
         s = self._shown
-        set_points(self.points, y[s], pred[s])
+        self.points.set_points(y[s], pred[s])
         self.batch_points.set_points(y[batch], pred[batch])
         x_range = _bounds(y)
         if self.plot.getViewBox().viewRange()[0] != list(x_range):   # costs even unchanged
@@ -292,7 +293,7 @@ class DataView(LessonView):
         s = self._shown
         with np.errstate(all="ignore"):
             losses = problem.sample_losses(params)
-        set_points(self.points, x[s], losses[s])
+        self.points.set_points(x[s], losses[s])
         self.batch_points.set_points(x[batch], losses[batch])
         if problem.loss_range is None:
             self.y_range.fit(*_bounds(losses, pad=0.0), pad=0.06)

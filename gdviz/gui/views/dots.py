@@ -232,17 +232,42 @@ class DotCloud(pg.GraphicsObject):
         self._x = np.zeros(0)
         self._y = np.zeros(0)
         self._rect = None              # bounding rectangle, until the data or the view change
-        self._pixmap = None            # the symbol, rendered at the device pixel ratio _dpr
-        self._dpr = 0.0
+        self._codes = None             # (n,) index of each dot's brush in _palette, or None
+        self._palette: tuple = ()
+        self._pixmaps: dict = {}       # dpr -> the symbols (_atlas)
         self._fragments = pg.Qt.internals.PrimitiveArray(QPainter.PixmapFragment, 10)
 
-    def set_points(self, x, y) -> None:
-        """Dots at (x[i], y[i]) in data coordinates (non-finite ones are not drawn)."""
+    def set_points(self, x, y, brushes=None) -> None:
+        """Dots at (x[i], y[i]) in data coordinates (non-finite ones are not drawn);
+        ``brushes``: one per dot (anything pg.mkBrush takes), else the item's brush."""
         x = np.array(x, dtype=np.float64).ravel()
         y = np.array(y, dtype=np.float64).ravel()
-        if (len(x) == len(self._x) and np.array_equal(x, self._x, equal_nan=True)
+        if brushes is None:
+            codes, palette = None, ()
+        else:
+            if len(brushes) != len(x):
+                raise ValueError(f"{len(brushes)} brushes for {len(x)} points")
+            found: dict[str, int] = {}
+            palette_list: list[QBrush] = []
+            codes = np.empty(len(x), dtype=np.int64)
+            for k, spec in enumerate(brushes):
+                brush = _brush(spec)
+                name = brush.color().name(QColor.NameFormat.HexArgb)
+                code = found.get(name)
+                if code is None:
+                    code = found[name] = len(palette_list)
+                    palette_list.append(brush)
+                codes[k] = code
+            palette = tuple(palette_list)
+        same_style = (palette == self._palette and (
+            codes is None if self._codes is None else
+            codes is not None and np.array_equal(codes, self._codes)))
+        if (same_style and len(x) == len(self._x) and np.array_equal(x, self._x, equal_nan=True)
                 and np.array_equal(y, self._y, equal_nan=True)):
             return
+        if not same_style:
+            self._codes, self._palette = codes, palette
+            self._pixmaps.clear()
         self.prepareGeometryChange()
         self._x, self._y = x, y
         self._rect = None
@@ -253,7 +278,7 @@ class DotCloud(pg.GraphicsObject):
         brush = pg.mkBrush(brush)
         if brush != self._brush:
             self._brush = brush
-            self._pixmap = None
+            self._pixmaps.clear()
             self.update()
 
     def brush(self) -> QBrush:
@@ -300,34 +325,49 @@ class DotCloud(pg.GraphicsObject):
         self._rect = None
 
     # -- painting ------------------------------------------------------------------------------
-    def _symbol_pixmap(self, dpr: float):
-        if self._pixmap is None or dpr != self._dpr:
+    def _atlas(self, dpr: float):
+        """The symbol in each brush of the palette (the item's brush without one), side by
+        side in one pixmap, as pyqtgraph's renderSymbol draws it: (pixmap, side in pixels)."""
+        found = self._pixmaps.get(dpr)
+        if found is None:
             from pyqtgraph.graphicsItems.ScatterPlotItem import renderSymbol
-            from PySide6.QtGui import QPixmap
+            from PySide6.QtCore import QPoint, Qt
+            from PySide6.QtGui import QImage, QPixmap
 
-            image = renderSymbol(self._symbol, self._size, self._pen, self._brush, dpr=dpr)
-            self._pixmap = QPixmap.fromImage(image)
-            self._pixmap.setDevicePixelRatio(dpr)
-            self._dpr = dpr
-        return self._pixmap
+            brushes = self._palette or (self._brush,)
+            images = [renderSymbol(self._symbol, self._size, self._pen, b, dpr=dpr)
+                      for b in brushes]
+            side = images[0].width()
+            atlas = QImage(side * len(images), side, QImage.Format.Format_ARGB32_Premultiplied)
+            atlas.fill(Qt.GlobalColor.transparent)
+            painter = QPainter(atlas)
+            for k, image in enumerate(images):
+                image.setDevicePixelRatio(1.0)
+                painter.drawImage(QPoint(k * side, 0), image)
+            painter.end()
+            pixmap = QPixmap.fromImage(atlas)
+            pixmap.setDevicePixelRatio(dpr)
+            found = self._pixmaps[dpr] = (pixmap, side)
+        return found
 
-    def paint(self, p, *_args) -> None:
+    def paint(self, p, *args) -> None:
         keep = np.isfinite(self._x) & np.isfinite(self._y)
         n = int(np.count_nonzero(keep))
         if n == 0:
             return
-        widget = _args[1] if len(_args) > 1 else None
+        widget = args[1] if len(args) > 1 else None
         dpr = widget.devicePixelRatioF() if widget is not None else 1.0
-        pixmap = self._symbol_pixmap(dpr)
+        pixmap, side = self._atlas(dpr)
         t = p.transform()
         x, y = self._x[keep], self._y[keep]
         self._fragments.resize(n)
         frags = self._fragments.ndarray()
-        # the dots' centres in device pixels (as ScatterPlotItem maps them), then drawn
-        # unscaled: their size is in pixels
+        # the dots' centres in device pixels (as ScatterPlotItem maps them), drawn unscaled
+        # (their size is in pixels) in the order given, each from its brush's symbol
         frags[:, 0] = np.clip(t.m11() * x + t.m21() * y + t.dx(), -2.0 ** 30, 2.0 ** 30)
         frags[:, 1] = np.clip(t.m12() * x + t.m22() * y + t.dy(), -2.0 ** 30, 2.0 ** 30)
-        frags[:, 2:6] = [0, 0, pixmap.width(), pixmap.height()]
+        frags[:, 2] = 0 if self._codes is None else self._codes[keep] * side
+        frags[:, 3:6] = [0, side, side]
         frags[:, 6:10] = [1 / dpr, 1 / dpr, 0.0, 1.0]
         p.resetTransform()
         p.drawPixmapFragments(*self._fragments.drawargs(), pixmap)
