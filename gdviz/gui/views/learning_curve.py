@@ -21,7 +21,7 @@ from gdviz.core.history import RunHistory, peaks
 from gdviz.core.problems.base import Problem
 from gdviz.core.records import RunConfig
 from gdviz.gui.views import style
-from gdviz.gui.views.base import LessonView, RunTrack
+from gdviz.gui.views.base import LessonView, RunTrack, run_numbers
 from gdviz.gui.views.dots import Dots
 from gdviz.gui.views.ranges import GrowingRange, StickyRange
 
@@ -119,6 +119,7 @@ class LearningCurveView(LessonView):
         self._brushes: list = []
         self.epoch_marks = np.zeros(0)
         self._label_marks = np.zeros(0)
+        self._epoch_scan = None   # (history, steps scanned, epoch starts) (_epoch_starts)
 
     @property
     def full_curve(self) -> pg.PlotDataItem:
@@ -224,7 +225,7 @@ class LearningCurveView(LessonView):
         for k, (track, item) in enumerate(zip(self.tracks, self.full_curves)):
             kk = self.track_index(track, index)
             th = track.history
-            per = track.config.steps_per_epoch() if in_epochs else 1
+            per = run_numbers(track.config)[0] if in_epochs else 1
             keep = peaks(th.losses[: kk + 1], bins)  # the envelope of each pixel column
             x = th.steps[keep] / per
             full = _finite_or_nan(th.losses[keep])
@@ -306,7 +307,7 @@ class LearningCurveView(LessonView):
         y_range = self.y_range.fit(lo, hi, pad=0.05)
         x_hi = max(float(x[-1]) for x in xs if len(x))
         in_epochs = self._epochs_on_x()
-        cap = max(t.config.step_limit() / (t.config.steps_per_epoch() if in_epochs else 1)
+        cap = max(run_numbers(t.config)[1] / (run_numbers(t.config)[0] if in_epochs else 1)
                   for t in self.tracks)
         return self.x_range.fit(0.0, x_hi, cap), y_range
 
@@ -318,14 +319,30 @@ class LearningCurveView(LessonView):
         if len(x) > 2:
             style.place_legend(self.legend, x, y, *ranges)
 
+    def _epoch_starts(self, index: int) -> np.ndarray:
+        """History indices <= ``index`` of the first step of every epoch after the first
+        (a boundary sits before each). The history only grows: its boundaries are found once,
+        as it grows, not by a scan of the whole run on every frame."""
+        h = self.history
+        known = self._epoch_scan
+        if known is None or known[0] is not h or known[1] > len(h):
+            known = (h, 1, np.zeros(0, dtype=np.int64))
+        if known[1] < len(h):
+            lo = known[1]
+            epochs = h.epochs[lo - 1 :]
+            new = np.flatnonzero((epochs[1:] != epochs[:-1]) & (epochs[1:] > 1)) + lo
+            known = (h, len(h), np.concatenate((known[2], new)))
+        self._epoch_scan = known
+        starts = known[2]
+        return starts[: np.searchsorted(starts, index, side="right")]
+
     def _draw_epochs(self, index: int) -> list[str]:
-        epochs = self.history.epochs[: index + 1]
-        steps = self.history.steps[: index + 1]
-        # a boundary sits before the first step of every epoch after the first
-        first = np.flatnonzero((epochs[1:] != epochs[:-1]) & (epochs[1:] > 1)) + 1
+        epochs = self.history.epochs
+        steps = self.history.steps
+        first = self._epoch_starts(index)
         self.epoch_marks = steps[first] - 0.5
         notes = []
-        if self.config is not None and self.config.steps_per_epoch() == 1:
+        if self.config is not None and run_numbers(self.config)[0] == 1:
             marks, labels = np.zeros(0), np.zeros(0, dtype=np.int64)
             if self.problem is not None and self.problem.has_data:
                 notes.append("full batch: 1 step = 1 epoch")

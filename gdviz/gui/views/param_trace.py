@@ -20,7 +20,7 @@ from gdviz.core.history import RunHistory, peaks
 from gdviz.core.problems.base import Problem
 from gdviz.core.records import RunConfig
 from gdviz.gui.views import style
-from gdviz.gui.views.base import LessonView, RunTrack
+from gdviz.gui.views.base import LessonView, RunTrack, run_numbers
 from gdviz.gui.views.dots import Dots
 from gdviz.gui.views.ranges import GrowingRange, StickyRange
 
@@ -261,7 +261,7 @@ class ParamTraceView(LessonView):
         span = (hi - lo) or max(abs(hi), 1.0)
         top = 0.35 if not self._several() else 0.03  # several runs: the key is above the plot
         self.y_range.fit(lo - 0.05 * span, hi + top * span)
-        self.x_range.fit(0.0, x_hi, max(t.config.step_limit() for t in self.tracks))
+        self.x_range.fit(0.0, x_hi, max(run_numbers(t.config)[1] for t in self.tracks))
 
     def _status_text(self, index: int) -> str:
         track = self.tracks[self.selected_track]
