@@ -14,6 +14,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import QPointF
 
 from gdviz.core.surfaces import segments
+from gdviz.gui.views.base import set_curve
 
 MIN_PIXELS = 3.0  # shorter arrows (a zero gradient) get no head: there is no direction to show
 
@@ -38,6 +39,7 @@ class ArrowPool:
             plot.addItem(head, ignoreBounds=True)
             self.heads.append(head)
         self._ends = np.zeros((0, 4))
+        self._heads_used = 0   # heads [0, _heads_used) may be visible; the others are hidden
         self._vb.sigTransformChanged.connect(self._orient)
 
     def set_arrows(self, x0: np.ndarray, y0: np.ndarray, x1: np.ndarray,
@@ -47,7 +49,8 @@ class ArrowPool:
         ends = ends[: self.capacity]
         ends = ends[np.all(np.isfinite(ends), axis=1)]
         self._ends = ends
-        self.shafts.setData(*segments(ends[:, 0], ends[:, 1], ends[:, 2], ends[:, 3]))
+        # skipped when the shafts are as they are (an arrow pool cleared on every frame)
+        set_curve(self.shafts, *segments(ends[:, 0], ends[:, 1], ends[:, 2], ends[:, 3]))
         self._orient()
 
     def clear(self) -> None:
@@ -59,18 +62,28 @@ class ArrowPool:
 
     def _orient(self, *_args: object) -> None:
         to_scene = self._vb.childGroup.sceneTransform().map   # one transform for all heads
-        for i, head in enumerate(self.heads):
-            if i >= len(self._ends):
-                head.setVisible(False)
-                continue
-            x0, y0, x1, y1 = self._ends[i]
+        shown = 0
+        for i, (x0, y0, x1, y1) in enumerate(self._ends):
+            head = self.heads[i]
             p0 = to_scene(QPointF(x0, y0))
             p1 = to_scene(QPointF(x1, y1))
             dx, dy = p1.x() - p0.x(), p1.y() - p0.y()
             if math.hypot(dx, dy) < MIN_PIXELS:
-                head.setVisible(False)
+                if head.isVisible():
+                    head.setVisible(False)
                 continue
             # angle 0 points left (tip at the item's position); rotate to point along (dx, dy)
-            head.setRotation(180.0 + math.degrees(math.atan2(dy, dx)))
-            head.setPos(x1, y1)
-            head.setVisible(True)
+            angle = 180.0 + math.degrees(math.atan2(dy, dx))
+            if head.rotation() != angle:
+                head.setRotation(angle)
+            pos = head.pos()
+            if pos.x() != x1 or pos.y() != y1:
+                head.setPos(x1, y1)
+            if not head.isVisible():
+                head.setVisible(True)
+            shown = i + 1
+        # the heads beyond the arrows: only those shown before need hiding
+        for head in self.heads[len(self._ends) : max(self._heads_used, len(self._ends))]:
+            if head.isVisible():
+                head.setVisible(False)
+        self._heads_used = max(shown, len(self._ends))
