@@ -248,21 +248,36 @@ def peaks(y: np.ndarray, bins: int, look: int = 32) -> np.ndarray:
     n = len(y)
     if n <= 2 * bins + 2:
         return np.arange(n)
-    seen = decimate(y, look * bins)
-    values = np.asarray(y[seen], dtype=np.float64)
-    m = len(seen)
+    seen = decimate(y, look * bins) if n > look * bins else None
+    values = np.asarray(y if seen is None else y[seen], dtype=np.float64)
+    m = len(values)
     size = -(-m // bins)
-    padded = np.full(-(-m // size) * size, np.nan)
-    padded[:m] = values
-    block = padded.reshape(-1, size)
-    nan = np.isnan(block)
-    base = np.arange(0, len(padded), size)
-    low = base + np.where(nan, np.inf, block).argmin(axis=1)
-    high = base + np.where(nan, -np.inf, block).argmax(axis=1)
+    rows = -(-m // size)
+    if np.isnan(values).any():
+        padded = np.full(rows * size, np.nan)
+        padded[:m] = values
+        block = padded.reshape(-1, size)
+        nan = np.isnan(block)
+        low = np.where(nan, np.inf, block).argmin(axis=1)
+        high = np.where(nan, -np.inf, block).argmax(axis=1)
+    else:
+        # no NaN (the usual case): the last block is padded with the last value, which
+        # argmin/argmax never choose over the equal real value before it (the first wins)
+        if rows * size != m:
+            padded = np.empty(rows * size)
+            padded[:m] = values
+            padded[m:] = values[-1]
+            values = padded
+        block = values.reshape(-1, size)
+        low = block.argmin(axis=1)
+        high = block.argmax(axis=1)
+    base = np.arange(0, rows * size, size)
+    low += base
+    high += base
     # blocks are disjoint and in order: (lower, higher) of each, interleaved, is sorted, and
     # equals np.unique(low, high, 0, m - 1) once repeats are dropped (a sort-free unique: it
     # runs on every frame while a run plays)
-    pairs = np.empty((len(low), 2), dtype=np.int64)
+    pairs = np.empty((rows, 2), dtype=np.int64)
     np.minimum(low, high, out=pairs[:, 0])
     np.maximum(low, high, out=pairs[:, 1])
     idx = pairs.ravel()
@@ -271,4 +286,5 @@ def peaks(y: np.ndarray, bins: int, look: int = 32) -> np.ndarray:
         idx = np.concatenate(([0], idx))
     if idx[-1] < m - 1:
         idx = np.concatenate((idx, [m - 1]))
-    return seen[idx[idx < m]]
+    idx = idx[idx < m]
+    return idx if seen is None else seen[idx]

@@ -84,3 +84,56 @@ def test_first_samples_match_batch_at():
     assert np.array_equal(history.first_samples(5, 9), expected[5:9])
     assert np.array_equal(history.batch_sizes(0, len(history)),
                           [len(history.batch_at(i)) for i in range(len(history))])
+
+
+def _reference_peaks(y: np.ndarray, bins: int, look: int = 32) -> np.ndarray:
+    """peaks as first written (NaN padding, one path), for comparison."""
+    y = np.asarray(y)
+    n = len(y)
+    if n <= 2 * bins + 2:
+        return np.arange(n)
+    seen = decimate(y, look * bins)
+    values = np.asarray(y[seen], dtype=np.float64)
+    m = len(seen)
+    size = -(-m // bins)
+    padded = np.full(-(-m // size) * size, np.nan)
+    padded[:m] = values
+    block = padded.reshape(-1, size)
+    nan = np.isnan(block)
+    base = np.arange(0, len(padded), size)
+    low = base + np.where(nan, np.inf, block).argmin(axis=1)
+    high = base + np.where(nan, -np.inf, block).argmax(axis=1)
+    # blocks are disjoint and in order: (lower, higher) of each, interleaved, is sorted, and
+    # equals np.unique(low, high, 0, m - 1) once repeats are dropped (a sort-free unique: it
+    # runs on every frame while a run plays)
+    pairs = np.empty((len(low), 2), dtype=np.int64)
+    np.minimum(low, high, out=pairs[:, 0])
+    np.maximum(low, high, out=pairs[:, 1])
+    idx = pairs.ravel()
+    idx = idx[np.concatenate(([True], idx[1:] != idx[:-1]))]
+    if idx[0] != 0:
+        idx = np.concatenate(([0], idx))
+    if idx[-1] < m - 1:
+        idx = np.concatenate((idx, [m - 1]))
+    return seen[idx[idx < m]]
+
+
+def test_peaks_equals_its_first_version_on_every_kind_of_series():
+    rng = np.random.default_rng(3)
+    for trial in range(600):
+        n = int(rng.integers(0, 40000 if trial % 3 else 2000))
+        y = rng.normal(size=n)
+        kind = trial % 5
+        if kind == 1:
+            y = np.round(y, 1)                        # many equal values
+        elif kind == 2 and n:
+            y[rng.integers(0, n, size=max(1, n // 50))] = np.nan
+        elif kind == 3:
+            y = np.full(n, 1.0)
+        elif kind == 4 and n:
+            y[rng.integers(0, n, size=3)] = np.inf
+            y[: n // 3] = np.nan
+        if trial % 7 == 0:
+            y = y.astype(np.float32)
+        bins = int(rng.integers(1, 400))
+        assert np.array_equal(peaks(y, bins), _reference_peaks(y, bins)), (trial, n, bins)
