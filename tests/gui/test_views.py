@@ -295,8 +295,7 @@ def test_param_trace(qtbot, name):
     else:
         expected = [m for m in problem.minima if m.kind == "global"][0].params
     np.testing.assert_allclose([line.value() for line in view.ref_lines], expected)
-    labels = [label.text for _, label in view.legend.items]
-    assert all(name in labels for name in problem.param_names)
+    assert all(name in view.key.texts() for name in problem.param_names)   # the key names them
 
 
 # -- data ----------------------------------------------------------------------------------------

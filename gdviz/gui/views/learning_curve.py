@@ -6,8 +6,8 @@ they were then), each reduced to the lowest and highest point of every pixel col
 (``peaks``: the noise band survives). Runs with different batch sizes take different numbers of
 steps per epoch; then the x axis counts epochs (passes over the data), as lesson 2 plots it,
 unless the user unticks "x in epochs". At most ``EPOCH_LINES`` epoch boundaries are drawn;
-when there are more, every k-th epoch is marked and the note says so. One run: the legend
-sits in the plot; several: a key above it names the runs.
+when there are more, every k-th epoch is marked and the note says so. A key above the plot
+names the curves (several runs: the runs).
 """
 
 from __future__ import annotations
@@ -82,14 +82,12 @@ class LearningCurveView(LessonView):
             "(lesson 2 plots it so). Ticked by itself when the runs' batch sizes differ.")
         self.epoch_box.toggled.connect(self._on_box_toggled)
         self.frame.bar.insertWidget(1, self.epoch_box)
-        self.legend = style.add_legend(self.plot)
         # ranges that stay put while the curves move inside them (no axis redraw per frame)
         self.plot.getPlotItem().disableAutoRange()
         self.x_range = GrowingRange(self.plot)
         self.y_range = StickyRange(self.plot, "y", fill=0.5, headroom=0.1)
         self.key = self.frame.add_key()
         self.key.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
-        self.key.setVisible(False)
         p = self.plot.getPlotItem()
         self.batch_curve = pg.PlotDataItem([], [], pen=pg.mkPen((*_rgb(style.BATCH), 110),
                                                                   width=1),
@@ -148,7 +146,7 @@ class LearningCurveView(LessonView):
             self.show_step(self._index)
 
     def _style_tracks(self) -> None:
-        """Pens, legend or key, and the batch curve for the current tracks (not per step)."""
+        """Pens, key and the batch curve for the current tracks (not per step)."""
         tracks, problem = self.tracks, self.problem
         p = self.plot.getPlotItem()
         while len(self.full_curves) < len(tracks):
@@ -179,20 +177,17 @@ class LearningCurveView(LessonView):
             self.epoch_box.blockSignals(True)
             self.epoch_box.setChecked(mixed)
             self.epoch_box.blockSignals(False)
-        self.legend.clear()
-        self.legend.setVisible(not several)
-        self.key.setVisible(several)
         full_word = "full loss" if problem.has_data else "f"
         if several:
             entries = [("line", t.color, t.name) for t in tracks]
             if not self._full_batch:
                 entries.append(("line", _faint_hex(chosen.color),
                                 "faint: batch loss of the selected run"))
-            self.key.set_entries(entries)
-        else:
-            self.legend.addItem(self.full_curves[0], f"{full_word} (after step)")
+        else:   # named above the plot, like several runs: a legend inside covered the curves
+            entries = [("line", chosen.color, f"{full_word} (after step)")]
             if not self._full_batch:
-                self.legend.addItem(self.batch_curve, "batch loss (before step)")
+                entries.append(("line", style.BATCH, "batch loss (before step)"))
+        self.key.set_entries(entries)
         self._set_title()
 
     def _epochs_on_x(self) -> bool:
@@ -244,7 +239,6 @@ class LearningCurveView(LessonView):
                 sel_x = th.steps[keep] / per
                 style.set_wide_curve(self.batch_curve, sel_x, batch)
                 sel_batch = batch
-                sel_full_x = x
 
         notes = []
         want_log = self.log_box.isChecked()
@@ -272,9 +266,7 @@ class LearningCurveView(LessonView):
             self._label_epochs([], [])
         else:
             notes.extend(self._draw_epochs(k_sel))
-        ranges = self._fit_ranges(xs, every)
-        if len(self.tracks) == 1 and ranges is not None:
-            self._place_legend((sel_full_x, sel_x), (fulls[0], sel_batch), ranges)
+        self._fit_ranges(xs, every)
         text = " · ".join(self._status_words(index, k_sel) + notes)
         style.set_status_text(self.frame.status, text)
         if self.frame.status.isVisibleTo(self) != bool(text):  # several runs: often nothing
@@ -310,14 +302,6 @@ class LearningCurveView(LessonView):
         cap = max(run_numbers(t.config)[1] / (run_numbers(t.config)[0] if in_epochs else 1)
                   for t in self.tracks)
         return self.x_range.fit(0.0, x_hi, cap), y_range
-
-    def _place_legend(self, xs: tuple[np.ndarray, ...], ys: tuple[np.ndarray, ...],
-                      ranges) -> None:
-        x, y = np.concatenate(xs), np.concatenate(ys)
-        with np.errstate(all="ignore"):
-            y = np.log10(y) if self._log else y
-        if len(x) > 2:
-            style.place_legend(self.legend, x, y, *ranges)
 
     def _epoch_starts(self, index: int) -> np.ndarray:
         """History indices <= ``index`` of the first step of every epoch after the first

@@ -3,7 +3,7 @@
 The reference line is the problem's ``true_params`` (the values that generated the data) when
 known, else the single global minimum of an analytic function; none when neither is known.
 
-One run: one colour per parameter, a legend in the plot. Several runs (tracks): one colour per
+One run: one colour per parameter. Several runs (tracks): one colour per
 run and one line style per parameter (solid, dashed, dotted), named in a key above the plot; the
 parameter box shows all parameters or one at a time. The curve items are created when the runs
 or the problem change (``set_run`` / ``set_tracks``) and only updated with ``setData`` per step.
@@ -59,13 +59,11 @@ class ParamTraceView(LessonView):
                       "several runs are compared).")
         self.combo = self.frame.combo
         self.combo.currentIndexChanged.connect(self._on_combo_changed)
-        self.legend = style.add_legend(self.plot)
         self.plot.getPlotItem().disableAutoRange()
         self.x_range = GrowingRange(self.plot)
         self.y_range = StickyRange(self.plot, "y", fill=0.5, headroom=0.05)
         self.key = self.frame.add_key()
         self.key.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
-        self.key.setVisible(False)
         self.track_curves: list[list[pg.PlotDataItem]] = []  # [run][parameter]
         self.ref_lines: list[pg.InfiniteLine] = []
         self._ref_of: list[int] = []  # the parameter of each reference line
@@ -130,14 +128,13 @@ class ParamTraceView(LessonView):
         return len(self.tracks) > 1
 
     def _build(self) -> None:
-        """Curve items for every (run, parameter), reference lines, legend or key."""
+        """Curve items for every (run, parameter), reference lines, the key."""
         p = self.plot.getPlotItem()
         for items in self.track_curves:
             for item in items:
                 p.removeItem(item)
         for line in self.ref_lines:
             p.removeItem(line)
-        self.legend.clear()
         self.track_curves, self.ref_lines, self._ref_of = [], [], []
         names = self.problem.param_names
         several, shown = self._several(), self._shown_params()
@@ -173,8 +170,6 @@ class ParamTraceView(LessonView):
         ref_word = "true value" if kind == "true" else "global minimum"
         # one parameter shown: its name says it (a long axis title clips a short plot)
         self.plot.setLabel("left", names[shown[0]] if len(shown) == 1 else "parameter value")
-        self.legend.setVisible(not several)
-        self.key.setVisible(several)
         if several:
             entries = [("line", t.color, t.name + (" (diverged: off the chart)"
                                                    if k in self._off_chart else ""))
@@ -186,13 +181,11 @@ class ParamTraceView(LessonView):
                 entries.append(("dash", style.START, ref_word))
             self.key.set_entries(entries)
             return
-        for j in range(len(names)):
-            if j in shown:
-                self.legend.addItem(self.track_curves[0][j], names[j])
+        # one run: a key above the plot too (a legend inside covered the curves and labels)
+        entries = [("line", style.param_color(j), names[j]) for j in shown]
         if self.ref_lines:
-            self.legend.addItem(
-                pg.PlotDataItem(pen=pg.mkPen(style.START, width=1.5,
-                                             style=Qt.PenStyle.DashLine)), ref_word)
+            entries.append(("dash", style.START, ref_word))
+        self.key.set_entries(entries)
 
     def _on_combo_changed(self, _index: int) -> None:
         if self.problem is None or self.history is None:
@@ -257,9 +250,9 @@ class ParamTraceView(LessonView):
             refs = refs[np.isfinite(refs)]
             if refs.size:
                 lo, hi = min(lo, float(refs.min())), max(hi, float(refs.max()))
-        # head-room above the curves for the legend (the curves often fill every corner)
         span = (hi - lo) or max(abs(hi), 1.0)
-        top = 0.35 if not self._several() else 0.03  # several runs: the key is above the plot
+        # the key is above the plot; one run's reference lines carry labels above them
+        top = 0.03 if self._several() else 0.15
         self.y_range.fit(lo - 0.05 * span, hi + top * span)
         self.x_range.fit(0.0, x_hi, max(run_numbers(t.config)[1] for t in self.tracks))
 
