@@ -6,7 +6,7 @@ from PySide6.QtCore import QEvent, QObject
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from gdviz.gui.label_slot import LabelSlot
-from gdviz.gui.views.style import SteadyLabel
+from gdviz.gui.views.status_label import SteadyLabel
 
 
 class LayoutRequests(QObject):

@@ -1,14 +1,14 @@
-"""style.set_status_text: a status line's height is measured once per text shape (digits made
+"""status_label.set_status_text: a status line's height is measured once per text shape (digits made
 0) and is what the label itself measures."""
 
 import numpy as np
 import pyqtgraph as pg
 
-from gdviz.gui.views import style
+from gdviz.gui.views import status_label, style
 
 
 def _label(qtbot, width: int):
-    label = style._wrapping_label()
+    label = status_label.wrapping_label()
     qtbot.addWidget(label)
     label.resize(width, 20)
     label.show()
@@ -27,7 +27,7 @@ def test_status_heights_are_the_measured_ones(qtbot):
             text = (f"step {5000 + i} · sample {rng.integers(0, 100)} · batch loss "
                     f"{style.fmt(rng.uniform(-1, 1))} · slope {style.fmt(rng.uniform(-3, 3), 3)}"
                     + " · held: b = 1" * int(rng.integers(0, 3)))
-            style.set_status_text(label, text)
+            status_label.set_status_text(label, text)
             assert label.text() == text
             measured = label.heightForWidth(width)
             assert label.needed == (text, width, measured)
@@ -39,10 +39,10 @@ def test_status_heights_are_the_measured_ones(qtbot):
 def test_rich_text_and_plain_labels_are_set_as_usual(qtbot):
     plain = pg.QtWidgets.QLabel()
     qtbot.addWidget(plain)
-    style.set_status_text(plain, "step 3")
+    status_label.set_status_text(plain, "step 3")
     assert plain.text() == "step 3"
     rich = _label(qtbot, 200)
     rich.setTextFormat(pg.QtCore.Qt.TextFormat.RichText)
-    style.set_status_text(rich, "<b>step 3</b>")
+    status_label.set_status_text(rich, "<b>step 3</b>")
     assert rich.text() == "<b>step 3</b>"
     assert not hasattr(rich, "_shape_heights")

@@ -33,6 +33,7 @@ from gdviz.gui.views import (
     LearningCurveView,
     ParamTraceView,
     SampleCurvesView,
+    status_label,
     style,
 )
 from gdviz.gui.views.ranges import StickyRange
@@ -325,7 +326,7 @@ def test_axes_are_cached_as_pixmaps(qtbot):
 
 
 def test_steady_label_does_not_shrink_until_reset(qtbot):
-    label = style._wrapping_label()
+    label = status_label.wrapping_label()
     qtbot.addWidget(label)
     label.resize(120, 20)
     label.setText("a long status line that wraps onto several lines at this width")

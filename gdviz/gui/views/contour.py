@@ -42,6 +42,7 @@ from gdviz.gui.views.pair_view import (
     joined,
     legend_html,
 )
+from gdviz.gui.views.status_label import set_status_text
 
 MAX_POINTS = 1000      # trajectory points drawn per track (decimated): stroking a 2 px path
                        # costs ~linear in its points (2000: 1.4 ms a run and frame; 1000: 0.7)
@@ -385,7 +386,7 @@ class ContourView(PairGridView):
         parts = [f"step {k}", f"loss {style.fmt(float(h.losses[k]))}"]
         if len(self.tracks) > 1:
             parts.insert(0, self.tracks[self.selected_track].name)
-        style.set_status_text(self.frame.status, " · ".join(parts))
+        set_status_text(self.frame.status, " · ".join(parts))
         self._show_note()
 
     def _show_note(self) -> None:

@@ -25,6 +25,7 @@ from gdviz.gui.views import style
 from gdviz.gui.views.base import LessonView, set_curve
 from gdviz.gui.views.dots import DotCloud, Dots
 from gdviz.gui.views.ranges import StickyRange
+from gdviz.gui.views.status_label import set_status_text
 
 POINT_CAP = 2000
 LINE_POINTS = 200
@@ -251,7 +252,7 @@ class DataView(LessonView):
             batch = batch[:0]          # a full batch highlights nothing: it is all the data
         batch = batch[evenly_chosen(len(batch), POINT_CAP)]
         text = getattr(self, f"_draw_{self.mode}")(problem, params, batch)
-        style.set_status_text(self.frame.status, f"step {index} · {text}")
+        set_status_text(self.frame.status, f"step {index} · {text}")
 
     def _draw_line(self, problem: Problem, params: np.ndarray, batch: np.ndarray) -> str:
         x = problem.data_x[:, 0]

@@ -21,6 +21,7 @@ from gdviz.gui.views import style
 from gdviz.gui.views.base import LessonView
 from gdviz.gui.views.dots import Dots
 from gdviz.gui.views.ranges import StickyRange
+from gdviz.gui.views.status_label import set_status_text
 
 RUG_CAP = 300
 
@@ -227,8 +228,8 @@ class HistogramView(LessonView):
         else:
             self.y_range.fit(0.0, float(top), pad=0.08)
         status, info = self._stats_text(index, finite, used, full, len(batch))
-        style.set_status_text(self.frame.status, status)
-        style.set_status_text(self.frame.info, info)
+        set_status_text(self.frame.status, status)
+        set_status_text(self.frame.info, info)
         self.frame.info.setVisible(True)
 
     def _stats_text(self, index: int, finite: np.ndarray, used: float, full: float,

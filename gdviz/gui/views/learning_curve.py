@@ -24,6 +24,7 @@ from gdviz.gui.views import style
 from gdviz.gui.views.base import LessonView, RunTrack, run_numbers
 from gdviz.gui.views.dots import Dots
 from gdviz.gui.views.ranges import GrowingRange, StickyRange
+from gdviz.gui.views.status_label import set_status_text
 
 EPOCH_LINES = 30     # pool size: at most this many epoch boundaries are drawn
 LABELLED_EPOCHS = 8  # label the lines "epoch e" only when there are this few
@@ -268,7 +269,7 @@ class LearningCurveView(LessonView):
             notes.extend(self._draw_epochs(k_sel))
         self._fit_ranges(xs, every)
         text = " · ".join(self._status_words(index, k_sel) + notes)
-        style.set_status_text(self.frame.status, text)
+        set_status_text(self.frame.status, text)
         if self.frame.status.isVisibleTo(self) != bool(text):  # several runs: often nothing
             self.frame.status.setVisible(bool(text))
 

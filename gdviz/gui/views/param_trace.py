@@ -23,6 +23,7 @@ from gdviz.gui.views import style
 from gdviz.gui.views.base import LessonView, RunTrack, run_numbers
 from gdviz.gui.views.dots import Dots
 from gdviz.gui.views.ranges import GrowingRange, StickyRange
+from gdviz.gui.views.status_label import set_status_text
 
 ALL = "all"
 # line style per parameter when colours mean runs, with the Key glyph that looks like it
@@ -237,7 +238,7 @@ class ParamTraceView(LessonView):
             self.show_step(index)
             return
         self._set_ranges(ranged, shown, x_hi)
-        style.set_status_text(self.frame.status, self._status_text(index))
+        set_status_text(self.frame.status, self._status_text(index))
 
     def _set_ranges(self, ranged: list[np.ndarray], shown: list[int], x_hi: float) -> None:
         values = np.concatenate([r.ravel() for r in ranged]) if ranged else np.zeros(0)

@@ -33,6 +33,7 @@ from gdviz.gui.views.arrows import ArrowPool
 from gdviz.gui.views.base import LessonView, set_curve
 from gdviz.gui.views.dots import Dots
 from gdviz.gui.views.ranges import StickyRange
+from gdviz.gui.views.status_label import set_status_text
 
 CURVE_CAP = 300      # faint sample curves drawn at most
 BATCH_CAP = 100      # highlighted batch curves / points drawn at most
@@ -282,7 +283,7 @@ class SampleCurvesView(LessonView):
             self._fit_y(np.concatenate([np.ravel(v) for v in ys]))
         elif new_slice:
             self._set_y_range(sl.curves, sl.mean)
-        style.set_status_text(self.frame.status,
+        set_status_text(self.frame.status,
                               self._status_text(index, batch, full_batch, before, slope))
 
     def _fit_y(self, values: np.ndarray) -> tuple[float, float] | None:

@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from gdviz.gui.label_slot import LabelSlot
+from gdviz.gui.views.status_label import wrapping_label
 
 BATCH = "#e8710a"          # orange: the current batch, the current step
 FULL = "#1a3a8f"           # dark blue: full loss, mean of the samples, full gradient
@@ -273,7 +274,7 @@ class ViewLayout:
         layout = QVBoxLayout(owner)
         layout.setContentsMargins(2, 2, 2, 2)
         layout.setSpacing(2)
-        self.title = _wrapping_label()
+        self.title = wrapping_label()
         self.title.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.title.setFont(label_font(11))
         self.title.setStyleSheet(f"color: {TEXT};")
@@ -290,13 +291,13 @@ class ViewLayout:
             self.combo.setToolTip(combo_tip)
             self.combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
             bar.addWidget(self.combo)
-        self.status = _wrapping_label()
+        self.status = wrapping_label()
         self.status_slot = LabelSlot(self.status)
         bar.addWidget(self.status_slot, 1)
         self.bar = bar
         layout.addLayout(bar)
         layout.addWidget(plot, 1)
-        self.info = _wrapping_label()
+        self.info = wrapping_label()
         self.info_slot = LabelSlot(self.info)
         layout.addWidget(self.info_slot)
         self.info.setVisible(False)
@@ -369,48 +370,6 @@ class _ResizeHook(QObject):
         return False
 
 
-class SteadyLabel(QLabel):
-    """A word-wrapping label whose height only grows (until ``reset_height``).
-
-    Status lines change with every step; when the numbers' widths made one wrap onto one line
-    more or fewer, the plot below was resized — a full repaint of the plot, its axes redrawn
-    from scratch — on about every other frame. The label keeps the tallest height its texts
-    needed at its width as its minimum height. ``reset_height()`` (a new run) lets it shrink.
-    """
-
-    needed: tuple[str, int, int] | None = None   # (text, width, height) last measured
-
-    def setText(self, text: str) -> None:  # noqa: N802 (Qt name)
-        if text == self.text():
-            return
-        super().setText(text)
-        width = self.width()
-        if width > 0 and self.wordWrap():
-            needed = self.heightForWidth(width)
-            self.needed = (text, width, needed)   # LabelSlot reuses it (0.1-0.3 ms a call)
-            if needed > self.minimumHeight():
-                self.setMinimumHeight(needed)
-
-    def reset_height(self) -> None:
-        self.needed = None   # it counted the minimum height being reset
-        self.setMinimumHeight(0)
-
-    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt name)
-        # another width: the height kept for the old one means nothing now
-        if event.oldSize().width() != event.size().width() and self.minimumHeight():
-            self.setMinimumHeight(0)
-        super().resizeEvent(event)
-
-
-def _wrapping_label() -> QLabel:
-    label = SteadyLabel()
-    label.setWordWrap(True)
-    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-    label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-    label.setContentsMargins(4, 0, 4, 0)
-    return label
-
-
 def fill_param_combo(combo: QComboBox, names: tuple[str, ...], keep: int = 0) -> int:
     """Refill ``combo`` with parameter names without emitting signals; returns the index kept
     (``keep`` if still valid, else 0). The combo is disabled when there is only one choice."""
@@ -433,50 +392,3 @@ def qcolor(color: str, alpha: int = 255) -> QColor:
     c = QColor(color)
     c.setAlpha(alpha)
     return c
-
-
-_ZERO_DIGITS = str.maketrans("123456789", "000000000")
-_TABULAR: dict[str, bool] = {}   # font key -> whether its ten digits have one advance
-
-
-def set_status_text(label: QLabel, text: str) -> None:
-    """``label.setText(text)`` for a line that changes with every frame (a view's status).
-
-    A ``SteadyLabel`` measures every new text (``heightForWidth``: a text-document layout,
-    0.05-0.2 ms a call, ~10 labels a frame). With a font whose digits all have one width, two
-    texts that differ only in their digits wrap alike, so the height measured for one holds
-    for the other: it is kept per label, width and text shape (the digits made 0), and the
-    label is only measured for a shape it has not seen. What SteadyLabel.setText does with
-    the height (the minimum height only grows; ``needed`` for its LabelSlot) is done alike."""
-    if text == label.text():
-        return
-    width = label.width()
-    if (not isinstance(label, SteadyLabel) or width <= 0 or not label.wordWrap()
-            or label.textFormat() == Qt.TextFormat.RichText):
-        label.setText(text)
-        return
-    font = label.font().key()
-    tabular = _TABULAR.get(font)
-    if tabular is None:
-        metrics = label.fontMetrics()
-        tabular = _TABULAR[font] = len({metrics.horizontalAdvance(d)
-                                        for d in "0123456789"}) == 1
-    shape = (width, font, text.translate(_ZERO_DIGITS))
-    heights = label.__dict__.setdefault("_shape_heights", {})
-    lowest = label.minimumHeight()
-    known = heights.get(shape) if tabular else None
-    # QLabel's heightForWidth is at least the minimum height: a measurement is the text's
-    # own height when above it, else only a bound ("at most this")
-    if known is None or (not known[1] and known[0] > lowest):
-        label.setText(text)
-        needed = label.needed
-        if tabular and needed is not None and needed[0] == text and needed[1] == width:
-            if len(heights) > 512:
-                heights.clear()
-            heights[shape] = (needed[2], needed[2] > lowest)
-        return
-    height = max(known[0], lowest)
-    QLabel.setText(label, text)
-    label.needed = (text, width, height)
-    if height > lowest:
-        label.setMinimumHeight(height)

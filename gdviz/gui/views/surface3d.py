@@ -28,6 +28,7 @@ from gdviz.gui.views import style
 from gdviz.gui.views.base import RunTrack, configure_pyqtgraph
 from gdviz.gui.views.contour import ContourView
 from gdviz.gui.views.pair_view import PairGridView, SamplePaths, joined, legend_html
+from gdviz.gui.views.status_label import set_status_text
 from gdviz.gui.views.surface_gl import (  # noqa: F401 (gl_unavailable_reason: smoke, export)
     HOT,
     gl_check,
@@ -306,7 +307,7 @@ class Surface3DView(PairGridView):
         track = self.tracks[self.selected_track]
         k = self.track_index(track, self._index)
         parts = [f"step {k}", f"loss {style.fmt(float(track.history.losses[k]))}"]
-        style.set_status_text(self.frame.status, " · ".join(parts))
+        set_status_text(self.frame.status, " · ".join(parts))
 
     def _redraw(self) -> None:
         """Compute the paths (raw units, kept in ``self.paths``) and draw them if GL runs."""
