@@ -5,6 +5,7 @@ import json
 
 import numpy as np
 import pytest
+from session_helpers import assert_refused_leaving_window_as_it_was  # tests/export is on sys.path
 
 from gdviz.core.records import RunConfig
 from gdviz.export.session import (
@@ -139,13 +140,7 @@ def _state(window):
 def test_bad_files_leave_the_window_untouched(make_window, tmp_path):
     window = make_window("wavy")
     window.controller.run_until(9)
-    before = _state(window)
-    for name, text in BAD_FILES.items():
-        path = tmp_path / "bad.gdviz.json"
-        path.write_text(text, encoding="utf-8")
-        with pytest.raises(SessionError):
-            open_session_file(window, path)
-        assert _state(window) == before, name
+    assert_refused_leaving_window_as_it_was(window, BAD_FILES, tmp_path, _state)
 
 
 def test_format_tag_constant():
