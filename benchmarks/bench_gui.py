@@ -40,6 +40,7 @@ import time
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import numpy as np  # noqa: E402
+from gui_probes import EventClock, PaintTimer, wrap_show_step  # noqa: E402 (benchmarks/)
 
 from gdviz.core.records import RunConfig  # noqa: E402
 from gdviz.core.runner import iterate  # noqa: E402
@@ -77,106 +78,6 @@ def headless_rate(configs: list[RunConfig], seconds: float) -> float:
         now = time.perf_counter()
         if now >= deadline:
             return count / (now - t0)
-
-
-class PaintTimer:
-    """Times the paint events of a plot (a QGraphicsView): an event filter on its viewport
-    that, on a Paint event, has the view paint it between two clock readings and swallows the
-    original (QAbstractScrollArea sends viewport events to ``viewportEvent``)."""
-
-    def __init__(self, views) -> None:
-        from PySide6.QtCore import QEvent, QObject
-
-        self.times: list[float] = []
-        self.cpu: list[float] = []   # the GUI thread's CPU time in the same paints
-        outer = self
-
-        class _Filter(QObject):
-            inside = False
-
-            def eventFilter(self, obj, event):  # noqa: N802 (Qt name)
-                if event.type() != QEvent.Type.Paint or self.inside:
-                    return False
-                self.inside = True
-                t0, c0 = time.perf_counter(), time.thread_time()
-                try:
-                    obj.parent().viewportEvent(event)
-                finally:
-                    outer.times.append(time.perf_counter() - t0)
-                    outer.cpu.append(time.thread_time() - c0)
-                    self.inside = False
-                return True
-
-        self._filter = _Filter()
-        for view in views:
-            view.viewport().installEventFilter(self._filter)
-
-
-class EventClock:
-    """``--events``: GUI-thread time per (receiver class, event type), exclusive of nested
-    events, from a QApplication whose ``notify`` reads the clock around every event. Shows
-    what besides the views' show_step and paint fills a frame (layouts, labels, other
-    widgets). Adds a few microseconds per event."""
-
-    def __init__(self) -> None:
-        self.exclusive: dict[tuple[str, str], float] = {}
-        self.counts: dict[tuple[str, str], int] = {}
-        self._stack: list[float] = []   # time spent in nested events, per open level
-
-    def app_class(self):
-        from PySide6.QtWidgets import QApplication
-
-        clock = self
-
-        class TimedApplication(QApplication):
-            def notify(self, receiver, event):
-                clock._stack.append(0.0)
-                t0 = time.perf_counter()
-                try:
-                    return super().notify(receiver, event)
-                finally:
-                    spent = time.perf_counter() - t0
-                    nested = clock._stack.pop()
-                    if clock._stack:
-                        clock._stack[-1] += spent
-                    key = (_receiver_name(receiver), _event_name(event))
-                    clock.exclusive[key] = clock.exclusive.get(key, 0.0) + spent - nested
-                    clock.counts[key] = clock.counts.get(key, 0) + 1
-
-        return TimedApplication
-
-    def reset(self) -> None:
-        self.exclusive.clear()
-        self.counts.clear()
-
-
-def _receiver_name(obj) -> str:
-    """Class name; a plain QWidget (a viewport) is named by its parent."""
-    name = type(obj).__name__
-    if name == "QWidget" and obj.parent() is not None:
-        return f"{type(obj.parent()).__name__}>QWidget"
-    return name
-
-
-def _event_name(event) -> str:
-    kind = event.type()
-    return getattr(kind, "name", str(kind))
-
-
-def wrap_show_step(view, times: list[float], cpu: list[float]) -> None:
-    """Record the duration of every ``view.show_step`` call (an instance attribute shadows
-    the method, so the controller's calls go through it)."""
-    original = view.show_step
-
-    def timed(index: int) -> None:
-        t0, c0 = time.perf_counter(), time.thread_time()
-        try:
-            original(index)
-        finally:
-            times.append(time.perf_counter() - t0)
-            cpu.append(time.thread_time() - c0)
-
-    view.show_step = timed
 
 
 def show_every_dock(window) -> None:

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QRectF, Qt, Signal
+from PySide6.QtCore import QRectF, Qt
 from PySide6.QtWidgets import QGraphicsItem, QLabel, QWidget
 
 from gdviz.core import grids
@@ -35,6 +35,7 @@ from gdviz.gui.views import style
 from gdviz.gui.views.arrows import ArrowPool
 from gdviz.gui.views.base import RunTrack, configure_pyqtgraph, set_curve
 from gdviz.gui.views.dots import Dots
+from gdviz.gui.views.map_parts import PickBox, loss_colormap, tick_label
 from gdviz.gui.views.pair_view import (
     GrowingDots,
     PairGridView,
@@ -52,42 +53,6 @@ ONE_PARAM = ("One parameter and no data: there is no 2-D landscape to draw here.
              "loss curve in the per-sample losses view.")
 
 
-def loss_colormap() -> pg.ColorMap:
-    """viridis blended 40 % towards white: still perceptually ordered, and light enough that
-    dark trajectories and arrows stay visible on the low (dark) end."""
-    table = pg.colormap.get("viridis").getLookupTable(nPts=64, alpha=False).astype(float)
-    table = 0.6 * table + 0.4 * 255.0
-    return pg.ColorMap(np.linspace(0.0, 1.0, 64), table.astype(np.uint8))
-
-
-class _PickBox(pg.ViewBox):
-    """A ViewBox whose left-button click or drag picks a point (the wheel still zooms).
-    ``sig_picked(QPointF in data coordinates, final)``; final is False while dragging."""
-
-    sig_picked = Signal(object, bool)
-
-    def mouseClickEvent(self, ev) -> None:  # noqa: N802 (Qt name)
-        if ev.button() == Qt.MouseButton.LeftButton:
-            ev.accept()
-            self.sig_picked.emit(self.mapSceneToView(ev.scenePos()), True)
-        else:
-            super().mouseClickEvent(ev)
-
-    def mouseDragEvent(self, ev, axis=None) -> None:  # noqa: N802 (Qt name)
-        if ev.button() == Qt.MouseButton.LeftButton:
-            ev.accept()
-            self.sig_picked.emit(self.mapSceneToView(ev.scenePos()), ev.isFinish())
-        else:
-            super().mouseDragEvent(ev, axis)
-
-
-def tick_label(value: float) -> str:
-    """A round loss for a colour-bar tick: 0.01, 0.5, 20, 1000, 1e+05."""
-    if 1000 <= abs(value) < 1e5:
-        return style.fmt(value, 5)
-    return style.fmt(value, 3)
-
-
 class ContourView(PairGridView):
     title = "Contour"
     view_id = "contour"
@@ -100,7 +65,7 @@ class ContourView(PairGridView):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         configure_pyqtgraph()      # the light theme before the first plot widget exists
-        self.box = _PickBox()
+        self.box = PickBox()
         self.plot = pg.PlotWidget(viewBox=self.box)
         self.plot.initial_title = "Contour"
         super().__init__(self.plot, DEFAULT_RESOLUTION, parent)
