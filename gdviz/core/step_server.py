@@ -33,7 +33,6 @@ from types import MappingProxyType
 
 from gdviz.core.errors import ConfigError
 from gdviz.core.lockstep import group_finished, iterate_lockstep
-from gdviz.core.records import RunConfig
 from gdviz.core.runner import iterate
 from gdviz.core.step_blocks import pack
 
@@ -66,7 +65,8 @@ def serve(conn) -> None:
                 if kind == "quit":
                     return
                 if kind == "start":
-                    run_id, groups, credit = message[1], _start(message[2]), CHUNKS_AHEAD
+                    run_id, credit = message[1], CHUNKS_AHEAD
+                    groups = iterate_lockstep(message[2], iterate)
                 elif kind == "more" and message[1] == run_id:
                     credit += 1
                 elif kind == "stop" and message[1] == run_id:
@@ -81,10 +81,6 @@ def serve(conn) -> None:
                 run_id, groups = None, None
     except (EOFError, OSError, KeyboardInterrupt):
         return   # the parent has gone: nothing left to do
-
-
-def _start(configs: tuple[RunConfig, ...]):
-    return iterate_lockstep(configs, iterate)
 
 
 def _compute_chunk(groups) -> tuple[list, bool, str | None]:

@@ -92,11 +92,7 @@ def warm() -> None:
         return
     with _pool_lock:
         if not any(server.alive() for server in _pool):
-            _pool.append(_new_server())
-
-
-def _new_server() -> StepServer:
-    return StepServer()
+            _pool.append(StepServer())
 
 
 def _acquire() -> StepServer | None:
@@ -106,7 +102,7 @@ def _acquire() -> StepServer | None:
             if server.alive():
                 return server
         try:
-            return _new_server()
+            return StepServer()
         except Exception as err:   # no process can be started here: compute in the thread
             log.warning("no step server: %s", err)
             return None
