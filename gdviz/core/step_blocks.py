@@ -125,6 +125,63 @@ def pack(groups: Sequence[StepGroup]) -> tuple:
     return len(groups), packed
 
 
+def merge(packs: Sequence[tuple]) -> tuple:
+    """One packed chunk holding consecutive packed chunks one after another: what ``pack``
+    makes of all their groups (``unpack`` gives the same records). Appending it once costs a
+    history what appending one chunk costs, whatever the number of chunks merged."""
+    if len(packs) == 1:
+        return packs[0]
+    runs = []
+    for k in range(len(packs[0][1])):
+        parts = [packed[1][k] for packed in packs if packed[1][k] is not None]
+        runs.append(_merge_runs(parts) if parts else None)
+    return sum(packed[0] for packed in packs), runs
+
+
+def _merge_runs(parts: list[dict]) -> dict:
+    if len(parts) == 1:
+        return parts[0]
+    out: dict = {}
+    for name, first in parts[0].items():
+        if name == "state":
+            out[name] = _merge_states(parts)
+        elif isinstance(first, np.ndarray):
+            out[name] = np.concatenate([part[name] for part in parts])
+        else:
+            out[name] = [value for part in parts for value in part[name]]
+    return out
+
+
+def _merge_states(parts: list[dict]) -> tuple[str, object]:
+    """States of consecutive packed runs, as ``_pack_states`` packs them all: columns when
+    every part has the same columns (keys, kinds, shapes), else one dict per record."""
+    packs = [part["state"] for part in parts]
+    kind, first = packs[0]
+    if kind == "columns" and all(
+            other_kind == "columns" and _same_columns(first, other)
+            for other_kind, other in packs[1:]):
+        return "columns", {
+            key: (value_kind, np.concatenate([data[key][1] for _, data in packs])
+                  if value_kind == "array" else [v for _, data in packs for v in data[key][1]])
+            for key, (value_kind, _values) in first.items()}
+    return "dicts", [state for part in parts
+                     for state in _state_dicts(part["state"], len(part["step"]))]
+
+
+def _same_columns(a: dict, b: dict) -> bool:
+    return tuple(a) == tuple(b) and all(
+        a[key][0] == b[key][0] and (a[key][0] != "array" or (
+            a[key][1].shape[1:] == b[key][1].shape[1:] and a[key][1].dtype == b[key][1].dtype))
+        for key in a)
+
+
+def _state_dicts(packed: tuple[str, object], count: int) -> list[dict]:
+    kind, data = packed
+    if kind == "dicts":
+        return list(data)
+    return [{key: values[i] for key, (_kind, values) in data.items()} for i in range(count)]
+
+
 def unpack(packed: tuple) -> list[StepGroup]:
     count, runs = packed
     columns = [_unpack_run(run) if run is not None else [] for run in runs]

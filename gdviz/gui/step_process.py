@@ -6,8 +6,8 @@ Both sources have one interface, used only by the worker thread:
                   ``limit``; the thread's: one), or [] when ``interrupted()`` became true
                   while waiting for the server
     next_group()  one group, or None when interrupted
-    next_items(limit)  like next_groups, but a server's whole chunks stay packed
-                  (``StepChunk``) when they fit within ``limit``
+    next_items(limit)  like next_groups, but a server's whole chunks that fit within
+                  ``limit`` stay packed, merged into one ``StepChunk``
     buffered()    a group can be had at once (more were computed than taken)
     drain()       take in what a server has sent (while the GUI draws), so it computes on
     remote        True when the computing happens in another process
@@ -36,7 +36,7 @@ from collections.abc import Callable, Sequence
 from gdviz.core import step_server
 from gdviz.core.lockstep import StepGroup, iterate_lockstep
 from gdviz.core.records import RunConfig
-from gdviz.core.step_blocks import StepChunk, unpack
+from gdviz.core.step_blocks import StepChunk, merge, unpack
 
 log = logging.getLogger(__name__)
 _POLL = 0.005  # s: how often a wait for the server checks for a pause or stop
@@ -218,16 +218,16 @@ class RemoteGroups:
             return self.next_groups(limit)   # the rest of a chunk split before comes first
         while self._receive(0.0):
             pass   # everything that has arrived
-        items: list[StepGroup | StepChunk] = []
+        packs = []
         count = 0
         while chunks and count + chunks[0][0] <= limit:
-            packed = chunks.popleft()
-            items.append(StepChunk(packed))
-            count += packed[0]
-        if not items:
+            packs.append(chunks.popleft())
+            count += packs[-1][0]
+        if not packs:
             return self.next_groups(limit)   # a chunk longer than the limit: split it
         self._taken += count
-        return items
+        # one chunk: the histories append it column by column at once, not chunk by chunk
+        return [StepChunk(merge(packs))]
 
     def buffered(self) -> bool:
         return bool(self._buffer or self._chunks

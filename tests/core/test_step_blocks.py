@@ -176,3 +176,25 @@ def test_an_emission_of_groups_and_chunks_appends_in_order():
     for (h1, _), (h2, _) in zip(plain, packed):
         assert np.array_equal(h1.params, h2.params, equal_nan=True)
         assert np.array_equal(h1.steps, h2.steps)
+
+
+@pytest.mark.parametrize("cuts", [(0, 1, 2, 40), (0, 5, 6, 20, 40), (0, 13, 40)])
+def test_merged_chunks_are_the_chunk_of_all_their_groups(cuts):
+    """merge(pack(a), pack(b), ...) == pack(a + b + ...): the same records, and states kept as
+    columns exactly when packing them all at once keeps them so (step 0 has no state yet)."""
+    from gdviz.core.step_blocks import merge
+
+    base = RunConfig(problem="linreg", lr=0.05, batch_size=7, max_steps=39, seed=2)
+    configs = [base.with_changes(**changes) for changes in OPTIMIZER_CHANGES[:6]]
+    configs[1] = configs[1].with_changes(max_steps=11)          # ends inside a chunk
+    configs[2] = configs[2].with_changes(lr=50.0)                # diverges
+    groups = list(iterate_lockstep(configs, iterate))
+    parts = [pack(groups[lo:hi]) for lo, hi in zip(cuts, cuts[1:])]
+    merged, whole = merge(parts), pack(groups[cuts[0]:cuts[-1]])
+    assert merged[0] == whole[0]
+    for got, expected in zip(merged[1], whole[1]):
+        assert (got is None) == (expected is None)
+        if got is not None:
+            assert list(got) == list(expected)
+            assert got["state"][0] == expected["state"][0]
+    assert_same_groups(unpack(merged), groups[cuts[0]:cuts[-1]])
