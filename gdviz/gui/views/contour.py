@@ -44,6 +44,7 @@ from gdviz.gui.views.pair_view import (
     legend_html,
 )
 from gdviz.gui.views.status_label import set_status_text
+from gdviz.gui.views.wide_curve import WideCurve
 
 MAX_POINTS = 1000      # trajectory points drawn per track (decimated): stroking a 2 px path
                        # costs ~linear in its points (2000: 1.4 ms a run and frame; 1000: 0.7)
@@ -164,7 +165,7 @@ class ContourView(PairGridView):
         """One line item per track (created when a comparison first needs it), pens by track."""
         p = self.plot.getPlotItem()
         while len(self.tracks_items) < len(self.tracks):
-            item = pg.PlotDataItem([], [], connect="finite")
+            item = WideCurve([], [], connect="finite")
             item.setZValue(20)
             p.addItem(item)
             self.tracks_items.append(item)

@@ -25,6 +25,7 @@ from gdviz.gui.views.base import LessonView, RunTrack, run_numbers
 from gdviz.gui.views.dots import Dots
 from gdviz.gui.views.ranges import GrowingRange, StickyRange
 from gdviz.gui.views.status_label import set_status_text
+from gdviz.gui.views.wide_curve import WideCurve
 
 EPOCH_LINES = 30     # pool size: at most this many epoch boundaries are drawn
 LABELLED_EPOCHS = 8  # label the lines "epoch e" only when there are this few
@@ -94,7 +95,7 @@ class LearningCurveView(LessonView):
                                                                   width=1),
                                            connect="finite", name="batch loss (before step)")
         p.addItem(self.batch_curve)
-        self.full_curves: list[pg.PlotDataItem] = []  # one per run; a pool that only grows
+        self.full_curves: list[WideCurve] = []  # one per run; a pool that only grows
         # dots drawn by Qt (dots.Dots: a scatter's Python paint cost ~0.4 ms a frame); they
         # do not follow the log mode by themselves: show_step gives log10(loss) on a log axis
         self.current = Dots("o", size=10, pen=pg.mkPen("w"), brush=pg.mkBrush(style.BATCH))
@@ -151,7 +152,7 @@ class LearningCurveView(LessonView):
         tracks, problem = self.tracks, self.problem
         p = self.plot.getPlotItem()
         while len(self.full_curves) < len(tracks):
-            item = pg.PlotDataItem([], [], connect="finite")
+            item = WideCurve([], [], connect="finite")
             p.addItem(item)
             self.full_curves.append(item)
         several = len(tracks) > 1

@@ -24,6 +24,7 @@ from gdviz.gui.views.base import LessonView, RunTrack, run_numbers
 from gdviz.gui.views.dots import Dots
 from gdviz.gui.views.ranges import GrowingRange, StickyRange
 from gdviz.gui.views.status_label import set_status_text
+from gdviz.gui.views.wide_curve import WideCurve
 
 ALL = "all"
 # line style per parameter when colours mean runs, with the Key glyph that looks like it
@@ -148,7 +149,7 @@ class ParamTraceView(LessonView):
                                    style=PARAM_STYLES[j % len(PARAM_STYLES)][0])
                 else:
                     pen = pg.mkPen(style.param_color(j), width=2)
-                curve = pg.PlotDataItem([], [], pen=pen, connect="finite")
+                curve = WideCurve([], [], pen=pen, connect="finite")
                 curve.setZValue(11 if chosen else 10)
                 curve.setVisible(j in shown)
                 p.addItem(curve)

@@ -1,0 +1,73 @@
+"""A curve item for wide lines along long, noisy paths (learning curves, parameter traces,
+trajectories), drawn as a few 1-pixel lines side by side.
+
+Why: Qt's raster engine has a fast path only for 1-pixel (cosmetic) lines. A wider aliased
+line is stroked into a polygon per segment (pyqtgraph's ``drawLines``) and then filled; along
+the envelope of an SGD run (up to two points per pixel column, zig-zagging over much of the
+plot's height) that is what a learning curve of 6 runs spends most of its paint on. Stamping
+the 1-pixel line at 4 (2 px wide) or 5 (3 px wide) offsets of one device pixel covers the same
+pixels to within a pixel, at a quarter of the cost (measured on 6 wavy runs of 8 000 steps:
+learning curve paint 2.5-3.5 ms -> 0.9 ms, parameter trace 3.3 -> 1.1 ms).
+
+Only aliased, opaque, solid, cosmetic pens of width 1.5-3.5 without a fill are stamped; the
+item draws anything else (an antialiased short curve, an export's antialiased frame, dashes)
+as pyqtgraph does.
+"""
+
+from __future__ import annotations
+
+import pyqtgraph as pg
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QPainter, QPen, QTransform
+
+# device-pixel offsets of the 1-pixel copies, by the pen's width rounded
+STAMPS = {
+    2: ((0, 0), (1, 0), (0, 1), (1, 1)),
+    3: ((0, 0), (-1, 0), (1, 0), (0, -1), (0, 1)),
+}
+
+
+def stamps_for(pen: QPen | None) -> tuple[tuple[int, int], ...] | None:
+    """The offsets that draw ``pen``'s line as 1-pixel copies; None if it cannot be."""
+    if pen is None or not pen.isCosmetic() or pen.style() != Qt.PenStyle.SolidLine:
+        return None
+    if pen.color().alpha() != 255 or not pen.isSolid():
+        return None   # overlapping copies of a translucent line would darken it
+    return STAMPS.get(round(pen.widthF()))
+
+
+class StampedCurveItem(pg.PlotCurveItem):
+    """pg.PlotCurveItem whose wide aliased line is drawn as 1-pixel copies (module note)."""
+
+    def paint(self, p, opt, widget):
+        offsets = stamps_for(self.opts["pen"])
+        plain = (offsets is None or self.opts["antialias"] or self._exportOpts is not False
+                 or self.opts["fillLevel"] is not None or self.opts["shadowPen"] is not None
+                 or self.opts["stepMode"])
+        if plain:
+            super().paint(p, opt, widget)
+            return
+        if self.xData is None or len(self.xData) < 2:
+            return
+        thin = QPen(self.opts["pen"])
+        thin.setWidth(1)
+        p.setRenderHint(QPainter.RenderHint.Antialiasing, False)
+        p.setPen(thin)
+        path = self.getPath()
+        origin = p.transform()
+        for dx, dy in offsets:
+            p.setTransform(origin * QTransform.fromTranslate(dx, dy))
+            p.drawPath(path)
+        p.setTransform(origin)
+
+
+class WideCurve(pg.PlotDataItem):
+    """pg.PlotDataItem (same arguments, log mode, bounds) whose line is a StampedCurveItem."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        plain, self.curve = self.curve, StampedCurveItem()
+        plain.setParentItem(None)
+        self.curve.setParentItem(self)
+        self.curve.sigClicked.connect(self.sigClicked)
+        self.updateItems(styleUpdate=True)
