@@ -26,9 +26,9 @@ DIVERGES_AT = 8
 
 
 def _recording_factory(shown):
-    """A frame source that records, after each frame, the lock-step index asked for and what
+    """A frame source that records, after each frame, the lock-step index asked for, what
     the view draws per run: the (x, y) data of its line (contour: its path; learning curve:
-    its loss against step), as given to it (before a log axis)."""
+    its loss against step, in the y axis's units), and whether the y axis is logarithmic."""
     def factory(*args):
         source = make_source(*args)
         render = source.render
@@ -37,9 +37,9 @@ def _recording_factory(shown):
             frame = render(index)
             view = source.view
             items = getattr(view, "tracks_items", None) or view.full_curves
-            lines = [tuple(np.array(a, dtype=float) for a in item.getOriginalDataset())
+            lines = [(np.array(item.xData, dtype=float), np.array(item.yData, dtype=float))
                      for item in items[: len(view.tracks)]]
-            shown.append((index, lines))
+            shown.append((index, lines, getattr(view, "_log", False)))
             return frame
 
         source.render = recorded
@@ -63,8 +63,8 @@ def test_contour_gif_draws_every_run_as_the_runner_moves_it(qapp, tmp_path):
     assert job.note == ""
     expected = [np.stack([r.params for r in run_to_end(run.config)]) for run in ROSENBROCK]
     # frame i shows lock-step index 80 i (paths of <= 1000 points: drawn undecimated)
-    assert [index for index, _ in shown] == [80 * i for i in range(12)]
-    for index, paths in shown:
+    assert [index for index, _, _ in shown] == [80 * i for i in range(12)]
+    for index, paths, _ in shown:
         for k, ((x, y), params) in enumerate(zip(paths, expected)):
             assert np.array_equal(x, params[: index + 1, 0]), (index, k)
             assert np.array_equal(y, params[: index + 1, 1]), (index, k)
@@ -109,11 +109,12 @@ def test_a_selected_run_that_ends_early_keeps_the_others_moving(qapp, tmp_path):
     assert len(frames) == 10
     losses = [np.array([r.loss for r in run_to_end(run.config)]) for run in LINREG_LR]
     assert len(losses[DIVERGES]) == DIVERGES_AT + 1
-    for index, curves in shown:
+    for index, curves, log in shown:
         for k, (x, y) in enumerate(curves):
             end = min(index, DIVERGES_AT) if k == DIVERGES else index
             assert x[-1] == end, (index, k)  # each loss curve reaches its run's step ...
-            assert y[-1] == losses[k][end], (index, k)  # ... with the runner's loss
+            loss = np.log10(losses[k][end]) if log else losses[k][end]
+            assert y[-1] == loss, (index, k)  # ... with the runner's loss
     assert not np.array_equal(frames[-1], frames[-2])  # the others still move after step 8
     assert "lr 5 (diverges)" in job.note
     assert f"diverged at step {DIVERGES_AT}" in job.note

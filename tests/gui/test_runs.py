@@ -153,11 +153,12 @@ def test_comparison_preset_plays_in_lock_step_and_every_view_gets_every_run(qtbo
     curve = next(v for v in window.views if v.view_id == "learning_curve")
     assert curve.key.texts()[:3] == [r.name for r in c.runs]
     assert curve.epoch_box.isChecked()  # different batch sizes: epochs on the x axis
+    assert curve.plot.getPlotItem().ctrl.logYCheck.isChecked()   # curves in log10(loss)
     for k, (item, history) in enumerate(zip(curve.full_curves, c.histories)):
         assert item.isVisible()
-        np.testing.assert_array_equal(item.yData[-1], history.losses[-1])
+        np.testing.assert_array_equal(item.yData[-1], np.log10(history.losses[-1]))
         keep = peaks(history.losses, style.columns(curve.plot))  # each pixel column's envelope
-        np.testing.assert_array_equal(item.yData, history.losses[keep])
+        np.testing.assert_array_equal(item.yData, np.log10(history.losses[keep]))
         spe = c.runs[k].config.steps_per_epoch()
         assert item.xData[-1] == pytest.approx(3.0) == history.steps[-1] / spe
         assert item.opts["pen"].color().name() == c.runs[k].color

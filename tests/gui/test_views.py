@@ -239,10 +239,16 @@ def test_learning_curve_data_and_log(qtbot):
     view, problem, config, history = make_view(qtbot, LearningCurveView, "linreg",
                                                max_steps=250)
     view.show_step(249)
+    assert view.plot.getPlotItem().ctrl.logYCheck.isChecked()
+    # on the log axis the curves hold log10(loss): the axis's units, as pyqtgraph draws them
     np.testing.assert_array_equal(view.full_curve.xData, history.steps[:250])
+    np.testing.assert_array_equal(view.full_curve.yData, np.log10(history.losses[:250]))
+    np.testing.assert_array_equal(view.batch_curve.yData[1:],
+                                  np.log10(history.batch_losses[1:250]))
+    view.log_box.setChecked(False)
     np.testing.assert_array_equal(view.full_curve.yData, history.losses[:250])
     np.testing.assert_array_equal(view.batch_curve.yData[1:], history.batch_losses[1:250])
-    assert view.plot.getPlotItem().ctrl.logYCheck.isChecked()
+    view.log_box.setChecked(True)
     # epochs of 100 steps: boundaries before steps 101 and 201
     np.testing.assert_allclose(view.epoch_marks, [100.5, 200.5])
     assert list(view.epoch_lines.values) == [100.5, 200.5]
@@ -273,12 +279,13 @@ def test_learning_curve_draws_each_pixel_columns_envelope(qtbot):
     bins = style.columns(view.plot)
     keep = peaks(history.losses, bins)
     assert len(view.full_curve.xData) == len(keep) <= 2 * bins + 2 < len(history)
+    assert view.plot.getPlotItem().ctrl.logYCheck.isChecked()   # y in log10(loss)
     np.testing.assert_array_equal(view.full_curve.xData, history.steps[keep])
-    np.testing.assert_array_equal(view.full_curve.yData, history.losses[keep])
+    np.testing.assert_array_equal(view.full_curve.yData, np.log10(history.losses[keep]))
     # the noisy batch loss keeps its extremes (striding would drop most of them)
     batch = view.batch_curve.yData
-    assert np.nanmax(batch) == np.nanmax(history.batch_losses[1:])
-    assert np.nanmin(batch) == np.nanmin(history.batch_losses[1:])
+    assert np.nanmax(batch) == np.log10(np.nanmax(history.batch_losses[1:]))
+    assert np.nanmin(batch) == np.log10(np.nanmin(history.batch_losses[1:]))
     assert view.batch_curve.xData[-1] == history.steps[-1]
 
 

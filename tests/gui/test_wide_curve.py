@@ -10,7 +10,7 @@ from gdviz.gui.views import wide_curve
 from gdviz.gui.views.contour import ContourView
 from gdviz.gui.views.learning_curve import LearningCurveView
 from gdviz.gui.views.param_trace import ParamTraceView
-from gdviz.gui.views.wide_curve import StampedCurveItem, WideCurve, stamps_for
+from gdviz.gui.views.wide_curve import WideCurve, stamps_for
 
 RED = (200, 40, 40)
 
@@ -20,7 +20,7 @@ def _noisy(n: int = 600) -> tuple[np.ndarray, np.ndarray]:
     return np.arange(n, dtype=float), np.cumsum(rng.normal(size=n)) + 8 * rng.normal(size=n)
 
 
-def _red_pixels(item: pg.PlotDataItem, x, y) -> np.ndarray:
+def _red_pixels(item: pg.PlotCurveItem, x, y) -> np.ndarray:
     """Which pixels of a 400x250 plot of (x, y) the item paints red."""
     plot = pg.PlotWidget(background="w")
     plot.resize(400, 250)
@@ -44,17 +44,18 @@ def test_a_wide_noisy_line_covers_what_qts_wide_line_covers(qtbot, monkeypatch, 
     x, y = _noisy()
     pen = pg.mkPen(RED, width=width)
     stamped_paints = []
-    original = StampedCurveItem.paint
+    original = WideCurve.paint
 
     def counting(self, p, opt, widget):
         stamped_paints.append(stamps_for(self.opts["pen"]) is not None
                               and not self.opts["antialias"])
         original(self, p, opt, widget)
 
-    monkeypatch.setattr(StampedCurveItem, "paint", counting)
-    qt_line = _red_pixels(pg.PlotDataItem(pen=pen, antialias=False), x, y)
+    monkeypatch.setattr(WideCurve, "paint", counting)
+    qt_line = _red_pixels(pg.PlotCurveItem(pen=pen, antialias=False), x, y)
     ours = _red_pixels(WideCurve(pen=pen, antialias=False), x, y)
-    assert stamped_paints and all(stamped_paints)   # drawn by stamping, not by pyqtgraph
+    assert stamped_paints
+    assert all(stamped_paints)   # drawn by stamping, not by pyqtgraph
     assert qt_line.sum() > 3000
     overlap = (qt_line & ours).sum() / (qt_line | ours).sum()
     assert overlap > 0.8, overlap
@@ -72,7 +73,7 @@ def test_what_cannot_be_stamped_is_drawn_as_pyqtgraph_draws_it(qtbot):
                            (pg.mkPen(RED, width=2, style=pg.QtCore.Qt.PenStyle.DashLine),
                             False),
                            (pg.mkPen(RED, width=6), False)):                  # too wide
-        theirs = _red_pixels(pg.PlotDataItem(pen=pen, antialias=antialias), x, y)
+        theirs = _red_pixels(pg.PlotCurveItem(pen=pen, antialias=antialias), x, y)
         ours = _red_pixels(WideCurve(pen=pen, antialias=antialias), x, y)
         assert np.array_equal(theirs, ours)
     assert stamps_for(pg.mkPen(RED, width=1)) == wide_curve.STAMPS.get(1)   # 1 px: no copies
@@ -91,6 +92,5 @@ def test_the_views_draw_their_runs_with_wide_curves(qtbot):
     assert len(views[0].full_curves) == len(views[2].tracks_items) == 3
     curves = [*views[0].full_curves, *(c for items in views[1].track_curves for c in items),
               *views[2].tracks_items]
-    assert all(isinstance(c, WideCurve) and isinstance(c.curve, StampedCurveItem)
-               for c in curves)
+    assert all(isinstance(c, WideCurve) for c in curves)
     assert all(len(c.xData) > 1 for c in views[0].full_curves)   # the data reached them

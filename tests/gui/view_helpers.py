@@ -19,6 +19,7 @@ from gdviz.gui.views import (
     SampleCurvesView,
 )
 from gdviz.gui.views.dots import DotCloud, Dots
+from gdviz.gui.views.wide_curve import WideCurve
 from gdviz.presets import get_preset
 
 # the five lesson views this file tests (VIEW_CLASSES may hold more, tested elsewhere)
@@ -54,7 +55,7 @@ def snapshot(view) -> list:
     out = []
     for plot in view.findChildren(pg.PlotWidget):
         for item in plot.getPlotItem().items:
-            if isinstance(item, pg.PlotDataItem):
+            if isinstance(item, (pg.PlotDataItem, WideCurve)):
                 out.append((item.xData, item.yData, item.isVisible()))
             elif isinstance(item, (pg.ScatterPlotItem, Dots, DotCloud)):
                 out.append((*item.getData(), item.isVisible()))

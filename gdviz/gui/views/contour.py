@@ -121,7 +121,7 @@ class ContourView(PairGridView):
         self.full_step = ArrowPool(p, style.FULL, capacity=1, width=3.0, z=30)
         self.batch_step = ArrowPool(p, style.BATCH, capacity=1, width=3.0, z=32)
         self.update_step = ArrowPool(p, style.TEXT, capacity=1, width=1.5, z=34)
-        self.tracks_items: list[pg.PlotDataItem] = []  # a path per run: a line ...
+        self.tracks_items: list[WideCurve] = []  # a path per run: a line ...
         self.tracks_dots: list[GrowingDots] = []  # ... or dots (samples taken in no order)
         self.w_now = style.RuleLines(  # the current w (one parameter): moves every frame
             self.plot, pg.mkPen(style.TEXT, width=1.5, style=Qt.PenStyle.DashLine),
@@ -165,7 +165,7 @@ class ContourView(PairGridView):
         """One line item per track (created when a comparison first needs it), pens by track."""
         p = self.plot.getPlotItem()
         while len(self.tracks_items) < len(self.tracks):
-            item = WideCurve([], [], connect="finite")
+            item = WideCurve(connect="finite")
             item.setZValue(20)
             p.addItem(item)
             self.tracks_items.append(item)

@@ -91,9 +91,8 @@ class LearningCurveView(LessonView):
         self.key = self.frame.add_key()
         self.key.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
         p = self.plot.getPlotItem()
-        self.batch_curve = pg.PlotDataItem([], [], pen=pg.mkPen((*_rgb(style.BATCH), 110),
-                                                                  width=1),
-                                           connect="finite", name="batch loss (before step)")
+        self.batch_curve = WideCurve(pen=pg.mkPen((*_rgb(style.BATCH), 110), width=1),
+                                     connect="finite")
         p.addItem(self.batch_curve)
         self.full_curves: list[WideCurve] = []  # one per run; a pool that only grows
         # dots drawn by Qt (dots.Dots: a scatter's Python paint cost ~0.4 ms a frame); they
@@ -122,7 +121,7 @@ class LearningCurveView(LessonView):
         self._epoch_scan = None   # (history, steps scanned, epoch starts) (_epoch_starts)
 
     @property
-    def full_curve(self) -> pg.PlotDataItem:
+    def full_curve(self) -> WideCurve:
         """The selected run's full-loss curve."""
         return self.full_curves[self.selected_track]
 
@@ -152,7 +151,7 @@ class LearningCurveView(LessonView):
         tracks, problem = self.tracks, self.problem
         p = self.plot.getPlotItem()
         while len(self.full_curves) < len(tracks):
-            item = WideCurve([], [], connect="finite")
+            item = WideCurve(connect="finite")
             p.addItem(item)
             self.full_curves.append(item)
         several = len(tracks) > 1
@@ -219,16 +218,14 @@ class LearningCurveView(LessonView):
         in_epochs = self._epochs_on_x()
         xs, fulls, marks_x, marks_y, brushes = [], [], [], [], []
         bins = style.columns(self.plot)
-        for k, (track, item) in enumerate(zip(self.tracks, self.full_curves)):
+        for k, track in enumerate(self.tracks):
             kk = self.track_index(track, index)
             th = track.history
             per = run_numbers(track.config)[0] if in_epochs else 1
             keep = peaks(th.losses[: kk + 1], bins)  # the envelope of each pixel column
             x = th.steps[keep] / per
-            full = _finite_or_nan(th.losses[keep])
-            style.set_wide_curve(item, x, full)
             xs.append(x)
-            fulls.append(full)
+            fulls.append(_finite_or_nan(th.losses[keep]))
             cur = float(th.losses[kk])
             if np.isfinite(cur):
                 marks_x.append(float(x[-1]))
@@ -236,11 +233,9 @@ class LearningCurveView(LessonView):
                 brushes.append(self._brushes[k])
             if k == self.selected_track:
                 keep = peaks(th.batch_losses[: kk + 1], bins)
-                batch = _finite_or_nan(th.batch_losses[keep])
-                batch[th.steps[keep] == 0] = np.nan  # step 0 has no batch: it is the full loss
+                sel_batch = _finite_or_nan(th.batch_losses[keep])
+                sel_batch[th.steps[keep] == 0] = np.nan  # step 0 has no batch: the full loss
                 sel_x = th.steps[keep] / per
-                style.set_wide_curve(self.batch_curve, sel_x, batch)
-                sel_batch = batch
 
         notes = []
         want_log = self.log_box.isChecked()
@@ -257,8 +252,11 @@ class LearningCurveView(LessonView):
             self.plot.setLogMode(x=False, y=use_log)
             # label only the decades on a log axis; "9·10¹ 8·10¹ ..." crowds it
             self.plot.getAxis("left").setStyle(maxTextLevel=0 if use_log else 2)
-        if use_log:
-            marks_y = list(np.log10(marks_y))   # losses > 0 here: the axis is log
+        # the curves and dots take view units: log10(loss) on a log axis
+        for item, x, full in zip(self.full_curves, xs, fulls):
+            style.set_wide_curve(item, x, _view_units(full, use_log))
+        style.set_wide_curve(self.batch_curve, sel_x, _view_units(sel_batch, use_log))
+        marks_y = list(_view_units(np.asarray(marks_y, dtype=np.float64), use_log))
         # one run: the item's own brush (the batch colour), else each run's colour
         self.current.set_points(marks_x, marks_y,
                                 brushes=brushes if len(self.tracks) > 1 else None)
@@ -364,6 +362,17 @@ class LearningCurveView(LessonView):
             pos = (float(x), y0 + 0.04 * (y1 - y0))
             if (label.pos().x(), label.pos().y()) != pos:
                 label.setPos(*pos)
+
+
+def _view_units(losses: np.ndarray, log: bool) -> np.ndarray:
+    """Losses as the y axis places them: log10 on a log axis (a loss <= 0 there, which only
+    the batch loss of a full-batch run can be, is not drawn), else as they are."""
+    if not log:
+        return losses
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = np.log10(losses)
+    out[~np.isfinite(out)] = np.nan
+    return out
 
 
 def _faint_hex(color: str) -> str:

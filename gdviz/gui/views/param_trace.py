@@ -66,7 +66,7 @@ class ParamTraceView(LessonView):
         self.y_range = StickyRange(self.plot, "y", fill=0.5, headroom=0.05)
         self.key = self.frame.add_key()
         self.key.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
-        self.track_curves: list[list[pg.PlotDataItem]] = []  # [run][parameter]
+        self.track_curves: list[list[WideCurve]] = []  # [run][parameter]
         self.ref_lines: list[pg.InfiniteLine] = []
         self._ref_of: list[int] = []  # the parameter of each reference line
         self.current = Dots("o", size=9, pen=pg.mkPen("w"))   # drawn by Qt, not in Python
@@ -79,7 +79,7 @@ class ParamTraceView(LessonView):
         self._off_chart: frozenset[int] = frozenset()  # diverged runs left out of the range
 
     @property
-    def curves(self) -> list[pg.PlotDataItem]:
+    def curves(self) -> list[WideCurve]:
         """The selected run's curves, one per parameter."""
         return self.track_curves[self.selected_track] if self.track_curves else []
 
@@ -149,7 +149,7 @@ class ParamTraceView(LessonView):
                                    style=PARAM_STYLES[j % len(PARAM_STYLES)][0])
                 else:
                     pen = pg.mkPen(style.param_color(j), width=2)
-                curve = WideCurve([], [], pen=pen, connect="finite")
+                curve = WideCurve(pen=pen, connect="finite")
                 curve.setZValue(11 if chosen else 10)
                 curve.setVisible(j in shown)
                 p.addItem(curve)

@@ -36,8 +36,11 @@ def stamps_for(pen: QPen | None) -> tuple[tuple[int, int], ...] | None:
     return STAMPS.get(round(pen.widthF()))
 
 
-class StampedCurveItem(pg.PlotCurveItem):
-    """pg.PlotCurveItem whose wide aliased line is drawn as 1-pixel copies (module note)."""
+class WideCurve(pg.PlotCurveItem):
+    """A pg.PlotCurveItem (so ``setData(x, y)`` costs ~50 µs, not the ~230 µs of a
+    pg.PlotDataItem's log mapping and bounds bookkeeping) whose wide aliased line is drawn
+    as 1-pixel copies (module note). It has no log mode: on a log axis the caller gives
+    log10 values, as it does for its markers."""
 
     def paint(self, p, opt, widget):
         offsets = stamps_for(self.opts["pen"])
@@ -59,15 +62,3 @@ class StampedCurveItem(pg.PlotCurveItem):
             p.setTransform(origin * QTransform.fromTranslate(dx, dy))
             p.drawPath(path)
         p.setTransform(origin)
-
-
-class WideCurve(pg.PlotDataItem):
-    """pg.PlotDataItem (same arguments, log mode, bounds) whose line is a StampedCurveItem."""
-
-    def __init__(self, *args, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        plain, self.curve = self.curve, StampedCurveItem()
-        plain.setParentItem(None)
-        self.curve.setParentItem(self)
-        self.curve.sigClicked.connect(self.sigClicked)
-        self.updateItems(styleUpdate=True)
