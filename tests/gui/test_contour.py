@@ -329,6 +329,31 @@ def test_shuffled_samples_are_dots_added_as_the_run_grows_and_equal_a_fresh_draw
         assert np.array_equal(x, problem.data_x[[int(h.batch_at(s)[0]) for s in steps], 0])
 
 
+def test_several_runs_share_a_budget_of_dots(qtbot):
+    """Six shuffled runs show at most MAX_DOTS (x, w) dots together, each run the same
+    growing subset (every s-th step) as one run would, with a coarser stride."""
+    from gdviz.gui.views.contour import MAX_DOTS, dots_per_run
+
+    assert [dots_per_run(n) for n in (1, 2, 3, 6)] == [MAX_POINTS, 750, 500, 250]
+    base = RunConfig(problem="wavy", optimizer="sgd", lr=0.01, batch_size=1, max_steps=3000,
+                     max_epochs=None, order="shuffle")
+    tracks = tuple(RunTrack(f"run {k}", COLORS[k % 3], c, history_of(c))
+                   for k, c in enumerate(base.with_changes(lr=0.01 * 2 ** k)
+                                         for k in range(6)))
+    view = show(qtbot, tracks)
+    view.show_step(3000)
+    counts = [len(dots.item.getData()[0]) for dots in view.tracks_dots[:6]]
+    assert sum(counts) <= MAX_DOTS
+    assert all(125 < n <= 250 for n in counts), counts
+    for dots, track in zip(view.tracks_dots, tracks):
+        stride = dots._stride
+        steps = np.arange(1, 3001)[::stride]
+        assert np.array_equal(dots.item.getData()[1], track.history.params[steps - 1, 0])
+    view.set_tracks(tracks[:1], 0)                       # one run again: its 1000 dots
+    view.show_step(3000)
+    assert 500 < len(view.tracks_dots[0].item.getData()[0]) <= MAX_POINTS
+
+
 @pytest.mark.parametrize(("problem", "batch"), [("wavy", 1), ("wavy", 4), ("slope", 1),
                                            ("slope", 3)])
 def test_sample_paths_are_each_steps_first_sample_at_w_before_the_step(problem, batch):

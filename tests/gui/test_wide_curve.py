@@ -94,3 +94,17 @@ def test_the_views_draw_their_runs_with_wide_curves(qtbot):
               *views[2].tracks_items]
     assert all(isinstance(c, WideCurve) for c in curves)
     assert all(len(c.xData) > 1 for c in views[0].full_curves)   # the data reached them
+
+
+def test_bounds_are_the_finite_datas_and_follow_new_data(qtbot):
+    curve, plain = WideCurve(pen=pg.mkPen(RED, width=2)), pg.PlotCurveItem()
+    for x, y in (([0.0, 1.0, 2.0], [5.0, np.nan, -3.0]),
+                 ([10.0, 11.0], [np.nan, np.nan]),             # nothing finite on y
+                 ([1.0, 2.0, 3.0], [1.0, np.inf, 2.0]),         # an inf: pyqtgraph's answer
+                 ([], [])):
+        curve.setData(np.array(x), np.array(y))
+        plain.setData(np.array(x), np.array(y), pen=pg.mkPen(RED, width=2))
+        for ax in (0, 1):
+            np.testing.assert_equal(curve.dataBounds(ax), plain.dataBounds(ax))   # NaN == NaN
+        rects = [r.getRect() for r in (curve.boundingRect(), plain.boundingRect())]
+        np.testing.assert_equal(*rects)

@@ -48,6 +48,8 @@ from gdviz.gui.views.wide_curve import WideCurve
 
 MAX_POINTS = 1000      # trajectory points drawn per track (decimated): stroking a 2 px path
                        # costs ~linear in its points (2000: 1.4 ms a run and frame; 1000: 0.7)
+MAX_DOTS = 1500        # lesson 1's (x, w) dots of all runs together: 1000 for one run, 250 a
+                       # run for six (6000 overlapping dots hid each other and cost ~1 ms)
 FAN_CAP = 200          # per-sample steps drawn at most (evenly chosen)
 FAN_RGBA = (50, 60, 80, 90)  # darker than the sample curves' grey: it sits on a colour map
 ONE_PARAM = ("One parameter and no data: there is no 2-D landscape to draw here. See the "
@@ -170,6 +172,8 @@ class ContourView(PairGridView):
             p.addItem(item)
             self.tracks_items.append(item)
             self.tracks_dots.append(GrowingDots(p, MAX_POINTS, z=20))
+        for dots in self.tracks_dots:
+            dots.max_points = dots_per_run(len(self.tracks))
         self._brushes = [pg.mkBrush(t.color) for t in self.tracks]   # made once, not per step
         self._sizes = [11 if k == self.selected_track else 8 for k in range(len(self.tracks))]
         for k, item in enumerate(self.tracks_items):
@@ -432,3 +436,8 @@ class ContourView(PairGridView):
             start = self.config.start_point()
             start[i], start[j] = x, y
             self.sig_start_picked.emit(tuple(float(v) for v in start))
+
+
+def dots_per_run(runs: int) -> int:
+    """How many (x, w) dots each of ``runs`` runs shows at most (see MAX_DOTS)."""
+    return min(MAX_POINTS, max(250, MAX_DOTS // max(1, runs)))

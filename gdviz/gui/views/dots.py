@@ -232,6 +232,7 @@ class DotCloud(pg.GraphicsObject):
         self._x = np.zeros(0)
         self._y = np.zeros(0)
         self._rect = None              # bounding rectangle, until the data or the view change
+        self._shown = None             # the finite dots (_finite), until the data change
         self._codes = None             # (n,) index of each dot's brush in _palette, or None
         self._palette: tuple = ()
         self._pixmaps: dict = {}       # dpr -> the symbols (_atlas)
@@ -271,6 +272,7 @@ class DotCloud(pg.GraphicsObject):
         self.prepareGeometryChange()
         self._x, self._y = x, y
         self._rect = None
+        self._shown = None
         self.informViewBoundsChanged()
         self.update()
 
@@ -350,23 +352,31 @@ class DotCloud(pg.GraphicsObject):
             found = self._pixmaps[dpr] = (pixmap, side)
         return found
 
+    def _finite(self) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+        """The dots that are drawn (finite x and y) and their brush codes, found once per
+        set of points, not on every paint."""
+        if self._shown is None:
+            keep = np.isfinite(self._x) & np.isfinite(self._y)
+            self._shown = (self._x[keep], self._y[keep],
+                           None if self._codes is None else self._codes[keep])
+        return self._shown
+
     def paint(self, p, *args) -> None:
-        keep = np.isfinite(self._x) & np.isfinite(self._y)
-        n = int(np.count_nonzero(keep))
+        x, y, codes = self._finite()
+        n = len(x)
         if n == 0:
             return
         widget = args[1] if len(args) > 1 else None
         dpr = widget.devicePixelRatioF() if widget is not None else 1.0
         pixmap, side = self._atlas(dpr)
         t = p.transform()
-        x, y = self._x[keep], self._y[keep]
         self._fragments.resize(n)
         frags = self._fragments.ndarray()
         # the dots' centres in device pixels (as ScatterPlotItem maps them), drawn unscaled
         # (their size is in pixels) in the order given, each from its brush's symbol
         frags[:, 0] = np.clip(t.m11() * x + t.m21() * y + t.dx(), -2.0 ** 30, 2.0 ** 30)
         frags[:, 1] = np.clip(t.m12() * x + t.m22() * y + t.dy(), -2.0 ** 30, 2.0 ** 30)
-        frags[:, 2] = 0 if self._codes is None else self._codes[keep] * side
+        frags[:, 2] = 0 if codes is None else codes * side
         frags[:, 3:6] = [0, side, side]
         frags[:, 6:10] = [1 / dpr, 1 / dpr, 0.0, 1.0]
         p.resetTransform()
