@@ -250,7 +250,8 @@ class GridFeed(QObject):
         self.wanted: grids.GridSpec | None = None
         self.grid: grids.LossGrid | None = None
         self._last_request = -1e9
-        self._latest: tuple[np.ndarray, np.ndarray] | None = None
+        self._last_check = -1e9     # when _refresh last looked at the region
+        self._latest: tuple[np.ndarray, object] | None = None   # (center, points or a function)
         self._again = False         # a refresh was held back while a grid was computing
         self._region_points = None  # the points the last region was fitted to
         self._region = None
@@ -274,10 +275,13 @@ class GridFeed(QObject):
         self._ask(self._spec(center, region))
 
     def follow(self, center, points) -> None:
+        """``points``: the (m, 2) array, or a function that gives it (called only when the
+        region is checked, at most every ``THROTTLE_S``: fitting it to six runs' points on
+        every frame cost ~2 ms)."""
         if self.problem is None or self.wanted is None:
             return
         self._latest = (np.asarray(center, dtype=np.float64), points)
-        wait = self._last_request + self.THROTTLE_S - time.monotonic()
+        wait = max(self._last_request, self._last_check) + self.THROTTLE_S - time.monotonic()
         if wait > 0:
             if not self._timer.isActive():
                 self._timer.start(int(wait * 1000) + 1)
@@ -285,7 +289,11 @@ class GridFeed(QObject):
         self._refresh()
 
     def wait_ready(self, timeout_ms: int = 10000) -> bool:
-        """Process events until the wanted grid has arrived (exports and tests)."""
+        """Process events until the wanted grid has arrived (exports and tests); a check held
+        back by the throttle is made first."""
+        if self._timer.isActive():
+            self._timer.stop()
+            self._refresh()
         deadline = time.monotonic() + timeout_ms / 1000
         while self.busy and time.monotonic() < deadline:
             QCoreApplication.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 20)
@@ -310,7 +318,9 @@ class GridFeed(QObject):
     def _refresh(self) -> None:
         if self._latest is None or self.wanted is None:
             return
+        self._last_check = time.monotonic()
         center, points = self._latest
+        points = points() if callable(points) else points
         current = np.array([self.wanted.x_range, self.wanted.y_range])
         if points is not self._region_points:        # the same runs: the same region
             self._region_points = points

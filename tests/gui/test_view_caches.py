@@ -1,6 +1,8 @@
 """What views keep between frames gives what they computed anew: the learning curve's epoch
 boundaries found as the run grows, a config's step numbers."""
 
+import time
+
 import numpy as np
 
 from gdviz.core.history import RunHistory
@@ -44,3 +46,45 @@ def test_run_numbers_are_the_configs_own():
         config = get_preset("linreg").config.with_changes(**changes)
         assert run_numbers(config) == (config.steps_per_epoch(), config.step_limit())
         assert run_numbers(config) == run_numbers(config)
+
+
+def test_the_map_region_is_checked_at_most_every_throttle_period_and_at_the_end(qtbot):
+    """While a run plays, the contour fits its region to every run's points at most every
+    GridFeed.THROTTLE_S (fitting six runs' points each frame cost ~2 ms), and the last state
+    always gets its region: wait_ready makes a held-back check first."""
+    from gdviz.core.records import RunConfig
+    from gdviz.gui.grid_worker import GridFeed
+    from gdviz.gui.views.base import RunTrack
+    from gdviz.gui.views.contour import ContourView
+
+    config = RunConfig(problem="rosenbrock", optimizer="sgd", lr=0.0005, batch_size=1,
+                       max_steps=600, init=(-2.6, 3.6))            # outside the base region
+    records = list(iterate(config))
+    history = RunHistory(2)
+    history.append(records[:2])
+    view = ContourView()
+    qtbot.addWidget(view)
+    view.resize(600, 450)
+    view.show()
+    view.set_run(config.make_problem(), config, history)
+    view.set_tracks((RunTrack("sgd", "#1a3a8f", config, history),), 0)
+    assert view.wait_ready(30000)
+    checks = []
+    fit = view._points
+    view._points = lambda: checks.append(1) or fit()
+    grown = 2
+    start = time.monotonic()
+    while grown < len(records):                 # frames of a playing run
+        history.append(records[grown : grown + 20])
+        grown += 20
+        view.show_step(len(history) - 1)
+        time.sleep(0.03)                        # ~30 frames a second, ~0.9 s in all
+    frames = len(records) // 20
+    elapsed = time.monotonic() - start
+    assert len(checks) <= 1 + elapsed / GridFeed.THROTTLE_S < frames / 2
+    assert view.wait_ready(30000)
+    points = history.params
+    spec = view.feed.wanted
+    for axis, (low, high) in enumerate((spec.x_range, spec.y_range)):
+        assert low <= points[:, axis].min()
+        assert high >= points[:, axis].max()

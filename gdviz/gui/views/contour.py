@@ -270,7 +270,7 @@ class ContourView(PairGridView):
             return
         i, j = self.pair
         self._draw_tracks(index)
-        self.feed.follow(self._center(), self._points())
+        self.feed.follow(self._center(), self._points)
         track = self.tracks[self.selected_track]
         k = self.track_index(track, index)
         self._draw_fan(track.history, k)

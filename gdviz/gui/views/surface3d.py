@@ -302,7 +302,7 @@ class Surface3DView(PairGridView):
         if self.fallback is not None:
             self.fallback.show_step(index)
         elif self.mode == "pair":
-            self.feed.follow(self._center(), self._points())
+            self.feed.follow(self._center(), self._points)
         self._redraw()
         track = self.tracks[self.selected_track]
         k = self.track_index(track, self._index)
