@@ -46,3 +46,22 @@ def test_rich_text_and_plain_labels_are_set_as_usual(qtbot):
     status_label.set_status_text(rich, "<b>step 3</b>")
     assert rich.text() == "<b>step 3</b>"
     assert not hasattr(rich, "_shape_heights")
+
+
+def test_a_status_line_is_copied_from_its_menu_not_laid_out_as_a_document(qtbot):
+    """Status lines change on every frame: they are plain labels (a selectable one lays its
+    text out in a text document on each change); the right-click menu's Copy copies them."""
+    from PySide6.QtCore import Qt
+    from PySide6.QtGui import QGuiApplication
+
+    label = _label(qtbot, 300)
+    assert not label.textInteractionFlags() & Qt.TextInteractionFlag.TextSelectableByMouse
+    assert label.contextMenuPolicy() == Qt.ContextMenuPolicy.ActionsContextMenu
+    (copy,) = label.actions()
+    assert copy.text() == "Copy"
+    status_label.set_status_text(label, "step 12 · loss 0.5")
+    copy.trigger()
+    assert QGuiApplication.clipboard().text() == "step 12 · loss 0.5"
+    label.setText("<span style='color:#1a3a8f'>&#9632;</span> sgd &amp; adam")   # an info line
+    copy.trigger()
+    assert QGuiApplication.clipboard().text() == "■ sgd & adam"
