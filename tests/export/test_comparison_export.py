@@ -12,11 +12,13 @@ from PIL import Image
 
 from gdviz.cli import main
 from gdviz.core.errors import ConfigError
+from gdviz.core.history import decimate
 from gdviz.core.runner import run_to_end
 from gdviz.export.animation import ExportJob, ExportSpec, validate_spec
 from gdviz.export.frames import make_source
 from gdviz.export.session import Session, SessionRun, save_session
 from gdviz.gui import run_set
+from gdviz.gui.views.contour import path_points
 from gdviz.presets import get_preset
 
 ROSENBROCK = run_set.from_pairs(get_preset("compare_rosenbrock").runs)
@@ -62,12 +64,14 @@ def test_contour_gif_draws_every_run_as_the_runner_moves_it(qapp, tmp_path):
     assert (gif.n_frames, gif.size) == (12, (400, 300))
     assert job.note == ""
     expected = [np.stack([r.params for r in run_to_end(run.config)]) for run in ROSENBROCK]
-    # frame i shows lock-step index 80 i (paths of <= 1000 points: drawn undecimated)
+    # frame i shows lock-step index 80 i, each path decimated to the points a run of five
+    # is given
     assert [index for index, _, _ in shown] == [80 * i for i in range(12)]
     for index, paths, _ in shown:
+        keep = decimate(np.arange(index + 1), path_points(len(ROSENBROCK)))
         for k, ((x, y), params) in enumerate(zip(paths, expected)):
-            assert np.array_equal(x, params[: index + 1, 0]), (index, k)
-            assert np.array_equal(y, params[: index + 1, 1]), (index, k)
+            assert np.array_equal(x, params[: index + 1][keep, 0]), (index, k)
+            assert np.array_equal(y, params[: index + 1][keep, 1]), (index, k)
     # the frames differ where the runs that are not selected move: each run's colour covers
     # more of the last frame (its path) than of the first (a legend key and a start dot)
     for run in ROSENBROCK[1:]:

@@ -7,6 +7,7 @@ import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
+import dataclasses
 import time
 
 import numpy as np
@@ -74,6 +75,20 @@ def test_trajectories_and_current_points_equal_the_records(qtbot):
             assert np.array_equal(item.xData, h.params[: last + 1][keep][:, 0])
             assert np.array_equal(item.yData, h.params[: last + 1][keep][:, 1])
             assert (xs[k], ys[k]) == (h.params[last][0], h.params[last][1])
+
+
+def test_six_runs_share_a_budget_of_path_points(qtbot):
+    from gdviz.gui.views.contour import MAX_PATH_POINTS, path_points
+
+    assert [path_points(n) for n in (1, 3, 5, 6)] == [MAX_POINTS, MAX_POINTS, 600, 500]
+    track = rosenbrock_tracks(steps=3000)[0]
+    tracks = tuple(dataclasses.replace(track, name=f"run {k}") for k in range(6))
+    view = show(qtbot, tracks)
+    view.show_step(2999)
+    keep = decimate(track.history.steps[:3000], 500)
+    for item in view.tracks_items[:6]:
+        assert np.array_equal(item.xData, track.history.params[keep][:, 0])
+    assert sum(len(item.xData) for item in view.tracks_items[:6]) <= MAX_PATH_POINTS + 6
 
 
 def test_long_trajectories_are_decimated_consistently(qtbot):

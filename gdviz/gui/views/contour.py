@@ -48,6 +48,7 @@ from gdviz.gui.views.wide_curve import WideCurve
 
 MAX_POINTS = 1000      # trajectory points drawn per track (decimated): stroking a 2 px path
                        # costs ~linear in its points (2000: 1.4 ms a run and frame; 1000: 0.7)
+MAX_PATH_POINTS = 3000  # ... and of all runs together: 1000 a run for up to three, 500 for six
 MAX_DOTS = 1500        # lesson 1's (x, w) dots of all runs together: 1000 for one run, 250 a
                        # run for six (6000 overlapping dots hid each other and cost ~1 ms)
 FAN_CAP = 200          # per-sample steps drawn at most (evenly chosen)
@@ -307,7 +308,7 @@ class ContourView(PairGridView):
         i, j = self.pair
         for item, track in zip(self.tracks_items, self.tracks):
             k = self.track_index(track, index)
-            keep = decimate(track.history.steps[: k + 1], MAX_POINTS)
+            keep = decimate(track.history.steps[: k + 1], path_points(len(self.tracks)))
             params = track.history.params[: k + 1][keep]
             # antialiased only while short: a long zig-zag path stroked 2 px wide with
             # antialiasing cost ~5 ms a run and frame (six runs: most of the frame)
@@ -441,3 +442,8 @@ class ContourView(PairGridView):
 def dots_per_run(runs: int) -> int:
     """How many (x, w) dots each of ``runs`` runs shows at most (see MAX_DOTS)."""
     return min(MAX_POINTS, max(250, MAX_DOTS // max(1, runs)))
+
+
+def path_points(runs: int) -> int:
+    """How many points each of ``runs`` runs' paths is decimated to (see MAX_PATH_POINTS)."""
+    return min(MAX_POINTS, max(500, MAX_PATH_POINTS // max(1, runs)))
