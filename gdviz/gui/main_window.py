@@ -31,6 +31,9 @@ from gdviz.presets import Preset, get_preset
 
 log = logging.getLogger(__name__)
 DEFAULT_PRESET = "wavy"
+# while a run plays, the step math is rewritten at most this often (a text document laid out
+# anew, ~0.4 ms; at 30+ frames a second nobody reads it, and pausing shows the step at once)
+STEP_MATH_PERIOD_MS = 100
 TAB_WITH = docks.TAB_WITH
 
 
@@ -66,6 +69,11 @@ class MainWindow(QMainWindow):
         self.panels = [self.problem_panel, self.optimizer_panel, self.sampling_panel,
                        self.run_panel]
         self.step_math = StepMathPanel()
+        self._step_math_timer = QTimer(self)
+        self._step_math_timer.setSingleShot(True)
+        self._step_math_timer.setInterval(STEP_MATH_PERIOD_MS)
+        self._step_math_timer.timeout.connect(self._on_step_math_timer)
+        self._step_math_pending = False   # a step was shown since the step math was written
         self.views = []
         for cls in VIEW_CLASSES:
             try:
@@ -304,14 +312,34 @@ class MainWindow(QMainWindow):
         if record is None:
             return
         self.status.set_record(record)
-        if not self.docks["step_math"].isHidden():
-            try:
-                self.step_math.show_record(record, c.config, c.problem)
-            except Exception:  # e.g. a record appended by an export, without its state
-                log.exception("step math of step %d", record.step)
-                self.step_math.text.setPlainText(
-                    f"step {record.step}: its arithmetic needs the optimizer's state, which "
-                    "was not recorded for this step.")
+        if not c.is_playing():
+            self._step_math_timer.stop()
+            self._step_math_pending = False
+            self._show_step_math()
+        elif self._step_math_timer.isActive():
+            self._step_math_pending = True   # written when the period is over
+        else:
+            self._show_step_math()
+            self._step_math_timer.start()
+
+    def _on_step_math_timer(self) -> None:
+        if self._step_math_pending:
+            self._step_math_pending = False
+            self._show_step_math()
+            self._step_math_timer.start()
+
+    def _show_step_math(self) -> None:
+        c = self.controller
+        record = c.record_shown(c.shown_index)
+        if record is None or self.docks["step_math"].isHidden():
+            return
+        try:
+            self.step_math.show_record(record, c.config, c.problem)
+        except Exception:  # e.g. a record appended by an export, without its state
+            log.exception("step math of step %d", record.step)
+            self.step_math.text.setPlainText(
+                f"step {record.step}: its arithmetic needs the optimizer's state, which "
+                "was not recorded for this step.")
 
     def _on_controller_failed(self, message: str) -> None:
         self.status.showMessage(f"Error: {message}", 15000)
