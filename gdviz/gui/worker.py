@@ -45,6 +45,10 @@ from gdviz.gui.step_process import RunFailed, open_source
 log = logging.getLogger(__name__)
 EMIT_INTERVAL = 0.016  # s: ~60 emissions per second at most
 _SLICE = 0.005  # s: longest sleep between checks of pause/stop (well within one frame)
+# s: while the GUI draws, how often the worker takes in what a step server sent. Each time it
+# needs the GIL, which the drawing GUI thread then hands over (and back); the server has
+# ~60 ms of work in credit (step_server.CHUNKS_AHEAD), so once or twice a frame is enough.
+_DRAIN_SLICE = 0.015
 COMPUTE_SHARE = 1.5  # compute at least this many times as long as the GUI drew
 MAX_COMPUTE = 0.06  # s: but never longer between emissions (the window stays fluid)
 _TAKE = 100_000  # groups taken from a step server at once while playing at full speed
@@ -237,7 +241,7 @@ class OptimizerWorker(QObject):
                 # The GUI is still drawing our last batch. Computing now would fight it for
                 # the GIL (pyqtgraph paints in Python) and starve the window; wait instead.
                 source.drain()   # a step server computes on meanwhile (pipe not full)
-                if self._ready.wait(_SLICE):
+                if self._ready.wait(_DRAIN_SLICE if source.remote else _SLICE):
                     computing_since = time.perf_counter()
                     draw = max(0.0, self._acked_at - last_emit)
                     # a step server computed while the GUI drew: send what it has at once
