@@ -388,6 +388,26 @@ def test_sample_paths_are_each_steps_first_sample_at_w_before_the_step(problem, 
                                                rel=1e-12)
 
 
+def test_sample_paths_are_computed_once_per_history_for_every_view(monkeypatch):
+    """The contour and the 3-D view draw the same (x, w) paths: the rows are computed once
+    per history and step, whichever asks first."""
+    config = RunConfig(problem="wavy", batch_size=1, order="shuffle", max_steps=200,
+                       max_epochs=None, lr=0.01)
+    problem_, history = config.make_problem(), history_of(config)
+    calls = []
+    original = history.first_samples
+    monkeypatch.setattr(history, "first_samples",
+                        lambda lo, hi: (calls.append((lo, hi)), original(lo, hi))[1])
+    contour_paths, surface_paths = SamplePaths(), SamplePaths()
+    first = contour_paths.get(problem_, 0, history, 150)
+    again = surface_paths.get(problem_, 2, history, 150)
+    assert calls == [(1, len(history))]
+    for a, b in zip(first, again):
+        np.testing.assert_array_equal(a, b)
+    contour_paths.get(problem_, 0, history, 199)
+    assert len(calls) == 1
+
+
 def test_one_parameter_without_data_shows_a_message(qtbot):
     from gdviz.core.problems.base import Problem
 

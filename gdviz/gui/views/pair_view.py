@@ -8,6 +8,8 @@ Subclasses implement ``_configure()`` (called for a new run or a new pair) and d
 
 from __future__ import annotations
 
+import weakref
+
 import numpy as np
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QComboBox, QLabel, QWidget
@@ -130,18 +132,21 @@ class SamplePaths:
     """Lesson 1's path on the per-sample (x, w) surface, per run: for every step s >= 1, the x
     of the step's sample (the first of its batch), w before the step (where the gradient was
     taken) and that sample's loss there. Rows are computed once per recorded step and kept
-    (the history only grows; ``clear()`` for a new run)."""
+    per history (the history only grows), shared by every view that asks (the contour and the
+    3-D view draw the same paths); they go with their history."""
 
-    def __init__(self) -> None:
-        self._rows: dict[int, Growing] = {}
+    _shared: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # history -> (problem, rows)
 
     def clear(self) -> None:
-        self._rows.clear()
+        """Nothing to do: the rows are kept per history, and a new run has new histories."""
 
     def get(self, problem: Problem, n: int, history: RunHistory,
             k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(x, w, loss) of steps 1..k of run ``n``, each (k,)."""
-        rows = self._rows.setdefault(n, Growing(3, np.float64))
+        """(x, w, loss) of steps 1..k of run ``n`` (whose history is ``history``), each (k,)."""
+        known = self._shared.get(history)
+        if known is None or known[0] is not problem:
+            known = self._shared[history] = (problem, Growing(3, np.float64))
+        rows = known[1]
         if rows.size < len(history) - 1:
             lo, hi = rows.size + 1, len(history)
             steps = np.arange(lo, hi)
