@@ -15,6 +15,7 @@ from PySide6.QtCore import QPointF
 
 from gdviz.core.surfaces import segments
 from gdviz.gui.views.base import set_curve
+from gdviz.gui.views.wide_curve import WideCurve
 
 MIN_PIXELS = 3.0  # shorter arrows (a zero gradient) get no head: there is no direction to show
 
@@ -26,8 +27,7 @@ class ArrowPool:
                  name: str | None = None, z: float = 20) -> None:
         self.capacity = capacity
         self._vb = plot.getViewBox()
-        self.shafts = pg.PlotDataItem([], [], pen=pg.mkPen(color, width=width),
-                                      connect="finite", name=name)
+        self.shafts = WideCurve(pen=pg.mkPen(color, width=width), connect="finite", name=name)
         self.shafts.setZValue(z)
         plot.addItem(self.shafts)
         self.heads: list[pg.ArrowItem] = []

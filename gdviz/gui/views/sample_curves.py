@@ -34,6 +34,7 @@ from gdviz.gui.views.base import LessonView, set_curve
 from gdviz.gui.views.dots import Dots
 from gdviz.gui.views.ranges import StickyRange
 from gdviz.gui.views.status_label import set_status_text
+from gdviz.gui.views.wide_curve import WideCurve
 
 CURVE_CAP = 300      # faint sample curves drawn at most
 BATCH_CAP = 100      # highlighted batch curves / points drawn at most
@@ -76,13 +77,15 @@ class SampleCurvesView(LessonView):
         self.curves = pg.PlotDataItem([], [], pen=style.sample_pen(100), connect="finite",
                                       name="per-sample loss ℓᵢ")
         self.mean_curve = pg.PlotDataItem([], [], pen=style.FULL_PEN, name="mean loss")
-        self.batch_curves = pg.PlotDataItem([], [], pen=pg.mkPen(style.BATCH, width=1.6),
-                                            connect="finite", name="current batch")
+        # set on every frame: PlotCurveItems (WideCurve), ~150 µs cheaper a set than a
+        # PlotDataItem
+        self.batch_curves = WideCurve(pen=pg.mkPen(style.BATCH, width=1.6), connect="finite",
+                                      name="current batch")
         self.batch_mean = pg.PlotDataItem(
             [], [], pen=pg.mkPen(style.BATCH, width=2.5, style=Qt.PenStyle.DashLine),
             name="batch mean")
-        self.tangent = pg.PlotDataItem(
-            [], [], pen=pg.mkPen("k", width=1.8, style=Qt.PenStyle.DotLine), name="tangent")
+        self.tangent = WideCurve(pen=pg.mkPen("k", width=1.8, style=Qt.PenStyle.DotLine),
+                                 name="tangent")
         self.start_line = pg.InfiniteLine(angle=90, pen=style.START_PEN, label="start",
                                           labelOpts={"position": 0.95, "color": style.START})
         # at most BATCH_CAP markers, drawn by Qt (dots.Dots), not by a scatter's Python paint
