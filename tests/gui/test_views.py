@@ -37,7 +37,7 @@ from gdviz.gui.views import (
     style,
 )
 from gdviz.gui.views.ranges import StickyRange
-from gdviz.gui.views.sample_curves import HELD_STEPS, held_for_slice
+from gdviz.gui.views.sample_curves import HELD_STEPS, SLICE_CURVE_CAP, held_for_slice
 
 
 # -- every view on every run -------------------------------------------------------------------
@@ -104,7 +104,8 @@ def _curve_count(item: pg.PlotDataItem) -> int:
 def test_sample_curves_points_and_arrows(qtbot, name, changes):
     view, problem, config, history = make_view(qtbot, SampleCurvesView, name, **changes)
     n = problem.n_samples
-    assert _curve_count(view.curves) == min(n, 300)
+    cap = 300 if problem.n_params == 1 else SLICE_CURVE_CAP   # a moving slice: fewer curves
+    assert _curve_count(view.curves) == min(n, cap)
     for i in (1, 7, 20):
         view.show_step(i)
         before, after = history.params_before(i), history.params[i]
@@ -142,10 +143,10 @@ def test_sample_curves_slice_holds_the_other_parameters(qtbot):
     assert view.param_index == 1
     view.show_step(10)
     before = history.params_before(10)
-    held = held_for_slice(problem, before, 1)  # w rounded to 1/2000 of its view range
+    held = held_for_slice(problem, before, 1)  # w rounded to 1/HELD_STEPS of its view range
     assert abs(held[0] - before[0]) <= np.ptp(problem.view_range[0]) / HELD_STEPS / 2
     x, y = view.mean_curve.xData, view.mean_curve.yData
-    for m in (0, 50, 199):
+    for m in (0, 50, len(x) - 1):
         p = np.array([held[0], x[m]])
         assert y[m] == pytest.approx(float(problem.loss(p)), rel=1e-12)
     # tangent: slope of the full loss along b at the point
@@ -158,7 +159,7 @@ def test_sample_curves_slice_holds_the_other_parameters(qtbot):
 
 def test_sample_curves_caps_and_full_batch(qtbot):
     view, problem, config, history = make_view(qtbot, SampleCurvesView, "logistic")
-    assert _curve_count(view.curves) == 300 < problem.n_samples
+    assert _curve_count(view.curves) == SLICE_CURVE_CAP < problem.n_samples   # 2 parameters
     view.show_step(4)
     # full batch: nothing singled out, one arrow on the mean curve
     assert _curve_count(view.batch_curves) == 0
@@ -362,7 +363,7 @@ def test_status_line_moves_below_the_controls_in_a_narrow_view(qtbot):
 def test_keys_name_what_the_views_draw(qtbot):
     view, *_ = make_view(qtbot, SampleCurvesView, "linreg")
     texts = view.key.texts()
-    assert texts[0] == "per-sample loss ℓᵢ (300 of 1000 drawn)"
+    assert texts[0] == f"per-sample loss ℓᵢ ({SLICE_CURVE_CAP} of 1000 drawn)"
     assert "mean of all 1000 = full loss" in texts
     assert {"current batch", "batch mean", "update step"} <= set(texts)
     hist, *_ = make_view(qtbot, HistogramView, "linreg")

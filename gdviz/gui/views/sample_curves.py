@@ -36,13 +36,17 @@ from gdviz.gui.views.ranges import StickyRange
 from gdviz.gui.views.status_label import set_status_text
 from gdviz.gui.views.wide_curve import WideCurve
 
-CURVE_CAP = 300      # faint sample curves drawn at most
+CURVE_CAP = 300      # faint sample curves drawn at most (one parameter: set once per run)
+SLICE_CURVE_CAP = 150    # ... with several parameters, whose slice is stroked anew as it moves
 BATCH_CAP = 100      # highlighted batch curves / points drawn at most
 ARROW_CAP = 10       # per-sample arrows; larger batches get one arrow on the batch mean
-RESOLUTION = 200
+RESOLUTION = 200     # points per curve: one parameter (its curves are set once per run)
+SLICE_RESOLUTION = 100   # several parameters: the slice moves with the held values, and a new
+                     # one is stroked into the pixmap cache (300 linreg curves: 30-40 ms at
+                     # 200 points, a visible hitch; these curves are smooth at 100)
 THICK_BATCH = 3      # batch curves drawn 1.6 px wide up to this many, else 1 px: Qt strokes
                      # 1 px lines on a fast path (measured: 10 linreg curves 9 ms -> 0.3 ms)
-HELD_STEPS = 2000    # several parameters: the faint curves and the mean are drawn with the
+HELD_STEPS = 1000    # several parameters: the faint curves and the mean are drawn with the
                      # held values rounded to 1/HELD_STEPS of their view range (held_for_slice)
 
 
@@ -118,7 +122,7 @@ class SampleCurvesView(LessonView):
                                                   self.param_index)
         self.frame.show_combo(problem.n_params > 1)
         n = problem.n_samples
-        self._drawn = evenly_chosen(n, CURVE_CAP)
+        self._drawn = evenly_chosen(n, CURVE_CAP if problem.n_params == 1 else SLICE_CURVE_CAP)
         self.curves.setPen(style.sample_pen(len(self._drawn)))
         k = min(config.effective_batch_size(), BATCH_CAP)
         self.batch_curves.setPen(pg.mkPen(style.BATCH, width=1.6 if k <= THICK_BATCH else 1))
@@ -223,7 +227,8 @@ class SampleCurvesView(LessonView):
         full_batch = index == 0 or covers_all(batch, n)
         lo, hi = self._x_range(before[j], after[j])
         held = before if self.zoom_box.isChecked() else held_for_slice(problem, before, j)
-        sl = self.cache.get(problem, j, held, lo, hi, RESOLUTION, self._drawn)
+        points = RESOLUTION if problem.n_params == 1 else SLICE_RESOLUTION
+        sl = self.cache.get(problem, j, held, lo, hi, points, self._drawn)
         x = sl.values
         new_slice = sl is not self._slice_shown
         if new_slice:   # one parameter: the same slice for the whole run, set once
