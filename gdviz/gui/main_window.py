@@ -31,9 +31,10 @@ from gdviz.presets import Preset, get_preset
 
 log = logging.getLogger(__name__)
 DEFAULT_PRESET = "wavy"
-# while a run plays, the step math is rewritten at most this often (a text document laid out
-# anew, ~0.4 ms; at 30+ frames a second nobody reads it, and pausing shows the step at once)
-STEP_MATH_PERIOD_MS = 100
+# while a run plays, the numbers of the status bar and the step math (a text document laid out
+# anew) follow it at most this often: ~1 ms a frame that nobody reads at 30+ frames a second;
+# a paused, stepped or scrubbed run shows its step at once
+READOUT_PERIOD_MS = 100
 TAB_WITH = docks.TAB_WITH
 
 
@@ -69,11 +70,11 @@ class MainWindow(QMainWindow):
         self.panels = [self.problem_panel, self.optimizer_panel, self.sampling_panel,
                        self.run_panel]
         self.step_math = StepMathPanel()
-        self._step_math_timer = QTimer(self)
-        self._step_math_timer.setSingleShot(True)
-        self._step_math_timer.setInterval(STEP_MATH_PERIOD_MS)
-        self._step_math_timer.timeout.connect(self._on_step_math_timer)
-        self._step_math_pending = False   # a step was shown since the step math was written
+        self._readout_timer = QTimer(self)
+        self._readout_timer.setSingleShot(True)
+        self._readout_timer.setInterval(READOUT_PERIOD_MS)
+        self._readout_timer.timeout.connect(self._on_readout_timer)
+        self._readout_pending = False   # a step was shown since the readouts were
         self.views = []
         for cls in VIEW_CLASSES:
             try:
@@ -308,30 +309,30 @@ class MainWindow(QMainWindow):
     def _on_controller_step_shown(self, index: int) -> None:
         c = self.controller
         self.timeline.set_shown(index, c.last_index)
-        record = c.record_shown(index)
+        if not c.is_playing():
+            self._readout_timer.stop()
+            self._readout_pending = False
+            self._show_readouts()
+        elif self._readout_timer.isActive():
+            self._readout_pending = True   # shown when the period is over
+        else:
+            self._show_readouts()
+            self._readout_timer.start()
+
+    def _on_readout_timer(self) -> None:
+        if self._readout_pending:
+            self._readout_pending = False
+            self._show_readouts()
+            self._readout_timer.start()
+
+    def _show_readouts(self) -> None:
+        """The status bar's numbers and the step math, for the step the views show."""
+        c = self.controller
+        record = c.record_shown(c.shown_index)
         if record is None:
             return
         self.status.set_record(record)
-        if not c.is_playing():
-            self._step_math_timer.stop()
-            self._step_math_pending = False
-            self._show_step_math()
-        elif self._step_math_timer.isActive():
-            self._step_math_pending = True   # written when the period is over
-        else:
-            self._show_step_math()
-            self._step_math_timer.start()
-
-    def _on_step_math_timer(self) -> None:
-        if self._step_math_pending:
-            self._step_math_pending = False
-            self._show_step_math()
-            self._step_math_timer.start()
-
-    def _show_step_math(self) -> None:
-        c = self.controller
-        record = c.record_shown(c.shown_index)
-        if record is None or self.docks["step_math"].isHidden():
+        if self.docks["step_math"].isHidden():
             return
         try:
             self.step_math.show_record(record, c.config, c.problem)
