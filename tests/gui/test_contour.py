@@ -22,7 +22,7 @@ from gdviz.gui.grid_worker import running_grid_threads
 from gdviz.gui.views import style
 from gdviz.gui.views.base import RunTrack
 from gdviz.gui.views.contour import FAN_CAP, MAX_POINTS, ContourView
-from gdviz.gui.views.pair_view import SamplePaths
+from gdviz.gui.views.pair_view import sample_path
 
 COLORS = ("#1a3a8f", "#d62728", "#2ca02c")
 
@@ -375,9 +375,8 @@ def test_sample_paths_are_each_steps_first_sample_at_w_before_the_step(problem, 
     config = RunConfig(problem=problem, batch_size=batch, order="shuffle", max_steps=300,
                        max_epochs=None, lr=0.001 if problem == "slope" else 0.01)
     problem_, history = config.make_problem(), history_of(config)
-    paths = SamplePaths()
-    x, w, loss = paths.get(problem_, 0, history, 120)     # computed in two parts
-    x, w, loss = paths.get(problem_, 0, history, len(history) - 1)
+    x, w, loss = sample_path(problem_, history, 120)     # computed in two parts
+    x, w, loss = sample_path(problem_, history, len(history) - 1)
     assert len(x) == len(history) - 1
     for step in (1, 2, 57, len(history) - 1):
         sample = int(history.batch_at(step)[0])
@@ -398,13 +397,12 @@ def test_sample_paths_are_computed_once_per_history_for_every_view(monkeypatch):
     original = history.first_samples
     monkeypatch.setattr(history, "first_samples",
                         lambda lo, hi: (calls.append((lo, hi)), original(lo, hi))[1])
-    contour_paths, surface_paths = SamplePaths(), SamplePaths()
-    first = contour_paths.get(problem_, 0, history, 150)
-    again = surface_paths.get(problem_, 2, history, 150)
+    first = sample_path(problem_, history, 150)      # the contour asks
+    again = sample_path(problem_, history, 150)      # the 3-D view asks
     assert calls == [(1, len(history))]
     for a, b in zip(first, again):
         np.testing.assert_array_equal(a, b)
-    contour_paths.get(problem_, 0, history, 199)
+    sample_path(problem_, history, 199)
     assert len(calls) == 1
 
 

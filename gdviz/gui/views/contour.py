@@ -39,9 +39,9 @@ from gdviz.gui.views.map_parts import PickBox, loss_colormap, tick_label
 from gdviz.gui.views.pair_view import (
     GrowingDots,
     PairGridView,
-    SamplePaths,
     joined,
     legend_html,
+    sample_path,
 )
 from gdviz.gui.views.status_label import set_status_text
 from gdviz.gui.views.wide_curve import WideCurve
@@ -130,7 +130,6 @@ class ContourView(PairGridView):
             self.plot, pg.mkPen(style.TEXT, width=1.5, style=Qt.PenStyle.DashLine),
             vertical=False, z=15)
         self.w_now.setVisible(False)
-        self.samples = SamplePaths()
         self.surface: grids.SampleSurface | None = None
         self.mode = ""                     # "pair", "samples" (one parameter) or "" (message)
         self.note = pg.TextItem("", color=style.TEXT, anchor=(0, 0),
@@ -143,7 +142,6 @@ class ContourView(PairGridView):
     # -- run and tracks -------------------------------------------------------------------------
     def set_run(self, problem: Problem, config: RunConfig, history: RunHistory) -> None:
         self._start_run(problem, config, history)
-        self.samples.clear()
         self.surface = grids.sample_surface(problem) if problem.n_params == 1 else None
         self.mode = "pair" if problem.n_params > 1 else "samples" if self.surface else ""
         self.message.setVisible(not self.mode)
@@ -157,7 +155,6 @@ class ContourView(PairGridView):
 
     def set_tracks(self, tracks: tuple[RunTrack, ...], selected: int) -> None:
         super().set_tracks(tracks, selected)
-        self.samples.clear()
         if not self.mode:
             return
         self._style_tracks()
@@ -282,10 +279,8 @@ class ContourView(PairGridView):
 
     def _show_samples_step(self, index: int) -> None:
         ends = []
-        for n, (item, dots, track) in enumerate(zip(self.tracks_items, self.tracks_dots,
-                                                     self.tracks)):
-            x, w, _ = self.samples.get(self.problem, n, track.history,
-                                       self.track_index(track, index))
+        for item, dots, track in zip(self.tracks_items, self.tracks_dots, self.tracks):
+            x, w, _ = sample_path(self.problem, track.history, self.track_index(track, index))
             keep = decimate(x, MAX_POINTS) if len(x) else np.zeros(0, dtype=np.int64)
             if joined(x[keep]):
                 item.setData(x[keep], w[keep], pen=pg.mkPen(track.color, width=2))

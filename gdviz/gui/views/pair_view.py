@@ -128,41 +128,37 @@ class PairGridView(LessonView):
         super().hideEvent(event)
 
 
-class SamplePaths:
-    """Lesson 1's path on the per-sample (x, w) surface, per run: for every step s >= 1, the x
-    of the step's sample (the first of its batch), w before the step (where the gradient was
-    taken) and that sample's loss there. Rows are computed once per recorded step and kept
-    per history (the history only grows), shared by every view that asks (the contour and the
-    3-D view draw the same paths); they go with their history."""
+# lesson 1's (x, w) rows per history: (problem, Growing rows); they go with their history
+_SAMPLE_ROWS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
-    _shared: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # history -> (problem, rows)
 
-    def clear(self) -> None:
-        """Nothing to do: the rows are kept per history, and a new run has new histories."""
-
-    def get(self, problem: Problem, n: int, history: RunHistory,
-            k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(x, w, loss) of steps 1..k of run ``n`` (whose history is ``history``), each (k,)."""
-        known = self._shared.get(history)
-        if known is None or known[0] is not problem:
-            known = self._shared[history] = (problem, Growing(3, np.float64))
-        rows = known[1]
-        if rows.size < len(history) - 1:
-            lo, hi = rows.size + 1, len(history)
-            steps = np.arange(lo, hi)
-            samples = history.first_samples(lo, hi)
-            w = history.params[steps - 1, 0]  # the parameter before each step
-            # a one-sample batch's loss was recorded by the runner (times the reduction's
-            # factor); the first sample of a larger batch is evaluated, once per sample
-            with np.errstate(all="ignore"):
-                loss = history.batch_losses[steps] / problem.reduce_factor(1)
-                larger = history.batch_sizes(lo, hi) != 1
-                for sample in np.unique(samples[larger]):
-                    rows_of = larger & (samples == sample)
-                    loss[rows_of] = problem.sample_losses(w[rows_of, None], [sample])[:, 0]
-            rows.append_many(np.column_stack([problem.data_x[samples, 0], w, loss]))
-        shown = rows.view()[:k]
-        return shown[:, 0], shown[:, 1], shown[:, 2]
+def sample_path(problem: Problem, history: RunHistory,
+                k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Lesson 1's path on the per-sample (x, w) surface: (x, w, loss) of steps 1..k, each (k,).
+    For every step s >= 1: the x of the step's sample (the first of its batch), w before the
+    step (where the gradient was taken) and that sample's loss there. Rows are computed once
+    per recorded step and kept per history (the history only grows), shared by every view
+    that asks (the contour and the 3-D view draw the same paths)."""
+    known = _SAMPLE_ROWS.get(history)
+    if known is None or known[0] is not problem:
+        known = _SAMPLE_ROWS[history] = (problem, Growing(3, np.float64))
+    rows = known[1]
+    if rows.size < len(history) - 1:
+        lo, hi = rows.size + 1, len(history)
+        steps = np.arange(lo, hi)
+        samples = history.first_samples(lo, hi)
+        w = history.params[steps - 1, 0]  # the parameter before each step
+        # a one-sample batch's loss was recorded by the runner (times the reduction's
+        # factor); the first sample of a larger batch is evaluated, once per sample
+        with np.errstate(all="ignore"):
+            loss = history.batch_losses[steps] / problem.reduce_factor(1)
+            larger = history.batch_sizes(lo, hi) != 1
+            for sample in np.unique(samples[larger]):
+                rows_of = larger & (samples == sample)
+                loss[rows_of] = problem.sample_losses(w[rows_of, None], [sample])[:, 0]
+        rows.append_many(np.column_stack([problem.data_x[samples, 0], w, loss]))
+    shown = rows.view()[:k]
+    return shown[:, 0], shown[:, 1], shown[:, 2]
 
 
 class GrowingDots:

@@ -27,7 +27,7 @@ from gdviz.core.records import RunConfig
 from gdviz.gui.views import style
 from gdviz.gui.views.base import RunTrack, configure_pyqtgraph
 from gdviz.gui.views.contour import ContourView
-from gdviz.gui.views.pair_view import PairGridView, SamplePaths, joined, legend_html
+from gdviz.gui.views.pair_view import PairGridView, joined, legend_html, sample_path
 from gdviz.gui.views.status_label import set_status_text
 from gdviz.gui.views.surface_gl import (  # noqa: F401 (gl_unavailable_reason: smoke, export)
     HOT,
@@ -72,7 +72,6 @@ class Surface3DView(PairGridView):
         self.mode = ""                 # "pair", "samples" or "" (nothing to draw)
         self.surface: grids.SampleSurface | grids.LossGrid | None = None
         self.paths: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []  # raw (x, y, loss)
-        self.samples = SamplePaths()
         self._slice_losses: dict[tuple, np.ndarray] = {}
         self._box = (0.0, 1.0, 0.0, 1.0, 0.0, 1.0)     # x0, x1, y0, y1, z0, z1 (shown units)
         self._scale: grids.DisplayScale | None = None
@@ -165,7 +164,6 @@ class Surface3DView(PairGridView):
     # -- run and tracks ------------------------------------------------------------------------
     def set_run(self, problem: Problem, config: RunConfig, history: RunHistory) -> None:
         self._start_run(problem, config, history)
-        self.samples.clear()
         if self.isVisible():
             self.ensure_gl()
         if self.fallback is not None:
@@ -174,7 +172,6 @@ class Surface3DView(PairGridView):
 
     def set_tracks(self, tracks: tuple[RunTrack, ...], selected: int) -> None:
         super().set_tracks(tracks, selected)
-        self.samples.clear()
         if self.fallback is not None:
             self.fallback.set_tracks(tracks, selected)
         self._legend()
@@ -318,9 +315,9 @@ class Surface3DView(PairGridView):
             self.paths = [self._pair_path(t) for t in self.tracks]
         elif self.mode == "samples":
             self.paths = []
-            for n, t in enumerate(self.tracks):
-                x, w, loss = self.samples.get(self.problem, n, t.history,
-                                              self.track_index(t, self._index))
+            for t in self.tracks:
+                x, w, loss = sample_path(self.problem, t.history,
+                                             self.track_index(t, self._index))
                 keep = decimate(x, MAX_POINTS) if len(x) else np.zeros(0, dtype=np.int64)
                 self.paths.append((x[keep], w[keep], loss[keep]))
         if self.gl is None:
