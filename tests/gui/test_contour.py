@@ -7,7 +7,6 @@ import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-import dataclasses
 import time
 
 import numpy as np
@@ -75,20 +74,6 @@ def test_trajectories_and_current_points_equal_the_records(qtbot):
             assert np.array_equal(item.xData, h.params[: last + 1][keep][:, 0])
             assert np.array_equal(item.yData, h.params[: last + 1][keep][:, 1])
             assert (xs[k], ys[k]) == (h.params[last][0], h.params[last][1])
-
-
-def test_six_runs_share_a_budget_of_path_points(qtbot):
-    from gdviz.gui.views.contour import MAX_PATH_POINTS, path_points
-
-    assert [path_points(n) for n in (1, 3, 5, 6)] == [MAX_POINTS, MAX_POINTS, 600, 500]
-    track = rosenbrock_tracks(steps=3000)[0]
-    tracks = tuple(dataclasses.replace(track, name=f"run {k}") for k in range(6))
-    view = show(qtbot, tracks)
-    view.show_step(2999)
-    keep = decimate(track.history.steps[:3000], 500)
-    for item in view.tracks_items[:6]:
-        assert np.array_equal(item.xData, track.history.params[keep][:, 0])
-    assert sum(len(item.xData) for item in view.tracks_items[:6]) <= MAX_PATH_POINTS + 6
 
 
 def test_long_trajectories_are_decimated_consistently(qtbot):
@@ -344,31 +329,6 @@ def test_shuffled_samples_are_dots_added_as_the_run_grows_and_equal_a_fresh_draw
         assert np.array_equal(x, problem.data_x[[int(h.batch_at(s)[0]) for s in steps], 0])
 
 
-def test_several_runs_share_a_budget_of_dots(qtbot):
-    """Six shuffled runs show at most MAX_DOTS (x, w) dots together, each run the same
-    growing subset (every s-th step) as one run would, with a coarser stride."""
-    from gdviz.gui.views.contour import MAX_DOTS, dots_per_run
-
-    assert [dots_per_run(n) for n in (1, 2, 3, 6)] == [MAX_POINTS, 750, 500, 250]
-    base = RunConfig(problem="wavy", optimizer="sgd", lr=0.01, batch_size=1, max_steps=3000,
-                     max_epochs=None, order="shuffle")
-    tracks = tuple(RunTrack(f"run {k}", COLORS[k % 3], c, history_of(c))
-                   for k, c in enumerate(base.with_changes(lr=0.01 * 2 ** k)
-                                         for k in range(6)))
-    view = show(qtbot, tracks)
-    view.show_step(3000)
-    counts = [len(dots.item.getData()[0]) for dots in view.tracks_dots[:6]]
-    assert sum(counts) <= MAX_DOTS
-    assert all(125 < n <= 250 for n in counts), counts
-    for dots, track in zip(view.tracks_dots, tracks):
-        stride = dots._stride
-        steps = np.arange(1, 3001)[::stride]
-        assert np.array_equal(dots.item.getData()[1], track.history.params[steps - 1, 0])
-    view.set_tracks(tracks[:1], 0)                       # one run again: its 1000 dots
-    view.show_step(3000)
-    assert 500 < len(view.tracks_dots[0].item.getData()[0]) <= MAX_POINTS
-
-
 @pytest.mark.parametrize(("problem", "batch"), [("wavy", 1), ("wavy", 4), ("slope", 1),
                                            ("slope", 3)])
 def test_sample_paths_are_each_steps_first_sample_at_w_before_the_step(problem, batch):
@@ -385,25 +345,6 @@ def test_sample_paths_are_each_steps_first_sample_at_w_before_the_step(problem, 
         assert w[step - 1] == before[0]
         assert loss[step - 1] == pytest.approx(problem_.sample_losses(before, [sample])[0],
                                                rel=1e-12)
-
-
-def test_sample_paths_are_computed_once_per_history_for_every_view(monkeypatch):
-    """The contour and the 3-D view draw the same (x, w) paths: the rows are computed once
-    per history and step, whichever asks first."""
-    config = RunConfig(problem="wavy", batch_size=1, order="shuffle", max_steps=200,
-                       max_epochs=None, lr=0.01)
-    problem_, history = config.make_problem(), history_of(config)
-    calls = []
-    original = history.first_samples
-    monkeypatch.setattr(history, "first_samples",
-                        lambda lo, hi: (calls.append((lo, hi)), original(lo, hi))[1])
-    first = sample_path(problem_, history, 150)      # the contour asks
-    again = sample_path(problem_, history, 150)      # the 3-D view asks
-    assert calls == [(1, len(history))]
-    for a, b in zip(first, again):
-        np.testing.assert_array_equal(a, b)
-    sample_path(problem_, history, 199)
-    assert len(calls) == 1
 
 
 def test_one_parameter_without_data_shows_a_message(qtbot):
