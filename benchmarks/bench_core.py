@@ -53,7 +53,10 @@ def runner(steps: int) -> float:
 
 def cli_run(steps: int) -> float:
     """``gdviz run`` end to end (argument parsing, runner, CSV writing to /dev/null)."""
-    from gdviz.cli import main as gdviz_main
+    try:
+        from gdviz.cli.main import main as gdviz_main
+    except ImportError:  # a checkout from before the CLI became a package (A/B runs against it)
+        from gdviz.cli import main as gdviz_main
 
     argv = ["run", "--problem", "wavy", "--optimizer", "sgd", "--lr", "0.01", "--batch-size",
             "1", "--order", "sequential", "--init=-0.3", "--steps", str(steps),

@@ -42,7 +42,10 @@ FPS = 10
 
 
 def wavy_config(steps: int):
-    from gdviz.presets import get_preset
+    try:
+        from gdviz.core.presets import get_preset
+    except ImportError:  # a checkout from before presets moved to core (A/B runs against it)
+        from gdviz.presets import get_preset
 
     return get_preset("wavy").config.with_changes(max_epochs=None, max_steps=steps)
 

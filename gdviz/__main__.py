@@ -2,7 +2,7 @@
 
 import sys
 
-from gdviz.cli import main
+from gdviz.cli.main import main
 
 if __name__ == "__main__":
     sys.exit(main())

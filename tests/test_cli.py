@@ -8,7 +8,7 @@ import sys
 import numpy as np
 import pytest
 
-from gdviz.cli import main
+from gdviz.cli.main import main
 from gdviz.core.records import RunConfig
 from gdviz.core.runner import run_to_end
 
@@ -213,8 +213,8 @@ def test_help_says_what_a_comparison_preset_gives(capsys):
 
 
 def test_run_with_a_comparison_preset_runs_its_first_run(tmp_path):
+    from gdviz.core.presets import get_preset
     from gdviz.core.runner import run_to_end
-    from gdviz.presets import get_preset
 
     out = tmp_path / "trace.csv"
     assert main(["run", "--preset", "compare_slope_lr", "--steps", "20", "--out", str(out)]) == 0

@@ -21,7 +21,7 @@ EXIT_FAILED = 1
 
 
 def add_export_options(parser: argparse.ArgumentParser) -> None:
-    from gdviz.cli_config import add_run_options
+    from gdviz.cli.options import add_run_options
 
     add_run_options(parser, command="export")
     out = parser.add_argument_group("animation")
@@ -53,7 +53,7 @@ def export_spec_from_args(args: argparse.Namespace):
     """The validated ExportSpec the options describe (ConfigError otherwise). Qt-free."""
     from pathlib import Path
 
-    from gdviz.cli_config import comparison_from_args, config_from_args
+    from gdviz.cli.options import comparison_from_args, config_from_args
     from gdviz.export.animation import ExportSpec, frames_for, parse_size, validate_spec
 
     config = config_from_args(args)

@@ -21,7 +21,7 @@ class _OneLineParser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from gdviz.cli_config import add_run_options
+    from gdviz.cli.options import add_run_options
 
     parser = _OneLineParser(
         prog="gdviz",
@@ -40,7 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_run_options(run)
     run.add_argument("--out", required=True, metavar="FILE.csv|-",
                      help="where to write the trace CSV (- for standard output)")
-    from gdviz.cli_export import add_export_options
+    from gdviz.cli.export import add_export_options
 
     export = sub.add_parser("export", help="render a run's animation as a GIF or PNG frames "
                             "with the window's views, headless")
@@ -75,19 +75,19 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(_join_negative_values(list(sys.argv[1:] if argv is None else argv)))
     try:
         if args.command == "run":
-            from gdviz.cli_run import run_command
+            from gdviz.cli.run import run_command
 
             return run_command(args)
         if args.command == "export":
-            from gdviz.cli_export import export_command
+            from gdviz.cli.export import export_command
 
             return export_command(args)
         if args.command == "problems":
-            from gdviz.cli_run import list_problems
+            from gdviz.cli.run import list_problems
 
             return list_problems(sys.stdout)
         if args.command == "optimizers":
-            from gdviz.cli_run import list_optimizers
+            from gdviz.cli.run import list_optimizers
 
             return list_optimizers(sys.stdout)
         return _gui(args)
@@ -105,7 +105,7 @@ def _gui(args: argparse.Namespace) -> int:
     if args.steps < 0:
         raise ConfigError(f"--steps must be at least 0, got {args.steps}")
     if args.preset:
-        from gdviz.presets import get_preset
+        from gdviz.core.presets import get_preset
 
         get_preset(args.preset)  # unknown names fail here with the list of presets
     if args.smoke:

@@ -89,7 +89,7 @@ def config_from_args(args: argparse.Namespace) -> RunConfig:
 
         base = load_session(session).run.config.to_dict()
     elif args.preset:
-        from gdviz.presets import get_preset
+        from gdviz.core.presets import get_preset
 
         found = get_preset(args.preset)
         # a comparison's first run, the one the window selects when it opens the preset
@@ -147,8 +147,8 @@ def comparison_from_args(args: argparse.Namespace, config: RunConfig) -> tuple[t
     an edit of the problem, start point or limits. An option that sets one run's own settings
     (--lr, --optimizer, ...) is refused: it is not clear which run it would change. Qt-free
     (RunSpec is a plain dataclass)."""
+    from gdviz.core import run_set
     from gdviz.core.lockstep import share_settings
-    from gdviz.gui import run_set
 
     session = getattr(args, "session", None)
     if session:
@@ -160,7 +160,7 @@ def comparison_from_args(args: argparse.Namespace, config: RunConfig) -> tuple[t
                      for r in loaded.runs)
         selected, what = loaded.selected, f"session ({session})"
     elif args.preset:
-        from gdviz.presets import get_preset
+        from gdviz.core.presets import get_preset
 
         preset = get_preset(args.preset)
         runs = run_set.from_pairs(preset.runs) if preset.runs else ()

@@ -7,7 +7,7 @@ import contextlib
 import sys
 from typing import TextIO
 
-from gdviz.cli_config import config_from_args
+from gdviz.cli.options import config_from_args
 from gdviz.core.errors import ConfigError
 from gdviz.core.runner import iterate
 from gdviz.export.trace import write_records

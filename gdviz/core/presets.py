@@ -18,7 +18,7 @@ from functools import lru_cache
 from gdviz.core.errors import ConfigError
 from gdviz.core.problems.registry import problem_specs
 from gdviz.core.records import RunConfig
-from gdviz.resources import resource_path
+from gdviz.core.resources import resource_path
 
 
 @dataclass(frozen=True)

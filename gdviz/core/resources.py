@@ -10,7 +10,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-_PACKAGE_DIR = Path(__file__).resolve().parent
+# the gdviz package folder (this file is gdviz/core/resources.py)
+_PACKAGE_DIR = Path(__file__).resolve().parents[1]
 
 
 def resources_dir() -> Path:

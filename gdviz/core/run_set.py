@@ -1,4 +1,6 @@
-"""The runs of a comparison as the window edits them: name, colour, configuration.
+"""One description of a run, ``RunSpec`` (configuration, name, colour), and the runs of a
+comparison as the window, sessions, exports and the CLI share them. Qt-free: it sits in core so
+that export and the CLI use it without importing the GUI layer.
 
 Pure functions over tuples of frozen ``RunSpec``s (no widgets), so the rules are easy to test:
 1..MAX_RUNS runs, every run shares the problem, start point and limits (core.lockstep), names

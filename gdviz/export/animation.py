@@ -41,7 +41,7 @@ from gdviz.core.records import RunConfig
 from gdviz.export.gif import MAX_FPS, GifWriter, build_palette, codes_to_image
 
 if TYPE_CHECKING:
-    from gdviz.gui.run_set import RunSpec  # Qt-free too; only the type is needed here
+    from gdviz.core.run_set import RunSpec  # Qt-free too; only the type is needed here
 
 _COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
 MAX_SIDE = 4096

@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from gdviz.core.history import RunHistory
+from gdviz.core.presets import comparison_preset_of, preset_of
 from gdviz.core.records import RunConfig, StepRecord
 from gdviz.export.frames import (
     FrameSource,
@@ -16,7 +17,6 @@ from gdviz.export.frames import (
     apply_view_choices,
     ensure_app,
 )
-from gdviz.presets import comparison_preset_of, preset_of
 
 WINDOW_LAYOUT = (1280, 800)  # the window is laid out at least this large, then scaled down
 
@@ -135,7 +135,7 @@ class WindowFrames(FrameSource):
 def _run_spec(run):
     """``run`` (a RunSpec, or anything with a name, colour and config) as the controller takes
     it, its name kept as it is."""
-    from gdviz.gui.run_set import RunSpec
+    from gdviz.core.run_set import RunSpec
 
     if isinstance(run, RunSpec):
         return run

@@ -29,7 +29,7 @@ def _error(message: str) -> int:
 def app_icon():
     from PySide6.QtGui import QIcon
 
-    from gdviz.resources import resource_path
+    from gdviz.core.resources import resource_path
 
     try:
         path = resource_path("icons", "gdviz.png")

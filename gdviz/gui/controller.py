@@ -22,14 +22,14 @@ from collections.abc import Callable, Sequence
 
 from PySide6.QtCore import QEventLoop, QObject, QTimer, Signal, Slot
 
+from gdviz.core import run_set
 from gdviz.core.errors import ConfigError
 from gdviz.core.history import RunHistory
 from gdviz.core.recorded import StateHistory, record_at
 from gdviz.core.records import RunConfig, StepRecord
+from gdviz.core.run_set import RunSpec
 from gdviz.core.step_blocks import append_items, item_count, item_first_step
-from gdviz.gui import run_set
 from gdviz.gui import worker as worker_module
-from gdviz.gui.run_set import RunSpec
 from gdviz.gui.view_driver import ViewDriver
 from gdviz.gui.worker import OptimizerWorker, WorkerHost, epoch_end_step
 

@@ -10,9 +10,11 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QWidget
 
+from gdviz.core import run_set
 from gdviz.core.errors import ConfigError
+from gdviz.core.presets import Preset, get_preset
 from gdviz.core.records import RunConfig
-from gdviz.gui import docks, menus, run_set, step_process
+from gdviz.gui import docks, menus, step_process
 from gdviz.gui.after_paint import AfterPaint
 from gdviz.gui.controller import RunController
 from gdviz.gui.label_slot import LabelSlot
@@ -27,7 +29,6 @@ from gdviz.gui.panels.step_math import StepMathPanel
 from gdviz.gui.playback import PlaybackToolbar
 from gdviz.gui.settings import AppSettings
 from gdviz.gui.timeline import Timeline
-from gdviz.presets import Preset, get_preset
 
 log = logging.getLogger(__name__)
 DEFAULT_PRESET = "wavy"

@@ -9,8 +9,8 @@ from PySide6.QtWidgets import QMessageBox
 
 from gdviz import __version__
 from gdviz.core.errors import ConfigError
+from gdviz.core.presets import list_presets
 from gdviz.gui.formula_presets import install_formula_menu
-from gdviz.presets import list_presets
 
 PRESET_GROUPS = (("lesson", "Lessons"), ("function", "Test functions"),
                  ("comparison", "Comparisons"))

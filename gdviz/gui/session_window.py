@@ -19,7 +19,10 @@ import os
 from dataclasses import replace
 from pathlib import Path
 
+from gdviz.core import run_set
 from gdviz.core.lockstep import default_run_name
+from gdviz.core.presets import comparison_preset_of
+from gdviz.core.run_set import RunSpec
 from gdviz.export.frames import apply_view_choices, view_choices
 from gdviz.export.session import (
     DEFAULT_COLOR,
@@ -29,9 +32,7 @@ from gdviz.export.session import (
     save_session,
     session_name,
 )
-from gdviz.gui import docks, run_set
-from gdviz.gui.run_set import RunSpec
-from gdviz.presets import comparison_preset_of
+from gdviz.gui import docks
 
 DOCKS = "docks"
 

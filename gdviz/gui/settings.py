@@ -95,7 +95,7 @@ class AppSettings:
     def last_runs(self) -> tuple[tuple, int] | None:
         """(runs, selected) of the last session: ``RunSpec``s that form a valid comparison,
         or None (nothing stored, or anything wrong with it)."""
-        from gdviz.gui.run_set import RunSpec, validate
+        from gdviz.core.run_set import RunSpec, validate
 
         text = self._get("run/runs")
         if not isinstance(text, str) or not text:

@@ -111,11 +111,11 @@ def _exception_line(traceback_text: str) -> str:
 def _smoke(steps: int, errors: DrawErrors) -> None:
     from PySide6.QtCore import Qt
 
+    from gdviz.core.presets import list_presets
     from gdviz.gui.app import ensure_app
     from gdviz.gui.main_window import MainWindow
     from gdviz.gui.settings import AppSettings
     from gdviz.gui.worker import running_threads
-    from gdviz.presets import list_presets
 
     app = ensure_app()
     lessons = [p for p in list_presets() if p.group == "lesson"]

@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
+from gdviz.core.presets import get_preset
 from gdviz.core.records import RunConfig
 from gdviz.core.runner import run_to_end
-from gdviz.presets import get_preset
 
 
 def _linreg(batch, lr, **kw):

@@ -17,10 +17,10 @@ from gdviz.core.lockstep import (
     share_settings,
     split_groups,
 )
+from gdviz.core.presets import list_presets
 from gdviz.core.recorded import StateHistory, record_at
 from gdviz.core.records import RunConfig
 from gdviz.core.runner import iterate, run_to_end
-from gdviz.presets import list_presets
 
 LINREG = RunConfig(problem="linreg", lr=0.2, batch_size=10, max_epochs=1)
 

@@ -9,6 +9,7 @@ from gif_helpers import gif_frames  # tests/export is on sys.path
 from PIL import Image
 
 from gdviz.core.errors import ConfigError
+from gdviz.core.presets import get_preset
 from gdviz.core.records import RunConfig
 from gdviz.core.runner import iterate
 from gdviz.export.animation import (
@@ -19,7 +20,6 @@ from gdviz.export.animation import (
     frames_for,
     parse_size,
 )
-from gdviz.presets import get_preset
 
 WAVY = get_preset("wavy").config
 

@@ -5,7 +5,7 @@ import json
 import pytest
 from PIL import Image
 
-from gdviz.cli import main
+from gdviz.cli.main import main
 from gdviz.core.records import RunConfig
 from gdviz.export.session import Session, SessionRun, save_session
 
@@ -126,7 +126,7 @@ def test_progress_bar_line():
     import io
     from types import SimpleNamespace
 
-    from gdviz.cli_export import _ProgressBar
+    from gdviz.cli.export import _ProgressBar
 
     stream = io.StringIO()
     bar = _ProgressBar(stream)

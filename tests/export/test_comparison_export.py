@@ -10,16 +10,16 @@ import pytest
 from gif_helpers import gif_frames  # tests/export is on sys.path
 from PIL import Image
 
-from gdviz.cli import main
+from gdviz.cli.main import main
+from gdviz.core import run_set
 from gdviz.core.errors import ConfigError
 from gdviz.core.history import decimate
+from gdviz.core.presets import get_preset
 from gdviz.core.runner import run_to_end
 from gdviz.export.animation import ExportJob, ExportSpec, validate_spec
 from gdviz.export.frames import make_source
 from gdviz.export.session import Session, SessionRun, save_session
-from gdviz.gui import run_set
 from gdviz.gui.views.contour import path_points
-from gdviz.presets import get_preset
 
 ROSENBROCK = run_set.from_pairs(get_preset("compare_rosenbrock").runs)
 LINREG_LR = run_set.from_pairs(get_preset("compare_linreg_lr").runs)
@@ -233,8 +233,8 @@ def _cli(argv, capsys):
 
 
 def _spec_of(argv):
-    from gdviz.cli import build_parser
-    from gdviz.cli_export import export_spec_from_args
+    from gdviz.cli.export import export_spec_from_args
+    from gdviz.cli.main import build_parser
 
     return export_spec_from_args(build_parser().parse_args(["export", *argv]))
 

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from gdviz.cli import main
+from gdviz.cli.main import main
 from gdviz.gui.export_actions import (
     copy_snapshot,
     export_traces,

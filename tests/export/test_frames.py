@@ -4,9 +4,9 @@ import numpy as np
 from PySide6.QtWidgets import QGraphicsItem
 
 import gdviz.export.frames as frames_module
+from gdviz.core.presets import get_preset
 from gdviz.core.runner import iterate
 from gdviz.export.frames import ViewFrames
-from gdviz.presets import get_preset
 
 WAVY = get_preset("wavy").config.with_changes(max_epochs=None, max_steps=12)
 SIZE = (320, 240)

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from session_helpers import assert_refused_leaving_window_as_it_was  # tests/export is on sys.path
 
+from gdviz.core.presets import get_preset
 from gdviz.core.runner import run_to_end
 from gdviz.export.session import Session, SessionError, SessionRun, load_session
 from gdviz.gui.export_dialog import ExportDialog
@@ -18,7 +19,6 @@ from gdviz.gui.session_window import (
     save_session_file,
     session_runs,
 )
-from gdviz.presets import get_preset
 
 DIVERGES_AT = 8  # compare_linreg_lr: "lr 5 (diverges)" (run 1) diverges at step 8
 

@@ -12,8 +12,8 @@ from PySide6.QtWidgets import QLineEdit
 from gdviz.core.errors import ConfigError
 from gdviz.core.history import peaks
 from gdviz.core.lockstep import MAX_RUNS
+from gdviz.core.run_set import PALETTE
 from gdviz.core.runner import run_to_end
-from gdviz.gui.run_set import PALETTE
 from gdviz.gui.views import style
 from gdviz.gui.worker import running_threads
 

@@ -7,7 +7,7 @@ import sys
 import numpy as np
 import pytest
 
-from gdviz.presets import list_presets
+from gdviz.core.presets import list_presets
 
 LESSONS = [p.name for p in list_presets() if p.group == "lesson"]
 

@@ -6,10 +6,10 @@ import time
 import numpy as np
 
 from gdviz.core.history import RunHistory
+from gdviz.core.presets import get_preset
 from gdviz.core.runner import iterate
 from gdviz.gui.views import LearningCurveView
 from gdviz.gui.views.base import run_numbers
-from gdviz.presets import get_preset
 
 
 def test_epoch_boundaries_found_as_the_run_grows_equal_a_full_scan(qtbot):

@@ -10,6 +10,7 @@ import numpy as np
 import pyqtgraph as pg
 
 from gdviz.core.history import RunHistory
+from gdviz.core.presets import get_preset
 from gdviz.core.runner import iterate
 from gdviz.gui.views import (
     DataView,
@@ -20,7 +21,6 @@ from gdviz.gui.views import (
 )
 from gdviz.gui.views.dots import DotCloud, Dots
 from gdviz.gui.views.wide_curve import WideCurve
-from gdviz.presets import get_preset
 
 # the five lesson views this file tests (VIEW_CLASSES may hold more, tested elsewhere)
 

@@ -32,7 +32,7 @@ def test_installed_wheel_finds_its_presets(wheel, tmp_path):
     site = tmp_path / "site"
     subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps",
                     "--target", str(site), str(wheel)], check=True, capture_output=True)
-    code = ("import gdviz, gdviz.presets as p, gdviz.resources as r;"
+    code = ("import gdviz, gdviz.core.presets as p, gdviz.core.resources as r;"
             "print(gdviz.__file__); print(r.resources_dir());"
             "print(','.join(x.name for x in p.list_presets()))")
     proc = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True,

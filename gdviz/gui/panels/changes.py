@@ -83,7 +83,7 @@ def switch_problem(config: RunConfig, name: str) -> RunConfig:
 
 
 def _preset_limits(name: str) -> dict[str, Any] | None:
-    from gdviz.presets import list_presets
+    from gdviz.core.presets import list_presets
 
     for preset in list_presets():
         if preset.group != "comparison" and preset.config.problem == name:

@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
 )
 
 from gdviz.core.lockstep import MAX_RUNS
-from gdviz.gui.run_set import RunSpec
+from gdviz.core.run_set import RunSpec
 
 ROW_HEIGHT = 22
 
