@@ -18,9 +18,12 @@ $(STAMP): pyproject.toml | $(PY)
 run: $(STAMP)
 	$(VENV)/bin/gdviz
 
-# The whole suite, headless. 2-D views render offscreen; the 3-D tests need a real X server,
-# so the suite runs under xvfb-run when it is installed (they skip with a reason otherwise).
+# The layers first (import-linter, contracts in pyproject.toml: a broken one fails `make test`
+# in under a second), then the whole suite, headless. 2-D views render offscreen; the 3-D tests
+# need a real X server, so the suite runs under xvfb-run when it is installed (they skip with a
+# reason otherwise).
 test: $(STAMP)
+	$(VENV)/bin/lint-imports
 	@if command -v xvfb-run >/dev/null 2>&1; then \
 		xvfb-run -a -s "-screen 0 1280x1024x24" $(PY) -m pytest; \
 	else \
@@ -49,4 +52,4 @@ dist: $(BUILD_STAMP)
 	fi
 
 clean:
-	rm -rf build dist .pytest_cache
+	rm -rf build dist .pytest_cache .import_linter_cache
