@@ -4,6 +4,7 @@ and for ``export`` the runs of a comparison preset or session (``comparison_from
 from __future__ import annotations
 
 import argparse
+from dataclasses import replace
 
 from gdviz.core.errors import ConfigError
 from gdviz.core.records import RunConfig
@@ -156,8 +157,7 @@ def comparison_from_args(args: argparse.Namespace, config: RunConfig) -> tuple[t
 
         loaded = load_session(session)
         # names kept as saved ("preset": only changed settings would rename them)
-        runs = tuple(run_set.RunSpec(r.name, r.color, r.config, named_by="preset")
-                     for r in loaded.runs)
+        runs = tuple(replace(r, named_by="preset") for r in loaded.runs)
         selected, what = loaded.selected, f"session ({session})"
     elif args.preset:
         from gdviz.core.presets import get_preset
@@ -177,6 +177,5 @@ def comparison_from_args(args: argparse.Namespace, config: RunConfig) -> tuple[t
             f"{', '.join(given)} would not say which of its {len(runs)} runs to change; "
             "drop them, or export one run with --problem (options all runs share, such as "
             "--steps or --init, are fine)")
-    runs = tuple(run_set.RunSpec(r.name, r.color, share_settings(r.config, config),
-                                 r.named_by) for r in runs)
+    runs = tuple(replace(r, config=share_settings(r.config, config)) for r in runs)
     return run_set.validate(runs), selected

@@ -33,13 +33,14 @@ from typing import Any
 from gdviz.core.errors import ConfigError
 from gdviz.core.lockstep import check_runs
 from gdviz.core.records import RunConfig
+from gdviz.core.run_set import PALETTE, RunSpec
 from gdviz.export.animation import current_umask
 
 FORMAT = "gdviz-session"
 VERSION = 1
 SUFFIX = ".gdviz.json"
 MAX_BYTES = 16 * 1024 * 1024  # a session is a few kB; refuse to parse anything huge
-DEFAULT_COLOR = "#1a3a8f"
+DEFAULT_COLOR = PALETTE[0]  # a run saved without a colour: the single run's
 _COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
 _SCALARS = (bool, int, float, str)
 
@@ -49,23 +50,18 @@ class SessionError(ConfigError):
 
 
 @dataclass(frozen=True)
-class SessionRun:
-    name: str
-    config: RunConfig
-    color: str = DEFAULT_COLOR
-
-
-@dataclass(frozen=True)
 class Session:
-    """What a session file holds (validated)."""
+    """What a session file holds (validated). ``runs``: the window's ``RunSpec``s; the file
+    keeps their names, colours and configurations (not ``named_by``: a loaded run has the
+    default, and the window decides how a saved name follows later edits)."""
 
-    runs: tuple[SessionRun, ...]
+    runs: tuple[RunSpec, ...]
     selected: int = 0
     step: int = 0
     views: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
     @property
-    def run(self) -> SessionRun:
+    def run(self) -> RunSpec:
         """The selected run."""
         return self.runs[self.selected]
 
@@ -182,7 +178,7 @@ def validate_session(data: Any, name: str = "the session") -> Session:
     return Session(runs, selected, step, {k: dict(v) for k, v in views.items()})
 
 
-def _run(data: Any, i: int, bad) -> SessionRun:
+def _run(data: Any, i: int, bad) -> RunSpec:
     if not isinstance(data, dict):
         raise bad(f"run {i} must be an object, got {_kind(data)}")
     name = data.get("name", f"run {i + 1}")
@@ -201,7 +197,7 @@ def _run(data: Any, i: int, bad) -> SessionRun:
     except Exception as err:  # wrong JSON types reach code that expects numbers or objects
         raise bad(f"run {i} ({name}): a setting has the wrong type "
                   f"({type(err).__name__}: {err})") from None
-    return SessionRun(name.strip(), cfg, color)
+    return RunSpec(name.strip(), color, cfg)
 
 
 def _is_int(value: Any) -> bool:

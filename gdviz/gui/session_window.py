@@ -27,7 +27,6 @@ from gdviz.export.frames import apply_view_choices, view_choices
 from gdviz.export.session import (
     DEFAULT_COLOR,
     Session,
-    SessionRun,
     load_session,
     save_session,
     session_name,
@@ -45,12 +44,11 @@ def run_name(window) -> str:
 def collect_session(window) -> Session:
     """The window's current session: its run(s), view choices, dock visibility and step."""
     controller = window.controller
-    tracks = getattr(controller, "tracks", None)  # several runs, once the window compares them
-    if tracks and len(tracks) > 1:
-        runs = tuple(SessionRun(t.name, t.config, t.color) for t in tracks)
-        selected = int(getattr(controller, "selected_track", 0))
+    if len(controller.runs) > 1:
+        runs = tuple(controller.runs)  # the RunSpecs themselves: names, colours, settings
+        selected = int(controller.selected_track)
     else:
-        runs, selected = (SessionRun(run_name(window), controller.config, DEFAULT_COLOR),), 0
+        runs, selected = (RunSpec(run_name(window), DEFAULT_COLOR, controller.config),), 0
     views: dict[str, dict] = {view.view_id: view_choices(view) for view in window.views}
     views = {k: v for k, v in views.items() if v}
     views[DOCKS] = {name: not dock.isHidden() for name, dock in window.docks.items()}
@@ -101,8 +99,8 @@ def session_runs(session: Session) -> tuple[RunSpec, ...]:
     name (a preset's, or typed by the user: the file does not say which) is kept until the
     run's settings change, as a preset's name is. ConfigError when they cannot be compared."""
     saved = [r.name for r in session.runs]
-    runs = tuple(RunSpec(r.name, r.color, r.config,
-                         "auto" if r.name == default_run_name(r.config) else "preset")
+    runs = tuple(replace(r, named_by="auto" if r.name == default_run_name(r.config)
+                         else "preset")
                  for r in session.runs)
     if [r.name for r in run_set.named(runs)] != saved:  # e.g. two runs with one auto name
         runs = tuple(replace(r, named_by="preset") for r in runs)

@@ -7,7 +7,8 @@ from PIL import Image
 
 from gdviz.cli.main import main
 from gdviz.core.records import RunConfig
-from gdviz.export.session import Session, SessionRun, save_session
+from gdviz.core.run_set import RunSpec
+from gdviz.export.session import DEFAULT_COLOR, Session, save_session
 
 
 def _run(argv, capsys):
@@ -42,7 +43,7 @@ def test_png_frames_with_a_trailing_slash_or_png_dir(qapp, tmp_path, capsys):
 def test_session_file_gives_the_run_and_other_options_override(qapp, tmp_path, capsys):
     config = RunConfig(problem="slope", lr=1e-3, max_steps=30, seed=3)
     session = save_session(tmp_path / "s.gdviz.json",
-                           Session((SessionRun("slope", config),), 0, 0, {}))
+                           Session((RunSpec("slope", DEFAULT_COLOR, config),), 0, 0, {}))
     csv1 = tmp_path / "a.csv"
     assert main(["run", "--session", str(session), "--out", str(csv1)]) == 0
     csv2 = tmp_path / "b.csv"

@@ -18,7 +18,7 @@ from gdviz.core.presets import get_preset
 from gdviz.core.runner import run_to_end
 from gdviz.export.animation import ExportJob, ExportSpec, validate_spec
 from gdviz.export.frames import make_source
-from gdviz.export.session import Session, SessionRun, save_session
+from gdviz.export.session import Session, save_session
 from gdviz.gui.views.contour import path_points
 
 ROSENBROCK = run_set.from_pairs(get_preset("compare_rosenbrock").runs)
@@ -258,7 +258,7 @@ def test_cli_comparison_preset_renders_every_run(qapp, tmp_path, capsys):
 
 
 def test_cli_comparison_session_renders_every_run(qapp, tmp_path, capsys):
-    runs = tuple(SessionRun(f"run {k}", r.config, r.color) for k, r in enumerate(LINREG_LR))
+    runs = tuple(run_set.RunSpec(f"run {k}", r.color, r.config) for k, r in enumerate(LINREG_LR))
     session = save_session(tmp_path / "cmp.gdviz.json", Session(runs, DIVERGES, 30, {}))
     out = tmp_path / "s.gif"
     argv = ["--session", str(session), "--view", "window", "--frames", "3",
@@ -279,7 +279,7 @@ def test_cli_comparison_session_renders_every_run(qapp, tmp_path, capsys):
                                    ["--hp", "momentum=0.5"], ["--batch-size", "1"],
                                    ["--seed", "3"]])
 def test_cli_refuses_options_that_change_one_run_of_a_comparison(tmp_path, capsys, extra):
-    runs = tuple(SessionRun(r.name, r.config, r.color) for r in LINREG_LR)
+    runs = tuple(run_set.RunSpec(r.name, r.color, r.config) for r in LINREG_LR)
     session = save_session(tmp_path / "cmp.gdviz.json", Session(runs, 0, 0, {}))
     for source, what in ((["--preset", "compare_linreg_lr"], "comparison preset"),
                          (["--session", str(session)], "comparison session")):

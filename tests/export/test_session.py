@@ -8,11 +8,12 @@ import pytest
 from session_helpers import assert_refused_leaving_window_as_it_was  # tests/export is on sys.path
 
 from gdviz.core.records import RunConfig
+from gdviz.core.run_set import RunSpec
 from gdviz.export.session import (
+    DEFAULT_COLOR,
     FORMAT,
     Session,
     SessionError,
-    SessionRun,
     load_session,
     save_session,
 )
@@ -23,13 +24,13 @@ LINREG = RunConfig(problem="linreg", optimizer="adam", lr=0.05, batch_size=10, s
 
 
 def _good() -> dict:
-    return Session((SessionRun("linreg", LINREG, "#ff8800"),), 0, 25,
+    return Session((RunSpec("linreg", "#ff8800", LINREG),), 0, 25,
                    {"learning_curve": {"log_box": False}}).to_dict()
 
 
 def test_file_round_trip_keeps_everything(tmp_path):
-    session = Session((SessionRun("a", LINREG), SessionRun("b", LINREG.with_changes(lr=0.1),
-                                                            "#00ff00")),
+    session = Session((RunSpec("a", DEFAULT_COLOR, LINREG),
+                       RunSpec("b", "#00ff00", LINREG.with_changes(lr=0.1))),
                       1, 12, {"samples": {"param": "b", "zoom_box": True}})
     path = save_session(tmp_path / "s.gdviz.json", session)
     back = load_session(path)

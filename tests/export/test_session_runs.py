@@ -10,8 +10,9 @@ import pytest
 from session_helpers import assert_refused_leaving_window_as_it_was  # tests/export is on sys.path
 
 from gdviz.core.presets import get_preset
+from gdviz.core.run_set import RunSpec
 from gdviz.core.runner import run_to_end
-from gdviz.export.session import Session, SessionError, SessionRun, load_session
+from gdviz.export.session import DEFAULT_COLOR, Session, SessionError, load_session
 from gdviz.gui.export_dialog import ExportDialog
 from gdviz.gui.session_window import (
     collect_session,
@@ -138,21 +139,21 @@ def test_saved_names_are_kept_and_automatic_names_stay_automatic():
     (name0, c0), (_, c1), (_, c2) = preset.runs
     from gdviz.core.lockstep import default_run_name
 
-    session = Session((SessionRun(name0, c0, "#d55e00"),
-                       SessionRun(default_run_name(c1), c1, "#009e73"),
-                       SessionRun("mine", c2, "#AABBCC")), 2, 5)
+    session = Session((RunSpec(name0, "#d55e00", c0),
+                       RunSpec(default_run_name(c1), "#009e73", c1),
+                       RunSpec("mine", "#AABBCC", c2)), 2, 5)
     runs = session_runs(session)
     assert [r.name for r in runs] == [name0, default_run_name(c1), "mine"]
     assert [r.color for r in runs] == ["#d55e00", "#009e73", "#AABBCC"]
     assert [r.named_by for r in runs] == ["preset", "auto", "preset"]
     # two runs with the same automatic name: both kept as saved
-    twin = Session((SessionRun("x", c0), SessionRun("x", c0, "#009e73")))
+    twin = Session((RunSpec("x", DEFAULT_COLOR, c0), RunSpec("x", "#009e73", c0)))
     assert [r.name for r in session_runs(twin)] == ["x", "x"]
 
 
 def _comparison(step: int = 30) -> dict:
     preset = get_preset("compare_linreg_lr")
-    runs = tuple(SessionRun(name, config, color) for (name, config), color in
+    runs = tuple(RunSpec(name, color, config) for (name, config), color in
                  zip(preset.runs, ("#1a3a8f", "#d55e00", "#009e73")))
     return Session(runs, 1, step, {"learning_curve": {"log_box": False}}).to_dict()
 
