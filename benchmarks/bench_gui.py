@@ -61,7 +61,9 @@ def bench_config(preset: str) -> RunConfig:
         from gdviz.presets import get_preset
 
     found = get_preset(preset)
-    config = found.runs[0][1] if found.runs else found.config
+    first = found.runs[0] if found.runs else None
+    # RunSpec since presets moved to core; a (name, config) pair before (A/B runs)
+    config = found.config if first is None else getattr(first, "config", None) or first[1]
     return config.with_changes(order="shuffle", max_epochs=None, max_steps=10**9, tol=None)
 
 

@@ -218,8 +218,8 @@ def test_run_with_a_comparison_preset_runs_its_first_run(tmp_path):
 
     out = tmp_path / "trace.csv"
     assert main(["run", "--preset", "compare_slope_lr", "--steps", "20", "--out", str(out)]) == 0
-    first = get_preset("compare_slope_lr").runs[0][1].with_changes(max_steps=20,
-                                                                    max_epochs=None)
+    first = get_preset("compare_slope_lr").runs[0].config.with_changes(max_steps=20,
+                                                                        max_epochs=None)
     rows = out.read_text().splitlines()[1:]
     assert len(rows) == len(run_to_end(first))
     assert rows[-1].split(",")[0] == "20"

@@ -94,7 +94,7 @@ def config_from_args(args: argparse.Namespace) -> RunConfig:
 
         found = get_preset(args.preset)
         # a comparison's first run, the one the window selects when it opens the preset
-        base = (found.runs[0][1] if found.runs else found.config).to_dict()
+        base = (found.runs[0].config if found.runs else found.config).to_dict()
     elif args.problem:
         base = {"problem": args.problem, "optimizer": "sgd", "batch_size": 1}
     else:
@@ -163,7 +163,7 @@ def comparison_from_args(args: argparse.Namespace, config: RunConfig) -> tuple[t
         from gdviz.core.presets import get_preset
 
         preset = get_preset(args.preset)
-        runs = run_set.from_pairs(preset.runs) if preset.runs else ()
+        runs = preset.runs
         selected, what = 0, f"preset ({args.preset})"
     else:
         return (), 0

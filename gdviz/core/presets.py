@@ -19,19 +19,21 @@ from gdviz.core.errors import ConfigError
 from gdviz.core.problems.registry import problem_specs
 from gdviz.core.records import RunConfig
 from gdviz.core.resources import resource_path
+from gdviz.core.run_set import RunSpec, from_pairs
 
 
 @dataclass(frozen=True)
 class Preset:
     """A named starting point. ``runs`` is empty for single-run presets; for comparisons it
-    holds (run name, config) pairs that share ``config``'s problem and start point."""
+    holds the runs as the window opens them (``RunSpec``: the preset's name for each run,
+    palette colours), sharing ``config``'s problem and start point."""
 
     name: str
     title: str
     group: str  # "lesson" | "function" | "comparison"
     description: str
     config: RunConfig
-    runs: tuple[tuple[str, RunConfig], ...] = ()
+    runs: tuple[RunSpec, ...] = ()
 
 
 def _from_json(data: dict) -> Preset:
@@ -41,7 +43,7 @@ def _from_json(data: dict) -> Preset:
         merged = {**config.to_dict(), **run.get("config", {})}
         runs.append((run["name"], RunConfig.from_dict(merged)))
     return Preset(data["name"], data["title"], data.get("group", "lesson"),
-                  data.get("description", ""), config, tuple(runs))
+                  data.get("description", ""), config, from_pairs(runs))
 
 
 def _function_preset(spec) -> Preset:
@@ -85,7 +87,7 @@ def preset_of(config: RunConfig) -> Preset | None:
     """The preset whose (first) run is exactly ``config`` (its lesson text is shown), else
     None."""
     for preset in list_presets():
-        if (preset.runs[0][1] if preset.runs else preset.config) == config:
+        if (preset.runs[0].config if preset.runs else preset.config) == config:
             return preset
     return None
 
@@ -94,6 +96,6 @@ def comparison_preset_of(configs) -> Preset | None:
     """The comparison preset whose runs have exactly the settings ``configs``, else None."""
     configs = list(configs)
     for preset in list_presets():
-        if preset.runs and [config for _, config in preset.runs] == configs:
+        if preset.runs and [run.config for run in preset.runs] == configs:
             return preset
     return None

@@ -396,5 +396,5 @@ class MainWindow(QMainWindow):
 
 def _preset_runs(preset: Preset) -> tuple:
     if preset.runs:
-        return run_set.from_pairs(preset.runs)
+        return preset.runs
     return (run_set.single(preset.config),)

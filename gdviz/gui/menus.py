@@ -64,7 +64,7 @@ def _build_preset_menu(window, menu) -> None:
             action = sub.addAction(preset.title)
             tip = preset.description or preset.title
             if preset.runs:
-                tip += "\nRuns: " + "; ".join(name for name, _ in preset.runs)
+                tip += "\nRuns: " + "; ".join(run.name for run in preset.runs)
             action.setToolTip(tip)
             action.triggered.connect(lambda _=False, n=preset.name: window.load_preset(n))
             window.preset_actions[preset.name] = action

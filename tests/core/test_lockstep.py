@@ -165,16 +165,16 @@ def test_every_comparison_preset_is_a_valid_comparison():
                                              "compare_linreg_lr", "compare_rosenbrock",
                                              "compare_himmelblau"}
     for preset in comparisons:
-        configs = [config for _, config in preset.runs]
+        configs = [run.config for run in preset.runs]
         assert 2 <= len(configs) <= MAX_RUNS
         check_runs(configs)
-        assert len({name for name, _ in preset.runs}) == len(configs)
+        assert len({run.name for run in preset.runs}) == len(configs)
 
 
 def _finals(name: str) -> dict:
     preset = next(p for p in list_presets() if p.name == name)
-    groups = list(iterate_lockstep([config for _, config in preset.runs]))
-    return {run_name: records[-1] for (run_name, _), records
+    groups = list(iterate_lockstep([run.config for run in preset.runs]))
+    return {run.name: records[-1] for run, records
             in zip(preset.runs, split_groups(groups, len(preset.runs)))}
 
 

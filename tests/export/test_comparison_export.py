@@ -21,8 +21,8 @@ from gdviz.export.frames import make_source
 from gdviz.export.session import Session, save_session
 from gdviz.gui.views.contour import path_points
 
-ROSENBROCK = run_set.from_pairs(get_preset("compare_rosenbrock").runs)
-LINREG_LR = run_set.from_pairs(get_preset("compare_linreg_lr").runs)
+ROSENBROCK = get_preset("compare_rosenbrock").runs
+LINREG_LR = get_preset("compare_linreg_lr").runs
 DIVERGES = 1  # compare_linreg_lr: run 1, "lr 5 (diverges)", diverges at step 8
 DIVERGES_AT = 8
 
@@ -125,7 +125,7 @@ def test_a_selected_run_that_ends_early_keeps_the_others_moving(qapp, tmp_path):
 
 
 def test_the_last_frame_may_reach_the_longest_run_s_limit(tmp_path):
-    runs = run_set.from_pairs(get_preset("compare_linreg_batch").runs)
+    runs = get_preset("compare_linreg_batch").runs
     limits = [r.config.step_limit() for r in runs]  # 3000, 300, 3 steps: one per epoch...
     assert limits == [3000, 300, 3]
     spec = ExportSpec.of_runs(runs, 2, target="contour", out=tmp_path / "b.gif", frames=11,

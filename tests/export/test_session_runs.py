@@ -62,7 +62,7 @@ def test_comparison_round_trip_restores_every_run(make_window, tmp_path, preset,
     open_session_file(second, path)
     c1, c2 = first.controller, second.controller
     assert _runs(second) == _runs(first)
-    assert [r.name for r in c2.runs] == [name for name, _ in get_preset(preset).runs]
+    assert [r.name for r in c2.runs] == [run.name for run in get_preset(preset).runs]
     assert c2.selected_track == selected
     assert c2.last_index == c2.shown_index == steps
     _assert_same_trajectories(first, second, steps)
@@ -136,7 +136,7 @@ def test_single_run_session_still_opens_as_one_run(make_window, tmp_path):
 
 def test_saved_names_are_kept_and_automatic_names_stay_automatic():
     preset = get_preset("compare_linreg_lr")
-    (name0, c0), (_, c1), (_, c2) = preset.runs
+    name0, c0, c1, c2 = preset.runs[0].name, *(run.config for run in preset.runs)
     from gdviz.core.lockstep import default_run_name
 
     session = Session((RunSpec(name0, "#d55e00", c0),
@@ -153,7 +153,7 @@ def test_saved_names_are_kept_and_automatic_names_stay_automatic():
 
 def _comparison(step: int = 30) -> dict:
     preset = get_preset("compare_linreg_lr")
-    runs = tuple(RunSpec(name, color, config) for (name, config), color in
+    runs = tuple(RunSpec(run.name, color, run.config) for run, color in
                  zip(preset.runs, ("#1a3a8f", "#d55e00", "#009e73")))
     return Session(runs, 1, step, {"learning_curve": {"log_box": False}}).to_dict()
 

@@ -213,7 +213,7 @@ def test_every_preset_loads(qtbot, window):
     for preset in list_presets():
         window.preset_actions[preset.name].trigger()
         c = window.controller
-        expected = preset.runs[0][1] if preset.runs else preset.config
+        expected = preset.runs[0].config if preset.runs else preset.config
         assert c.config == expected, preset.name
         assert len(c.history) == 1
         assert window.optimizer_panel.combo.currentData() == expected.optimizer
