@@ -33,15 +33,13 @@ import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from gdviz.core.errors import ConfigError
 from gdviz.core.lockstep import StepGroup, check_runs, iterate_lockstep, split_groups
 from gdviz.core.records import RunConfig
+from gdviz.core.run_set import RunSpec
 from gdviz.export.gif import MAX_FPS, GifWriter, build_palette, codes_to_image
-
-if TYPE_CHECKING:
-    from gdviz.core.run_set import RunSpec  # Qt-free too; only the type is needed here
 
 _COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
 MAX_SIDE = 4096
