@@ -177,6 +177,19 @@ def test_python_dash_m_gdviz_runs_the_cli():
     assert proc.stderr.strip() == "finished after 3 steps (3 epochs)"
 
 
+def test_the_console_script_and_the_frozen_entry_run_the_same_main():
+    import importlib
+    from pathlib import Path
+
+    tomllib = pytest.importorskip("tomllib")  # Python 3.11+
+    root = Path(__file__).resolve().parents[1]
+    target = tomllib.loads((root / "pyproject.toml").read_text())["project"]["scripts"]["gdviz"]
+    module, _, name = target.partition(":")
+    assert getattr(importlib.import_module(module), name) is main
+    entry = (root / "build_scripts" / "gdviz_entry.py").read_text()
+    assert f"from {module} import {name}" in entry
+
+
 def test_custom_formula_from_the_command_line(tmp_path, capsys):
     data = tmp_path / "d.csv"
     data.write_text("x,y\n" + "\n".join(f"{x},{2 * x - 1}" for x in range(-5, 6)) + "\n")
