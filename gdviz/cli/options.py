@@ -147,7 +147,7 @@ def comparison_from_args(args: argparse.Namespace, config: RunConfig) -> tuple[t
     run shares (--steps, --init, ...) are taken from it into each run, as the window shares
     an edit of the problem, start point or limits. An option that sets one run's own settings
     (--lr, --optimizer, ...) is refused: it is not clear which run it would change. Qt-free
-    (RunSpec is a plain dataclass)."""
+    (the runs are core ``RunSpec``s)."""
     from gdviz.core import run_set
     from gdviz.core.lockstep import share_settings
 
