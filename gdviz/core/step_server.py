@@ -19,17 +19,15 @@ Server -> parent:
 A chunk is at most ``CHUNK_SECONDS`` of computing; at most ``CHUNKS_AHEAD`` chunks are sent
 before the parent takes one, so a paused run costs at most that much wasted work.
 
-This module is numpy and the standard library only (the child imports no Qt). Importing it
-registers how mapping proxies (in RunConfig) are pickled (both sides import it).
+This module is numpy and the standard library only (the child imports no Qt). RunConfig
+pickles by itself (``RunConfig.__getstate__``).
 """
 
 from __future__ import annotations
 
 import contextlib
-import copyreg
 import os
 import time
-from types import MappingProxyType
 
 from gdviz.core.errors import ConfigError
 from gdviz.core.lockstep import group_finished, iterate_lockstep
@@ -39,14 +37,6 @@ from gdviz.core.step_blocks import pack
 CHUNK_SECONDS = 0.004   # s of computing per chunk (and at most CHUNK_GROUPS groups)
 CHUNK_GROUPS = 2000
 CHUNKS_AHEAD = 16       # chunks in flight: ~60 ms of work, more than a slow frame takes
-
-
-# -- pickling -----------------------------------------------------------------------------------
-def _mapping_proxy(items: dict) -> MappingProxyType:
-    return MappingProxyType(items)
-
-
-copyreg.pickle(MappingProxyType, lambda proxy: (_mapping_proxy, (dict(proxy),)))
 
 
 # -- the server (runs in the child process) ----------------------------------------------------
