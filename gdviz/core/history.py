@@ -1,6 +1,7 @@
 """Run history in preallocated, growing numpy arrays (never lists of record objects).
 
-The GUI appends every batch of records the worker emits; views read slices of the arrays
+The GUI appends every block of steps the worker emits (``step_blocks.RunBlock``, one append per
+block and run); views read slices of the arrays
 (decimated for drawing). Memory per step is ~ (6 + 2p) * 8 bytes plus the batch indices, which
 are stored compactly: a contiguous batch (sequential order, full batch) costs nothing beyond its
 (start, length); only scattered batches store their indices.
@@ -13,7 +14,7 @@ from collections.abc import Iterable
 import numpy as np
 
 from gdviz.core.records import StepRecord
-from gdviz.core.step_blocks import StepChunk
+from gdviz.core.step_blocks import RunBlock
 
 _STATUS_CODES = {"running": 0, "converged": 1, "diverged": 2, "finished": 3}
 _STATUS_NAMES = {v: k for k, v in _STATUS_CODES.items()}
@@ -78,62 +79,33 @@ class RunHistory:
     def __len__(self) -> int:
         return self._steps.size
 
-    def append(self, records: Iterable[StepRecord]) -> None:
-        records = tuple(records)
-        if not records:
-            return
+    def append(self, block: RunBlock | Iterable[StepRecord]) -> None:
+        """Append consecutive steps of this run: a ``RunBlock`` (as the worker emits them), or
+        records, which are made into one first, so that both take the same path, column by
+        column."""
+        if not isinstance(block, RunBlock):
+            records = tuple(block)
+            if not records:
+                return
+            block = RunBlock.from_records(records)
         if self.first is None:
-            self.first = records[0]
-        self._steps.append_many(np.fromiter((r.step for r in records), np.int64, len(records)))
-        self._epochs.append_many(np.fromiter((r.epoch for r in records), np.int32, len(records)))
-        self._lrs.append_many(np.fromiter((r.lr for r in records), np.float64, len(records)))
-        self._losses.append_many(np.fromiter((r.loss for r in records), np.float64, len(records)))
-        self._batch_losses.append_many(
-            np.fromiter((r.batch_loss for r in records), np.float64, len(records)))
-        self._params.append_many(np.stack([r.params for r in records]))
-        self._grads.append_many(np.stack([r.grad for r in records]))
+            self.first = block.record(0)
+        self._steps.append_many(block.steps)
+        self._epochs.append_many(block.epochs)
+        self._lrs.append_many(block.lrs)
+        self._losses.append_many(block.losses)
+        self._batch_losses.append_many(block.batch_losses)
+        self._params.append_many(block.params)
+        self._grads.append_many(block.grads)
         self._status.append_many(
-            np.fromiter((_STATUS_CODES[r.status] for r in records), np.int8, len(records)))
-        starts = np.empty(len(records), np.int64)
-        lens = np.empty(len(records), np.int64)
-        for i, r in enumerate(records):
-            b = r.batch
-            k = len(b)
-            if k == 0 or (b[0] + k - 1 == b[-1] and (k < 3 or np.all(np.diff(b) == 1))):
-                starts[i] = b[0] if k else 0
-                lens[i] = k
-            else:
-                starts[i] = self._scattered.size
-                lens[i] = -k
-                self._scattered.append_many(b.astype(np.int32))
-        self._batch_start.append_many(starts)
-        self._batch_len.append_many(lens)
-        self.last = records[-1]
-
-    def append_chunk(self, chunk: StepChunk, k: int) -> None:
-        """Append run k's records of a packed chunk (``step_blocks``), column by column:
-        the same arrays as ``append`` of its records, without a record object per step."""
-        run = chunk.run(k)
-        if run is None:
-            return
-        count = len(run["step"])
-        if self.first is None:
-            self.first = chunk.record(k, 0)
-        self._steps.append_many(np.asarray(run["step"], np.int64))
-        self._epochs.append_many(np.asarray(run["epoch"], np.int32))
-        self._lrs.append_many(np.asarray(run["lr"], np.float64))
-        self._losses.append_many(np.asarray(run["loss"], np.float64))
-        self._batch_losses.append_many(np.asarray(run["batch_loss"], np.float64))
-        self._params.append_many(run["params"])
-        self._grads.append_many(run["grad"])
-        self._status.append_many(
-            np.fromiter((_STATUS_CODES[s] for s in run["status"]), np.int8, count))
-        self._append_batches(np.asarray(run["batch_len"], np.int64), run["batch"])
-        self.last = chunk.record(k, -1)
+            np.fromiter((_STATUS_CODES[s] for s in block.statuses), np.int8, len(block)))
+        self._append_batches(np.diff(block.batch_ends, prepend=0), block.batches)
+        self.last = block.record(-1)
 
     def _append_batches(self, lens: np.ndarray, batch: np.ndarray) -> None:
-        """Batches given as their lengths and their indices one after another: the rule of
-        ``append`` (a contiguous ascending batch is kept as (start, length)), vectorised."""
+        """Batches given as their lengths and their indices one after another. A contiguous
+        ascending batch (sequential order, full batch) is kept as (start, length); only a
+        scattered one stores its indices."""
         ends = np.cumsum(lens)
         begins = ends - lens
         some = lens > 0

@@ -16,7 +16,7 @@ import numpy as np
 
 from gdviz.core.history import RunHistory
 from gdviz.core.records import StepRecord
-from gdviz.core.step_blocks import StepChunk
+from gdviz.core.step_blocks import RunBlock
 
 _EMPTY: Mapping[str, Any] = MappingProxyType({})
 
@@ -43,7 +43,7 @@ class _Column:
 
 
 class StateHistory:
-    """The optimizer state of every recorded step (append the same records as RunHistory)."""
+    """The optimizer state of every recorded step (append the same blocks as RunHistory)."""
 
     def __init__(self) -> None:
         self.size = 0
@@ -52,34 +52,34 @@ class StateHistory:
     def __len__(self) -> int:
         return self.size
 
-    def append(self, records: Iterable[StepRecord]) -> None:
-        for record in records:
-            for key, value in record.state.items():
-                column = self._columns.get(key)
-                if column is None:
-                    array = np.asarray(value)
-                    column = _Column(None if array.ndim == 0 else array.shape[0], self.size + 1,
-                                     isinstance(value, (int, np.integer)))
-                    self._columns[key] = column
-                column.put(self.size, value)
-            self.size += 1
-
-    def append_chunk(self, chunk: StepChunk, k: int) -> None:
-        """Run k's states of a packed chunk (``step_blocks``), a column at a time."""
-        run = chunk.run(k)
-        if run is None:
+    def append(self, block: RunBlock | Iterable[StepRecord]) -> None:
+        """Append the states of consecutive steps: a ``RunBlock``, or records (made into one
+        first), a column at a time when the block holds them as columns."""
+        if not isinstance(block, RunBlock):
+            records = tuple(block)
+            if not records:
+                return
+            block = RunBlock.from_records(records)
+        count = len(block)
+        if block.state_columns is None:
+            for i, state in enumerate(block.state_rows):
+                for key, value in state.items():
+                    column = self._columns.get(key)
+                    if column is None:
+                        array = np.asarray(value)
+                        column = _Column(None if array.ndim == 0 else array.shape[0],
+                                         self.size + i + 1,
+                                         isinstance(value, (int, np.integer)))
+                        self._columns[key] = column
+                    column.put(self.size + i, value)
+            self.size += count
             return
-        kind, data = run["state"]
-        if kind == "dicts":
-            self.append(chunk.record(k, i) for i in range(len(run["step"])))
-            return
-        count = len(run["step"])
-        for key, (value_kind, values) in data.items():
+        for key, values in block.state_columns.items():
             values = np.asarray(values, dtype=np.float64)
             column = self._columns.get(key)
             if column is None:
                 column = _Column(None if values.ndim == 1 else values.shape[1],
-                                 self.size + count, value_kind == "int")
+                                 self.size + count, block.state_kinds[key] == "int")
                 self._columns[key] = column
             column.put_rows(self.size, values)
         self.size += count

@@ -25,6 +25,9 @@ STATUSES = ("running", "converged", "diverged", "finished")
 DEFAULT_MAX_STEPS = 10_000
 
 
+_MAPPING_FIELDS = ("settings", "hyperparams", "schedule_params")
+
+
 def _mapping(value: Mapping[str, Any] | None) -> Mapping[str, Any]:
     return MappingProxyType(dict(value or {}))
 
@@ -115,6 +118,30 @@ class RunConfig:
         if not thr > 0:
             raise ConfigError(f"divergence threshold must be > 0, got {format_number(thr)}")
         set_(self, "diverge_threshold", thr)
+        # derived numbers, computed once here (not fields: equality, hashing, replace() and
+        # to_dict() see only the settings; a replace()d config computes its own)
+        steps_per_epoch = -(-n // (n if self.batch_size is None else self.batch_size))
+        limits = [limit for limit in (
+            self.max_steps,
+            None if self.max_epochs is None else self.max_epochs * steps_per_epoch)
+            if limit is not None]
+        set_(self, "_steps_per_epoch", steps_per_epoch)
+        set_(self, "_step_limit", min(limits) if limits else DEFAULT_MAX_STEPS)
+
+    # -- pickling (the step server's pipe) ----------------------------------------------------
+    # MappingProxyType cannot be pickled; the state holds plain dicts instead, and unpickling
+    # wraps them again without validating anew (the sender's config was valid; a data file
+    # that vanished since is reported when the run starts, as a sentence for the user).
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        for name in _MAPPING_FIELDS:
+            state[name] = dict(state[name])
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        for name in _MAPPING_FIELDS:
+            state[name] = MappingProxyType(state[name])
+        self.__dict__.update(state)
 
     # -- derived ------------------------------------------------------------------------------
     def make_problem(self) -> Problem:
@@ -131,17 +158,12 @@ class RunConfig:
         return self.make_problem().n_samples if self.batch_size is None else self.batch_size
 
     def steps_per_epoch(self) -> int:
-        n = self.make_problem().n_samples
-        return -(-n // self.effective_batch_size())
+        """Steps in one pass over the samples (computed once, on construction)."""
+        return self._steps_per_epoch
 
     def step_limit(self) -> int:
-        """The largest number of steps this run may take."""
-        limits = []
-        if self.max_steps is not None:
-            limits.append(self.max_steps)
-        if self.max_epochs is not None:
-            limits.append(self.max_epochs * self.steps_per_epoch())
-        return min(limits) if limits else DEFAULT_MAX_STEPS
+        """The largest number of steps this run may take (computed once, on construction)."""
+        return self._step_limit
 
     def with_changes(self, **changes: Any) -> RunConfig:
         """A new, re-validated config with some fields replaced."""

@@ -1,286 +1,293 @@
-"""Lock-step groups packed into columns for the trip from a step server to the window.
+"""The one step format from the step server to the histories: ``StepBlock``.
 
-Pickling StepRecords one by one costs ~24 µs a record to write and ~18 µs to read (six small
-arrays and a mapping each), a third of what computing the step costs. ``pack`` turns a chunk
-of consecutive groups into a few stacked arrays per run; ``unpack`` gives back records equal
-to the originals bit for bit (same values, dtypes, shapes and Python types), whose arrays are
-read-only views of the chunk's columns.
+A StepBlock is a stretch of consecutive lock-step groups (``lockstep.iterate_lockstep``) held
+as read-only numpy columns, one ``RunBlock`` per run. It is what a step server sends through
+its pipe, what the worker emits to the window and what a run's history appends
+(``RunHistory.append(run_block)``); records (``StepRecord``) are made of it only where one is
+needed (a history's first and last, the step math of the newest step).
+
+Why columns: pickling StepRecords one by one costs ~24 µs a record to write and ~18 µs to read
+(six small arrays and a mapping each), a third of what computing the step costs; a block of
+columns costs ~4 µs a record, and a history appends it column by column without a record
+object per step. ``RunBlock.record(i)`` gives back each record bit for bit (same values,
+dtypes, shapes and Python types), its arrays read-only views of the block's columns.
 
 Numpy and the standard library only.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
+from typing import Any
 
 import numpy as np
 
-from gdviz.core.lockstep import StepGroup, group_finished, split_groups
+from gdviz.core.lockstep import StepGroup
 from gdviz.core.records import StepRecord
 
-_SCALARS = ("step", "epoch", "lr", "batch_loss", "loss")
-_VECTORS = ("params_before", "params", "grad")
+_ARRAYS = ("steps", "epochs", "lrs", "batch_losses", "losses", "params_before", "params",
+           "grads", "batch_ends", "batches", "grad_ends", "sample_grads")
 
 
-@dataclass(frozen=True)
-class StepChunk:
-    """Consecutive lock-step groups still packed (``pack``), as a step server sent them: the
-    window's histories append the columns directly, and only the records a view needs (each
-    run's first and last) are made into StepRecords. Immutable; its arrays are read-only."""
+@dataclass(frozen=True, eq=False)
+class RunBlock:
+    """Consecutive steps of one run as read-only columns (n steps, p parameters).
 
-    packed: tuple
+    steps, epochs:            (n,) int64
+    lrs, batch_losses, losses: (n,) float64
+    params_before, params, grads: (n, p) float64
+    batch_ends:   (n,) int64, step i's batch is ``batches[batch_ends[i-1]:batch_ends[i]]``
+    batches:      (sum of batch sizes,) sample indices, one batch after another
+    grad_ends:    (n,) int64, step i's per-sample gradients likewise in ``sample_grads``
+    sample_grads: (rows, p) float64
+    statuses, messages: n strings each
+    state_columns: the optimizer state as columns, key -> (n,) or (n, width), when every step
+        has the same keys and each key the same kind of value (``state_kinds``: "int",
+        "float" or "array"); else None and ``state_rows`` holds one mapping per step (a block
+        that holds step 0, whose state is still empty for some optimizers).
+    """
+
+    steps: np.ndarray
+    epochs: np.ndarray
+    lrs: np.ndarray
+    batch_losses: np.ndarray
+    losses: np.ndarray
+    params_before: np.ndarray
+    params: np.ndarray
+    grads: np.ndarray
+    batch_ends: np.ndarray
+    batches: np.ndarray
+    grad_ends: np.ndarray
+    sample_grads: np.ndarray
+    statuses: tuple[str, ...]
+    messages: tuple[str, ...]
+    state_columns: Mapping[str, np.ndarray] | None
+    state_kinds: Mapping[str, str]
+    state_rows: tuple[Mapping[str, Any], ...] | None
+
+    def __post_init__(self) -> None:
+        set_ = object.__setattr__
+        for name in _ARRAYS:
+            set_(self, name, _read_only(getattr(self, name)))
+        if self.state_columns is not None:
+            set_(self, "state_columns", MappingProxyType(
+                {key: _read_only(values) for key, values in self.state_columns.items()}))
+        set_(self, "state_kinds", MappingProxyType(dict(self.state_kinds)))
+        if self.state_rows is not None:
+            set_(self, "state_rows", tuple(MappingProxyType(
+                {key: _read_only(v) if isinstance(v, np.ndarray) else v
+                 for key, v in row.items()}) for row in self.state_rows))
+
+    def __reduce__(self):
+        # plain dicts through the pipe (mapping proxies do not pickle); the constructor on the
+        # other side makes the columns read-only again
+        rows = None if self.state_rows is None else tuple(dict(row) for row in self.state_rows)
+        return (RunBlock, (*(getattr(self, name) for name in _ARRAYS), self.statuses,
+                           self.messages,
+                           None if self.state_columns is None else dict(self.state_columns),
+                           dict(self.state_kinds), rows))
+
+    def __len__(self) -> int:
+        return len(self.steps)
 
     @property
-    def count(self) -> int:
-        return self.packed[0]
+    def ended(self) -> bool:
+        """True when the last step ended the run (converged, diverged or finished)."""
+        return self.statuses[-1] != "running"
 
-    def run(self, k: int) -> dict | None:
-        """Run k's columns (None: run k had ended before this chunk)."""
-        return self.packed[1][k]
+    # -- records ---------------------------------------------------------------------------------
+    @classmethod
+    def from_records(cls, records: Sequence[StepRecord]) -> RunBlock:
+        """The columns of consecutive records of one run (at least one)."""
+        scalars = [(r.step, r.epoch, r.lr, r.batch_loss, r.loss) for r in records]
+        steps, epochs, lrs, batch_losses, losses = (np.array(c) for c in zip(*scalars))
+        states = [r.state for r in records]
+        columns, kinds = _state_columns(states)
+        return cls(
+            steps.astype(np.int64, copy=False), epochs.astype(np.int64, copy=False),
+            lrs.astype(np.float64, copy=False), batch_losses.astype(np.float64, copy=False),
+            losses.astype(np.float64, copy=False),
+            np.stack([r.params_before for r in records]), np.stack([r.params for r in records]),
+            np.stack([r.grad for r in records]),
+            np.cumsum([len(r.batch) for r in records], dtype=np.int64),
+            np.concatenate([r.batch for r in records]),
+            np.cumsum([len(r.sample_grads) for r in records], dtype=np.int64),
+            np.concatenate([r.sample_grads for r in records]),
+            tuple(r.status for r in records), tuple(r.message for r in records),
+            columns, kinds, None if columns is not None else tuple(dict(s) for s in states))
+
+    def record(self, i: int) -> StepRecord:
+        """The i-th record (negative i counts from the end), as the runner yielded it."""
+        n = len(self.steps)
+        i = i + n if i < 0 else i
+        b0 = int(self.batch_ends[i - 1]) if i else 0
+        g0 = int(self.grad_ends[i - 1]) if i else 0
+        return StepRecord(
+            int(self.steps[i]), int(self.epochs[i]), float(self.lrs[i]),
+            self.batches[b0:int(self.batch_ends[i])], self.params_before[i], self.params[i],
+            self.grads[i], self.sample_grads[g0:int(self.grad_ends[i])], self.state_at(i),
+            float(self.batch_losses[i]), float(self.losses[i]), self.statuses[i],
+            self.messages[i])
+
+    def records(self) -> list[StepRecord]:
+        return [self.record(i) for i in range(len(self.steps))]
+
+    def state_at(self, i: int) -> Mapping[str, Any]:
+        """The optimizer state after step i (read-only arrays; ints and floats as such)."""
+        if self.state_columns is None:
+            return self.state_rows[i]
+        kinds = self.state_kinds
+        return MappingProxyType({
+            key: values[i] if kinds[key] == "array" else
+            int(values[i]) if kinds[key] == "int" else float(values[i])
+            for key, values in self.state_columns.items()})
+
+    # -- cutting and joining ---------------------------------------------------------------------
+    def cut(self, lo: int, hi: int) -> RunBlock:
+        """Steps lo..hi-1 (0 <= lo < hi <= len) as a block of their own."""
+        b0 = int(self.batch_ends[lo - 1]) if lo else 0
+        g0 = int(self.grad_ends[lo - 1]) if lo else 0
+        return RunBlock(
+            self.steps[lo:hi], self.epochs[lo:hi], self.lrs[lo:hi], self.batch_losses[lo:hi],
+            self.losses[lo:hi], self.params_before[lo:hi], self.params[lo:hi],
+            self.grads[lo:hi], self.batch_ends[lo:hi] - b0,
+            self.batches[b0:int(self.batch_ends[hi - 1])], self.grad_ends[lo:hi] - g0,
+            self.sample_grads[g0:int(self.grad_ends[hi - 1])], self.statuses[lo:hi],
+            self.messages[lo:hi],
+            None if self.state_columns is None else
+            {key: values[lo:hi] for key, values in self.state_columns.items()},
+            self.state_kinds, None if self.state_rows is None else self.state_rows[lo:hi])
+
+    @staticmethod
+    def join(parts: Sequence[RunBlock]) -> RunBlock:
+        """One block holding consecutive blocks one after another: what ``from_records`` makes
+        of all their records. Its states stay columns when every part's columns agree (keys,
+        kinds, widths, dtypes), else they become rows."""
+        if len(parts) == 1:
+            return parts[0]
+
+        def cat(name: str) -> np.ndarray:
+            return np.concatenate([getattr(part, name) for part in parts])
+
+        def ends(name: str) -> np.ndarray:
+            offsets = np.cumsum([0] + [int(getattr(p, name)[-1]) for p in parts[:-1]])
+            return np.concatenate([getattr(p, name) + off for p, off in zip(parts, offsets)])
+
+        first = parts[0]
+        if all(part.state_columns is not None and _same_columns(first, part)
+               for part in parts):
+            columns: dict | None = {key: np.concatenate([p.state_columns[key] for p in parts])
+                                    for key in first.state_columns}
+            kinds, rows = first.state_kinds, None
+        else:
+            columns, kinds = None, {}
+            rows = tuple(part.state_at(i) for part in parts for i in range(len(part)))
+        return RunBlock(
+            cat("steps"), cat("epochs"), cat("lrs"), cat("batch_losses"), cat("losses"),
+            cat("params_before"), cat("params"), cat("grads"), ends("batch_ends"),
+            cat("batches"), ends("grad_ends"), cat("sample_grads"),
+            tuple(s for p in parts for s in p.statuses),
+            tuple(m for p in parts for m in p.messages), columns, kinds, rows)
+
+
+@dataclass(frozen=True, eq=False)
+class StepBlock:
+    """``count`` consecutive lock-step groups, the first of step ``first_step``. ``runs[k]``
+    holds run k's steps of the first ``len(runs[k])`` groups (fewer than ``count``: run k
+    ended inside the block), or None when run k had ended before it. Immutable."""
+
+    first_step: int
+    count: int
+    runs: tuple[RunBlock | None, ...]
+
+    def __reduce__(self):
+        return (StepBlock, (self.first_step, self.count, self.runs))
 
     @property
-    def first_step(self) -> int:
-        return next(int(run["step"][0]) for run in self.packed[1] if run is not None)
+    def last_step(self) -> int:
+        return self.first_step + self.count - 1
 
     @property
     def ends_iteration(self) -> bool:
         """True when the last group ends the lock-step iteration (no run still running)."""
-        return all(run is None or len(run["step"]) < self.count
-                   or run["status"][-1] != "running" for run in self.packed[1])
+        return all(run is None or len(run) < self.count or run.ended for run in self.runs)
 
-    def record(self, k: int, i: int) -> StepRecord:
-        """Run k's i-th record in this chunk (negative i counts from the end)."""
-        return _record(self.packed[1][k], i)
+    @classmethod
+    def from_groups(cls, groups: Sequence[StepGroup]) -> StepBlock:
+        """The block of consecutive lock-step groups (at least one)."""
+        runs = []
+        for k in range(len(groups[0])):
+            records = [group[k] for group in groups if group[k] is not None]
+            runs.append(RunBlock.from_records(records) if records else None)
+        first = next(r.step for r in groups[0] if r is not None)
+        return cls(first, len(groups), tuple(runs))
 
     def groups(self) -> list[StepGroup]:
-        return unpack(self.packed)
+        """The lock-step groups again, as records (tests, and a look at every record)."""
+        columns = [run.records() if run is not None else [] for run in self.runs]
+        return [tuple(records[i] if i < len(records) else None for records in columns)
+                for i in range(self.count)]
+
+    def split(self, n: int) -> tuple[StepBlock, StepBlock]:
+        """(the first n groups, the rest), 0 < n < count."""
+        head, tail = [], []
+        for run in self.runs:
+            size = 0 if run is None else len(run)
+            head.append(run.cut(0, min(n, size)) if size else None)
+            tail.append(run.cut(n, size) if size > n else None)
+        return (StepBlock(self.first_step, n, tuple(head)),
+                StepBlock(self.first_step + n, self.count - n, tuple(tail)))
+
+    @staticmethod
+    def join(blocks: Sequence[StepBlock]) -> StepBlock:
+        """One block of consecutive blocks: appending it once costs a history what appending
+        one block costs, whatever the number joined."""
+        if len(blocks) == 1:
+            return blocks[0]
+        runs = []
+        for k in range(len(blocks[0].runs)):
+            parts = [block.runs[k] for block in blocks if block.runs[k] is not None]
+            runs.append(RunBlock.join(parts) if parts else None)
+        return StepBlock(blocks[0].first_step, sum(b.count for b in blocks), tuple(runs))
 
 
-def as_groups(items: Iterable[StepGroup | StepChunk]) -> list[StepGroup]:
-    """The groups of a worker emission whose items are groups or chunks, in order."""
-    out: list[StepGroup] = []
-    for item in items:
-        if isinstance(item, StepChunk):
-            out.extend(item.groups())
-        else:
-            out.append(item)
-    return out
-
-
-def item_count(item: StepGroup | StepChunk) -> int:
-    return item.count if isinstance(item, StepChunk) else 1
-
-
-def item_ends_iteration(item: StepGroup | StepChunk) -> bool:
-    if isinstance(item, StepChunk):
-        return item.ends_iteration
-    return group_finished(item)
-
-
-def item_first_step(item: StepGroup | StepChunk) -> int:
-    if isinstance(item, StepChunk):
-        return item.first_step
-    return next(r.step for r in item if r is not None)
-
-
-def append_items(items: Iterable[StepGroup | StepChunk], histories: Sequence,
-                 states: Sequence) -> list[StepRecord | None]:
-    """Append a worker emission (groups, and chunks still packed) to every run's RunHistory
-    and StateHistory, in order; each run's last record appended (None: none)."""
-    n = len(histories)
-    last: list[StepRecord | None] = [None] * n
-    stretch: list[StepGroup] = []
-
-    def append_stretch() -> None:
-        for k, records in enumerate(split_groups(stretch, n)):
-            if records:
-                histories[k].append(records)
-                states[k].append(records)
-                last[k] = records[-1]
-        stretch.clear()
-
-    for item in items:
-        if not isinstance(item, StepChunk):
-            stretch.append(item)
-            continue
-        append_stretch()
-        for k in range(n):
-            if item.run(k) is not None:
-                histories[k].append_chunk(item, k)
-                states[k].append_chunk(item, k)
-                last[k] = histories[k].last
-    append_stretch()
-    return last
-
-
-def pack(groups: Sequence[StepGroup]) -> tuple:
-    """(number of groups, one packed run per column of the groups)."""
-    runs = len(groups[0]) if groups else 0
-    packed = []
-    for k in range(runs):
-        records = [group[k] for group in groups if group[k] is not None]
-        packed.append(_pack_run(records) if records else None)
-    return len(groups), packed
-
-
-def merge(packs: Sequence[tuple]) -> tuple:
-    """One packed chunk holding consecutive packed chunks one after another: what ``pack``
-    makes of all their groups (``unpack`` gives the same records). Appending it once costs a
-    history what appending one chunk costs, whatever the number of chunks merged."""
-    if len(packs) == 1:
-        return packs[0]
-    runs = []
-    for k in range(len(packs[0][1])):
-        parts = [packed[1][k] for packed in packs if packed[1][k] is not None]
-        runs.append(_merge_runs(parts) if parts else None)
-    return sum(packed[0] for packed in packs), runs
-
-
-def _merge_runs(parts: list[dict]) -> dict:
-    if len(parts) == 1:
-        return parts[0]
-    out: dict = {}
-    for name, first in parts[0].items():
-        if name == "state":
-            out[name] = _merge_states(parts)
-        elif isinstance(first, np.ndarray):
-            out[name] = np.concatenate([part[name] for part in parts])
-        else:
-            out[name] = [value for part in parts for value in part[name]]
-    return out
-
-
-def _merge_states(parts: list[dict]) -> tuple[str, object]:
-    """States of consecutive packed runs, as ``_pack_states`` packs them all: columns when
-    every part has the same columns (keys, kinds, shapes), else one dict per record."""
-    packs = [part["state"] for part in parts]
-    kind, first = packs[0]
-    if kind == "columns" and all(
-            other_kind == "columns" and _same_columns(first, other)
-            for other_kind, other in packs[1:]):
-        return "columns", {
-            key: (value_kind, np.concatenate([data[key][1] for _, data in packs])
-                  if value_kind == "array" else [v for _, data in packs for v in data[key][1]])
-            for key, (value_kind, _values) in first.items()}
-    return "dicts", [state for part in parts
-                     for state in _state_dicts(part["state"], len(part["step"]))]
-
-
-def _same_columns(a: dict, b: dict) -> bool:
-    return tuple(a) == tuple(b) and all(
-        a[key][0] == b[key][0] and (a[key][0] != "array" or (
-            a[key][1].shape[1:] == b[key][1].shape[1:] and a[key][1].dtype == b[key][1].dtype))
-        for key in a)
-
-
-def _state_dicts(packed: tuple[str, object], count: int) -> list[dict]:
-    kind, data = packed
-    if kind == "dicts":
-        return list(data)
-    return [{key: values[i] for key, (_kind, values) in data.items()} for i in range(count)]
-
-
-def unpack(packed: tuple) -> list[StepGroup]:
-    count, runs = packed
-    columns = [_unpack_run(run) if run is not None else [] for run in runs]
-    # a run's records are the first len(records) groups of the chunk: it ended after them
-    return [tuple(records[i] if i < len(records) else None for records in columns)
-            for i in range(count)]
-
-
-def _pack_run(records: list[StepRecord]) -> dict:
-    out: dict = {name: [getattr(r, name) for r in records] for name in _SCALARS}
-    for name in _VECTORS:
-        out[name] = np.stack([getattr(r, name) for r in records])
-    out["batch_len"] = [len(r.batch) for r in records]
-    out["batch"] = np.concatenate([r.batch for r in records])
-    out["grads_len"] = [len(r.sample_grads) for r in records]
-    out["sample_grads"] = np.concatenate([r.sample_grads for r in records])
-    out["status"] = [r.status for r in records]
-    out["message"] = [r.message for r in records]
-    out["state"] = _pack_states([r.state for r in records])
-    return out
-
-
-def _pack_states(states: list) -> tuple[str, object]:
-    """("columns", {key: (kind, values)}) when every state has the same keys and each key the
-    same kind of value; else ("dicts", [dict, ...])."""
+def _state_columns(states: Sequence[Mapping[str, Any]]
+                   ) -> tuple[dict[str, np.ndarray] | None, dict[str, str]]:
+    """(key -> stacked values, key -> kind) when every state has the same keys and each key
+    the same kind of value (int, float, or arrays of one shape and dtype); else (None, {})."""
     keys = tuple(states[0])
     if any(tuple(s) != keys for s in states):
-        return "dicts", [dict(s) for s in states]
-    columns = {}
+        return None, {}
+    columns, kinds = {}, {}
     for key in keys:
         values = [s[key] for s in states]
         first = values[0]
         if isinstance(first, np.ndarray) and first.ndim > 0 and all(
                 isinstance(v, np.ndarray) and v.shape == first.shape
                 and v.dtype == first.dtype for v in values):
-            columns[key] = ("array", np.stack(values))
-        elif all(type(v) is type(first) for v in values) and type(first) in (int, float):
-            columns[key] = (type(first).__name__, values)
+            columns[key], kinds[key] = np.stack(values), "array"
+        elif type(first) in (int, float) and all(type(v) is type(first) for v in values):
+            kind = type(first).__name__
+            columns[key] = np.array(values, dtype=np.int64 if kind == "int" else np.float64)
+            kinds[key] = kind
         else:
-            return "dicts", [dict(s) for s in states]
-    return "columns", columns
+            return None, {}
+    return columns, kinds
+
+
+def _same_columns(a: RunBlock, b: RunBlock) -> bool:
+    if tuple(a.state_columns) != tuple(b.state_columns) or a.state_kinds != b.state_kinds:
+        return False
+    return all(x.shape[1:] == y.shape[1:] and x.dtype == y.dtype
+               for x, y in zip(a.state_columns.values(), b.state_columns.values()))
 
 
 def _read_only(array: np.ndarray) -> np.ndarray:
+    """``array`` read-only: itself when it owns its data or is read-only already, else a
+    read-only view (a writable array someone else holds stays writable for them)."""
+    if array.flags.writeable and array.base is not None:
+        array = array.view()
     array.setflags(write=False)
     return array
-
-
-def _unpack_run(run: dict) -> list[StepRecord]:
-    vectors = [_read_only(run[name]) for name in _VECTORS]
-    batch, sample_grads = _read_only(run["batch"]), _read_only(run["sample_grads"])
-    batch_ends = np.cumsum(run["batch_len"]).tolist()
-    grads_ends = np.cumsum(run["grads_len"]).tolist()
-    states = _unpack_states(run["state"], len(batch_ends))
-    steps, epochs, lrs, batch_losses, losses = (run[name] for name in _SCALARS)
-    records = []
-    b0 = g0 = 0
-    for i, (b1, g1) in enumerate(zip(batch_ends, grads_ends)):
-        records.append(StepRecord(
-            steps[i], epochs[i], lrs[i], batch[b0:b1], vectors[0][i], vectors[1][i],
-            vectors[2][i], sample_grads[g0:g1], states[i], batch_losses[i], losses[i],
-            run["status"][i], run["message"][i]))
-        b0, g0 = b1, g1
-    return records
-
-
-def _record(run: dict, i: int) -> StepRecord:
-    """One record of a packed run, as ``_unpack_run`` would make it."""
-    count = len(run["step"])
-    i = i + count if i < 0 else i
-    b_len, g_len = run["batch_len"], run["grads_len"]
-    b0, g0 = sum(b_len[:i]), sum(g_len[:i])
-    kind, data = run["state"]
-    if kind == "dicts":
-        state = MappingProxyType(_read_only_values(data[i]))
-    else:
-        state = MappingProxyType({key: (_read_only(values) if value_kind == "array"
-                                        else values)[i]
-                                  for key, (value_kind, values) in data.items()})
-    vectors = [_read_only(run[name]) for name in _VECTORS]
-    return StepRecord(
-        run["step"][i], run["epoch"][i], run["lr"][i],
-        _read_only(run["batch"])[b0:b0 + b_len[i]], vectors[0][i], vectors[1][i],
-        vectors[2][i], _read_only(run["sample_grads"])[g0:g0 + g_len[i]], state,
-        run["batch_loss"][i], run["loss"][i], run["status"][i], run["message"][i])
-
-
-def _unpack_states(packed: tuple[str, object], count: int) -> list:
-    kind, data = packed
-    if kind == "dicts":
-        return [MappingProxyType(_read_only_values(d)) for d in data]
-    items = []
-    for key, (value_kind, values) in data.items():
-        items.append((key, _read_only(values) if value_kind == "array" else values))
-    return [MappingProxyType({key: values[i] for key, values in items}) for i in range(count)]
-
-
-def _read_only_values(state: dict) -> dict:
-    for value in state.values():
-        if isinstance(value, np.ndarray):
-            value.setflags(write=False)
-    return state

@@ -3,8 +3,8 @@
 The window's worker thread and the GUI thread share one interpreter: while the window draws,
 the optimizer cannot compute, and the other way round. A step server is a child process
 (``multiprocessing``, spawn) that runs ``iterate_lockstep`` and sends the groups back in
-chunks through a pipe, packed into columns (``step_blocks``); the worker thread only unpacks
-them (``gdviz.gui.step_process``).
+chunks through a pipe, each a ``StepBlock`` of columns (``step_blocks``); the worker thread
+relays them to the window (``gdviz.gui.step_process``).
 
 Protocol (parent -> server):
     ("start", run_id, configs)   iterate these configs (drops the previous run)
@@ -13,40 +13,30 @@ Protocol (parent -> server):
     ("quit",)                    exit
 Server -> parent:
     ("ready",)                   once, when the server is up
-    ("groups", run_id, packed)    consecutive groups, ``step_blocks.pack``ed
+    ("block", run_id, block)     consecutive groups, one ``StepBlock``
     ("error", run_id, message)   the run failed (a sentence for the user); the run is dropped
 
 A chunk is at most ``CHUNK_SECONDS`` of computing; at most ``CHUNKS_AHEAD`` chunks are sent
 before the parent takes one, so a paused run costs at most that much wasted work.
 
-This module is numpy and the standard library only (the child imports no Qt). Importing it
-registers how mapping proxies (in RunConfig) are pickled (both sides import it).
+This module is numpy and the standard library only (the child imports no Qt). RunConfig
+pickles by itself (``RunConfig.__getstate__``).
 """
 
 from __future__ import annotations
 
 import contextlib
-import copyreg
 import os
 import time
-from types import MappingProxyType
 
 from gdviz.core.errors import ConfigError
 from gdviz.core.lockstep import group_finished, iterate_lockstep
 from gdviz.core.runner import iterate
-from gdviz.core.step_blocks import pack
+from gdviz.core.step_blocks import StepBlock
 
 CHUNK_SECONDS = 0.004   # s of computing per chunk (and at most CHUNK_GROUPS groups)
 CHUNK_GROUPS = 2000
 CHUNKS_AHEAD = 16       # chunks in flight: ~60 ms of work, more than a slow frame takes
-
-
-# -- pickling -----------------------------------------------------------------------------------
-def _mapping_proxy(items: dict) -> MappingProxyType:
-    return MappingProxyType(items)
-
-
-copyreg.pickle(MappingProxyType, lambda proxy: (_mapping_proxy, (dict(proxy),)))
 
 
 # -- the server (runs in the child process) ----------------------------------------------------
@@ -73,7 +63,7 @@ def serve(conn) -> None:
                     run_id, groups = None, None
             chunk, done, error = _compute_chunk(groups)
             if chunk:
-                conn.send(("groups", run_id, pack(chunk)))
+                conn.send(("block", run_id, StepBlock.from_groups(chunk)))
                 credit -= 1
             if error is not None:
                 conn.send(("error", run_id, error))

@@ -28,7 +28,7 @@ from gdviz.core.history import RunHistory
 from gdviz.core.recorded import StateHistory, record_at
 from gdviz.core.records import RunConfig, StepRecord
 from gdviz.core.run_set import RunSpec
-from gdviz.core.step_blocks import append_items, item_count, item_first_step
+from gdviz.core.step_blocks import StepBlock
 from gdviz.gui import worker as worker_module
 from gdviz.gui.view_driver import ViewDriver
 from gdviz.gui.worker import OptimizerWorker, WorkerHost, epoch_end_step
@@ -299,8 +299,8 @@ class RunController(QObject):
         self.host.stop(timeout_ms)
 
     # -- slots (GUI thread, queued from the worker) ------------------------------------------
-    @Slot(tuple)
-    def _on_worker_steps(self, groups: tuple) -> None:
+    @Slot(object)
+    def _on_worker_steps(self, block: StepBlock) -> None:
         worker = self.sender()
         # Acknowledge once the batch is drawn and painted, not here: the worker would compute
         # (and hold the GIL) while the window paints, and the next batch could arrive inside
@@ -309,17 +309,20 @@ class RunController(QObject):
             if isinstance(worker, OptimizerWorker) else (lambda: None)
         drawing = False
         try:
-            if worker is not self.host.worker or not groups:
+            if worker is not self.host.worker or block is None:
                 return  # a stopped worker's last batch, already queued: discard
-            if item_first_step(groups[0]) != self.last_index + 1:
+            if block.first_step != self.last_index + 1:
                 return
-            last_records = append_items(groups, self.histories, self.states)
+            for history, states, run in zip(self.histories, self.states, block.runs):
+                if run is not None:
+                    history.append(run)
+                    states.append(run)
             if len(self.runs) > 1:
-                ended = [(r.step, k, r.message) for k, r in enumerate(last_records)
-                         if r is not None and r.finished]
+                ended = [(int(run.steps[-1]), k, run.messages[-1])
+                         for k, run in enumerate(block.runs) if run is not None and run.ended]
                 for _step, k, message in sorted(ended):  # in the order the runs ended
                     self.sig_run_ended.emit(k, f"{self.runs[k].name} {message}")
-            count = sum(item_count(item) for item in groups)
+            count = block.count
             following = self.shown_index >= self.last_index - count
             settles = (not self._playing or self._ended_state() is not None
                        or (self._target is not None and self.last_index >= self._target))

@@ -332,7 +332,7 @@ class MainWindow(QMainWindow):
         record = c.record_shown(c.shown_index)
         if record is None:
             return
-        self.status.set_record(record)
+        self.status.set_record(record, c.problem)
         if self.docks["step_math"].isHidden():
             return
         try:

@@ -1,13 +1,13 @@
-"""Where the worker thread gets its lock-step groups: from a step server process when one can
-run (``gdviz.core.step_server``), else computed in the worker thread itself.
+"""Where the worker thread gets its lock-step groups, as ``StepBlock``s: from a step server
+process when one can run (``gdviz.core.step_server``), else computed in the worker thread
+itself. Both give the same blocks (same configs, same seed: the same records).
 
 Both sources have one interface, used only by the worker thread:
-    next_groups(limit)  1..limit consecutive groups (a server's: all it has sent, up to
-                  ``limit``; the thread's: one), or [] when ``interrupted()`` became true
-                  while waiting for the server
-    next_group()  one group, or None when interrupted
-    next_items(limit)  like next_groups, but a server's whole chunks that fit within
-                  ``limit`` stay packed, merged into one ``StepChunk``
+    next_block(limit, until=None)  one StepBlock of 1..limit consecutive groups, or None when
+                  ``interrupted()`` became true while waiting for the server. A server's:
+                  all it has sent, up to ``limit`` (a block longer than that is split). The
+                  thread's: one group, then more while ``time.perf_counter() < until`` and
+                  nothing interrupted, packed once.
     buffered()    a group can be had at once (more were computed than taken)
     drain()       take in what a server has sent (while the GUI draws), so it computes on
     remote        True when the computing happens in another process
@@ -31,12 +31,13 @@ import logging
 import multiprocessing
 import os
 import threading
+import time
 from collections.abc import Callable, Sequence
 
 from gdviz.core import step_server
-from gdviz.core.lockstep import StepGroup, iterate_lockstep
+from gdviz.core.lockstep import group_finished, iterate_lockstep
 from gdviz.core.records import RunConfig
-from gdviz.core.step_blocks import StepChunk, merge, unpack
+from gdviz.core.step_blocks import StepBlock
 
 log = logging.getLogger(__name__)
 _POLL = 0.005  # s: how often a wait for the server checks for a pause or stop
@@ -124,7 +125,7 @@ def shutdown() -> None:
 
 
 def open_source(configs: Sequence[RunConfig], iterate: Callable,
-                interrupted: Callable[[], bool]) -> LocalGroups | RemoteGroups:
+                interrupted: Callable[[], bool]) -> LocalSteps | RemoteSteps:
     """The groups of ``configs``: from a step server when servers are enabled and ``iterate``
     is the real runner (tests substitute failing ones, which a server would not see)."""
     from gdviz.core.runner import iterate as runner_iterate
@@ -133,26 +134,25 @@ def open_source(configs: Sequence[RunConfig], iterate: Callable,
     if enabled() and iterate is runner_iterate:
         server = _acquire()
         if server is not None:
-            return RemoteGroups(configs, server, interrupted)
-    return LocalGroups(iterate_lockstep(configs, iterate))
+            return RemoteSteps(configs, server, interrupted)
+    return LocalSteps(iterate_lockstep(configs, iterate), interrupted)
 
 
-class LocalGroups:
+class LocalSteps:
     """Groups computed in the calling thread."""
 
     remote = False
 
-    def __init__(self, groups) -> None:
+    def __init__(self, groups, interrupted: Callable[[], bool]) -> None:
         self._groups = groups
+        self._interrupted = interrupted
 
-    def next_groups(self, limit: int) -> list[StepGroup]:
-        return [next(self._groups)]
-
-    def next_group(self) -> StepGroup | None:
-        return next(self._groups)
-
-    def next_items(self, limit: int) -> list[StepGroup]:
-        return [next(self._groups)]
+    def next_block(self, limit: int, until: float | None = None) -> StepBlock:
+        taken = [next(self._groups)]
+        while (len(taken) < limit and until is not None and not group_finished(taken[-1])
+               and time.perf_counter() < until and not self._interrupted()):
+            taken.append(next(self._groups))
+        return StepBlock.from_groups(taken)
 
     def buffered(self) -> bool:
         return False
@@ -164,8 +164,8 @@ class LocalGroups:
         self._groups = None
 
 
-class RemoteGroups:
-    """Groups computed by a step server, received in chunks."""
+class RemoteSteps:
+    """Groups computed by a step server, received in blocks."""
 
     remote = True
 
@@ -174,11 +174,10 @@ class RemoteGroups:
         self._configs = configs
         self._server = server
         self._interrupted = interrupted
-        self._buffer: collections.deque[StepGroup] = collections.deque()
-        self._chunks: collections.deque[tuple] = collections.deque()   # packed, as received
+        self._blocks: collections.deque[StepBlock] = collections.deque()   # as received
         self._taken = 0
         self._served = False
-        self._local: LocalGroups | None = None
+        self._local: LocalSteps | None = None
         server.next_run_id += 1
         self._run_id = server.next_run_id
         try:
@@ -186,56 +185,36 @@ class RemoteGroups:
         except (OSError, ValueError) as err:
             self._fall_back(err)
 
-    def next_groups(self, limit: int) -> list[StepGroup]:
-        buffer, chunks = self._buffer, self._chunks
-        while not buffer:
-            if chunks:
-                buffer.extend(unpack(chunks.popleft()))
-            elif self._local is not None:
-                self._taken += 1
-                return [self._local.next_group()]
-            elif not self._receive(_POLL) and self._interrupted():
-                return []
-        while len(buffer) < limit and (chunks or self._receive(0.0)):
-            if chunks:   # everything that has arrived, up to ``limit``
-                buffer.extend(unpack(chunks.popleft()))
-        groups = [buffer.popleft() for _ in range(min(limit, len(buffer)))]
-        self._taken += len(groups)
-        return groups
-
-    def next_group(self) -> StepGroup | None:
-        groups = self.next_groups(1)
-        return groups[0] if groups else None
-
-    def next_items(self, limit: int) -> list[StepGroup | StepChunk]:
-        """Like ``next_groups``, but the chunks that fit within ``limit`` stay packed
-        (``StepChunk``): the window appends them without a record object per step."""
-        chunks = self._chunks
-        while not (self._buffer or chunks or self._local is not None):
+    def next_block(self, limit: int, until: float | None = None) -> StepBlock | None:
+        blocks = self._blocks
+        while not blocks:
+            if self._local is not None:
+                block = self._local.next_block(limit, until)
+                self._taken += block.count
+                return block
             if not self._receive(_POLL) and self._interrupted():
-                return []
-        if self._buffer or self._local is not None:
-            return self.next_groups(limit)   # the rest of a chunk split before comes first
-        while self._receive(0.0):
+                return None
+        while self._local is None and self._receive(0.0):
             pass   # everything that has arrived
-        packs = []
+        taken: list[StepBlock] = []
         count = 0
-        while chunks and count + chunks[0][0] <= limit:
-            packs.append(chunks.popleft())
-            count += packs[-1][0]
-        if not packs:
-            return self.next_groups(limit)   # a chunk longer than the limit: split it
+        while blocks and count < limit:
+            block = blocks.popleft()
+            if count + block.count > limit:   # longer than asked: the rest comes next time
+                block, rest = block.split(limit - count)
+                blocks.appendleft(rest)
+            taken.append(block)
+            count += block.count
         self._taken += count
-        # one chunk: the histories append it column by column at once, not chunk by chunk
-        return [StepChunk(merge(packs))]
+        # one block: the histories append it column by column at once, not block by block
+        return StepBlock.join(taken)
 
     def buffered(self) -> bool:
-        return bool(self._buffer or self._chunks
-                    or (self._local is None and self._receive(0.0)))
+        return bool(self._blocks or (self._local is None and self._receive(0.0)))
 
     def drain(self) -> None:
-        """Take in every chunk that has arrived, without unpacking it (cheap): the server
-        may then compute on instead of waiting for room in the pipe."""
+        """Take in every block that has arrived (cheap): the server may then compute on
+        instead of waiting for room in the pipe."""
         while self._local is None and self._receive(0.0):
             pass
 
@@ -250,20 +229,20 @@ class RemoteGroups:
         _release(server)
 
     def _receive(self, timeout: float) -> bool:
-        """Take in one chunk if the server sent one within ``timeout`` s; True if one came
+        """Take in one block if the server sent one within ``timeout`` s; True if one came
         (or the server was lost and the run goes on here)."""
         conn = self._server.conn
         try:
             while conn.poll(timeout):
                 message = conn.recv()
                 if message[0] == "ready" or message[1] != self._run_id:
-                    continue   # the server's greeting, or a chunk of an earlier run
+                    continue   # the server's greeting, or a block of an earlier run
                 if message[0] == "error":
                     raise RunFailed(message[2])
                 if not self._served:
                     self._served = True
                     _served_runs[0] += 1
-                self._chunks.append(message[2])
+                self._blocks.append(message[2])
                 conn.send(("more", self._run_id))
                 return True
         except (EOFError, OSError, ValueError) as err:
@@ -275,7 +254,7 @@ class RemoteGroups:
         """The server died: compute the rest here, from the step after what was received."""
         log.warning("step server lost (%s): computing in the worker thread", err)
         groups = iterate_lockstep(self._configs, step_server.iterate)
-        received = self._taken + len(self._buffer) + sum(c[0] for c in self._chunks)
+        received = self._taken + sum(block.count for block in self._blocks)
         for _ in range(received):
             next(groups)
-        self._local = LocalGroups(groups)
+        self._local = LocalSteps(groups, self._interrupted)

@@ -6,14 +6,15 @@ Threading rules (ARCHITECTURE.md):
   method (play, pause, advance, run_epoch, set_speed, stop, ack) is therefore a plain,
   thread-safe method that sets state under a lock and wakes the loop through an Event.
   Call them directly from the GUI thread; never connect signals to them.
-- Records leave the thread as tuples of step groups (``group[k]``: run k's record of that step,
-  None once run k has ended), at most one emission every ``EMIT_INTERVAL`` seconds,
+- Steps leave the thread as one ``StepBlock`` per emission (consecutive lock-step groups as
+  read-only columns, one ``RunBlock`` per run, None once run k has ended before the block),
+  at most one emission every ``EMIT_INTERVAL`` seconds,
   and only once the GUI has acknowledged the previous one (``ack()``): at full speed the GUI
   event queue holds at most one batch, however slow drawing is. Pausing and the final record
   are always flushed at once.
 - The groups come from ``step_process.open_source``: normally a step server, a child process
   that computes ahead (a bounded amount) while the GUI draws, so the worker only unpickles
-  them and, once the GUI has acknowledged a batch, sends what has arrived at once.
+  its blocks and, once the GUI has acknowledged a batch, sends what has arrived at once.
 - Without a server (``GDVIZ_STEP_PROCESS=0``, or a test's substituted ``iterate``) the worker
   computes in this thread, and then not while the GUI draws a batch: both need the GIL, and a
   worker spinning in Python slows pyqtgraph's painting by an order of magnitude (measured: 3
@@ -36,10 +37,9 @@ from collections.abc import Sequence
 from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
 from gdviz.core.errors import ConfigError
-from gdviz.core.lockstep import StepGroup, group_finished
 from gdviz.core.records import RunConfig
 from gdviz.core.runner import iterate
-from gdviz.core.step_blocks import item_count, item_ends_iteration
+from gdviz.core.step_blocks import StepBlock
 from gdviz.gui.step_process import RunFailed, open_source
 
 log = logging.getLogger(__name__)
@@ -98,9 +98,7 @@ class OptimizerWorker(QObject):
     speed: target steps per second, or None for as fast as possible.
     """
 
-    # tuple[StepGroup | StepChunk, ...]: consecutive lock-step groups, some still packed as a
-    # step server sent them (``step_blocks.as_groups`` unpacks them all)
-    sig_steps = Signal(tuple)
+    sig_steps = Signal(object)  # StepBlock: the lock-step groups since the last emission
     sig_failed = Signal(str)  # a sentence for the user
     sig_finished = Signal()  # the loop has exited (end of every run, stop, or failure)
 
@@ -205,9 +203,8 @@ class OptimizerWorker(QObject):
             if self._stop.is_set():
                 return
             self._wake.clear()
-            taken = source.next_groups(1)
-            first = taken[0] if taken else None
-        pending: list[StepGroup] = [first] if self._emit_start else []
+            first = source.next_block(1)
+        pending: list[StepBlock] = [first] if self._emit_start else []
         last_emit = 0.0
         computing_since = 0.0  # when the GUI last acknowledged: a batch spans one frame
         budget = EMIT_INTERVAL  # how long to compute before emitting (compute_budget)
@@ -217,11 +214,11 @@ class OptimizerWorker(QObject):
             nonlocal last_emit
             if pending and (force or self._ready.is_set()):
                 self._ready.clear()
-                self.sig_steps.emit(tuple(pending))
+                self.sig_steps.emit(StepBlock.join(pending))
                 pending.clear()
                 last_emit = time.perf_counter()
 
-        if group_finished(first):
+        if first.ends_iteration:
             flush(True)
             return
         while not self._stop.is_set():
@@ -250,12 +247,13 @@ class OptimizerWorker(QObject):
                 continue
             if speed is not None and not self._wait_until(due, flush, lambda: last_emit):
                 continue  # paused, stopped or re-paced while waiting: re-check
-            items = source.next_items(take)
-            if not items:
+            # computing here (no server): until the budget since the last emission is spent
+            block = source.next_block(take, max(last_emit, computing_since) + budget)
+            if block is None:
                 continue  # a control call while waiting for the step server: re-check
-            ended = item_ends_iteration(items[-1])   # only the last group can end it
-            pending.extend(items)
-            taken = sum(item_count(item) for item in items)
+            ended = block.ends_iteration
+            pending.append(block)
+            taken = block.count
             with self._lock:
                 self._last_step += taken
                 if not self._playing and self._budget > 0:

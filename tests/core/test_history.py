@@ -3,6 +3,7 @@ import numpy as np
 from gdviz.core.history import RunHistory, decimate, peaks
 from gdviz.core.records import RunConfig
 from gdviz.core.runner import run_to_end
+from tests.core.test_step_blocks import assert_same_record
 
 
 def test_history_holds_what_the_records_said():
@@ -20,7 +21,8 @@ def test_history_holds_what_the_records_said():
         for i in (0, 1, 50, len(records) - 1):
             assert np.array_equal(history.batch_at(i), records[i].batch)
             assert np.array_equal(history.params_before(i), records[i].params_before)
-        assert history.last is records[-1]
+        assert_same_record(history.last, records[-1])   # rebuilt from the block's columns
+        assert_same_record(history.first, records[0])
         assert history.status_at(len(records) - 1) == records[-1].status
         assert not history.params.flags.writeable
 

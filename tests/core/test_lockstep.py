@@ -21,6 +21,7 @@ from gdviz.core.presets import list_presets
 from gdviz.core.recorded import StateHistory, record_at
 from gdviz.core.records import RunConfig
 from gdviz.core.runner import iterate, run_to_end
+from tests.core.test_step_blocks import assert_same_record
 
 LINREG = RunConfig(problem="linreg", lr=0.2, batch_size=10, max_epochs=1)
 
@@ -132,7 +133,7 @@ def test_records_rebuilt_from_the_history_equal_the_runner_s(config):
         history.append(chunk)
         states.append(chunk)
     problem = config.make_problem()
-    assert record_at(history, len(history) - 1, problem, states) is records[-1]
+    assert_same_record(record_at(history, len(history) - 1, problem, states), records[-1])
     for i in (0, 1, 7, len(records) // 2, len(records) - 2):
         rebuilt, real = record_at(history, i, problem, states), records[i]
         assert rebuilt.state.keys() == real.state.keys()

@@ -70,3 +70,49 @@ def test_from_dict_refuses_unknown_keys_and_non_objects():
         RunConfig.from_dict({"problem": "wavy", "learning_rate": 1})
     with pytest.raises(ConfigError, match="JSON object"):
         RunConfig.from_dict([1, 2])  # type: ignore[arg-type]
+
+
+PICKLE_IN_A_FRESH_INTERPRETER = """
+import pickle, sys
+from types import MappingProxyType
+from gdviz.core.records import RunConfig
+
+config = RunConfig(problem="linreg", optimizer="adam", lr=0.05, hyperparams={"betas": "0.8,0.99"},
+                   schedule="step", schedule_params={"step_size": 2, "gamma": 0.5},
+                   batch_size=10, max_epochs=3, init=(1.0, 2.0, 3.0))
+back = pickle.loads(pickle.dumps(config, protocol=pickle.HIGHEST_PROTOCOL))
+assert "gdviz.core.step_server" not in sys.modules, "the step server was imported"
+assert back == config
+for name in ("settings", "hyperparams", "schedule_params"):
+    assert isinstance(getattr(back, name), MappingProxyType), name
+assert back.hyperparams["betas"] == (0.8, 0.99)
+assert (back.steps_per_epoch(), back.step_limit()) == (100, 300)
+print("ok")
+"""
+
+
+def test_a_config_pickles_in_an_interpreter_that_imported_only_the_records():
+    """The step server's pipe pickles RunConfigs; nothing but gdviz.core.records (no copyreg
+    registration elsewhere) may be needed for that."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    env = dict(os.environ, PYTHONPATH=str(root))
+    done = subprocess.run([sys.executable, "-c", PICKLE_IN_A_FRESH_INTERPRETER], env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "ok"
+
+
+def test_derived_numbers_are_computed_once_by_the_config(monkeypatch):
+    from gdviz.core import records
+
+    config = RunConfig(problem="linreg", batch_size=32, max_epochs=2)
+    calls = []
+    monkeypatch.setattr(records, "make_problem",
+                        lambda *args: calls.append(args) or pytest.fail("recomputed"))
+    assert (config.steps_per_epoch(), config.step_limit()) == (32, 64)
+    assert calls == []

@@ -1,14 +1,19 @@
-"""Packing lock-step groups into columns gives back the same records, bit for bit."""
+"""StepBlocks (lock-step groups as columns) give back the same records, bit for bit, through a
+pipe, cut and joined; histories appended from blocks hold what the records said."""
 
 from __future__ import annotations
+
+import pickle
 
 import numpy as np
 import pytest
 
+from gdviz.core.history import RunHistory
 from gdviz.core.lockstep import iterate_lockstep
+from gdviz.core.recorded import StateHistory
 from gdviz.core.records import RunConfig
 from gdviz.core.runner import iterate
-from gdviz.core.step_blocks import pack, unpack
+from gdviz.core.step_blocks import RunBlock, StepBlock
 
 OPTIMIZER_CHANGES = [
     {"optimizer": "sgd"},
@@ -56,17 +61,25 @@ def assert_same_groups(got, expected) -> None:
                 assert_same_record(a, b)
 
 
+def through_a_pipe(block: StepBlock) -> StepBlock:
+    """What a step server's block becomes on the other side of its pipe."""
+    return pickle.loads(pickle.dumps(block, protocol=pickle.HIGHEST_PROTOCOL))
+
+
 @pytest.mark.parametrize("changes", OPTIMIZER_CHANGES)
-def test_every_optimizer_state_survives_packing(changes):
+def test_every_optimizer_state_survives_a_block(changes):
     config = RunConfig(problem="linreg", lr=0.05, batch_size=7, max_steps=40, seed=1,
                        **changes)
     groups = list(iterate_lockstep([config], iterate))
-    for lo in (0, 1, 17):          # chunks that start at step 0 (no state yet) and later
+    for lo in (0, 1, 17):          # blocks that start at step 0 (no state yet) and later
         chunk = groups[lo:lo + 13]
-        assert_same_groups(unpack(pack(chunk)), chunk)
+        block = StepBlock.from_groups(chunk)
+        assert (block.first_step, block.count) == (lo, len(chunk))
+        assert_same_groups(block.groups(), chunk)
+        assert_same_groups(through_a_pipe(block).groups(), chunk)
 
 
-def test_a_comparison_whose_runs_end_inside_a_chunk():
+def test_a_comparison_whose_runs_end_inside_a_block():
     base = RunConfig(problem="linreg", lr=0.05, batch_size=10, max_steps=30, seed=3)
     configs = [base, base.with_changes(lr=5.0), base.with_changes(max_steps=12),
                base.with_changes(batch_size=None, max_steps=20)]
@@ -74,7 +87,7 @@ def test_a_comparison_whose_runs_end_inside_a_chunk():
     assert groups[-1][0].status == "finished"
     for lo in range(0, len(groups), 8):
         chunk = groups[lo:lo + 8]
-        assert_same_groups(unpack(pack(chunk)), chunk)
+        assert_same_groups(through_a_pipe(StepBlock.from_groups(chunk)).groups(), chunk)
 
 
 def test_uneven_batches_and_one_parameter_problems():
@@ -82,119 +95,122 @@ def test_uneven_batches_and_one_parameter_problems():
                RunConfig(problem="himmelblau", optimizer="adam", lr=0.1, hyperparams={},
                          max_steps=250)]
     groups = list(iterate_lockstep(configs, iterate))
-    assert_same_groups(unpack(pack(groups)), groups)
+    assert_same_groups(through_a_pipe(StepBlock.from_groups(groups)).groups(), groups)
 
 
-def histories_from_chunks(configs, size):
-    from gdviz.core.history import RunHistory
-    from gdviz.core.recorded import StateHistory
-    from gdviz.core.step_blocks import StepChunk
+def test_block_columns_are_read_only_and_typed():
+    config = RunConfig(problem="linreg", optimizer="adam", lr=0.1, hyperparams={},
+                       batch_size=10, max_steps=20)
+    block = through_a_pipe(StepBlock.from_groups(list(iterate_lockstep([config], iterate))))
+    run = block.runs[0]
+    assert len(run) == block.count == 21
+    assert run.steps.dtype == np.int64
+    assert run.params.shape == (21, 3)
+    for array in (run.steps, run.losses, run.params, run.batches, run.sample_grads,
+                  *run.state_columns.values()):
+        assert not array.flags.writeable
+    assert run.state_kinds["step"] == "int"
+    assert run.ended
+    assert block.ends_iteration
+    assert block.last_step == 20
+    with pytest.raises(TypeError):
+        run.state_columns["new"] = np.zeros(3)
 
-    groups = list(iterate_lockstep(configs, iterate))
-    n_params = [len(r.params) for r in groups[0]]
-    by_records = [(RunHistory(p), StateHistory()) for p in n_params]
-    by_chunks = [(RunHistory(p), StateHistory()) for p in n_params]
-    for k, (history, states) in enumerate(by_records):
-        records = [g[k] for g in groups if g[k] is not None]
-        history.append(records[:1])     # the window appends step 0 first, then batches
-        states.append(records[:1])
-        history.append(records[1:])
-        states.append(records[1:])
-    for k, (history, states) in enumerate(by_chunks):
-        history.append(g for g in groups[:1] for g in (g[k],))
-        states.append(g for g in groups[:1] for g in (g[k],))
-    for lo in range(1, len(groups), size):
-        chunk = StepChunk(pack(groups[lo:lo + size]))
-        for k, (history, states) in enumerate(by_chunks):
-            history.append_chunk(chunk, k)
-            states.append_chunk(chunk, k)
-    return by_records, by_chunks
+
+def comparison_groups(max_steps=39):
+    base = RunConfig(problem="linreg", lr=0.05, batch_size=7, max_steps=max_steps, seed=2)
+    configs = [base.with_changes(**changes) for changes in OPTIMIZER_CHANGES[:6]]
+    configs[1] = configs[1].with_changes(max_steps=11)          # ends inside a block
+    configs[2] = configs[2].with_changes(lr=50.0)                # diverges
+    return list(iterate_lockstep(configs, iterate))
+
+
+@pytest.mark.parametrize("cuts", [(0, 1, 2, 40), (0, 5, 6, 20, 40), (0, 13, 40), (1, 12, 40)])
+def test_joined_blocks_are_the_block_of_all_their_groups(cuts):
+    """join(block(a), block(b), ...) == block(a + b + ...): the same records, and states kept
+    as columns exactly when one block of them all keeps them so (step 0 has no state yet)."""
+    groups = comparison_groups()
+    parts = [StepBlock.from_groups(groups[lo:hi]) for lo, hi in zip(cuts, cuts[1:])]
+    joined, whole = StepBlock.join(parts), StepBlock.from_groups(groups[cuts[0]:cuts[-1]])
+    assert (joined.first_step, joined.count) == (whole.first_step, whole.count)
+    for got, expected in zip(joined.runs, whole.runs):
+        assert (got is None) == (expected is None)
+        if got is not None:
+            assert (got.state_columns is None) == (expected.state_columns is None)
+            for name in ("steps", "params", "batch_ends", "batches", "grad_ends"):
+                np.testing.assert_array_equal(getattr(got, name), getattr(expected, name))
+    assert_same_groups(joined.groups(), groups[cuts[0]:cuts[-1]])
+
+
+@pytest.mark.parametrize("n", [1, 11, 12, 39])
+def test_a_split_block_is_its_two_halves(n):
+    groups = comparison_groups()
+    head, tail = StepBlock.from_groups(groups).split(n)
+    assert (head.first_step, head.count, tail.first_step, tail.count) == (0, n, n, 40 - n)
+    assert head.runs[1] is not None
+    assert (tail.runs[1] is None) == (n >= 12)
+    assert_same_groups(head.groups(), groups[:n])
+    assert_same_groups(tail.groups(), groups[n:])
+    assert_same_groups(StepBlock.join([head, tail]).groups(), groups)
+    assert not head.ends_iteration
+    assert tail.ends_iteration
+
+
+def histories(configs, blocks):
+    """Each run's (RunHistory, StateHistory) appended from ``blocks``, run by run."""
+    n_params = configs[0].make_problem().n_params
+    out = [(RunHistory(n_params), StateHistory()) for _ in configs]
+    for block in blocks:
+        for (history, states), run in zip(out, block.runs):
+            if run is not None:
+                history.append(run)
+                states.append(run)
+    return out
 
 
 @pytest.mark.parametrize("size", [1, 7, 64])
-def test_histories_append_chunks_exactly_as_records(size):
+def test_histories_appended_from_blocks_hold_what_the_records_said(size):
     base = RunConfig(problem="linreg", lr=0.05, batch_size=10, max_steps=120, seed=3)
     configs = [base, base.with_changes(lr=5.0),
                base.with_changes(optimizer="adam", lr=0.1, hyperparams={}),
                base.with_changes(hyperparams={"momentum": 0.9}, order="sequential"),
                base.with_changes(batch_size=None, max_steps=30),
                base.with_changes(batch_size=3, order="replacement")]
-    by_records, by_chunks = histories_from_chunks(configs, size)
-    names = ("_steps", "_epochs", "_lrs", "_losses", "_batch_losses", "_params", "_grads",
-             "_status", "_batch_start", "_batch_len", "_scattered")
-    for (h1, s1), (h2, s2) in zip(by_records, by_chunks):
-        for name in names:
-            a, b = getattr(h1, name).view(), getattr(h2, name).view()
-            assert a.dtype == b.dtype, name
-            assert np.array_equal(a, b, equal_nan=True), name
-        assert_same_record(h1.last, h2.last)
-        assert_same_record(h1.first, h2.first)
-        assert len(s1) == len(s2) == len(h1)
-        for i in range(len(h1)):
-            x, y = s1.at(i), s2.at(i)
-            assert list(x) == list(y)
-            for key in x:
-                assert type(x[key]) is type(y[key])
-                assert np.array_equal(x[key], y[key])
-        for i in (0, 1, len(h1) // 2, len(h1) - 1):
-            assert np.array_equal(h1.batch_at(i), h2.batch_at(i))
-
-
-def test_a_chunk_knows_its_steps_and_whether_it_ends_the_iteration():
-    from gdviz.core.step_blocks import StepChunk, as_groups, item_count, item_first_step
-
-    base = RunConfig(problem="linreg", lr=0.05, batch_size=10, max_steps=30, seed=3)
-    groups = list(iterate_lockstep([base, base.with_changes(max_steps=12)], iterate))
-    middle, last = StepChunk(pack(groups[5:20])), StepChunk(pack(groups[20:]))
-    assert (middle.count, middle.first_step, item_count(middle)) == (15, 5, 15)
-    assert not middle.ends_iteration
-    assert last.ends_iteration
-    assert last.run(1) is None                      # run 1 ended at step 12
-    assert item_first_step(groups[3]) == 3
-    assert_same_record(middle.record(1, -1), groups[12][1])
-    assert_same_groups(as_groups([groups[4], middle, last]), groups[4:])
-
-
-def test_an_emission_of_groups_and_chunks_appends_in_order():
-    from gdviz.core.history import RunHistory
-    from gdviz.core.recorded import StateHistory
-    from gdviz.core.step_blocks import StepChunk, append_items
-
-    base = RunConfig(problem="linreg", lr=0.05, batch_size=10, max_steps=60, seed=3)
-    configs = [base, base.with_changes(lr=5.0)]
     groups = list(iterate_lockstep(configs, iterate))
-    mixed = [StepChunk(pack(groups[1:4])), *groups[4:9], StepChunk(pack(groups[9:]))]
-    plain = [(RunHistory(3), StateHistory()) for _ in configs]
-    packed = [(RunHistory(3), StateHistory()) for _ in configs]
-    for target in (plain, packed):
-        append_items(groups[:1], [h for h, _ in target], [s for _, s in target])
-    last_plain = append_items(groups[1:], [h for h, _ in plain], [s for _, s in plain])
-    last_packed = append_items(mixed, [h for h, _ in packed], [s for _, s in packed])
-    for a, b in zip(last_plain, last_packed):
-        assert_same_record(a, b)
-    assert last_packed[1].status == "diverged"
-    for (h1, _), (h2, _) in zip(plain, packed):
-        assert np.array_equal(h1.params, h2.params, equal_nan=True)
-        assert np.array_equal(h1.steps, h2.steps)
+    blocks = [StepBlock.from_groups(groups[:1])]      # the window appends step 0 first
+    blocks += [through_a_pipe(StepBlock.from_groups(groups[lo:lo + size]))
+               for lo in range(1, len(groups), size)]
+    one_block = histories(configs, [StepBlock.from_groups(groups)])
+    for k, ((history, states), (other, _)) in enumerate(zip(histories(configs, blocks),
+                                                            one_block)):
+        records = [g[k] for g in groups if g[k] is not None]
+        assert len(history) == len(states) == len(records)
+        np.testing.assert_array_equal(history.steps, [r.step for r in records])
+        np.testing.assert_array_equal(history.epochs, [r.epoch for r in records])
+        np.testing.assert_array_equal(history.lrs, [r.lr for r in records])
+        np.testing.assert_array_equal(history.losses, [r.loss for r in records])
+        np.testing.assert_array_equal(history.batch_losses, [r.batch_loss for r in records])
+        np.testing.assert_array_equal(history.params, [r.params for r in records])
+        np.testing.assert_array_equal(history.grads, [r.grad for r in records])
+        np.testing.assert_array_equal(history.params, other.params)
+        for i, record in enumerate(records):
+            assert history.status_at(i) == record.status
+            np.testing.assert_array_equal(history.batch_at(i), record.batch)
+            state = states.at(i)
+            assert list(state) == list(record.state)
+            for key, value in record.state.items():
+                assert type(state[key]) is type(value)
+                np.testing.assert_array_equal(state[key], value)
+        assert_same_record(history.first, records[0])
+        assert_same_record(history.last, records[-1])
 
 
-@pytest.mark.parametrize("cuts", [(0, 1, 2, 40), (0, 5, 6, 20, 40), (0, 13, 40)])
-def test_merged_chunks_are_the_chunk_of_all_their_groups(cuts):
-    """merge(pack(a), pack(b), ...) == pack(a + b + ...): the same records, and states kept as
-    columns exactly when packing them all at once keeps them so (step 0 has no state yet)."""
-    from gdviz.core.step_blocks import merge
-
-    base = RunConfig(problem="linreg", lr=0.05, batch_size=7, max_steps=39, seed=2)
-    configs = [base.with_changes(**changes) for changes in OPTIMIZER_CHANGES[:6]]
-    configs[1] = configs[1].with_changes(max_steps=11)          # ends inside a chunk
-    configs[2] = configs[2].with_changes(lr=50.0)                # diverges
-    groups = list(iterate_lockstep(configs, iterate))
-    parts = [pack(groups[lo:hi]) for lo, hi in zip(cuts, cuts[1:])]
-    merged, whole = merge(parts), pack(groups[cuts[0]:cuts[-1]])
-    assert merged[0] == whole[0]
-    for got, expected in zip(merged[1], whole[1]):
-        assert (got is None) == (expected is None)
-        if got is not None:
-            assert list(got) == list(expected)
-            assert got["state"][0] == expected["state"][0]
-    assert_same_groups(unpack(merged), groups[cuts[0]:cuts[-1]])
+def test_a_run_block_of_records_is_what_a_history_appends_from_records():
+    records = list(iterate(RunConfig(problem="linreg", batch_size=10, max_steps=30)))
+    by_records, by_block = RunHistory(3), RunHistory(3)
+    by_records.append(records)
+    by_block.append(RunBlock.from_records(records))
+    np.testing.assert_array_equal(by_records.params, by_block.params)
+    for i in range(len(records)):
+        np.testing.assert_array_equal(by_records.batch_at(i), by_block.batch_at(i))
+    assert_same_record(by_records.last, by_block.last)

@@ -21,7 +21,7 @@ def test_readouts_follow_a_playing_run_ten_times_a_second_and_a_pause_at_once(
                         lambda record, *a: (writes.append(record.step), original(record, *a)))
     set_record = window.status.set_record
     monkeypatch.setattr(window.status, "set_record",
-                        lambda record: (statuses.append(record.step), set_record(record)))
+                        lambda record, *a: (statuses.append(record.step), set_record(record, *a)))
     c.sig_step_shown.connect(frames.append)
     window.toolbar.act_play.trigger()
     start = time.monotonic()

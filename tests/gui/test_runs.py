@@ -195,13 +195,15 @@ def test_a_diverging_run_is_reported_by_name_and_the_others_go_on(qtbot, window)
 def test_runs_ending_in_one_batch_are_reported_in_the_order_they_ended(qtbot, window):
     from gdviz.core.lockstep import iterate_lockstep
     from gdviz.core.runner import iterate
+    from gdviz.core.step_blocks import StepBlock
 
     window.load_preset("compare_linreg_lr")
     c = window.controller
     groups = list(iterate_lockstep([run.config for run in c.runs], iterate))[1:]
     ended = []
     c.sig_run_ended.connect(lambda k, message: ended.append(k))
-    c._on_worker_steps(tuple(groups))   # the whole comparison in one batch (a fast machine)
+    # the whole comparison in one block (a fast machine)
+    c._on_worker_steps(StepBlock.from_groups(groups))
     assert ended == [1, 0, 2]           # lr 5 diverged at step 8, the others at 300
 
 

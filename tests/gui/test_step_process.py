@@ -1,7 +1,9 @@
-"""Step servers: groups computed in another process are the groups computed here, bit for bit,
-and a run survives its server dying."""
+"""Step servers: blocks computed in another process hold the groups computed here, bit for bit,
+the fallback without a server gives the same blocks, and a run survives its server dying."""
 
 from __future__ import annotations
+
+import time
 
 import numpy as np
 import pytest
@@ -46,13 +48,24 @@ def same_group(a, b) -> bool:
     return True
 
 
-def take_all(source) -> list:
+def next_group(source):
+    """One lock-step group (records) from ``source``, None when it gave way."""
+    block = source.next_block(1)
+    if block is None:
+        return None
+    assert block.count == 1
+    return block.groups()[0]
+
+
+def take_all(source, limit: int = 1, start: int = 0) -> list:
+    """Every group from step ``start`` to the end of the iteration."""
     out = []
     while True:
-        group = source.next_group()
-        assert group is not None
-        out.append(group)
-        if all(r is None or r.finished for r in group):
+        block = source.next_block(limit)
+        assert block is not None
+        assert block.first_step == start + len(out)
+        out.extend(block.groups())
+        if block.ends_iteration:
             return out
 
 
@@ -79,7 +92,7 @@ def test_servers_are_reused_and_never_deliver_an_earlier_runs_groups():
     configs = comparison()
     first = step_process.open_source(configs, iterate, lambda: False)
     for _ in range(5):
-        first.next_group()
+        next_group(first)
     server = first._server
     first.close()                      # the server may still be computing the first run
     other = [configs[0].with_changes(seed=11, max_steps=50)]
@@ -96,10 +109,10 @@ def test_servers_are_reused_and_never_deliver_an_earlier_runs_groups():
 def test_a_run_goes_on_in_this_thread_when_its_server_dies():
     configs = comparison()
     source = step_process.open_source(configs, iterate, lambda: False)
-    taken = [source.next_group() for _ in range(20)]
+    taken = [next_group(source) for _ in range(20)]
     source._server.process.kill()
     source._server.process.join(5)
-    taken += take_all(source)
+    taken += take_all(source, start=20)
     source.close()
     local = list(iterate_lockstep(configs, iterate))
     assert len(taken) == len(local)
@@ -114,7 +127,7 @@ def test_a_failure_in_the_server_is_a_sentence_for_the_user(tmp_path):
     source = step_process.open_source([config], iterate, lambda: False)
     try:
         with pytest.raises(step_process.RunFailed) as failed:
-            source.next_group()
+            source.next_block(1)
     finally:
         source.close()
     assert "data.csv" in str(failed.value)
@@ -124,11 +137,11 @@ def test_a_failure_in_the_server_is_a_sentence_for_the_user(tmp_path):
 def test_a_wait_for_the_server_gives_way_to_a_pause_or_stop():
     paused = [True]
     server = step_process.StepServer()    # just spawned: busy importing for 0.1 s or more
-    source = step_process.RemoteGroups(tuple(comparison()), server, lambda: paused[0])
+    source = step_process.RemoteSteps(tuple(comparison()), server, lambda: paused[0])
     try:
-        assert source.next_group() is None    # gave way after one short poll
+        assert source.next_block(1) is None   # gave way after one short poll
         paused[0] = False
-        first = source.next_group()           # waits for the server this time
+        first = next_group(source)            # waits for the server this time
     finally:
         source.close()
         server.quit()
@@ -139,7 +152,7 @@ def test_servers_can_be_turned_off(monkeypatch):
     monkeypatch.setenv("GDVIZ_STEP_PROCESS", "0")
     source = step_process.open_source(comparison(), iterate, lambda: False)
     assert not source.remote
-    assert same_group(source.next_group(), next(iterate_lockstep(comparison(), iterate)))
+    assert same_group(next_group(source), next(iterate_lockstep(comparison(), iterate)))
 
 
 def test_a_substituted_iterate_is_never_sent_to_a_server():
@@ -154,14 +167,47 @@ def test_groups_are_taken_in_bulk_but_never_more_than_asked():
     configs = comparison()
     source = step_process.open_source(configs, iterate, lambda: False)
     try:
-        three = source.next_groups(3)
-        assert 1 <= len(three) <= 3
-        taken = list(three)
+        three = source.next_block(3)
+        assert 1 <= three.count <= 3
+        taken = three.groups()
         while len(taken) < 301:
-            more = source.next_groups(10**6)
-            assert more
-            taken += more
+            more = source.next_block(10**6)
+            assert more.first_step == len(taken)
+            taken += more.groups()
     finally:
         source.close()
     assert [g[0].step for g in taken] == list(range(301))
     assert all(same_group(a, b) for a, b in zip(taken, iterate_lockstep(configs, iterate)))
+
+
+@pytest.mark.parametrize("server", ["1", "0"])
+def test_with_or_without_a_server_the_blocks_hold_the_same_columns(monkeypatch, server):
+    """The fallback (GDVIZ_STEP_PROCESS=0: computed in the worker thread, in blocks as long as
+    the worker's time budget) gives the blocks a server gives: every column equal."""
+    monkeypatch.setenv("GDVIZ_STEP_PROCESS", server)
+    from gdviz.core.step_blocks import StepBlock
+
+    configs = comparison()
+    source = step_process.open_source(configs, iterate, lambda: False)
+    blocks = []
+    try:
+        assert source.remote == (server == "1")
+        while not blocks or not blocks[-1].ends_iteration:
+            blocks.append(source.next_block(10**6, time.perf_counter() + 0.002))
+    finally:
+        source.close()
+    got = StepBlock.join(blocks)
+    expected = StepBlock.from_groups(list(iterate_lockstep(configs, iterate)))
+    assert (got.first_step, got.count) == (expected.first_step, expected.count) == (0, 301)
+    for a, b in zip(got.runs, expected.runs):
+        for name in ("steps", "epochs", "lrs", "batch_losses", "losses", "params_before",
+                     "params", "grads", "batch_ends", "batches", "grad_ends", "sample_grads"):
+            x, y = getattr(a, name), getattr(b, name)
+            assert x.dtype == y.dtype, name
+            np.testing.assert_array_equal(x, y, err_msg=name)
+        assert (a.statuses, a.messages) == (b.statuses, b.messages)
+        assert (a.state_columns is None) == (b.state_columns is None)
+        for i in range(len(a)):
+            assert list(a.state_at(i)) == list(b.state_at(i))
+            for key, value in b.state_at(i).items():
+                np.testing.assert_array_equal(a.state_at(i)[key], value)

@@ -1,5 +1,5 @@
 """What views keep between frames gives what they computed anew: the learning curve's epoch
-boundaries found as the run grows, a config's step numbers."""
+boundaries found as the run grows."""
 
 import time
 
@@ -9,7 +9,6 @@ from gdviz.core.history import RunHistory
 from gdviz.core.presets import get_preset
 from gdviz.core.runner import iterate
 from gdviz.gui.views import LearningCurveView
-from gdviz.gui.views.base import run_numbers
 
 
 def test_epoch_boundaries_found_as_the_run_grows_equal_a_full_scan(qtbot):
@@ -39,13 +38,6 @@ def test_epoch_boundaries_found_as_the_run_grows_equal_a_full_scan(qtbot):
     epochs = other.epochs[:30]
     first = np.flatnonzero((epochs[1:] != epochs[:-1]) & (epochs[1:] > 1)) + 1
     np.testing.assert_array_equal(view.epoch_marks, other.steps[first] - 0.5)
-
-
-def test_run_numbers_are_the_configs_own():
-    for changes in ({}, {"batch_size": 7, "max_epochs": 3}, {"max_steps": 50, "max_epochs": None}):
-        config = get_preset("linreg").config.with_changes(**changes)
-        assert run_numbers(config) == (config.steps_per_epoch(), config.step_limit())
-        assert run_numbers(config) == run_numbers(config)
 
 
 def test_the_map_region_is_checked_at_most_every_throttle_period_and_at_the_end(qtbot):

@@ -9,9 +9,8 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QObject, Qt, QThread, Slot
 
-from gdviz.core.lockstep import group_step
 from gdviz.core.records import RunConfig
-from gdviz.core.step_blocks import as_groups
+from gdviz.core.step_blocks import StepBlock
 from gdviz.gui import worker as worker_module
 from gdviz.gui.worker import OptimizerWorker, epoch_end_step, register_thread
 
@@ -22,7 +21,7 @@ class Relay(QObject):
     def __init__(self, worker: OptimizerWorker) -> None:
         super().__init__()
         self.worker = worker
-        self.batches: list[tuple] = []
+        self.batches: list[StepBlock] = []
         self.times: list[float] = []
         self.failed: list[str] = []
         self.finished = False
@@ -30,9 +29,10 @@ class Relay(QObject):
         worker.sig_failed.connect(self.on_failed)
         worker.sig_finished.connect(self.on_finished)
 
-    @Slot(tuple)
-    def on_steps(self, records: tuple) -> None:
-        self.batches.append(records)
+    @Slot(object)
+    def on_steps(self, block: StepBlock) -> None:
+        assert isinstance(block, StepBlock)
+        self.batches.append(block)
         self.times.append(time.perf_counter())
         self.worker.ack()
 
@@ -46,7 +46,7 @@ class Relay(QObject):
 
     @property
     def groups(self) -> list:
-        return [group for batch in self.batches for group in as_groups(batch)]
+        return [group for batch in self.batches for group in batch.groups()]
 
     @property
     def records(self) -> list:
@@ -55,7 +55,7 @@ class Relay(QObject):
 
     @property
     def last_step(self) -> int:
-        return group_step(as_groups(self.batches[-1])[-1]) if self.batches else 0
+        return self.batches[-1].last_step if self.batches else 0
 
 
 @pytest.fixture
@@ -119,7 +119,7 @@ def test_full_speed_is_throttled_and_always_ends_with_the_final_record(qtbot, ru
     records = relay.records
     assert [r.step for r in records] == list(range(1, steps + 1))  # none lost, in order
     assert records[-1].status == "finished"
-    assert as_groups(relay.batches[-1])[-1][0].status == "finished"   # in the last emission
+    assert relay.batches[-1].groups()[-1][0].status == "finished"   # in the last emission
     rate = len(relay.batches) / elapsed
     assert rate <= 70, f"{len(relay.batches)} emissions in {elapsed:.2f} s"
     gaps = [b - a for a, b in zip(relay.times, relay.times[1:])]
@@ -128,9 +128,9 @@ def test_full_speed_is_throttled_and_always_ends_with_the_final_record(qtbot, ru
 
 
 class NoAckRelay(Relay):
-    @Slot(tuple)
-    def on_steps(self, records: tuple) -> None:
-        self.batches.append(records)  # draws nothing and never acknowledges
+    @Slot(object)
+    def on_steps(self, block: StepBlock) -> None:
+        self.batches.append(block)  # draws nothing and never acknowledges
 
 
 def test_backpressure_holds_batches_until_acknowledged(qtbot, run_worker):
@@ -284,8 +284,8 @@ class SlowGui(QObject):
         self.acks: list[float] = []
         worker.sig_steps.connect(self.on_steps, Qt.ConnectionType.QueuedConnection)
 
-    @Slot(tuple)
-    def on_steps(self, records: tuple) -> None:
+    @Slot(object)
+    def on_steps(self, block: StepBlock) -> None:
         self.received.append(time.perf_counter())
         time.sleep(0.03)
         self.acks.append(time.perf_counter())

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QLabel, QStatusBar, QWidget
 
+from gdviz.core.problems.base import Problem
 from gdviz.core.records import StepRecord
 from gdviz.gui.label_slot import LabelSlot
 from gdviz.gui.panels.step_math import num
@@ -47,13 +48,38 @@ class RunStatusBar(QStatusBar):
         self.labels["loss"].setMinimumWidth(110)
         self.labels["state"].setMinimumWidth(90)
         self.ended_message = ""
+        self._reduction: tuple[str, int] | None = None
 
-    def set_record(self, record: StepRecord) -> None:
+    def set_record(self, record: StepRecord, problem: Problem | None = None) -> None:
+        """The numbers of ``record``; with ``problem``, the loss's and the gradient's tooltips
+        say how they combine the samples (the problem's reduction)."""
+        if problem is not None:
+            self._set_reduction(problem)
         self.labels["step"].setText(f"step {record.step}")
         self.labels["epoch"].setText(f"epoch {record.epoch}")
         self.labels["lr"].setText(f"η {record.lr:g}")
         self.labels["loss"].setText(f"loss {num(record.loss)}")
         self.labels["grad"].setText(f"|g| {num(record.grad_norm)}")
+
+    def _set_reduction(self, problem: Problem) -> None:
+        key = (problem.reduction if problem.has_data else "", problem.n_samples)
+        if key == self._reduction:
+            return   # tooltips change with the problem, not with every frame
+        self._reduction = key
+        reduction, n = key
+        if not reduction:
+            loss, grad = "The function's value after the latest step.", "of f"
+        elif reduction == "mean":
+            loss = f"The full loss after the latest step: the mean of ℓ over the {n} samples."
+            grad = "(the mean of the batch's per-sample gradients)"
+        else:
+            loss = f"The full loss after the latest step: the sum of ℓ over the {n} samples."
+            grad = (f"({n}/k × the sum of the batch's k per-sample gradients: the full sum's "
+                    "gradient, estimated)")
+        self.labels["loss"].setToolTip(loss)
+        self.labels["grad"].setToolTip(
+            f"Length of the latest step's gradient |g| {grad}: near 0 at a minimum, a saddle "
+            "or a flat stretch.")
 
     def set_state(self, state: str, record: StepRecord | None) -> None:
         label = self.labels["state"]

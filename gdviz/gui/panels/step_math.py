@@ -75,6 +75,30 @@ def describe_batch(record: StepRecord, problem: Problem) -> str:
     return f"samples {shown}, … ({k})"
 
 
+def gradient_words(problem: Problem, k: int) -> str:
+    """How the step's gradient g combines the batch's k per-sample gradients, following the
+    problem's reduction (``problem.reduce_factor``): the mean of them for a ``mean`` loss;
+    for a ``sum`` loss n/k times their sum (the full sum's gradient, estimated from the
+    batch), which is n times their mean."""
+    n = problem.n_samples
+    if not problem.has_data:
+        return "gradient g of f"
+    if problem.reduction == "mean":
+        return "gradient g (this sample's)" if k == 1 else f"gradient g (mean over {k} samples)"
+    if k == n:
+        return f"gradient g (sum over all {n} samples)"
+    if k == 1:
+        return f"gradient g ({n} × this sample's: the sum over {n} samples, estimated)"
+    return f"gradient g ({n}/{k} × the sum over {k} samples: the sum over {n}, estimated)"
+
+
+def batch_loss_words(problem: Problem, k: int) -> str:
+    """What the recorded batch loss is, following the problem's reduction."""
+    if problem.reduction == "mean" or k == problem.n_samples:
+        return "loss on the batch"
+    return f"loss on the batch × {problem.n_samples}/{k}"
+
+
 def update_lines(name: str, record: StepRecord, config: RunConfig, names: tuple[str, ...]
                  ) -> list[str]:
     """One line per parameter: the update formula with its numbers."""
@@ -176,18 +200,13 @@ def step_math_html(record: StepRecord, config: RunConfig, problem: Problem) -> s
         rows += [ending] if ending else []
         return "<pre style='margin:0'>" + "\n".join(rows) + "</pre>"
     k = len(record.batch)
-    if not problem.has_data:
-        grad_word = "gradient g of f"
-    elif k == 1:
-        grad_word = "gradient g (this sample)"
-    else:
-        grad_word = f"gradient g (mean over {k} samples)"
+    grad_word = gradient_words(problem, k)
     rows.append(f"{grad_word}: {_vector(record.grad, names)}   |g| = {num(record.grad_norm)}")
     rows += ["   " + html.escape(line)
              for line in update_lines(config.optimizer, record, config, names)]
     if problem.has_data:
-        rows.append(f"loss on the batch {num(record.batch_loss)} (before the step) → full "
-                    f"loss {num(record.loss)} (after)")
+        rows.append(f"{batch_loss_words(problem, k)} {num(record.batch_loss)} (before the "
+                    f"step) → full loss {num(record.loss)} (after)")
     else:
         rows.append(f"f {num(record.batch_loss)} → {num(record.loss)}")
     rows += [ending] if ending else []
@@ -202,7 +221,10 @@ def step_math_html(record: StepRecord, config: RunConfig, problem: Problem) -> s
         rows += _state_notes(config, record)
     if k > 1:
         sg = record.sample_grads
-        rows.append("spread of the per-sample gradients in this batch:")
+        n = problem.n_samples
+        rows.append("spread of the per-sample gradients in this batch "
+                    + ("(g is their mean):" if problem.reduction == "mean" else
+                       f"(g is {n} × their mean):"))
         for i, n in enumerate(names[:4]):
             rows.append(f"   ∂ℓ/∂{n}: min {num(sg[:, i].min())}  max {num(sg[:, i].max())}  "
                         f"mean {num(sg[:, i].mean())}")

@@ -90,21 +90,6 @@ def set_points(item: pg.ScatterPlotItem, x, y, key=None, **opts) -> None:
     item._gd_points = (item.data, key)
 
 
-_RUN_NUMBERS: dict[int, tuple[RunConfig, int, int]] = {}
-
-
-def run_numbers(config: RunConfig) -> tuple[int, int]:
-    """(steps per epoch, step limit) of ``config``, computed once per config object: each
-    asks the problem registry for the problem (~0.04 ms a call, several calls a frame)."""
-    found = _RUN_NUMBERS.get(id(config))
-    if found is None or found[0] is not config:   # the config is kept: its id stays its own
-        if len(_RUN_NUMBERS) > 256:
-            _RUN_NUMBERS.clear()
-        found = _RUN_NUMBERS[id(config)] = (config, config.steps_per_epoch(),
-                                            config.step_limit())
-    return found[1], found[2]
-
-
 @dataclass(frozen=True)
 class RunTrack:
     """One run of a comparison as the views see it: a name, a colour (``#rrggbb``), its

@@ -251,7 +251,9 @@ class HistogramView(LessonView):
         full_name = "full gradient" if self.problem.reduction == "mean" else "full gradient / n"
         info = [f"{full_name} (blue) {f(full)}"]
         if index > 0:
-            info.append(f"gradient of the step (orange) {f(used)}, batch of {k}")
+            used_name = "gradient of the step" if self.problem.reduction == "mean" else \
+                "gradient of the step / n"   # drawn on the per-sample scale, as the blue one
+            info.append(f"{used_name} (orange) {f(used)}, batch of {k}")
         else:
             info.append("start point: no batch yet")
         if finite.size < n:

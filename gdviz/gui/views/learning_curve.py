@@ -21,7 +21,7 @@ from gdviz.core.history import RunHistory, peaks
 from gdviz.core.problems.base import Problem
 from gdviz.core.records import RunConfig
 from gdviz.gui.views import style
-from gdviz.gui.views.base import LessonView, RunTrack, run_numbers
+from gdviz.gui.views.base import LessonView, RunTrack
 from gdviz.gui.views.dots import Dots
 from gdviz.gui.views.ranges import GrowingRange, StickyRange
 from gdviz.gui.views.status_label import set_status_text
@@ -221,7 +221,7 @@ class LearningCurveView(LessonView):
         for k, track in enumerate(self.tracks):
             kk = self.track_index(track, index)
             th = track.history
-            per = run_numbers(track.config)[0] if in_epochs else 1
+            per = track.config.steps_per_epoch() if in_epochs else 1
             keep = peaks(th.losses[: kk + 1], bins)  # the envelope of each pixel column
             x = th.steps[keep] / per
             xs.append(x)
@@ -299,7 +299,7 @@ class LearningCurveView(LessonView):
         y_range = self.y_range.fit(lo, hi, pad=0.05)
         x_hi = max(float(x[-1]) for x in xs if len(x))
         in_epochs = self._epochs_on_x()
-        cap = max(run_numbers(t.config)[1] / (run_numbers(t.config)[0] if in_epochs else 1)
+        cap = max(t.config.step_limit() / (t.config.steps_per_epoch() if in_epochs else 1)
                   for t in self.tracks)
         return self.x_range.fit(0.0, x_hi, cap), y_range
 
@@ -326,7 +326,7 @@ class LearningCurveView(LessonView):
         first = self._epoch_starts(index)
         self.epoch_marks = steps[first] - 0.5
         notes = []
-        if self.config is not None and run_numbers(self.config)[0] == 1:
+        if self.config is not None and self.config.steps_per_epoch() == 1:
             marks, labels = np.zeros(0), np.zeros(0, dtype=np.int64)
             if self.problem is not None and self.problem.has_data:
                 notes.append("full batch: 1 step = 1 epoch")

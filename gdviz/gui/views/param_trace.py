@@ -20,7 +20,7 @@ from gdviz.core.history import RunHistory, peaks
 from gdviz.core.problems.base import Problem
 from gdviz.core.records import RunConfig
 from gdviz.gui.views import style
-from gdviz.gui.views.base import LessonView, RunTrack, run_numbers
+from gdviz.gui.views.base import LessonView, RunTrack
 from gdviz.gui.views.dots import Dots
 from gdviz.gui.views.ranges import GrowingRange, StickyRange
 from gdviz.gui.views.status_label import set_status_text
@@ -256,7 +256,7 @@ class ParamTraceView(LessonView):
         # the key is above the plot; one run's reference lines carry labels above them
         top = 0.03 if self._several() else 0.15
         self.y_range.fit(lo - 0.05 * span, hi + top * span)
-        self.x_range.fit(0.0, x_hi, max(run_numbers(t.config)[1] for t in self.tracks))
+        self.x_range.fit(0.0, x_hi, max(t.config.step_limit() for t in self.tracks))
 
     def _status_text(self, index: int) -> str:
         track = self.tracks[self.selected_track]
