@@ -32,9 +32,11 @@ from gdviz.core.problems.base import Problem
 from gdviz.core.records import RunConfig
 from gdviz.core.surfaces import evenly_chosen, segments
 from gdviz.gui.views import style
-from gdviz.gui.views.arrows import ArrowPool
-from gdviz.gui.views.base import RunTrack, configure_pyqtgraph, set_curve
-from gdviz.gui.views.dots import Dots
+from gdviz.gui.views.base import RunTrack, configure_pyqtgraph
+from gdviz.gui.views.items.arrows import ArrowPool
+from gdviz.gui.views.items.dots import Dots
+from gdviz.gui.views.items.updates import set_curve, set_wide_curve
+from gdviz.gui.views.items.wide_curve import WideCurve
 from gdviz.gui.views.map_parts import PickBox, loss_colormap, tick_label
 from gdviz.gui.views.pair_view import (
     GrowingDots,
@@ -44,7 +46,6 @@ from gdviz.gui.views.pair_view import (
     sample_path,
 )
 from gdviz.gui.views.status_label import set_status_text
-from gdviz.gui.views.wide_curve import WideCurve
 
 MAX_POINTS = 1000      # trajectory points drawn per track (decimated): stroking a 2 px path
                        # costs ~linear in its points (2000: 1.4 ms a run and frame; 1000: 0.7)
@@ -307,7 +308,7 @@ class ContourView(PairGridView):
             params = track.history.params[: k + 1][keep]
             # antialiased only while short: a long zig-zag path stroked 2 px wide with
             # antialiasing cost ~5 ms a run and frame (six runs: most of the frame)
-            style.set_wide_curve(item, self._finite(params[:, i]), self._finite(params[:, j]))
+            set_wide_curve(item, self._finite(params[:, i]), self._finite(params[:, j]))
 
     def _draw_fan(self, h: RunHistory, k: int) -> None:
         problem, (i, j) = self.problem, self.pair

@@ -19,7 +19,7 @@ from gdviz.core.records import RunConfig
 from gdviz.core.surfaces import covers_all, evenly_chosen, per_sample_scale
 from gdviz.gui.views import style
 from gdviz.gui.views.base import LessonView
-from gdviz.gui.views.dots import Dots
+from gdviz.gui.views.items.dots import Dots
 from gdviz.gui.views.ranges import StickyRange
 from gdviz.gui.views.status_label import set_status_text
 

@@ -20,7 +20,7 @@ from gdviz.core.records import RunConfig
 from gdviz.gui.grid_worker import GridFeed
 from gdviz.gui.views import style
 from gdviz.gui.views.base import LessonView, RunTrack
-from gdviz.gui.views.dots import DotCloud
+from gdviz.gui.views.items.dots import DotCloud
 
 DEFAULT_COLOR = "#d62728"      # the run's colour until set_tracks gives the real one
 REGION_POINTS = 8000           # recorded points per run the region is fitted to

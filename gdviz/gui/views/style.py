@@ -87,20 +87,6 @@ def make_plot(title: str, x_label: str, y_label: str,
     return plot
 
 
-ANTIALIAS_POINTS = 300  # wide noisy curves are antialiased up to this many points
-
-
-def set_wide_curve(item: pg.PlotDataItem, x, y) -> None:
-    """``item.setData(x, y)``, antialiased only while the curve has few points: Qt's raster
-    engine strokes an antialiased line wider than 1 px along a noisy path ~50x slower
-    (measured: 4000 points 350 ms with, 6 ms without; SGD's losses and parameters are noisy)."""
-    smooth = len(x) <= ANTIALIAS_POINTS
-    if item.opts.get("antialias") != smooth:
-        item.setData(x, y, antialias=smooth)
-    else:
-        item.setData(x, y)
-
-
 def columns(plot: pg.PlotWidget) -> int:
     """The plot area's width in pixels (at least 200): how many bins a series needs so that
     ``peaks`` keeps its envelope at one bin per pixel column."""

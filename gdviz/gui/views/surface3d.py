@@ -27,9 +27,7 @@ from gdviz.core.records import RunConfig
 from gdviz.gui.views import style
 from gdviz.gui.views.base import RunTrack, configure_pyqtgraph
 from gdviz.gui.views.contour import ContourView
-from gdviz.gui.views.pair_view import PairGridView, joined, legend_html, sample_path
-from gdviz.gui.views.status_label import set_status_text
-from gdviz.gui.views.surface_gl import (  # noqa: F401 (gl_unavailable_reason: smoke, export)
+from gdviz.gui.views.items.surface_gl import (  # noqa: F401 (gl_unavailable_reason: smoke, export)
     HOT,
     gl_check,
     gl_unavailable_reason,
@@ -37,6 +35,8 @@ from gdviz.gui.views.surface_gl import (  # noqa: F401 (gl_unavailable_reason: s
     shaded_colors,
     to_box,
 )
+from gdviz.gui.views.pair_view import PairGridView, joined, legend_html, sample_path
+from gdviz.gui.views.status_label import set_status_text
 
 RESOLUTION = 128         # a 3-D mesh needs fewer points than the contour's image
 MAX_POINTS = 1000        # path points per run
@@ -109,9 +109,9 @@ class Surface3DView(PairGridView):
         surface_format.setSamples(0 if software else 4)
         self.gl.setFormat(surface_format)
         self.gl.setBackgroundColor("w")
-        self.gl.opts["fov"] = 40          # less perspective distortion than the default 60°
-        self.gl.setCameraPosition(distance=6.0, elevation=42, azimuth=-62)
-        self.gl.opts["center"] = pg.Vector(0, 0, HEIGHT / 3)
+        # fov 40°: less perspective distortion than the default 60°
+        self.gl.setCameraParams(fov=40, distance=6.0, elevation=42, azimuth=-62,
+                                center=pg.Vector(0, 0, HEIGHT / 3))
         self.mesh = gl.GLSurfacePlotItem(computeNormals=False, smooth=False,
                                          glOptions="opaque")
         self.mesh.setVisible(False)

@@ -1,0 +1,14 @@
+"""The item types the views draw with, and the ONLY code in gdviz that touches pyqtgraph's
+internals (private attributes, ``opts`` written behind an item's back, pixmap fragments, GL
+shader programs and buffers). Views create these items once and update them through the
+functions and methods here; pyproject.toml pins the pyqtgraph versions this code was tested
+with (0.14.x).
+
+- ``updates``: ``set_curve``, ``set_wide_curve``, ``set_points``, ``set_antialias``: the cheap
+  in-place updates of pyqtgraph's own curve and scatter items.
+- ``wide_curve.WideCurve``: wide noisy lines stamped as 1-pixel copies.
+- ``dots.Dots`` / ``dots.DotCloud``: markers painted by Qt, and many dots as pixmap fragments.
+- ``arrows.ArrowPool``: arrows in data coordinates with pixel-sized heads.
+- ``surface_gl``: the 3-D view's GL widget (shader programs and buffers per GL context),
+  whether GL can run here, and the surface's colours.
+"""
