@@ -121,6 +121,14 @@ class PairGridView(LessonView):
         self.feed.shutdown()
         super().closeEvent(event)
 
+    def showEvent(self, event) -> None:  # noqa: N802 (Qt name)
+        super().showEvent(event)
+        self._resume_grid()
+
+    def _resume_grid(self) -> None:
+        """Shown (again): the grid a hide cancelled is asked for again (GridFeed.resume)."""
+        self.feed.resume()
+
     def hideEvent(self, event) -> None:  # noqa: N802 (Qt name)
         window = self.window()
         if window is self or not window.isVisible():   # the window is closing: stop the thread

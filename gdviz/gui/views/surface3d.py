@@ -157,6 +157,10 @@ class Surface3DView(PairGridView):
     def _gl_impossible(self) -> bool:
         return self.fallback is not None
 
+    def _resume_grid(self) -> None:
+        if not self._gl_impossible():        # the fallback map resumes its own grid
+            super()._resume_grid()
+
     def _set_label(self, text: str) -> None:
         self.label.setText(text)
         self.label.setVisible(True)
