@@ -394,7 +394,8 @@ def test_a_grid_cancelled_while_hidden_is_computed_when_the_view_is_shown_again(
     track = linreg_track()
     view.set_run(track.config.make_problem(), track.config, track.history)
     view.set_tracks((track,), 0)
-    assert view.feed.busy and view.image.image is None
+    assert view.feed.busy
+    assert view.image.image is None
     view.hide()
     assert not running_grid_threads()        # hiding still stops the thread
     view.show()
