@@ -36,6 +36,7 @@ from gdviz.gui.views import (
     status_label,
     style,
 )
+from gdviz.gui.views.param_trace import reference_values
 from gdviz.gui.views.ranges import StickyRange
 from gdviz.gui.views.sample_curves import HELD_STEPS, SLICE_CURVE_CAP, held_for_slice
 
@@ -305,6 +306,23 @@ def test_param_trace(qtbot, name):
         expected = [m for m in problem.minima if m.kind == "global"][0].params
     np.testing.assert_allclose([line.value() for line in view.ref_lines], expected)
     assert all(name in view.key.texts() for name in problem.param_names)   # the key names them
+
+
+@pytest.mark.parametrize("name", ["rosenbrock", "linreg", "wavy"])
+def test_param_trace_shows_the_start_point_at_step_zero(qtbot, name):
+    """Issue 13, defect 7: at step 0 the plot kept pyqtgraph's default 0-1 range, and a start
+    point outside it (rosenbrock's (-1.5, 2)) was off the chart."""
+    view, problem, config, history = make_view(qtbot, ParamTraceView, name)
+    view.show_step(0)
+    (x0, x1), (y0, y1) = view.plot.getPlotItem().getViewBox().viewRange()
+    assert x0 <= 0.0 <= x1
+    xs, ys = view.current.getData()
+    np.testing.assert_array_equal(ys, history.params[0])      # a dot per parameter ...
+    for y in ys:
+        assert y0 < y < y1, f"start value {y} off the chart ({y0}, {y1})"   # ... on the chart
+    ref, _ = reference_values(problem)
+    if ref is not None:
+        assert all(y0 < r < y1 for r in ref)
 
 
 # -- data ----------------------------------------------------------------------------------------

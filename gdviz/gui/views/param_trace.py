@@ -245,7 +245,7 @@ class ParamTraceView(LessonView):
     def _set_ranges(self, ranged: list[np.ndarray], shown: list[int], x_hi: float) -> None:
         values = np.concatenate([r.ravel() for r in ranged]) if ranged else np.zeros(0)
         finite = values[np.isfinite(values)]
-        if not finite.size or x_hi <= 0:
+        if not finite.size:     # (at step 0 too: the start point must be on the chart)
             return
         lo, hi = float(finite.min()), float(finite.max())
         if self._ref is not None:
