@@ -76,20 +76,32 @@ def test_views_survive_a_diverging_run(qtbot):
         assert not_blank(view)
 
 
-def test_views_follow_a_growing_history(qtbot):
-    """The GUI calls set_run with only the start point, then appends records and shows them."""
+@pytest.mark.parametrize("cls", LESSON_VIEWS, ids=lambda c: c.view_id)
+def test_views_follow_a_growing_history(qtbot, cls):
+    """The GUI calls set_run with only the start point, then appends records and shows them:
+    after every append the view shows the newest step exactly as a view given the whole run
+    shows that step (every curve, point, line and status text; see view_helpers.snapshot)."""
     problem, config, full = make_run("bowl")
-    config = config.with_changes(max_steps=30)
     records = list(iterate(config))
-    for cls in LESSON_VIEWS:
-        history = RunHistory(problem.n_params)
-        history.append(records[:1])
-        view = cls()
-        qtbot.addWidget(view)
-        view.set_run(problem, config, history)
-        for k in range(1, len(records), 7):
-            history.append(records[k:k + 7])
-            view.show_step(len(history) - 1)
+    assert len(records) == len(full) == 31
+    history = RunHistory(problem.n_params)
+    history.append(records[:1])
+    view = cls()
+    qtbot.addWidget(view)
+    view.resize(640, 480)
+    view.set_run(problem, config, history)
+    whole = cls()                      # the same run, recorded in full before it is shown
+    qtbot.addWidget(whole)
+    whole.resize(640, 480)
+    whole.set_run(problem, config, full)
+    for k in range(1, len(records), 7):
+        history.append(records[k:k + 7])
+        newest = len(history) - 1
+        view.show_step(newest)
+        whole.show_step(newest)
+        assert f"step {newest}" in view.frame.status.text()
+        assert same(snapshot(view), snapshot(whole)), f"step {newest} differs"
+    assert newest == 30
 
 
 # -- per-sample curves -------------------------------------------------------------------------
