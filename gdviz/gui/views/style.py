@@ -155,57 +155,6 @@ class RuleLines:
         self.item.setData(x, y, connect="pairs")
 
 
-def add_legend(plot: pg.PlotWidget, offset: tuple[int, int] = (-10, 10)) -> pg.LegendItem:
-    legend = plot.addLegend(offset=offset, labelTextColor=TEXT, labelTextSize="8pt",
-                            verticalSpacing=-4)
-    legend.setBrush(pg.mkBrush(255, 255, 255, 215))
-    legend.setPen(pg.mkPen(200, 200, 200))
-    legend.corner = "tr"
-    return legend
-
-
-_CORNERS = {"tr": ((1, 0), (-8, 8)), "tl": ((0, 0), (8, 8)),
-            "br": ((1, 1), (-8, -8)), "bl": ((0, 1), (8, -8))}
-
-
-def place_legend(legend: pg.LegendItem, x: np.ndarray, y: np.ndarray,
-                 x_range: tuple[float, float], y_range: tuple[float, float],
-                 sticky: float = 0.03) -> str:
-    """Move ``legend`` to the corner of the view that covers the fewest of the points (x, y).
-
-    Corners are tried in the order top-right, top-left, bottom-right, bottom-left; the legend
-    only moves when its corner holds more than ``sticky`` of the points and another holds fewer,
-    so it does not jump about while a run plays. Returns the corner used.
-    """
-    x = np.asarray(x, dtype=np.float64)
-    y = np.asarray(y, dtype=np.float64)
-    ok = np.isfinite(x) & np.isfinite(y)
-    x, y = x[ok], y[ok]
-    (x0, x1), (y0, y1) = x_range, y_range
-    if x.size == 0 or not (x1 > x0 and y1 > y0):
-        return legend.corner
-    fx, fy = (x - x0) / (x1 - x0), (y - y0) / (y1 - y0)
-    w, h = 0.45, 0.40
-
-    def count(corner: str) -> int:
-        in_x = fx >= 1 - w if corner[1] == "r" else fx <= w
-        in_y = fy >= 1 - h if corner[0] == "t" else fy <= h
-        return int(np.count_nonzero(in_x & in_y))
-
-    counts = {c: count(c) for c in _CORNERS}
-    best = min(_CORNERS, key=lambda c: counts[c])
-    current = legend.corner
-    crowded = counts[current] > sticky * x.size or (counts[current] and not counts[best])
-    if crowded and counts[best] < counts[current]:
-        current = best
-    if current != getattr(legend, "_placed", None):
-        anchor, offset = _CORNERS[current]
-        legend.anchor(itemPos=anchor, parentPos=anchor, offset=offset)
-        legend._placed = current
-    legend.corner = current
-    return current
-
-
 # How each kind of item looks in a Key: a few characters in the item's colour.
 KEY_GLYPHS = {
     "line": "━━", "dash": "╺╸╺╸", "dot": "┅┅", "point": "●", "ring": "○", "triangle": "▲",
