@@ -323,6 +323,22 @@ out["contour_floating"] = colours(contour.grab().toImage())
 window.docks["contour"].setFloating(False)
 spin_until(lambda: False, 0.5)
 out["contour_docked_again"] = colours(contour.grab().toImage())
+c = window.controller
+for vid in ("contour", "surface3d"):     # docked again, they went back behind other tabs
+    window.docks[vid].raise_()
+spin_until(lambda: False, 0.3)
+window.toolbar.set_speed(400.0)
+window.toolbar.act_play.trigger()
+spin_until(lambda: c.last_index >= 80 or c.state != "running", 30)
+window.timeline.slider.setValue(20)                 # looking back (defect 8)
+spin_until(lambda: c.shown_index == 20, 5)
+spin_until(lambda: False, 0.3)
+h = c.history
+x, y, _ = surface.paths[0]
+out["scrubbed_3d"] = bool(c.shown_index == 20 and c.last_index > 20
+                          and (x == h.params[:21, 0]).all() and (y == h.params[:21, 1]).all()
+                          and len(surface.lines[0].pos) == 21)
+out["scrubbed_contour"] = bool((contour.tracks_items[0].xData == h.params[:21, 0]).all())
 window.close()
 print("RESULT " + json.dumps(out))
 """
@@ -334,7 +350,8 @@ def test_window_views_draw_when_revealed_floated_and_docked_again():
     re-creates the window for its first GL widget, hiding every view meanwhile; linreg, as its
     256x256 grid (~0.2 s) is always still computing then, bowl's only sometimes), and the 3-D
     dock floated keeps its picture (it went blank with GLError 1282: its items' buffers
-    belonged to the docked context), as does the contour floated; docked again, both draw."""
+    belonged to the docked context), as does the contour floated; docked again, both draw.
+    Then, scrubbed back (defect 8), the 3-D and contour paths stop at the shown step."""
     if not os.environ.get("DISPLAY"):
         pytest.skip("no X server (DISPLAY is not set): OpenGL needs one; run the tests "
                     "under xvfb-run (make test does)")
@@ -353,3 +370,7 @@ def test_window_views_draw_when_revealed_floated_and_docked_again():
         assert out[key] > 200, f"3-D view {key}: blank ({out[key]} colours)"
     for key in ("contour_floating", "contour_docked_again"):
         assert out[key] > 200, f"{key}: blank ({out[key]} colours)"
+    # looking back at step 20 of a played run: the 3-D paths (in its GL line too) and the
+    # contour's are those of steps 0..20
+    assert out["scrubbed_3d"]
+    assert out["scrubbed_contour"]
