@@ -459,3 +459,27 @@ def test_histogram_log_counts(qtbot):
     view.log_box.setChecked(False)
     np.testing.assert_array_equal(view.bars.yData, counts)
     assert view.plot.getAxis("left")._tickLevels is None
+
+
+# -- docks ---------------------------------------------------------------------------------------
+def test_every_view_keeps_drawing_floated_and_docked_again(qtbot, make_window):
+    """Issue 13, defect 5 for every view (offscreen: the 3-D view is its map here; its OpenGL
+    picture is tested under Xvfb in test_surface3d.py): a floated dock, and the same dock
+    docked again, show the run's newest step."""
+    window = make_window("linreg")
+    c = window.controller
+    window.toolbar.set_speed(None)
+    for view in window.views:
+        dock = window.docks[view.view_id]
+        dock.show()
+        dock.raise_()
+        for floating in (True, False):
+            dock.setFloating(floating)
+            dock.raise_()
+            qtbot.waitUntil(lambda d=dock, f=floating: d.isFloating() == f and d.isVisible(),
+                            timeout=5000)
+            c.step(3)
+            qtbot.waitUntil(lambda: c.state == "paused", timeout=10_000)
+            qtbot.waitUntil(lambda v=view: f"step {c.last_index}" in v.frame.status.text(),
+                            timeout=5000)
+            assert not_blank(view), (view.view_id, floating)
