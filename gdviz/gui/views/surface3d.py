@@ -27,16 +27,16 @@ from gdviz.core.records import RunConfig
 from gdviz.gui.views import style
 from gdviz.gui.views.base import RunTrack, configure_pyqtgraph
 from gdviz.gui.views.contour import ContourView
-from gdviz.gui.views.items.surface_gl import (  # noqa: F401 (gl_unavailable_reason: smoke, export)
+from gdviz.gui.views.items.gl_view import make_gl_widget
+from gdviz.gui.views.pair_view import PairGridView, joined, legend_html, sample_path
+from gdviz.gui.views.status_label import set_status_text
+from gdviz.gui.views.surface_parts import (  # noqa: F401 (gl_unavailable_reason: smoke, export)
     HOT,
     gl_check,
     gl_unavailable_reason,
-    make_gl_widget,
     shaded_colors,
     to_box,
 )
-from gdviz.gui.views.pair_view import PairGridView, joined, legend_html, sample_path
-from gdviz.gui.views.status_label import set_status_text
 
 RESOLUTION = 128         # a 3-D mesh needs fewer points than the contour's image
 MAX_POINTS = 1000        # path points per run

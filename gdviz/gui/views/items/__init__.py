@@ -9,6 +9,6 @@ with (0.14.x).
 - ``wide_curve.WideCurve``: wide noisy lines stamped as 1-pixel copies.
 - ``dots.Dots`` / ``dots.DotCloud``: markers painted by Qt, and many dots as pixmap fragments.
 - ``arrows.ArrowPool``: arrows in data coordinates with pixel-sized heads.
-- ``surface_gl``: the 3-D view's GL widget (shader programs and buffers per GL context),
-  whether GL can run here, and the surface's colours.
+- ``gl_view.make_gl_widget``: the 3-D view's GL widget (shader programs and vertex buffers
+  per GL context).
 """
