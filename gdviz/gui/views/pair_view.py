@@ -131,7 +131,9 @@ class PairGridView(LessonView):
 
     def hideEvent(self, event) -> None:  # noqa: N802 (Qt name)
         window = self.window()
-        if window is self or not window.isVisible():   # the window is closing: stop the thread
+        # the window is closing: stop the thread (or Qt re-creates the window: the grid is
+        # asked for again when shown, see showEvent)
+        if window is self or not window.isVisible():
             self.feed.shutdown()
         super().hideEvent(event)
 
