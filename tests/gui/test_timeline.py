@@ -29,7 +29,7 @@ def view_data(view) -> list:
                 # grown) when a run leaves it: the region, not the step, decides them
                 out.append("iso-lines")
             elif getattr(item, "rule_lines", None) is not None:
-                # lines across the visible range (style.RuleLines): their positions count
+                # lines across the visible range (items.rule_lines.RuleLines): their positions count
                 out.append(tuple(item.rule_lines.values))
             elif hasattr(item, "getData"):
                 out.extend(None if a is None else np.asarray(a, float).copy()

@@ -23,7 +23,7 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Qt
-from PySide6.QtWidgets import QGraphicsItem, QLabel, QWidget
+from PySide6.QtWidgets import QLabel, QWidget
 
 from gdviz.core import grids
 from gdviz.core.grids import DEFAULT_RESOLUTION, LossGrid
@@ -34,7 +34,9 @@ from gdviz.core.surfaces import evenly_chosen, segments
 from gdviz.gui.views import style
 from gdviz.gui.views.base import RunTrack, configure_pyqtgraph
 from gdviz.gui.views.items.arrows import ArrowPool
+from gdviz.gui.views.items.caching import cache_as_pixmap, cache_axes
 from gdviz.gui.views.items.dots import Dots
+from gdviz.gui.views.items.rule_lines import RuleLines
 from gdviz.gui.views.items.updates import set_curve, set_wide_curve
 from gdviz.gui.views.items.wide_curve import WideCurve
 from gdviz.gui.views.map_parts import PickBox, loss_colormap, tick_label
@@ -92,7 +94,7 @@ class ContourView(PairGridView):
         p.hideButtons()
         for name in ("bottom", "left"):
             p.getAxis(name).enableAutoSIPrefix(False)
-        style.cache_axes(self.plot)
+        cache_axes(self.plot)
 
     def _build_items(self) -> None:
         p = self.plot.getPlotItem()
@@ -107,9 +109,9 @@ class ContourView(PairGridView):
         self.colorbar = pg.ColorBarItem(colorMap=self.cmap, interactive=False, width=14,
                                         colorMapMenu=False)
         self.colorbar.setImageItem(self.image, insert_in=p)
-        style.cache_axes(self.colorbar)
+        cache_axes(self.colorbar)
         # the map's iso-lines change with the map only: kept as a pixmap between frames
-        self.iso.curve.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+        cache_as_pixmap(self.iso)
         self.colorbar.axis.enableAutoSIPrefix(False)    # "(x0.001)" confuses students
         self.colorbar.axis.setWidth(58)                 # room for "5000" beside the label
         # markers of a few points: drawn by Qt (dots.Dots), not by a scatter's Python paint
@@ -127,7 +129,7 @@ class ContourView(PairGridView):
         self.update_step = ArrowPool(p, style.TEXT, capacity=1, width=1.5, z=34)
         self.tracks_items: list[WideCurve] = []  # a path per run: a line ...
         self.tracks_dots: list[GrowingDots] = []  # ... or dots (samples taken in no order)
-        self.w_now = style.RuleLines(  # the current w (one parameter): moves every frame
+        self.w_now = RuleLines(  # the current w (one parameter): moves every frame
             self.plot, pg.mkPen(style.TEXT, width=1.5, style=Qt.PenStyle.DashLine),
             vertical=False, z=15)
         self.w_now.setVisible(False)

@@ -23,6 +23,7 @@ from gdviz.core.records import RunConfig
 from gdviz.gui.views import style
 from gdviz.gui.views.base import LessonView, RunTrack, run_numbers
 from gdviz.gui.views.items.dots import Dots
+from gdviz.gui.views.items.rule_lines import RuleLines
 from gdviz.gui.views.items.updates import set_wide_curve
 from gdviz.gui.views.items.wide_curve import WideCurve
 from gdviz.gui.views.ranges import GrowingRange, StickyRange
@@ -103,7 +104,7 @@ class LearningCurveView(LessonView):
         p.addItem(self.current)
         # the boundaries: one RuleLines item (InfiniteLines that move paint twice a frame),
         # and a few labels "epoch e" placed near the bottom of the plot
-        self.epoch_lines = style.RuleLines(
+        self.epoch_lines = RuleLines(
             self.plot, pg.mkPen(style.START, width=1, style=Qt.PenStyle.DotLine), z=2)
         self.epoch_labels: list[pg.TextItem] = []
         for _ in range(LABELLED_EPOCHS):

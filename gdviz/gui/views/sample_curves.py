@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QCheckBox, QGraphicsItem, QWidget
+from PySide6.QtWidgets import QCheckBox, QWidget
 
 from gdviz.core.history import RunHistory
 from gdviz.core.problems.base import Problem
@@ -31,6 +31,7 @@ from gdviz.core.surfaces import (
 from gdviz.gui.views import style
 from gdviz.gui.views.base import LessonView
 from gdviz.gui.views.items.arrows import ArrowPool
+from gdviz.gui.views.items.caching import cache_as_pixmap
 from gdviz.gui.views.items.dots import Dots
 from gdviz.gui.views.items.updates import set_antialias, set_curve
 from gdviz.gui.views.items.wide_curve import WideCurve
@@ -133,7 +134,7 @@ class SampleCurvesView(LessonView):
         # above 100 curves: no antialiasing (a haze of lines at 1/6 opacity looks the same,
         # and a new slice costs 40 % less to draw: 5 -> 3 ms for 300 curves).
         for item in (self.curves, self.mean_curve):
-            item.curve.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+            cache_as_pixmap(item)
         smooth = problem.n_params == 1 or len(self._drawn) <= 100
         set_antialias(self.curves, smooth)
         many = n > 1

@@ -9,6 +9,8 @@ with (0.14.x).
 - ``wide_curve.WideCurve``: wide noisy lines stamped as 1-pixel copies.
 - ``dots.Dots`` / ``dots.DotCloud``: markers painted by Qt, and many dots as pixmap fragments.
 - ``arrows.ArrowPool``: arrows in data coordinates with pixel-sized heads.
+- ``rule_lines.RuleLines``: lines across a plot that move while a run plays (not InfiniteLine).
+- ``caching``: pixmap caches for axes and curves that change rarely.
 - ``gl_view.make_gl_widget``: the 3-D view's GL widget (shader programs and vertex buffers
   per GL context).
 """
