@@ -1,4 +1,4 @@
-"""The item types the views draw with, and the ONLY code in gdviz that touches pyqtgraph's
+"""The item types the views draw with, and the ONLY code of the views that touches pyqtgraph's
 internals (private attributes, ``opts`` written behind an item's back, pixmap fragments, GL
 shader programs and buffers). Views create these items once and update them through the
 functions and methods here; pyproject.toml pins the pyqtgraph versions this code was tested
