@@ -302,8 +302,21 @@ class GridFeed(QObject):
         return not self.busy
 
     def shutdown(self) -> None:
+        """Stop computing (the view is hidden or closing); ``resume()`` asks again."""
         self._timer.stop()
         self.worker.shutdown()
+
+    def resume(self) -> None:
+        """Ask again for the wanted grid if a ``shutdown`` dropped its computation. Views call
+        it when shown: Qt hides and shows every widget of a window it re-creates (when the
+        first OpenGL widget appears in it, or a dock floats), and a view hidden at that moment
+        had its grid cancelled while it still wanted it (issue 13: "computing the loss..." on
+        the contour map for ever, until Step or Reset)."""
+        if self.problem is None or self.wanted is None or self.busy:
+            return
+        if self.grid is not None and self.grid.spec == self.wanted:
+            return
+        self._ask(self.wanted)
 
     # -- internals ----------------------------------------------------------------------------
     def _spec(self, center, region: np.ndarray) -> grids.GridSpec:

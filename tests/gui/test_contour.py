@@ -382,6 +382,28 @@ def test_closing_during_a_computation_leaves_no_thread(qtbot):
     assert not running_grid_threads()
 
 
+def test_a_grid_cancelled_while_hidden_is_computed_when_the_view_is_shown_again(qtbot):
+    """Issue 13, defect 4: a hidden view stops its computation (its window may be closing),
+    but Qt also hides and shows every widget of a window it re-creates (the first OpenGL
+    widget shown in it, a dock floated or docked): shown again, the view must get its map
+    instead of "computing the loss..." for ever."""
+    view = ContourView()
+    qtbot.addWidget(view)
+    view.show()
+    view.feed.cache.clear()
+    track = linreg_track()
+    view.set_run(track.config.make_problem(), track.config, track.history)
+    view.set_tracks((track,), 0)
+    assert view.feed.busy
+    assert view.image.image is None
+    view.hide()
+    assert not running_grid_threads()        # hiding still stops the thread
+    view.show()
+    qtbot.waitUntil(lambda: view.image.image is not None, timeout=30000)
+    assert not view.note.isVisible()
+    assert view.feed.grid.spec == view.feed.wanted
+
+
 def test_diverging_run_does_not_break_the_map(qtbot):
     track = linreg_track(lr=5.0, max_steps=200)
     assert track.history.status_at(len(track.history) - 1) == "diverged"

@@ -6,11 +6,11 @@ import pyqtgraph as pg
 import pytest
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsPathItem
 
-from gdviz.gui.views import dots as dots_module
 from gdviz.gui.views.contour import ContourView
 from gdviz.gui.views.data import DataView
-from gdviz.gui.views.dots import Dot, DotCloud, Dots
 from gdviz.gui.views.histogram import HistogramView
+from gdviz.gui.views.items import dots as dots_module
+from gdviz.gui.views.items.dots import Dot, DotCloud, Dots
 from gdviz.gui.views.learning_curve import LearningCurveView
 from gdviz.gui.views.param_trace import ParamTraceView
 from gdviz.gui.views.sample_curves import SampleCurvesView

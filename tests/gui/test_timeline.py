@@ -29,7 +29,7 @@ def view_data(view) -> list:
                 # grown) when a run leaves it: the region, not the step, decides them
                 out.append("iso-lines")
             elif getattr(item, "rule_lines", None) is not None:
-                # lines across the visible range (style.RuleLines): their positions count
+                # lines across the visible range (items.rule_lines.RuleLines): their positions count
                 out.append(tuple(item.rule_lines.values))
             elif hasattr(item, "getData"):
                 out.extend(None if a is None else np.asarray(a, float).copy()
@@ -135,6 +135,46 @@ def test_scrubbing_back_reproduces_every_view_exactly(qtbot, make_window, preset
     qtbot.waitUntil(lambda: c.shown_index == 25, timeout=2000)
     settle(window)
     assert_same(window, at_25, capture(window), 25)
+
+
+def map_paths(view) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Each run's path as the contour (or the 3-D view, or its offscreen map) draws it."""
+    fallback = getattr(view, "fallback", None)
+    if fallback is not None:
+        view = fallback
+    if hasattr(view, "tracks_items"):
+        return [(np.asarray(item.xData), np.asarray(item.yData))
+                for item in view.tracks_items[:len(view.tracks)]]
+    return [(x, y) for x, y, _ in view.paths]
+
+
+@pytest.mark.parametrize("preset", ["compare_himmelblau", "linreg"])
+def test_scrubbing_back_while_playing_shows_the_map_paths_as_they_were(qtbot, make_window,
+                                                                       preset):
+    """Issue 13, defect 8: looking back must show the contour and 3-D paths (of every run)
+    as they were at that step, as it shows the learning curve and the parameters."""
+    window = make_window(preset)
+    c = window.controller
+    for vid in ("contour", "surface3d"):
+        window.docks[vid].raise_()
+    maps = [v for v in window.views if v.view_id in ("contour", "surface3d")]
+    window.toolbar.set_speed(400.0)
+    window.toolbar.act_play.trigger()
+    qtbot.waitUntil(lambda: c.last_index >= 80 or c.state != "running", timeout=20_000)
+    k = 20
+    window.timeline.slider.setValue(k)
+    qtbot.waitUntil(lambda: c.shown_index == k, timeout=2000)
+    assert not c.is_playing()
+    assert c.last_index > k
+    i, j = maps[0].pair
+    for view in maps:
+        assert window._view_is_shown(view), view.view_id   # (private: what the driver draws)
+        paths = map_paths(view)
+        assert len(paths) == len(c.histories)
+        for (x, y), history in zip(paths, c.histories):
+            kk = min(k, len(history) - 1)
+            np.testing.assert_array_equal(x, history.params[: kk + 1, i])
+            np.testing.assert_array_equal(y, history.params[: kk + 1, j])
 
 
 def test_play_after_scrubbing_continues_from_the_end(qtbot, make_window):

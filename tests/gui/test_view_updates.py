@@ -1,4 +1,4 @@
-"""base.set_points / base.set_curve: the cheap updates views use while a run plays must leave
+"""items.updates.set_points / set_curve: the cheap updates views use while a run plays must leave
 the items exactly as a plain setData would."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 import numpy as np
 import pyqtgraph as pg
 
-from gdviz.gui.views.base import set_curve, set_points
+from gdviz.gui.views.items.updates import set_curve, set_points
 
 
 def _plot(qtbot) -> pg.PlotWidget:

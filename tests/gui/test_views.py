@@ -36,6 +36,7 @@ from gdviz.gui.views import (
     status_label,
     style,
 )
+from gdviz.gui.views.param_trace import reference_values
 from gdviz.gui.views.ranges import StickyRange
 from gdviz.gui.views.sample_curves import HELD_STEPS, SLICE_CURVE_CAP, held_for_slice
 
@@ -75,20 +76,32 @@ def test_views_survive_a_diverging_run(qtbot):
         assert not_blank(view)
 
 
-def test_views_follow_a_growing_history(qtbot):
-    """The GUI calls set_run with only the start point, then appends records and shows them."""
+@pytest.mark.parametrize("cls", LESSON_VIEWS, ids=lambda c: c.view_id)
+def test_views_follow_a_growing_history(qtbot, cls):
+    """The GUI calls set_run with only the start point, then appends records and shows them:
+    after every append the view shows the newest step exactly as a view given the whole run
+    shows that step (every curve, point, line and status text; see view_helpers.snapshot)."""
     problem, config, full = make_run("bowl")
-    config = config.with_changes(max_steps=30)
     records = list(iterate(config))
-    for cls in LESSON_VIEWS:
-        history = RunHistory(problem.n_params)
-        history.append(records[:1])
-        view = cls()
-        qtbot.addWidget(view)
-        view.set_run(problem, config, history)
-        for k in range(1, len(records), 7):
-            history.append(records[k:k + 7])
-            view.show_step(len(history) - 1)
+    assert len(records) == len(full) == 31
+    history = RunHistory(problem.n_params)
+    history.append(records[:1])
+    view = cls()
+    qtbot.addWidget(view)
+    view.resize(640, 480)
+    view.set_run(problem, config, history)
+    whole = cls()                      # the same run, recorded in full before it is shown
+    qtbot.addWidget(whole)
+    whole.resize(640, 480)
+    whole.set_run(problem, config, full)
+    for k in range(1, len(records), 7):
+        history.append(records[k:k + 7])
+        newest = len(history) - 1
+        view.show_step(newest)
+        whole.show_step(newest)
+        assert f"step {newest}" in view.frame.status.text()
+        assert same(snapshot(view), snapshot(whole)), f"step {newest} differs"
+    assert newest == 30
 
 
 # -- per-sample curves -------------------------------------------------------------------------
@@ -307,6 +320,23 @@ def test_param_trace(qtbot, name):
     assert all(name in view.key.texts() for name in problem.param_names)   # the key names them
 
 
+@pytest.mark.parametrize("name", ["rosenbrock", "linreg", "wavy"])
+def test_param_trace_shows_the_start_point_at_step_zero(qtbot, name):
+    """Issue 13, defect 7: at step 0 the plot kept pyqtgraph's default 0-1 range, and a start
+    point outside it (rosenbrock's (-1.5, 2)) was off the chart."""
+    view, problem, config, history = make_view(qtbot, ParamTraceView, name)
+    view.show_step(0)
+    (x0, x1), (y0, y1) = view.plot.getPlotItem().getViewBox().viewRange()
+    assert x0 <= 0.0 <= x1
+    xs, ys = view.current.getData()
+    np.testing.assert_array_equal(ys, history.params[0])      # a dot per parameter ...
+    for y in ys:
+        assert y0 < y < y1, f"start value {y} off the chart ({y0}, {y1})"   # ... on the chart
+    ref, _ = reference_values(problem)
+    if ref is not None:
+        assert all(y0 < r < y1 for r in ref)
+
+
 # -- data ----------------------------------------------------------------------------------------
 def test_sticky_range_keeps_expands_and_refits(qtbot):
     plot = style.make_plot("t", "x", "y")
@@ -429,3 +459,27 @@ def test_histogram_log_counts(qtbot):
     view.log_box.setChecked(False)
     np.testing.assert_array_equal(view.bars.yData, counts)
     assert view.plot.getAxis("left")._tickLevels is None
+
+
+# -- docks ---------------------------------------------------------------------------------------
+def test_every_view_keeps_drawing_floated_and_docked_again(qtbot, make_window):
+    """Issue 13, defect 5 for every view (offscreen: the 3-D view is its map here; its OpenGL
+    picture is tested under Xvfb in test_surface3d.py): a floated dock, and the same dock
+    docked again, show the run's newest step."""
+    window = make_window("linreg")
+    c = window.controller
+    window.toolbar.set_speed(None)
+    for view in window.views:
+        dock = window.docks[view.view_id]
+        dock.show()
+        dock.raise_()
+        for floating in (True, False):
+            dock.setFloating(floating)
+            dock.raise_()
+            qtbot.waitUntil(lambda d=dock, f=floating: d.isFloating() == f and d.isVisible(),
+                            timeout=5000)
+            c.step(3)
+            qtbot.waitUntil(lambda: c.state == "paused", timeout=10_000)
+            qtbot.waitUntil(lambda v=view: f"step {c.last_index}" in v.frame.status.text(),
+                            timeout=5000)
+            assert not_blank(view), (view.view_id, floating)

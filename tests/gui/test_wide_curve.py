@@ -6,11 +6,11 @@ import pyqtgraph as pg
 import pytest
 from PySide6.QtGui import QColor, QImage, QPainter
 
-from gdviz.gui.views import wide_curve
 from gdviz.gui.views.contour import ContourView
+from gdviz.gui.views.items import wide_curve
+from gdviz.gui.views.items.wide_curve import WideCurve, stamps_for
 from gdviz.gui.views.learning_curve import LearningCurveView
 from gdviz.gui.views.param_trace import ParamTraceView
-from gdviz.gui.views.wide_curve import WideCurve, stamps_for
 
 RED = (200, 40, 40)
 

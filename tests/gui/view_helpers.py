@@ -19,8 +19,8 @@ from gdviz.gui.views import (
     ParamTraceView,
     SampleCurvesView,
 )
-from gdviz.gui.views.dots import DotCloud, Dots
-from gdviz.gui.views.wide_curve import WideCurve
+from gdviz.gui.views.items.dots import DotCloud, Dots
+from gdviz.gui.views.items.wide_curve import WideCurve
 
 # the five lesson views this file tests (VIEW_CLASSES may hold more, tested elsewhere)
 

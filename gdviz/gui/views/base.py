@@ -18,7 +18,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QWidget
@@ -26,7 +25,6 @@ from PySide6.QtWidgets import QWidget
 from gdviz.core.history import RunHistory
 from gdviz.core.problems.base import Problem
 from gdviz.core.records import RunConfig
-from gdviz.gui.views import style
 
 _configured = False
 
@@ -37,57 +35,6 @@ def configure_pyqtgraph() -> None:
     if not _configured:
         pg.setConfigOptions(background="w", foreground="k", antialias=True)
         _configured = True
-
-
-def set_curve(item: pg.PlotDataItem, x, y, wide: bool = False) -> bool:
-    """``item.setData(x, y)`` (``style.set_wide_curve`` when ``wide``), skipped when the item
-    already holds exactly these values: a PlotDataItem's setData costs ~0.3 ms even for the
-    same or no data (bounds, path, scene updates), and while a run plays many items stay as
-    they are (an empty fan, cleared arrows, a hidden batch curve). Returns whether it set."""
-    x = np.asarray(x)
-    y = np.asarray(y)
-    shown_x, shown_y = item.xData, item.yData
-    if shown_x is None:
-        if len(x) == 0:
-            return False
-    elif (len(shown_x) == len(x) and len(shown_y) == len(y)
-          and np.array_equal(shown_x, x, equal_nan=True)
-          and np.array_equal(shown_y, y, equal_nan=True)):
-        return False
-    if wide:
-        style.set_wide_curve(item, x, y)
-    else:
-        item.setData(x, y)
-    return True
-
-
-def set_points(item: pg.ScatterPlotItem, x, y, key=None, **opts) -> None:
-    """``item.setData(x, y, **opts)`` for markers that move while a run plays. When the
-    markers look as last time (the same number, the same ``key``: a hashable summary of
-    ``opts`` such as the colours and sizes) only their positions are written in place: setData
-    restyles every spot (~0.5 ms even for one), and the picture is the same either way (the
-    spots keep their styles; positions, bounds and the view's range are updated as setData
-    does). Nothing at all when nothing moved."""
-    x = np.asarray(x, dtype=np.float64).ravel()
-    y = np.asarray(y, dtype=np.float64).ravel()
-    data = item.data
-    last = getattr(item, "_gd_points", None)
-    if last is not None and last[0] is data and last[1] == key and len(data) == len(x):
-        if (np.array_equal(data["x"], x, equal_nan=True)
-                and np.array_equal(data["y"], y, equal_nan=True)):
-            return
-        item.prepareGeometryChange()
-        data["x"] = x
-        data["y"] = y
-        item.bounds = [None, None]
-        item.informViewBoundsChanged()
-        item.invalidate()
-        item.sigPlotChanged.emit(item)
-        return
-    item.setData(x, y, **opts)
-    # every setData/addPoints/clear replaces the record array: while it is still the one
-    # set here, nobody else changed the markers
-    item._gd_points = (item.data, key)
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Qt
-from PySide6.QtWidgets import QGraphicsItem, QLabel, QWidget
+from PySide6.QtWidgets import QLabel, QWidget
 
 from gdviz.core import grids
 from gdviz.core.grids import DEFAULT_RESOLUTION, LossGrid
@@ -32,9 +32,13 @@ from gdviz.core.problems.base import Problem
 from gdviz.core.records import RunConfig
 from gdviz.core.surfaces import evenly_chosen, segments
 from gdviz.gui.views import style
-from gdviz.gui.views.arrows import ArrowPool
-from gdviz.gui.views.base import RunTrack, configure_pyqtgraph, set_curve
-from gdviz.gui.views.dots import Dots
+from gdviz.gui.views.base import RunTrack, configure_pyqtgraph
+from gdviz.gui.views.items.arrows import ArrowPool
+from gdviz.gui.views.items.caching import cache_as_pixmap, cache_axes
+from gdviz.gui.views.items.dots import Dots
+from gdviz.gui.views.items.rule_lines import RuleLines
+from gdviz.gui.views.items.updates import set_curve, set_wide_curve
+from gdviz.gui.views.items.wide_curve import WideCurve
 from gdviz.gui.views.map_parts import PickBox, loss_colormap, tick_label
 from gdviz.gui.views.pair_view import (
     GrowingDots,
@@ -44,7 +48,6 @@ from gdviz.gui.views.pair_view import (
     sample_path,
 )
 from gdviz.gui.views.status_label import set_status_text
-from gdviz.gui.views.wide_curve import WideCurve
 
 MAX_POINTS = 1000      # trajectory points drawn per track (decimated): stroking a 2 px path
                        # costs ~linear in its points (2000: 1.4 ms a run and frame; 1000: 0.7)
@@ -91,7 +94,7 @@ class ContourView(PairGridView):
         p.hideButtons()
         for name in ("bottom", "left"):
             p.getAxis(name).enableAutoSIPrefix(False)
-        style.cache_axes(self.plot)
+        cache_axes(self.plot)
 
     def _build_items(self) -> None:
         p = self.plot.getPlotItem()
@@ -106,9 +109,9 @@ class ContourView(PairGridView):
         self.colorbar = pg.ColorBarItem(colorMap=self.cmap, interactive=False, width=14,
                                         colorMapMenu=False)
         self.colorbar.setImageItem(self.image, insert_in=p)
-        style.cache_axes(self.colorbar)
+        cache_axes(self.colorbar)
         # the map's iso-lines change with the map only: kept as a pixmap between frames
-        self.iso.curve.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+        cache_as_pixmap(self.iso)
         self.colorbar.axis.enableAutoSIPrefix(False)    # "(x0.001)" confuses students
         self.colorbar.axis.setWidth(58)                 # room for "5000" beside the label
         # markers of a few points: drawn by Qt (dots.Dots), not by a scatter's Python paint
@@ -126,7 +129,7 @@ class ContourView(PairGridView):
         self.update_step = ArrowPool(p, style.TEXT, capacity=1, width=1.5, z=34)
         self.tracks_items: list[WideCurve] = []  # a path per run: a line ...
         self.tracks_dots: list[GrowingDots] = []  # ... or dots (samples taken in no order)
-        self.w_now = style.RuleLines(  # the current w (one parameter): moves every frame
+        self.w_now = RuleLines(  # the current w (one parameter): moves every frame
             self.plot, pg.mkPen(style.TEXT, width=1.5, style=Qt.PenStyle.DashLine),
             vertical=False, z=15)
         self.w_now.setVisible(False)
@@ -307,7 +310,7 @@ class ContourView(PairGridView):
             params = track.history.params[: k + 1][keep]
             # antialiased only while short: a long zig-zag path stroked 2 px wide with
             # antialiasing cost ~5 ms a run and frame (six runs: most of the frame)
-            style.set_wide_curve(item, self._finite(params[:, i]), self._finite(params[:, j]))
+            set_wide_curve(item, self._finite(params[:, i]), self._finite(params[:, j]))
 
     def _draw_fan(self, h: RunHistory, k: int) -> None:
         problem, (i, j) = self.problem, self.pair

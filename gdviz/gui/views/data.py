@@ -22,8 +22,9 @@ from gdviz.core.problems.base import Problem
 from gdviz.core.records import RunConfig
 from gdviz.core.surfaces import covers_all, evenly_chosen
 from gdviz.gui.views import style
-from gdviz.gui.views.base import LessonView, set_curve
-from gdviz.gui.views.dots import DotCloud, Dots
+from gdviz.gui.views.base import LessonView
+from gdviz.gui.views.items.dots import DotCloud, Dots
+from gdviz.gui.views.items.updates import set_curve
 from gdviz.gui.views.ranges import StickyRange
 from gdviz.gui.views.status_label import set_status_text
 

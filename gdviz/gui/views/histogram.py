@@ -19,7 +19,8 @@ from gdviz.core.records import RunConfig
 from gdviz.core.surfaces import covers_all, evenly_chosen, per_sample_scale
 from gdviz.gui.views import style
 from gdviz.gui.views.base import LessonView
-from gdviz.gui.views.dots import Dots
+from gdviz.gui.views.items.dots import Dots
+from gdviz.gui.views.items.rule_lines import RuleLines
 from gdviz.gui.views.ranges import StickyRange
 from gdviz.gui.views.status_label import set_status_text
 
@@ -87,9 +88,9 @@ class HistogramView(LessonView):
         p.addItem(self.bars)
         p.addItem(self.rug)
         # No text labels on the two lines (the key names them); RuleLines, not InfiniteLines,
-        # which paint their plot twice a frame when they move (see style.RuleLines)
-        self.batch_line = style.RuleLines(self.plot, pg.mkPen(style.BATCH, width=2.5), z=20)
-        self.full_line = style.RuleLines(
+        # which paint their plot twice a frame when they move (see items/rule_lines.py)
+        self.batch_line = RuleLines(self.plot, pg.mkPen(style.BATCH, width=2.5), z=20)
+        self.full_line = RuleLines(
             self.plot, pg.mkPen(style.FULL, width=2.5, style=Qt.PenStyle.DashLine), z=21)
         self.param_index = 0
         self._index = 0

@@ -22,10 +22,12 @@ from gdviz.core.problems.base import Problem
 from gdviz.core.records import RunConfig
 from gdviz.gui.views import style
 from gdviz.gui.views.base import LessonView, RunTrack
-from gdviz.gui.views.dots import Dots
+from gdviz.gui.views.items.dots import Dots
+from gdviz.gui.views.items.rule_lines import RuleLines
+from gdviz.gui.views.items.updates import set_wide_curve
+from gdviz.gui.views.items.wide_curve import WideCurve
 from gdviz.gui.views.ranges import GrowingRange, StickyRange
 from gdviz.gui.views.status_label import set_status_text
-from gdviz.gui.views.wide_curve import WideCurve
 
 EPOCH_LINES = 30     # pool size: at most this many epoch boundaries are drawn
 LABELLED_EPOCHS = 8  # label the lines "epoch e" only when there are this few
@@ -102,7 +104,7 @@ class LearningCurveView(LessonView):
         p.addItem(self.current)
         # the boundaries: one RuleLines item (InfiniteLines that move paint twice a frame),
         # and a few labels "epoch e" placed near the bottom of the plot
-        self.epoch_lines = style.RuleLines(
+        self.epoch_lines = RuleLines(
             self.plot, pg.mkPen(style.START, width=1, style=Qt.PenStyle.DotLine), z=2)
         self.epoch_labels: list[pg.TextItem] = []
         for _ in range(LABELLED_EPOCHS):
@@ -254,8 +256,8 @@ class LearningCurveView(LessonView):
             self.plot.getAxis("left").setStyle(maxTextLevel=0 if use_log else 2)
         # the curves and dots take view units: log10(loss) on a log axis
         for item, x, full in zip(self.full_curves, xs, fulls):
-            style.set_wide_curve(item, x, _view_units(full, use_log))
-        style.set_wide_curve(self.batch_curve, sel_x, _view_units(sel_batch, use_log))
+            set_wide_curve(item, x, _view_units(full, use_log))
+        set_wide_curve(self.batch_curve, sel_x, _view_units(sel_batch, use_log))
         marks_y = list(_view_units(np.asarray(marks_y, dtype=np.float64), use_log))
         # one run: the item's own brush (the batch colour), else each run's colour
         self.current.set_points(marks_x, marks_y,

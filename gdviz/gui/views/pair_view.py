@@ -20,7 +20,7 @@ from gdviz.core.records import RunConfig
 from gdviz.gui.grid_worker import GridFeed
 from gdviz.gui.views import style
 from gdviz.gui.views.base import LessonView, RunTrack
-from gdviz.gui.views.dots import DotCloud
+from gdviz.gui.views.items.dots import DotCloud
 
 DEFAULT_COLOR = "#d62728"      # the run's colour until set_tracks gives the real one
 REGION_POINTS = 8000           # recorded points per run the region is fitted to
@@ -121,9 +121,19 @@ class PairGridView(LessonView):
         self.feed.shutdown()
         super().closeEvent(event)
 
+    def showEvent(self, event) -> None:  # noqa: N802 (Qt name)
+        super().showEvent(event)
+        self._resume_grid()
+
+    def _resume_grid(self) -> None:
+        """Shown (again): the grid a hide cancelled is asked for again (GridFeed.resume)."""
+        self.feed.resume()
+
     def hideEvent(self, event) -> None:  # noqa: N802 (Qt name)
         window = self.window()
-        if window is self or not window.isVisible():   # the window is closing: stop the thread
+        # the window is closing: stop the thread (or Qt re-creates the window: the grid is
+        # asked for again when shown, see showEvent)
+        if window is self or not window.isVisible():
             self.feed.shutdown()
         super().hideEvent(event)
 

@@ -21,10 +21,11 @@ from gdviz.core.problems.base import Problem
 from gdviz.core.records import RunConfig
 from gdviz.gui.views import style
 from gdviz.gui.views.base import LessonView, RunTrack
-from gdviz.gui.views.dots import Dots
+from gdviz.gui.views.items.dots import Dots
+from gdviz.gui.views.items.updates import set_wide_curve
+from gdviz.gui.views.items.wide_curve import WideCurve
 from gdviz.gui.views.ranges import GrowingRange, StickyRange
 from gdviz.gui.views.status_label import set_status_text
-from gdviz.gui.views.wide_curve import WideCurve
 
 ALL = "all"
 # line style per parameter when colours mean runs, with the Key glyph that looks like it
@@ -219,7 +220,7 @@ class ParamTraceView(LessonView):
                     keep = peaks(th.params[: kk + 1, j], bins)  # each pixel column's envelope
                     values = np.array(th.params[keep, j], dtype=np.float64)
                     values[~np.isfinite(values)] = np.nan
-                    style.set_wide_curve(curve, th.steps[keep].astype(np.float64), values)
+                    set_wide_curve(curve, th.steps[keep].astype(np.float64), values)
                     kept.append(values)
             now = np.array(th.params[kk], dtype=np.float64)
             for j in shown:
@@ -244,7 +245,7 @@ class ParamTraceView(LessonView):
     def _set_ranges(self, ranged: list[np.ndarray], shown: list[int], x_hi: float) -> None:
         values = np.concatenate([r.ravel() for r in ranged]) if ranged else np.zeros(0)
         finite = values[np.isfinite(values)]
-        if not finite.size or x_hi <= 0:
+        if not finite.size:     # (at step 0 too: the start point must be on the chart)
             return
         lo, hi = float(finite.min()), float(finite.max())
         if self._ref is not None:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QCheckBox, QGraphicsItem, QWidget
+from PySide6.QtWidgets import QCheckBox, QWidget
 
 from gdviz.core.history import RunHistory
 from gdviz.core.problems.base import Problem
@@ -29,12 +29,14 @@ from gdviz.core.surfaces import (
     sample_curves,
 )
 from gdviz.gui.views import style
-from gdviz.gui.views.arrows import ArrowPool
-from gdviz.gui.views.base import LessonView, set_curve
-from gdviz.gui.views.dots import Dots
+from gdviz.gui.views.base import LessonView
+from gdviz.gui.views.items.arrows import ArrowPool
+from gdviz.gui.views.items.caching import cache_as_pixmap
+from gdviz.gui.views.items.dots import Dots
+from gdviz.gui.views.items.updates import set_antialias, set_curve
+from gdviz.gui.views.items.wide_curve import WideCurve
 from gdviz.gui.views.ranges import StickyRange
 from gdviz.gui.views.status_label import set_status_text
-from gdviz.gui.views.wide_curve import WideCurve
 
 CURVE_CAP = 300      # faint sample curves drawn at most (one parameter: set once per run)
 SLICE_CURVE_CAP = 150    # ... with several parameters, whose slice is stroked anew as it moves
@@ -132,9 +134,9 @@ class SampleCurvesView(LessonView):
         # above 100 curves: no antialiasing (a haze of lines at 1/6 opacity looks the same,
         # and a new slice costs 40 % less to draw: 5 -> 3 ms for 300 curves).
         for item in (self.curves, self.mean_curve):
-            item.curve.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+            cache_as_pixmap(item)
         smooth = problem.n_params == 1 or len(self._drawn) <= 100
-        self.curves.opts["antialias"] = self.curves.curve.opts["antialias"] = smooth
+        set_antialias(self.curves, smooth)
         many = n > 1
         for item in (self.curves, self.batch_curves, self.batch_points):
             item.setVisible(many)

@@ -16,7 +16,6 @@ from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtGui import QColor, QFont
 from PySide6.QtWidgets import (
     QComboBox,
-    QGraphicsItem,
     QHBoxLayout,
     QLabel,
     QSizePolicy,
@@ -25,6 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from gdviz.gui.label_slot import LabelSlot
+from gdviz.gui.views.items.caching import cache_axes
 from gdviz.gui.views.status_label import wrapping_label
 
 BATCH = "#e8710a"          # orange: the current batch, the current step
@@ -87,137 +87,10 @@ def make_plot(title: str, x_label: str, y_label: str,
     return plot
 
 
-ANTIALIAS_POINTS = 300  # wide noisy curves are antialiased up to this many points
-
-
-def set_wide_curve(item: pg.PlotDataItem, x, y) -> None:
-    """``item.setData(x, y)``, antialiased only while the curve has few points: Qt's raster
-    engine strokes an antialiased line wider than 1 px along a noisy path ~50x slower
-    (measured: 4000 points 350 ms with, 6 ms without; SGD's losses and parameters are noisy)."""
-    smooth = len(x) <= ANTIALIAS_POINTS
-    if item.opts.get("antialias") != smooth:
-        item.setData(x, y, antialias=smooth)
-    else:
-        item.setData(x, y)
-
-
 def columns(plot: pg.PlotWidget) -> int:
     """The plot area's width in pixels (at least 200): how many bins a series needs so that
     ``peaks`` keeps its envelope at one bin per pixel column."""
     return max(200, int(plot.getPlotItem().getViewBox().width()))
-
-
-def cache_axes(plot) -> None:
-    """Let Qt keep each axis of ``plot`` (a PlotWidget or a PlotItem, such as a colour bar:
-    its ticks, labels and grid lines) as a pixmap, redrawn only when the axis changes (range,
-    size, label). Replaying an axis's text on every paint was ~1-4 ms per axis and frame, the
-    largest fixed cost of a plot whose range stays put."""
-    def cache_tree(item) -> None:
-        item.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
-        for child in item.childItems():
-            cache_tree(child)
-
-    item = plot.getPlotItem() if isinstance(plot, pg.PlotWidget) else plot
-    for axis in item.axes.values():
-        cache_tree(axis["item"])
-
-
-class RuleLines:
-    """Vertical (or horizontal) lines across a plot at the given positions, for markers that
-    move while a run plays (epoch boundaries, the current w, a histogram's means): ONE curve
-    of segments spanning the visible range, redrawn when the range changes.
-
-    Why not pg.InfiniteLine: a moved InfiniteLine recomputes its bounds while it is painted
-    and calls prepareGeometryChange from there, so Qt paints its whole plot a second time on
-    every frame (measured: 7 paints of the window per refresh instead of 1)."""
-
-    def __init__(self, plot: pg.PlotWidget, pen, vertical: bool = True, z: float = 5) -> None:
-        self.vertical = vertical
-        self.item = pg.PlotCurveItem([], [], pen=pen, connect="pairs", antialias=False)
-        self.item.rule_lines = self  # what it shows is ``values`` (the span follows the view)
-        self.item.setZValue(z)
-        plot.getPlotItem().addItem(self.item, ignoreBounds=True)
-        self.view = plot.getPlotItem().getViewBox()
-        self.view.sigRangeChanged.connect(self._draw)
-        self.values = np.zeros(0)
-
-    def set_values(self, values) -> None:
-        values = np.asarray(values, dtype=np.float64).ravel()
-        values = values[np.isfinite(values)]
-        if not np.array_equal(values, self.values):
-            self.values = values
-            self._draw()
-
-    # one line: the InfiniteLine-like calls the views use
-    def setValue(self, value: float) -> None:  # noqa: N802 (Qt style)
-        self.set_values([value])
-
-    def value(self) -> float:
-        return float(self.values[0]) if len(self.values) else float("nan")
-
-    def setVisible(self, visible: bool) -> None:  # noqa: N802 (Qt style)
-        self.item.setVisible(visible)
-
-    def isVisible(self) -> bool:  # noqa: N802 (Qt style)
-        return self.item.isVisible()
-
-    def _draw(self, *_args) -> None:
-        (x0, x1), (y0, y1) = self.view.viewRange()
-        ends = np.tile([y0, y1] if self.vertical else [x0, x1], len(self.values))
-        along = np.repeat(self.values, 2)
-        x, y = (along, ends) if self.vertical else (ends, along)
-        self.item.setData(x, y, connect="pairs")
-
-
-def add_legend(plot: pg.PlotWidget, offset: tuple[int, int] = (-10, 10)) -> pg.LegendItem:
-    legend = plot.addLegend(offset=offset, labelTextColor=TEXT, labelTextSize="8pt",
-                            verticalSpacing=-4)
-    legend.setBrush(pg.mkBrush(255, 255, 255, 215))
-    legend.setPen(pg.mkPen(200, 200, 200))
-    legend.corner = "tr"
-    return legend
-
-
-_CORNERS = {"tr": ((1, 0), (-8, 8)), "tl": ((0, 0), (8, 8)),
-            "br": ((1, 1), (-8, -8)), "bl": ((0, 1), (8, -8))}
-
-
-def place_legend(legend: pg.LegendItem, x: np.ndarray, y: np.ndarray,
-                 x_range: tuple[float, float], y_range: tuple[float, float],
-                 sticky: float = 0.03) -> str:
-    """Move ``legend`` to the corner of the view that covers the fewest of the points (x, y).
-
-    Corners are tried in the order top-right, top-left, bottom-right, bottom-left; the legend
-    only moves when its corner holds more than ``sticky`` of the points and another holds fewer,
-    so it does not jump about while a run plays. Returns the corner used.
-    """
-    x = np.asarray(x, dtype=np.float64)
-    y = np.asarray(y, dtype=np.float64)
-    ok = np.isfinite(x) & np.isfinite(y)
-    x, y = x[ok], y[ok]
-    (x0, x1), (y0, y1) = x_range, y_range
-    if x.size == 0 or not (x1 > x0 and y1 > y0):
-        return legend.corner
-    fx, fy = (x - x0) / (x1 - x0), (y - y0) / (y1 - y0)
-    w, h = 0.45, 0.40
-
-    def count(corner: str) -> int:
-        in_x = fx >= 1 - w if corner[1] == "r" else fx <= w
-        in_y = fy >= 1 - h if corner[0] == "t" else fy <= h
-        return int(np.count_nonzero(in_x & in_y))
-
-    counts = {c: count(c) for c in _CORNERS}
-    best = min(_CORNERS, key=lambda c: counts[c])
-    current = legend.corner
-    crowded = counts[current] > sticky * x.size or (counts[current] and not counts[best])
-    if crowded and counts[best] < counts[current]:
-        current = best
-    if current != getattr(legend, "_placed", None):
-        anchor, offset = _CORNERS[current]
-        legend.anchor(itemPos=anchor, parentPos=anchor, offset=offset)
-        legend._placed = current
-    legend.corner = current
-    return current
 
 
 # How each kind of item looks in a Key: a few characters in the item's colour.

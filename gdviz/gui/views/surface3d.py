@@ -27,13 +27,13 @@ from gdviz.core.records import RunConfig
 from gdviz.gui.views import style
 from gdviz.gui.views.base import RunTrack, configure_pyqtgraph
 from gdviz.gui.views.contour import ContourView
+from gdviz.gui.views.items.gl_view import make_gl_widget
 from gdviz.gui.views.pair_view import PairGridView, joined, legend_html, sample_path
 from gdviz.gui.views.status_label import set_status_text
-from gdviz.gui.views.surface_gl import (  # noqa: F401 (gl_unavailable_reason: smoke, export)
+from gdviz.gui.views.surface_parts import (  # noqa: F401 (gl_unavailable_reason: smoke, export)
     HOT,
     gl_check,
     gl_unavailable_reason,
-    make_gl_widget,
     shaded_colors,
     to_box,
 )
@@ -109,9 +109,9 @@ class Surface3DView(PairGridView):
         surface_format.setSamples(0 if software else 4)
         self.gl.setFormat(surface_format)
         self.gl.setBackgroundColor("w")
-        self.gl.opts["fov"] = 40          # less perspective distortion than the default 60°
-        self.gl.setCameraPosition(distance=6.0, elevation=42, azimuth=-62)
-        self.gl.opts["center"] = pg.Vector(0, 0, HEIGHT / 3)
+        # fov 40°: less perspective distortion than the default 60°
+        self.gl.setCameraParams(fov=40, distance=6.0, elevation=42, azimuth=-62,
+                                center=pg.Vector(0, 0, HEIGHT / 3))
         self.mesh = gl.GLSurfacePlotItem(computeNormals=False, smooth=False,
                                          glOptions="opaque")
         self.mesh.setVisible(False)
@@ -156,6 +156,10 @@ class Surface3DView(PairGridView):
 
     def _gl_impossible(self) -> bool:
         return self.fallback is not None
+
+    def _resume_grid(self) -> None:
+        if not self._gl_impossible():        # the fallback map resumes its own grid
+            super()._resume_grid()
 
     def _set_label(self, text: str) -> None:
         self.label.setText(text)

@@ -15,7 +15,7 @@ pyqtgraph asks of a plot item (``dataBounds`` for the auto-range, ``pixelPadding
 (``Dots`` has no ``setLogMode``).
 
 Above ``many`` points (a large batch) one item per point would cost more than a scatter's
-paint: then a pg.ScatterPlotItem child, moved in place (base.set_points), shows them instead.
+paint: then a pg.ScatterPlotItem child, moved in place (updates.set_points), shows them instead.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from pyqtgraph.graphicsItems.ScatterPlotItem import Symbols
 from PySide6.QtGui import QBrush, QColor, QPainter, QPainterPath, QPen, QTransform
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsPathItem
 
-from gdviz.gui.views.base import set_points
+from gdviz.gui.views.items.updates import set_points
 
 _NO_CONTENTS = QGraphicsItem.GraphicsItemFlag.ItemHasNoContents
 _FIXED_SIZE = QGraphicsItem.GraphicsItemFlag.ItemIgnoresTransformations

@@ -14,8 +14,8 @@ import pyqtgraph as pg
 from PySide6.QtCore import QPointF
 
 from gdviz.core.surfaces import segments
-from gdviz.gui.views.base import set_curve
-from gdviz.gui.views.wide_curve import WideCurve
+from gdviz.gui.views.items.updates import set_curve
+from gdviz.gui.views.items.wide_curve import WideCurve
 
 MIN_PIXELS = 3.0  # shorter arrows (a zero gradient) get no head: there is no direction to show
 

@@ -1,5 +1,5 @@
-"""OpenGL helpers of the 3-D view: whether GL can run here, and the colours and box mapping of
-its surface. Nothing here imports pyqtgraph.opengl at import time."""
+"""The 3-D view's parts that are not the view: whether OpenGL can run here, and the colours and
+box mapping of its surface. Nothing here imports pyqtgraph.opengl at import time."""
 
 from __future__ import annotations
 
@@ -63,54 +63,3 @@ def to_box(values: np.ndarray, lo: float, hi: float, size: float = 2.0,
     """Map values in [lo, hi] linearly to [start, start + size]."""
     span = (hi - lo) or 1.0
     return start + size * (np.asarray(values, dtype=np.float64) - lo) / span
-
-
-# pyqtgraph compiles its GL shader programs once and keeps them on classes (and on
-# shaders.ShaderProgram), valid only in the context (share group) that compiled them. Two
-# GL views in different top-level windows (the window and an export's view) do not share
-# contexts unless the application set Qt.AA_ShareOpenGLContexts before it was created, and the
-# second then fails with GLError "invalid value". So each paint swaps in the programs of the
-# current share group (compiling them there the first time) and puts them back afterwards.
-_PROGRAMS: dict[int, dict] = {}
-
-
-def _program_holders():
-    from pyqtgraph.opengl import shaders
-    from pyqtgraph.opengl.items.GLImageItem import GLImageItem
-    from pyqtgraph.opengl.items.GLLinePlotItem import GLLinePlotItem
-    from pyqtgraph.opengl.items.GLScatterPlotItem import GLScatterPlotItem
-    from pyqtgraph.opengl.items.GLVolumeItem import GLVolumeItem
-
-    return ((GLImageItem, GLLinePlotItem, GLScatterPlotItem, GLVolumeItem),
-            tuple(shaders.ShaderProgram.names.values()))
-
-
-def make_gl_widget():
-    """A GLViewWidget whose paints use shader programs of their own GL share group."""
-    import pyqtgraph.opengl as gl
-    from PySide6.QtGui import QOpenGLContext
-    from shiboken6 import getCppPointer
-
-    classes, programs = _program_holders()
-
-    class GroupShadersView(gl.GLViewWidget):
-        def paint(self, *, region, viewport, useItemNames=False) -> None:
-            group = QOpenGLContext.currentContext().shareGroup()
-            key = getCppPointer(group)[0]
-            if key not in _PROGRAMS:
-                _PROGRAMS[key] = {}
-                group.destroyed.connect(lambda *_: _PROGRAMS.pop(key, None))
-            mine = _PROGRAMS[key]
-            for klass in classes:
-                klass._shaderProgram = mine.get(klass)
-            for program in programs:
-                program.prog = mine.get(program)
-            try:
-                super().paint(region=region, viewport=viewport, useItemNames=useItemNames)
-            finally:
-                for klass in classes:
-                    mine[klass] = klass._shaderProgram
-                for program in programs:
-                    mine[program] = program.prog
-
-    return GroupShadersView()
