@@ -83,7 +83,6 @@ class WindowFrames(FrameSource):
         (the Runs panel lists them), run ``selected`` selected, the comparison preset's
         lesson text when the runs are exactly a preset's. The controller computes the same
         start records as ``firsts``. Returns the controller's history of each run."""
-        from gdviz.gui import docks
 
         window = self.window
         specs = tuple(_run_spec(run) for run in runs)
@@ -93,7 +92,7 @@ class WindowFrames(FrameSource):
                                           if preset is not None else ("", "")))
         window.editor.show_config(specs[selected].config)
         window.controller.set_runs(specs, selected)
-        docks.raise_views_for_problem(window)
+        window.raise_views_for_problem()
         self.colors = tuple(run.color for run in window.controller.runs)
         self._ended = set()
         self._settle_start()

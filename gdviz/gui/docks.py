@@ -38,72 +38,109 @@ def make_dock(window, name: str, title: str, widget: QWidget, tooltip: str,
         widget = area
     dock.setWidget(widget)
     dock.toggleViewAction().setToolTip(f"Show or hide the {title} panel")
-    window.docks[name] = dock
     return dock
 
 
-def build_docks(window) -> None:
-    """Create every dock of ``window`` (``window.docks``: name -> dock) and place it."""
-    left = Qt.DockWidgetArea.LeftDockWidgetArea
-    panels = {"problem": window.problem_panel, "runs": window.runs_panel,
-              "optimizer": window.optimizer_panel, "sampling": window.sampling_panel,
-              "run": window.run_panel}
-    panel_docks = [make_dock(window, name, panel.title, panel, PANEL_TIPS[name],
-                             scroll=name != "runs")
-                   for name, panel in panels.items()]
-    for dock in panel_docks:
-        window.addDockWidget(left, dock)
-    window.tabifyDockWidget(panel_docks[3], panel_docks[4])  # sampling | run
-    panel_docks[3].raise_()
-    right = Qt.DockWidgetArea.RightDockWidgetArea
-    view_docks = [make_dock(window, view.view_id, view.title, view, view.tooltip)
-                  for view in window.views]
-    step_math = window.step_math
-    math_dock = make_dock(window, "step_math", step_math.title, step_math,
-                          step_math.text.toolTip())
-    # Views that are alternatives to another share its place as tabs (the problem decides
-    # which tab is in front); the rest fill two rows, then the step math below them.
-    by_id = {dock.objectName()[5:]: dock for dock in view_docks}
-    tabbed = {vid: host for vid, host in TAB_WITH.items() if vid in by_id and host in by_id}
-    placed = [d for d in view_docks if d.objectName()[5:] not in tabbed]
-    top, bottom = placed[:2], placed[2:]
-    rows = [row for row in (top, bottom) if row] + [[math_dock]]
-    for row in rows:
-        window.addDockWidget(right, row[0], Qt.Orientation.Vertical)
-    for row in rows:
-        for previous, dock in zip(row, row[1:]):
-            window.splitDockWidget(previous, dock, Qt.Orientation.Horizontal)
-    for vid, host in tabbed.items():
-        window.tabifyDockWidget(by_id[host], by_id[vid])
-    window._rows = rows
-    window._panel_docks = panel_docks
-    window._auto_hidden = set()  # docks hidden because the problem has nothing for them
+class WindowDocks:
+    """Every dock of a main window (``docks``: name -> dock) and how they are placed: built
+    once by the window, which asks it for the tabs that suit a problem and for the default
+    sizes of a fresh layout."""
 
+    def __init__(self, window) -> None:
+        self.window = window
+        self.docks: dict[str, QDockWidget] = {}
+        self.auto_hidden: set[str] = set()  # hidden because the problem has nothing for them
+        self.panel_docks, self.rows = self._build()
 
-def raise_views_for_problem(window) -> None:
-    """Bring the tabs that suit the problem to the front (see TAB_WITH). A test function has
-    no data: its Data dock would only say so, so it is hidden (and shown again for a problem
-    with data, unless the user closed it)."""
-    analytic = not window.controller.problem.has_data
-    for name in HIDE_WITHOUT_DATA:
-        dock = window.docks.get(name)
-        if dock is None:
-            continue
-        if analytic and not dock.isHidden():
-            dock.hide()
-            window._auto_hidden.add(name)
-        elif not analytic and name in window._auto_hidden:
-            dock.show()
-            window._auto_hidden.discard(name)
-    no_gl = QGuiApplication.platformName() in ("offscreen", "minimal")
-    for vid, host in TAB_WITH.items():
-        if vid not in window.docks or host not in window.docks:
-            continue
-        front = vid if analytic and not (vid == "surface3d" and no_gl) else host
-        if not window.docks[front].isHidden():
-            window.docks[front].raise_()
-    # once the layout has settled (the next turn of the event loop)
-    QTimer.singleShot(0, window, lambda: hide_stale_tab_bars(window))
+    def _dock(self, name: str, title: str, widget: QWidget, tooltip: str,
+              scroll: bool = False) -> QDockWidget:
+        dock = make_dock(self.window, name, title, widget, tooltip, scroll)
+        self.docks[name] = dock
+        return dock
+
+    def _build(self) -> tuple[list[QDockWidget], list[list[QDockWidget]]]:
+        """Create every dock and place it: (the panels' docks, the rows of view docks)."""
+        window = self.window
+        left = Qt.DockWidgetArea.LeftDockWidgetArea
+        panels = {"problem": window.problem_panel, "runs": window.runs_panel,
+                  "optimizer": window.optimizer_panel, "sampling": window.sampling_panel,
+                  "run": window.run_panel}
+        panel_docks = [self._dock(name, panel.title, panel, PANEL_TIPS[name],
+                                  scroll=name != "runs")
+                       for name, panel in panels.items()]
+        for dock in panel_docks:
+            window.addDockWidget(left, dock)
+        window.tabifyDockWidget(panel_docks[3], panel_docks[4])  # sampling | run
+        panel_docks[3].raise_()
+        right = Qt.DockWidgetArea.RightDockWidgetArea
+        view_docks = [self._dock(view.view_id, view.title, view, view.tooltip)
+                      for view in window.views]
+        step_math = window.step_math
+        math_dock = self._dock("step_math", step_math.title, step_math,
+                               step_math.text.toolTip())
+        # Views that are alternatives to another share its place as tabs (the problem decides
+        # which tab is in front); the rest fill two rows, then the step math below them.
+        by_id = {dock.objectName()[5:]: dock for dock in view_docks}
+        tabbed = {vid: host for vid, host in TAB_WITH.items() if vid in by_id and host in by_id}
+        placed = [d for d in view_docks if d.objectName()[5:] not in tabbed]
+        top, bottom = placed[:2], placed[2:]
+        rows = [row for row in (top, bottom) if row] + [[math_dock]]
+        for row in rows:
+            window.addDockWidget(right, row[0], Qt.Orientation.Vertical)
+        for row in rows:
+            for previous, dock in zip(row, row[1:]):
+                window.splitDockWidget(previous, dock, Qt.Orientation.Horizontal)
+        for vid, host in tabbed.items():
+            window.tabifyDockWidget(by_id[host], by_id[vid])
+        return panel_docks, rows
+
+    def raise_views_for_problem(self, has_data: bool) -> None:
+        """Bring the tabs that suit the problem to the front (see TAB_WITH). A test function
+        has no data: its Data dock would only say so, so it is hidden (and shown again for a
+        problem with data, unless the user closed it)."""
+        analytic = not has_data
+        docks = self.docks
+        for name in HIDE_WITHOUT_DATA:
+            dock = docks.get(name)
+            if dock is None:
+                continue
+            if analytic and not dock.isHidden():
+                dock.hide()
+                self.auto_hidden.add(name)
+            elif not analytic and name in self.auto_hidden:
+                dock.show()
+                self.auto_hidden.discard(name)
+        no_gl = QGuiApplication.platformName() in ("offscreen", "minimal")
+        for vid, host in TAB_WITH.items():
+            if vid not in docks or host not in docks:
+                continue
+            front = vid if analytic and not (vid == "surface3d" and no_gl) else host
+            if not docks[front].isHidden():
+                docks[front].raise_()
+        # once the layout has settled (the next turn of the event loop)
+        QTimer.singleShot(0, self.window, lambda: hide_stale_tab_bars(self.window))
+
+    def apply_default_sizes(self) -> None:
+        """Column widths and row heights for a fresh layout (needs the window's final size)."""
+        window = self.window
+        width, height = window.width(), window.height()
+        rows, docks = self.rows, self.panel_docks
+        window.resizeDocks([docks[0], rows[0][0]], [LEFT_WIDTH, max(400, width - LEFT_WIDTH)],
+                           Qt.Orientation.Horizontal)
+        column = docks[:4]  # problem, runs, optimizer, sampling (run is a tab behind sampling)
+        heights = [_wanted_height(d) for d in column]
+        window.resizeDocks(column, heights, Qt.Orientation.Vertical)
+        shares = [0.45, 0.35, 0.20][-len(rows):] if len(rows) > 1 else [1.0]
+        window.resizeDocks([row[0] for row in rows], [int(h * height) for h in shares],
+                           Qt.Orientation.Vertical)
+        right_width = width - LEFT_WIDTH
+        if len(rows[0]) > 1:
+            first = int(right_width * 0.62)
+            window.resizeDocks(rows[0][:2], [first, right_width - first],
+                               Qt.Orientation.Horizontal)
+        if len(rows) > 2 and len(rows[1]) == 3:  # the learning curve gets the most room
+            window.resizeDocks(rows[1], [int(right_width * f) for f in (0.4, 0.3, 0.3)],
+                               Qt.Orientation.Horizontal)
 
 
 def hide_stale_tab_bars(window) -> int:
@@ -132,27 +169,6 @@ def hide_stale_tab_bars(window) -> int:
     for bar in stale:
         bar.hide()
     return len(stale)
-
-
-def apply_default_sizes(window) -> None:
-    """Column widths and row heights for a fresh layout (needs the window's final size)."""
-    width, height = window.width(), window.height()
-    rows, docks = window._rows, window._panel_docks
-    window.resizeDocks([docks[0], rows[0][0]], [LEFT_WIDTH, max(400, width - LEFT_WIDTH)],
-                       Qt.Orientation.Horizontal)
-    column = docks[:4]  # problem, runs, optimizer, sampling (run is a tab behind sampling)
-    heights = [_wanted_height(d) for d in column]
-    window.resizeDocks(column, heights, Qt.Orientation.Vertical)
-    shares = [0.45, 0.35, 0.20][-len(rows):] if len(rows) > 1 else [1.0]
-    window.resizeDocks([row[0] for row in rows], [int(h * height) for h in shares],
-                       Qt.Orientation.Vertical)
-    right_width = width - LEFT_WIDTH
-    if len(rows[0]) > 1:
-        first = int(right_width * 0.62)
-        window.resizeDocks(rows[0][:2], [first, right_width - first], Qt.Orientation.Horizontal)
-    if len(rows) > 2 and len(rows[1]) == 3:  # the learning curve gets the most room
-        window.resizeDocks(rows[1], [int(right_width * f) for f in (0.4, 0.3, 0.3)],
-                           Qt.Orientation.Horizontal)
 
 
 def _wanted_height(dock: QDockWidget) -> int:

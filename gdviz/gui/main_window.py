@@ -82,8 +82,8 @@ class MainWindow(QMainWindow):
                 self.views.append(cls())
             except Exception:  # one broken view must not keep the window from opening
                 log.exception("view %s could not be created", cls.__name__)
-        self.docks = {}
-        docks.build_docks(self)
+        self.dock_layout = docks.WindowDocks(self)
+        self.docks = self.dock_layout.docks  # name -> QDockWidget
         placeholder = QWidget()
         placeholder.hide()  # the docks fill the window; Qt still wants a central widget
         self.setCentralWidget(placeholder)
@@ -191,9 +191,13 @@ class MainWindow(QMainWindow):
         self.problem_panel.set_lesson(*self._lesson_text(preset))
         self.editor.show_config(runs[0].config)
         self.controller.set_runs(runs, 0)
-        docks.raise_views_for_problem(self)
+        self.raise_views_for_problem()
         what = f" ({len(runs)} runs)" if len(runs) > 1 else ""
         self.status.showMessage(f"Loaded preset: {preset.title}{what}", 5000)
+
+    def raise_views_for_problem(self) -> None:
+        """Bring the view tabs that suit the current problem to the front (docks.py)."""
+        self.dock_layout.raise_views_for_problem(self.controller.problem.has_data)
 
     def show_message_box(self, title: str, text: str) -> None:
         """A non-modal message (never blocks the event loop or a test); one box at a time."""
@@ -280,7 +284,7 @@ class MainWindow(QMainWindow):
             self.editor.show_config(c.config)
             return
         if switched:
-            docks.raise_views_for_problem(self)
+            self.raise_views_for_problem()
         if len(c.runs) == 1:
             self.status.showMessage("Settings changed — run reset to step 0", 5000)
         else:
@@ -375,8 +379,8 @@ class MainWindow(QMainWindow):
         if not self._sized:
             self._sized = True
             if not self._layout_restored:
-                docks.apply_default_sizes(self)
-                docks.raise_views_for_problem(self)
+                self.dock_layout.apply_default_sizes()
+                self.raise_views_for_problem()
 
     # -- closing --------------------------------------------------------------------------------
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt name)

@@ -31,7 +31,6 @@ from gdviz.export.session import (
     save_session,
     session_name,
 )
-from gdviz.gui import docks
 
 DOCKS = "docks"
 
@@ -115,4 +114,4 @@ def _apply_comparison(window, session: Session) -> None:
                                       if preset is not None else ("", "")))
     window.editor.show_config(session.run.config)
     window.controller.set_runs(runs, session.selected)
-    docks.raise_views_for_problem(window)  # the session's dock visibility is applied after
+    window.raise_views_for_problem()  # the session's dock visibility is applied after
