@@ -16,18 +16,6 @@ def isolated_settings(tmp_path_factory, monkeypatch):
     return path
 
 
-@pytest.fixture(autouse=True)
-def no_thread_left():
-    yield
-    from gdviz.gui.worker import running_threads
-
-    left = running_threads()
-    if left:
-        for thread in left:
-            thread.wait(5000)
-        pytest.fail(f"{len(left)} optimizer thread(s) still running after the test")
-
-
 @pytest.fixture
 def make_window(qtbot, isolated_settings):
     """Factory: ``make_window(preset=None)`` -> a shown MainWindow, closed after the test."""
