@@ -265,6 +265,7 @@ class WorkerHost(QObject):
     """Owns the running worker and its QThread: starts them (``start``) and stops them by the
     protocol (request stop -> loop exits -> finished -> quit -> wait). A thread that does not
     stop within the timeout (a very slow step) is kept until it finishes, never terminated.
+    Its threads are started through ``tasks.start_thread`` (the registry of running threads).
     GUI thread only."""
 
     def __init__(self, parent: QObject | None = None) -> None:

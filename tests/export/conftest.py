@@ -1,4 +1,4 @@
-"""Export test fixtures: offscreen Qt, isolated settings, no worker thread left behind."""
+"""Export test fixtures: offscreen Qt, isolated settings (no thread left: ../conftest.py)."""
 
 from __future__ import annotations
 
