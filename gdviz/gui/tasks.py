@@ -281,6 +281,7 @@ class TaskRunner(QObject):
         self.destroyed.connect(functools.partial(_join_deleted, self._jobs))
         self.pending_key: Any = None
         self.computations = 0
+        self._answered = 0      # the generation whose result was delivered last
 
     @property
     def busy(self) -> bool:
@@ -310,7 +311,8 @@ class TaskRunner(QObject):
     def wait(self, timeout_ms: int = 10000) -> bool:
         """Block (at most ``timeout_ms``) until the newest request's job has finished, then
         deliver its result (``sig_ready``, in this thread) before returning; processes no
-        events. True when no request is left unanswered."""
+        events. Partial values of that job not delivered yet are dropped (they would arrive
+        after its result). True when no request is left unanswered."""
         jobs = self._jobs
         deadline = time.monotonic() + timeout_ms / 1000
         with jobs.lock:
@@ -340,9 +342,10 @@ class TaskRunner(QObject):
             if generation != self._jobs.generation or self._jobs.done is None:
                 return      # stale (a newer request was made), or delivered by ``wait``
             self._jobs.done = None
+        self._answered = generation
         self.pending_key = None
         self.sig_ready.emit(key, result)
 
     def _on_relay_partial(self, generation: int, key: Any, value: Any) -> None:
-        if generation == self._jobs.generation:
+        if generation == self._jobs.generation and generation != self._answered:
             self.sig_partial.emit(key, value)

@@ -103,6 +103,22 @@ def test_wait_delivers_the_answer_without_processing_events(qtbot):
     assert runner.shutdown()
 
 
+def test_wait_delivers_a_generator_jobs_result_last(qtbot):
+    runner = TaskRunner()
+    answers = Answers(runner)
+
+    def job(should_stop):
+        yield "half way"
+        return "done"
+
+    runner.request("k", job)
+    assert runner.wait(10000)
+    QCoreApplication.sendPostedEvents()   # the partial value queued by the thread
+    assert answers.ready == [("k", "done")]
+    assert answers.partial == []          # never after the result
+    assert runner.shutdown()
+
+
 def test_wait_is_bounded(qtbot):
     runner = TaskRunner()
     release = threading.Event()
