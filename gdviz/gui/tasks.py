@@ -81,7 +81,7 @@ def register_thread(thread: QThread, stop: Callable[[], None],
 
 
 def start_thread(thread: QThread, stop: Callable[[], None], owner: QObject | None = None,
-          priority: QThread.Priority = QThread.Priority.InheritPriority) -> None:
+                 priority: QThread.Priority = QThread.Priority.InheritPriority) -> None:
     """Register ``thread`` and start it: the one way the GUI starts a background thread."""
     register_thread(thread, stop, owner)
     thread.start(priority)
