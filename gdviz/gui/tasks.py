@@ -80,6 +80,12 @@ def register_thread(thread: QThread, stop: Callable[[], None],
         _THREADS[thread] = _Entry(stop, weakref.ref(owner) if owner is not None else None)
 
 
+def is_registered(thread: QThread) -> bool:
+    """Whether ``thread`` was registered (and has not been dropped as finished)."""
+    with _REGISTRY_LOCK:
+        return thread in _THREADS
+
+
 def start_thread(thread: QThread, stop: Callable[[], None], owner: QObject | None = None,
                  priority: QThread.Priority = QThread.Priority.InheritPriority) -> None:
     """Register ``thread`` and start it: the one way the GUI starts a background thread."""

@@ -183,9 +183,11 @@ def test_closing_a_window_stops_the_threads_working_for_it_and_no_other(qtbot, m
     assert running_threads() == []
 
 
-def test_the_fixture_fails_a_test_that_leaves_a_thread_running_and_stops_it(tmp_path):
+def test_the_fixture_fails_a_thread_left_running_or_started_without_the_registry(tmp_path):
     (tmp_path / "test_leak.py").write_text(textwrap.dedent("""
         import threading
+
+        from PySide6.QtCore import QThread
 
         from gdviz.gui.tasks import TaskRunner, running_threads
 
@@ -200,6 +202,13 @@ def test_the_fixture_fails_a_test_that_leaves_a_thread_running_and_stops_it(tmp_
 
         def test_next_starts_clean(qtbot):
             assert running_threads() == []
+
+        def test_starts_a_thread_the_registry_does_not_know(qtbot):
+            thread = QThread()
+            thread.setObjectName("stray")
+            thread.start()
+            thread.quit()
+            thread.wait()
     """))
     result = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
@@ -210,7 +219,9 @@ def test_the_fixture_fails_a_test_that_leaves_a_thread_running_and_stops_it(tmp_
     out = result.stdout + result.stderr
     assert result.returncode == 1, out
     assert "1 background thread(s) still running after the test: gdviz-task" in out
-    assert "2 passed, 1 error" in out, out     # the leak is an error, and the next test clean
+    assert "1 QThread(s) started without the registry (gdviz.gui.tasks.start_thread): " \
+        "stray" in out
+    assert "3 passed, 2 errors" in out, out   # each fault is an error; the next test is clean
 
 
 def _env() -> dict[str, str]:
