@@ -121,6 +121,7 @@ def main_gui(preset: str | None = None, screenshot: str | os.PathLike | None = N
         app = ensure_app()
         from gdviz.gui.main_window import MainWindow
         from gdviz.gui.settings import AppSettings
+        from gdviz.gui.tasks import stop_all_threads
 
         if screenshot is not None:
             window = MainWindow(preset=preset or "wavy", settings=AppSettings(memory=True))
@@ -138,8 +139,14 @@ def main_gui(preset: str | None = None, screenshot: str | os.PathLike | None = N
         return _error(f"the window could not open: {type(err).__name__}: {err}")
     previous_hook = sys.excepthook
     sys.excepthook = _ExceptHook(window)
-    # closeEvent stops the worker; this also covers quitting without closing the window
-    app.aboutToQuit.connect(lambda: window.controller.shutdown(3000))
+
+    def on_app_about_to_quit() -> None:
+        # closeEvent stops the worker and the window's threads; this also covers quitting
+        # without closing the window (then every registered thread: the window is the only one)
+        window.controller.shutdown(3000)
+        stop_all_threads(3000)
+
+    app.aboutToQuit.connect(on_app_about_to_quit)
     try:
         window.show()
         return int(app.exec())

@@ -1,214 +1,31 @@
 """Compute loss grids off the GUI thread and hand the finished, immutable result back.
 
-``GridFeed`` (end of the file) is what a view uses: it decides which grid the view needs, takes
-it from the cache, computes cheap ones at once and expensive ones through a ``GridWorker``.
+``GridFeed`` is what a view uses: it decides which grid the view needs, takes it from the
+cache, computes cheap ones at once and expensive ones in the background, through a
+``gdviz.gui.tasks.TaskRunner`` (one pending job, stale results dropped, its thread registered
+with the one registry of background threads; see that module for the threading rules).
 
-``GridWorker`` (one per view) keeps at most ONE pending job: a new request replaces the job
-that has not started yet and tells the running one to give up (``grids.grid_values`` checks
-between chunks). The compute thread is a plain ``QThread`` subclass that runs while there is
-work and then ends by itself, so no thread idles after the view stops asking.
-
-Threading rules:
-- A job is a pure function ``fn(should_stop) -> result | None`` that reads only immutable
-  data (the problem, a frozen GridSpec) and returns a frozen ``LossGrid``: nothing mutable
-  crosses threads.
-- The result leaves the thread through a signal of a relay QObject that lives in the GUI
-  thread (a queued connection), tagged with the request's generation; the relay drops it
-  when a newer request was made meanwhile. ``sig_ready(key, result)`` therefore only ever
-  delivers the newest key's result, on the GUI thread.
-- ``shutdown()`` cancels and WAITS for the thread; views call it from ``closeEvent`` and when
-  their window hides. Each thread is registered with ``gdviz.gui.worker.register_thread`` so
-  the test fixture that fails on threads left running sees grid threads too, and an
-  ``atexit`` hook waits for any thread still finishing a chunk when the interpreter exits.
+A grid job is a pure function ``fn(should_stop) -> LossGrid | None`` that reads only immutable
+data (the problem, a frozen GridSpec; ``grids.grid_values`` checks ``should_stop`` between
+chunks) and returns a frozen ``LossGrid``: nothing mutable crosses threads. ``shutdown()``
+cancels and WAITS for the thread; views call it from ``closeEvent`` and when their window hides.
 """
 
 from __future__ import annotations
 
-import atexit
-import functools
-import threading
 import time
-from collections.abc import Callable
-from typing import Any
 
 import numpy as np
 from PySide6.QtCore import QCoreApplication, QEventLoop, QObject, QThread, QTimer, Signal
 
 from gdviz.core import grids
-from gdviz.gui import worker as worker_registry
-
-Job = Callable[[Callable[[], bool]], Any]
-
-# Strong references to every thread started, pruned (in the GUI thread) once finished: a
-# QThread whose last reference went away while it still ran would abort the process.
-_LIVE: set[_GridThread] = set()
-
-
-def _prune() -> None:
-    for thread in [t for t in _LIVE if _wait(t, 0)]:
-        _LIVE.discard(thread)
-
-
-class _Relay(QObject):
-    """Lives in the GUI thread; receives results emitted from the compute thread."""
-
-    sig_result = Signal(int, object, object)   # generation, key, result
-
-
-class _Jobs:
-    """The pending job and the generation counter, shared by a GridWorker and its threads.
-    A plain Python object: it outlives the worker's QObject, so a view deleted without being
-    closed can still cancel its running job (see ``GridWorker.__init__``)."""
-
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.pending: tuple[int, Any, Job] | None = None
-        self.generation = 0
-        self.taker: _GridThread | None = None     # the thread that will take the next job
-        self.threads: list[_GridThread] = []      # threads not yet joined
-
-    def cancel(self) -> None:
-        with self.lock:
-            self.generation += 1
-            self.pending = None
-
-    def take(self) -> tuple[int, Any, Job] | None:
-        """The next job, or None: then the calling thread ends (decided under the lock, so a
-        request made at the same moment starts a new thread instead of being lost)."""
-        with self.lock:
-            job, self.pending = self.pending, None
-            if job is None:
-                self.taker = None
-            return job
-
-    def join(self, timeout_ms: int) -> bool:
-        self.cancel()
-        done = all([_wait(thread, timeout_ms) for thread in self.threads])
-        self.threads = [t for t in self.threads if not _wait(t, 0)]
-        _prune()
-        return done
-
-
-def _wait(thread: QThread, timeout_ms: int) -> bool:
-    """thread.wait(), True for a thread whose C++ object is already gone (interpreter exit)."""
-    try:
-        return thread.wait(timeout_ms)
-    except RuntimeError:
-        return True
-
-
-class _GridThread(QThread):
-    """Runs the pending jobs one after the other, then ends."""
-
-    def __init__(self, jobs: _Jobs, relay: _Relay) -> None:
-        super().__init__()
-        self._jobs = jobs
-        self._relay = relay
-        self.setObjectName("gdviz-grid")
-
-    def stop(self) -> None:  # the worker registry's stop protocol (test clean-up)
-        self._jobs.cancel()
-
-    def run(self) -> None:
-        jobs = self._jobs
-        while True:
-            job = jobs.take()
-            if job is None:
-                return
-            generation, key, fn = job
-
-            def should_stop(generation=generation) -> bool:
-                return jobs.generation != generation
-
-            try:
-                result = fn(should_stop)
-            except Exception as err:  # shown by the view; never kills the thread silently
-                result = err
-            if result is None or should_stop():
-                continue
-            try:
-                self._relay.sig_result.emit(generation, key, result)
-            except RuntimeError:      # the view (and its relay) were deleted meanwhile
-                return
-
-
-def _join_deleted(jobs: _Jobs) -> None:
-    """A worker's QObject was destroyed (its view deleted without closing): stop its job."""
-    jobs.join(5000)
-
-
-class GridWorker(QObject):
-    """One background computation at a time for one view.
-
-    ``request(key, fn)`` schedules ``fn``; ``sig_ready(key, result)`` brings the result to
-    the GUI thread (``result`` may be an Exception the job raised). ``busy`` is True while a
-    request has not been answered. ``computations`` counts the jobs started.
-    """
-
-    sig_ready = Signal(object, object)   # key, result
-
-    def __init__(self, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self._jobs = _Jobs()
-        self._relay = _Relay(self)
-        self._relay.sig_result.connect(self._on_relay_result)
-        self.destroyed.connect(functools.partial(_join_deleted, self._jobs))
-        self.pending_key: Any = None
-        self.computations = 0
-
-    @property
-    def busy(self) -> bool:
-        return self.pending_key is not None
-
-    def request(self, key: Any, fn: Job) -> None:
-        """Compute ``fn`` in the background; any earlier request is abandoned."""
-        jobs = self._jobs
-        with jobs.lock:
-            jobs.generation += 1
-            jobs.pending = (jobs.generation, key, fn)
-            self.pending_key = key
-            self.computations += 1
-            if jobs.taker is None:      # no thread will take this job: start one
-                _prune()
-                jobs.threads = [t for t in jobs.threads if not _wait(t, 0)]
-                thread = _GridThread(jobs, self._relay)
-                _LIVE.add(thread)
-                jobs.threads.append(thread)
-                worker_registry.register_thread(thread, thread)
-                jobs.taker = thread
-                thread.start(QThread.Priority.LowPriority)
-
-    def cancel(self) -> None:
-        """Abandon the pending and the running job (the thread ends after its chunk)."""
-        self._jobs.cancel()
-        self.pending_key = None
-
-    def shutdown(self, timeout_ms: int = 5000) -> bool:
-        """Cancel and wait for the threads to end; True when none is left running."""
-        self.pending_key = None
-        return self._jobs.join(timeout_ms)
-
-    def _on_relay_result(self, generation: int, key: Any, result: Any) -> None:
-        if generation != self._jobs.generation:
-            return          # stale: a newer request was made after this one started
-        self.pending_key = None
-        self.sig_ready.emit(key, result)
+from gdviz.gui import tasks
 
 
 def running_grid_threads() -> list[QThread]:
-    """Grid threads still running (tests: should be empty once views are closed)."""
-    _prune()
-    return list(_LIVE)
-
-
-@atexit.register
-def _wait_for_grid_threads() -> None:
-    for thread in list(_LIVE):
-        try:
-            thread.stop()
-            thread.wait(5000)
-        except RuntimeError:
-            pass
+    """Background task threads still running (tests: should be empty once views are closed);
+    the registry (``gdviz.gui.tasks``) knows every one of them."""
+    return tasks.running_threads()
 
 
 # One cache for every view (GUI thread only): the contour dock and the 3-D view's map fallback
@@ -243,7 +60,7 @@ class GridFeed(QObject):
         super().__init__(parent)
         self.resolution = resolution
         self.cache = SHARED_CACHE if cache is None else cache
-        self.worker = GridWorker(self)
+        self.worker = tasks.TaskRunner(self)
         self.worker.sig_ready.connect(self._on_worker_ready)
         self.problem = None
         self.pair = (0, 1)

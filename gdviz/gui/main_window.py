@@ -28,6 +28,7 @@ from gdviz.gui.panels.status import RunStatusBar
 from gdviz.gui.panels.step_math import StepMathPanel
 from gdviz.gui.playback import PlaybackToolbar
 from gdviz.gui.settings import AppSettings
+from gdviz.gui.tasks import stop_all_threads
 from gdviz.gui.timeline import Timeline
 
 log = logging.getLogger(__name__)
@@ -384,7 +385,10 @@ class MainWindow(QMainWindow):
 
     # -- closing --------------------------------------------------------------------------------
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt name)
-        self.controller.shutdown(3000)
+        self.controller.shutdown(3000)   # the optimizer worker, by its stop protocol
+        # then every other thread working for this window (loss grids, formula analysis), or
+        # for nobody any more; another window's threads go on (an export's offscreen window)
+        stop_all_threads(3000, within=self)
         try:
             c = self.controller
             self.settings.save_layout(self.saveGeometry(), self.saveState())

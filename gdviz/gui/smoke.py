@@ -115,7 +115,7 @@ def _smoke(steps: int, errors: DrawErrors) -> None:
     from gdviz.gui.app import ensure_app
     from gdviz.gui.main_window import MainWindow
     from gdviz.gui.settings import AppSettings
-    from gdviz.gui.worker import running_threads
+    from gdviz.gui.tasks import running_threads
 
     app = ensure_app()
     lessons = [p for p in list_presets() if p.group == "lesson"]
@@ -148,7 +148,8 @@ def _smoke(steps: int, errors: DrawErrors) -> None:
         window.close()
         app.processEvents()
     if running_threads():
-        raise SmokeFailure(f"{len(running_threads())} worker thread(s) still running after close")
+        raise SmokeFailure(f"{len(running_threads())} background thread(s) still running after "
+                           "close")
     from gdviz.gui import step_process
 
     if step_process.enabled():

@@ -31,7 +31,6 @@ from __future__ import annotations
 import logging
 import threading
 import time
-import weakref
 from collections.abc import Sequence
 
 from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
@@ -41,6 +40,7 @@ from gdviz.core.records import RunConfig
 from gdviz.core.runner import iterate
 from gdviz.core.step_blocks import StepBlock
 from gdviz.gui.step_process import RunFailed, open_source
+from gdviz.gui.tasks import start_thread
 
 log = logging.getLogger(__name__)
 EMIT_INTERVAL = 0.016  # s: ~60 emissions per second at most
@@ -58,31 +58,6 @@ def compute_budget(draw: float) -> float:
     """Seconds of computing before the next emission, after the GUI took ``draw`` seconds
     (from emission to acknowledgement) to draw the previous one."""
     return min(MAX_COMPUTE, max(EMIT_INTERVAL - draw, COMPUTE_SHARE * draw))
-
-# Every QThread a worker runs in (and its worker), so tests can fail when one is left running.
-_THREADS: weakref.WeakKeyDictionary[QThread, OptimizerWorker] = weakref.WeakKeyDictionary()
-
-
-def register_thread(thread: QThread, worker: OptimizerWorker) -> None:
-    _THREADS[thread] = worker
-
-
-def running_threads() -> list[QThread]:
-    """The worker threads still running (should be empty after every window closes)."""
-    return [t for t in list(_THREADS.keys()) if t.isRunning()]
-
-
-def stop_all_threads(timeout_ms: int = 5000) -> int:
-    """Stop every running worker thread (test clean-up); returns how many were running."""
-    threads = running_threads()
-    for thread in threads:
-        worker = _THREADS.get(thread)
-        if worker is not None:
-            worker.stop()
-    for thread in threads:
-        thread.wait(timeout_ms)
-    return len(threads)
-
 
 def epoch_end_step(last_step: int, steps_per_epoch: int) -> int:
     """The step that completes the epoch after ``last_step`` (a whole epoch at a boundary)."""
@@ -288,6 +263,7 @@ class WorkerHost(QObject):
     """Owns the running worker and its QThread: starts them (``start``) and stops them by the
     protocol (request stop -> loop exits -> finished -> quit -> wait). A thread that does not
     stop within the timeout (a very slow step) is kept until it finishes, never terminated.
+    Its threads are started through ``tasks.start_thread`` (the registry of running threads).
     GUI thread only."""
 
     def __init__(self, parent: QObject | None = None) -> None:
@@ -310,9 +286,8 @@ class WorkerHost(QObject):
         worker.sig_steps.connect(on_steps)
         worker.sig_failed.connect(on_failed)
         worker.sig_finished.connect(on_finished)
-        register_thread(thread, worker)
         self.worker, self.thread = worker, thread
-        thread.start()
+        start_thread(thread, worker.stop, self)
         return worker
 
     def stop(self, timeout_ms: int = 2000) -> None:

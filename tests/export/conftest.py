@@ -1,4 +1,4 @@
-"""Export test fixtures: offscreen Qt, isolated settings, no worker thread left behind."""
+"""Export test fixtures: offscreen Qt, isolated settings (no thread left: ../conftest.py)."""
 
 from __future__ import annotations
 
@@ -14,18 +14,6 @@ def isolated_settings(tmp_path_factory, monkeypatch):
     path = tmp_path_factory.mktemp("settings") / "gdviz-settings.ini"
     monkeypatch.setenv("GDVIZ_SETTINGS", str(path))
     return path
-
-
-@pytest.fixture(autouse=True)
-def no_thread_left():
-    yield
-    from gdviz.gui.worker import running_threads
-
-    left = running_threads()
-    if left:
-        for thread in left:
-            thread.wait(5000)
-        pytest.fail(f"{len(left)} optimizer thread(s) still running after the test")
 
 
 @pytest.fixture

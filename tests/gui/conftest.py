@@ -1,4 +1,5 @@
-"""GUI test fixtures: offscreen Qt, isolated settings, and no worker thread left behind."""
+"""GUI test fixtures: offscreen Qt and isolated settings (``no_thread_left``, the fixture that
+fails a test leaving a background thread running, is in ../conftest.py: it covers every test)."""
 
 from __future__ import annotations
 
@@ -15,18 +16,6 @@ def isolated_settings(tmp_path, monkeypatch):
     path = tmp_path / "gdviz-settings.ini"
     monkeypatch.setenv("GDVIZ_SETTINGS", str(path))
     return path
-
-
-@pytest.fixture(autouse=True)
-def no_thread_left():
-    """Fail any test that leaves an optimizer thread running (after its widgets closed)."""
-    yield
-    from gdviz.gui.worker import running_threads, stop_all_threads
-
-    left = running_threads()
-    if left:
-        stop_all_threads()  # so the next test (and interpreter exit) is not affected
-        pytest.fail(f"{len(left)} optimizer thread(s) still running after the test")
 
 
 @pytest.fixture

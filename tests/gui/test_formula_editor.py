@@ -20,7 +20,7 @@ from gdviz.gui.panels.problem import ProblemPanel
 from gdviz.gui.panels.run import RunPanel
 from gdviz.gui.panels.sampling import SamplingPanel
 from gdviz.gui.settings import AppSettings
-from gdviz.gui.worker import running_threads
+from gdviz.gui.tasks import running_threads
 
 CUSTOM = RunConfig(problem="custom", lr=0.05, batch_size=5, max_steps=200)
 

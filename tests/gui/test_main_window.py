@@ -11,8 +11,8 @@ from gdviz.core.optimizers import OPTIMIZERS
 from gdviz.core.presets import list_presets
 from gdviz.core.problems.registry import problem_specs
 from gdviz.gui import worker as worker_module
+from gdviz.gui.tasks import running_threads
 from gdviz.gui.views import VIEW_CLASSES
-from gdviz.gui.worker import running_threads
 
 
 def fast(window, **changes):

@@ -14,8 +14,8 @@ from gdviz.core.history import peaks
 from gdviz.core.lockstep import MAX_RUNS
 from gdviz.core.run_set import PALETTE
 from gdviz.core.runner import run_to_end
+from gdviz.gui.tasks import running_threads
 from gdviz.gui.views import style
-from gdviz.gui.worker import running_threads
 
 
 def play_to_end(qtbot, window, timeout=60_000) -> None:

@@ -12,7 +12,8 @@ from PySide6.QtCore import QObject, Qt, QThread, Slot
 from gdviz.core.records import RunConfig
 from gdviz.core.step_blocks import StepBlock
 from gdviz.gui import worker as worker_module
-from gdviz.gui.worker import OptimizerWorker, epoch_end_step, register_thread
+from gdviz.gui.tasks import register_thread
+from gdviz.gui.worker import OptimizerWorker, epoch_end_step
 
 
 class Relay(QObject):
@@ -70,7 +71,7 @@ def run_worker(qtbot):
         thread.started.connect(worker.run)
         worker.sig_finished.connect(thread.quit, Qt.ConnectionType.DirectConnection)
         relay = Relay(worker)
-        register_thread(thread, worker)
+        register_thread(thread, worker.stop)
         thread.start()
         started.append((thread, worker, relay))
         return worker, relay

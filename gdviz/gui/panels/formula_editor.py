@@ -10,8 +10,9 @@ Two speeds, so typing never waits:
   the loss along the first parameter. Building through ``make_problem`` also fills the
   registry's cache, so applying the same draft afterwards costs nothing on the GUI thread.
 
-Threading: the build runs on a ``GridWorker`` (one pending job, stale results dropped, thread
-registered with the worker registry, joined when the window hides or the editor is deleted).
+Threading: the build runs on a ``tasks.TaskRunner`` (one pending job, stale results dropped,
+thread registered with the one registry of background threads, joined when the window hides or
+the editor is deleted).
 The job reads only plain values (text, a settings dict copy, a path) and returns a frozen
 ``Analysis`` or the exception it met; nothing mutable crosses threads.
 
@@ -39,7 +40,6 @@ from PySide6.QtWidgets import (
 from gdviz.core.errors import ConfigError
 from gdviz.core.formula import FormulaError, parse_formula, resolve_names
 from gdviz.core.problems.custom import CUSTOM_SETTINGS
-from gdviz.gui.grid_worker import GridWorker
 from gdviz.gui.panels.custom_parts import ERROR_COLOR, FormulaText
 from gdviz.gui.panels.fields import spec_tooltip
 from gdviz.gui.panels.formula_analysis import (
@@ -49,6 +49,7 @@ from gdviz.gui.panels.formula_analysis import (
     gradient_html,
     pretty,
 )
+from gdviz.gui.tasks import TaskRunner
 
 DEBOUNCE_MS = 300
 
@@ -77,7 +78,7 @@ class FormulaEditor(QWidget):
         self._draft_names: tuple[str, ...] = ()
         self._apply_requested = False
         self._result_key: tuple | None = None
-        self.worker = GridWorker(self)
+        self.worker = TaskRunner(self)
         self.worker.sig_ready.connect(self._on_worker_ready)
         self.timer = QTimer(self)
         self.timer.setSingleShot(True)
@@ -331,14 +332,16 @@ class FormulaEditor(QWidget):
         self.apply_button.setEnabled(self.error is None and text != self._applied)
 
     # -- life cycle -----------------------------------------------------------------------
-    def wait_ready(self, timeout_ms: int = 10000) -> None:
-        """Tests and exports: process events until the analysis of the current text is in."""
-        from PySide6.QtCore import QCoreApplication, QDeadlineTimer, QThread
-
-        deadline = QDeadlineTimer(timeout_ms)
-        while (self.timer.isActive() or self.worker.busy) and not deadline.hasExpired():
-            QCoreApplication.processEvents()
-            QThread.msleep(2)
+    def wait_ready(self, timeout_ms: int = 10000) -> bool:
+        """Tests and exports: wait (at most ``timeout_ms``) until the analysis of the current
+        text is in, and show it. Waits on the analysis itself and processes no events, so
+        nothing else (a click, a timer) runs meanwhile; a pending debounce starts it at once.
+        True when no analysis is left pending (a hidden editor starts none).
+        (The wait it replaces processed events and slept 2 ms between polls, so a click could
+        run inside it.)"""
+        if self.timer.isActive():
+            self._start_analysis()
+        return self.worker.wait(timeout_ms)
 
     def shutdown(self) -> None:
         self.timer.stop()

@@ -32,7 +32,6 @@ from PySide6.QtWidgets import (
 from gdviz.core.problems.custom import CUSTOM_SETTINGS, DEFAULT_DATA_EXPR
 from gdviz.core.problems.registry import get_spec, make_problem, problem_specs
 from gdviz.core.records import RunConfig
-from gdviz.gui.grid_worker import GridWorker
 from gdviz.gui.panels.custom_parts import (
     ColumnList,
     ParamTable,
@@ -43,6 +42,7 @@ from gdviz.gui.panels.custom_parts import (
 )
 from gdviz.gui.panels.fields import ParamPanel, format_value, spec_tooltip
 from gdviz.gui.panels.formula_editor import FormulaEditor
+from gdviz.gui.tasks import TaskRunner
 
 FAMILY_TITLES = {"lesson": "Lessons", "analytic": "Test functions", "custom": "Custom"}
 CUSTOM = "custom"
@@ -101,7 +101,7 @@ class ProblemPanel(ParamPanel):
         self._custom_forms: dict[tuple, QFormLayout] = {}
         self._config: RunConfig | None = None
         self._last_data_expr = DEFAULT_DATA_EXPR
-        self._warm_worker: GridWorker | None = None
+        self._warm_worker: TaskRunner | None = None
         self.combo.view().installEventFilter(self)
 
     def _fill_combo(self) -> None:
@@ -139,7 +139,7 @@ class ProblemPanel(ParamPanel):
         first one imports sympy, ~1-2 s), so choosing "Your own formula" does not freeze."""
         if event.type() == QEvent.Type.Show and watched is self.combo.view() and \
                 self._warm_worker is None:
-            self._warm_worker = GridWorker(self)
+            self._warm_worker = TaskRunner(self)
             self._warm_worker.request("warm", lambda _stop: _warm_up())
         return super().eventFilter(watched, event)
 
