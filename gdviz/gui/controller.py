@@ -307,12 +307,24 @@ class RunController(QObject):
         # the same round and starve input and timers (see after_paint.py).
         acknowledge = (lambda: self.after_paint(worker.ack)) \
             if isinstance(worker, OptimizerWorker) else (lambda: None)
+        if worker is not self.host.worker or block is None \
+                or block.first_step != self.last_index + 1:
+            acknowledge()  # a stopped worker's last batch, already queued: discard
+            return
+        self.append_block(block, then=acknowledge)
+
+    def append_block(self, block: StepBlock, then: Callable[[], None] | None = None) -> None:
+        """Take in ``block``, the lock-step steps that follow the newest one, as a batch of the
+        worker is taken in: appended to the histories; the runs that ended in it reported in
+        the order they ended (``sig_run_ended``); the views follow the newest step unless an
+        earlier one is shown (then ``sig_history_grew``); the state follows. With ``then``
+        (the worker's acknowledgement) a playing run is drawn view by view and ``then()`` is
+        called once it is drawn, or at once when nothing is drawn in turns."""
+        if block.first_step != self.last_index + 1:
+            raise ValueError(f"a block from step {block.first_step} does not follow step "
+                             f"{self.last_index}")
         drawing = False
         try:
-            if worker is not self.host.worker or block is None:
-                return  # a stopped worker's last batch, already queued: discard
-            if block.first_step != self.last_index + 1:
-                return
             for history, states, run in zip(self.histories, self.states, block.runs):
                 if run is not None:
                     history.append(run)
@@ -324,19 +336,19 @@ class RunController(QObject):
                     self.sig_run_ended.emit(k, f"{self.runs[k].name} {message}")
             count = block.count
             following = self.shown_index >= self.last_index - count
-            settles = (not self._playing or self._ended_state() is not None
+            settles = (then is None or not self._playing or self._ended_state() is not None
                        or (self._target is not None and self.last_index >= self._target))
             if not following:
                 self.sig_history_grew.emit(self.last_index)  # the user looks at an earlier step
             elif settles:
                 self._show_latest()  # the last batch of a step, epoch or run: drawn at once
             else:
-                self._show_latest(then=acknowledge)  # view by view; acknowledged at the end
+                self._show_latest(then=then)  # view by view; acknowledged at the end
                 drawing = True
             self._update_state()
         finally:
-            if not drawing:
-                acknowledge()
+            if not drawing and then is not None:
+                then()
 
     @Slot(str)
     def _on_worker_failed(self, message: str) -> None:

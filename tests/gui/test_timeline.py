@@ -10,7 +10,9 @@ import pyqtgraph as pg
 import pytest
 from PySide6.QtCore import Qt
 
-from gdviz.core.runner import run_to_end
+from gdviz.core.lockstep import iterate_lockstep
+from gdviz.core.runner import iterate, run_to_end
+from gdviz.core.step_blocks import StepBlock
 
 
 def view_data(view) -> list:
@@ -60,7 +62,7 @@ def same(a: list, b: list, tol: float = 0.0) -> list[int]:
 
 
 def shown_views(window) -> list:
-    return [v for v in window.views if window._view_is_shown(v)]
+    return [v for v in window.views if window.controller.view_filter(v)]
 
 
 def capture(window) -> dict:
@@ -168,7 +170,7 @@ def test_scrubbing_back_while_playing_shows_the_map_paths_as_they_were(qtbot, ma
     assert c.last_index > k
     i, j = maps[0].pair
     for view in maps:
-        assert window._view_is_shown(view), view.view_id   # (private: what the driver draws)
+        assert window.controller.view_filter(view), view.view_id   # what the driver draws
         paths = map_paths(view)
         assert len(paths) == len(c.histories)
         for (x, y), history in zip(paths, c.histories):
@@ -212,14 +214,15 @@ def test_batches_arriving_while_looking_back_do_not_move_the_views(qtbot, make_w
     assert c.shown_index == 35
     window.timeline.slider.setValue(3)
     qtbot.waitUntil(lambda: c.shown_index == 3, timeout=2000)
-    grown = []
+    grown, acknowledged = [], []
     c.sig_history_grew.connect(grown.append)
-    worker = c._ensure_worker()  # a batch already on its way when the user scrubbed
-    worker.advance(4)
-    c._target = c.last_index + 4
-    qtbot.waitUntil(lambda: c.last_index == 39, timeout=10_000)
+    # a batch already on its way when the user scrubbed, taken in as the worker's batches are
+    groups = list(iterate_lockstep([run.config for run in c.runs], iterate))[36:40]
+    c.append_block(StepBlock.from_groups(groups), then=lambda: acknowledged.append(True))
+    assert c.last_index == 39
     assert c.shown_index == 3
-    assert grown
+    assert grown == [39]
+    assert acknowledged == [True]  # not drawn, yet acknowledged: the worker may go on
     assert window.timeline.slider.maximum() == 39
     assert window.timeline.slider.value() == 3
 
@@ -255,7 +258,7 @@ def test_the_slider_maps_to_history_indices_of_a_long_run(qtbot, window):
     n = 100_000
     for start in range(1, n, 1000):  # the same 1000 steps again and again, renumbered
         history.append(replace(r, step=start + i) for i, r in enumerate(records))
-    c._show_latest()
+    c.show_index(c.last_index)
     slider = window.timeline.slider
     assert slider.maximum() == c.last_index == len(history) - 1 == n
     assert slider.value() == n
