@@ -166,7 +166,7 @@ def test_the_chosen_pair_changes_axes_grid_and_payload(qtbot):
     assert view.plot.getAxis("left").labelText == "b"
     picked = []
     view.sig_start_picked.connect(picked.append)
-    view._on_pick(QPointF(0.25, 3.5), True)
+    view.pick(0.25, 3.5)
     start = track.config.start_point()
     assert picked == [(0.25, start[1], 3.5)]
     view.combos[0].setCurrentIndex(2)                          # x: b too: y moves on
@@ -299,7 +299,7 @@ def test_one_parameter_with_data_maps_every_samples_loss_over_x_and_w(qtbot):
     assert not running_grid_threads()
     picked = []
     view.sig_start_picked.connect(picked.append)
-    view._on_pick(QPointF(1.0, -0.25), True)
+    view.pick(1.0, -0.25)
     assert picked == [(-0.25,)]
 
 

@@ -60,7 +60,7 @@ def test_offscreen_explains_and_falls_back_to_a_map(qtbot):
     assert np.array_equal(fallback.tracks_items[0].xData, track.history.params[keep][:, 0])
     picked = []
     view.sig_start_picked.connect(picked.append)
-    fallback._on_pick(type("P", (), {"x": lambda s: 0.5, "y": lambda s: 1.5})(), True)
+    fallback.pick(0.5, 1.5)
     assert picked == [(0.5, 1.5)]
     other = SampleCurvesView()                # another view still draws
     qtbot.addWidget(other)
@@ -79,9 +79,9 @@ def test_paths_of_runs_longer_than_the_selected_one_reach_the_lock_step_index(qt
     view.show()
     view.set_run(short.make_problem(), short, tracks[1].history)
     view.set_tracks(tracks, 1)
-    view.show_step(250)
-    assert view._index == 250            # not clipped to the selected (short) run
-    lines = view.fallback.tracks_items   # offscreen: the stand-in map draws the paths
+    view.show_step(250)                  # not clipped to the selected (short) run
+    lines = view.fallback.tracks_items   # offscreen: the stand-in map draws the paths (the
+    # 3-D paths themselves: test_opengl_surface_renders_and_paths_equal_the_records)
     assert (lines[0].xData[-1], lines[0].yData[-1]) == tuple(tracks[0].history.params[250])
     assert (lines[1].xData[-1], lines[1].yData[-1]) == tuple(tracks[1].history.params[100])
 
@@ -163,8 +163,16 @@ for k, t in enumerate(tracks):
     ok.append(bool(np.array_equal(x, h.params[keep][:, 0]) and
                    np.array_equal(y, h.params[keep][:, 1]) and
                    np.array_equal(loss, h.losses[keep]) and
+                   # private: the data-to-GL-box mapping of the drawn lines has no public form
                    np.allclose(view.lines[k].pos, view._box_points(x, y, loss))))
 out["paths_rosenbrock"] = ok
+view.set_run(base.make_problem(), configs[1], tracks[1].history)
+view.set_tracks(tracks, 1)          # the shorter run selected: the longer one still goes on
+view.wait_ready(30000)
+view.show_step(250)
+x, y, _ = view.paths[0]
+out["path_past_the_selected_run"] = [float(x[-1]), float(y[-1])]
+out["path_expected"] = [float(v) for v in tracks[0].history.params[250]]
 wavy = RunConfig(problem="wavy", optimizer="sgd", lr=0.01, batch_size=1,
                  order="sequential", max_epochs=1, init=(-0.3,))
 h = history_of(wavy)
@@ -225,6 +233,7 @@ def test_opengl_surface_renders_and_paths_equal_the_records(tmp_path):
     assert out["colors_rosenbrock"] > 200, "the 3-D picture looks blank"
     assert out["colors_wavy"] > 200
     assert out["paths_rosenbrock"] == [True, True]
+    assert out["path_past_the_selected_run"] == out["path_expected"]
     assert out["paths_wavy"]
     assert out["colors_linreg"] > 200
     assert out["paths_linreg"], "with three parameters the path lies on the held slice"

@@ -11,7 +11,8 @@ the full step. The update arrow is the step the optimizer actually took (momentu
 The grid (``gdviz.core.grids``) is computed by a ``GridFeed``: cached, in the background when
 expensive (the previous image stays meanwhile), recomputed only when the region, the pair or
 the held values change. Clicking or dragging on the map emits ``sig_start_picked`` with a new
-start point (the two chosen parameters replaced, the others kept from the start point).
+start point (the two chosen parameters replaced, the others kept from the start point);
+``pick(x, y)`` does what a click does.
 
 One parameter with data (wavy, slope): the map is every sample's loss over (x, w) — lesson 1's
 3-D surface seen from above — with each run's (x of the step's sample, w) path and the current
@@ -76,7 +77,7 @@ class ContourView(PairGridView):
         self.plot = pg.PlotWidget(viewBox=self.box)
         self.plot.initial_title = "Contour"
         super().__init__(self.plot, DEFAULT_RESOLUTION, parent)
-        self.box.sig_picked.connect(self._on_pick)
+        self.box.sig_picked.connect(self._on_box_picked)
         self.feed.sig_grid.connect(self._on_feed_grid)
         self.feed.sig_failed.connect(self._on_feed_failed)
         self._init_plot_style()
@@ -420,10 +421,16 @@ class ContourView(PairGridView):
         v[~np.isfinite(v)] = np.nan
         return np.clip(v, -1e12, 1e12)
 
-    def _on_pick(self, point, final: bool) -> None:
+    def _on_box_picked(self, point, final: bool) -> None:
+        self.pick(point.x(), point.y(), final)
+
+    def pick(self, x: float, y: float, final: bool = True) -> None:
+        """The user picked the map point (x, y) in data units, as a click (or the end of a
+        drag, ``final``) or a drag under way (not ``final``: marked, not emitted): emits
+        ``sig_start_picked`` with the start point that puts the shown pair there."""
         if not self.mode or self.config is None:
             return
-        x, y = float(point.x()), float(point.y())
+        x, y = float(x), float(y)
         if self.mode == "samples":          # only the height (w) is a parameter
             self.w_now.setValue(y)
             if final:
