@@ -6,7 +6,7 @@ import json
 import time
 
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QTextCursor
 from PySide6.QtWidgets import QCheckBox, QComboBox, QLineEdit, QPushButton, QToolButton
 
@@ -20,7 +20,7 @@ from gdviz.gui.panels.problem import ProblemPanel
 from gdviz.gui.panels.run import RunPanel
 from gdviz.gui.panels.sampling import SamplingPanel
 from gdviz.gui.settings import AppSettings
-from gdviz.gui.tasks import running_threads
+from gdviz.gui.tasks import TaskRunner, running_threads
 
 CUSTOM = RunConfig(problem="custom", lr=0.05, batch_size=5, max_steps=200)
 
@@ -132,7 +132,7 @@ def test_valid_formula_shows_parameters_then_gradient_and_preview(qtbot, editor)
 def test_typing_never_waits_for_sympy(qtbot, editor):
     fe = editor.formula
     fe.text_box.setPlainText(slow(1))
-    fe._start_analysis()                  # the ~1 s build runs now, in the background
+    fe.start_analysis()                   # the ~1 s build runs now, in the background
     assert fe.worker.busy
     fe.text_box.moveCursor(QTextCursor.MoveOperation.End)
     started = time.perf_counter()
@@ -313,10 +313,12 @@ def test_saved_formulas_appear_in_the_presets_menu(qtbot, window, isolated_setti
     assert config.make_problem().param_names == ("k", "m")
     assert window.problem_panel.formula_editor.text_box.text() == "(m*x + k - y)**2"
     # stored in the settings file: a fresh store reads it; corrupt entries are skipped
-    store = FormulaStore(AppSettings(isolated_settings))
-    raw = json.loads(store.settings._get(KEY))
+    qs = QSettings(str(isolated_settings), QSettings.Format.IniFormat)
+    raw = json.loads(qs.value(KEY))
     raw["formulas"] += [{"name": "broken", "settings": {"n": "many"}}, "junk", {"name": 3}]
-    store.settings._set(KEY, json.dumps(raw))
+    qs.setValue(KEY, json.dumps(raw))
+    qs.sync()
+    store = FormulaStore(AppSettings(isolated_settings))
     assert [e.name for e in store.all()] == ["my line"]
     yes = formula_presets.QMessageBox.StandardButton.Yes
     monkeypatch.setattr(formula_presets.QMessageBox, "question",
@@ -339,18 +341,18 @@ def test_a_saved_formula_whose_data_file_is_gone_says_so(qtbot, window, tmp_path
 
 
 def test_corrupt_store_is_ignored(isolated_settings):
-    settings = AppSettings(isolated_settings)
-    settings._set(KEY, "{not json")
-    assert FormulaStore(settings).all() == []
-    settings._set(KEY, json.dumps({"formulas": {"a": 1}}))
-    assert FormulaStore(settings).all() == []
+    qs = QSettings(str(isolated_settings), QSettings.Format.IniFormat)
+    for corrupt in ("{not json", json.dumps({"formulas": {"a": 1}})):
+        qs.setValue(KEY, corrupt)
+        qs.sync()
+        assert FormulaStore(AppSettings(isolated_settings)).all() == []
 
 
 def test_closing_while_the_gradient_is_derived_leaves_no_thread(qtbot, window):
     to_custom(qtbot, window)
     fe = window.problem_panel.formula_editor
     fe.text_box.setPlainText(slow(3))
-    fe._start_analysis()
+    fe.start_analysis()
     assert fe.worker.busy
     window.close()
     assert running_threads() == []
@@ -361,10 +363,13 @@ def test_opening_the_problem_list_prepares_the_custom_problem(qtbot):
     qtbot.addWidget(panel)
     editor = ConfigEditor([panel], RunConfig(problem="wavy"))
     panel.show()
+    direct = Qt.FindChildOption.FindDirectChildrenOnly
+    assert panel.findChild(TaskRunner, options=direct) is None
     panel.combo.showPopup()                   # sympy starts loading in the background
-    assert panel._warm_worker is not None
+    warm = panel.findChild(TaskRunner, options=direct)
+    assert warm is not None
     panel.combo.hidePopup()
     panel.combo.setCurrentIndex(panel.combo.findData("custom"))   # waits for it, then builds
-    assert not panel._warm_worker.busy
+    assert not warm.busy
     assert editor.config.problem == "custom"
     assert panel.formula_editor.text_box.text() == editor.config.settings["expr"]

@@ -83,7 +83,7 @@ class FormulaEditor(QWidget):
         self.timer = QTimer(self)
         self.timer.setSingleShot(True)
         self.timer.setInterval(DEBOUNCE_MS)
-        self.timer.timeout.connect(self._start_analysis)
+        self.timer.timeout.connect(self.start_analysis)
         self._build()
 
     def _build(self) -> None:
@@ -215,8 +215,9 @@ class FormulaEditor(QWidget):
         settings = tuple(sorted((k, str(v)) for k, v in self._draft_settings().items()))
         return (self.text_box.text(), settings, self._data_path, self._start)
 
-    def _start_analysis(self) -> None:
-        """Build the draft in the background."""
+    def start_analysis(self) -> None:
+        """Build the draft of the current text in the background now, without waiting for the
+        typing to pause (the debounce timer does this after DEBOUNCE_MS)."""
         self.timer.stop()
         text, settings = self.text_box.text(), self._draft_settings()
         path, start = self._data_path, self._start
@@ -248,7 +249,7 @@ class FormulaEditor(QWidget):
             return
         self._apply_requested = True
         if self.timer.isActive() or not self.worker.busy:
-            self._start_analysis()
+            self.start_analysis()
         self._show_pending()
 
     def _emit_apply(self) -> None:
@@ -340,7 +341,7 @@ class FormulaEditor(QWidget):
         (The wait it replaces processed events and slept 2 ms between polls, so a click could
         run inside it.)"""
         if self.timer.isActive():
-            self._start_analysis()
+            self.start_analysis()
         return self.worker.wait(timeout_ms)
 
     def shutdown(self) -> None:
