@@ -1,29 +1,18 @@
 """Loading a dataset from CSV: valid files, every malformed case refused with its line, and the
 lessons (linreg, logistic, slope) built from a file."""
 
-import importlib.util
 import os
 
 import numpy as np
 import pytest
 
 from gdviz.core.errors import ConfigError
-from gdviz.core.problems import csv_data, lessons, registry  # noqa: F401 - registers lessons
+from gdviz.core.problems import csv_data, registry
 from gdviz.core.problems.csv_data import load_csv
-from gdviz.core.settings_parse import validate_specs
-
-_REGISTRY_LOADS = all(importlib.util.find_spec(m) is not None for m in registry._FAMILY_MODULES)
 
 
 def make(name, settings=None, data_path=None):
-    """registry.make_problem, or (while a sibling family module is missing) the same steps."""
-    if _REGISTRY_LOADS:
-        return registry.make_problem(name, settings, data_path)
-    spec = registry._REGISTRY[name]
-    if data_path is not None and not spec.accepts_csv:
-        raise ConfigError(f"problem {name!r} does not take a data file")
-    return spec.factory(validate_specs(spec.settings, settings or {}, f"problem {name!r}"),
-                        data_path)
+    return registry.make_problem(name, settings, data_path)
 
 
 def write(tmp_path, content, name="data.csv"):
@@ -141,8 +130,11 @@ def test_a_large_file_is_refused_before_it_is_opened(tmp_path, monkeypatch):
         load_csv(path, max_bytes=1000)
     assert path in str(info.value)
     assert csv_data.DEFAULT_MAX_BYTES == 100 * 2**20
-    assert csv_data._size(3 * 2**30) == "3.0 GiB"
-    assert csv_data._size(100 * 2**20) == "100.0 MiB"
+    huge = tmp_path / "huge.csv"
+    with open(huge, "wb") as handle:
+        handle.truncate(3 * 2**30)     # a sparse file: 3 GiB long, no disk used
+    with pytest.raises(ConfigError, match="the file is 3.0 GiB, over the 100.0 MiB limit"):
+        load_csv(str(huge))
 
 
 def test_too_many_cells_are_refused_at_their_line(tmp_path):

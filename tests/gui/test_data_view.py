@@ -18,10 +18,11 @@ from view_helpers import (  # tests/gui is on sys.path (no __init__.py)
 
 from gdviz.core.history import RunHistory
 from gdviz.core.records import RunConfig
+from gdviz.core.surfaces import evenly_chosen
 from gdviz.gui.views import (
     DataView,
 )
-from gdviz.gui.views.data import boundary_segment
+from gdviz.gui.views.data import POINT_CAP, boundary_segment
 
 
 def test_data_wavy_highlights_the_batch(qtbot):
@@ -75,8 +76,9 @@ def test_data_linreg_predicted_vs_actual(qtbot):
     assert view.mode == "pred"
     view.show_step(9)
     x, y = view.points.getData()
-    np.testing.assert_allclose(x, problem.data_y[view._shown])
-    np.testing.assert_allclose(y, problem.predict(history.params[9], problem.data_x)[view._shown])
+    shown = evenly_chosen(problem.n_samples, POINT_CAP)   # the samples drawn
+    np.testing.assert_allclose(x, problem.data_y[shown])
+    np.testing.assert_allclose(y, problem.predict(history.params[9], problem.data_x)[shown])
     assert "Predicted vs actual" in view.frame.title.text()
 
 
