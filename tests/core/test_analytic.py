@@ -3,7 +3,6 @@ registry and settings."""
 
 from __future__ import annotations
 
-import importlib.util
 import math
 import warnings
 from types import MappingProxyType
@@ -62,15 +61,6 @@ def in_view(problem: AnalyticProblem, point) -> bool:
     point = np.asarray(point)
     return bool(np.all(problem.view_range[:, 0] <= point)
                 and np.all(point <= problem.view_range[:, 1]))
-
-
-@pytest.fixture
-def loaded_registry(monkeypatch):
-    """The real registry; while the lessons module is not written yet, load analytic only."""
-    if importlib.util.find_spec("gdviz.core.problems.lessons") is None:
-        monkeypatch.setattr(registry, "_FAMILY_MODULES", ("gdviz.core.problems.analytic",))
-        monkeypatch.setattr(registry, "_loaded", False)
-    return registry
 
 
 # -- gradients -------------------------------------------------------------------------------
@@ -322,11 +312,11 @@ def test_constants_change_the_landscape():
 
 
 # -- registry and settings -------------------------------------------------------------------
-def test_all_functions_are_registered(loaded_registry):
-    names = loaded_registry.problem_names()
+def test_all_functions_are_registered():
+    names = registry.problem_names()
     for name in NAMES:
         assert name in names
-        spec = loaded_registry.get_spec(name)
+        spec = registry.get_spec(name)
         assert spec.family == "analytic"
         assert spec.param_names == ("x", "y")
         assert not spec.accepts_csv
@@ -340,9 +330,9 @@ def test_all_functions_are_registered(loaded_registry):
     assert set(analytic.SPECS) == set(NAMES)
 
 
-def test_constants_are_declared(loaded_registry):
+def test_constants_are_declared():
     def defaults(name):
-        return {s.name: s.default for s in loaded_registry.get_spec(name).settings}
+        return {s.name: s.default for s in registry.get_spec(name).settings}
 
     assert defaults("rosenbrock") == {"a": 1.0, "b": 100.0, "grad_noise": 0.0}
     assert defaults("rastrigin") == {"A": 10.0, "grad_noise": 0.0}
@@ -350,8 +340,8 @@ def test_constants_are_declared(loaded_registry):
     assert defaults("himmelblau") == {"grad_noise": 0.0}
 
 
-def test_make_problem_parses_strings(loaded_registry):
-    problem = loaded_registry.make_problem("rosenbrock", {"b": "10", "grad_noise": " 0.5 "})
+def test_make_problem_parses_strings():
+    problem = registry.make_problem("rosenbrock", {"b": "10", "grad_noise": " 0.5 "})
     assert isinstance(problem, AnalyticProblem)
     assert problem.settings["b"] == 10.0
     assert problem.settings["a"] == 1.0
@@ -368,19 +358,19 @@ def test_make_problem_parses_strings(loaded_registry):
     ("ackley", {"b": -0.1}, "b must be at least 0"),
     ("rastrigin", {"A": "nan"}, "A must be a finite number"),
 ])
-def test_bad_settings_raise_config_error(loaded_registry, name, raw, message):
+def test_bad_settings_raise_config_error(name, raw, message):
     with pytest.raises(ConfigError) as err:
-        loaded_registry.make_problem(name, raw)
+        registry.make_problem(name, raw)
     assert message in str(err.value)
     assert f"problem {name!r}" in str(err.value)
     with pytest.raises(ConfigError):  # direct construction validates too
         build(name, **raw)
 
 
-def test_data_file_is_refused(loaded_registry, tmp_path):
+def test_data_file_is_refused(tmp_path):
     data = tmp_path / "points.csv"
     data.write_text("x,y\n1,2\n")
     with pytest.raises(ConfigError, match="does not take a data file"):
-        loaded_registry.make_problem("himmelblau", {}, str(data))
+        registry.make_problem("himmelblau", {}, str(data))
     with pytest.raises(ConfigError, match="does not take a data file"):
         SPECS["himmelblau"].factory({}, str(data))

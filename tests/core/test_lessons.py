@@ -1,7 +1,5 @@
 """The five lesson problems: kernels against finite differences, data facts, settings."""
 
-import importlib.util
-
 import numpy as np
 import pytest
 
@@ -14,32 +12,25 @@ from gdviz.core.problems.lesson_models import (
     wavy_curve_minimum,
     wavy_slope,
 )
-from gdviz.core.settings_parse import validate_specs
 
 LESSONS = ("wavy", "linreg", "logistic", "slope", "bowl")
-_REGISTRY_LOADS = all(importlib.util.find_spec(m) is not None for m in registry._FAMILY_MODULES)
 
 
 def make(name, settings=None, data_path=None):
-    """registry.make_problem, or (while a sibling family module is missing) the same steps."""
-    if _REGISTRY_LOADS:
-        return registry.make_problem(name, settings, data_path)
-    spec = registry._REGISTRY[name]
-    return spec.factory(validate_specs(spec.settings, settings or {}, f"problem {name!r}"),
-                        data_path)
+    return registry.make_problem(name, settings, data_path)
 
 
 def fresh(name, settings=None):
     """A newly built problem (bypasses the registry's cache)."""
-    spec = registry._REGISTRY[name]
-    return spec.factory(validate_specs(spec.settings, settings or {}, f"problem {name!r}"), None)
+    checked = registry.validate_problem_settings(name, settings or {})
+    return registry.get_spec(name).factory(checked, None)
 
 
 # -- registration ----------------------------------------------------------------------------------
 def test_the_five_lessons_are_registered_in_lesson_order():
     assert lessons.lesson_names() == LESSONS
     for name in LESSONS:
-        spec = registry._REGISTRY[name]
+        spec = registry.get_spec(name)
         assert spec.family == "lesson"
         assert spec.title
         assert len(spec.description) > 200
@@ -48,7 +39,6 @@ def test_the_five_lessons_are_registered_in_lesson_order():
         assert spec.param_names == make(name).param_names
 
 
-@pytest.mark.skipif(not _REGISTRY_LOADS, reason="a family module is not written yet")
 def test_registry_lists_lessons_first():
     assert registry.problem_names()[:5] == list(LESSONS)
 
