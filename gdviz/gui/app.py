@@ -79,9 +79,10 @@ def ensure_app():
     return app
 
 
-class _ExceptHook:
-    """Shows unexpected exceptions as one dialog (never a traceback in the user's face); the
-    traceback goes to the log for developers (``GDVIZ_DEBUG=1`` prints it)."""
+class ExceptHook:
+    """The ``sys.excepthook`` that ``main_gui`` installs for its window: shows unexpected
+    exceptions as one dialog (never a traceback in the user's face); the traceback goes to the
+    log for developers (``GDVIZ_DEBUG=1`` prints it)."""
 
     def __init__(self, window) -> None:
         self.window = window
@@ -138,7 +139,7 @@ def main_gui(preset: str | None = None, screenshot: str | os.PathLike | None = N
         log.debug("start-up failed", exc_info=True)
         return _error(f"the window could not open: {type(err).__name__}: {err}")
     previous_hook = sys.excepthook
-    sys.excepthook = _ExceptHook(window)
+    sys.excepthook = ExceptHook(window)
 
     def on_app_about_to_quit() -> None:
         # closeEvent stops the worker and the window's threads; this also covers quitting

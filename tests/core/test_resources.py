@@ -36,12 +36,14 @@ def test_an_installed_package_finds_the_resources_inside_it(monkeypatch, tmp_pat
     package = tmp_path / "gdviz"
     bundled = _bundle(package / "resources")
     monkeypatch.delattr(sys, "_MEIPASS", raising=False)
-    monkeypatch.setattr(resources, "_PACKAGE_DIR", package)  # where an installed gdviz sits
+    # private: where an installed gdviz sits (a real wheel: tests/packaging/test_wheel.py)
+    monkeypatch.setattr(resources, "_PACKAGE_DIR", package)
     assert resources.resources_dir() == bundled
 
 
 def test_missing_resources_say_where_they_were_looked_for(monkeypatch, tmp_path):
     monkeypatch.delattr(sys, "_MEIPASS", raising=False)
+    # private: an installed gdviz whose resources are gone (no public way to move gdviz)
     monkeypatch.setattr(resources, "_PACKAGE_DIR", tmp_path / "site" / "gdviz")
     with pytest.raises(FileNotFoundError, match="gdviz resources not found"):
         resources.resources_dir()

@@ -156,7 +156,7 @@ def test_slice_cache_is_weakly_keyed():
     problem = make_slope(validate_problem_settings("slope", {}))
     cache = surfaces.SliceCache()
     cache.get(problem, 0, np.array([1.0]), 0.0, 5.0, 10)
-    assert len(cache._by_problem) == 1
+    assert len(cache._by_problem) == 1     # private: entries the cache holds (no public count)
     del problem
     gc.collect()
     assert len(cache._by_problem) == 0

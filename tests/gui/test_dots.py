@@ -122,6 +122,7 @@ def test_many_points_are_drawn_by_one_scatter_and_few_again_by_dots(qtbot):
 
 
 def test_brushes_by_name_are_made_once():
+    # private: the module's brush cache, a cost saving with no visible effect
     assert dots_module._brush("#123456") is dots_module._brush("#123456")
 
 

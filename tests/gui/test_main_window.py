@@ -413,9 +413,9 @@ def test_keyboard_shortcuts_and_tooltips(window):
 
 
 def test_unexpected_exceptions_become_a_dialog_not_a_traceback(window, capsys):
-    from gdviz.gui.app import _ExceptHook
+    from gdviz.gui.app import ExceptHook
 
-    hook = _ExceptHook(window)
+    hook = ExceptHook(window)
     try:
         raise RuntimeError("a slot went wrong")
     except RuntimeError as err:

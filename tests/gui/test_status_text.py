@@ -33,7 +33,9 @@ def test_status_heights_are_the_measured_ones(qtbot):
             assert label.needed == (text, width, measured)
             tallest = max(tallest, measured)
             assert label.minimumHeight() == tallest   # only grows, as SteadyLabel's
-        assert 0 < len(label._shape_heights) < 300   # shapes repeat: fewer measurements
+        # private: the cache of heights per text shape; the number of measurements it saves
+        # shows nowhere else (shapes repeat: fewer measurements than texts)
+        assert 0 < len(label._shape_heights) < 300
 
 
 def test_rich_text_and_plain_labels_are_set_as_usual(qtbot):
@@ -45,7 +47,7 @@ def test_rich_text_and_plain_labels_are_set_as_usual(qtbot):
     rich.setTextFormat(pg.QtCore.Qt.TextFormat.RichText)
     status_label.set_status_text(rich, "<b>step 3</b>")
     assert rich.text() == "<b>step 3</b>"
-    assert not hasattr(rich, "_shape_heights")
+    assert not hasattr(rich, "_shape_heights")   # private: no height cache for rich text
 
 
 def test_a_status_line_is_copied_from_its_menu_not_laid_out_as_a_document(qtbot):

@@ -93,7 +93,7 @@ def test_servers_are_reused_and_never_deliver_an_earlier_runs_groups():
     first = step_process.open_source(configs, iterate, lambda: False)
     for _ in range(5):
         next_group(first)
-    server = first._server
+    server = first._server             # private: which pooled process a run uses is not shown
     first.close()                      # the server may still be computing the first run
     other = [configs[0].with_changes(seed=11, max_steps=50)]
     second = step_process.open_source(other, iterate, lambda: False)
@@ -110,7 +110,7 @@ def test_a_run_goes_on_in_this_thread_when_its_server_dies():
     configs = comparison()
     source = step_process.open_source(configs, iterate, lambda: False)
     taken = [next_group(source) for _ in range(20)]
-    source._server.process.kill()
+    source._server.process.kill()      # private: the run's own server, to kill it mid-run
     source._server.process.join(5)
     taken += take_all(source, start=20)
     source.close()

@@ -423,7 +423,7 @@ def test_slice_kept_while_the_rounded_held_values_stay_and_a_step_draws_alike(qt
     same = [i for i in range(150, len(history) - 1) if rounded[i] == rounded[i + 1]]
     assert len(same) > 20
     view.show_step(same[0])
-    kept = view._slice_shown
+    kept = view._slice_shown      # private: the kept slice; not recomputing it shows nowhere
     view.show_step(same[0] + 1)
     assert view._slice_shown is kept                          # not recomputed nor re-stroked
     before = np.array(history.params_before(same[0] + 1))
