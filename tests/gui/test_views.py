@@ -426,7 +426,8 @@ def test_slice_kept_while_the_rounded_held_values_stay_and_a_step_draws_alike(qt
     kept = view.curves.xData, view.curves.yData
     view.show_step(same[0] + 1)
     # the faint curves keep the very arrays they had: the slice was not recomputed nor re-set
-    assert view.curves.xData is kept[0] and view.curves.yData is kept[1]
+    assert view.curves.xData is kept[0]
+    assert view.curves.yData is kept[1]
     before = np.array(history.params_before(same[0] + 1))
     # the points, tangent and arrows are those of the step itself, exactly
     bx, by = view.batch_points.getData()

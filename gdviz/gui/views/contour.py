@@ -425,9 +425,9 @@ class ContourView(PairGridView):
         self.pick(point.x(), point.y(), final)
 
     def pick(self, x: float, y: float, final: bool = True) -> None:
-        """The user picked the map point (x, y) in data units, as a click (or the end of a
-        drag, ``final``) or a drag under way (not ``final``: marked, not emitted): emits
-        ``sig_start_picked`` with the start point that puts the shown pair there."""
+        """What a click on the map at (x, y), in data units, does: marks the point and emits
+        ``sig_start_picked`` with the start point that puts the shown pair there. Not
+        ``final`` (a drag under way): only marks it."""
         if not self.mode or self.config is None:
             return
         x, y = float(x), float(y)
