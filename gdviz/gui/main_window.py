@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import logging
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import QCoreApplication, QEvent, Qt, QTimer
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QWidget
 
 from gdviz.core.errors import ConfigError
 from gdviz.core.records import RunConfig
+from gdviz.core.step_blocks import append_items
 from gdviz.gui import docks, menus, run_set, step_process
 from gdviz.gui.after_paint import AfterPaint
 from gdviz.gui.controller import RunController
@@ -193,6 +194,43 @@ class MainWindow(QMainWindow):
         docks.raise_views_for_problem(self)
         what = f" ({len(runs)} runs)" if len(runs) > 1 else ""
         self.status.showMessage(f"Loaded preset: {preset.title}{what}", 5000)
+
+    def load_runs(self, runs, selected: int = 0, preset: Preset | None = None) -> None:
+        """Show ``runs`` (RunSpecs, names and colours kept) with run ``selected`` selected, as
+        a preset or a session puts them in: ``preset``'s lesson text (none: no lesson), the
+        settings of the selected run, the views raised for the problem; every run at step 0."""
+        self.preset = preset
+        self.problem_panel.set_lesson(*self._lesson_text(preset))
+        self.editor.show_config(runs[selected].config)
+        self.controller.set_runs(runs, selected)
+        docks.raise_views_for_problem(self)
+
+    def append_steps(self, groups) -> None:
+        """Lock-step groups computed elsewhere (an export replays the runs: ``group[k]`` is
+        run k's StepRecord, None once it ended) appended to the runs as the worker's steps are:
+        the histories and the optimizer states, so the step math of any step can be shown;
+        the Runs panel says how each run that ended did. Draws nothing: ``show_step`` does."""
+        c = self.controller
+        append_items(groups, c.histories, c.states)
+        self._show_ended_runs()
+
+    def show_step(self, index: int) -> None:
+        """Show lock-step ``index`` as the timeline shows it: every view, the timeline, the
+        status bar's numbers and the step math follow (the step math at once, as for a
+        paused run)."""
+        self.controller.show_index(index)
+
+    def settle_layout(self) -> None:
+        """Do now what the window leaves to its next event-loop turns after its docks were
+        re-arranged: hide the tab bars Qt left behind, start OpenGL in a 3-D view that is
+        shown, lay the widgets out. For a window drawn without an event loop (an export,
+        whose frames must not run the event loop: a click would run in the middle of one)."""
+        docks.hide_stale_tab_bars(self)
+        for view in self.views:
+            ensure_gl = getattr(view, "ensure_gl", None)
+            if ensure_gl is not None and view.isVisible():
+                ensure_gl()
+        QCoreApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)
 
     def show_message_box(self, title: str, text: str) -> None:
         """A non-modal message (never blocks the event loop or a test); one box at a time."""

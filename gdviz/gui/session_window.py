@@ -20,7 +20,6 @@ from dataclasses import replace
 from pathlib import Path
 
 from gdviz.core.lockstep import default_run_name
-from gdviz.export.frames import apply_view_choices, view_choices
 from gdviz.export.session import (
     DEFAULT_COLOR,
     Session,
@@ -31,6 +30,7 @@ from gdviz.export.session import (
 )
 from gdviz.gui import docks, run_set
 from gdviz.gui.run_set import RunSpec
+from gdviz.gui.view_choices import apply_view_choices, view_choices
 from gdviz.presets import comparison_preset_of
 
 DOCKS = "docks"

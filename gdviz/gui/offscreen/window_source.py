@@ -1,6 +1,14 @@
-"""Frames of the whole window: a second, hidden main window (panels, docks, status bar and
-all) that replays the export's runs and is painted frame by frame (``WindowFrames``). The
-view-only source and the painting helpers are in ``gdviz.export.frames``."""
+"""Frames of the whole window: a second main window (panels, docks, status bar and all), never
+shown on screen, that the source owns and drives through the window's public methods
+(``WindowFrames``). The painting helpers are in ``gdviz.gui.offscreen.painting``.
+
+The replayed steps go into the window as the worker's do (``MainWindow.append_steps``: the
+histories and the optimizer states), and each frame is the window showing a lock-step index as
+a scrub of the timeline shows it (``MainWindow.show_step``): the views, the timeline, the status
+bar's numbers and the step math all show the frame's step, exactly as the live window would.
+Nothing here runs the event loop: what the window would do in its next turns is done at once
+(``MainWindow.settle_layout``), and the contour and 3-D grids are waited for on their own work.
+"""
 
 from __future__ import annotations
 
@@ -8,14 +16,9 @@ from typing import Any
 
 from gdviz.core.history import RunHistory
 from gdviz.core.records import RunConfig, StepRecord
-from gdviz.export.frames import (
-    FrameSource,
-    _settle,
-    _show_offscreen,
-    _wait_ready,
-    apply_view_choices,
-    ensure_app,
-)
+from gdviz.gui.offscreen import ensure_app
+from gdviz.gui.offscreen.painting import FrameSource, show_offscreen, wait_for_grids
+from gdviz.gui.view_choices import apply_view_choices
 from gdviz.presets import comparison_preset_of, preset_of
 
 WINDOW_LAYOUT = (1280, 800)  # the window is laid out at least this large, then scaled down
@@ -29,7 +32,7 @@ def window_layout_size(size: tuple[int, int]) -> tuple[int, int]:
 
 
 class WindowFrames(FrameSource):
-    """Frames of a second, hidden main window (panels, docks, status bar and all).
+    """Frames of a main window of its own (panels, docks, status bar and all).
 
     state: the live window's ``saveState()`` (dock layout and visibility), or None
     choices: {view_id: view_choices(...)} to copy from the live views
@@ -43,31 +46,23 @@ class WindowFrames(FrameSource):
 
         self.window = MainWindow(settings=AppSettings(memory=True))
         self.choices = dict(choices or {})
-        _show_offscreen(self.window, window_layout_size(size))
         self.state = None if state is None else bytes(state)
-        if self.state is not None:
-            from PySide6.QtCore import QByteArray
-
-            self.window.restoreState(QByteArray(self.state))
-            _settle()
-        from PySide6.QtWidgets import QApplication
-
-        QApplication.processEvents()  # views that start lazily once shown (3-D) do so now
+        show_offscreen(self.window, window_layout_size(size))
+        self._restore_state()
         self._prepare(self.window, size)
-        self._ended: set[int] = set()  # the runs whose end the window was told about
 
     def start(self, config: RunConfig, first: StepRecord, run=None) -> RunHistory:
         """The one run ``config`` (with ``run``'s name and colour when given, as the live
-        window shows them) put into the hidden window; returns the controller's history."""
+        window shows them) put into the window; returns its history. The window computes the
+        same start record as ``first``."""
+        from gdviz.gui import run_set
+
         window = self.window
         preset = preset_of(config)
         if preset is not None and preset.group != "comparison":
             window.load_preset(preset.name)  # as the window opens it (lesson text, docks)
         else:
-            window.preset = None
-            window.problem_panel.set_lesson("", "")
-            window.editor.show_config(config)
-            window.controller.set_config(config)  # computes the same start record
+            window.load_runs((run_set.single(config),), 0)
         controller = window.controller
         if run is not None and controller.runs[0].name != run.name:
             controller.rename_run(0, run.name)
@@ -75,65 +70,56 @@ class WindowFrames(FrameSource):
             controller.recolor_run(0, run.color)
             self.colors = (run.color,)  # a chosen colour: in the GIF's palette
         self._settle_start()
-        return window.controller.history
+        return controller.history
 
     def start_runs(self, runs, selected: int, firsts) -> list[RunHistory]:
-        """A comparison, put into the hidden window as ``MainWindow.load_preset`` and
-        ``session_window.apply_session`` put one there: every run with its name and colour
-        (the Runs panel lists them), run ``selected`` selected, the comparison preset's
-        lesson text when the runs are exactly a preset's. The controller computes the same
-        start records as ``firsts``. Returns the controller's history of each run."""
-        from gdviz.gui import docks
-
+        """A comparison, put into the window as a comparison preset or a session puts one
+        there: every run with its name and colour (the Runs panel lists them), run
+        ``selected`` selected, the comparison preset's lesson text when the runs are exactly
+        a preset's. The window computes the same start records as ``firsts``. Returns the
+        history of each run."""
         window = self.window
         specs = tuple(_run_spec(run) for run in runs)
-        preset = comparison_preset_of([run.config for run in specs])
-        window.preset = preset
-        window.problem_panel.set_lesson(*((preset.title, preset.description)
-                                          if preset is not None else ("", "")))
-        window.editor.show_config(specs[selected].config)
-        window.controller.set_runs(specs, selected)
-        docks.raise_views_for_problem(window)
+        window.load_runs(specs, selected, comparison_preset_of([run.config for run in specs]))
         self.colors = tuple(run.color for run in window.controller.runs)
-        self._ended = set()
         self._settle_start()
         return list(window.controller.histories)
 
-    def _settle_start(self) -> None:
-        from PySide6.QtWidgets import QApplication
+    def append(self, groups) -> None:
+        """Lock-step groups of the replay, given to the window as the worker's steps are."""
+        self.window.append_steps(groups)
 
-        window = self.window
+    def show(self, index: int) -> None:
+        """The window shows lock-step ``index`` (views, timeline, status bar, step math); the
+        contour and 3-D views get their grids first."""
+        self.window.show_step(index)
+        wait_for_grids(self.window.views)
+
+    def close(self) -> None:
+        """Close the window (its threads stop) and delete it with everything in it."""
+        window, self.window = self.window, None
+        self.widget = None
+        self._curves = []
+        self._painter = None
+        window.close()
+        window.deleteLater()
+
+    def _restore_state(self) -> None:
         if self.state is not None:  # the user's layout wins over the preset's
             from PySide6.QtCore import QByteArray
 
-            window.restoreState(QByteArray(self.state))
-        for view in window.views:
+            self.window.restoreState(QByteArray(self.state))
+        self.window.settle_layout()
+
+    def _settle_start(self) -> None:
+        self._restore_state()
+        for view in self.window.views:
             apply_view_choices(view, self.choices.get(view.view_id, {}))
-        for _ in range(2):  # docks re-arranged by the preset settle before the first frame
-            QApplication.processEvents()
-
-    def show(self, index: int) -> None:
-        controller = self.window.controller
-        if len(controller.runs) > 1:
-            self._report_ended(index)
-        controller.show_views(index)
-        controller.sig_step_shown.emit(index)  # the status bar and the step math follow
-        _wait_ready(self.window.views)
-
-    def _report_ended(self, index: int) -> None:
-        """Tell the window about a run of a comparison that ended by lock-step ``index``, as
-        the controller does when the worker's records end it: the Runs panel then says how it
-        ended ("diverged at 8") beside its name."""
-        controller = self.window.controller
-        for k, record in enumerate(controller.ended_records()):
-            if record is not None and record.step <= index and k not in self._ended:
-                self._ended.add(k)
-                controller.sig_run_ended.emit(k, f"{controller.runs[k].name} {record.message}")
-
+        self.window.settle_layout()
 
 
 def _run_spec(run):
-    """``run`` (a RunSpec, or anything with a name, colour and config) as the controller takes
+    """``run`` (a RunSpec, or anything with a name, colour and config) as the window takes
     it, its name kept as it is."""
     from gdviz.gui.run_set import RunSpec
 
