@@ -470,3 +470,4 @@ class ExportJob:
             # closing a hidden widget must not mask the real error
             with contextlib.suppress(Exception):
                 self._source.close()
+            self._source = None  # nothing of a closed source is kept alive by the job

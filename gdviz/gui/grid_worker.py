@@ -16,6 +16,9 @@ Threading rules:
   thread (a queued connection), tagged with the request's generation; the relay drops it
   when a newer request was made meanwhile. ``sig_ready(key, result)`` therefore only ever
   delivers the newest key's result, on the GUI thread.
+- ``wait(timeout_ms)`` (exports and tests) blocks until the pending request's result is
+  computed and delivers it at once, without running the event loop (a click must not run in
+  the middle of an export's frame); the relay's later copy of it is then dropped.
 - ``shutdown()`` cancels and WAITS for the thread; views call it from ``closeEvent`` and when
   their window hides. Each thread is registered with ``gdviz.gui.worker.register_thread`` so
   the test fixture that fails on threads left running sees grid threads too, and an
@@ -32,7 +35,7 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import QCoreApplication, QEventLoop, QObject, QThread, QTimer, Signal
+from PySide6.QtCore import QObject, QThread, QTimer, Signal
 
 from gdviz.core import grids
 from gdviz.gui import worker as worker_registry
@@ -66,6 +69,9 @@ class _Jobs:
         self.generation = 0
         self.taker: _GridThread | None = None     # the thread that will take the next job
         self.threads: list[_GridThread] = []      # threads not yet joined
+        # the newest job computed, (generation, key, result), for ``GridWorker.wait``
+        self.finished: tuple[int, Any, Any] | None = None
+        self.computed = threading.Condition(self.lock)
 
     def cancel(self) -> None:
         with self.lock:
@@ -126,6 +132,9 @@ class _GridThread(QThread):
                 result = err
             if result is None or should_stop():
                 continue
+            with jobs.computed:
+                jobs.finished = (generation, key, result)
+                jobs.computed.notify_all()
             try:
                 self._relay.sig_result.emit(generation, key, result)
             except RuntimeError:      # the view (and its relay) were deleted meanwhile
@@ -155,6 +164,7 @@ class GridWorker(QObject):
         self.destroyed.connect(functools.partial(_join_deleted, self._jobs))
         self.pending_key: Any = None
         self.computations = 0
+        self._delivered = -1  # the generation delivered by ``wait`` (its relayed copy is dropped)
 
     @property
     def busy(self) -> bool:
@@ -188,9 +198,30 @@ class GridWorker(QObject):
         self.pending_key = None
         return self._jobs.join(timeout_ms)
 
+    def wait(self, timeout_ms: int) -> bool:
+        """Block until the pending request's result is computed, then deliver it now
+        (``sig_ready``, in this thread). Waits on the computation itself: the event loop does
+        not run, so no click, timer or queued signal runs meanwhile. False when it did not
+        come within ``timeout_ms`` (it is then delivered later, as usual); True when nothing
+        is pending."""
+        if self.pending_key is None:
+            return True
+        jobs = self._jobs
+        deadline = time.monotonic() + timeout_ms / 1000
+        with jobs.computed:
+            while jobs.finished is None or jobs.finished[0] != jobs.generation:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                jobs.computed.wait(left)
+            generation, key, result = jobs.finished
+        self._on_relay_result(generation, key, result)
+        return True
+
     def _on_relay_result(self, generation: int, key: Any, result: Any) -> None:
-        if generation != self._jobs.generation:
-            return          # stale: a newer request was made after this one started
+        if generation != self._jobs.generation or generation == self._delivered:
+            return          # stale (a newer request was made), or delivered by ``wait``
+        self._delivered = generation
         self.pending_key = None
         self.sig_ready.emit(key, result)
 
@@ -289,16 +320,18 @@ class GridFeed(QObject):
         self._refresh()
 
     def wait_ready(self, timeout_ms: int = 10000) -> bool:
-        """Process events until the wanted grid has arrived (exports and tests); a check held
-        back by the throttle is made first."""
+        """Wait until the wanted grid has arrived and was delivered (exports and tests); a
+        check held back by the throttle is made first. The wait is on the computation itself
+        (``GridWorker.wait``), bounded by ``timeout_ms``, and never runs the event loop: an
+        export's Cancel click used to run ``abort()`` in the middle of a frame from in here."""
         if self._timer.isActive():
             self._timer.stop()
             self._refresh()
         deadline = time.monotonic() + timeout_ms / 1000
-        while self.busy and time.monotonic() < deadline:
-            QCoreApplication.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 20)
-            time.sleep(0.005)
-        QCoreApplication.processEvents()
+        while self.busy:   # a grid delivered may ask for the next (the region grew meanwhile)
+            left_ms = int((deadline - time.monotonic()) * 1000)
+            if left_ms <= 0 or not self.worker.wait(left_ms):
+                break
         return not self.busy
 
     def shutdown(self) -> None:

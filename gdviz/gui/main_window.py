@@ -387,7 +387,7 @@ class MainWindow(QMainWindow):
     def _on_dock_visibility_changed(self, view, visible: bool) -> None:
         if visible and len(self.controller.history):
             # a view shown again catches up with the run (it was skipped while hidden)
-            QTimer.singleShot(0, lambda: self.controller.catch_up(view))
+            QTimer.singleShot(0, self, lambda: self.controller.catch_up(view))
 
     def _view_is_shown(self, view) -> bool:
         """Draw only what can be seen: not closed docks, nor tabs behind another tab (they

@@ -25,7 +25,8 @@ def no_thread_left():
     if left:
         for thread in left:
             thread.wait(5000)
-        pytest.fail(f"{len(left)} optimizer thread(s) still running after the test")
+        names = ", ".join(sorted(t.objectName() or type(t).__name__ for t in left))
+        pytest.fail(f"{len(left)} thread(s) still running after the test: {names}")
 
 
 @pytest.fixture
