@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import shiboken6
+from PySide6.QtCore import QCoreApplication
 
 from gdviz.core.history import RunHistory
 from gdviz.core.records import RunConfig, StepRecord
@@ -99,20 +99,18 @@ class WindowFrames(FrameSource):
 
     def close(self) -> None:
         """Close the window (its threads stop) and delete it with everything in it, keeping
-        no reference into it. A source that kept its references after the window was deleted
-        (the export runner, which the live window keeps, keeps the source) left Python
-        wrappers of the deleted window's objects alive until the interpreter exited, when
-        PySide deletes the Qt objects it still holds a wrapper for: "QObject: shared QObject
-        was deleted directly", then a segmentation fault (3 of 12 runs of quitting after a
-        whole-window export under Xvfb; 0 of 12 without the references)."""
+        no reference into it: the export runner, which the live window keeps, keeps the
+        source, and Python wrappers of a deleted window's objects then lived on until the
+        interpreter exited, when PySide deletes the Qt objects it still holds a wrapper for.
+        What the window left for its next event-loop turns (a dock that became visible
+        catches up and would ask for a grid) is dropped with it."""
         window, self.window = self.window, None
         self.widget = None
         self._curves = []
         self._painter = None
         window.close()
-        # at once, not deleteLater: what the window left for its next event-loop turns (a
-        # dock that became visible catches up) must not start a grid thread in a closed window
-        shiboken6.delete(window)
+        QCoreApplication.removePostedEvents(window)
+        window.deleteLater()
 
     def _restore_state(self) -> None:
         if self.state is not None:  # the user's layout wins over the preset's
