@@ -35,7 +35,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -45,9 +45,6 @@ from gdviz.core.lockstep import StepGroup, check_runs, iterate_lockstep
 from gdviz.core.records import RunConfig, StepRecord
 from gdviz.export.files import existing_parent, publish, temp_file_beside, temp_folder_in
 from gdviz.export.gif import MAX_FPS, GifWriter, build_palette, codes_to_image
-
-if TYPE_CHECKING:
-    from gdviz.gui.run_set import RunSpec  # only the type: a run's name, colour and config
 
 WINDOW = "window"  # the target that draws the whole window
 OPENGL_VIEWS = ("surface3d",)  # targets that need OpenGL (a real display, not offscreen)
@@ -60,6 +57,16 @@ PNG_NAME = "frame_{:04d}.png"
 
 class ExportError(Exception):
     """The export failed while running (disk full, folder removed, a view failed): a sentence."""
+
+
+class RunSpec(Protocol):
+    """A run as the window describes it (``gdviz.gui.run_set.RunSpec`` is one): its name,
+    its colour (#rrggbb) and its settings. Stated here so that export imports nothing above
+    it, not even for a type."""
+
+    name: str
+    color: str
+    config: RunConfig
 
 
 class FrameSource(Protocol):

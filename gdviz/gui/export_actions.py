@@ -156,10 +156,14 @@ def open_export_dialog(window, kind: str = "gif"):
     from gdviz.gui.export_dialog import ExportDialog
 
     dialog = ExportDialog(window, kind)
-    dialog.select_target(current_view(window).view_id)
-    if dialog.exec() != ExportDialog.DialogCode.Accepted:
-        return None
-    return start_export(window, dialog.spec())
+    try:
+        dialog.select_target(current_view(window).view_id)
+        if dialog.exec() != ExportDialog.DialogCode.Accepted:
+            return None
+        spec = dialog.spec()
+    finally:
+        dialog.deleteLater()
+    return start_export(window, spec)
 
 
 def start_export(window, spec, show_progress: bool = True, source_factory=None):

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from PySide6.QtCore import QCoreApplication
+
 from gdviz.core.history import RunHistory
 from gdviz.core.lockstep import split_groups
 from gdviz.core.records import RunConfig, StepRecord
@@ -83,6 +85,18 @@ class ViewFrames(FrameSource):
                              for run, history in zip(runs, histories)), selected)
         apply_view_choices(self.view, self.choices)
         return histories
+
+    def close(self) -> None:
+        """Close the view (its grid thread stops) and delete it, keeping no reference into
+        it (see ``WindowFrames.close``)."""
+        view, self.view = self.view, None
+        self.widget = None
+        self._curves = []
+        self._painter = None
+        self.history, self.histories = None, []
+        view.close()
+        QCoreApplication.removePostedEvents(view)
+        view.deleteLater()
 
     def append(self, groups) -> None:
         """Lock-step groups of the replay, appended to each run's history."""
