@@ -230,6 +230,10 @@ class MainWindow(QMainWindow):
             ensure_gl = getattr(view, "ensure_gl", None)
             if ensure_gl is not None and view.isVisible():
                 ensure_gl()
+                # Qt shows a widget added to a shown layout by a queued call: deliver the
+                # 3-D view's own queued calls (its new OpenGL widget), nothing else
+                for child in view.findChildren(QWidget):
+                    QCoreApplication.sendPostedEvents(child, QEvent.Type.MetaCall)
         QCoreApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)
 
     def show_message_box(self, title: str, text: str) -> None:

@@ -306,15 +306,16 @@ def test_a_single_run_is_exported_with_its_own_name_and_colour(qapp, tmp_path, t
     job = ExportJob(spec, source_factory=factory)
     job.open()
     source = sources[0]
-    if target == "window":  # read before the job ends: the source then deletes its window
+    # read before the job ends: the source then deletes its window or view
+    if target == "window":
         runs = source.window.controller.runs
         assert [(r.name, r.color) for r in runs] == [("my adam", "#e69f00")]
         assert source.window.runs_panel.names() == ["my adam"]
+    else:
+        assert [(t.name, t.color) for t in source.view.tracks] == [("my adam", "#e69f00")]
+        assert source.view.tracks_items[0].opts["pen"].color().name() == "#e69f00"
     while job.render_next():
         pass
     job.finish()
-    if target != "window":
-        assert [(t.name, t.color) for t in source.view.tracks] == [("my adam", "#e69f00")]
-        assert source.view.tracks_items[0].opts["pen"].color().name() == "#e69f00"
     _gif, frames = gif_frames(tmp_path / "one.gif")
     assert _colour_pixels(frames[-1], "#e69f00") > 0     # the path, in the run's colour

@@ -216,6 +216,19 @@ def wait_for_grids(views, timeout_ms: int = 10000) -> None:
             wait(timeout_ms)
 
 
+def show_new_children(widget) -> None:
+    """Show now the child widgets Qt shows in its next turn (a widget added to the layout of a
+    shown widget is shown by a queued call: the 3-D view's OpenGL widget, made once the view
+    was shown), without running the event loop: only those widgets' own queued calls are
+    delivered. Then lay out."""
+    from PySide6.QtCore import QCoreApplication, QEvent
+    from PySide6.QtWidgets import QWidget
+
+    for child in widget.findChildren(QWidget):
+        QCoreApplication.sendPostedEvents(child, QEvent.Type.MetaCall)
+    settle()
+
+
 def settle() -> None:
     """Run pending layout requests (a status label that wraps changes height) but not the
     paint requests: ``render`` paints once, and a paint of the hidden window on top of it

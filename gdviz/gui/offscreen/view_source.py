@@ -19,7 +19,12 @@ from gdviz.core.lockstep import split_groups
 from gdviz.core.records import RunConfig, StepRecord
 from gdviz.export.animation import OPENGL_VIEWS
 from gdviz.gui.offscreen import check_target, ensure_app, view_classes
-from gdviz.gui.offscreen.painting import FrameSource, settle, show_offscreen, wait_for_grids
+from gdviz.gui.offscreen.painting import (
+    FrameSource,
+    show_new_children,
+    show_offscreen,
+    wait_for_grids,
+)
 from gdviz.gui.view_choices import apply_view_choices
 
 TRACK_COLOR = "#1a3a8f"  # the colour of a single run (the controller's TRACK_COLOR)
@@ -38,7 +43,7 @@ class ViewFrames(FrameSource):
         ensure_gl = getattr(self.view, "ensure_gl", None)
         if view_id in OPENGL_VIEWS and ensure_gl is not None:
             ensure_gl()  # the 3-D view starts OpenGL lazily, in the turn after it was shown
-            settle()
+            show_new_children(self.view)
         self._prepare(self.view, size)
         self.history: RunHistory | None = None
         self.histories: list[RunHistory] = []
