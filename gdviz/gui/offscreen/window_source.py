@@ -100,10 +100,9 @@ class WindowFrames(FrameSource):
     def close(self) -> None:
         """Close the window (its threads stop) and delete it with everything in it, keeping
         no reference into it: the export runner, which the live window keeps, keeps the
-        source, and Python wrappers of a deleted window's objects then lived on until the
-        interpreter exited, when PySide deletes the Qt objects it still holds a wrapper for.
-        What the window left for its next event-loop turns (a dock that became visible
-        catches up and would ask for a grid) is dropped with it."""
+        source, and nothing of a finished export should live on with it. What the window left
+        for its next event-loop turns (a dock that became visible catches up and would ask
+        for a grid in a closed window) is dropped with it."""
         window, self.window = self.window, None
         self.widget = None
         self._curves = []
