@@ -65,7 +65,7 @@ def bench_gdviz(frames: int, folder: Path) -> tuple[float, float, float, Path]:
     from gdviz.export.animation import ExportJob, ExportSpec
 
     started = time.perf_counter()
-    from gdviz.export.frames import ensure_app
+    from gdviz.gui.offscreen import ensure_app, make_source
 
     ensure_app()
     import gdviz.gui.views  # noqa: F401
@@ -75,7 +75,7 @@ def bench_gdviz(frames: int, folder: Path) -> tuple[float, float, float, Path]:
     spec = ExportSpec(wavy_config(max(frames - 1, 1)), "samples", out, frames=frames,
                       fps=FPS, size=SIZE)
     started, cpu = time.perf_counter(), time.process_time()
-    ExportJob(spec).run()
+    ExportJob(spec, make_source).run()
     return time.perf_counter() - started, time.process_time() - cpu, startup, out
 
 
@@ -88,7 +88,7 @@ def gdviz_breakdown(frames: int, folder: Path) -> tuple[float, dict[str, float]]
     whole export, {part: CPU ms per frame}); the parts add up to the whole. Setup is the job's
     ``open`` (the view, the first frame's palette) without the first frame's drawing."""
     from gdviz.export.animation import ExportJob, ExportSpec
-    from gdviz.export.frames import make_source
+    from gdviz.gui.offscreen import make_source
 
     clock = time.process_time
     spent = dict.fromkeys(BREAKDOWN, 0.0)
@@ -193,6 +193,7 @@ def bench_matplotlib(frames: int, folder: Path) -> tuple[float, float]:
 def memory_500(folder: Path) -> dict[str, float]:
     """RSS during a 500-frame export (after frame 50 and at the end) and the GIF's size."""
     from gdviz.export.animation import ExportJob, ExportSpec
+    from gdviz.gui.offscreen import make_source
 
     marks: dict[str, float] = {"before": rss_mb()}
 
@@ -202,7 +203,7 @@ def memory_500(folder: Path) -> dict[str, float]:
 
     out = folder / "gdviz_500.gif"
     spec = ExportSpec(wavy_config(499), "samples", out, frames=500, fps=FPS, size=SIZE)
-    ExportJob(spec).run(progress=progress)
+    ExportJob(spec, make_source).run(progress=progress)
     marks["gif MB"] = out.stat().st_size / 1e6
     return marks
 

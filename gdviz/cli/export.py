@@ -96,8 +96,8 @@ def export_spec_from_args(args: argparse.Namespace):
 
 
 def export_command(args: argparse.Namespace) -> int:
-    from gdviz.export.animation import ExportError, ExportJob, check_writable
-    from gdviz.export.frames import OPENGL_VIEWS, ensure_display
+    from gdviz.export.animation import OPENGL_VIEWS, ExportError, ExportJob, check_writable
+    from gdviz.gui.offscreen import ensure_display
 
     spec = export_spec_from_args(args)
     check_writable(spec)
@@ -109,11 +109,11 @@ def export_command(args: argparse.Namespace) -> int:
 
     previous = qInstallMessageHandler(_quiet_qt_messages)
     try:
-        from gdviz.export.frames import check_target, ensure_app
+        from gdviz.gui.offscreen import check_target, ensure_app, make_source
 
         ensure_app()
         check_target(spec.target)
-        job = ExportJob(spec)
+        job = ExportJob(spec, make_source)  # the CLI picks the source: the views, offscreen
         bar = _ProgressBar(sys.stderr) if sys.stderr.isatty() else None
         started = time.perf_counter()
         try:

@@ -1,13 +1,14 @@
-"""The export job: replay the run(s), draw frames with the views, write a GIF or PNG frames.
+"""The export job: replay the run(s), have a frame source draw them, write a GIF or PNG frames.
 
-Qt-free at import (the frame source is imported when the job opens), so the CLI can check its
-input before paying for Qt. The numbers come from a replay of the runner (same config -> the
-same records, bit for bit), never from the live run. A comparison (``spec.runs``: every run
-with its name and colour) is replayed in lock-step, as the window runs it
-(core.lockstep.iterate_lockstep): frame i shows lock-step index first_step + i * K, and a run
-that ended stays at its last step.
+Qt-free: the job drives a frame source it is GIVEN (``FrameSource`` below says what one does);
+the caller picks it (the window and ``gdviz export`` give ``gdviz.gui.offscreen.make_source``,
+which draws with the window's own views, offscreen). The numbers come from a replay of the
+runner (same config -> the same records, bit for bit), never from the live run. A comparison
+(``spec.runs``: every run with its name and colour) is replayed in lock-step, as the window
+runs it (core.lockstep.iterate_lockstep): frame i shows lock-step index first_step + i * K,
+and a run that ended stays at its last step.
 
-    job = ExportJob(spec)          # ConfigError for bad input (one line)
+    job = ExportJob(spec, make_source)  # ConfigError for bad input (one line)
     job.open()                     # the frame source, the palette, the temporary output;
                                    # ExportError when the output cannot be written
     while job.render_next():       # one frame per call: the GUI calls it from a QTimer
@@ -15,11 +16,13 @@ that ended stays at its last step.
     path = job.finish()            # rename the temporary file into place
     job.abort()                    # on cancel or error: no partial file is left
 
-``job.run(progress, cancelled)`` does all of it for the command line.
+``job.run(progress, cancelled)`` does all of it for the command line. A cancel is checked
+between frames only: a frame is drawn and written whole, and no frame source runs the event
+loop (a click must not run in the middle of a frame).
 
 A GIF is written to a hidden temporary file beside the target and renamed at the end; PNG
 frames (frame_0000.png, ...) are written to a hidden temporary folder inside the target folder
-and moved into place at the end. A cancel or a failure removes them.
+and moved into place at the end (``gdviz.export.files``). A cancel or a failure removes them.
 """
 
 from __future__ import annotations
@@ -28,19 +31,24 @@ import contextlib
 import os
 import re
 import shutil
-import tempfile
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
+
+import numpy as np
 
 from gdviz.core.errors import ConfigError
-from gdviz.core.lockstep import StepGroup, check_runs, iterate_lockstep, split_groups
-from gdviz.core.records import RunConfig
+from gdviz.core.history import RunHistory
+from gdviz.core.lockstep import StepGroup, check_runs, iterate_lockstep
+from gdviz.core.records import RunConfig, StepRecord
 from gdviz.core.run_set import RunSpec
+from gdviz.export.files import existing_parent, publish, temp_file_beside, temp_folder_in
 from gdviz.export.gif import MAX_FPS, GifWriter, build_palette, codes_to_image
 
+WINDOW = "window"  # the target that draws the whole window
+OPENGL_VIEWS = ("surface3d",)  # targets that need OpenGL (a real display, not offscreen)
 _COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
 MAX_SIDE = 4096
 MIN_SIDE = 16
@@ -50,6 +58,34 @@ PNG_NAME = "frame_{:04d}.png"
 
 class ExportError(Exception):
     """The export failed while running (disk full, folder removed, a view failed): a sentence."""
+
+
+class FrameSource(Protocol):
+    """What draws the frames (``gdviz.gui.offscreen``): it owns the runs' histories it draws.
+
+    ``start(config, first, run)`` / ``start_runs(runs, selected, firsts)`` set up one run or a
+    comparison from their start records and return each run's history (read by the job for
+    its notes); ``append(groups)`` adds replayed lock-step groups; ``render(index)`` draws
+    lock-step ``index`` as a (height, width) uint32 array of 0xAARRGGBB pixels of the spec's
+    size; ``colors`` are the runs' colours and ``palette_swatch()`` an image of every colour
+    the frames may use (for the GIF's one palette); ``close()`` frees it all."""
+
+    colors: tuple[str, ...]
+
+    def start(self, config: RunConfig, first: StepRecord, run: Any = None) -> RunHistory: ...
+
+    def start_runs(self, runs: Sequence[Any], selected: int,
+                   firsts: StepGroup) -> list[RunHistory]: ...
+
+    def append(self, groups: Sequence[StepGroup]) -> None: ...
+
+    def render(self, index: int) -> np.ndarray: ...
+
+    def close(self) -> None: ...
+
+
+# (target, (width, height), choices, window_state) -> the source of the frames
+SourceFactory = Callable[[str, tuple[int, int], dict, "bytes | None"], FrameSource]
 
 
 @dataclass(frozen=True)
@@ -194,15 +230,15 @@ def _validate_runs(spec: ExportSpec) -> None:
 
 def check_writable(spec: ExportSpec) -> None:
     """ConfigError when the output's folder does not exist or cannot be written."""
-    folder = Path(spec.out).parent if spec.kind == "gif" else _existing_parent(Path(spec.out))
+    folder = Path(spec.out).parent if spec.kind == "gif" else existing_parent(Path(spec.out))
     if not folder.is_dir():
         raise ConfigError(f"cannot write {spec.out}: the folder {folder} does not exist")
     if not os.access(folder, os.W_OK | os.X_OK):
         raise ConfigError(f"cannot write {spec.out}: the folder {folder} is not writable")
 
 
-def _early_end_note(history, pending: list) -> str:
-    last = pending[-1] if pending else history.last
+def _early_end_note(history) -> str:
+    last = history.last
     if last is None:
         return ""
     why = last.message or f"the run ended at step {last.step}"
@@ -224,19 +260,6 @@ def _runs_ended_note(runs: Sequence, histories: Sequence, step: int) -> str:
     return "; ".join(parts) + f" ({which} at its last step in the later frames)"
 
 
-def current_umask() -> int:
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
-
-
-def _existing_parent(path: Path) -> Path:
-    path = path.absolute()
-    while not path.exists() and path.parent != path:
-        path = path.parent
-    return path
-
-
 def frames_for(config: RunConfig, first_step: int = 0, last_step: int | None = None,
                steps_per_frame: int | None = None, frames: int | None = None) -> tuple[int, int]:
     """(frames, steps_per_frame) covering first..last step (default: the whole run) given one of
@@ -252,9 +275,11 @@ def frames_for(config: RunConfig, first_step: int = 0, last_step: int | None = N
 
 
 class ExportJob:
-    """One export, frame by frame. Not thread-safe: the GUI drives it on the GUI thread."""
+    """One export, frame by frame, drawn by the source ``source_factory`` makes (the caller
+    picks it: ``gdviz.gui.offscreen.make_source``). Not thread-safe: the GUI drives it on the
+    GUI thread."""
 
-    def __init__(self, spec: ExportSpec, source_factory: Callable | None = None) -> None:
+    def __init__(self, spec: ExportSpec, source_factory: SourceFactory) -> None:
         validate_spec(spec)
         self.spec = spec
         self.done = 0
@@ -283,10 +308,8 @@ class ExportJob:
         except OSError as err:
             raise ConfigError(f"cannot write {spec.out}: {err.strerror or err}") from None
         try:
-            factory = self._source_factory
-            if factory is None:
-                from gdviz.export.frames import make_source as factory
-            self._source = factory(spec.target, spec.size, dict(spec.choices), spec.window_state)
+            self._source = self._source_factory(spec.target, spec.size, dict(spec.choices),
+                                                spec.window_state)
             # one run is a lock-step of one: its groups hold exactly runner.iterate's records
             self._records = iterate_lockstep(spec.configs)
             firsts = next(self._records)
@@ -340,8 +363,7 @@ class ExportJob:
                 self._writer.close()
                 self._handle.close()
                 self._handle = None
-                os.chmod(self._temp, 0o666 & ~current_umask())  # mkstemp made it 0600
-                os.replace(self._temp, out)
+                publish(self._temp, out)
             else:
                 out.mkdir(parents=True, exist_ok=True)
                 for i in range(self.total):
@@ -402,12 +424,9 @@ class ExportJob:
     def _make_temp(self) -> Path:
         out = Path(self.spec.out)
         if self.spec.kind == "gif":
-            fd, name = tempfile.mkstemp(prefix=f".{out.stem}.", suffix=".gif.part",
-                                        dir=out.parent)
-            os.close(fd)
-            return Path(name)
-        parent = out if out.is_dir() else _existing_parent(out)
-        return Path(tempfile.mkdtemp(prefix=".gdviz-frames-", dir=parent))
+            return temp_file_beside(out, ".gif.part")
+        parent = out if out.is_dir() else existing_parent(out)
+        return temp_folder_in(parent, ".gdviz-frames-")
 
     def _open_gif(self) -> None:
         """The shared palette comes from the first frame plus a swatch of the views' colours
@@ -424,7 +443,7 @@ class ExportJob:
                                  build_palette(samples))
 
     def _render(self, step: int):
-        """Replay the runs in lock-step up to index ``step`` (appending to the source's
+        """Replay the runs in lock-step up to index ``step`` (the source appends them to its
         histories) and draw it. A run that stopped earlier (converged, diverged) shows its
         last step, and so do all once every run has stopped."""
         histories = self._histories
@@ -435,12 +454,10 @@ class ExportJob:
             if group is None:
                 break
             groups.append(group)
-        batches = split_groups(groups, len(histories))
+        if groups:
+            self._source.append(groups)
         if len(histories) == 1 and have + len(groups) <= step:
-            self.note = _early_end_note(histories[0], batches[0])
-        for history, batch in zip(histories, batches):
-            if batch:
-                history.append(batch)
+            self.note = _early_end_note(histories[0])
         if self.spec.runs:
             self.note = _runs_ended_note(self.spec.runs, histories, step) or self.note
         return self._source.render(min(step, max(len(h) for h in histories) - 1))
@@ -451,3 +468,4 @@ class ExportJob:
             # closing a hidden widget must not mask the real error
             with contextlib.suppress(Exception):
                 self._source.close()
+            self._source = None  # nothing of a closed source is kept alive by the job

@@ -24,7 +24,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,7 +33,7 @@ from gdviz.core.errors import ConfigError
 from gdviz.core.lockstep import check_runs
 from gdviz.core.records import RunConfig
 from gdviz.core.run_set import PALETTE, RunSpec
-from gdviz.export.animation import current_umask
+from gdviz.export.files import atomic_text
 
 FORMAT = "gdviz-session"
 VERSION = 1
@@ -83,15 +82,8 @@ def save_session(path: str | os.PathLike, session: Session) -> Path:
     path = Path(path)
     validate_session(session.to_dict(), str(path))  # never write a file we would refuse
     text = session_to_json(session)
-    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.chmod(temp, 0o666 & ~current_umask())  # mkstemp made it 0600
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
+    with atomic_text(path) as handle:
+        handle.write(text)
     return path
 
 

@@ -16,6 +16,7 @@ from PySide6.QtGui import QAction, QGuiApplication, QImage, QKeySequence
 from PySide6.QtWidgets import QFileDialog
 
 from gdviz.core.errors import ConfigError
+from gdviz.export.files import atomic_text
 from gdviz.export.session import SUFFIX, session_name
 from gdviz.export.trace import write_history
 
@@ -138,14 +139,8 @@ def export_traces(window, path: str | Path) -> list[Path]:
     tracks = run_tracks(window)
     paths = trace_paths(path, [t[0] for t in tracks])
     for (_name, problem, history), target in zip(tracks, paths):
-        temp = target.with_name(f".{target.name}.part")
-        try:
-            with open(temp, "w", encoding="utf-8", newline="") as handle:
-                write_history(handle, problem.param_names, history)
-            temp.replace(target)
-        except BaseException:
-            temp.unlink(missing_ok=True)
-            raise
+        with atomic_text(target) as handle:
+            write_history(handle, problem.param_names, history)
     window.status.showMessage(f"Wrote {', '.join(p.name for p in paths)}", 5000)
     return paths
 
@@ -161,17 +156,23 @@ def open_export_dialog(window, kind: str = "gif"):
     from gdviz.gui.export_dialog import ExportDialog
 
     dialog = ExportDialog(window, kind)
-    dialog.select_target(current_view(window).view_id)
-    if dialog.exec() != ExportDialog.DialogCode.Accepted:
-        return None
-    return start_export(window, dialog.spec())
+    try:
+        dialog.select_target(current_view(window).view_id)
+        if dialog.exec() != ExportDialog.DialogCode.Accepted:
+            return None
+        spec = dialog.spec()
+    finally:
+        dialog.deleteLater()
+    return start_export(window, spec)
 
 
-def start_export(window, spec, show_progress: bool = True):
-    """Render ``spec`` frame by frame; the window shows the outcome."""
+def start_export(window, spec, show_progress: bool = True, source_factory=None):
+    """Render ``spec`` frame by frame; the window shows the outcome. ``source_factory``: what
+    draws the frames (None: the window's views, offscreen: ``gdviz.gui.offscreen``)."""
     from gdviz.gui.export_dialog import ExportRunner
+    from gdviz.gui.offscreen import make_source
 
-    runner = ExportRunner(spec, window, show_progress)
+    runner = ExportRunner(spec, window, show_progress, source_factory or make_source)
     runner.sig_finished.connect(
         lambda path: window.status.showMessage(
             f"Exported {spec.frames} frames to {path}"

@@ -1,6 +1,7 @@
 """File → Export animation…: choose what to capture, the steps, the timing and the size; a
 progress dialog renders frame by frame from a QTimer on the GUI thread (the views are widgets),
-so the window stays responsive and Cancel stops within one frame. A comparison exports every
+so the window stays responsive between frames and Cancel stops before the next frame (a frame
+never runs the event loop, so a click never lands in the middle of one). A comparison exports every
 run (replayed in lock-step, each in its colour and with its name), not just the selected one.
 
 ``ExportDialog(window).spec()`` is the ExportSpec the fields describe; ``ExportRunner`` drives
@@ -23,6 +24,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QProgressBar,
     QProgressDialog,
     QPushButton,
     QRadioButton,
@@ -34,14 +36,17 @@ from gdviz.core.errors import ConfigError
 from gdviz.export.animation import (
     MAX_SIDE,
     MIN_SIDE,
+    WINDOW,
     ExportError,
     ExportJob,
     ExportSpec,
+    SourceFactory,
     check_writable,
     validate_spec,
 )
-from gdviz.export.frames import WINDOW, view_choices
 from gdviz.export.gif import MAX_FPS
+from gdviz.gui.offscreen import make_source
+from gdviz.gui.view_choices import view_choices
 
 
 class ExportDialog(QDialog):
@@ -220,20 +225,28 @@ def _spin(low: int, high: int, value: int, tip: str) -> QSpinBox:
 class ExportRunner(QObject):
     """Renders one ExportJob frame by frame from a zero-interval QTimer, with a progress dialog
     that shows the frames done and the time left; Cancel (or ``cancel()``) stops before the
-    next frame and removes the temporary output."""
+    next frame and removes the temporary output. ``source_factory``: what draws the frames
+    (default: the window's views, offscreen)."""
 
     sig_finished = Signal(str)
     sig_failed = Signal(str)
     sig_cancelled = Signal()
 
     def __init__(self, spec: ExportSpec, parent: QWidget | None = None,
-                 show_progress: bool = True) -> None:
+                 show_progress: bool = True,
+                 source_factory: SourceFactory = make_source) -> None:
         super().__init__(parent)
-        self.job = ExportJob(spec)
+        self.job = ExportJob(spec, source_factory)
         self.progress: QProgressDialog | None = None
         if show_progress:
             self.progress = QProgressDialog("Preparing the export…", "Cancel", 0,
                                             self.job.total, parent)
+            # the bar is set directly: QProgressDialog.setValue on a modal dialog runs the
+            # event loop (processEvents), which would run the next frame's timer or a click
+            # inside this one
+            self._bar = QProgressBar(self.progress)
+            self.progress.setBar(self._bar)
+            self._bar.setRange(0, self.job.total)
             self.progress.setWindowTitle("Exporting")
             self.progress.setWindowModality(Qt.WindowModality.WindowModal)
             self.progress.setMinimumDuration(0)
@@ -283,10 +296,11 @@ class ExportRunner(QObject):
             self._end()
             self.sig_failed.emit(str(err))
             return
-        self._show_progress()
         if not more:
             self._end()
             self.sig_finished.emit(str(path))
+            return
+        self._show_progress()
 
     def _show_progress(self) -> None:
         if self.progress is None:
@@ -295,7 +309,7 @@ class ExportRunner(QObject):
         eta = job.eta_s()
         left = f" · about {eta:.0f} s left" if eta is not None and eta >= 1 else ""
         self.progress.setLabelText(f"Frame {job.done} of {job.total}{left}")
-        self.progress.setValue(job.done)
+        self._bar.setValue(job.done)
 
     def _end(self) -> None:
         self.active = False

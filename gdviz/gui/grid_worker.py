@@ -16,7 +16,7 @@ from __future__ import annotations
 import time
 
 import numpy as np
-from PySide6.QtCore import QCoreApplication, QEventLoop, QObject, QThread, QTimer, Signal
+from PySide6.QtCore import QObject, QThread, QTimer, Signal
 
 from gdviz.core import grids
 from gdviz.gui import tasks
@@ -106,16 +106,18 @@ class GridFeed(QObject):
         self._refresh()
 
     def wait_ready(self, timeout_ms: int = 10000) -> bool:
-        """Process events until the wanted grid has arrived (exports and tests); a check held
-        back by the throttle is made first."""
+        """Wait until the wanted grid has arrived and was delivered (exports and tests); a
+        check held back by the throttle is made first. The wait is on the computation itself
+        (``GridWorker.wait``), bounded by ``timeout_ms``, and never runs the event loop: an
+        export's Cancel click used to run ``abort()`` in the middle of a frame from in here."""
         if self._timer.isActive():
             self._timer.stop()
             self._refresh()
         deadline = time.monotonic() + timeout_ms / 1000
-        while self.busy and time.monotonic() < deadline:
-            QCoreApplication.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 20)
-            time.sleep(0.005)
-        QCoreApplication.processEvents()
+        while self.busy:   # a grid delivered may ask for the next (the region grew meanwhile)
+            left_ms = int((deadline - time.monotonic()) * 1000)
+            if left_ms <= 0 or not self.worker.wait(left_ms):
+                break
         return not self.busy
 
     def shutdown(self) -> None:

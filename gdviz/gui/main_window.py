@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import logging
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import QCoreApplication, QEvent, Qt, QTimer
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QWidget
 
@@ -14,6 +14,7 @@ from gdviz.core import run_set
 from gdviz.core.errors import ConfigError
 from gdviz.core.presets import Preset, get_preset
 from gdviz.core.records import RunConfig
+from gdviz.core.step_blocks import StepBlock
 from gdviz.gui import docks, menus, step_process
 from gdviz.gui.after_paint import AfterPaint
 from gdviz.gui.controller import RunController
@@ -200,6 +201,53 @@ class MainWindow(QMainWindow):
         """Bring the view tabs that suit the current problem to the front (docks.py)."""
         self.dock_layout.raise_views_for_problem(self.controller.problem.has_data)
 
+    def load_runs(self, runs, selected: int = 0, preset: Preset | None = None) -> None:
+        """Show ``runs`` (RunSpecs, names and colours kept) with run ``selected`` selected, as
+        a preset or a session puts them in: ``preset``'s lesson text (none: no lesson), the
+        settings of the selected run, the views raised for the problem; every run at step 0."""
+        self.preset = preset
+        self.problem_panel.set_lesson(*self._lesson_text(preset))
+        self.editor.show_config(runs[selected].config)
+        self.controller.set_runs(runs, selected)
+        self.raise_views_for_problem()
+
+    def append_steps(self, groups) -> None:
+        """Lock-step groups computed elsewhere (an export replays the runs: ``group[k]`` is
+        run k's StepRecord, None once it ended) appended to the runs as the worker's steps are:
+        the histories and the optimizer states, so the step math of any step can be shown;
+        the Runs panel says how each run that ended did. Draws nothing: ``show_step`` does."""
+        c = self.controller
+        if not groups:
+            return
+        block = StepBlock.from_groups(groups)
+        for history, states, run in zip(c.histories, c.states, block.runs):
+            if run is not None:
+                history.append(run)
+                states.append(run)
+        self._show_ended_runs()
+
+    def show_step(self, index: int) -> None:
+        """Show lock-step ``index`` as the timeline shows it: every view, the timeline, the
+        status bar's numbers and the step math follow (the step math at once, as for a
+        paused run)."""
+        self.controller.show_index(index)
+
+    def settle_layout(self) -> None:
+        """Do now what the window leaves to its next event-loop turns after its docks were
+        re-arranged: hide the tab bars Qt left behind, start OpenGL in a 3-D view that is
+        shown, lay the widgets out. For a window drawn without an event loop (an export,
+        whose frames must not run the event loop: a click would run in the middle of one)."""
+        docks.hide_stale_tab_bars(self)
+        for view in self.views:
+            ensure_gl = getattr(view, "ensure_gl", None)
+            if ensure_gl is not None and view.isVisible():
+                ensure_gl()
+                # Qt shows a widget added to a shown layout by a queued call: deliver the
+                # 3-D view's own queued calls (its new OpenGL widget), nothing else
+                for child in view.findChildren(QWidget):
+                    QCoreApplication.sendPostedEvents(child, QEvent.Type.MetaCall)
+        QCoreApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)
+
     def show_message_box(self, title: str, text: str) -> None:
         """A non-modal message (never blocks the event loop or a test); one box at a time."""
         box = getattr(self, "_last_box", None)
@@ -355,7 +403,7 @@ class MainWindow(QMainWindow):
     def _on_dock_visibility_changed(self, view, visible: bool) -> None:
         if visible and len(self.controller.history):
             # a view shown again catches up with the run (it was skipped while hidden)
-            QTimer.singleShot(0, lambda: self.controller.catch_up(view))
+            QTimer.singleShot(0, self, lambda: self.controller.catch_up(view))
 
     def _view_is_shown(self, view) -> bool:
         """Draw only what can be seen: not closed docks, nor tabs behind another tab (they

@@ -23,7 +23,6 @@ from gdviz.core import run_set
 from gdviz.core.lockstep import default_run_name
 from gdviz.core.presets import comparison_preset_of
 from gdviz.core.run_set import RunSpec
-from gdviz.export.frames import apply_view_choices, view_choices
 from gdviz.export.session import (
     DEFAULT_COLOR,
     Session,
@@ -31,6 +30,7 @@ from gdviz.export.session import (
     save_session,
     session_name,
 )
+from gdviz.gui.view_choices import apply_view_choices, view_choices
 
 DOCKS = "docks"
 

@@ -30,7 +30,7 @@ class SmokeFailure(Exception):
 
 def run_smoke(steps: int = STEPS) -> int:
     """Run the self-test; 0 when everything works, else 1 with the reason on stderr."""
-    from gdviz.export.frames import ensure_display
+    from gdviz.gui.offscreen import ensure_display
 
     ensure_display()  # offscreen when there is no display; before the QApplication exists
     started = time.perf_counter()
@@ -234,7 +234,8 @@ def _check_export(window, steps: int) -> None:
     from PIL import Image
 
     from gdviz.export.animation import ExportJob, ExportSpec, frames_for
-    from gdviz.export.frames import view_choices
+    from gdviz.gui.offscreen import make_source
+    from gdviz.gui.view_choices import view_choices
 
     start = time.perf_counter()
     config = window.controller.config
@@ -246,7 +247,7 @@ def _check_export(window, steps: int) -> None:
             steps_per_frame=per, choices={v.view_id: view_choices(v) for v in window.views},
             window_state=bytes(window.saveState().data()))
         try:
-            path = ExportJob(spec).run()
+            path = ExportJob(spec, make_source).run()
             with Image.open(path) as gif:
                 count, size = gif.n_frames, gif.size
         except Exception as err:

@@ -20,6 +20,7 @@ from gdviz.export.animation import (
     frames_for,
     parse_size,
 )
+from gdviz.gui.offscreen import make_source
 
 WAVY = get_preset("wavy").config
 
@@ -36,7 +37,7 @@ def _leftovers(folder: Path):
 
 
 def test_gif_has_the_frames_and_size_asked_for_and_they_change(qapp, tmp_path):
-    path = ExportJob(_spec(tmp_path, frames=12, steps_per_frame=3)).run()
+    path = ExportJob(_spec(tmp_path, frames=12, steps_per_frame=3), make_source).run()
     gif, frames = gif_frames(path)
     assert gif.n_frames == 12
     assert gif.size == (320, 240)
@@ -48,9 +49,9 @@ def test_gif_has_the_frames_and_size_asked_for_and_they_change(qapp, tmp_path):
 
 
 def test_first_frame_is_the_start_point(qapp, tmp_path):
-    from gdviz.export.frames import ViewFrames
+    from gdviz.gui.offscreen.view_source import ViewFrames
 
-    path = ExportJob(_spec(tmp_path, frames=5)).run()
+    path = ExportJob(_spec(tmp_path, frames=5), make_source).run()
     _, frames = gif_frames(path)
     source = ViewFrames("samples", (320, 240))
     try:
@@ -69,7 +70,7 @@ def test_first_frame_is_the_start_point(qapp, tmp_path):
 def test_png_frames_are_numbered(qapp, tmp_path):
     folder = tmp_path / "frames"
     path = ExportJob(_spec(tmp_path, kind="png", out=folder, frames=4, steps_per_frame=5,
-                           target="histogram")).run()
+                           target="histogram"), make_source).run()
     assert path == folder
     assert sorted(os.listdir(folder)) == [f"frame_{i:04d}.png" for i in range(4)]
     with Image.open(folder / "frame_0003.png") as im:
@@ -78,13 +79,14 @@ def test_png_frames_are_numbered(qapp, tmp_path):
 
 
 def test_whole_window_frames(qapp, tmp_path):
-    path = ExportJob(_spec(tmp_path, target="window", frames=3, size=(400, 250))).run()
+    path = ExportJob(_spec(tmp_path, target="window", frames=3, size=(400, 250)),
+                     make_source).run()
     gif, _ = gif_frames(path)
     assert (gif.n_frames, gif.size) == (3, (400, 250))
 
 
 def test_cancel_mid_export_leaves_no_file(qapp, tmp_path):
-    job = ExportJob(_spec(tmp_path, frames=20))
+    job = ExportJob(_spec(tmp_path, frames=20), make_source)
     calls = []
 
     def cancelled():
@@ -97,7 +99,7 @@ def test_cancel_mid_export_leaves_no_file(qapp, tmp_path):
 
 
 def test_cancel_png_leaves_no_frames(qapp, tmp_path):
-    job = ExportJob(_spec(tmp_path, kind="png", out=tmp_path, frames=6))
+    job = ExportJob(_spec(tmp_path, kind="png", out=tmp_path, frames=6), make_source)
     job.open()
     job.render_next()
     job.render_next()
@@ -113,7 +115,7 @@ def test_unwritable_folder_is_refused_before_rendering(tmp_path):
         if os.access(locked, os.W_OK):
             pytest.skip("running as a user who can write anywhere")
         with pytest.raises(ConfigError, match="not writable"):
-            ExportJob(_spec(tmp_path, out=locked / "a.gif")).run()
+            ExportJob(_spec(tmp_path, out=locked / "a.gif"), make_source).run()
         assert list(locked.iterdir()) == []
     finally:
         locked.chmod(0o700)
@@ -125,7 +127,7 @@ def test_failure_while_writing_leaves_no_file(qapp, tmp_path, monkeypatch):
     """Disk full half way: the temporary file goes, the message says why."""
     from gdviz.export import gif as gif_module
 
-    job = ExportJob(_spec(tmp_path, frames=6))
+    job = ExportJob(_spec(tmp_path, frames=6), make_source)
     job.open()
     job.render_next()
 
@@ -141,7 +143,7 @@ def test_failure_while_writing_leaves_no_file(qapp, tmp_path, monkeypatch):
 def test_existing_file_is_replaced_only_at_the_end(qapp, tmp_path):
     target = tmp_path / "a.gif"
     target.write_bytes(b"old")
-    job = ExportJob(_spec(tmp_path, frames=3))
+    job = ExportJob(_spec(tmp_path, frames=3), make_source)
     job.open()
     job.render_next()
     assert target.read_bytes() == b"old"
@@ -161,7 +163,7 @@ def test_existing_file_is_replaced_only_at_the_end(qapp, tmp_path):
 ])
 def test_bad_specs_are_refused_with_a_sentence(tmp_path, changes, message):
     with pytest.raises(ConfigError, match=message):
-        ExportJob(_spec(tmp_path, **changes))
+        ExportJob(_spec(tmp_path, **changes), make_source)
 
 
 def test_size_parsing():
@@ -184,13 +186,13 @@ def test_frame_plans():
 def test_folder_that_refuses_files_even_to_root(qapp, tmp_path):
     """/proc takes no new files, whoever asks: the temporary file cannot be made."""
     with pytest.raises(ConfigError, match="cannot write /proc/gdviz-test.gif"):
-        ExportJob(_spec(tmp_path, out=Path("/proc/gdviz-test.gif"))).run()
+        ExportJob(_spec(tmp_path, out=Path("/proc/gdviz-test.gif")), make_source).run()
     assert not os.path.exists("/proc/gdviz-test.gif")
 
 
 def test_a_run_that_diverges_early_holds_its_last_step(qapp, tmp_path):
     config = RunConfig(problem="linreg", lr=5, batch_size=10, max_epochs=1)
-    job = ExportJob(_spec(tmp_path, config=config, frames=10, steps_per_frame=3))
+    job = ExportJob(_spec(tmp_path, config=config, frames=10, steps_per_frame=3), make_source)
     path = job.run()
     gif, frames = gif_frames(path)
     assert gif.n_frames == 10

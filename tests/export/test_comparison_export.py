@@ -17,8 +17,8 @@ from gdviz.core.history import decimate
 from gdviz.core.presets import get_preset
 from gdviz.core.runner import run_to_end
 from gdviz.export.animation import ExportJob, ExportSpec, validate_spec
-from gdviz.export.frames import make_source
 from gdviz.export.session import Session, save_session
+from gdviz.gui.offscreen import make_source
 from gdviz.gui.views.contour import path_points
 
 ROSENBROCK = get_preset("compare_rosenbrock").runs
@@ -303,8 +303,10 @@ def test_a_single_run_is_exported_with_its_own_name_and_colour(qapp, tmp_path, t
 
     spec = ExportSpec.of_runs((run,), 0, target=target, out=tmp_path / "one.gif", frames=3,
                               steps_per_frame=20, size=(640, 480))
-    ExportJob(spec, source_factory=factory).run()
+    job = ExportJob(spec, source_factory=factory)
+    job.open()
     source = sources[0]
+    # read before the job ends: the source then deletes its window or view
     if target == "window":
         runs = source.window.controller.runs
         assert [(r.name, r.color) for r in runs] == [("my adam", "#e69f00")]
@@ -312,5 +314,8 @@ def test_a_single_run_is_exported_with_its_own_name_and_colour(qapp, tmp_path, t
     else:
         assert [(t.name, t.color) for t in source.view.tracks] == [("my adam", "#e69f00")]
         assert source.view.tracks_items[0].opts["pen"].color().name() == "#e69f00"
+    while job.render_next():
+        pass
+    job.finish()
     _gif, frames = gif_frames(tmp_path / "one.gif")
     assert _colour_pixels(frames[-1], "#e69f00") > 0     # the path, in the run's colour

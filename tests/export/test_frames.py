@@ -3,10 +3,10 @@
 import numpy as np
 from PySide6.QtWidgets import QGraphicsItem
 
-import gdviz.export.frames as frames_module
+import gdviz.gui.offscreen.painting as painting_module
 from gdviz.core.presets import get_preset
 from gdviz.core.runner import iterate
-from gdviz.export.frames import ViewFrames
+from gdviz.gui.offscreen.view_source import ViewFrames
 
 WAVY = get_preset("wavy").config.with_changes(max_epochs=None, max_steps=12)
 SIZE = (320, 240)
@@ -14,13 +14,13 @@ CACHED = QGraphicsItem.CacheMode.DeviceCoordinateCache
 
 
 def _source(plain: bool = False) -> ViewFrames:
-    original = frames_module.skip_unchanged_data
+    original = painting_module.skip_unchanged_data
     if plain:  # the view as it draws itself: no skipped repeats, its own cache modes
-        frames_module.skip_unchanged_data = lambda widget: []
+        painting_module.skip_unchanged_data = lambda widget: []
     try:
         source = ViewFrames("samples", SIZE)
     finally:
-        frames_module.skip_unchanged_data = original
+        painting_module.skip_unchanged_data = original
     records = iterate(WAVY)
     history = source.start(WAVY, next(records))
     history.append(list(records))

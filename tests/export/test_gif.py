@@ -162,7 +162,7 @@ def test_export_job_gif_and_session_modules_import_no_qt():
     import sys
 
     code = ("import sys, gdviz.export.animation, gdviz.export.session, gdviz.export.gif, "
-            "gdviz.cli.export; "
+            "gdviz.export.files, gdviz.export.trace, gdviz.cli.export, gdviz.gui.offscreen; "
             "print([m for m in sys.modules if m.startswith(('PySide6', 'pyqtgraph'))])")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True).stdout

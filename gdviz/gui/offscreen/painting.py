@@ -1,11 +1,5 @@
-"""Render frames of one view, or of the whole window, offscreen and one at a time (Qt).
-
-The frames are drawn by the same view classes as the window (``gdviz.gui.views``), in fresh
-widgets that are never shown on screen, so an export never disturbs the live run and looks
-like the app. Each source owns the history it draws: the export job appends the replayed
-records to it, then asks for ``render(index)``. A comparison (``start_runs``) gives each run
-its own history and the views every run as a track, in its colour and with its name; the
-index is then the lock-step index (run k shows its step min(index, len(history_k) - 1)).
+"""Painting a widget into export frames, offscreen and one at a time (Qt), and what every
+frame source shares (``FrameSource``).
 
 Rendering paints into ONE reused QImage of the widget's size (no pixmap per frame, no PNG
 round-trip); a frame comes out as a (height, width) uint32 array of 0xAARRGGBB pixels of
@@ -15,100 +9,11 @@ rendered at its minimum size and scaled). ``gdviz.export.gif`` takes these array
 
 from __future__ import annotations
 
-import os
-import sys
-from typing import Any
-
 import numpy as np
 from PIL import Image
 
-from gdviz.core.errors import ConfigError
-from gdviz.core.history import RunHistory
-from gdviz.core.records import RunConfig, StepRecord
 
-WINDOW = "window"
-TRACK_COLOR = "#1a3a8f"  # the colour of a single run (the controller's TRACK_COLOR)
-OPENGL_VIEWS = ("surface3d",)
-
-
-def ensure_display() -> None:
-    """Use Qt's offscreen platform when there is no display (before the app is created)."""
-    if sys.platform.startswith("linux") and not (os.environ.get("DISPLAY")
-                                                 or os.environ.get("WAYLAND_DISPLAY")):
-        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-
-
-def ensure_app():
-    ensure_display()
-    from gdviz.gui.app import ensure_app as _ensure_app
-    from gdviz.gui.views.base import configure_pyqtgraph
-
-    app = _ensure_app()
-    # the window's theme before any view exists: a view that makes its plot before calling
-    # LessonView.__init__ (contour) would otherwise get pyqtgraph's black default
-    configure_pyqtgraph()
-    return app
-
-
-def view_classes() -> dict[str, type]:
-    """{view_id: class} of every view the window has."""
-    from gdviz.gui.views import VIEW_CLASSES
-
-    return {cls.view_id: cls for cls in VIEW_CLASSES}
-
-
-def check_target(target: str) -> None:
-    """ConfigError (one line) unless ``target`` is a view id or "window" that can render here.
-    Needs the QApplication (it checks the platform for the OpenGL views)."""
-    classes = view_classes()
-    if target != WINDOW and target not in classes:
-        if target in OPENGL_VIEWS:
-            raise ConfigError(f"the view {target!r} is not available in this version of gdviz")
-        names = ", ".join([*classes, WINDOW])
-        raise ConfigError(f"unknown view {target!r}; choose from: {names}")
-    if target in OPENGL_VIEWS:
-        from gdviz.gui.views.surface3d import gl_unavailable_reason
-
-        why = gl_unavailable_reason()
-        if why:
-            raise ConfigError(f"the 3-D view needs a real X display with OpenGL ({why}); "
-                              "run under xvfb-run or on a desktop")
-
-
-# -- view choices (also stored in session files) --------------------------------------------
-def view_choices(view) -> dict[str, Any]:
-    """The user's choices on a view: its check boxes (attribute name -> bool) and its
-    parameter combo ("param" -> the parameter's name)."""
-    from PySide6.QtWidgets import QCheckBox
-
-    out: dict[str, Any] = {}
-    for name, value in vars(view).items():
-        if isinstance(value, QCheckBox):
-            out[name] = bool(value.isChecked())
-    combo = getattr(view, "combo", None)
-    if combo is not None and combo.count() > 1:
-        out["param"] = combo.currentText()
-    return out
-
-
-def apply_view_choices(view, choices: dict[str, Any]) -> None:
-    """Set what ``view_choices`` returned; unknown names and parameters are ignored."""
-    from PySide6.QtWidgets import QCheckBox
-
-    for name, value in choices.items():
-        box = getattr(view, name, None)
-        if isinstance(box, QCheckBox) and isinstance(value, bool):
-            box.setChecked(value)
-    combo = getattr(view, "combo", None)
-    param = choices.get("param")
-    if combo is not None and isinstance(param, str):
-        index = combo.findText(param)
-        if index >= 0:
-            combo.setCurrentIndex(index)
-
-
-# -- rendering --------------------------------------------------------------------------------
-class _Painter:
+class Painter:
     """Paints a widget into one reused QImage and hands out RGB frames of ``size``."""
 
     def __init__(self, widget, size: tuple[int, int]) -> None:
@@ -290,26 +195,41 @@ def _same(a, b) -> bool:
         return False
 
 
-def _show_offscreen(widget, size: tuple[int, int]) -> None:
+def show_offscreen(widget, size: tuple[int, int]) -> None:
     from PySide6.QtCore import Qt
 
     widget.setAttribute(Qt.WidgetAttribute.WA_DontShowOnScreen, True)
     hint = widget.minimumSizeHint()
     widget.resize(max(size[0], hint.width()), max(size[1], hint.height()))
     widget.show()
-    _settle()
+    settle()
 
 
-def _wait_ready(views) -> None:
+def wait_for_grids(views, timeout_ms: int = 10000) -> None:
     """Views that compute in the background (contour and 3-D grids) get their data before the
-    frame is taken, so no frame shows a map that is still on its way."""
+    frame is taken, so no frame shows a map that is still on its way. The wait is on the grid
+    work itself (``wait_ready``), bounded, and never runs the event loop: a click (Cancel)
+    cannot run in the middle of a frame."""
     for view in views:
         wait = getattr(view, "wait_ready", None)
         if wait is not None and view.isVisible():
-            wait(10000)
+            wait(timeout_ms)
 
 
-def _settle() -> None:
+def show_new_children(widget) -> None:
+    """Show now the child widgets Qt shows in its next turn (a widget added to the layout of a
+    shown widget is shown by a queued call: the 3-D view's OpenGL widget, made once the view
+    was shown), without running the event loop: only those widgets' own queued calls are
+    delivered. Then lay out."""
+    from PySide6.QtCore import QCoreApplication, QEvent
+    from PySide6.QtWidgets import QWidget
+
+    for child in widget.findChildren(QWidget):
+        QCoreApplication.sendPostedEvents(child, QEvent.Type.MetaCall)
+    settle()
+
+
+def settle() -> None:
     """Run pending layout requests (a status label that wraps changes height) but not the
     paint requests: ``render`` paints once, and a paint of the hidden window on top of it
     would double the cost of a frame."""
@@ -322,14 +242,15 @@ class FrameSource:
     """What a frame source shares: ``widget`` painted into frames of ``size`` (static items
     kept as pixmaps, unchanged curves skipped), the runs' ``colors`` for the palette, and
     ``render`` = ``show`` (subclasses) + ``lay_out`` + ``paint`` (the benchmark times the
-    three one by one)."""
+    three one by one). The protocol the export job drives is
+    ``gdviz.export.animation.FrameSource``."""
 
     def _prepare(self, widget, size: tuple[int, int]) -> None:
         self.widget = widget
         self.size = size
         cache_static_items(widget)
         self._curves = skip_unchanged_data(widget)
-        self._painter = _Painter(widget, size)
+        self._painter = Painter(widget, size)
         self.colors: tuple[str, ...] = ()  # the runs' colours (a comparison) for the palette
 
     def palette_swatch(self) -> Image.Image:
@@ -340,11 +261,14 @@ class FrameSource:
         self.lay_out()
         return self.paint()
 
+    def append(self, groups) -> None:
+        raise NotImplementedError
+
     def show(self, index: int) -> None:
         raise NotImplementedError
 
     def lay_out(self) -> None:
-        _settle()
+        settle()
 
     def paint(self) -> np.ndarray:
         for curve in self._curves:
@@ -354,80 +278,3 @@ class FrameSource:
     def close(self) -> None:
         self.widget.close()
         self.widget.deleteLater()
-
-
-class ViewFrames(FrameSource):
-    """Frames of a fresh instance of one view class, sized to ``size`` (width, height)."""
-
-    def __init__(self, view_id: str, size: tuple[int, int],
-                 choices: dict[str, Any] | None = None) -> None:
-        ensure_app()
-        check_target(view_id)
-        self.view = view_classes()[view_id]()
-        self.choices = dict(choices or {})
-        _show_offscreen(self.view, size)
-        ensure_gl = getattr(self.view, "ensure_gl", None)
-        if view_id in OPENGL_VIEWS and ensure_gl is not None:
-            ensure_gl()  # the 3-D view starts OpenGL lazily, after it was first shown
-            from PySide6.QtWidgets import QApplication
-
-            QApplication.processEvents()
-        self._prepare(self.view, size)
-        self.history: RunHistory | None = None
-
-    def start(self, config: RunConfig, first: StepRecord, run=None) -> RunHistory:
-        """A new run whose start record is ``first``, labelled with ``run``'s name and colour
-        (a RunSpec; None: the problem's name, the default colour); returns the history to
-        append to."""
-        problem = config.make_problem()
-        self.history = RunHistory(problem.n_params)
-        self.history.append((first,))
-        self.view.set_run(problem, config, self.history)
-        set_tracks = getattr(self.view, "set_tracks", None)
-        if set_tracks is not None:  # one run, as the window's controller gives it
-            from gdviz.gui.views.base import RunTrack
-
-            name, color = (run.name, run.color) if run is not None else \
-                (config.problem, TRACK_COLOR)
-            set_tracks((RunTrack(name, color, config, self.history),), 0)
-            self.colors = (color,) if color != TRACK_COLOR else ()  # a chosen one: in the palette
-        apply_view_choices(self.view, self.choices)
-        return self.history
-
-    def start_runs(self, runs, selected: int, firsts) -> list[RunHistory]:
-        """A comparison: ``runs`` (each with ``name``, ``color``, ``config``) whose start
-        records are ``firsts``, run ``selected`` selected, given to the view as the window's
-        controller gives them (``set_run`` with the selected run, then ``set_tracks``).
-        Returns each run's history, to append to."""
-        from gdviz.gui.views.base import RunTrack
-
-        config = runs[selected].config
-        problem = config.make_problem()  # shared by every run of a comparison
-        histories = [RunHistory(problem.n_params) for _ in runs]
-        for history, first in zip(histories, firsts):
-            history.append((first,))
-        self.history = histories[selected]
-        self.colors = tuple(run.color for run in runs)
-        self.view.set_run(problem, config, self.history)
-        set_tracks = getattr(self.view, "set_tracks", None)
-        if set_tracks is not None:
-            set_tracks(tuple(RunTrack(run.name, run.color, run.config, history)
-                             for run, history in zip(runs, histories)), selected)
-        apply_view_choices(self.view, self.choices)
-        return histories
-
-    def show(self, index: int) -> None:
-        """Update the view to history step ``index`` (and wait for its background data)."""
-        self.view.show_step(index)
-        _wait_ready([self.view])
-
-
-def make_source(target: str, size: tuple[int, int], choices: dict | None = None,
-                window_state: bytes | None = None):
-    """The frame source for ``target`` (a view id or "window")."""
-    choices = choices or {}
-    if target == WINDOW:
-        from gdviz.export.window_frames import WindowFrames
-
-        return WindowFrames(size, window_state, choices)
-    return ViewFrames(target, size, choices.get(target, {}))

@@ -1,0 +1,35 @@
+"""The user's choices on a view (its check boxes and its parameter), read and set by name:
+what session files store and what an export copies from the window to the views it draws."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtWidgets import QCheckBox
+
+
+def view_choices(view) -> dict[str, Any]:
+    """The user's choices on a view: its check boxes (attribute name -> bool) and its
+    parameter combo ("param" -> the parameter's name)."""
+    out: dict[str, Any] = {}
+    for name, value in vars(view).items():
+        if isinstance(value, QCheckBox):
+            out[name] = bool(value.isChecked())
+    combo = getattr(view, "combo", None)
+    if combo is not None and combo.count() > 1:
+        out["param"] = combo.currentText()
+    return out
+
+
+def apply_view_choices(view, choices: dict[str, Any]) -> None:
+    """Set what ``view_choices`` returned; unknown names and parameters are ignored."""
+    for name, value in choices.items():
+        box = getattr(view, name, None)
+        if isinstance(box, QCheckBox) and isinstance(value, bool):
+            box.setChecked(value)
+    combo = getattr(view, "combo", None)
+    param = choices.get("param")
+    if combo is not None and isinstance(param, str):
+        index = combo.findText(param)
+        if index >= 0:
+            combo.setCurrentIndex(index)
