@@ -318,7 +318,9 @@ class TaskRunner(QObject):
         """Block (at most ``timeout_ms``) until the newest request's job has finished, then
         deliver its result (``sig_ready``, in this thread) before returning; processes no
         events. Partial values of that job not delivered yet are dropped (they would arrive
-        after its result). True when no request is left unanswered."""
+        after its result). True when that request was answered (a slot of ``sig_ready`` may
+        have made a new one: ``busy`` says so) or none was left unanswered; False when it
+        timed out or nothing is computing that could answer."""
         jobs = self._jobs
         deadline = time.monotonic() + timeout_ms / 1000
         with jobs.lock:
@@ -336,6 +338,7 @@ class TaskRunner(QObject):
                 return True
         if done is not None:
             self._on_relay_result(*done)
+            return True
         return not self.busy
 
     def shutdown(self, timeout_ms: int = 5000) -> bool:
