@@ -70,7 +70,6 @@ def install_export_actions(window) -> dict[str, QAction]:
         action.triggered.connect(slot)
         menu.insertAction(quit_action, action)
         actions[key] = action
-    window.export_actions = actions
     return actions
 
 
@@ -163,12 +162,13 @@ def open_export_dialog(window, kind: str = "gif"):
         spec = dialog.spec()
     finally:
         dialog.deleteLater()
-    return start_export(window, spec)
+    return window.start_export(spec)
 
 
 def start_export(window, spec, show_progress: bool = True, source_factory=None):
     """Render ``spec`` frame by frame; the window shows the outcome. ``source_factory``: what
-    draws the frames (None: the window's views, offscreen: ``gdviz.gui.offscreen``)."""
+    draws the frames (None: the window's views, offscreen: ``gdviz.gui.offscreen``). The
+    caller keeps the returned runner alive while it renders (``MainWindow.start_export``)."""
     from gdviz.gui.export_dialog import ExportRunner
     from gdviz.gui.offscreen import make_source
 
@@ -180,7 +180,6 @@ def start_export(window, spec, show_progress: bool = True, source_factory=None):
     runner.sig_failed.connect(lambda message: _report(window, "Export failed", message))
     runner.sig_cancelled.connect(
         lambda: window.status.showMessage("Export cancelled; no file was written", 5000))
-    window._export_runner = runner  # keep it alive while it renders
     runner.start()
     return runner
 

@@ -97,7 +97,9 @@ class MainWindow(QMainWindow):
         self.run_label.setToolTip("The selected run: the numbers on the right are its own.")
         self.status.insertPermanentWidget(0, LabelSlot(self.run_label))
         self.editor = ConfigEditor(self.panels, self.controller.config, self)
-        menus.build_menus(self)
+        built = menus.build_menus(self)
+        self.file_menu, self.preset_actions, self.formula_menu = built
+        self.export_runner = None  # the export rendering now (kept alive while it renders)
 
         self.controller.views = self.views
         self.controller.view_filter = self._view_is_shown
@@ -111,7 +113,7 @@ class MainWindow(QMainWindow):
         self.controller.reset()
         from gdviz.gui.export_actions import install_export_actions
 
-        install_export_actions(self)
+        self.export_actions = install_export_actions(self)
         # a step server takes ~0.1-0.5 s to start: start it once the window has painted, so
         # the first Play or Step does not wait for it (step_process.py)
         QTimer.singleShot(0, self, step_process.warm)
@@ -196,6 +198,15 @@ class MainWindow(QMainWindow):
         self.raise_views_for_problem()
         what = f" ({len(runs)} runs)" if len(runs) > 1 else ""
         self.status.showMessage(f"Loaded preset: {preset.title}{what}", 5000)
+
+    def start_export(self, spec, show_progress: bool = True, source_factory=None):
+        """Render the export ``spec`` frame by frame in the background (a progress dialog with
+        Cancel unless ``show_progress`` is False); the status bar says how it ended. Returns
+        the runner, which the window keeps while it renders (export_actions.start_export)."""
+        from gdviz.gui.export_actions import start_export
+
+        self.export_runner = start_export(self, spec, show_progress, source_factory)
+        return self.export_runner
 
     def raise_views_for_problem(self) -> None:
         """Bring the view tabs that suit the current problem to the front (docks.py)."""

@@ -3,25 +3,35 @@
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QMessageBox
+from PySide6.QtWidgets import QMenu, QMessageBox
 
 from gdviz import __version__
 from gdviz.core.errors import ConfigError
 from gdviz.core.presets import list_presets
-from gdviz.gui.formula_presets import install_formula_menu
+from gdviz.gui.formula_presets import FormulaMenu, install_formula_menu
 
 PRESET_GROUPS = (("lesson", "Lessons"), ("function", "Test functions"),
                  ("comparison", "Comparisons"))
 
 
-def build_menus(window) -> None:
-    """Menus of ``window``; sets ``window.file_menu`` and ``window.preset_actions``."""
+class Menus(NamedTuple):
+    """What the window keeps of its menus: File (export actions go in above Quit), an action
+    per preset (name -> action), the saved formulas' menu."""
+
+    file_menu: QMenu
+    preset_actions: dict[str, QAction]
+    formula_menu: FormulaMenu
+
+
+def build_menus(window) -> Menus:
+    """The menu bar of ``window``: File, View, Presets, Help."""
     bar = window.menuBar()
     file_menu = bar.addMenu("&File")
     file_menu.setToolTipsVisible(True)
-    window.file_menu = file_menu  # export actions are added here later
     quit_act = QAction("&Quit", window)
     quit_act.setShortcut(QKeySequence("Ctrl+Q"))
     quit_act.setToolTip("Close gdviz (settings, runs and window layout are saved)")
@@ -36,7 +46,7 @@ def build_menus(window) -> None:
     view_menu.addAction(window.toolbar.toggleViewAction())
     view_menu.addAction(window.timeline.toggleViewAction())
 
-    _build_preset_menu(window, bar.addMenu("&Presets"))
+    preset_actions, formula_menu = _build_preset_menu(window, bar.addMenu("&Presets"))
 
     help_menu = bar.addMenu("&Help")
     how = help_menu.addAction("How to read the views")
@@ -44,16 +54,17 @@ def build_menus(window) -> None:
     how.triggered.connect(lambda: show_how_to_read(window))
     about = help_menu.addAction("About gdviz")
     about.triggered.connect(lambda: QMessageBox.about(window, "About gdviz", about_text()))
+    return Menus(file_menu, preset_actions, formula_menu)
 
 
-def _build_preset_menu(window, menu) -> None:
+def _build_preset_menu(window, menu) -> tuple[dict[str, QAction], FormulaMenu]:
     menu.setToolTipsVisible(True)
     try:
         presets = list_presets()
     except ConfigError as err:
         presets = ()
         window.status.showMessage(f"Presets not available: {err}", 10000)
-    window.preset_actions = {}
+    actions: dict[str, QAction] = {}
     for group, title in PRESET_GROUPS:
         members = [p for p in presets if p.group == group]
         if not members:
@@ -67,8 +78,8 @@ def _build_preset_menu(window, menu) -> None:
                 tip += "\nRuns: " + "; ".join(run.name for run in preset.runs)
             action.setToolTip(tip)
             action.triggered.connect(lambda _=False, n=preset.name: window.load_preset(n))
-            window.preset_actions[preset.name] = action
-    window.formula_menu = install_formula_menu(menu, window)  # Save formula…, My formulas
+            actions[preset.name] = action
+    return actions, install_formula_menu(menu, window)  # Save formula…, My formulas
 
 
 def how_to_read_text(window) -> str:

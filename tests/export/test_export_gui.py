@@ -9,7 +9,6 @@ from gdviz.gui.export_actions import (
     copy_snapshot,
     export_traces,
     save_snapshot,
-    start_export,
     trace_paths,
 )
 from gdviz.gui.export_dialog import ExportDialog
@@ -45,7 +44,7 @@ def test_dialog_spec_and_runner_write_the_gif_while_the_live_run_is_untouched(
     spec = dialog.spec()
     assert (spec.target, spec.frames, spec.steps_per_frame, spec.size) == (
         "learning_curve", 11, 2, (240, 180))
-    runner = start_export(window, spec)
+    runner = window.start_export(spec)
     with qtbot.waitSignal(runner.sig_finished, timeout=30000) as blocker:
         pass
     path = blocker.args[0]
@@ -66,7 +65,7 @@ def test_frame_count_mode(make_window, tmp_path):
 def test_cancel_in_the_progress_dialog_leaves_no_file(make_window, tmp_path, qtbot):
     window = make_window()
     spec = _dialog(window, tmp_path, last=100, per=1).spec()
-    runner = start_export(window, spec)
+    runner = window.start_export(spec)
     qtbot.waitUntil(lambda: runner.job.done >= 3, timeout=20000)
     assert runner.progress.labelText().startswith("Frame ")
     from PySide6.QtWidgets import QPushButton
@@ -104,7 +103,7 @@ def test_failure_is_reported_and_leaves_no_file(make_window, tmp_path, qtbot, mo
             raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(gif_module.GifWriter, "add", full)
-    runner = start_export(window, spec, show_progress=False)
+    runner = window.start_export(spec, show_progress=False)
     with qtbot.waitSignal(runner.sig_failed, timeout=20000) as blocker:
         pass
     assert "No space left" in blocker.args[0]
@@ -150,7 +149,7 @@ def test_the_window_stays_responsive_while_exporting(make_window, tmp_path, qtbo
     from PySide6.QtCore import QTimer
 
     window = make_window()
-    runner = start_export(window, _dialog(window, tmp_path, last=40, per=1).spec(),
+    runner = window.start_export(_dialog(window, tmp_path, last=40, per=1).spec(),
                           show_progress=False)
     seen = []
     timer = QTimer()
@@ -170,7 +169,7 @@ def test_whole_window_export_keeps_the_window_layout(make_window, tmp_path, qtbo
     spec = dialog.spec()
     assert spec.target == "window"
     assert spec.window_state
-    runner = start_export(window, spec, show_progress=False)
+    runner = window.start_export(spec, show_progress=False)
     with qtbot.waitSignal(runner.sig_finished, timeout=30000) as blocker:
         pass
     with Image.open(blocker.args[0]) as gif:

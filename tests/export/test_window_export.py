@@ -12,7 +12,6 @@ from gif_helpers import gif_frames  # tests/export is on sys.path
 
 from gdviz.core.presets import get_preset
 from gdviz.export.animation import ExportJob, ExportSpec
-from gdviz.gui.export_actions import start_export
 from gdviz.gui.export_dialog import ExportDialog
 from gdviz.gui.offscreen import make_source
 
@@ -104,7 +103,7 @@ def test_cancel_during_a_whole_window_export_says_cancelled_and_writes_nothing(
         source.render = marked
         return source
 
-    runner = start_export(window, spec, source_factory=factory)
+    runner = window.start_export(spec, source_factory=factory)
     clicked_in_a_frame = []
 
     def press_cancel():
