@@ -372,13 +372,19 @@ def test_one_parameter_without_data_shows_a_message(qtbot):
     assert not view.plot.isVisible()
 
 
-def test_closing_during_a_computation_leaves_no_thread(qtbot):
+def computing_view(qtbot) -> tuple[ContourView, RunTrack]:
+    """A shown contour view of linreg whose grid is still being computed (cache cleared)."""
     view = ContourView()
     qtbot.addWidget(view)
     view.show()
     view.feed.cache.clear()
     track = linreg_track()
     view.set_run(track.config.make_problem(), track.config, track.history)
+    return view, track
+
+
+def test_closing_during_a_computation_leaves_no_thread(qtbot):
+    view, _track = computing_view(qtbot)
     assert view.feed.busy
     view.close()
     assert not running_grid_threads()
@@ -389,12 +395,7 @@ def test_a_grid_cancelled_while_hidden_is_computed_when_the_view_is_shown_again(
     but Qt also hides and shows every widget of a window it re-creates (the first OpenGL
     widget shown in it, a dock floated or docked): shown again, the view must get its map
     instead of "computing the loss..." for ever."""
-    view = ContourView()
-    qtbot.addWidget(view)
-    view.show()
-    view.feed.cache.clear()
-    track = linreg_track()
-    view.set_run(track.config.make_problem(), track.config, track.history)
+    view, track = computing_view(qtbot)
     view.set_tracks((track,), 0)
     assert view.feed.busy
     assert view.image.image is None
