@@ -210,23 +210,25 @@ print("RESULT " + json.dumps(out))
 """
 
 
-def run_gl_script(tmp_path) -> dict:
+def run_gl_script(script: str, *args: str) -> tuple[object, str]:
+    """Run ``script`` (with ``args``) in a child on the X display (xcb); it must exit cleanly
+    and print a ``RESULT <json>`` line. Returns (that JSON, the child's stderr)."""
     if not os.environ.get("DISPLAY"):
         pytest.skip("no X server (DISPLAY is not set): OpenGL needs one; run the tests "
                     "under xvfb-run (make test does)")
     env = dict(os.environ, QT_QPA_PLATFORM="xcb")
-    proc = subprocess.run([sys.executable, "-c", GL_SCRIPT, str(tmp_path)], env=env,
+    proc = subprocess.run([sys.executable, "-c", script, *args], env=env,
                           capture_output=True, text=True, timeout=300)
     lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT ")]
     if proc.returncode != 0 and "could not connect to display" in proc.stderr:
         pytest.skip(f"the X server at DISPLAY={os.environ['DISPLAY']} is not reachable")
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert lines, proc.stdout[-2000:] + proc.stderr[-2000:]
-    return json.loads(lines[-1][len("RESULT "):])
+    return json.loads(lines[-1][len("RESULT "):]), proc.stderr
 
 
 def test_opengl_surface_renders_and_paths_equal_the_records(tmp_path):
-    out = run_gl_script(tmp_path)
+    out, _stderr = run_gl_script(GL_SCRIPT, str(tmp_path))
     assert out["platform"] == "xcb"
     assert out["lazy"], "pyqtgraph.opengl was imported before the view was shown"
     assert out["gl"]
@@ -269,16 +271,8 @@ print("RESULT " + json.dumps(colours))
 
 
 def test_two_windows_with_their_own_gl_contexts_both_draw():
-    if not os.environ.get("DISPLAY"):
-        pytest.skip("no X server (DISPLAY is not set): OpenGL needs one; run the tests "
-                    "under xvfb-run (make test does)")
-    env = dict(os.environ, QT_QPA_PLATFORM="xcb")
-    proc = subprocess.run([sys.executable, "-c", TWO_WINDOWS_SCRIPT], env=env,
-                          capture_output=True, text=True, timeout=300)
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    assert "Error while drawing" not in proc.stderr, proc.stderr[-3000:]
-    line = [ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT ")][-1]
-    first, second = json.loads(line[len("RESULT "):])
+    (first, second), stderr = run_gl_script(TWO_WINDOWS_SCRIPT)
+    assert "Error while drawing" not in stderr, stderr[-3000:]
     assert first > 200
     assert second > 200
 
@@ -361,17 +355,9 @@ def test_window_views_draw_when_revealed_floated_and_docked_again():
     dock floated keeps its picture (it went blank with GLError 1282: its items' buffers
     belonged to the docked context), as does the contour floated; docked again, both draw.
     Then, scrubbed back (defect 8), the 3-D and contour paths stop at the shown step."""
-    if not os.environ.get("DISPLAY"):
-        pytest.skip("no X server (DISPLAY is not set): OpenGL needs one; run the tests "
-                    "under xvfb-run (make test does)")
-    env = dict(os.environ, QT_QPA_PLATFORM="xcb")
-    proc = subprocess.run([sys.executable, "-c", WINDOW_SCRIPT], env=env,
-                          capture_output=True, text=True, timeout=300)
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    assert "Error while drawing" not in proc.stderr, proc.stderr[-3000:]
-    assert "GLError" not in proc.stderr, proc.stderr[-3000:]
-    line = [ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT ")][-1]
-    out = json.loads(line[len("RESULT "):])
+    out, stderr = run_gl_script(WINDOW_SCRIPT)
+    assert "Error while drawing" not in stderr, stderr[-3000:]
+    assert "GLError" not in stderr, stderr[-3000:]
     print(out)
     assert out["gl"]
     assert out["contour_map"], "the contour map never came"
