@@ -401,7 +401,7 @@ class RunController(QObject):
     def _make_tracks(self) -> None:
         from gdviz.gui.views.base import RunTrack
 
-        self.tracks = tuple(RunTrack(run.name, run.color, run.config, history)
+        self.tracks = tuple(RunTrack(run, history)
                             for run, history in zip(self.runs, self.histories))
 
     def _retrack(self) -> None:

@@ -15,6 +15,7 @@ from PySide6.QtCore import QPointF, Qt, QTimer
 
 from gdviz.core.history import RunHistory, decimate
 from gdviz.core.records import RunConfig
+from gdviz.core.run_set import RunSpec
 from gdviz.core.runner import run_to_end
 from gdviz.core.surfaces import evenly_chosen
 from gdviz.gui.grid_worker import running_grid_threads
@@ -38,7 +39,7 @@ def rosenbrock_tracks(steps: int = 300) -> tuple[RunTrack, ...]:
     configs = [("sgd", base), ("momentum", base.with_changes(hyperparams={"momentum": 0.9})),
                ("adam", base.with_changes(optimizer="adam", lr=0.05, hyperparams={},
                                           max_steps=steps // 2))]
-    return tuple(RunTrack(name, COLORS[k], c, history_of(c))
+    return tuple(RunTrack(RunSpec(name, COLORS[k], c), history_of(c))
                  for k, (name, c) in enumerate(configs))
 
 
@@ -59,7 +60,7 @@ def show(qtbot, tracks: tuple[RunTrack, ...], selected: int = 0) -> ContourView:
 def linreg_track(**changes) -> RunTrack:
     config = RunConfig(problem="linreg", optimizer="sgd", lr=0.2, batch_size=10,
                        max_steps=40, seed=0).with_changes(**changes)
-    return RunTrack("linreg", COLORS[0], config, history_of(config))
+    return RunTrack(RunSpec("linreg", COLORS[0], config), history_of(config))
 
 
 def test_trajectories_and_current_points_equal_the_records(qtbot):
@@ -93,7 +94,7 @@ def test_fan_full_and_batch_steps(qtbot, changes):
     if changes:
         config = RunConfig(problem="bowl", optimizer="sgd", lr=0.01, batch_size=5,
                            max_steps=20, seed=1)
-        track = RunTrack("bowl", COLORS[0], config, history_of(config))
+        track = RunTrack(RunSpec("bowl", COLORS[0], config), history_of(config))
     else:
         track = linreg_track()
     problem, h = track.config.make_problem(), track.history
@@ -125,7 +126,7 @@ def test_fan_full_and_batch_steps(qtbot, changes):
 def test_fan_cap_and_sum_losses_scale_one_sample_steps(qtbot):
     config = RunConfig(problem="logistic", optimizer="sgd", lr=0.01, batch_size=None,
                        max_steps=5)
-    track = RunTrack("gd", COLORS[0], config, history_of(config))
+    track = RunTrack(RunSpec("gd", COLORS[0], config), history_of(config))
     problem = config.make_problem()
     view = show(qtbot, (track,))
     view.show_step(3)
@@ -246,7 +247,7 @@ def test_held_value_moves_recompute_the_grid_throttled(qtbot):
 def test_region_grows_to_hold_a_start_outside_the_view(qtbot):
     config = RunConfig(problem="himmelblau", optimizer="sgd", lr=0.001, batch_size=1,
                        max_steps=50, init=(-7.0, 6.5))
-    view = show(qtbot, (RunTrack("run", COLORS[0], config, history_of(config)),))
+    view = show(qtbot, (RunTrack(RunSpec("run", COLORS[0], config), history_of(config)),))
     spec = view.feed.grid.spec
     assert spec.x_range[0] < -7.0
     assert spec.y_range[1] > 6.5
@@ -281,7 +282,7 @@ def test_items_are_created_once(qtbot):
 def test_one_parameter_with_data_maps_every_samples_loss_over_x_and_w(qtbot):
     config = RunConfig(problem="wavy", optimizer="sgd", lr=0.01, batch_size=1, max_steps=30,
                        order="sequential")
-    track = RunTrack("wavy", COLORS[0], config, history_of(config))
+    track = RunTrack(RunSpec("wavy", COLORS[0], config), history_of(config))
     problem, h = config.make_problem(), track.history
     view = show(qtbot, (track,))
     assert view.mode == "samples"
@@ -308,7 +309,7 @@ def test_one_parameter_with_data_maps_every_samples_loss_over_x_and_w(qtbot):
 def test_shuffled_samples_are_dots_added_as_the_run_grows_and_equal_a_fresh_drawing(qtbot):
     config = RunConfig(problem="wavy", optimizer="sgd", lr=0.01, batch_size=1, max_steps=9000,
                        max_epochs=None, order="shuffle")
-    track = RunTrack("wavy", COLORS[0], config, history_of(config))
+    track = RunTrack(RunSpec("wavy", COLORS[0], config), history_of(config))
     problem, h = config.make_problem(), track.history
     view = show(qtbot, (track,))
 

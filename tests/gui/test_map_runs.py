@@ -12,6 +12,7 @@ import numpy as np
 
 from gdviz.core.history import decimate
 from gdviz.core.records import RunConfig
+from gdviz.core.run_set import RunSpec
 from gdviz.gui.views.base import RunTrack
 from gdviz.gui.views.contour import MAX_POINTS
 from gdviz.gui.views.pair_view import sample_path
@@ -23,7 +24,8 @@ def test_six_runs_share_a_budget_of_path_points(qtbot):
 
     assert [path_points(n) for n in (1, 3, 5, 6)] == [MAX_POINTS, MAX_POINTS, 600, 500]
     track = rosenbrock_tracks(steps=3000)[0]
-    tracks = tuple(dataclasses.replace(track, name=f"run {k}") for k in range(6))
+    tracks = tuple(dataclasses.replace(track, run=dataclasses.replace(track.run, name=f"run {k}"))
+                   for k in range(6))
     view = show(qtbot, tracks)
     view.show_step(2999)
     keep = decimate(track.history.steps[:3000], 500)
@@ -40,7 +42,7 @@ def test_several_runs_share_a_budget_of_dots(qtbot):
     assert [dots_per_run(n) for n in (1, 2, 3, 6)] == [MAX_POINTS, 750, 500, 250]
     base = RunConfig(problem="wavy", optimizer="sgd", lr=0.01, batch_size=1, max_steps=3000,
                      max_epochs=None, order="shuffle")
-    tracks = tuple(RunTrack(f"run {k}", COLORS[k % 3], c, history_of(c))
+    tracks = tuple(RunTrack(RunSpec(f"run {k}", COLORS[k % 3], c), history_of(c))
                    for k, c in enumerate(base.with_changes(lr=0.01 * 2 ** k)
                                          for k in range(6)))
     view = show(qtbot, tracks)

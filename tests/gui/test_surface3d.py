@@ -17,6 +17,7 @@ import pytest
 
 from gdviz.core.history import RunHistory, decimate
 from gdviz.core.records import RunConfig
+from gdviz.core.run_set import RunSpec
 from gdviz.core.runner import run_to_end
 from gdviz.gui.grid_worker import running_grid_threads
 from gdviz.gui.views import VIEW_CLASSES
@@ -40,7 +41,7 @@ WAVY = RunConfig(problem="wavy", optimizer="sgd", lr=0.01, batch_size=1, order="
 
 # -- offscreen: explained, never started, every other view keeps working -----------------------
 def test_offscreen_explains_and_falls_back_to_a_map(qtbot):
-    track = RunTrack("sgd", "#1a3a8f", ROSENBROCK, history_of(ROSENBROCK))
+    track = RunTrack(RunSpec("sgd", "#1a3a8f", ROSENBROCK), history_of(ROSENBROCK))
     view = Surface3DView()
     qtbot.addWidget(view)
     view.resize(600, 500)
@@ -71,8 +72,8 @@ def test_offscreen_explains_and_falls_back_to_a_map(qtbot):
 
 def test_paths_of_runs_longer_than_the_selected_one_reach_the_lock_step_index(qtbot):
     short = ROSENBROCK.with_changes(max_steps=100)
-    tracks = (RunTrack("long", "#1a3a8f", ROSENBROCK, history_of(ROSENBROCK)),
-              RunTrack("short", "#d55e00", short, history_of(short)))
+    tracks = (RunTrack(RunSpec("long", "#1a3a8f", ROSENBROCK), history_of(ROSENBROCK)),
+              RunTrack(RunSpec("short", "#d55e00", short), history_of(short)))
     view = Surface3DView()
     qtbot.addWidget(view)
     view.resize(600, 500)
@@ -125,6 +126,7 @@ app = QApplication([])
 from gdviz.core.history import RunHistory, decimate
 from gdviz.core.records import RunConfig
 from gdviz.core.runner import run_to_end
+from gdviz.core.run_set import RunSpec
 from gdviz.gui.views.base import RunTrack
 from gdviz.gui.views.surface3d import MAX_POINTS, Surface3DView
 
@@ -149,7 +151,7 @@ out["gl"] = view.ensure_gl()
 base = RunConfig(problem="rosenbrock", optimizer="sgd", lr=0.001, batch_size=1,
                  max_steps=300, init=(-1.5, 2.0))
 configs = [base, base.with_changes(hyperparams={"momentum": 0.9}, max_steps=200)]
-tracks = tuple(RunTrack(f"run{k}", c, cfg, history_of(cfg))
+tracks = tuple(RunTrack(RunSpec(f"run{k}", c, cfg), history_of(cfg))
                for k, (cfg, c) in enumerate(zip(configs, ("#1a3a8f", "#d62728"))))
 view.set_run(base.make_problem(), base, tracks[0].history)
 view.set_tracks(tracks, 0)
@@ -178,7 +180,7 @@ wavy = RunConfig(problem="wavy", optimizer="sgd", lr=0.01, batch_size=1,
 h = history_of(wavy)
 problem = wavy.make_problem()
 view.set_run(problem, wavy, h)
-view.set_tracks((RunTrack("sgd", "#1a3a8f", wavy, h),), 0)
+view.set_tracks((RunTrack(RunSpec("sgd", "#1a3a8f", wavy), h),), 0)
 out["colors_wavy"] = render(view, 80, sys.argv[1] + "/surface3d_wavy.png")
 image = view.grab_image()
 image.save(sys.argv[1] + "/surface3d_wavy_view.png")
@@ -196,7 +198,7 @@ linreg = RunConfig(problem="linreg", lr=0.2, batch_size=10, max_steps=60)
 h = history_of(linreg)
 problem = linreg.make_problem()
 view.set_run(problem, linreg, h)
-view.set_tracks((RunTrack("sgd", "#1a3a8f", linreg, h),), 0)
+view.set_tracks((RunTrack(RunSpec("sgd", "#1a3a8f", linreg), h),), 0)
 view.wait_ready(30000)
 out["colors_linreg"] = render(view, 40, sys.argv[1] + "/surface3d_linreg.png")
 x, y, loss = view.paths[0]

@@ -7,6 +7,7 @@ import numpy as np
 
 from gdviz.core.history import RunHistory
 from gdviz.core.presets import get_preset
+from gdviz.core.run_set import RunSpec
 from gdviz.core.runner import iterate
 from gdviz.gui.views import LearningCurveView
 
@@ -59,7 +60,7 @@ def test_the_map_region_is_checked_at_most_every_throttle_period_and_at_the_end(
     view.resize(600, 450)
     view.show()
     view.set_run(config.make_problem(), config, history)
-    view.set_tracks((RunTrack("sgd", "#1a3a8f", config, history),), 0)
+    view.set_tracks((RunTrack(RunSpec("sgd", "#1a3a8f", config), history),), 0)
     assert view.wait_ready(30000)
     checks = []
     fit = view._points          # private: counts the region fits, which only cost time

@@ -16,6 +16,7 @@ from PySide6.QtCore import QCoreApplication
 
 from gdviz.core.history import RunHistory
 from gdviz.core.records import RunConfig, StepRecord
+from gdviz.core.run_set import RunSpec
 from gdviz.core.step_blocks import StepBlock
 from gdviz.export.animation import OPENGL_VIEWS
 from gdviz.gui.offscreen import check_target, ensure_app, view_classes
@@ -61,10 +62,11 @@ class ViewFrames(FrameSource):
         if set_tracks is not None:  # one run, as the window's controller gives it
             from gdviz.gui.views.base import RunTrack
 
-            name, color = (run.name, run.color) if run is not None else \
-                (config.problem, TRACK_COLOR)
-            set_tracks((RunTrack(name, color, config, self.history),), 0)
-            self.colors = (color,) if color != TRACK_COLOR else ()  # a chosen one: in the palette
+            if run is None:
+                run = RunSpec(config.problem, TRACK_COLOR, config)
+            set_tracks((RunTrack(run, self.history),), 0)
+            # a chosen colour: in the palette
+            self.colors = (run.color,) if run.color != TRACK_COLOR else ()
         apply_view_choices(self.view, self.choices)
         return self.history
 
@@ -86,7 +88,7 @@ class ViewFrames(FrameSource):
         self.view.set_run(problem, config, self.history)
         set_tracks = getattr(self.view, "set_tracks", None)
         if set_tracks is not None:
-            set_tracks(tuple(RunTrack(run.name, run.color, run.config, history)
+            set_tracks(tuple(RunTrack(run, history)
                              for run, history in zip(runs, histories)), selected)
         apply_view_choices(self.view, self.choices)
         return histories

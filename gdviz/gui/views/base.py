@@ -25,6 +25,7 @@ from PySide6.QtWidgets import QWidget
 from gdviz.core.history import RunHistory
 from gdviz.core.problems.base import Problem
 from gdviz.core.records import RunConfig
+from gdviz.core.run_set import RunSpec
 
 _configured = False
 
@@ -39,13 +40,24 @@ def configure_pyqtgraph() -> None:
 
 @dataclass(frozen=True)
 class RunTrack:
-    """One run of a comparison as the views see it: a name, a colour (``#rrggbb``), its
-    configuration and its recorded history. All tracks share the problem and start point."""
+    """One run of a comparison as the views see it: the run (``RunSpec``: name, colour
+    ``#rrggbb``, configuration; the one description of a run the Runs panel, sessions, exports
+    and the CLI share) and its recorded history. All tracks share the problem and start point."""
 
-    name: str
-    color: str
-    config: RunConfig
+    run: RunSpec
     history: RunHistory
+
+    @property
+    def name(self) -> str:
+        return self.run.name
+
+    @property
+    def color(self) -> str:
+        return self.run.color
+
+    @property
+    def config(self) -> RunConfig:
+        return self.run.config
 
 
 class LessonView(QWidget):

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import QCheckBox, QWidget
 from gdviz.core.history import RunHistory, peaks
 from gdviz.core.problems.base import Problem
 from gdviz.core.records import RunConfig
+from gdviz.core.run_set import RunSpec
 from gdviz.gui.views import style
 from gdviz.gui.views.base import LessonView, RunTrack
 from gdviz.gui.views.items.dots import Dots
@@ -135,7 +136,7 @@ class LearningCurveView(LessonView):
         self.x_range.reset()
         self.y_range.reset()
         # until set_tracks names the runs: this one, in the colour of a single run
-        super().set_tracks((RunTrack("run", style.FULL, config, history),), 0)
+        super().set_tracks((RunTrack(RunSpec("run", style.FULL, config), history),), 0)
         self._style_tracks()
         self._index = 0
         if len(history):

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import QComboBox, QLabel, QWidget
 from gdviz.core.history import Growing, RunHistory, decimate
 from gdviz.core.problems.base import Problem
 from gdviz.core.records import RunConfig
+from gdviz.core.run_set import RunSpec
 from gdviz.gui.grid_worker import GridFeed
 from gdviz.gui.views import style
 from gdviz.gui.views.base import LessonView, RunTrack
@@ -63,7 +64,7 @@ class PairGridView(LessonView):
                 style.fill_param_combo(combo, problem.param_names,
                                        min(k, problem.n_params - 1))
             self.pair = (0, 1) if problem.n_params > 1 else (0, 0)
-        self.tracks = (RunTrack("run", DEFAULT_COLOR, config, history),)
+        self.tracks = (RunTrack(RunSpec("run", DEFAULT_COLOR, config), history),)
         self.selected_track = 0
         self._index = 0
         for k in range(self.frame.bar.count()):

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import QWidget
 from gdviz.core.history import RunHistory, peaks
 from gdviz.core.problems.base import Problem
 from gdviz.core.records import RunConfig
+from gdviz.core.run_set import RunSpec
 from gdviz.gui.views import style
 from gdviz.gui.views.base import LessonView, RunTrack
 from gdviz.gui.views.items.dots import Dots
@@ -96,7 +97,7 @@ class ParamTraceView(LessonView):
             self._compared = False  # new parameters: the next runs choose the box again
         self.frame.show_combo(len(names) > 1)
         self._ref, self._kind = reference_values(problem)
-        super().set_tracks((RunTrack("run", style.FULL, config, history),), 0)
+        super().set_tracks((RunTrack(RunSpec("run", style.FULL, config), history),), 0)
         self._build()
         self.frame.set_title("Parameters against step")
         self.x_range.reset()
