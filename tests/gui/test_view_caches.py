@@ -65,16 +65,18 @@ def test_the_map_region_is_checked_at_most_every_throttle_period_and_at_the_end(
     checks = []
     fit = view._points          # private: counts the region fits, which only cost time
     view._points = lambda: checks.append(1) or fit()
+    now = [time.monotonic()]
+    view.feed.clock = lambda: now[0]            # the throttle's clock: 30 ms a frame
     grown = 2
-    start = time.monotonic()
-    while grown < len(records):                 # frames of a playing run
+    frames = 0
+    while grown < len(records):                 # frames of a playing run, ~30 a second
         history.append(records[grown : grown + 20])
         grown += 20
+        now[0] += 0.03
         view.show_step(len(history) - 1)
-        time.sleep(0.03)                        # ~30 frames a second, ~0.9 s in all
-    frames = len(records) // 20
-    elapsed = time.monotonic() - start
-    assert len(checks) <= 1 + elapsed / GridFeed.THROTTLE_S < frames / 2
+        frames += 1
+    # one check per THROTTLE_S of the clock: 30 frames over 0.9 s, at most 3 checks
+    assert 1 <= len(checks) <= frames * 0.03 / GridFeed.THROTTLE_S
     assert view.wait_ready(30000)
     points = history.params
     spec = view.feed.wanted
