@@ -85,7 +85,10 @@ def test_dialog_refuses_an_unwritable_target_inline(make_window, tmp_path):
     window = make_window()
     dialog = _dialog(window, tmp_path)
     dialog.path.setText(str(tmp_path / "missing" / "x.gif"))
-    dialog._on_accept()
+    from PySide6.QtWidgets import QPushButton
+
+    (export,) = [b for b in dialog.findChildren(QPushButton) if b.text() == "Export"]
+    export.click()
     assert "does not exist" in dialog.error.text()
     assert dialog.result() == 0
 

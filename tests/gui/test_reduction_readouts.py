@@ -88,3 +88,6 @@ def test_the_histogram_caption_names_both_markers_on_the_per_sample_scale(qtbot)
     info = view.frame.info.text()
     assert "full gradient / n (blue)" in info
     assert "gradient of the step / n (orange)" in info
+    # the key names the lines as the caption does
+    assert "gradient of the step / n" in view.key.texts()
+    assert "full gradient / n" in view.key.texts()

@@ -115,8 +115,9 @@ class HistogramView(LessonView):
             entries.append(("box", style.hex_color(style.SAMPLE), "all samples"))
             if config.effective_batch_size() < n:
                 entries.append(("triangle", style.BATCH, "samples of the batch"))
-        entries.append(("line", style.BATCH, "gradient of the step"))
-        entries.append(("dash", style.FULL, "full gradient" if n > 1 else "∂f at the point"))
+        used_name, full_name = self._line_names()
+        entries.append(("line", style.BATCH, used_name))
+        entries.append(("dash", style.FULL, full_name if n > 1 else "∂f at the point"))
         self.key.set_entries(entries)
         self.log_box.setVisible(n > 1)
         self.x_range.reset()
@@ -233,6 +234,13 @@ class HistogramView(LessonView):
         set_status_text(self.frame.info, info)
         self.frame.info.setVisible(True)
 
+    def _line_names(self) -> tuple[str, str]:
+        """What the orange and the blue line show, in the key and the readout: a summed loss's
+        gradients are drawn on the per-sample scale (divided by n), and say so."""
+        if self.problem.reduction == "mean":
+            return "gradient of the step", "full gradient"
+        return "gradient of the step / n", "full gradient / n"
+
     def _stats_text(self, index: int, finite: np.ndarray, used: float, full: float,
                     k: int) -> tuple[str, str]:
         """(status line, info line) with the numbers the picture shows."""
@@ -249,11 +257,9 @@ class HistogramView(LessonView):
         samples = f"{n} samples"
         status = (f"step {index} · {samples} · min {f(finite.min())} · max {f(finite.max())}"
                   f" · mean {f(finite.mean())} · std {f(finite.std())}")
-        full_name = "full gradient" if self.problem.reduction == "mean" else "full gradient / n"
+        used_name, full_name = self._line_names()
         info = [f"{full_name} (blue) {f(full)}"]
         if index > 0:
-            used_name = "gradient of the step" if self.problem.reduction == "mean" else \
-                "gradient of the step / n"   # drawn on the per-sample scale, as the blue one
             info.append(f"{used_name} (orange) {f(used)}, batch of {k}")
         else:
             info.append("start point: no batch yet")
