@@ -313,6 +313,24 @@ class RunController(QObject):
             return
         self.append_block(block, then=acknowledge)
 
+    def take_replayed(self, block: StepBlock) -> None:
+        """Steps computed elsewhere (an export replays the runs) taken in as the worker's are,
+        without drawing: the histories, the optimizer states, and the state, which reads as
+        the live window's while it plays: "running" until every run has ended, then how they
+        ended."""
+        self._append(block)
+        self._set_state(self._ended_state() or "running")
+
+    def _append(self, block: StepBlock) -> None:
+        """``block`` appended to every run's history and optimizer states."""
+        if block.first_step != self.last_index + 1:
+            raise ValueError(f"a block from step {block.first_step} does not follow step "
+                             f"{self.last_index}")
+        for history, states, run in zip(self.histories, self.states, block.runs):
+            if run is not None:
+                history.append(run)
+                states.append(run)
+
     def append_block(self, block: StepBlock, then: Callable[[], None] | None = None) -> None:
         """Take in ``block``, the lock-step steps that follow the newest one, as a batch of the
         worker is taken in: appended to the histories; the runs that ended in it reported in
@@ -320,15 +338,9 @@ class RunController(QObject):
         earlier one is shown (then ``sig_history_grew``); the state follows. With ``then``
         (the worker's acknowledgement) a playing run is drawn view by view and ``then()`` is
         called once it is drawn, or at once when nothing is drawn in turns."""
-        if block.first_step != self.last_index + 1:
-            raise ValueError(f"a block from step {block.first_step} does not follow step "
-                             f"{self.last_index}")
+        self._append(block)
         drawing = False
         try:
-            for history, states, run in zip(self.histories, self.states, block.runs):
-                if run is not None:
-                    history.append(run)
-                    states.append(run)
             if len(self.runs) > 1:
                 ended = [(int(run.steps[-1]), k, run.messages[-1])
                          for k, run in enumerate(block.runs) if run is not None and run.ended]

@@ -226,15 +226,12 @@ class MainWindow(QMainWindow):
         """Lock-step groups computed elsewhere (an export replays the runs: ``group[k]`` is
         run k's StepRecord, None once it ended) appended to the runs as the worker's steps are:
         the histories and the optimizer states, so the step math of any step can be shown;
-        the Runs panel says how each run that ended did. Draws nothing: ``show_step`` does."""
+        the state word says "running" until every run has ended, then how they ended; the Runs
+        panel says how each run that ended did. Draws nothing: ``show_step`` does."""
         c = self.controller
         if not groups:
             return
-        block = StepBlock.from_groups(groups)
-        for history, states, run in zip(c.histories, c.states, block.runs):
-            if run is not None:
-                history.append(run)
-                states.append(run)
+        c.take_replayed(StepBlock.from_groups(groups))
         self._show_ended_runs()
 
     def show_step(self, index: int) -> None:

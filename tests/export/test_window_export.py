@@ -40,7 +40,8 @@ def test_whole_window_frames_show_their_step_in_the_status_bar_and_step_math(
 
         def render_and_read(index):
             frame = render(index)
-            exported.append((index, *_readouts(source.window)))
+            exported.append((index, *_readouts(source.window),
+                             source.window.status.labels["state"].text()))
             return frame
 
         source.render = render_and_read
@@ -52,11 +53,16 @@ def test_whole_window_frames_show_their_step_in_the_status_bar_and_step_math(
     assert [index for index, *_ in exported] == list(STEPS)
     live = make_window("linreg")
     live.controller.run_until(STEPS[-1])
-    for index, numbers, math in exported:
+    for index, numbers, math, _state in exported:
         live.controller.show_index(index)  # the timeline dragged to the frame's step
         assert (numbers, math) == _readouts(live), index
         assert numbers["step"] == f"step {index}"
     assert "start point (no step yet)" not in exported[-1][2]
+    # the state word reads as the live window's while the run plays (it said "ready"), and
+    # how the run ended once it has (linreg's preset ends at step 300)
+    states = [state for _i, _n, _m, state in exported]
+    assert ">running<" in states[1], states
+    assert live.controller.state == "finished" and ">finished<" in states[-1], states
     gif, _frames = gif_frames(spec.out)
     assert gif.n_frames == len(STEPS)
 
