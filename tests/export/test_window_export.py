@@ -62,7 +62,8 @@ def test_whole_window_frames_show_their_step_in_the_status_bar_and_step_math(
     # how the run ended once it has (linreg's preset ends at step 300)
     states = [state for _i, _n, _m, state in exported]
     assert ">running<" in states[1], states
-    assert live.controller.state == "finished" and ">finished<" in states[-1], states
+    assert live.controller.state == "finished"
+    assert ">finished<" in states[-1], states
     gif, _frames = gif_frames(spec.out)
     assert gif.n_frames == len(STEPS)
 
