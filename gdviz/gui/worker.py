@@ -40,7 +40,7 @@ from gdviz.core.records import RunConfig
 from gdviz.core.runner import iterate
 from gdviz.core.step_blocks import StepBlock
 from gdviz.gui.step_process import RunFailed, open_source
-from gdviz.gui.tasks import start_thread
+from gdviz.gui.tasks import running_threads, start_thread, stop_all_threads
 
 log = logging.getLogger(__name__)
 EMIT_INTERVAL = 0.016  # s: ~60 emissions per second at most
@@ -270,7 +270,6 @@ class WorkerHost(QObject):
         super().__init__(parent)
         self.worker: OptimizerWorker | None = None
         self.thread: QThread | None = None
-        self._retired: list[tuple[QThread, OptimizerWorker]] = []
 
     def start(self, configs: Sequence[RunConfig], speed: float | None, on_steps, on_failed,
               on_finished) -> OptimizerWorker:
@@ -296,10 +295,9 @@ class WorkerHost(QObject):
         if worker is None or thread is None:
             return
         worker.stop()
-        if not thread.wait(timeout_ms):  # a very slow step: keep it alive until it ends
+        if not thread.wait(timeout_ms):  # a very slow step: the thread registry keeps the
+            # thread and its worker (its stop call) alive until it ends; shutdown joins it
             log.warning("optimizer thread did not stop within %d ms", timeout_ms)
-            self._retired.append((thread, worker))
-            thread.finished.connect(self._on_retired_finished)
 
     def finished(self) -> None:
         """The worker ended by itself (end of every run, or a failure): drop it."""
@@ -309,13 +307,8 @@ class WorkerHost(QObject):
 
     def shutdown(self, timeout_ms: int = 3000) -> bool:
         """Stop every thread (window closing). True when all stopped within the timeout."""
-        self.stop(timeout_ms)
         deadline = time.perf_counter() + timeout_ms / 1000
-        for thread, _worker in list(self._retired):
-            thread.wait(max(1, int((deadline - time.perf_counter()) * 1000)))
-        self._retired = [(t, w) for t, w in self._retired if t.isRunning()]
-        return not self._retired
-
-    @Slot()
-    def _on_retired_finished(self) -> None:
-        self._retired = [(t, w) for t, w in self._retired if t.isRunning()]
+        self.stop(timeout_ms)
+        left_ms = max(1, int((deadline - time.perf_counter()) * 1000))
+        stop_all_threads(left_ms, within=self)   # those an earlier stop left running
+        return not running_threads(within=self)

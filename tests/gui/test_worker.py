@@ -319,3 +319,39 @@ def test_with_a_step_server_the_next_batch_follows_the_acknowledgement(qtbot, ru
     gaps = gaps_after_acknowledgements(qtbot, run_worker, 12, 4)
     # the server computed while the "GUI" drew: no computing time between ack and emission
     assert gaps[len(gaps) // 2] < 0.03, gaps   # (without a server: >= 45 ms)
+
+
+def test_a_thread_that_outlives_stop_stays_registered_until_shutdown_joins_it(
+        qtbot, monkeypatch):
+    """A step slower than stop's timeout: stop returns, the thread registry keeps the thread
+    (and, through its stop call, the worker) until it ends; shutdown joins it."""
+    import threading
+
+    from gdviz.core.runner import iterate as real_iterate
+    from gdviz.gui.tasks import is_registered
+    from gdviz.gui.worker import WorkerHost
+
+    inside, release = threading.Event(), threading.Event()
+
+    def slow_iterate(config):
+        steps = real_iterate(config)
+        yield next(steps)
+        for record in steps:
+            inside.set()
+            release.wait(5)     # a step that takes long (until the test lets it end)
+            yield record
+
+    monkeypatch.setattr(worker_module, "iterate", slow_iterate)
+    host = WorkerHost()
+    config = RunConfig(problem="rosenbrock", lr=0.001, max_steps=50)
+    worker = host.start([config], None, lambda *_: None, lambda *_: None, lambda *_: None)
+    thread = host.thread
+    worker.play()
+    assert inside.wait(5)
+    host.stop(timeout_ms=10)
+    assert host.thread is None
+    assert thread.isRunning()
+    assert is_registered(thread)
+    release.set()
+    assert host.shutdown(5000)
+    assert not thread.isRunning()
