@@ -6,7 +6,8 @@ JSON layout::
 
     {"name": "wavy", "title": "...", "group": "lesson" | "comparison", "description": "...",
      "config": {<RunConfig fields>},
-     "runs": [{"name": "adam lr=0.05", "config": {<fields overriding "config">}}, ...]}
+     "runs": [{"name": "adam lr=0.05", "config": {<fields overriding "config">}}, ...],
+     "front": ["step_math", ...]}     # views the lesson brings to the front (optional)
 """
 
 from __future__ import annotations
@@ -26,7 +27,8 @@ from gdviz.core.run_set import RunSpec, from_pairs
 class Preset:
     """A named starting point. ``runs`` is empty for single-run presets; for comparisons it
     holds the runs as the window opens them (``RunSpec``: the preset's name for each run,
-    palette colours), sharing ``config``'s problem and start point."""
+    palette colours), sharing ``config``'s problem and start point. ``front``: the views (ids)
+    the lesson brings in front of the tabs they share a place with."""
 
     name: str
     title: str
@@ -34,6 +36,7 @@ class Preset:
     description: str
     config: RunConfig
     runs: tuple[RunSpec, ...] = ()
+    front: tuple[str, ...] = ()
 
 
 def _from_json(data: dict) -> Preset:
@@ -43,7 +46,8 @@ def _from_json(data: dict) -> Preset:
         merged = {**config.to_dict(), **run.get("config", {})}
         runs.append((run["name"], RunConfig.from_dict(merged)))
     return Preset(data["name"], data["title"], data.get("group", "lesson"),
-                  data.get("description", ""), config, from_pairs(runs))
+                  data.get("description", ""), config, from_pairs(runs),
+                  tuple(data.get("front", ())))
 
 
 def _function_preset(spec) -> Preset:

@@ -1,6 +1,11 @@
-"""The main window's docks: the parameter panels on the left, the views on the right in two
-rows with the step math below them, alternative views as tabs; default sizes for a fresh
-layout, and which tabs come to the front for a problem."""
+"""The main window's docks: the parameter panels on the left (each scrolls rather than
+squeezes), the views on the right in two rows, alternative views as tabs (the step math is a tab
+beside the data); default sizes for a fresh layout, and which tabs come to the front for a
+problem.
+
+The default layout is made for a 1280×800 laptop: every plot it shows is at least 160 px tall
+and 240 px wide there (and at 1366×768 and 1920×1080; tests/gui/test_layout.py measures them).
+The three-row layout before it gave the bottom row's plots 64–119 px at 1280×800."""
 
 from __future__ import annotations
 
@@ -9,8 +14,13 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QDockWidget, QScrollArea, QTabBar, QWidget
 
 # view -> the view whose place it shares as a tab. Test functions bring contour and 3-D surface
-# to the front (their "samples" and histogram show one sample); lessons the other two.
-TAB_WITH = {"contour": "samples", "surface3d": "histogram"}
+# to the front (their "samples" and histogram show one sample); lessons the other two. The step
+# math shares the data view's place: a test function has no data, so its step math is in front.
+TAB_WITH = {"contour": "samples", "surface3d": "histogram", "step_math": "data"}
+ROW_SHARES = (0.52, 0.48)     # of the views' height: the maps and samples, then the curves
+# a view's dock never asks for more than this: the window never grows past the screen because
+# a status line wrapped (the layout squeezes a view's text before it grows the window)
+VIEW_MIN_SIZE = (200, 150)
 PANEL_TIPS = {
     "problem": "What is being optimised: the lesson's model and data, or a test function. "
                "Shared by every run.",
@@ -21,7 +31,7 @@ PANEL_TIPS = {
     "run": "Where every run starts and when it stops (shared by every run).",
 }
 HIDE_WITHOUT_DATA = ("data",)
-LEFT_WIDTH = 330
+LEFT_WIDTH = 310
 
 
 def make_dock(window, name: str, title: str, widget: QWidget, tooltip: str,
@@ -76,15 +86,16 @@ class WindowDocks:
         view_docks = [self._dock(view.view_id, view.title, view, view.tooltip)
                       for view in window.views]
         step_math = window.step_math
-        math_dock = self._dock("step_math", step_math.title, step_math,
-                               step_math.text.toolTip())
+        view_docks.append(self._dock("step_math", step_math.title, step_math,
+                                     step_math.text.toolTip()))
+        for dock in view_docks:
+            dock.widget().setMinimumSize(*VIEW_MIN_SIZE)
         # Views that are alternatives to another share its place as tabs (the problem decides
-        # which tab is in front); the rest fill two rows, then the step math below them.
+        # which tab is in front); the rest fill two rows: the first two, then the others.
         by_id = {dock.objectName()[5:]: dock for dock in view_docks}
         tabbed = {vid: host for vid, host in TAB_WITH.items() if vid in by_id and host in by_id}
         placed = [d for d in view_docks if d.objectName()[5:] not in tabbed]
-        top, bottom = placed[:2], placed[2:]
-        rows = [row for row in (top, bottom) if row] + [[math_dock]]
+        rows = [row for row in (placed[:2], placed[2:]) if row]
         for row in rows:
             window.addDockWidget(right, row[0], Qt.Orientation.Vertical)
         for row in rows:
@@ -94,10 +105,11 @@ class WindowDocks:
             window.tabifyDockWidget(by_id[host], by_id[vid])
         return panel_docks, rows
 
-    def raise_views_for_problem(self, has_data: bool) -> None:
-        """Bring the tabs that suit the problem to the front (see TAB_WITH). A test function
-        has no data: its Data dock would only say so, so it is hidden (and shown again for a
-        problem with data, unless the user closed it)."""
+    def raise_views_for_problem(self, has_data: bool, front: tuple[str, ...] = ()) -> None:
+        """Bring the tabs that suit the problem to the front (see TAB_WITH), then the docks
+        named in ``front`` (a lesson's choice). A test function has no data: its Data dock would
+        only say so, so it is hidden (and shown again for a problem with data, unless the user
+        closed it)."""
         analytic = not has_data
         docks = self.docks
         for name in HIDE_WITHOUT_DATA:
@@ -114,9 +126,14 @@ class WindowDocks:
         for vid, host in TAB_WITH.items():
             if vid not in docks or host not in docks:
                 continue
-            front = vid if analytic and not (vid == "surface3d" and no_gl) else host
-            if not docks[front].isHidden():
-                docks[front].raise_()
+            shown = vid if analytic and not (vid == "surface3d" and no_gl) else host
+            if docks[shown].isHidden():   # the user closed it (or it has nothing to show)
+                shown = host if shown == vid else vid
+            if not docks[shown].isHidden():
+                docks[shown].raise_()
+        for name in front:
+            if name in docks and not docks[name].isHidden():
+                docks[name].raise_()
         # once the layout has settled (the next turn of the event loop)
         QTimer.singleShot(0, self.window, lambda: hide_stale_tab_bars(self.window))
 
@@ -130,16 +147,16 @@ class WindowDocks:
         column = docks[:4]  # problem, runs, optimizer, sampling (run is a tab behind sampling)
         heights = [_wanted_height(d) for d in column]
         window.resizeDocks(column, heights, Qt.Orientation.Vertical)
-        shares = [0.45, 0.35, 0.20][-len(rows):] if len(rows) > 1 else [1.0]
+        shares = ROW_SHARES if len(rows) > 1 else (1.0,)
         window.resizeDocks([row[0] for row in rows], [int(h * height) for h in shares],
                            Qt.Orientation.Vertical)
         right_width = width - LEFT_WIDTH
         if len(rows[0]) > 1:
-            first = int(right_width * 0.62)
+            first = int(right_width * 0.56)
             window.resizeDocks(rows[0][:2], [first, right_width - first],
                                Qt.Orientation.Horizontal)
-        if len(rows) > 2 and len(rows[1]) == 3:  # the learning curve gets the most room
-            window.resizeDocks(rows[1], [int(right_width * f) for f in (0.4, 0.3, 0.3)],
+        if len(rows) > 1 and len(rows[1]) == 3:  # the learning curve gets the most room
+            window.resizeDocks(rows[1], [int(right_width * f) for f in (0.35, 0.33, 0.32)],
                                Qt.Orientation.Horizontal)
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 
 from PySide6.QtCore import QCoreApplication, QEvent, Qt, QTimer
-from PySide6.QtGui import QCloseEvent
+from PySide6.QtGui import QCloseEvent, QGuiApplication
 from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QWidget
 
 from gdviz.core import run_set
@@ -15,7 +15,7 @@ from gdviz.core.errors import ConfigError
 from gdviz.core.presets import Preset, get_preset
 from gdviz.core.records import RunConfig
 from gdviz.core.step_blocks import StepBlock
-from gdviz.gui import docks, menus, step_process
+from gdviz.gui import docks, menus, step_process, window_geometry
 from gdviz.gui.after_paint import AfterPaint
 from gdviz.gui.controller import RunController
 from gdviz.gui.label_slot import LabelSlot
@@ -38,7 +38,6 @@ DEFAULT_PRESET = "wavy"
 # anew) follow it at most this often: ~1 ms a frame that nobody reads at 30+ frames a second;
 # a paused, stepped or scrubbed run shows its step at once
 READOUT_PERIOD_MS = 100
-TAB_WITH = docks.TAB_WITH
 
 
 class MainWindow(QMainWindow):
@@ -63,7 +62,8 @@ class MainWindow(QMainWindow):
         self.toolbar = PlaybackToolbar(self)
         self.addToolBar(Qt.ToolBarArea.TopToolBarArea, self.toolbar)
         self.timeline = Timeline(self)
-        self.addToolBar(Qt.ToolBarArea.BottomToolBarArea, self.timeline)
+        # beside the playback controls: a row of its own cost the plots 34 px of height
+        self.addToolBar(Qt.ToolBarArea.TopToolBarArea, self.timeline)
 
         self.problem_panel = ProblemPanel()
         self.runs_panel = RunsPanel()
@@ -174,9 +174,13 @@ class MainWindow(QMainWindow):
                 lambda visible, v=view: self._on_dock_visibility_changed(v, visible))
 
     def _restore_layout(self) -> None:
+        screen = self.screen() or QGuiApplication.primaryScreen()
+        available = screen.availableGeometry()
         geometry = self.settings.geometry()
         if geometry is None or not self.restoreGeometry(geometry):
-            self.resize(1280, 800)
+            self.setGeometry(window_geometry.first_geometry(available))
+        else:
+            self.setGeometry(window_geometry.fitted(self.geometry(), available))
         state = self.settings.dock_state()
         self._layout_restored = state is not None and self.restoreState(state)
         if state is not None and not self._layout_restored:
@@ -209,8 +213,10 @@ class MainWindow(QMainWindow):
         return self.export_runner
 
     def raise_views_for_problem(self) -> None:
-        """Bring the view tabs that suit the current problem to the front (docks.py)."""
-        self.dock_layout.raise_views_for_problem(self.controller.problem.has_data)
+        """Bring the view tabs that suit the current problem to the front (docks.py), then
+        those the lesson names (the bowl lesson: the contour and the step math)."""
+        front = self.preset.front if self.preset is not None else ()
+        self.dock_layout.raise_views_for_problem(self.controller.problem.has_data, front)
 
     def load_runs(self, runs, selected: int = 0, preset: Preset | None = None) -> None:
         """Show ``runs`` (RunSpecs, names and colours kept) with run ``selected`` selected, as

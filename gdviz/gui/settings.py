@@ -24,7 +24,7 @@ from gdviz.core.records import RunConfig
 
 log = logging.getLogger(__name__)
 ENV_VAR = "GDVIZ_SETTINGS"
-_VERSION = 1
+_VERSION = 2   # 2: two rows of views, the step math a tab beside the data
 
 
 class AppSettings:
@@ -68,10 +68,18 @@ class AppSettings:
 
     # -- window layout ------------------------------------------------------------------------
     def geometry(self) -> QByteArray | None:
-        return _bytes(self._get("window/geometry"))
+        """The window's geometry as saved, or None when none was saved by this layout's
+        version (an older layout's docks no longer fit: the default layout replaces it)."""
+        return _bytes(self._get("window/geometry")) if self._layout_current() else None
 
     def dock_state(self) -> QByteArray | None:
-        return _bytes(self._get("window/state"))
+        return _bytes(self._get("window/state")) if self._layout_current() else None
+
+    def _layout_current(self) -> bool:
+        try:
+            return int(self._get("window/version") or 0) == _VERSION
+        except (TypeError, ValueError):
+            return False
 
     def save_layout(self, geometry: QByteArray, state: QByteArray) -> None:
         self._set("window/geometry", geometry)
