@@ -77,9 +77,11 @@ def test_a_lesson_brings_the_views_it_needs_to_the_front(make_window, qtbot):
     from tests.gui.layout_helpers import on_screen
 
     window = _window_at(make_window, qtbot, "bowl", (1280, 800))
-    assert on_screen(window.docks["step_math"]) and on_screen(window.docks["contour"])
+    assert on_screen(window.docks["step_math"])
+    assert on_screen(window.docks["contour"])
     assert not on_screen(window.docks["data"])
     window.load_preset("linreg")
     qtbot.wait(50)
-    assert on_screen(window.docks["data"]) and on_screen(window.docks["samples"])
+    assert on_screen(window.docks["data"])
+    assert on_screen(window.docks["samples"])
     window.close()
