@@ -119,20 +119,27 @@ def main_gui(preset: str | None = None, screenshot: str | os.PathLike | None = N
                 raise ConfigError("no display found: set DISPLAY (or run under xvfb-run), "
                                   "or use --screenshot FILE.png to render without one")
             os.environ["QT_QPA_PLATFORM"] = "offscreen"
+        from gdviz.gui.settings import AppSettings
+
+        probe = bool(os.environ.get(STARTUP_PROBE))
+        user_settings = None
+        if screenshot is None and not probe:   # the user's window, in presenter mode if chosen
+            from gdviz.gui.presenter import apply_stored_scale
+
+            user_settings = AppSettings(settings_path)
+            apply_stored_scale(user_settings.presenter_scale())   # before the QApplication
         app = ensure_app()
         from gdviz.gui.main_window import MainWindow
-        from gdviz.gui.settings import AppSettings
         from gdviz.gui.tasks import stop_all_threads
 
         if screenshot is not None:
             window = MainWindow(preset=preset or "wavy", settings=AppSettings(memory=True))
             return _screenshot(app, window, Path(screenshot), steps)
-        probe = bool(os.environ.get(STARTUP_PROBE))
         if probe:   # the default lesson, never the user's last session or settings file
             window = MainWindow(preset=preset or "wavy", settings=AppSettings(memory=True))
             _install_startup_probe(app, window)
         else:
-            window = MainWindow(preset=preset, settings=AppSettings(settings_path))
+            window = MainWindow(preset=preset, settings=user_settings)
     except ConfigError as err:
         return _error(str(err))
     except Exception as err:  # no traceback for the user; details in the log

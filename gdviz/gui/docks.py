@@ -31,7 +31,7 @@ PANEL_TIPS = {
     "run": "Where every run starts and when it stops (shared by every run).",
 }
 HIDE_WITHOUT_DATA = ("data",)
-LEFT_WIDTH = 310
+LEFT_WIDTH = 330
 
 
 def make_dock(window, name: str, title: str, widget: QWidget, tooltip: str,
@@ -61,6 +61,7 @@ class WindowDocks:
         self.docks: dict[str, QDockWidget] = {}
         self.auto_hidden: set[str] = set()  # hidden because the problem has nothing for them
         self.panel_docks, self.rows = self._build()
+        self.default_state = window.saveState()   # View > Reset layout goes back to it
 
     def _dock(self, name: str, title: str, widget: QWidget, tooltip: str,
               scroll: bool = False) -> QDockWidget:
@@ -75,8 +76,7 @@ class WindowDocks:
         panels = {"problem": window.problem_panel, "runs": window.runs_panel,
                   "optimizer": window.optimizer_panel, "sampling": window.sampling_panel,
                   "run": window.run_panel}
-        panel_docks = [self._dock(name, panel.title, panel, PANEL_TIPS[name],
-                                  scroll=name != "runs")
+        panel_docks = [self._dock(name, panel.title, panel, PANEL_TIPS[name], scroll=True)
                        for name, panel in panels.items()]
         for dock in panel_docks:
             window.addDockWidget(left, dock)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import logging
 
-from PySide6.QtCore import QCoreApplication, QEvent, Qt, QTimer
+from PySide6.QtCore import QCoreApplication, QEvent, QProcess, Qt, QTimer
 from PySide6.QtGui import QCloseEvent, QGuiApplication
 from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QWidget
 
@@ -31,6 +31,7 @@ from gdviz.gui.playback import PlaybackToolbar
 from gdviz.gui.settings import AppSettings
 from gdviz.gui.tasks import stop_all_threads
 from gdviz.gui.timeline import Timeline
+from gdviz.gui.view_focus import ViewFocus
 
 log = logging.getLogger(__name__)
 DEFAULT_PRESET = "wavy"
@@ -86,6 +87,9 @@ class MainWindow(QMainWindow):
                 log.exception("view %s could not be created", cls.__name__)
         self.dock_layout = docks.WindowDocks(self)
         self.docks = self.dock_layout.docks  # name -> QDockWidget
+        panel_names = {dock.objectName() for dock in self.dock_layout.panel_docks}
+        self.focus = ViewFocus(self, {name: dock for name, dock in self.docks.items()
+                                      if dock.objectName() not in panel_names})
         placeholder = QWidget()
         placeholder.hide()  # the docks fill the window; Qt still wants a central widget
         self.setCentralWidget(placeholder)
@@ -217,6 +221,34 @@ class MainWindow(QMainWindow):
         those the lesson names (the bowl lesson: the contour and the step math)."""
         front = self.preset.front if self.preset is not None else ()
         self.dock_layout.raise_views_for_problem(self.controller.problem.has_data, front)
+
+    def reset_layout(self) -> None:
+        """View > Reset layout: the default docks, tabs and sizes for the window's size, the
+        tabs that suit the problem in front (a focused view goes back into it)."""
+        self.focus.forget()
+        self.restoreState(self.dock_layout.default_state)
+        self.dock_layout.apply_default_sizes()
+        self.raise_views_for_problem()
+        self.status.showMessage("Layout reset", 3000)
+
+    def set_presenter_scale(self, scale: float) -> None:
+        """View > Presenter mode: store ``scale`` and offer to restart gdviz with it (Qt reads
+        its scale factor once, at start-up)."""
+        from gdviz.gui import presenter
+
+        if scale == self.settings.presenter_scale():
+            return
+        self.settings.save_presenter_scale(scale)
+        self.settings.sync()
+        what = "off" if scale == 1.0 else f"×{scale:g}"
+        answer = QMessageBox.question(
+            self, "Presenter mode",
+            f"Presenter mode {what} takes effect when gdviz starts again. Restart now? "
+            "(Your runs and layout are kept.)")
+        if answer == QMessageBox.StandardButton.Yes:
+            program, arguments = presenter.restart_command()
+            if self.close():
+                QProcess.startDetached(program, arguments)
 
     def load_runs(self, runs, selected: int = 0, preset: Preset | None = None) -> None:
         """Show ``runs`` (RunSpecs, names and colours kept) with run ``selected`` selected, as

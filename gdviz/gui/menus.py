@@ -6,13 +6,14 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import QMenu, QMessageBox
 
 from gdviz import __version__
 from gdviz.core.errors import ConfigError
 from gdviz.core.presets import list_presets
 from gdviz.gui.formula_presets import FormulaMenu, install_formula_menu
+from gdviz.gui.presenter import SCALES
 
 PRESET_GROUPS = (("lesson", "Lessons"), ("function", "Test functions"),
                  ("comparison", "Comparisons"))
@@ -40,6 +41,27 @@ def build_menus(window) -> Menus:
 
     view_menu = bar.addMenu("&View")
     view_menu.setToolTipsVisible(True)
+    focus = view_menu.addAction("&Focus view")
+    focus.setShortcut(QKeySequence("F"))
+    focus.setToolTip("Show the view under the mouse (or the one last clicked) alone in the "
+                     "window; again to go back. Double-clicking a view's title does the same.")
+    focus.triggered.connect(lambda: window.focus.toggle())
+    reset = view_menu.addAction("&Reset layout")
+    reset.setToolTip("Put every panel and view back where a fresh window has them")
+    reset.triggered.connect(window.reset_layout)
+    presenter_menu = view_menu.addMenu("&Presenter mode")
+    presenter_menu.setToolTipsVisible(True)
+    group = QActionGroup(presenter_menu)
+    stored = window.settings.presenter_scale()
+    for scale in SCALES:
+        action = presenter_menu.addAction("Off" if scale == 1.0 else f"×{scale:g}")
+        action.setCheckable(True)
+        action.setChecked(scale == stored)
+        action.setToolTip("Text, lines, markers and controls drawn larger, for a projector "
+                          "(gdviz restarts to apply it)")
+        action.triggered.connect(lambda _checked=False, s=scale: window.set_presenter_scale(s))
+        group.addAction(action)
+    view_menu.addSeparator()
     for dock in window.docks.values():
         view_menu.addAction(dock.toggleViewAction())
     view_menu.addSeparator()

@@ -151,6 +151,20 @@ class AppSettings:
     def save_speed(self, speed: float | None) -> None:
         self._set("run/speed", "max" if speed is None else float(speed))
 
+    # -- presenter mode -----------------------------------------------------------------------
+    def presenter_scale(self) -> float:
+        """The stored presenter scale (1, 1.5 or 2); 1 when nothing usable is stored."""
+        from gdviz.gui.presenter import SCALES
+
+        try:
+            scale = float(self._get("view/presenter_scale") or 1.0)
+        except (TypeError, ValueError):
+            return 1.0
+        return scale if scale in SCALES else 1.0
+
+    def save_presenter_scale(self, scale: float) -> None:
+        self._set("view/presenter_scale", float(scale))
+
 
 def _bytes(value: object) -> QByteArray | None:
     if isinstance(value, QByteArray) and not value.isEmpty():
