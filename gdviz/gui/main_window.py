@@ -32,6 +32,7 @@ from gdviz.gui.settings import AppSettings
 from gdviz.gui.tasks import stop_all_threads
 from gdviz.gui.timeline import Timeline
 from gdviz.gui.view_focus import ViewFocus
+from gdviz.gui.views.base import followed_run_name
 
 log = logging.getLogger(__name__)
 DEFAULT_PRESET = "wavy"
@@ -435,7 +436,9 @@ class MainWindow(QMainWindow):
         if self.docks["step_math"].isHidden():
             return
         try:
-            self.step_math.show_record(record, c.config, c.problem)
+            name = followed_run_name(c.tracks, c.selected_track)
+            run = (name, c.runs[c.selected_track].color) if name else None
+            self.step_math.show_record(record, c.config, c.problem, run)
         except Exception:  # e.g. a record appended by an export, without its state
             log.exception("step math of step %d", record.step)
             self.step_math.text.setPlainText(

@@ -86,8 +86,8 @@ def test_the_histogram_caption_names_both_markers_on_the_per_sample_scale(qtbot)
                                                batch_size=10)
     view.show_step(3)
     info = view.frame.info.text()
-    assert "full gradient / n (blue)" in info
-    assert "gradient of the step / n (orange)" in info
+    assert "full gradient / n (black)" in info
+    assert "gradient of the step / n (violet)" in info
     # the key names the lines as the caption does
     assert "gradient of the step / n" in view.key.texts()
     assert "full gradient / n" in view.key.texts()

@@ -251,8 +251,15 @@ class StepMathPanel(QWidget):
         layout.setContentsMargins(2, 2, 2, 2)
         layout.addWidget(self.text)
 
-    def show_record(self, record: StepRecord, config: RunConfig, problem: Problem) -> None:
-        self.text.setHtml(step_math_html(record, config, problem))
+    def show_record(self, record: StepRecord, config: RunConfig, problem: Problem,
+                    run: tuple[str, str] | None = None) -> None:
+        """The arithmetic of ``record``; ``run``: (name, colour) of the run it belongs to when
+        several are compared ("run 2 · adam lr=0.05" above it), None for a single run."""
+        head = ""
+        if run is not None:
+            name, color = run
+            head = (f"<span style='color:{color}'>●</span> <b>{html.escape(name)}</b><br>")
+        self.text.setHtml(head + step_math_html(record, config, problem))
 
     def plain_text(self) -> str:
         return self.text.toPlainText()

@@ -60,6 +60,13 @@ class RunTrack:
         return self.run.config
 
 
+def followed_run_name(tracks, selected: int) -> str:
+    """"run 2 · adam lr=0.05" for the selected run of several, "" for a single run."""
+    if len(tracks) < 2:
+        return ""
+    return f"run {selected + 1} · {tracks[selected].name}"
+
+
 class LessonView(QWidget):
     """Base class of every view. Subclasses set ``title`` (dock title), ``view_id`` (stable id
     used for dock state, export names and the CLI ``--view``) and ``tooltip`` (what it shows).
@@ -70,6 +77,7 @@ class LessonView(QWidget):
     title = "View"
     view_id = "view"
     tooltip = ""
+    follows_selected_run = False   # draws the selected run only: its title says which one
     sig_start_picked = Signal(tuple)
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -93,6 +101,9 @@ class LessonView(QWidget):
         in its colour; the others follow the selected run. Called after ``set_run``; with a
         single run there is one track. The default just remembers them."""
         self.tracks, self.selected_track = tuple(tracks), selected
+        frame = getattr(self, "frame", None)
+        if self.follows_selected_run and frame is not None:
+            frame.set_follows(followed_run_name(self.tracks, selected), tracks[selected].color)
 
     def longest_track(self) -> int:
         """The length of the longest run's history (the selected run's without tracks)."""

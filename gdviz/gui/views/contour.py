@@ -68,7 +68,7 @@ class ContourView(PairGridView):
         "The full loss over two parameters (the others held at their current values): colour "
         "and iso-lines. Lines: each run's path. At the current point of the selected run: "
         "faint lines, the step each sample alone would give (−η∇ℓᵢ); bold blue, the step of "
-        "the full data; orange, the batch's step (their average over the batch); dark, the "
+        "the full data; violet, the batch's step (their average over the batch); dark, the "
         "update the optimizer took.\nClick or drag on the map to start the run there.")
 
     def __init__(self, parent: QWidget | None = None) -> None:

@@ -7,7 +7,7 @@ Modes, chosen from the problem's structure in ``set_run``:
                   points hollow, the decision boundary x·w + b = 0, test accuracy
     "samples"     no targets (wavy): each sample x with its loss L(w·x) at the current w
     "none"        no data (analytic functions): a message instead of an empty plot
-The current batch is highlighted in orange. At most ``POINT_CAP`` points are drawn.
+The current batch is highlighted in violet. At most ``POINT_CAP`` points are drawn.
 """
 
 from __future__ import annotations
@@ -82,11 +82,12 @@ def _bounds(*arrays: np.ndarray, pad: float = 0.06) -> tuple[float, float]:
 
 
 class DataView(LessonView):
+    follows_selected_run = True
     title = "Data"
     view_id = "data"
     tooltip = (
-        "The data with the model after the shown step. Orange: the samples of the step's batch. "
-        "Regression with one feature: points and the fitted line (green dashed: the true line). "
+        "The data with the model after the shown step. Violet: the samples of the step's batch. "
+        "Regression with one feature: points and the fitted line (gold dashed: the true line). "
         "Several features: predicted against actual values; a perfect model puts every point "
         "on the line ŷ = y. Two classes: training points filled, test points hollow, and the "
         "decision boundary x·w + b = 0. Wavy: each sample x and its loss L(w·x) now.")
@@ -103,7 +104,8 @@ class DataView(LessonView):
         self.test_points = pg.ScatterPlotItem([], [], size=7, brush=None)
         # the batch: a few markers drawn by Qt (dots.Dots), a scatter for a large batch
         self.batch_points = Dots("o", size=9, pen=pg.mkPen("w"), brush=pg.mkBrush(style.BATCH))
-        self.model_line = pg.PlotDataItem([], [], pen=style.FULL_PEN)
+        self.model_line = pg.PlotDataItem([], [], pen=style.FULL_PEN)   # the selected run's
+        self.other_lines: list[pg.PlotDataItem] = []   # the other runs' models, their colours
         self.true_line = pg.PlotDataItem([], [], pen=style.TRUE_PEN)
         self.guide = pg.PlotDataItem([], [], pen=pg.mkPen(style.START, width=1.2,
                                                           style=Qt.PenStyle.DashLine))
@@ -240,6 +242,39 @@ class DataView(LessonView):
             self._key.append(("point", style.BATCH, "current batch" if k > 1 else
                               "current sample"))
 
+    def set_tracks(self, tracks, selected: int) -> None:
+        """Each run's model in that run's colour: the selected run's line thick, the others'
+        thin (lines and decision boundaries; the other pictures follow the selected run)."""
+        super().set_tracks(tracks, selected)
+        color = tracks[selected].color
+        self.model_line.setPen(pg.mkPen(color, width=3))
+        others = [t for k, t in enumerate(tracks) if k != selected]
+        p = self.plot.getPlotItem()
+        while len(self.other_lines) < len(others):
+            line = pg.PlotDataItem([], [])
+            line.setZValue(self.model_line.zValue() - 0.5)
+            p.addItem(line)
+            self.other_lines.append(line)
+        for line, track in zip(self.other_lines, others):
+            line.setPen(pg.mkPen(track.color, width=1.5))
+        for line in self.other_lines[len(others):]:
+            line.setData([], [])
+        models = ("model now", "boundary x·w + b = 0")
+        key = [(kind, color if text in models else c, text) for kind, c, text in self._key]
+        if self.mode in ("line", "classes"):
+            key += [("line", t.color, t.name) for t in others]
+        self.legend.set_entries(key)
+        if self.history is not None and len(self.history) and self.mode != "none":
+            self.show_step(self._index)
+
+    def _draw_others(self, model) -> None:
+        """``model(params) -> (x, y)`` of the line drawn for each other run at the shown step."""
+        others = [t for k, t in enumerate(self.tracks) if k != self.selected_track]
+        for line, track in zip(self.other_lines, others):
+            params = np.array(track.history.params[self.track_index(track, self._index)],
+                              dtype=np.float64)
+            set_curve(line, *model(params))
+
     # -- drawing --------------------------------------------------------------------------
     def show_step(self, index: int) -> None:
         h, problem = self.history, self.problem
@@ -259,6 +294,7 @@ class DataView(LessonView):
         x = problem.data_x[:, 0]
         grid = np.linspace(self._box[0], self._box[1], LINE_POINTS)
         set_curve(self.model_line, grid, problem.predict(params, grid[:, None]))
+        self._draw_others(lambda p: (grid, problem.predict(p, grid[:, None])))
         self.batch_points.set_points(x[batch], problem.data_y[batch])
         names = problem.param_names
         return "model: " + ", ".join(f"{n} = {style.fmt(v)}" for n, v in zip(names, params))
@@ -280,6 +316,7 @@ class DataView(LessonView):
     def _draw_classes(self, problem: Problem, params: np.ndarray, batch: np.ndarray) -> str:
         bx, by = boundary_segment(params[:2], float(params[2]), self._box)
         set_curve(self.model_line, bx, by)
+        self._draw_others(lambda p: boundary_segment(p[:2], float(p[2]), self._box))
         x = problem.data_x
         self.batch_points.set_points(x[batch, 0], x[batch, 1])
         tx, ty = problem.extras["test_x"], problem.extras["test_y"]

@@ -53,12 +53,13 @@ def log_count_ticks(top: float) -> list[list[tuple[float, str]]]:
 
 
 class HistogramView(LessonView):
+    follows_selected_run = True
     title = "Gradient histogram"
     view_id = "histogram"
     tooltip = (
         "Histogram of the per-sample gradients ∂ℓᵢ/∂θ of ALL samples for the chosen parameter, "
-        "at the parameters where the shown step took its gradient. Orange ticks: the samples "
-        "of the current batch; orange line: the gradient the step used (their mean); blue "
+        "at the parameters where the shown step took its gradient. Violet ticks: the samples "
+        "of the current batch; violet line: the gradient the step used (their mean); black "
         "line: the full gradient (the mean of all; for summed losses, full gradient / n). A "
         "mini-batch gradient is an unbiased, noisy estimate of the full one.")
 
@@ -235,7 +236,7 @@ class HistogramView(LessonView):
         self.frame.info.setVisible(True)
 
     def _line_names(self) -> tuple[str, str]:
-        """What the orange and the blue line show, in the key and the readout: a summed loss's
+        """What the violet and the black line show, in the key and the readout: a summed loss's
         gradients are drawn on the per-sample scale (divided by n), and say so."""
         if self.problem.reduction == "mean":
             return "gradient of the step", "full gradient"
@@ -249,18 +250,18 @@ class HistogramView(LessonView):
         if n == 1:  # a test function: the text below the plot says why there are no bars
             status = (f"step {index} · a test function is one “sample”: there is no spread "
                       "of gradients to show")
-            info = f"∂f at the point (blue) {f(full)}"
+            info = f"∂f at the point (black) {f(full)}"
             if index > 0:
-                info += (f" · what the step used (orange) {f(used)}; they differ only when "
+                info += (f" · what the step used (violet) {f(used)}; they differ only when "
                          "gradient noise is set")
             return status, info
         samples = f"{n} samples"
         status = (f"step {index} · {samples} · min {f(finite.min())} · max {f(finite.max())}"
                   f" · mean {f(finite.mean())} · std {f(finite.std())}")
         used_name, full_name = self._line_names()
-        info = [f"{full_name} (blue) {f(full)}"]
+        info = [f"{full_name} (black) {f(full)}"]
         if index > 0:
-            info.append(f"{used_name} (orange) {f(used)}, batch of {k}")
+            info.append(f"{used_name} (violet) {f(used)}, batch of {k}")
         else:
             info.append("start point: no batch yet")
         if finite.size < n:

@@ -2,7 +2,7 @@
 
 One faint curve ℓᵢ per sample (all in ONE item, NaN-separated; at most ``CURVE_CAP`` drawn), the
 mean of all of them in bold (the full loss on the per-sample scale), the current batch's curves
-in orange with the current point on each, the update arrows, the tangent of the batch loss at
+in violet with the current point on each, the update arrows, the tangent of the batch loss at
 the current point, and a dashed line at the start value.
 
 With several parameters this is a 1-D slice along the chosen parameter, the others held at
@@ -53,11 +53,12 @@ HELD_STEPS = 1000    # several parameters: the faint curves and the mean are dra
 
 
 class SampleCurvesView(LessonView):
+    follows_selected_run = True
     title = "Per-sample losses"
     view_id = "samples"
     tooltip = (
-        "Every training sample i has its own loss curve ℓᵢ (faint). Bold blue: their mean, the "
-        "full loss (for summed losses: full loss / n). Orange: the current batch's curves, the "
+        "Every training sample i has its own loss curve ℓᵢ (faint). Bold black: their mean, the "
+        "full loss (for summed losses: full loss / n). Violet: the current batch's curves, the "
         "point where the step's gradient was taken, and the update arrow to the new value. "
         "Dotted: the tangent of the batch loss, whose slope is the gradient. Grey dashed: the "
         "start value.\nWith several parameters the curves are slices along the chosen "

@@ -1,9 +1,18 @@
 """Colours, pens and small widgets the views share, so one thing looks the same everywhere.
 
-Meaning of the colours (on the white background of ``configure_pyqtgraph``):
-    batch / current step   orange      full loss / mean / full gradient   dark blue
-    start point            grey dashed  true value / known minimum        green dashed
-    per-sample curves      faint blue-grey
+Two visual languages that never meet (tests/gui/test_colours.py checks it, CIE76 ΔE ≥ 20):
+    runs      the palette of gdviz.core.run_set.PALETTE, one colour per run, and nothing else
+    roles     what a thing is inside a run's picture, on the white background of
+              ``configure_pyqtgraph``:
+        current sample / batch, the step's gradient, the update taken   violet  ROLE_BATCH
+        full loss, mean of the samples, full gradient                   black   ROLE_FULL
+        tangent (slope = gradient)                                      black dotted
+        start point                                                     grey dashed
+        true value / known minimum                                      dark gold dashed, ★
+        one faint curve per sample                                      blue-grey
+        the data's classes; each parameter of a run                     CLASS_COLORS, PARAM_COLORS
+Before, orange meant both "run 2" and "the current sample", and dark blue both "run 1" and "the
+full loss".
 """
 
 from __future__ import annotations
@@ -27,15 +36,20 @@ from gdviz.gui.label_slot import LabelSlot
 from gdviz.gui.views.items.caching import cache_axes
 from gdviz.gui.views.status_label import wrapping_label
 
-BATCH = "#e8710a"          # orange: the current batch, the current step
-FULL = "#1a3a8f"           # dark blue: full loss, mean of the samples, full gradient
+BATCH = "#7b2cbf"          # violet: the current sample or batch, the step taken
+FULL = "#222222"           # black: full loss, mean of the samples, full gradient
 START = "#808080"          # grey: the start point
-TRUE = "#1e8c3a"           # green: true parameters, known minima
+TRUE = "#8c6d1f"           # dark gold: true parameters, known minima
 SAMPLE = (90, 110, 140)    # blue-grey: one faint curve per sample
 TEXT = "#222222"
 CLASS_COLORS = ("#2b6cb0", "#d64541")  # class 0 blue, class 1 red
-PARAM_COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#8c564b", "#e377c2",
+PARAM_COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#8c564b", "#880e4f",
                 "#17becf", "#bcbd22")
+# every colour that means a role (tests compare them with the run palette)
+ROLE_COLORS = {"batch": BATCH, "full": FULL, "start": START, "true": TRUE,
+               "sample": "#{:02x}{:02x}{:02x}".format(*SAMPLE), "text": TEXT,
+               **{f"class {k}": c for k, c in enumerate(CLASS_COLORS)},
+               **{f"parameter {k}": c for k, c in enumerate(PARAM_COLORS)}}
 
 BATCH_PEN = pg.mkPen(BATCH, width=2)
 FULL_PEN = pg.mkPen(FULL, width=3)
@@ -151,7 +165,10 @@ class ViewLayout:
         self.title.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.title.setFont(label_font(11))
         self.title.setStyleSheet(f"color: {TEXT};")
-        self.title.setText(getattr(plot, "initial_title", ""))
+        self._title_text = getattr(plot, "initial_title", "")
+        self._follows: tuple[str, str] | None = None
+        self.title.setTextFormat(Qt.TextFormat.RichText)
+        self.title.setText(_html_escape(self._title_text))
         layout.addWidget(self.title)
         bar = QHBoxLayout()
         bar.setContentsMargins(4, 0, 4, 0)
@@ -188,6 +205,21 @@ class ViewLayout:
         return self.key
 
     def set_title(self, text: str) -> None:
+        self._title_text = text
+        self._show_title()
+
+    def set_follows(self, name: str, color: str) -> None:
+        """The run this view draws when several are compared (``name``: "run 2 · adam lr
+        0.05", a ● in its colour after the title); "" with one run."""
+        self._follows = (name, color) if name else None
+        self._show_title()
+
+    def _show_title(self) -> None:
+        text = _html_escape(self._title_text)
+        if self._follows is not None:
+            name, color = self._follows
+            text += (f' <span style="color:{color}">●</span>'
+                     f' <span style="font-size:small">{_html_escape(name)}</span>')
         self.title.setText(text)
 
     def reset_heights(self) -> None:
