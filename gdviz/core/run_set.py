@@ -125,12 +125,16 @@ def remove(runs: Sequence[RunSpec], k: int) -> tuple[RunSpec, ...]:
 
 
 def with_config(runs: Sequence[RunSpec], k: int, config: RunConfig) -> tuple[RunSpec, ...]:
-    """Run k gets ``config``; the others take its shared settings (problem, start, limits).
-    A preset's name no longer describes a run whose settings changed: it becomes automatic."""
+    """Run k gets ``config``; the others take its shared settings (problem, start, limits,
+    seed). A name the user typed is always kept; a preset's name too while the run's own
+    settings (optimizer, learning rate, batch ...) stay as the preset made them, whatever
+    happens to the shared ones; once they change it no longer describes the run and becomes
+    automatic."""
     out = []
     for i, run in enumerate(runs):
         new = config if i == k else share_settings(run.config, config)
-        named_by = "auto" if run.named_by == "preset" and new != run.config else run.named_by
+        own_changed = share_settings(new, run.config) != run.config
+        named_by = "auto" if run.named_by == "preset" and own_changed else run.named_by
         out.append(replace(run, config=new, named_by=named_by))
     return named(out)
 

@@ -66,3 +66,22 @@ def test_bad_comparisons_are_refused_with_a_sentence():
     with pytest.raises(ConfigError, match="needs a name"):
         run_set.validate((RunSpec(" ", PALETTE[0], LINREG),))
     assert run_set.recolored(one, 0, "#AABBCC")[0].color == "#aabbcc"
+
+
+def test_a_preset_name_survives_edits_of_the_shared_settings():
+    """Moving the start point or changing a limit in any run keeps every preset name (a
+    teacher's names were lost on the next edit); the run whose own settings change gets the
+    automatic name, a typed name is kept through everything."""
+    runs = get_preset("compare_rosenbrock").runs
+    moved = run_set.with_config(runs, 2, runs[2].config.with_changes(init=(0.5, 1.5),
+                                                                     max_steps=300))
+    assert [r.name for r in moved] == [r.name for r in runs]
+    assert all(r.config.init == (0.5, 1.5) for r in moved)
+    typed = run_set.renamed(moved, 1, "the teacher's run")
+    faster = run_set.with_config(typed, 1, typed[1].config.with_changes(lr=0.002))
+    assert faster[1].name == "the teacher's run"
+    assert faster[1].named_by == "user"
+    retuned = run_set.with_config(faster, 3, faster[3].config.with_changes(lr=0.02))
+    assert retuned[3].named_by == "auto"
+    assert [r.name for k, r in enumerate(retuned) if k != 3] == \
+        [r.name for k, r in enumerate(faster) if k != 3]
