@@ -200,7 +200,7 @@ def test_reordering_parameters_changes_the_config_and_keeps_start_values(qtbot, 
     assert tuple(editor.config.make_problem().view_range[0]) == (-1.0, 4.0)
     table.table.item(1, 1).setText("oops")            # refused by the core, shown
     assert panel.has_error()
-    assert "init" in panel.error_label.text()
+    assert "init" in panel.error_text()
 
 
 def test_csv_columns_are_chosen_in_a_checkable_list(qtbot, editor, tmp_path, monkeypatch):

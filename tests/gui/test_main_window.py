@@ -301,15 +301,15 @@ def test_invalid_learning_rate_is_shown_and_never_applied(qtbot, window):
     panel.lr_field.setText("-1")
     panel.lr_field.editingFinished.emit()
     assert panel.lr_field.property("invalid") is True
-    assert panel.error_label.isVisible()
-    assert "learning rate must be a finite number > 0" in panel.error_label.text().lower()
+    assert panel.has_error()
+    assert "learning rate must be a finite number > 0" in panel.error_text().lower()
     assert c.config is config
     assert c.history is history
     assert c.history.last.step == 1
     panel.lr_field.setText("0.02")  # a valid value clears the mark and applies
     panel.lr_field.editingFinished.emit()
     assert not panel.lr_field.property("invalid")
-    assert not panel.error_label.isVisible()
+    assert not panel.has_error()
     assert c.config.lr == 0.02
     assert len(c.history) == 1
 
@@ -320,7 +320,7 @@ def test_invalid_batch_size_is_shown_and_never_applied(qtbot, window):
     panel = window.sampling_panel
     panel.batch_spin.setValue(0)
     assert panel.batch_spin.property("invalid") is True
-    assert "batch size must be between 1 and 100" in panel.error_label.text().lower()
+    assert "batch size must be between 1 and 100" in panel.error_text().lower()
     assert c.config is config
     panel.batch_spin.setValue(5)
     assert c.config.batch_size == 5
@@ -333,7 +333,7 @@ def test_invalid_hyperparameter_and_start_point(qtbot, window):
     field.setText("abc")
     field.editingFinished.emit()
     assert field.property("invalid") is True
-    assert "momentum" in panel.error_label.text()
+    assert "momentum" in panel.error_text()
     run = window.run_panel
     start = run.fields[("init", 0)]
     start.setText("0.25")

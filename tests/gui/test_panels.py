@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from PySide6.QtWidgets import QCheckBox, QComboBox, QLineEdit, QPushButton, QSpinBox
+from PySide6.QtWidgets import QCheckBox, QComboBox, QLabel, QLineEdit, QPushButton, QSpinBox
 
 from gdviz.core.errors import ConfigError
 from gdviz.core.optimizers import OPTIMIZERS
@@ -208,7 +208,7 @@ def test_invalid_edit_marks_the_field_and_keeps_the_config(editor):
     assert editor.changes == []
     assert panel.lr_field.property("invalid") is True
     assert "#d00000" in panel.lr_field.styleSheet()
-    assert panel.error_label.text().startswith("Learning rate must be")
+    assert panel.error_text().startswith("Learning rate must be")
     assert editor.has_errors()
     panel.lr_field.setText("0.01")  # back to the valid value: the mark goes, nothing resets
     panel.lr_field.editingFinished.emit()
@@ -316,3 +316,27 @@ def test_switching_problem_takes_the_preset_limits_or_keeps_the_step_budget():
     assert to_custom.step_limit() == 100  # one wavy epoch = 100 steps, kept in steps
     to_bowl = apply_change(WAVY, ("problem",), "bowl")
     assert to_bowl.tol == 1e-4  # lesson 5 stops on its tolerance
+
+
+def test_a_refusal_is_shown_under_its_field_until_fixed_and_the_tooltip_stays(window, qtbot):
+    """In the core's words, directly under the field, saying what the run still uses."""
+    panel = window.optimizer_panel
+    field = panel.lr_field
+    help_text = field.toolTip()
+    field.setText("-1")
+    field.editingFinished.emit()
+    inline = panel.findChild(QLabel, "error_lr")
+    assert inline is not None
+    assert inline.isVisible()
+    assert inline.text().startswith("Learning rate must be")
+    assert "still uses the previous value (0.01)" in inline.text()
+    # directly under the field: below it, above the next row
+    assert 0 <= inline.geometry().top() - field.geometry().bottom() < 20
+    assert field.toolTip() == help_text
+    window.runs_panel.setFocus()              # other activity does not clear it
+    qtbot.wait(20)
+    assert inline.isVisible()
+    field.setText("0.05")
+    field.editingFinished.emit()
+    assert not inline.isVisible()
+    assert not panel.has_error()

@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 from gdviz.core.errors import format_number
 
 INVALID_STYLE = "background: #ffe4e4; border: 1px solid #d00000;"
+ERROR_COLOR = "#c00000"
 KIND_WORDS = {int: "whole number", float: "number", bool: "on/off", "floats":
               "comma-separated numbers", "pair": "two numbers, comma-separated", str: "text"}
 
@@ -78,6 +79,7 @@ class ParamPanel(QWidget):
         super().__init__(parent)
         self.fields: dict[tuple, QWidget] = {}
         self._forms: dict[tuple, QFormLayout] = {}
+        self._errors: dict[tuple, QLabel] = {}   # under each field: its refusal, if any
         self._filling = False  # True while set_config writes values: no sig_edited
         self._outer = outer = QVBoxLayout(self)
         outer.setContentsMargins(6, 4, 6, 4)
@@ -86,7 +88,7 @@ class ParamPanel(QWidget):
         self.error_label = QLabel()
         self.error_label.setObjectName("error_label")
         self.error_label.setWordWrap(True)
-        self.error_label.setStyleSheet("color: #c00000;")
+        self.error_label.setStyleSheet(f"color: {ERROR_COLOR};")
         self.error_label.hide()
         outer.addWidget(self.error_label)
         outer.addStretch(1)
@@ -103,21 +105,45 @@ class ParamPanel(QWidget):
 
     # -- errors ---------------------------------------------------------------------------
     def show_error(self, key: tuple, message: str) -> None:
+        """The core's refusal of field ``key``, in red directly under the field until it is
+        fixed, saying that the run goes on with the value it had (the field's tooltip stays
+        its help). A message that belongs to no field goes under the panel."""
+        text = message[:1].upper() + message[1:]
         widget = self.fields.get(key)
-        if widget is not None:
-            mark_invalid(widget, True)
-        self.error_label.setText(message[:1].upper() + message[1:])
-        self.error_label.show()
+        inline = self._errors.get(key)
+        if widget is None or inline is None:
+            self.error_label.setText(text)
+            self.error_label.show()
+            return
+        mark_invalid(widget, True)
+        applied = widget.property("applied")
+        kept = f" ({applied})" if isinstance(applied, str) and applied else ""
+        inline.setText(f"{text}. The run still uses the previous value{kept}.")
+        self._forms[key].setRowVisible(inline, True)
 
     def clear_errors(self) -> None:
-        for widget in self.fields.values():
+        for key, widget in self.fields.items():
             if widget.property("invalid"):
                 mark_invalid(widget, False)
+            inline = self._errors.get(key)
+            if inline is not None and inline.text():
+                inline.clear()
+                self._forms[key].setRowVisible(inline, False)
         self.error_label.clear()
         self.error_label.hide()
 
     def has_error(self) -> bool:
-        return not self.error_label.isHidden()
+        return bool(self.error_text())
+
+    def error_text(self, key: tuple | None = None) -> str:
+        """The refusal shown for field ``key`` (None: every refusal the panel shows)."""
+        if key is not None:
+            inline = self._errors.get(key)
+            return inline.text() if inline is not None else ""
+        texts = [label.text() for label in self._errors.values() if label.text()]
+        if not self.error_label.isHidden():
+            texts.append(self.error_label.text())
+        return " ".join(texts)
 
     # -- field factories ------------------------------------------------------------------
     def _emit(self, key: tuple, value: Any) -> None:
@@ -206,11 +232,21 @@ class ParamPanel(QWidget):
             form.addRow(caption, widget)
         else:
             form.addRow(widget)
+        error = QLabel()
+        error.setObjectName("error_" + "_".join(str(k) for k in key))
+        error.setWordWrap(True)
+        error.setStyleSheet(f"color: {ERROR_COLOR};")
+        form.addRow(error)
+        form.setRowVisible(error, False)
+        self._errors[key] = error
 
     def remove_rows(self, keys: Sequence[tuple]) -> None:
         """Drop generated rows (when the problem / optimizer / schedule changes)."""
         for key in keys:
             widget = self.fields.pop(key, None)
             form = self._forms.pop(key, None)
+            error = self._errors.pop(key, None)
             if widget is not None and form is not None:
                 form.removeRow(widget)
+                if error is not None:
+                    form.removeRow(error)
