@@ -42,7 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
                      help="where to write the trace CSV (- for standard output)")
     from gdviz.cli.export import add_export_options
 
-    export = sub.add_parser("export", help="render a run's animation as a GIF or PNG frames "
+    export = sub.add_parser("export", help="render a run's animation as a GIF, MP4, WebM or PNG frames "
                             "with the window's views, headless")
     add_export_options(export)
     sub.add_parser("problems", help="list problems with their parameters and settings")

@@ -1,0 +1,125 @@
+"""MP4 and WebM exports: decoded with PyAV, the frames are the views' own renders."""
+
+import os
+
+import numpy as np
+import pytest
+from video_helpers import png_rgb, video_frames  # tests/export is on sys.path
+
+from gdviz.cli.main import main
+from gdviz.core.errors import ConfigError
+from gdviz.core.presets import get_preset
+from gdviz.export.animation import ExportJob, ExportSpec, validate_spec
+from gdviz.export.video import VideoWriter, even_size
+from gdviz.gui.offscreen import make_source
+
+WAVY = get_preset("wavy").config
+CODECS = {"mp4": "h264", "webm": "vp9"}
+
+
+def _spec(tmp_path, kind, **kw):
+    values = {"config": WAVY, "target": "samples", "out": tmp_path / f"a.{kind}",
+              "kind": kind, "frames": 8, "steps_per_frame": 5, "fps": 10.0,
+              "size": (320, 240)}
+    values.update(kw)
+    return ExportSpec(**values)
+
+
+def _difference(a, b):
+    """(mean summed channel difference, share of pixels off by more than 60 in all)."""
+    d = np.abs(a - b).sum(axis=2)
+    return d.mean(), np.mean(d > 60)
+
+
+@pytest.mark.parametrize("kind", ["mp4", "webm"])
+@pytest.mark.parametrize(("target", "size"), [("samples", (320, 240)),
+                                              ("window", (800, 500))])
+def test_video_frames_are_the_views_renders(qapp, tmp_path, kind, target, size):
+    """Frame count, size, codec and rate as asked; the first and the last frame equal the
+    PNG frames of the same export (the views' exact renders) within yuv420p's rounding."""
+    png = ExportJob(_spec(tmp_path, "png", out=tmp_path / "png", target=target, size=size),
+                    make_source).run()
+    reference = [png_rgb(png / f"frame_{i:04d}.png") for i in (0, 7)]
+    path = ExportJob(_spec(tmp_path, kind, target=target, size=size), make_source).run()
+    codec, frames, fps = video_frames(path)
+    assert (codec, len(frames), fps) == (CODECS[kind], 8, 10.0)
+    assert frames[0].shape == (size[1], size[0], 3)
+    for frame, expected in zip((frames[0], frames[-1]), reference):
+        mean, off = _difference(frame, expected)
+        assert mean < 9
+        assert off < 0.012
+    # and the frames are not all alike: the last frame is far from the first render
+    assert _difference(frames[-1], reference[0])[1] > 3 * _difference(frames[-1],
+                                                                      reference[1])[1]
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+    mask = os.umask(0)
+    os.umask(mask)
+    assert path.stat().st_mode & 0o777 == 0o666 & ~mask
+
+
+def test_odd_sizes_are_rounded_down_to_even(qapp, tmp_path):
+    spec = _spec(tmp_path, "mp4", size=(321, 241), frames=2)
+    assert spec.frame_size == (320, 240) == even_size((321, 241))
+    assert _spec(tmp_path, "gif", size=(321, 241)).frame_size == (321, 241)
+    _, frames, _ = video_frames(ExportJob(spec, make_source).run())
+    assert frames[0].shape == (240, 320, 3)
+
+
+def test_cancel_leaves_no_video(qapp, tmp_path):
+    job = ExportJob(_spec(tmp_path, "webm", frames=20), make_source)
+    calls = []
+    assert job.run(cancelled=lambda: calls.append(1) or len(calls) > 3) is None
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_existing_video_is_replaced_only_at_the_end(qapp, tmp_path):
+    target = tmp_path / "a.mp4"
+    target.write_bytes(b"old")
+    job = ExportJob(_spec(tmp_path, "mp4", frames=3), make_source)
+    job.open()
+    job.render_next()
+    assert target.read_bytes() == b"old"
+    job.abort()
+    assert target.read_bytes() == b"old"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.mp4"]
+
+
+@pytest.mark.parametrize(("changes", "message"), [
+    ({"out": "x.gif"}, "must end in .mp4"),
+    ({"fps": 61.0}, "<= 60"),
+])
+def test_bad_video_specs_are_refused(tmp_path, changes, message):
+    values = {"out": tmp_path / changes.pop("out", "a.mp4"), **changes}
+    with pytest.raises(ConfigError, match=message):
+        validate_spec(_spec(tmp_path, "mp4", **values))
+
+
+def test_writer_refuses_odd_sizes_and_wrong_frames(tmp_path):
+    with pytest.raises(ValueError, match="even"):
+        VideoWriter(tmp_path / "a.mp4", "mp4", (321, 240), 10)
+    writer = VideoWriter(tmp_path / "a.mp4", "mp4", (320, 240), 10)
+    with pytest.raises(ValueError, match="320x240"):
+        writer.add(np.zeros((240, 322), np.uint32))
+    writer.add(np.zeros((240, 320, 3), np.uint8))
+    writer.close()
+    assert video_frames(tmp_path / "a.mp4")[1][0].shape == (240, 320, 3)
+
+
+@pytest.mark.parametrize("kind", ["mp4", "webm"])
+def test_cli_writes_the_video(qapp, tmp_path, capsys, kind):
+    out = tmp_path / f"wavy.{kind}"
+    code = main(["export", "--preset", "wavy", "--view", "histogram", "--frames", "6",
+                 "--fps", "25", "--size", "241x180", "--out", str(out)])
+    err = capsys.readouterr().err
+    assert code == 0, err
+    assert "rounded down to 240x180" in err
+    assert err.strip().splitlines()[-1].startswith(f"wrote {'MP4' if kind == 'mp4' else 'WebM'}")
+    codec, frames, fps = video_frames(out)
+    assert (codec, len(frames), fps, frames[0].shape) == (CODECS[kind], 6, 25.0, (180, 240, 3))
+
+
+def test_cli_refuses_an_unknown_ending_in_one_line(tmp_path, capsys):
+    assert main(["export", "--preset", "wavy", "--out", str(tmp_path / "a.avi")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1
+    assert ".gif, .mp4 or .webm" in err[0]
