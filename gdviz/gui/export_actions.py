@@ -37,7 +37,8 @@ def install_export_actions(window) -> dict[str, QAction]:
          lambda: _ask_save_session(window)),
         None,
         ("export_animation", "Export &animation…", "Ctrl+E",
-         "Render the run (every run of a comparison) as an animated GIF of one view or of "
+         "Render the run (every run of a comparison) as an animated GIF, an MP4 or a WebM "
+         "video of one view or of "
          "the whole window",
          lambda: open_export_dialog(window, "gif")),
         ("export_frames", "Export PNG &frames…", "",

@@ -123,3 +123,94 @@ def test_cli_refuses_an_unknown_ending_in_one_line(tmp_path, capsys):
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1
     assert ".gif, .mp4 or .webm" in err[0]
+
+
+# -- the export dialog ------------------------------------------------------------------------
+def test_dialog_exports_mp4_and_webm_through_the_runner(make_window, tmp_path, qtbot):
+    from gdviz.gui.export_dialog import ExportDialog
+
+    window = make_window()
+    for kind in ("mp4", "webm"):
+        dialog = ExportDialog(window)
+        dialog.kind.setCurrentIndex(dialog.kind.findData(kind))
+        assert dialog.path.text().endswith(f".{kind}")
+        assert not dialog.forever.isEnabled()  # looping is the GIF's
+        dialog.path.setText(str(tmp_path / f"out.{kind}"))
+        dialog.select_target("histogram")
+        dialog.last.setValue(10)
+        dialog.per_frame.setValue(2)
+        spec = dialog.spec()
+        view = next(v for v in window.views if v.view_id == "histogram")
+        assert spec.size == (view.width(), view.height())  # as on screen by default
+        runner = window.start_export(spec, show_progress=False)
+        with qtbot.waitSignal(runner.sig_finished, timeout=30000) as blocker:
+            pass
+        codec, frames, _ = video_frames(blocker.args[0])
+        assert (codec, len(frames)) == (CODECS[kind], 6)
+        assert frames[0].shape[:2] == (spec.frame_size[1], spec.frame_size[0])
+        dialog.deleteLater()
+
+
+def test_dialog_size_follows_the_capture_on_screen(make_window):
+    from gdviz.gui.export_dialog import ExportDialog
+
+    window = make_window()
+    dialog = ExportDialog(window)
+    dialog.select_target("window")
+    assert (dialog.width_box.value(), dialog.height_box.value()) == (1280, 800)
+    assert not dialog.width_box.isEnabled()
+    dialog.select_target("samples")
+    view = window.views[0]
+    assert view.view_id == "samples"
+    assert (dialog.width_box.value(), dialog.height_box.value()) == (view.width(),
+                                                                    view.height())
+    dialog.on_screen.setChecked(False)
+    dialog.width_box.setValue(300)
+    dialog.select_target("window")
+    assert dialog.width_box.value() == 300  # a size of the user's own stays
+    dialog.deleteLater()
+
+
+def test_dialog_remembers_its_last_settings(make_window, tmp_path):
+    from gdviz.gui.export_dialog import ExportDialog
+
+    window = make_window()
+    dialog = ExportDialog(window)
+    dialog.kind.setCurrentIndex(dialog.kind.findData("webm"))
+    dialog.select_target("contour")
+    dialog.fps.setValue(30)
+    dialog.by_count.setChecked(True)
+    dialog.count.setValue(42)
+    dialog.on_screen.setChecked(False)
+    dialog.width_box.setValue(500)
+    dialog.height_box.setValue(300)
+    dialog.path.setText(str(tmp_path / "lesson.webm"))
+    dialog._on_accept()  # what Export does: a valid spec is remembered
+    assert dialog.result() == ExportDialog.DialogCode.Accepted
+    dialog.deleteLater()
+    window.settings.sync()
+
+    again = ExportDialog(window)
+    assert again.kind.currentData() == "webm"
+    assert again.target.currentData() == "contour"
+    assert (again.fps.value(), again.by_count.isChecked(), again.count.value()) == (30, True, 42)
+    assert (again.on_screen.isChecked(), again.width_box.value(),
+            again.height_box.value()) == (False, 500, 300)
+    assert again.path.text() == str(tmp_path / "lesson.webm")
+    again.deleteLater()
+    frames = ExportDialog(window, "png")  # PNG frames have their own entry
+    assert frames.kind.currentData() == "png"
+    frames.deleteLater()
+
+
+def test_dialog_ignores_broken_remembered_settings(make_window):
+    from gdviz.gui.export_dialog import ExportDialog
+
+    window = make_window()
+    window.settings.save_export_choices({"kind": 3, "fps": "fast", "size": [1, "x"],
+                                         "target": "nope", "on_screen": "yes"})
+    dialog = ExportDialog(window)
+    assert dialog.kind.currentData() == "gif"
+    assert dialog.fps.value() == 10.0
+    assert dialog.on_screen.isChecked()
+    dialog.deleteLater()
