@@ -44,6 +44,11 @@ def add_export_options(parser: argparse.ArgumentParser) -> None:
                           "video's odd side is rounded down to even)")
     out.add_argument("--loop", default="0", metavar="N",
                      help="0: the GIF repeats forever (default); N: it plays N times")
+    out.add_argument("--gif-frames", default="whole", choices=("whole", "changes"),
+                     help="whole: every GIF frame is the whole picture (default; any tool "
+                          "shows any frame alone); changes: only the rectangle that changed, "
+                          "a much smaller file that tools which do not compose frames "
+                          "(convert 'x.gif[5]') show as fragments")
     where = out.add_mutually_exclusive_group(required=True)
     where.add_argument("--out", metavar="FILE.gif|FILE.mp4|FILE.webm|DIR/",
                        help="the animation to write: a GIF, an MP4 (H.264) or a WebM (VP9) "
@@ -105,6 +110,7 @@ def export_spec_from_args(args: argparse.Namespace):
                       frames=frames, steps_per_frame=per,
                       fps=parse_float(args.fps, "frames per second"),
                       size=parse_size(args.size), loop=parse_int(args.loop, "loop count"),
+                      gif_whole_frames=args.gif_frames == "whole",
                       choices=choices, runs=runs, selected=selected)
     validate_spec(spec)
     return spec

@@ -106,6 +106,8 @@ class ExportSpec:
     frames: number of frames (>= 1); size: (width, height) in pixels (a video's frames are
         ``frame_size``: odd sides rounded down to even); fps: frames per second
     loop: 0 = the GIF repeats forever, n >= 1 = it plays n times
+    gif_whole_frames: True = every GIF frame is the whole picture (any tool shows any frame
+        alone); False = only the rectangle that changed (smaller; see gdviz.export.gif)
     choices: {view_id: {choice: value}} copied from the window (parameter shown, log scale...)
     window_state: the window's dock layout (``saveState()``) for target "window"
     runs: a comparison: 2..6 runs, each with ``name``, ``color`` (#rrggbb) and ``config``
@@ -127,6 +129,7 @@ class ExportSpec:
     fps: float = 10.0
     size: tuple[int, int] = (640, 480)
     loop: int = 0
+    gif_whole_frames: bool = True
     choices: Mapping[str, Any] = field(default_factory=dict)
     window_state: bytes | None = None
     runs: tuple[RunSpec, ...] = ()
@@ -463,7 +466,7 @@ class ExportJob:
             samples.append(swatch())
         self._handle = open(self._temp, "wb")  # noqa: SIM115 (closed in finish/abort)
         self._writer = GifWriter(self._handle, spec.frame_size, spec.fps, spec.loop,
-                                 build_palette(samples))
+                                 build_palette(samples), whole_frames=spec.gif_whole_frames)
 
     def _render(self, step: int):
         """Replay the runs in lock-step up to index ``step`` (the source appends them to its

@@ -141,6 +141,13 @@ class ExportDialog(QDialog):
         loop.addWidget(self.plays)
         loop.addWidget(QLabel("times"))
         form.addRow("Looping", loop)
+        self.whole_frames = QCheckBox("whole frames")
+        self.whole_frames.setChecked(True)
+        self.whole_frames.setToolTip(
+            "Every GIF frame is the whole picture, so any tool shows any frame alone. Untick "
+            "for a much smaller file that holds only what changed: browsers and viewers play "
+            "it the same, but tools that take one frame (convert 'x.gif[5]') get a fragment")
+        form.addRow("GIF frames", self.whole_frames)
 
         self.path = QLineEdit(str(Path.home() / "gdviz.gif"))
         browse = QPushButton("Browse…")
@@ -182,6 +189,7 @@ class ExportDialog(QDialog):
                 "on_screen": self.on_screen.isChecked(),
                 "size": [self.width_box.value(), self.height_box.value()],
                 "forever": self.forever.isChecked(), "plays": self.plays.value(),
+                "whole_frames": self.whole_frames.isChecked(),
                 "path": self.path.text().strip()}
 
     def restore(self, choices: dict) -> None:
@@ -207,8 +215,9 @@ class ExportDialog(QDialog):
             self.fps.setValue(value("fps", float))
         if value("by_count", bool) is not None:
             (self.by_count if value("by_count", bool) else self.by_steps).setChecked(True)
-        if value("forever", bool) is not None:
-            self.forever.setChecked(value("forever", bool))
+        for key, box in (("forever", self.forever), ("whole_frames", self.whole_frames)):
+            if value(key, bool) is not None:
+                box.setChecked(value(key, bool))
         size = value("size", list)
         if size and len(size) == 2 and all(type(side) is int for side in size):
             self.width_box.setValue(size[0])
@@ -258,7 +267,8 @@ class ExportDialog(QDialog):
             out=Path(self.path.text().strip()).expanduser(), kind=kind,
             first_step=self.first.value(), frames=frames, steps_per_frame=per,
             fps=float(self.fps.value()), size=(self.width_box.value(), self.height_box.value()),
-            loop=0 if self.forever.isChecked() else self.plays.value(), choices=choices,
+            loop=0 if self.forever.isChecked() else self.plays.value(),
+            gif_whole_frames=self.whole_frames.isChecked(), choices=choices,
             window_state=bytes(window.saveState().data()))
         validate_spec(spec)
         check_writable(spec)
@@ -285,6 +295,7 @@ class ExportDialog(QDialog):
         gif = kind == "gif"
         for w in (self.forever, self.plays):
             w.setEnabled(gif and (w is self.forever or not self.forever.isChecked()))
+        self.whole_frames.setEnabled(gif)
         self.fps.setMaximum(MAX_VIDEO_FPS if kind in VIDEO_KINDS else MAX_FPS)
         text = self.path.text().strip()
         files = {key for key, _label, _filter in FORMATS if key != "png"}
