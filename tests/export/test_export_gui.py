@@ -14,7 +14,8 @@ from gdviz.gui.export_actions import (
 from gdviz.gui.export_dialog import ExportDialog
 
 MENU = ["Open session…", "Save session…", "Export animation…", "Export PNG frames…",
-        "Save snapshot as PNG…", "Copy snapshot to clipboard", "Export trace (CSV)…", "Quit"]
+        "Save snapshot (PNG, SVG, PDF)…", "Copy snapshot to clipboard", "Export trace (CSV)…",
+        "Quit"]
 
 
 def test_file_menu_has_the_export_entries_above_quit(make_window):
