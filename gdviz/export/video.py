@@ -21,12 +21,14 @@ import numpy as np
 
 VIDEO_KINDS = ("mp4", "webm")
 MAX_VIDEO_FPS = 60.0
-# codec, container and encoder options per kind. x264: CRF 20 at the "faster" preset and
-# VP9: CRF 32 at realtime speed 8 keep 1-px plot lines sharp (see tests/export/test_video.py);
-# "medium"/VP9's default "good" deadline made a 100-frame 640x480 export 3-10x slower for
-# files under 10 % smaller (measured with benchmarks/bench_export.py --video).
+# codec, container and encoder options per kind, measured by benchmarks/bench_video.py on the
+# wavy scene (100 frames, 640x480; CPU time, two runs): x264 at CRF 20 "medium" (its default)
+# took 1.3-1.5x the CPU of "faster" for a 2 % smaller file with a smaller error (1.25 against
+# 1.35 of 255), so it stays at the default; VP9's default "good" deadline took 11-13x the CPU
+# of "realtime" at speed 8 (4.2-4.4 s against 0.34-0.39 s) for a file half the size: too slow
+# for an export the window waits on.
 _CODECS = {
-    "mp4": ("libx264", "mp4", {"crf": "20", "preset": "faster"},
+    "mp4": ("libx264", "mp4", {"crf": "20", "preset": "medium"},
             {"movflags": "+faststart"}),
     "webm": ("libvpx-vp9", "webm", {"crf": "32", "b": "0", "deadline": "realtime",
                                     "cpu-used": "8", "row-mt": "1"}, {}),
@@ -47,11 +49,13 @@ class VideoWriter:
     """Write ``kind`` ("mp4" or "webm") video to ``path``, one frame per ``add``.
 
     size: (width, height) in pixels, both even; fps: frames per second, 0 < fps <= 60.
+    encoder_options: FFmpeg options of the encoder instead of gdviz's (benchmarks try others).
     The container is chosen by ``kind``, not by the file name (the export writes to a
     temporary name). Frame i is shown at time i / fps.
     """
 
-    def __init__(self, path: str | Path, kind: str, size: tuple[int, int], fps: float) -> None:
+    def __init__(self, path: str | Path, kind: str, size: tuple[int, int], fps: float,
+                 encoder_options: dict[str, str] | None = None) -> None:
         import av  # the export's only user of it; imported when a video is written
 
         if kind not in _CODECS:
@@ -74,7 +78,8 @@ class VideoWriter:
             self._stream.pix_fmt = PIXEL_FORMAT
             self._stream.time_base = 1 / rate
             self._stream.codec_context.time_base = 1 / rate
-            self._stream.options = dict(options)
+            self._stream.options = dict(options if encoder_options is None
+                                        else encoder_options)
         except BaseException:
             self._container.close()
             raise
