@@ -14,7 +14,6 @@ video: yuv420p and compression). Ratios are against gdviz's MP4 in the same run.
 from __future__ import annotations
 
 import argparse
-import io
 import os
 import tempfile
 import time
@@ -115,7 +114,7 @@ def main() -> int:
     for label, wall, cpu, size, error in rows:
         print(f"{label:38s} {wall:7.2f} {cpu:7.2f} {size / 1e3:9.0f} "
               f"{size / reference[3]:6.1f} {error:6.2f}")
-    print(f"(time ratios to gdviz's MP4: "
+    print("(time ratios to gdviz's MP4: "
           + ", ".join(f"{label.split(' (')[0]} {wall / reference[1]:.1f}x" for label, wall, *_
                       in rows) + ")")
     return 0

@@ -5,8 +5,9 @@
 
 Checks: ``--version``, ``--help``, ``problems`` and ``optimizers`` print what the installed
 ``gdviz`` prints; ``run`` writes byte-for-byte the same CSV and ``export`` the same GIF and
-MP4 (PyAV's FFmpeg inside the bundle) as the installed ``gdviz`` on the same arguments; ``--smoke`` (window, every lesson, every view, a GIF
-export) exits 0; ``--screenshot`` writes a PNG.
+MP4 (PyAV's FFmpeg inside the bundle) as the installed ``gdviz`` on the same arguments;
+``--smoke`` (window, every lesson, every view, a GIF export) exits 0; ``--screenshot`` writes
+a PNG.
 Prints the build time, the folder size and what fills it, and the start-up times of the frozen
 and the installed app. Exits 1 with the reason on the first failure.
 """

@@ -42,7 +42,8 @@ def main(folder: Path = HERE) -> None:
                [points[order, 0], points[order, 1], labels[order]], [3, 3, 0])
 
     x = np.sort(rng.uniform(0.0, 100.0, 40))
-    _write_csv(folder, "slope.csv", ["x", "y"], [x, 3.2 * x + 10.0 * rng.standard_normal(40)], [2, 2])
+    _write_csv(folder, "slope.csv", ["x", "y"], [x, 3.2 * x + 10.0 * rng.standard_normal(40)],
+               [2, 2])
 
     from gdviz.core.presets import get_preset
     from gdviz.core.run_set import PALETTE, RunSpec

@@ -14,6 +14,7 @@ refused.
 
 from __future__ import annotations
 
+import contextlib
 from fractions import Fraction
 from pathlib import Path
 
@@ -125,7 +126,6 @@ class VideoWriter:
         """Close the file without finishing it (the caller removes it)."""
         if not self._closed:
             self._closed = True
-            try:
+            # an encoder that never got a frame may refuse to flush
+            with contextlib.suppress(Exception):
                 self._container.close()
-            except Exception:  # an encoder that never got a frame may refuse to flush
-                pass

@@ -108,7 +108,8 @@ def main_gui(preset: str | None = None, screenshot: str | os.PathLike | None = N
     """Open the window (on ``preset``, else the last session, else ``wavy``) and run the app.
 
     With ``screenshot``: take ``steps`` steps, render the window at 1280×800 to that PNG
-    (or SVG or PDF, by its ending) and return 0, without showing anything on screen or touching the user's settings.
+    (or SVG or PDF, by its ending) and return 0, without showing anything on screen or
+    touching the user's settings.
     Errors return 2 with a one-line message on stderr.
     """
     try:
