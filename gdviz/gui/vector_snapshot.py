@@ -11,6 +11,11 @@ would hold pictures of them; what is a picture by nature stays one (the contour'
 map, the colour bar, the dot symbols). The OpenGL 3-D view cannot be painted this way: it is
 refused with a sentence.
 
+The SVG is SVG 1.1 (clip paths), painted through a QPicture (so each clip is where it
+belongs), with the plots' 1-px curves moved out of their data-unit transforms
+(``bake_hairline_transforms``), so that browsers, Inkscape and cairo/librsvg-based tools
+draw it alike (checked with cairosvg against the PDF and the PNG while writing this).
+
 The file is written under a temporary name beside the target and renamed at the end
 (``gdviz.export.files``), so a failure leaves no partial file.
 """
