@@ -51,7 +51,7 @@ from gdviz.export.animation import (
     validate_spec,
 )
 from gdviz.export.gif import MAX_FPS
-from gdviz.export.video import MAX_VIDEO_FPS, VIDEO_KINDS
+from gdviz.export.video import MAX_VIDEO_FPS, VIDEO_KINDS, even_size
 from gdviz.gui.offscreen import make_source
 from gdviz.gui.view_choices import view_choices
 
@@ -170,12 +170,14 @@ class ExportDialog(QDialog):
             w.valueChanged.connect(self._update_summary)
         for w in (self.by_steps, self.by_count):
             w.toggled.connect(self._update_summary)
-        self.fps.valueChanged.connect(self._update_summary)
+        for w in (self.fps, self.width_box, self.height_box):
+            w.valueChanged.connect(self._update_summary)
         self.target.currentIndexChanged.connect(self._follow_screen_size)
         settings = getattr(window, "settings", None)
         if kind != "png" and settings is not None:
             self.restore(settings.export_choices())
         self.kind.currentIndexChanged.connect(self._on_kind_changed)
+        self.kind.currentIndexChanged.connect(self._update_summary)
         self._on_kind_changed()
         self._follow_screen_size()
         self._update_summary()
@@ -278,8 +280,13 @@ class ExportDialog(QDialog):
     def _update_summary(self) -> None:
         frames, per = self.frame_plan()
         seconds = frames / max(self.fps.value(), 0.5)
-        self.summary.setText(f"{frames} frames, one every {per} step{'s' * (per > 1)} "
-                             f"(about {seconds:.1f} s at this frame rate)")
+        text = (f"{frames} frames, one every {per} step{'s' * (per > 1)} "
+                f"(about {seconds:.1f} s at this frame rate)")
+        size = (self.width_box.value(), self.height_box.value())
+        if self.kind.currentData() in VIDEO_KINDS and even_size(size) != size:
+            text += (f"; a video needs even sides: {size[0]}×{size[1]} is written as "
+                     f"{even_size(size)[0]}×{even_size(size)[1]}")
+        self.summary.setText(text)
 
     def _follow_screen_size(self) -> None:
         on_screen = self.on_screen.isChecked()

@@ -214,3 +214,27 @@ def test_dialog_ignores_broken_remembered_settings(make_window):
     assert dialog.fps.value() == 10.0
     assert dialog.on_screen.isChecked()
     dialog.deleteLater()
+
+
+def test_dialog_says_when_a_video_size_is_rounded(make_window):
+    from gdviz.gui.export_dialog import ExportDialog
+
+    window = make_window()
+    dialog = ExportDialog(window)
+    dialog.on_screen.setChecked(False)
+    dialog.width_box.setValue(301)
+    dialog.height_box.setValue(200)
+    assert "even" not in dialog.summary.text()  # a GIF keeps 301
+    dialog.kind.setCurrentIndex(dialog.kind.findData("mp4"))
+    assert "301×200 is written as 300×200" in dialog.summary.text()
+    dialog.deleteLater()
+
+
+def test_cancel_in_the_progress_dialog_leaves_no_video(make_window, tmp_path, qtbot):
+    window = make_window()
+    spec = _spec(tmp_path, "mp4", frames=40, steps_per_frame=2)
+    runner = window.start_export(spec)
+    qtbot.waitUntil(lambda: runner.job.done >= 2, timeout=30000)
+    with qtbot.waitSignal(runner.sig_cancelled, timeout=10000):
+        runner.progress.cancel()
+    assert list(tmp_path.iterdir()) == []
