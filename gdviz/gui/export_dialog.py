@@ -110,6 +110,7 @@ class ExportDialog(QDialog):
             row.addWidget(w)
         form.addRow("Frames", row)
         self.summary = QLabel()
+        self.summary.setWordWrap(True)
         form.addRow("", self.summary)
 
         self.fps = QDoubleSpinBox()

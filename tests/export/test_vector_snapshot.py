@@ -96,3 +96,21 @@ def test_hairline_transforms_are_baked_into_the_points():
     assert 'points="12,17 14,14"' in out
     assert out.count("transform=") == 1  # the text keeps its own
     assert "matrix(2,0,0,2,0,0)" in out
+
+
+@pytest.mark.parametrize(("typed", "chosen", "written"), [
+    ("view", "SVG vector graphics (*.svg)", "view.svg"),
+    ("view", "PDF vector graphics (*.pdf)", "view.pdf"),
+    ("view.pdf", "PNG image (*.png)", "view.pdf"),  # a typed ending wins
+    ("view", "PNG image (*.png)", "view.png"),
+])
+def test_the_menu_entry_takes_the_type_chosen_in_the_file_dialog(make_window, tmp_path,
+                                                                  monkeypatch, typed, chosen,
+                                                                  written):
+    from PySide6.QtWidgets import QFileDialog
+
+    window = make_window()
+    monkeypatch.setattr(QFileDialog, "getSaveFileName",
+                        staticmethod(lambda *args, **kw: (str(tmp_path / typed), chosen)))
+    window.export_actions["save_snapshot"].trigger()
+    assert [p.name for p in tmp_path.iterdir()] == [written]
