@@ -4,9 +4,10 @@
     python build_scripts/build.py --no-build # check an existing dist/gdviz
 
 Checks: ``--version``, ``--help``, ``problems`` and ``optimizers`` print what the installed
-``gdviz`` prints; ``run`` writes byte-for-byte the same CSV and ``export`` the same GIF as the
-installed ``gdviz`` on the same arguments; ``--smoke`` (window, every lesson, every view, a GIF
-export) exits 0; ``--screenshot`` writes a PNG.
+``gdviz`` prints; ``run`` writes byte-for-byte the same CSV and ``export`` the same GIF and
+MP4 (PyAV's FFmpeg inside the bundle) as the installed ``gdviz`` on the same arguments;
+``--smoke`` (window, every lesson, every view, a GIF export) exits 0; ``--screenshot`` writes
+a PNG.
 Prints the build time, the folder size and what fills it, and the start-up times of the frozen
 and the installed app. Exits 1 with the reason on the first failure.
 """
@@ -148,15 +149,16 @@ def check(frozen: list[str]) -> None:
           f"{len(RUN_CASES)} run CSVs")
 
     env = gui_env()
-    with tempfile.TemporaryDirectory() as tmp:
-        gifs = []
-        for name, cmd in (("frozen", frozen), ("installed", installed)):
-            gifs.append(Path(tmp) / f"{name}.gif")
-            ok(cmd + ["export", *EXPORT_ARGS, "--out", str(gifs[-1])], env=env)
-        if gifs[0].read_bytes() != gifs[1].read_bytes():
-            raise CheckFailed("`gdviz export " + " ".join(EXPORT_ARGS) + "`: the frozen GIF "
-                              "differs from the installed one")
-    print(f"  identical GIF from `gdviz export {' '.join(EXPORT_ARGS)}`")
+    for kind in ("gif", "mp4"):  # x264 is deterministic: the same frames give the same MP4
+        with tempfile.TemporaryDirectory() as tmp:
+            files = []
+            for name, cmd in (("frozen", frozen), ("installed", installed)):
+                files.append(Path(tmp) / f"{name}.{kind}")
+                ok(cmd + ["export", *EXPORT_ARGS, "--out", str(files[-1])], env=env)
+            if files[0].read_bytes() != files[1].read_bytes():
+                raise CheckFailed("`gdviz export " + " ".join(EXPORT_ARGS) + f"`: the frozen "
+                                  f"{kind.upper()} differs from the installed one")
+        print(f"  identical {kind.upper()} from `gdviz export {' '.join(EXPORT_ARGS)}`")
 
     start = time.perf_counter()
     proc = ok(frozen + ["--smoke"], timeout=180, env=env)

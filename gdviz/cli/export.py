@@ -1,4 +1,5 @@
-"""``gdviz export``: render an animated GIF (or numbered PNG frames) of a run, headless.
+"""``gdviz export``: render an animated GIF, an MP4 or WebM video (or numbered PNG frames) of
+a run, headless.
 
 The run is described by the options of ``gdviz run`` (or ``--session FILE``); the frames are
 drawn by the window's own view classes, offscreen. A comparison preset or session draws every
@@ -36,15 +37,23 @@ def add_export_options(parser: argparse.ArgumentParser) -> None:
                           "when only --frames is given)")
     out.add_argument("--first-step", default="0", metavar="S",
                      help="step shown by the first frame (default 0, the start point)")
-    out.add_argument("--fps", default="10", metavar="F", help="frames per second (default 10)")
+    out.add_argument("--fps", default="10", metavar="F",
+                     help="frames per second (default 10; at most 50 for a GIF, 60 for a video)")
     out.add_argument("--size", default="640x480", metavar="WxH",
-                     help="frame size in pixels (default 640x480, at most 4096 a side)")
+                     help="frame size in pixels (default 640x480, at most 4096 a side; a "
+                          "video's odd side is rounded down to even)")
     out.add_argument("--loop", default="0", metavar="N",
                      help="0: the GIF repeats forever (default); N: it plays N times")
+    out.add_argument("--gif-frames", default="whole", choices=("whole", "changes"),
+                     help="whole: every GIF frame is the whole picture (default; any tool "
+                          "shows any frame alone); changes: only the rectangle that changed, "
+                          "a much smaller file that tools which do not compose frames "
+                          "(convert 'x.gif[5]') show as fragments")
     where = out.add_mutually_exclusive_group(required=True)
-    where.add_argument("--out", metavar="FILE.gif|DIR/",
-                       help="the GIF to write; a folder (ending in / or existing) gets "
-                            "numbered PNG frames instead")
+    where.add_argument("--out", metavar="FILE.gif|FILE.mp4|FILE.webm|DIR/",
+                       help="the animation to write: a GIF, an MP4 (H.264) or a WebM (VP9) "
+                            "video, chosen by the ending; a folder (ending in / or existing) "
+                            "gets numbered PNG frames instead")
     where.add_argument("--png-dir", metavar="DIR",
                        help="write numbered PNG frames frame_0000.png, ... into DIR")
 
@@ -54,7 +63,13 @@ def export_spec_from_args(args: argparse.Namespace):
     from pathlib import Path
 
     from gdviz.cli.options import comparison_from_args, config_from_args
-    from gdviz.export.animation import ExportSpec, frames_for, parse_size, validate_spec
+    from gdviz.export.animation import (
+        FILE_KINDS,
+        ExportSpec,
+        frames_for,
+        parse_size,
+        validate_spec,
+    )
 
     config = config_from_args(args)
     runs, selected = comparison_from_args(args, config)
@@ -67,7 +82,12 @@ def export_spec_from_args(args: argparse.Namespace):
     elif args.out.endswith(("/", os.sep)) or Path(args.out).is_dir():
         kind, out = "png", Path(args.out)
     else:
-        kind, out = "gif", Path(args.out)
+        out = Path(args.out)
+        ending = out.suffix.lower().lstrip(".")
+        if ending not in FILE_KINDS:
+            raise ConfigError(f"the animation file must end in .gif, .mp4 or .webm (a folder "
+                              f"gets PNG frames), got {args.out!r}")
+        kind = ending
     first = parse_int(args.first_step, "first step")
     frames = None if args.frames is None else parse_int(args.frames, "number of frames")
     per = None if args.steps_per_frame is None else parse_int(args.steps_per_frame,
@@ -90,6 +110,7 @@ def export_spec_from_args(args: argparse.Namespace):
                       frames=frames, steps_per_frame=per,
                       fps=parse_float(args.fps, "frames per second"),
                       size=parse_size(args.size), loop=parse_int(args.loop, "loop count"),
+                      gif_whole_frames=args.gif_frames == "whole",
                       choices=choices, runs=runs, selected=selected)
     validate_spec(spec)
     return spec
@@ -129,9 +150,14 @@ def export_command(args: argparse.Namespace) -> int:
             sys.stderr.write(f"note: {job.note}\n")
     finally:
         qInstallMessageHandler(previous)
-    what = "GIF" if spec.kind == "gif" else "PNG frames in"
+    if spec.frame_size != tuple(spec.size):
+        sys.stderr.write(f"note: video frames need even sides (yuv420p): "
+                         f"{spec.size[0]}x{spec.size[1]} was rounded down to "
+                         f"{spec.frame_size[0]}x{spec.frame_size[1]}\n")
+    what = {"png": "PNG frames in", "mp4": "MP4", "webm": "WebM"}.get(spec.kind, "GIF")
+    width, height = spec.frame_size
     sys.stderr.write(f"wrote {what} {path}: {spec.frames} frames of "
-                     f"{spec.size[0]}x{spec.size[1]} in {time.perf_counter() - started:.1f} s\n")
+                     f"{width}x{height} in {time.perf_counter() - started:.1f} s\n")
     return 0
 
 

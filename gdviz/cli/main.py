@@ -29,8 +29,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"gdviz {__version__}")
     parser.add_argument("--preset", help="open the window on this preset (default: wavy)")
-    parser.add_argument("--screenshot", metavar="FILE.png",
-                        help="render the window to a PNG headless and exit")
+    parser.add_argument("--screenshot", metavar="FILE.png|.svg|.pdf",
+                        help="render the window to a PNG (or SVG or PDF vectors) headless "
+                             "and exit")
     parser.add_argument("--steps", type=int, default=0, metavar="N",
                         help="with --screenshot: steps to take before rendering")
     parser.add_argument("--smoke", action="store_true",
@@ -42,8 +43,8 @@ def build_parser() -> argparse.ArgumentParser:
                      help="where to write the trace CSV (- for standard output)")
     from gdviz.cli.export import add_export_options
 
-    export = sub.add_parser("export", help="render a run's animation as a GIF or PNG frames "
-                            "with the window's views, headless")
+    export = sub.add_parser("export", help="render a run's animation as a GIF, an MP4 or WebM "
+                            "video or PNG frames with the window's views, headless")
     add_export_options(export)
     sub.add_parser("problems", help="list problems with their parameters and settings")
     sub.add_parser("optimizers", help="list optimizers, hyperparameters and schedules")

@@ -1,4 +1,5 @@
-"""The export job: replay the run(s), have a frame source draw them, write a GIF or PNG frames.
+"""The export job: replay the run(s), have a frame source draw them, write a GIF, an MP4 or
+WebM video, or PNG frames.
 
 Qt-free: the job drives a frame source it is GIVEN (``FrameSource`` below says what one does);
 the caller picks it (the window and ``gdviz export`` give ``gdviz.gui.offscreen.make_source``,
@@ -20,7 +21,8 @@ and a run that ended stays at its last step.
 between frames only: a frame is drawn and written whole, and no frame source runs the event
 loop (a click must not run in the middle of a frame).
 
-A GIF is written to a hidden temporary file beside the target and renamed at the end; PNG
+A GIF or a video (``gdviz.export.video``: MP4 H.264, WebM VP9) is written to a hidden
+temporary file beside the target and renamed at the end; PNG
 frames (frame_0000.png, ...) are written to a hidden temporary folder inside the target folder
 and moved into place at the end (``gdviz.export.files``). A cancel or a failure removes them.
 """
@@ -46,6 +48,7 @@ from gdviz.core.records import RunConfig, StepRecord
 from gdviz.core.run_set import RunSpec
 from gdviz.export.files import existing_parent, publish, temp_file_beside, temp_folder_in
 from gdviz.export.gif import MAX_FPS, GifWriter, build_palette, codes_to_image
+from gdviz.export.video import MAX_VIDEO_FPS, VIDEO_KINDS, VideoWriter, even_size
 
 WINDOW = "window"  # the target that draws the whole window
 OPENGL_VIEWS = ("surface3d",)  # targets that need OpenGL (a real display, not offscreen)
@@ -54,6 +57,8 @@ MAX_SIDE = 4096
 MIN_SIDE = 16
 MAX_FRAMES = 100_000
 PNG_NAME = "frame_{:04d}.png"
+FILE_KINDS = ("gif", *VIDEO_KINDS)  # kinds written to one file (named FILE.<kind>)
+KINDS = (*FILE_KINDS, "png")
 
 
 class ExportError(Exception):
@@ -66,8 +71,8 @@ class FrameSource(Protocol):
     ``start(config, first, run)`` / ``start_runs(runs, selected, firsts)`` set up one run or a
     comparison from their start records and return each run's history (read by the job for
     its notes); ``append(groups)`` adds replayed lock-step groups; ``render(index)`` draws
-    lock-step ``index`` as a (height, width) uint32 array of 0xAARRGGBB pixels of the spec's
-    size; ``colors`` are the runs' colours and ``palette_swatch()`` an image of every colour
+    lock-step ``index`` as a (height, width) uint32 array of 0xAARRGGBB pixels of the size
+    it was made with (the spec's ``frame_size``); ``colors`` are the runs' colours and ``palette_swatch()`` an image of every colour
     the frames may use (for the GIF's one palette); ``close()`` frees it all."""
 
     colors: tuple[str, ...]
@@ -94,11 +99,15 @@ class ExportSpec:
 
     config: the run, or with ``runs`` the selected run's configuration (``runs[selected]``)
     target: a view id ("samples", "histogram", ...) or "window"
-    out: the GIF file, or for kind "png" the folder of the numbered PNG frames
+    out: the GIF, MP4 or WebM file (kind "gif", "mp4", "webm"), or for kind "png" the
+        folder of the numbered PNG frames
     first_step: history step of the first frame; frame i shows step first_step + i * steps_per_frame
         (with several runs: the lock-step index, every run's step)
-    frames: number of frames (>= 1); size: (width, height) in pixels; fps: frames per second
+    frames: number of frames (>= 1); size: (width, height) in pixels (a video's frames are
+        ``frame_size``: odd sides rounded down to even); fps: frames per second
     loop: 0 = the GIF repeats forever, n >= 1 = it plays n times
+    gif_whole_frames: True = every GIF frame is the whole picture (any tool shows any frame
+        alone); False = only the rectangle that changed (smaller; see gdviz.export.gif)
     choices: {view_id: {choice: value}} copied from the window (parameter shown, log scale...)
     window_state: the window's dock layout (``saveState()``) for target "window"
     runs: a comparison: 2..6 runs, each with ``name``, ``color`` (#rrggbb) and ``config``
@@ -120,6 +129,7 @@ class ExportSpec:
     fps: float = 10.0
     size: tuple[int, int] = (640, 480)
     loop: int = 0
+    gif_whole_frames: bool = True
     choices: Mapping[str, Any] = field(default_factory=dict)
     window_state: bytes | None = None
     runs: tuple[RunSpec, ...] = ()
@@ -154,6 +164,12 @@ class ExportSpec:
     def frame_step(self, i: int) -> int:
         return self.first_step + i * self.steps_per_frame
 
+    @property
+    def frame_size(self) -> tuple[int, int]:
+        """(width, height) of the frames drawn: ``size``, for a video with odd sides rounded
+        down to even (yuv420p stores colour per 2x2 block)."""
+        return even_size(self.size) if self.kind in VIDEO_KINDS else tuple(self.size)
+
 
 def parse_size(text: str) -> tuple[int, int]:
     """'640x480' -> (640, 480); ConfigError for anything else."""
@@ -165,8 +181,8 @@ def parse_size(text: str) -> tuple[int, int]:
 
 def validate_spec(spec: ExportSpec) -> None:
     """ConfigError with one sentence when the spec cannot be exported."""
-    if spec.kind not in ("gif", "png"):
-        raise ConfigError(f"export kind must be gif or png, got {spec.kind!r}")
+    if spec.kind not in KINDS:
+        raise ConfigError(f"export kind must be one of {', '.join(KINDS)}, got {spec.kind!r}")
     for name, value, low in (("number of frames", spec.frames, 1),
                              ("steps per frame", spec.steps_per_frame, 1),
                              ("first step", spec.first_step, 0),
@@ -176,9 +192,11 @@ def validate_spec(spec: ExportSpec) -> None:
     if spec.frames > MAX_FRAMES:
         raise ConfigError(f"number of frames must be at most {MAX_FRAMES}, got {spec.frames}")
     fps = spec.fps
-    if not isinstance(fps, (int, float)) or not 0 < fps <= MAX_FPS:
-        raise ConfigError(f"frames per second must be > 0 and <= {MAX_FPS:g} (GIF delays are "
-                          f"hundredths of a second), got {fps!r}")
+    video = spec.kind in VIDEO_KINDS
+    top = MAX_VIDEO_FPS if video else MAX_FPS
+    if not isinstance(fps, (int, float)) or not 0 < fps <= top:
+        why = "" if video else " (GIF delays are hundredths of a second)"
+        raise ConfigError(f"frames per second must be > 0 and <= {top:g}{why}, got {fps!r}")
     width, height = spec.size
     for side in (width, height):
         if not MIN_SIDE <= side <= MAX_SIDE:
@@ -200,11 +218,13 @@ def validate_spec(spec: ExportSpec) -> None:
             f"the frames need steps up to {spec.last_step} but {run} stops after {limit} "
             f"steps: use fewer frames or steps per frame, or a longer run (--steps/--epochs)")
     out = Path(spec.out)
-    if spec.kind == "gif":
-        if out.suffix.lower() != ".gif":
-            raise ConfigError(f"the animation file must end in .gif, got {str(out)!r}")
+    if spec.kind in FILE_KINDS:
+        suffix = f".{spec.kind}"
+        if out.suffix.lower() != suffix:
+            raise ConfigError(f"the {spec.kind.upper()} file must end in {suffix}, "
+                              f"got {str(out)!r}")
         if out.is_dir():
-            raise ConfigError(f"{out} is a folder; name a .gif file")
+            raise ConfigError(f"{out} is a folder; name a {suffix} file")
     elif out.exists() and not out.is_dir():
         raise ConfigError(f"{out} exists and is not a folder (PNG frames go into a folder)")
 
@@ -230,7 +250,8 @@ def _validate_runs(spec: ExportSpec) -> None:
 
 def check_writable(spec: ExportSpec) -> None:
     """ConfigError when the output's folder does not exist or cannot be written."""
-    folder = Path(spec.out).parent if spec.kind == "gif" else existing_parent(Path(spec.out))
+    folder = (Path(spec.out).parent if spec.kind in FILE_KINDS
+              else existing_parent(Path(spec.out)))
     if not folder.is_dir():
         raise ConfigError(f"cannot write {spec.out}: the folder {folder} does not exist")
     if not os.access(folder, os.W_OK | os.X_OK):
@@ -289,7 +310,7 @@ class ExportJob:
         self._source = None
         self._records: Iterator[StepGroup] | None = None  # lock-step groups (one per step)
         self._histories: list = []  # the source's history of each run, appended to
-        self._writer: GifWriter | None = None
+        self._writer: GifWriter | VideoWriter | None = None
         self._handle = None
         self._temp: Path | None = None
         self._started = 0.0
@@ -308,8 +329,8 @@ class ExportJob:
         except OSError as err:
             raise ConfigError(f"cannot write {spec.out}: {err.strerror or err}") from None
         try:
-            self._source = self._source_factory(spec.target, spec.size, dict(spec.choices),
-                                                spec.window_state)
+            self._source = self._source_factory(spec.target, spec.frame_size,
+                                                dict(spec.choices), spec.window_state)
             # one run is a lock-step of one: its groups hold exactly runner.iterate's records
             self._records = iterate_lockstep(spec.configs)
             firsts = next(self._records)
@@ -321,6 +342,8 @@ class ExportJob:
                                                       spec.single_run)]
             if spec.kind == "gif":
                 self._open_gif()
+            elif spec.kind in VIDEO_KINDS:
+                self._writer = VideoWriter(self._temp, spec.kind, spec.frame_size, spec.fps)
         except BaseException:
             self.abort()
             raise
@@ -334,7 +357,7 @@ class ExportJob:
             frame, self._first = self._first, None
             if frame is None or self.done:
                 frame = self._render(self.spec.frame_step(self.done))
-            if self.spec.kind == "gif":
+            if self.spec.kind in FILE_KINDS:
                 self._writer.add(frame)
             else:
                 codes_to_image(frame).save(self._temp / PNG_NAME.format(self.done), "PNG",
@@ -359,10 +382,11 @@ class ExportJob:
             raise ExportError(f"only {self.done} of {self.total} frames were rendered")
         out = Path(self.spec.out)
         try:
-            if self.spec.kind == "gif":
+            if self.spec.kind in FILE_KINDS:
                 self._writer.close()
-                self._handle.close()
-                self._handle = None
+                if self._handle is not None:  # the GIF's file; a VideoWriter owns its own
+                    self._handle.close()
+                    self._handle = None
                 publish(self._temp, out)
             else:
                 out.mkdir(parents=True, exist_ok=True)
@@ -380,6 +404,8 @@ class ExportJob:
 
     def abort(self) -> None:
         """Stop and remove every temporary file; the target is left as it was."""
+        if isinstance(self._writer, VideoWriter):
+            self._writer.abort()
         if self._handle is not None:
             with contextlib.suppress(OSError):
                 self._handle.close()
@@ -423,8 +449,8 @@ class ExportJob:
     # -- helpers ------------------------------------------------------------------------------
     def _make_temp(self) -> Path:
         out = Path(self.spec.out)
-        if self.spec.kind == "gif":
-            return temp_file_beside(out, ".gif.part")
+        if self.spec.kind in FILE_KINDS:
+            return temp_file_beside(out, f".{self.spec.kind}.part")
         parent = out if out.is_dir() else existing_parent(out)
         return temp_folder_in(parent, ".gdviz-frames-")
 
@@ -439,8 +465,8 @@ class ExportJob:
         if swatch is not None:
             samples.append(swatch())
         self._handle = open(self._temp, "wb")  # noqa: SIM115 (closed in finish/abort)
-        self._writer = GifWriter(self._handle, spec.size, spec.fps, spec.loop,
-                                 build_palette(samples))
+        self._writer = GifWriter(self._handle, spec.frame_size, spec.fps, spec.loop,
+                                 build_palette(samples), whole_frames=spec.gif_whole_frames)
 
     def _render(self, step: int):
         """Replay the runs in lock-step up to index ``step`` (the source appends them to its

@@ -2,19 +2,28 @@
 
 Pillow's ``save(append_images=...)`` keeps every frame until the end (it compares frames to
 drop duplicates and crop unchanged borders), so memory grows with the frame count. This writer
-writes each frame as soon as it gets it and keeps only the previous frame (1 byte per pixel)
-to crop the next one to the rectangle that changed:
+writes each frame as soon as it gets it and keeps only the previous frame (its colour codes
+and palette indices):
 
     GIF header + ONE global colour table (the shared palette) + loop extension
-    per frame: graphic control extension (delay, "do not dispose") + image descriptor +
-               LZW data (Pillow's encoder, ``GifImagePlugin.getdata``) of the changed rectangle
+    per frame: graphic control extension (delay, "do not dispose") + image descriptor of the
+               WHOLE picture + LZW data (Pillow's encoder, ``GifImagePlugin.getdata``)
     trailer
+
+By default every frame is a whole, opaque picture (``whole_frames=True``): a tool that shows
+one frame alone (``convert 'x.gif[5]' x.png``, a slide program that takes one frame) shows
+all of it, without composing it from the frames before. That costs size: LZW compresses each
+frame on its own, and a plot of 100 thin blended curves is ~80 KB a frame (measured: the
+wavy GIF of README *Export* is 8.3 MB with whole frames, 0.7 MB without). With
+``whole_frames=False`` a frame after the first holds only the rectangle that changed, its
+unchanged pixels transparent (entry 255) over the kept previous picture: viewers that
+compose frames (browsers, image viewers, Pillow, ``convert -coalesce``) show the same
+animation, but ``convert 'x.gif[5]'`` gives a fragment.
 
 The palette is built once from sample frames (``build_palette``, at most 255 colours); each
 frame is mapped to its nearest entries without dithering (``PaletteMapper``; dithering adds
-noise that changes every frame and bloats the file). Entry 255 is reserved as the transparent
-index: in every frame after the first, pixels that did not change are written as 255 ("keep
-what is there"), so the unchanged parts of the picture compress to almost nothing.
+noise that changes every frame and bloats the file). Only the pixels that changed since the
+previous frame are looked up again.
 """
 
 from __future__ import annotations
@@ -152,12 +161,14 @@ class GifWriter:
     fps:   frames per second, 0 < fps <= 50
     loop:  0 = repeat forever; n >= 1 = play n times in all
     palette: (k, 3) uint8 from ``build_palette``; if None, built from the first frame
+    whole_frames: True = every frame is the whole picture; False = a frame after the first is
+        the rectangle that changed (smaller; see the module's docstring)
     Call ``add(frame)`` for each RGB frame, then ``close()`` (writes the trailer). Only the
     previous frame is kept, so memory does not grow with the number of frames.
     """
 
     def __init__(self, out: BinaryIO, size: tuple[int, int], fps: float, loop: int = 0,
-                 palette: np.ndarray | None = None) -> None:
+                 palette: np.ndarray | None = None, whole_frames: bool = True) -> None:
         if not 0 < fps <= MAX_FPS:
             raise ValueError(f"fps must be > 0 and <= {MAX_FPS:g}, got {fps}")
         if loop < 0:
@@ -166,11 +177,13 @@ class GifWriter:
         self.size = (int(size[0]), int(size[1]))
         self.fps = float(fps)
         self.loop = int(loop)
+        self.whole_frames = bool(whole_frames)
         self._mapper = None if palette is None else PaletteMapper(palette)
         self.frames = 0
         self._previous: np.ndarray | None = None
         self._buffers: list[np.ndarray] = []       # the codes of this and the previous frame
         self._changed: np.ndarray | None = None    # pixel changed since the previous frame
+        self._indices: np.ndarray | None = None    # the palette indices of the last frame
         self._closed = False
 
     # -- frames ---------------------------------------------------------------------------
@@ -189,19 +202,22 @@ class GifWriter:
         if self._mapper is None:
             self._mapper = PaletteMapper(build_palette([codes]))
         params = {"duration": self._next_delay_cs() * 10, "disposal": 1}
+        offset = (0, 0)
         if self.frames == 0:
             self._write_header()
-            box = (0, 0, *self.size)
-            part = self._mapper(codes)
+            self._indices = part = self._mapper(codes)
+        elif self.whole_frames:
+            self._update_indices(codes)
+            part = self._indices
         else:
             # disposal 1 keeps the previous picture: only the rectangle that changed is
             # written, and inside it the unchanged pixels are transparent. Only the changed
             # pixels are looked up in the palette.
-            box, part = self._changed_part(codes)
+            offset, part = self._changed_part(codes)
             params["transparency"] = TRANSPARENT
         self._previous = codes
         image = Image.fromarray(np.ascontiguousarray(part), "P")
-        for chunk in GifImagePlugin.getdata(image, offset=box[:2], **params):
+        for chunk in GifImagePlugin.getdata(image, offset=offset, **params):
             self.out.write(chunk)
         self.frames += 1
 
@@ -216,25 +232,35 @@ class GifWriter:
         spare = self._buffers[1] if self._previous is self._buffers[0] else self._buffers[0]
         return np.bitwise_and(frame, np.uint32(0xFFFFFF), out=spare)
 
-    def _changed_part(self, codes: np.ndarray) -> tuple[tuple[int, int, int, int], np.ndarray]:
-        """(box, pixels) of the rectangle around the pixels that differ from the previous
-        frame: palette indices where they changed, TRANSPARENT elsewhere. A 1x1 transparent
-        box when nothing changed (a GIF frame cannot be empty, and keeping it keeps the frame
-        count and timing honest). Works on the flat positions of the changed pixels (a few
-        thousand), not on masks of the whole rectangle."""
+    def _changed_positions(self, codes: np.ndarray) -> np.ndarray:
+        """Sorted flat positions of the pixels that differ from the previous frame (a few
+        thousand of a plot's 300 000: the work is on them, not on masks of the frame)."""
         flat = codes.reshape(-1)
         if self._changed is None or self._changed.shape != flat.shape:
             self._changed = np.empty(flat.shape, dtype=bool)
-        changed = np.flatnonzero(np.not_equal(flat, self._previous.reshape(-1),
-                                              out=self._changed))
+        return np.flatnonzero(np.not_equal(flat, self._previous.reshape(-1),
+                                           out=self._changed))
+
+    def _update_indices(self, codes: np.ndarray) -> None:
+        """The last frame's palette indices, with only the changed pixels looked up again."""
+        changed = self._changed_positions(codes)
+        if changed.size:
+            self._indices.reshape(-1)[changed] = self._mapper(codes.reshape(-1)[changed])
+
+    def _changed_part(self, codes: np.ndarray) -> tuple[tuple[int, int], np.ndarray]:
+        """(offset, pixels) of the rectangle around the pixels that differ from the previous
+        frame: palette indices where they changed, TRANSPARENT elsewhere. A 1x1 transparent
+        box when nothing changed (a GIF frame cannot be empty, and keeping it keeps the frame
+        count and timing honest)."""
+        changed = self._changed_positions(codes)
         if changed.size == 0:
-            return (0, 0, 1, 1), np.full((1, 1), TRANSPARENT, dtype=np.uint8)
+            return (0, 0), np.full((1, 1), TRANSPARENT, dtype=np.uint8)
         rows, cols = np.divmod(changed, self.size[0])
         top, bottom = int(rows[0]), int(rows[-1]) + 1       # flat positions are sorted
         left, right = int(cols.min()), int(cols.max()) + 1
         part = np.full((bottom - top, right - left), TRANSPARENT, dtype=np.uint8)
-        part[rows - top, cols - left] = self._mapper(flat[changed])
-        return (left, top, right, bottom), part
+        part[rows - top, cols - left] = self._mapper(codes.reshape(-1)[changed])
+        return (left, top), part
 
     def close(self) -> None:
         """Write the trailer (a GIF needs at least one frame)."""
@@ -245,7 +271,7 @@ class GifWriter:
         self.out.write(b";")
         self.out.flush()
         self._closed = True
-        self._previous = self._changed = None
+        self._previous = self._changed = self._indices = None
         self._buffers = []
 
     # -- helpers --------------------------------------------------------------------------

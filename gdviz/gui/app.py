@@ -108,7 +108,8 @@ def main_gui(preset: str | None = None, screenshot: str | os.PathLike | None = N
     """Open the window (on ``preset``, else the last session, else ``wavy``) and run the app.
 
     With ``screenshot``: take ``steps`` steps, render the window at 1280×800 to that PNG
-    and return 0, without showing anything on screen or touching the user's settings.
+    (or SVG or PDF, by its ending) and return 0, without showing anything on screen or
+    touching the user's settings.
     Errors return 2 with a one-line message on stderr.
     """
     try:
@@ -220,6 +221,8 @@ def _has_display() -> bool:
 def _screenshot(app, window, path: Path, steps: int) -> int:
     from PySide6.QtCore import Qt
 
+    from gdviz.gui.vector_snapshot import VECTOR_SUFFIXES, save_vector
+
     try:
         window.setAttribute(Qt.WidgetAttribute.WA_DontShowOnScreen, True)
         window.resize(*SCREENSHOT_SIZE)
@@ -229,9 +232,10 @@ def _screenshot(app, window, path: Path, steps: int) -> int:
             window.controller.run_until(steps)
         for _ in range(3):
             app.processEvents()
-        image = window.grab()
         path.parent.mkdir(parents=True, exist_ok=True)
-        if not image.save(str(path), "PNG"):
+        if path.suffix.lower() in VECTOR_SUFFIXES:  # the window as SVG or PDF vectors
+            save_vector(window, path, f"gdviz: {window.windowTitle()}")
+        elif not window.grab().save(str(path), "PNG"):
             raise ConfigError(f"cannot write the screenshot {path}")
         if window.controller.state == "failed":
             raise ConfigError(window.controller.last_error)

@@ -37,14 +37,16 @@ def install_export_actions(window) -> dict[str, QAction]:
          lambda: _ask_save_session(window)),
         None,
         ("export_animation", "Export &animation…", "Ctrl+E",
-         "Render the run (every run of a comparison) as an animated GIF of one view or of "
+         "Render the run (every run of a comparison) as an animated GIF, an MP4 or a WebM "
+         "video of one view or of "
          "the whole window",
          lambda: open_export_dialog(window, "gif")),
         ("export_frames", "Export PNG &frames…", "",
          "Render the run (every run of a comparison) as numbered PNG frames in a folder",
          lambda: open_export_dialog(window, "png")),
-        ("save_snapshot", "Save snapshot as &PNG…", "",
-         "Save the current view (the one last clicked) as a PNG image",
+        ("save_snapshot", "Save &snapshot (PNG, SVG, PDF)…", "",
+         "Save the current view (the one last clicked) as a PNG image, or as SVG or PDF "
+         "vector graphics",
          lambda: _ask_save_snapshot(window)),
         ("copy_snapshot", "&Copy snapshot to clipboard", "Ctrl+Shift+C",
          "Copy the current view (the one last clicked) to the clipboard as an image",
@@ -90,13 +92,20 @@ def snapshot_image(view) -> QImage:
 
 
 def save_snapshot(window, path: str | Path, view=None) -> Path:
-    """Save ``view`` (default: the current view) as PNG; ConfigError when it cannot."""
+    """Save ``view`` (default: the current view) as PNG, or as SVG or PDF vectors when
+    ``path`` ends so (``vector_snapshot.save_vector``); any other ending becomes .png.
+    ConfigError when it cannot."""
+    from gdviz.gui.vector_snapshot import VECTOR_SUFFIXES, save_vector
+
     view = view or current_view(window)
     path = Path(path)
-    if path.suffix.lower() != ".png":
-        path = path.with_suffix(".png")
-    if not snapshot_image(view).save(str(path), "PNG"):
-        raise ConfigError(f"cannot write {path}")
+    if path.suffix.lower() in VECTOR_SUFFIXES:
+        save_vector(view, path, f"gdviz: {view.title}")
+    else:
+        if path.suffix.lower() != ".png":
+            path = path.with_suffix(".png")
+        if not snapshot_image(view).save(str(path), "PNG"):
+            raise ConfigError(f"cannot write {path}")
     window.status.showMessage(f"Saved the {view.title} view to {path}", 5000)
     return path
 
@@ -191,8 +200,12 @@ def _report(window, title: str, message: str) -> None:
 
 def _ask_save_snapshot(window) -> None:
     view = current_view(window)
-    path, _ = QFileDialog.getSaveFileName(window, f"Save the {view.title} view",
-                                          f"{view.view_id}.png", "PNG image (*.png)")
+    path, chosen = QFileDialog.getSaveFileName(
+        window, f"Save the {view.title} view", f"{view.view_id}.png",
+        "PNG image (*.png);;SVG vector graphics (*.svg);;PDF vector graphics (*.pdf)")
+    ending = {"SVG": ".svg", "PDF": ".pdf"}.get(chosen[:3], ".png")
+    if path and Path(path).suffix.lower() not in (".png", ".svg", ".pdf"):
+        path = str(Path(path).with_suffix(ending))  # the type chosen, when none was typed
     if path:
         try:
             save_snapshot(window, path, view)

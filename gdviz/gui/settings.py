@@ -1,5 +1,5 @@
 """Persistent settings: window geometry, dock layout and visibility, the last runs (names,
-colours, configurations) and the last RunConfig, speed.
+colours, configurations) and the last RunConfig, speed, the export dialog's last settings.
 
 Where they live:
 - ``AppSettings(path)``: an INI file at ``path`` (tests pass a temporary file);
@@ -136,6 +136,20 @@ class AppSettings:
 
     def save_preset_name(self, name: str) -> None:
         self._set("run/preset", name)
+
+    # -- export dialog --------------------------------------------------------------------------
+    def export_choices(self) -> dict:
+        """The export dialog's last settings ({} when none): see ExportDialog.choices()."""
+        text = self._get("export/last")
+        try:
+            value = json.loads(text) if isinstance(text, str) and text else {}
+        except ValueError:
+            log.debug("stored export settings ignored", exc_info=True)
+            return {}
+        return value if isinstance(value, dict) else {}
+
+    def save_export_choices(self, choices: dict) -> None:
+        self._set("export/last", json.dumps(choices))
 
     def speed(self) -> float | None | bool:
         """Stored speed in steps/s, None for "max", False when nothing usable is stored."""

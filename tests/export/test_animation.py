@@ -198,3 +198,41 @@ def test_a_run_that_diverges_early_holds_its_last_step(qapp, tmp_path):
     assert gif.n_frames == 10
     assert "diverged at step 8" in job.note
     assert np.array_equal(frames[-1], frames[-2])  # both show step 8
+
+
+@pytest.mark.parametrize("whole", [True, False])
+def test_gif_frames_are_whole_pictures_unless_asked_for_changes_only(qapp, tmp_path, whole):
+    """Whole frames: every frame, read as written (not composed), covers the whole picture
+    and is opaque, so a tool that takes one frame alone shows all of it. Changes only: the
+    frames after the first are smaller rectangles, and the composed animation is the same."""
+    from gif_helpers import gif_frame_boxes
+
+    path = ExportJob(_spec(tmp_path, frames=10, steps_per_frame=3, gif_whole_frames=whole),
+                     make_source).run()
+    boxes = gif_frame_boxes(path)
+    assert len(boxes) == 10
+    assert boxes[0] == ((0, 0, 320, 240), False)
+    if whole:
+        assert all(box == ((0, 0, 320, 240), False) for box in boxes)
+    else:
+        assert all(transparent and box[2] * box[3] < 320 * 240 for box, transparent
+                   in boxes[1:])
+    other = ExportJob(_spec(tmp_path, out=tmp_path / "b.gif", frames=10, steps_per_frame=3,
+                            gif_whole_frames=not whole), make_source).run()
+    for a, b in zip(gif_frames(path)[1], gif_frames(other)[1]):
+        assert np.array_equal(a, b)
+
+
+def test_convert_takes_a_whole_frame_without_coalescing(qapp, tmp_path):
+    import shutil
+    import subprocess
+
+    if shutil.which("convert") is None:
+        pytest.skip("ImageMagick's convert is not installed")
+    path = ExportJob(_spec(tmp_path, frames=8, steps_per_frame=3), make_source).run()
+    frame = tmp_path / "frame5.png"
+    subprocess.run(["convert", f"{path}[5]", str(frame)], check=True, timeout=60)
+    _, frames = gif_frames(path)
+    with Image.open(frame) as image:
+        assert image.size == (320, 240)
+        assert np.array_equal(np.asarray(image.convert("RGB")).astype(int), frames[5])

@@ -14,7 +14,8 @@ from gdviz.gui.export_actions import (
 from gdviz.gui.export_dialog import ExportDialog
 
 MENU = ["Open session…", "Save session…", "Export animation…", "Export PNG frames…",
-        "Save snapshot as PNG…", "Copy snapshot to clipboard", "Export trace (CSV)…", "Quit"]
+        "Save snapshot (PNG, SVG, PDF)…", "Copy snapshot to clipboard", "Export trace (CSV)…",
+        "Quit"]
 
 
 def test_file_menu_has_the_export_entries_above_quit(make_window):
@@ -27,6 +28,7 @@ def test_file_menu_has_the_export_entries_above_quit(make_window):
 def _dialog(window, tmp_path, **fields):
     dialog = ExportDialog(window)
     dialog.path.setText(str(tmp_path / "out.gif"))
+    dialog.on_screen.setChecked(False)  # a size of its own, not the capture's on screen
     dialog.width_box.setValue(240)
     dialog.height_box.setValue(180)
     dialog.last.setValue(fields.get("last", 20))

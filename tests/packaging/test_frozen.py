@@ -97,6 +97,30 @@ def test_export_writes_the_same_gif_as_installed(tmp_path):
     assert (tmp_path / "f.gif").read_bytes() == (tmp_path / "i.gif").read_bytes()
 
 
+@pytest.mark.parametrize("kind", ["mp4", "webm"])
+def test_export_writes_a_video_with_the_bundled_ffmpeg(tmp_path, kind):
+    """PyAV and its FFmpeg libraries are in the bundle: the frozen app writes the video and
+    PyAV (installed) decodes it; the MP4 is byte for byte the installed app's (x264 is
+    deterministic; WebM files carry a random segment id)."""
+    import av
+
+    args = ["export", "--preset", "wavy", "--frames", "5", "--size", "320x240", "--out"]
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    out = tmp_path / f"f.{kind}"
+    frozen = subprocess.run([str(FROZEN), *args, str(out)], capture_output=True, timeout=120,
+                            env=env)
+    assert frozen.returncode == 0, frozen.stderr
+    with av.open(str(out)) as container:
+        frames = [f.to_ndarray(format="rgb24") for f in container.decode(video=0)]
+    assert len(frames) == 5
+    assert frames[0].shape == (240, 320, 3)
+    if kind == "mp4":
+        installed = subprocess.run([*_installed(), *args, str(tmp_path / "i.mp4")],
+                                   capture_output=True, timeout=120, env=env)
+        assert installed.returncode == 0, installed.stderr
+        assert out.read_bytes() == (tmp_path / "i.mp4").read_bytes()
+
+
 def test_bad_input_is_one_line_and_status_2():
     proc = _run([str(FROZEN), "run", "--problem", "nope", "--out", "-"])
     assert proc.returncode == 2
