@@ -72,8 +72,9 @@ class FrameSource(Protocol):
     comparison from their start records and return each run's history (read by the job for
     its notes); ``append(groups)`` adds replayed lock-step groups; ``render(index)`` draws
     lock-step ``index`` as a (height, width) uint32 array of 0xAARRGGBB pixels of the size
-    it was made with (the spec's ``frame_size``); ``colors`` are the runs' colours and ``palette_swatch()`` an image of every colour
-    the frames may use (for the GIF's one palette); ``close()`` frees it all."""
+    it was made with (the spec's ``frame_size``); ``colors`` are the runs' colours and
+    ``palette_swatch()`` an image of every colour the frames may use (for the GIF's one
+    palette); ``close()`` frees it all."""
 
     colors: tuple[str, ...]
 
