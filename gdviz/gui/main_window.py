@@ -31,6 +31,7 @@ from gdviz.gui.playback import PlaybackToolbar
 from gdviz.gui.settings import AppSettings
 from gdviz.gui.tasks import stop_all_threads
 from gdviz.gui.timeline import Timeline
+from gdviz.gui.view_choices import apply_view_choices, view_choices
 from gdviz.gui.view_focus import ViewFocus
 from gdviz.gui.views.base import followed_run_name
 
@@ -86,6 +87,10 @@ class MainWindow(QMainWindow):
                 self.views.append(cls())
             except Exception:  # one broken view must not keep the window from opening
                 log.exception("view %s could not be created", cls.__name__)
+        # each view's check boxes as a fresh view has them: a preset starts from them
+        self._default_choices = {view.view_id: {name: value for name, value in
+                                                view_choices(view).items() if name != "param"}
+                                 for view in self.views}
         self.dock_layout = docks.WindowDocks(self)
         self.docks = self.dock_layout.docks  # name -> QDockWidget
         panel_names = {dock.objectName() for dock in self.dock_layout.panel_docks}
@@ -202,6 +207,9 @@ class MainWindow(QMainWindow):
             return
         self.preset = preset
         self.problem_panel.set_lesson(*self._lesson_text(preset))
+        if not self.settings.keep_view_options():   # log scales, zooms: the preset's own
+            for view in self.views:
+                apply_view_choices(view, self._default_choices.get(view.view_id, {}))
         self.editor.show_config(runs[0].config)
         self.controller.set_runs(runs, 0)
         self.raise_views_for_problem()

@@ -61,6 +61,12 @@ def build_menus(window) -> Menus:
                           "(gdviz restarts to apply it)")
         action.triggered.connect(lambda _checked=False, s=scale: window.set_presenter_scale(s))
         group.addAction(action)
+    keep = view_menu.addAction("&Keep view options across presets")
+    keep.setCheckable(True)
+    keep.setChecked(window.settings.keep_view_options())
+    keep.setToolTip("Off: each preset opens its views with their default options (log "
+                    "scales, zoom on the step ...). On: the options stay as you set them.")
+    keep.toggled.connect(window.settings.save_keep_view_options)
     view_menu.addSeparator()
     for dock in window.docks.values():
         view_menu.addAction(dock.toggleViewAction())

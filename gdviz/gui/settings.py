@@ -165,6 +165,15 @@ class AppSettings:
     def save_speed(self, speed: float | None) -> None:
         self._set("run/speed", "max" if speed is None else float(speed))
 
+    # -- view options -------------------------------------------------------------------------
+    def keep_view_options(self) -> bool:
+        """Whether the views' check boxes (log scales, zoom on the step ...) stay as they are
+        when another preset is loaded; by default each preset starts from the defaults."""
+        return str(self._get("view/keep_options")).lower() == "true"
+
+    def save_keep_view_options(self, keep: bool) -> None:
+        self._set("view/keep_options", "true" if keep else "false")
+
     # -- presenter mode -----------------------------------------------------------------------
     def presenter_scale(self) -> float:
         """The stored presenter scale (1, 1.5 or 2); 1 when nothing usable is stored."""

@@ -85,3 +85,19 @@ def test_a_lesson_brings_the_views_it_needs_to_the_front(make_window, qtbot):
     assert on_screen(window.docks["data"])
     assert on_screen(window.docks["samples"])
     window.close()
+
+
+def test_view_options_start_fresh_with_each_preset_unless_kept(make_window, qtbot):
+    window = make_window("linreg")
+    samples, curve = window.docks["samples"].widget(), window.docks["learning_curve"].widget()
+    samples.zoom_box.setChecked(True)
+    curve.log_box.setChecked(False)
+    window.load_preset("bowl")
+    assert not samples.zoom_box.isChecked()
+    assert curve.log_box.isChecked()
+    window.settings.save_keep_view_options(True)
+    samples.zoom_box.setChecked(True)
+    curve.log_box.setChecked(False)
+    window.load_preset("linreg")
+    assert samples.zoom_box.isChecked()
+    assert not curve.log_box.isChecked()

@@ -276,14 +276,30 @@ def test_learning_curve_data_and_log(qtbot):
     assert [t.toPlainText() for t in view.epoch_labels if t.isVisible()] == ["epoch 2"]
 
 
-def test_learning_curve_negative_loss_stays_linear(qtbot):
+def test_learning_curve_opens_linear_for_a_loss_below_zero_and_a_log_axis_stays_log(qtbot):
+    """Wavy's losses are all < 0: its learning curve opens with a linear axis. Ticking log
+    scale keeps a log axis (it never turns linear by itself): losses <= 0 sit on the axis
+    floor, and the status line says so."""
     view, problem, config, history = make_view(qtbot, LearningCurveView, "wavy")
     view.show_step(20)
-    assert view.log_box.isChecked()
+    assert not view.log_box.isChecked()
     assert not view.plot.getPlotItem().ctrl.logYCheck.isChecked()
-    assert "log needs losses > 0" in view.frame.status.text()
+    view.log_box.setChecked(True)
+    assert view.plot.getPlotItem().ctrl.logYCheck.isChecked()
+    assert "drawn at the axis floor" in view.frame.status.text()
+    ys = view.full_curve.yData
+    assert np.all(np.isfinite(ys))
+    assert np.allclose(ys, ys[0])           # every loss of this run is on the floor
     view.log_box.setChecked(False)
-    assert "log needs" not in view.frame.status.text()
+    assert "axis floor" not in view.frame.status.text()
+
+
+def test_a_log_axis_puts_only_the_losses_at_or_below_zero_on_its_floor(qtbot):
+    from gdviz.gui.views.learning_curve import _view_units
+
+    y = _view_units(np.array([10.0, 1.0, 0.0, -2.0, np.nan]), True, floor=0.1)
+    np.testing.assert_allclose(y[:4], [1.0, 0.0, -1.0, -1.0])
+    assert np.isnan(y[4])
 
 
 def test_learning_curve_draws_each_pixel_columns_envelope(qtbot):

@@ -116,6 +116,8 @@ class LearningCurveView(LessonView):
         self.plot.getPlotItem().getViewBox().sigRangeChanged.connect(self._place_epoch_labels)
         self._index = 0
         self._log = False
+        self._floor: float | None = None   # where a log axis draws losses <= 0
+        self._problem_name = ""
         self._full_batch = False
         self._mixed_epochs = False  # the runs' epochs have different lengths
         self._brushes: list = []
@@ -131,6 +133,11 @@ class LearningCurveView(LessonView):
     # -- run and tracks -------------------------------------------------------------------------
     def set_run(self, problem: Problem, config: RunConfig, history: RunHistory) -> None:
         super().set_run(problem, config, history)
+        if problem.name != self._problem_name:
+            self._problem_name = problem.name
+            # a loss whose known minimum is <= 0 (wavy) has no log picture: it opens linear
+            if any(m.loss <= 0 for m in problem.minima):
+                self.log_box.setChecked(False)
         self.plot.setLabel("left", "loss" if problem.has_data else "f")
         self.epoch_box.setVisible(problem.has_data)
         self.x_range.reset()
@@ -241,14 +248,17 @@ class LearningCurveView(LessonView):
                 sel_x = th.steps[keep] / per
 
         notes = []
-        want_log = self.log_box.isChecked()
+        use_log = self.log_box.isChecked()
         every = np.concatenate(fulls + ([] if self._full_batch else [sel_batch]))
         low = np.nanmin(every) if np.any(np.isfinite(every)) else 1.0
-        use_log = bool(want_log and low > 0)
-        if want_log and not use_log:
-            notes.append(f"linear axis: log needs losses > 0, a run reaches {style.fmt(low)}"
-                         if len(self.tracks) > 1 else
-                         f"linear axis: log needs losses > 0, this run reaches {style.fmt(low)}")
+        self._floor = None
+        if use_log and low <= 0:
+            # the axis stays logarithmic: losses <= 0 sit on its floor, a decade below the
+            # lowest positive loss, and the status line says so
+            positive = every[np.isfinite(every) & (every > 0)]
+            self._floor = float(positive.min()) / 10 if positive.size else 1e-3
+            notes.append(f"losses ≤ 0 (down to {style.fmt(low)}) drawn at the axis floor "
+                         f"{style.fmt(self._floor)}: untick log scale to see them")
         if use_log != self._log:
             self._log = use_log
             self.y_range.reset()
@@ -256,10 +266,11 @@ class LearningCurveView(LessonView):
             # label only the decades on a log axis; "9·10¹ 8·10¹ ..." crowds it
             self.plot.getAxis("left").setStyle(maxTextLevel=0 if use_log else 2)
         # the curves and dots take view units: log10(loss) on a log axis
+        floor = self._floor
         for item, x, full in zip(self.full_curves, xs, fulls):
-            set_wide_curve(item, x, _view_units(full, use_log))
-        set_wide_curve(self.batch_curve, sel_x, _view_units(sel_batch, use_log))
-        marks_y = list(_view_units(np.asarray(marks_y, dtype=np.float64), use_log))
+            set_wide_curve(item, x, _view_units(full, use_log, floor))
+        set_wide_curve(self.batch_curve, sel_x, _view_units(sel_batch, use_log, floor))
+        marks_y = list(_view_units(np.asarray(marks_y, dtype=np.float64), use_log, floor))
         # one run: the item's own brush (the batch colour), else each run's colour
         self.current.set_points(marks_x, marks_y,
                                 brushes=brushes if len(self.tracks) > 1 else None)
@@ -293,8 +304,7 @@ class LearningCurveView(LessonView):
 
     def _fit_ranges(self, xs: list[np.ndarray], y: np.ndarray):
         """Keep every curve in view; ((x0, x1), (y0, y1)) in view units, or None."""
-        with np.errstate(all="ignore"):
-            shown = np.log10(y) if self._log else y
+        shown = _view_units(y, self._log, self._floor)
         finite = shown[np.isfinite(shown)]
         if not finite.size:
             return None
@@ -367,11 +377,14 @@ class LearningCurveView(LessonView):
                 label.setPos(*pos)
 
 
-def _view_units(losses: np.ndarray, log: bool) -> np.ndarray:
-    """Losses as the y axis places them: log10 on a log axis (a loss <= 0 there, which only
-    the batch loss of a full-batch run can be, is not drawn), else as they are."""
+def _view_units(losses: np.ndarray, log: bool, floor: float | None = None) -> np.ndarray:
+    """Losses as the y axis places them: log10 on a log axis, where a loss <= 0 is drawn at
+    ``floor`` (not drawn without one), else as they are."""
     if not log:
         return losses
+    losses = np.asarray(losses, dtype=np.float64)
+    if floor is not None:
+        losses = np.where(losses <= 0, floor, losses)
     with np.errstate(divide="ignore", invalid="ignore"):
         out = np.log10(losses)
     out[~np.isfinite(out)] = np.nan
