@@ -1,4 +1,5 @@
-"""Learning-rate schedules: closed forms per epoch, validation, and the CLI's NAME:K=V form."""
+"""Learning-rate schedules: hand-computed sequences, validation, and the CLI's NAME:K=V form
+(torch's own sequences: tests/core/test_torch_golden.py)."""
 
 from __future__ import annotations
 
@@ -8,9 +9,9 @@ import numpy as np
 import pytest
 
 from gdviz.core.errors import ConfigError
+from gdviz.core.scheduler import lr_sequence
 from gdviz.core.schedules import (
     SCHEDULES,
-    lr_at,
     parse_schedule_arg,
     schedule_names,
     validate_schedule,
@@ -18,12 +19,13 @@ from gdviz.core.schedules import (
 
 
 def lrs(name, raw, epochs, base=0.1):
-    params = validate_schedule(name, raw)
-    return [lr_at(name, base, e, params) for e in range(epochs)]
+    return lr_sequence(name, base, validate_schedule(name, raw), epochs)
 
 
 def test_names_and_defaults():
-    assert schedule_names() == ["constant", "step", "exponential", "cosine", "inverse-time"]
+    assert schedule_names() == ["constant", "step", "exponential", "cosine", "inverse-time",
+                              "linear", "onecycle", "cyclic", "cosine-restarts", "polynomial",
+                              "plateau", "warmup-cosine"]
     assert validate_schedule("constant", {}) == {}
     assert validate_schedule("step", {}) == {"step_size": 1, "gamma": 0.1}
     assert validate_schedule("exponential", {}) == {"gamma": 0.9}
@@ -65,9 +67,11 @@ def test_inverse_time_is_one_over_t():
     assert lrs("inverse-time", {"decay": 0}, 3) == [0.1, 0.1, 0.1]
 
 
-def test_lr_at_returns_a_python_float():
+def test_learning_rates_are_python_floats():
     for name in schedule_names():
-        assert type(lr_at(name, 0.1, 3, validate_schedule(name, {}))) is float
+        metrics = [1.0, 2.0] if name == "plateau" else None
+        assert all(type(lr) is float for lr in lr_sequence(
+            name, 0.1, validate_schedule(name, {}), 3, metrics=metrics))
 
 
 @pytest.mark.parametrize(("name", "raw", "message"), [
@@ -118,21 +122,3 @@ def test_malformed_schedule_arg_is_refused(text, message):
 def test_parsed_arg_validates():
     name, raw = parse_schedule_arg("step:step_size=3,gamma=0.5")
     assert validate_schedule(name, raw) == {"step_size": 3, "gamma": 0.5}
-
-
-@pytest.mark.parametrize(("name", "raw", "make"), [
-    ("step", {"step_size": 3, "gamma": 0.5}, lambda s, opt: s.StepLR(opt, 3, gamma=0.5)),
-    ("exponential", {"gamma": 0.8}, lambda s, opt: s.ExponentialLR(opt, 0.8)),
-    ("cosine", {"T_max": 7, "eta_min": 0.001},
-     lambda s, opt: s.CosineAnnealingLR(opt, 7, eta_min=0.001)),
-])
-def test_matches_torch_lr_scheduler(name, raw, make):
-    torch = pytest.importorskip("torch")
-    opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1)
-    scheduler = make(torch.optim.lr_scheduler, opt)
-    theirs = []
-    for _ in range(12):                     # torch steps its scheduler after each epoch
-        theirs.append(opt.param_groups[0]["lr"])
-        opt.step()
-        scheduler.step()
-    np.testing.assert_allclose(lrs(name, raw, 12), theirs, rtol=1e-12, atol=1e-15)
