@@ -122,3 +122,56 @@ def test_malformed_schedule_arg_is_refused(text, message):
 def test_parsed_arg_validates():
     name, raw = parse_schedule_arg("step:step_size=3,gamma=0.5")
     assert validate_schedule(name, raw) == {"step_size": 3, "gamma": 0.5}
+
+
+@pytest.mark.parametrize(("name", "raw", "message"), [
+    ("cyclic", {"mode": "sawtooth"}, "cyclic schedule mode must be one of triangular, "
+                                     "triangular2, exp_range"),
+    ("plateau", {"mode": "triangular"}, "plateau schedule mode must be one of min, max"),
+    ("plateau", {"factor": 1.0}, "plateau schedule factor must be < 1"),
+    ("onecycle", {"anneal_strategy": "step"}, "anneal_strategy must be one of cos, linear"),
+    ("onecycle", {"max_lr": 0}, "onecycle schedule max_lr must be > 0"),
+    ("linear", {"start_factor": 0}, r"linear schedule start_factor must be in \(0, 1\]"),
+    ("warmup-cosine", {"warmup_steps": 0}, "warmup-cosine schedule warmup_steps must be at"),
+])
+def test_newer_schedules_refuse_bad_parameters(name, raw, message):
+    with pytest.raises(ConfigError, match=message):
+        validate_schedule(name, raw)
+
+
+def test_momentum_cycling_needs_an_optimizer_with_momentum():
+    from gdviz.core.records import RunConfig
+
+    with pytest.raises(ConfigError, match="set cycle_momentum=false"):
+        RunConfig(problem="rosenbrock", optimizer="adagrad", schedule="onecycle")
+    RunConfig(problem="rosenbrock", optimizer="adagrad", schedule="onecycle",
+              schedule_params={"cycle_momentum": "false"})
+
+
+def test_onecycle_cannot_be_shorter_than_the_run():
+    from gdviz.core.records import RunConfig
+
+    with pytest.raises(ConfigError, match="total_steps 10 is shorter than the run"):
+        RunConfig(problem="rosenbrock", optimizer="sgd", schedule="onecycle",
+                  schedule_params={"total_steps": 10}, schedule_every="step", max_steps=50)
+    with pytest.raises(ConfigError, match="stepped every epoch or step"):
+        RunConfig(problem="rosenbrock", schedule_every="batch")
+
+
+def test_schedule_every_step_changes_the_lr_inside_an_epoch():
+    from gdviz.core.records import RunConfig
+    from gdviz.core.runner import run_to_end
+
+    base = {"problem": "linreg", "settings": {"n": 20}, "batch_size": 5, "max_steps": 8,
+            "schedule": "exponential", "schedule_params": {"gamma": 0.5}, "lr": 0.1}
+    per_epoch = [r.lr for r in run_to_end(RunConfig.from_dict(base))[1:]]
+    per_step = [r.lr for r in run_to_end(RunConfig.from_dict(
+        {**base, "schedule_every": "step"}))[1:]]
+    assert per_epoch == [0.1] * 4 + [0.05] * 4
+    np.testing.assert_allclose(per_step, [0.1 * 0.5**k for k in range(8)], rtol=1e-15)
+
+
+def test_plateau_cuts_the_lr_when_the_loss_stalls():
+    seq = lr_sequence("plateau", 1.0, validate_schedule("plateau", {"patience": 1}), 6,
+                      metrics=[5.0, 5.0, 5.0, 4.0, 4.0, 4.0])
+    assert seq == [1.0, 1.0, 1.0, 0.1, 0.1, 0.1]

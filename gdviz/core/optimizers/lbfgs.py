@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from gdviz.core.optimizers.kernels import frozen
+from gdviz.core.optimizers.kernels import dot, frozen
 
 Evaluate = Callable[[np.ndarray], tuple[float, np.ndarray]]
 
@@ -52,7 +52,7 @@ def _strong_wolfe(obj_func, x, t, d, f, g, gtd, c1=1e-4, c2=0.9, tolerance_chang
     d_norm = np.max(np.abs(d))
     f_new, g_new = obj_func(x, t, d)
     ls_func_evals = 1
-    gtd_new = g_new.dot(d)
+    gtd_new = dot(g_new, d)
     t_prev, f_prev, g_prev, gtd_prev = 0, f, g, gtd
     done = False
     ls_iter = 0
@@ -77,7 +77,7 @@ def _strong_wolfe(obj_func, x, t, d, f, g, gtd, c1=1e-4, c2=0.9, tolerance_chang
         t_prev, f_prev, g_prev, gtd_prev = tmp, f_new, g_new, gtd_new
         f_new, g_new = obj_func(x, t, d)
         ls_func_evals += 1
-        gtd_new = g_new.dot(d)
+        gtd_new = dot(g_new, d)
         ls_iter += 1
     if ls_iter == max_ls:
         bracket, bracket_f, bracket_g = [0, t], [f, f_new], [g, g_new]
@@ -102,7 +102,7 @@ def _strong_wolfe(obj_func, x, t, d, f, g, gtd, c1=1e-4, c2=0.9, tolerance_chang
             insuf_progress = False
         f_new, g_new = obj_func(x, t, d)
         ls_func_evals += 1
-        gtd_new = g_new.dot(d)
+        gtd_new = dot(g_new, d)
         ls_iter += 1
         if f_new > (f + c1 * t * gtd) or f_new >= bracket_f[low_pos]:
             bracket[high_pos], bracket_f[high_pos] = t, f_new
@@ -152,7 +152,7 @@ def lbfgs(params: np.ndarray, loss: float, grad: np.ndarray, state: Mapping[str,
         else:
             y = flat_grad - prev_flat_grad
             s = d * t
-            ys = y.dot(s)
+            ys = dot(y, s)
             if ys > 1e-10:                                    # keep the pair: curvature > 0
                 if len(old_dirs) == history_size:
                     old_dirs.pop(0)
@@ -161,16 +161,16 @@ def lbfgs(params: np.ndarray, loss: float, grad: np.ndarray, state: Mapping[str,
                 old_dirs.append(y)
                 old_stps.append(s)
                 ro.append(1.0 / ys)
-                h_diag = ys / y.dot(y)
+                h_diag = ys / dot(y, y)
             num_old = len(old_dirs)
             al = [0.0] * num_old
             q = -flat_grad                                    # two-loop recursion
             for i in range(num_old - 1, -1, -1):
-                al[i] = old_stps[i].dot(q) * ro[i]
+                al[i] = dot(old_stps[i], q) * ro[i]
                 q = q + -al[i] * old_dirs[i]
             d = r = q * h_diag
             for i in range(num_old):
-                be_i = old_dirs[i].dot(r) * ro[i]
+                be_i = dot(old_dirs[i], r) * ro[i]
                 r = r + (al[i] - be_i) * old_stps[i]
             d = r
         prev_flat_grad = flat_grad.copy()
@@ -179,7 +179,7 @@ def lbfgs(params: np.ndarray, loss: float, grad: np.ndarray, state: Mapping[str,
             t = min(1.0, 1.0 / np.sum(np.abs(flat_grad))) * lr
         else:
             t = lr
-        gtd = flat_grad.dot(d)
+        gtd = dot(flat_grad, d)
         if gtd > -tolerance_change:                           # not a descent direction
             break
         ls_func_evals = 0

@@ -265,8 +265,8 @@ OPTIMIZERS: dict[str, OptimizerSpec] = {spec.name: spec for spec in (
         "adafactor", "Adafactor",
         "Adam's second moment without its first, with a relative step size: the step is "
         "min(lr, 1/√t) times the parameters' RMS (at least eps2), and updates whose RMS "
-        "exceeds d are clipped. (gdviz's parameters are one vector, so the moment is not "
-        "factored.)",
+        "exceeds d are clipped. gdviz's parameters are one vector, so the moment is not "
+        "factored.",
         1e-2,
         (
             HyperParam("beta2_decay", -0.8, float,
