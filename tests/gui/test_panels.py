@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from PySide6.QtWidgets import QCheckBox, QComboBox, QLineEdit, QPushButton, QSpinBox
+from PySide6.QtWidgets import (
+    QApplication,
+    QCheckBox,
+    QComboBox,
+    QLineEdit,
+    QPushButton,
+    QSpinBox,
+)
 
 from gdviz.core.errors import ConfigError
 from gdviz.core.optimizers import OPTIMIZERS
@@ -316,3 +323,55 @@ def test_switching_problem_takes_the_preset_limits_or_keeps_the_step_budget():
     assert to_custom.step_limit() == 100  # one wavy epoch = 100 steps, kept in steps
     to_bowl = apply_change(WAVY, ("problem",), "bowl")
     assert to_bowl.tol == 1e-4  # lesson 5 stops on its tolerance
+
+
+@pytest.mark.parametrize(("optimizer", "hp", "formula", "state_word"), [
+    ("rprop", {}, "w ← w − sign(g)·s", "per-parameter step sizes"),
+    ("lion", {}, "w ← w − η·sign(β₁m + (1−β₁)g)", "average gradient"),
+    ("nadam", {}, "w ← w + Δ", "mu_product"),
+    ("adamax", {}, "w ← w + Δ", "exp_inf"),
+    ("adadelta", {}, "w ← w + Δ", "acc_delta"),
+    ("asgd", {}, "w ← w + Δ", "averaged parameters"),
+    ("adafactor", {}, "w ← w + Δ", "variance"),
+    ("lbfgs", {"line_search_fn": "strong_wolfe"}, "w ← w + Δ", "curvature pairs remembered"),
+])
+def test_newer_optimizers_show_their_state(optimizer, hp, formula, state_word):
+    config = WAVY.with_changes(optimizer=optimizer, hyperparams=hp, lr=0.01)
+    records = first_steps(config, 3)
+    text = text_of(step_math_html(records[-1], config, config.make_problem()))
+    assert formula in text
+    assert state_word in text
+    assert num(records[-1].params[0]) in text
+    if optimizer == "lbfgs":
+        evals = records[-1].state["evals"]
+        assert f"one torch step(closure): {evals} loss/gradient evaluations" in text
+        assert "1 × 1 array" in text or "2 × 1 array" in text or "0 × 1 array" in text
+
+
+def test_a_pasted_pytorch_line_sets_the_optimizer_and_copy_gives_the_code(editor, qtbot):
+    panel = editor.panels[1]
+    panel.torch_field.setText("torch.optim.AdamW(model.parameters(), lr=3e-4, "
+                              "betas=(0.9, 0.95), weight_decay=0.1)")
+    panel.torch_field.editingFinished.emit()
+    config = editor.config
+    assert (config.optimizer, config.lr) == ("adamw", 3e-4)
+    assert config.hyperparams["betas"] == (0.9, 0.95)
+    assert panel.combo.currentData() == "adamw"
+    assert panel.fields[("hyperparams", "weight_decay")].text() == "0.1"
+    assert panel.torch_field.text() == ""
+    panel.torch_field.setText("torch.optim.lr_scheduler.StepLR(opt, 3, gamma=0.5)")
+    panel.torch_field.editingFinished.emit()
+    assert editor.config.schedule == "step"
+    panel.every_combo.setCurrentIndex(panel.every_combo.findData("step"))
+    assert editor.config.schedule_every == "step"
+    code = panel.copy_as_pytorch()
+    assert QApplication.clipboard().text() == code
+    assert "torch.optim.AdamW(model.parameters(), lr=0.0003, betas=(0.9, 0.95), " \
+           "weight_decay=0.1)" in code
+    assert "StepLR(optimizer, step_size=3, gamma=0.5)" in code
+    assert "after every optimizer step" in code
+    panel.torch_field.setText("torch.optim.AdamW(model.parameters(), lr=eval('1'))")
+    panel.torch_field.editingFinished.emit()
+    assert panel.has_error()
+    assert "at column 42" in panel.error_label.text()
+    assert editor.config.optimizer == "adamw"

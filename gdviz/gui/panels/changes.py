@@ -60,7 +60,11 @@ def apply_change(config: RunConfig, key: tuple, value: Any) -> RunConfig:
         return config.with_changes(init=tuple(start))
     if head in ("max_epochs", "max_steps", "tol"):
         return config.with_changes(**{head: _optional(value)})
-    if head in ("lr", "batch_size", "order", "seed"):
+    if head == "torch":       # a pasted PyTorch line: its optimizer or its schedule
+        from gdviz.core.torch_code import settings_from_torch
+
+        return config.with_changes(**settings_from_torch([value]))
+    if head in ("lr", "batch_size", "order", "seed", "schedule_every"):
         return config.with_changes(**{head: value})
     raise ConfigError(f"unknown setting {head!r}")
 

@@ -29,6 +29,27 @@ STATE_WORDS = {
     "square_avg": "v  (average squared gradient, square_avg)",
     "grad_avg": "ḡ  (average gradient, grad_avg)",
     "step": "t  (steps taken)",
+    "mu_product": "Πμ (product of the momentum schedule, mu_product)",
+    "exp_inf": "u  (decaying max of |g|, exp_inf)",
+    "acc_delta": "Δ² (average squared update, acc_delta)",
+    "prev": "g′ (last gradient, 0 where its sign flipped: prev)",
+    "step_size": "s  (per-parameter step sizes, step_size)",
+    "eta": "η_t (ASGD's decayed step size, eta)",
+    "mu": "averaging weight of ax (mu)",
+    "ax": "ā  (averaged parameters, ax)",
+    "variance": "v  (average squared gradient, variance)",
+    "evals": "loss/gradient evaluations in this step (evals)",
+    "func_evals": "evaluations since the start (func_evals)",
+    "n_iter": "iterations since the start (n_iter)",
+    "history_len": "curvature pairs remembered (history_len)",
+    "d": "d  (last search direction)",
+    "t": "t  (last step length)",
+    "old_dirs": "y  (gradient changes, old_dirs)",
+    "old_stps": "s  (parameter changes, old_stps)",
+    "ro": "ρ = 1/(yᵀs) (ro)",
+    "H_diag": "γ  (initial Hessian scale yᵀs/yᵀy, H_diag)",
+    "prev_flat_grad": "gradient at the last iterate (prev_flat_grad)",
+    "prev_loss": "loss at the last iterate (prev_loss)",
 }
 
 
@@ -152,6 +173,17 @@ def _formula(name: str, hp, record: StepRecord, i: int, lr: float, w: float, g: 
         clr = lr / (1 + (t - 1) * float(hp["lr_decay"]))
         return (f"{p} ← {p} − η·g/(√G+ε) = {num(w)} − {lr_text(clr)}·{paren(g)}/"
                 f"(√{num(G)}+{eps:g})", w - clr * g / (math.sqrt(G) + eps))
+    if name == "rprop":
+        sign = float(np.sign(state["prev"][i]))
+        s_i = float(state["step_size"][i])
+        return (f"{p} ← {p} − sign(g)·s = {num(w)} − ({sign:+.0f})·{num(s_i)}", w - sign * s_i)
+    if name == "lion":
+        beta1, beta2 = hp["betas"]
+        m_before = (float(state["exp_avg"][i]) - (1 - beta2) * g) / beta2
+        c = beta1 * m_before + (1 - beta1) * g
+        sign = float(np.sign(c))
+        return (f"{p} ← {p} − η·sign(β₁m + (1−β₁)g) = {num(w)} − {eta}·({sign:+.0f})",
+                w - lr * sign)
     if name == "rmsprop" and not hp.get("centered") and not hp.get("momentum"):
         v = float(state["square_avg"][i])
         eps = float(hp["eps"])
@@ -173,6 +205,14 @@ def _state_notes(config: RunConfig, record: StepRecord) -> list[str]:
         return ["   G ← G + g²"]
     if config.optimizer == "rmsprop":
         return [f"   v ← α·v + (1−α)·g²   with α = {hp['alpha']:g}"]
+    if config.optimizer == "rprop":
+        etaminus, etaplus = hp["etas"]
+        return [f"   s ← s·{etaplus:g} where g kept its sign, s·{etaminus:g} (and no step) "
+                "where it flipped"]
+    if config.optimizer == "lbfgs" and "evals" in record.state:
+        return [f"   one step = one torch step(closure): {record.state['evals']} loss/gradient "
+                f"evaluations, {record.state.get('history_len', 0)} of "
+                f"{hp['history_size']} curvature pairs held"]
     return []
 
 
@@ -213,7 +253,12 @@ def step_math_html(record: StepRecord, config: RunConfig, problem: Problem) -> s
     state_rows = []
     for key, value in record.state.items():
         word = STATE_WORDS.get(key, key)
-        text = str(value) if np.ndim(value) == 0 else _vector(value, names)
+        if np.ndim(value) == 0:
+            text = num(value) if isinstance(value, float) else str(value)
+        elif np.ndim(value) == 2:   # L-BFGS's history: one row per remembered pair
+            text = f"{np.shape(value)[0]} × {np.shape(value)[1]} array"
+        else:
+            text = _vector(value, names)
         state_rows.append(f"   {html.escape(word)}: {text}")
     if state_rows:
         rows.append("optimizer state after the step:")
