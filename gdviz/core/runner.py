@@ -65,7 +65,8 @@ def iterate(config: RunConfig) -> Iterator[StepRecord]:
     step's batch: each evaluation is the batch loss and gradient at the point asked for (as a
     torch closure over the current batch would be; with the full batch, the full loss), with
     fresh gradient noise if the problem has any. The record's ``grad``, ``sample_grads`` and
-    ``batch_loss`` are the first evaluation's, at the step's start.
+    ``batch_loss`` are the first evaluation's, at the step's start. A record's ``state`` is
+    ``optimizers.recorded_state`` of the optimizer's state (L-BFGS's pairs stay in the run).
     """
     problem = config.make_problem()
     rng = np.random.default_rng(config.seed)
@@ -139,8 +140,9 @@ def iterate(config: RunConfig) -> Iterator[StepRecord]:
                            f"{abs(new_loss - loss):.3g} < {config.tol:g}")
             elif step >= limit:
                 status, message = "finished", f"finished after {step} steps ({epoch} epochs)"
+            shown = optimizers.recorded_state(name, new_state)
             yield StepRecord(step, epoch, lr, batch, params, _frozen(new_params), grad,
-                             _frozen(sample_grads), MappingProxyType(new_state), batch_loss,
+                             _frozen(sample_grads), MappingProxyType(shown), batch_loss,
                              new_loss, status, message)
             if status != "running":
                 return

@@ -38,7 +38,13 @@ from gdviz.core.optimizers.specs import (
 )
 
 __all__ = ["OPTIMIZERS", "Evaluate", "HyperParam", "OptimizerSpec", "closure_step",
-           "get_optimizer", "init_state", "optimizer_names", "step", "validate_hyperparams"]
+           "get_optimizer", "init_state", "optimizer_names", "recorded_state", "step",
+           "validate_hyperparams"]
+
+# L-BFGS's curvature history: two (history_len, n_params) arrays that change every step.
+# Recorded per step they would cost 16 × history_size × n_params bytes a step (100 pairs of
+# 1000 parameters: 1.6 MB a step), so records keep its length (history_len) instead.
+_NOT_RECORDED = {"lbfgs": ("old_dirs", "old_stps", "ro")}
 
 _INIT: dict[str, Callable[[tuple, Mapping[str, Any], float], dict[str, Any]]] = {
     "sgd": _first.init_sgd, "adagrad": _first.init_adagrad, "rmsprop": _first.init_rmsprop,
@@ -67,6 +73,13 @@ def init_state(name: str, params: np.ndarray, hp: Mapping[str, Any],
     """
     spec = get_optimizer(name)
     return _INIT[name](np.shape(params), hp, spec.default_lr if lr is None else float(lr))
+
+
+def recorded_state(name: str, state: Mapping[str, Any]) -> dict[str, Any]:
+    """What a step record keeps of ``state``: all of it, except L-BFGS's curvature pairs (the
+    run carries them on; ``history_len`` says how many there are)."""
+    drop = _NOT_RECORDED.get(name, ())
+    return {key: value for key, value in state.items() if key not in drop}
 
 
 def step(name: str, params: np.ndarray, grad: np.ndarray, state: Mapping[str, Any], lr: float,

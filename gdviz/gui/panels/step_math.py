@@ -44,9 +44,6 @@ STATE_WORDS = {
     "history_len": "curvature pairs remembered (history_len)",
     "d": "d  (last search direction)",
     "t": "t  (last step length)",
-    "old_dirs": "y  (gradient changes, old_dirs)",
-    "old_stps": "s  (parameter changes, old_stps)",
-    "ro": "ρ = 1/(yᵀs) (ro)",
     "H_diag": "γ  (initial Hessian scale yᵀs/yᵀy, H_diag)",
     "prev_flat_grad": "gradient at the last iterate (prev_flat_grad)",
     "prev_loss": "loss at the last iterate (prev_loss)",
@@ -255,8 +252,6 @@ def step_math_html(record: StepRecord, config: RunConfig, problem: Problem) -> s
         word = STATE_WORDS.get(key, key)
         if np.ndim(value) == 0:
             text = num(value) if isinstance(value, float) else str(value)
-        elif np.ndim(value) == 2:   # L-BFGS's history: one row per remembered pair
-            text = f"{np.shape(value)[0]} × {np.shape(value)[1]} array"
         else:
             text = _vector(value, names)
         state_rows.append(f"   {html.escape(word)}: {text}")
