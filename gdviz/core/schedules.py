@@ -10,8 +10,7 @@ Learning rates are in the optimizer's units (parameter units per gradient unit).
 
 from __future__ import annotations
 
-import math
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 

@@ -221,9 +221,7 @@ def parse_torch_line(text: str) -> TorchLine:
                       "give one optimizer or scheduler line")
     stmt = tree.body[0]
     if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and \
-            isinstance(stmt.targets[0], ast.Name):
-        call = stmt.value
-    elif isinstance(stmt, ast.Expr):
+            isinstance(stmt.targets[0], ast.Name) or isinstance(stmt, ast.Expr):
         call = stmt.value
     else:
         raise _refuse(stmt, "expected NAME = torch.optim.X(...) or a call")

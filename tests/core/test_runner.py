@@ -137,7 +137,8 @@ def test_lbfgs_steps_record_their_evaluations_not_their_curvature_pairs():
     records = run_to_end(config)
     assert records[0].state == {"func_evals": 0, "n_iter": 0, "evals": 0, "history_len": 0}
     for record in records[1:]:
-        assert "old_dirs" not in record.state and "ro" not in record.state
+        assert "old_dirs" not in record.state
+        assert "ro" not in record.state
         assert 1 <= record.state["evals"] <= 25          # max_eval: 20 * 5 // 4
         assert 0 <= record.state["history_len"] <= 4
     assert records[-1].state["func_evals"] == sum(r.state["evals"] for r in records)

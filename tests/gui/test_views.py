@@ -497,7 +497,8 @@ def test_learning_curve_draws_the_schedule_as_an_lr_track(qtbot):
     lrs = history.lrs[1:31]
     np.testing.assert_array_equal(view.lr_curve.yData, np.repeat(lrs, 2))
     np.testing.assert_array_equal(view.lr_curve.xData[1::2], history.steps[1:31])
-    assert lrs[0] < lrs[4] and lrs[-1] < lrs[5]              # warm-up, then the decay
+    assert lrs[0] < lrs[4]
+    assert lrs[-1] < lrs[5]
     assert "lr (warmup-cosine, right axis)" in [e[2] for e in view.key.entries]
     constant = make_view(qtbot, LearningCurveView, "linreg", max_steps=40, schedule="constant",
                          schedule_params=())[0]

@@ -7,11 +7,9 @@ Lion (Chen et al. 2023) is not in torch.optim; its spec says so.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
-
-import numpy as np
 
 from gdviz.core.errors import ConfigError, format_number
 from gdviz.core.settings_parse import validate_specs
