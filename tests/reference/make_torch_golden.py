@@ -153,20 +153,13 @@ def make_scheduler(config: RunConfig, opt):
     units = config.schedule_units()
     if name == "constant":
         return None
-    if name == "step":
-        return s.StepLR(opt, **p)
-    if name == "exponential":
-        return s.ExponentialLR(opt, **p)
-    if name == "cosine":
-        return s.CosineAnnealingLR(opt, **p)
-    if name == "linear":
-        return s.LinearLR(opt, **p)
-    if name == "polynomial":
-        return s.PolynomialLR(opt, **p)
-    if name == "cosine-restarts":
-        return s.CosineAnnealingWarmRestarts(opt, **p)
-    if name == "plateau":
-        return s.ReduceLROnPlateau(opt, **p)
+    same_parameters = {"step": s.StepLR, "exponential": s.ExponentialLR,
+                       "cosine": s.CosineAnnealingLR, "linear": s.LinearLR,
+                       "polynomial": s.PolynomialLR,
+                       "cosine-restarts": s.CosineAnnealingWarmRestarts,
+                       "plateau": s.ReduceLROnPlateau}
+    if name in same_parameters:
+        return same_parameters[name](opt, **p)
     if name == "onecycle":
         p["max_lr"] = config.lr if p["max_lr"] is None else p["max_lr"]
         p["total_steps"] = units if p["total_steps"] is None else p["total_steps"]
