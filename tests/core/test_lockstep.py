@@ -203,3 +203,17 @@ def test_comparison_presets_show_what_the_lessons_show():
     assert rosen["RMSprop lr 0.01"].loss > 1e-3                # rattles short of (1, 1)
     for name in ("momentum 0.9, lr 0.001", "Nesterov 0.9, lr 0.001", "Adam lr 0.05"):
         assert rosen[name].loss < 1e-6, name
+
+
+def test_run_names_show_the_newer_optimizers_settings():
+    from gdviz.core.lockstep import default_run_name
+    from gdviz.core.records import RunConfig
+
+    name = default_run_name(RunConfig(problem="rosenbrock", optimizer="lbfgs", lr=1.0,
+                                      hyperparams={"line_search_fn": "strong_wolfe",
+                                                   "max_eval": 5}))
+    assert name == "lbfgs lr=1 max_eval=5 line_search_fn=strong_wolfe"
+    name = default_run_name(RunConfig(problem="rosenbrock", optimizer="nadam", lr=0.002,
+                                      hyperparams={"decoupled_weight_decay": True,
+                                                   "weight_decay": 0.1}))
+    assert name == "nadam lr=0.002 wd=0.1 decoupled wd"
