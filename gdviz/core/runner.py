@@ -66,7 +66,8 @@ def iterate(config: RunConfig) -> Iterator[StepRecord]:
     torch closure over the current batch would be; with the full batch, the full loss), with
     fresh gradient noise if the problem has any. The record's ``grad``, ``sample_grads`` and
     ``batch_loss`` are the first evaluation's, at the step's start. A record's ``state`` is
-    ``optimizers.recorded_state`` of the optimizer's state (L-BFGS's pairs stay in the run).
+    ``optimizers.recorded_state`` of the optimizer's state (L-BFGS's pairs stay in the run), plus
+    ``cycled_momentum`` when the schedule cycles the momentum or beta1: the value this step used.
     """
     problem = config.make_problem()
     rng = np.random.default_rng(config.seed)
@@ -141,6 +142,8 @@ def iterate(config: RunConfig) -> Iterator[StepRecord]:
             elif step >= limit:
                 status, message = "finished", f"finished after {step} steps ({epoch} epochs)"
             shown = optimizers.recorded_state(name, new_state)
+            if scheduler.momentum is not None:    # what torch's param_group held this step
+                shown["cycled_momentum"] = float(scheduler.momentum)
             yield StepRecord(step, epoch, lr, batch, params, _frozen(new_params), grad,
                              _frozen(sample_grads), MappingProxyType(shown), batch_loss,
                              new_loss, status, message)

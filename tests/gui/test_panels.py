@@ -374,3 +374,16 @@ def test_a_pasted_pytorch_line_sets_the_optimizer_and_copy_gives_the_code(editor
     assert panel.has_error()
     assert "at column 42" in panel.error_label.text()
     assert editor.config.optimizer == "adamw"
+
+
+def test_a_cycled_momentum_is_shown_and_used_in_the_formula():
+    config = WAVY.with_changes(optimizer="sgd", hyperparams={"momentum": 0.9},
+                               schedule="onecycle", schedule_every="step", max_epochs=None,
+                               max_steps=50)
+    records = first_steps(config, 5)
+    record = records[-1]
+    assert 0.85 < record.state["cycled_momentum"] < 0.95
+    text = text_of(step_math_html(record, config, config.make_problem()))
+    assert "momentum (or β₁) the schedule set for this step" in text
+    assert "w ← w − η·v" in text                      # the formula holds with that momentum
+    assert f"μ = {record.state['cycled_momentum']:g}" in text

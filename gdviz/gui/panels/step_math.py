@@ -47,6 +47,7 @@ STATE_WORDS = {
     "H_diag": "γ  (initial Hessian scale yᵀs/yᵀy, H_diag)",
     "prev_flat_grad": "gradient at the last iterate (prev_flat_grad)",
     "prev_loss": "loss at the last iterate (prev_loss)",
+    "cycled_momentum": "momentum (or β₁) the schedule set for this step",
 }
 
 
@@ -120,7 +121,7 @@ def batch_loss_words(problem: Problem, k: int) -> str:
 def update_lines(name: str, record: StepRecord, config: RunConfig, names: tuple[str, ...]
                  ) -> list[str]:
     """One line per parameter: the update formula with its numbers."""
-    hp, lr = config.hyperparams, record.lr
+    hp, lr = _hyperparams_used(config, record), record.lr
     lines = []
     for i, pname in enumerate(names):
         before, after, g = (float(record.params_before[i]), float(record.params[i]),
@@ -134,6 +135,18 @@ def update_lines(name: str, record: StepRecord, config: RunConfig, names: tuple[
         delta = after - before
         lines.append(f"{pname} ← {pname} + Δ = {num(before)} + {paren(delta)} = {num(after)}")
     return lines
+
+
+def _hyperparams_used(config: RunConfig, record: StepRecord):
+    """The run's hyperparameters with the momentum (or beta1) a cycling schedule set for this
+    step, where torch's param_group held it."""
+    hp = config.hyperparams
+    cycled = record.state.get("cycled_momentum")
+    if cycled is None:
+        return hp
+    if "betas" in hp:
+        return {**hp, "betas": (cycled, hp["betas"][1])}
+    return {**hp, "momentum": cycled}
 
 
 def _formula(name: str, hp, record: StepRecord, i: int, lr: float, w: float, g: float,
@@ -191,7 +204,7 @@ def _formula(name: str, hp, record: StepRecord, i: int, lr: float, w: float, g: 
 
 def _state_notes(config: RunConfig, record: StepRecord) -> list[str]:
     """How the state enters the update, for the optimizers whose formula uses it."""
-    hp = config.hyperparams
+    hp = _hyperparams_used(config, record)
     if config.optimizer == "sgd" and "momentum_buffer" in record.state:
         return [f"   v ← μ·v + (1−τ)·g   with μ = {hp['momentum']:g}, τ = {hp['dampening']:g}"]
     if config.optimizer in ("adam", "adamw"):
