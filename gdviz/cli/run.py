@@ -65,8 +65,8 @@ def list_optimizers(out: TextIO) -> int:
     from gdviz.core.schedules import SCHEDULES
 
     for spec in OPTIMIZERS.values():
-        torch = f"torch.optim.{spec.torch_class}" if spec.torch_class else "not in torch.optim"
-        out.write(f"{spec.name}  {spec.title}   --lr default {spec.default_lr:g}   ({torch})\n")
+        torch = f"   (torch.optim.{spec.torch_class})" if spec.torch_class else ""
+        out.write(f"{spec.name}  {spec.title}   --lr default {spec.default_lr:g}{torch}\n")
         for hp in spec.hyperparams:
             out.write(f"    --hp {hp.name}={_fmt(hp.default)}    {hp.help}\n")
     out.write("\nschedules (--schedule NAME[:KEY=VALUE,...], stepped once per epoch, or per "
