@@ -328,8 +328,9 @@ def test_switching_problem_takes_the_preset_limits_or_keeps_the_step_budget():
 @pytest.mark.parametrize(("optimizer", "hp", "formula", "state_word"), [
     ("rprop", {}, "w ← w − sign(g)·s", "per-parameter step sizes"),
     ("lion", {}, "w ← w − η·sign(β₁m + (1−β₁)g)", "average gradient"),
-    ("nadam", {}, "w ← w + Δ", "mu_product"),
-    ("adamax", {}, "w ← w + Δ", "exp_inf"),
+    ("nadam", {}, "w ← w − η·(a·g + b·m)/(√v̂+ε)", "mu_product"),
+    ("adamax", {}, "w ← w − η/(1−β₁ᵗ)·m/u", "exp_inf"),
+    ("radam", {}, "w ← w − η·m̂ (ρ_t = ", "exp_avg_sq"),
     ("adadelta", {}, "w ← w + Δ", "acc_delta"),
     ("asgd", {}, "w ← w + Δ", "averaged parameters"),
     ("adafactor", {}, "w ← w + Δ", "variance"),
@@ -387,3 +388,11 @@ def test_a_cycled_momentum_is_shown_and_used_in_the_formula():
     assert "momentum (or β₁) the schedule set for this step" in text
     assert "w ← w − η·v" in text                      # the formula holds with that momentum
     assert f"μ = {record.state['cycled_momentum']:g}" in text
+
+
+def test_radam_shows_its_rectified_step_once_rho_exceeds_5():
+    config = WAVY.with_changes(optimizer="radam", hyperparams={}, lr=0.001)
+    records = first_steps(config, 8)
+    text = text_of(step_math_html(records[-1], config, config.make_problem()))
+    assert "w ← w − η·r·m̂·√(1−β₂ᵗ)/(√v+ε)" in text
+    assert num(records[-1].params[0]) in text

@@ -1,8 +1,10 @@
 """Step math panel: the arithmetic of the latest step, with its actual numbers.
 
 Shows the batch, the gradient, the optimizer state and, per parameter, the update written out
-(plain SGD: ``w ← w − η·g = −0.3000 − 0.01·(−1.2345) = −0.2877``; Adam, Adagrad, RMSprop and
-momentum SGD with their state terms). Each formula is re-evaluated from the record and shown
+(plain SGD: ``w ← w − η·g = −0.3000 − 0.01·(−1.2345) = −0.2877``; Adam, NAdam, RAdam, Adamax,
+Adagrad, RMSprop, Rprop, Lion and momentum SGD with their state terms; a momentum a schedule
+cycles as this step's value). L-BFGS says how many loss/gradient evaluations its step made and
+how many curvature pairs it holds. Each formula is re-evaluated from the record and shown
 only when it reproduces the actual update; otherwise the plain difference is shown, so the
 panel never displays arithmetic that is not what happened.
 """
@@ -183,6 +185,41 @@ def _formula(name: str, hp, record: StepRecord, i: int, lr: float, w: float, g: 
         clr = lr / (1 + (t - 1) * float(hp["lr_decay"]))
         return (f"{p} ← {p} − η·g/(√G+ε) = {num(w)} − {lr_text(clr)}·{paren(g)}/"
                 f"(√{num(G)}+{eps:g})", w - clr * g / (math.sqrt(G) + eps))
+    if name == "adamax":
+        t = int(state.get("step", 0))
+        m, u = float(state["exp_avg"][i]), float(state["exp_inf"][i])
+        clr = lr / (1 - hp["betas"][0] ** t)
+        return (f"{p} ← {p} − η/(1−β₁ᵗ)·m/u = {num(w)} − {lr_text(clr)}·{paren(m)}/{num(u)}",
+                w - clr * m / u)
+    if name == "radam":
+        t = int(state.get("step", 0))
+        beta1, beta2 = hp["betas"]
+        m_hat = float(state["exp_avg"][i]) / (1 - beta1**t)
+        bc2 = 1 - beta2**t
+        rho_inf = 2 / (1 - beta2) - 1
+        rho_t = rho_inf - 2 * t * beta2**t / bc2
+        if rho_t <= 5:
+            return (f"{p} ← {p} − η·m̂ (ρ_t = {rho_t:.2f} ≤ 5: no adaptive step yet) = "
+                    f"{num(w)} − {eta}·{paren(m_hat)}", w - lr * m_hat)
+        rect = math.sqrt((rho_t - 4) * (rho_t - 2) * rho_inf
+                         / ((rho_inf - 4) * (rho_inf - 2) * rho_t))
+        v = float(state["exp_avg_sq"][i])
+        scale = math.sqrt(bc2) / (math.sqrt(v) + float(hp["eps"]))
+        return (f"{p} ← {p} − η·r·m̂·√(1−β₂ᵗ)/(√v+ε) = {num(w)} − {eta}·{rect:.4f}·"
+                f"{paren(m_hat)}·{num(scale)}", w - lr * rect * m_hat * scale)
+    if name == "nadam":
+        t = int(state.get("step", 0))
+        beta1, beta2 = hp["betas"]
+        decay = float(hp["momentum_decay"])
+        mu = beta1 * (1 - 0.5 * 0.96 ** (t * decay))
+        mu_next = beta1 * (1 - 0.5 * 0.96 ** ((t + 1) * decay))
+        product = float(state["mu_product"])
+        denom = math.sqrt(float(state["exp_avg_sq"][i]) / (1 - beta2**t)) + float(hp["eps"])
+        m = float(state["exp_avg"][i])
+        a = (1 - mu) / (1 - product)
+        b = mu_next / (1 - product * mu_next)
+        return (f"{p} ← {p} − η·(a·g + b·m)/(√v̂+ε) = {num(w)} − {eta}·({num(a)}·{paren(g)} "
+                f"+ {num(b)}·{paren(m)})/{num(denom)}", w - lr * (a * g + b * m) / denom)
     if name == "rprop":
         sign = float(np.sign(state["prev"][i]))
         s_i = float(state["step_size"][i])
@@ -215,6 +252,13 @@ def _state_notes(config: RunConfig, record: StepRecord) -> list[str]:
         return ["   G ← G + g²"]
     if config.optimizer == "rmsprop":
         return [f"   v ← α·v + (1−α)·g²   with α = {hp['alpha']:g}"]
+    if config.optimizer == "nadam":
+        return ["   a = (1−μₜ)/(1−Πμ), b = μₜ₊₁/(1−Πμ·μₜ₊₁), μₜ = β₁(1 − ½·0.96^(t·"
+                f"momentum_decay)), v̂ = v/(1−β₂ᵗ)   with t = {record.state.get('step', 0)}"]
+    if config.optimizer == "radam":
+        return ["   r: the rectification √((ρₜ−4)(ρₜ−2)ρ∞ / ((ρ∞−4)(ρ∞−2)ρₜ)), once ρₜ > 5"]
+    if config.optimizer == "adamax":
+        return [f"   u ← max(β₂·u, |g|+ε)   with β₂ = {hp['betas'][1]:g}"]
     if config.optimizer == "rprop":
         etaminus, etaplus = hp["etas"]
         return [f"   s ← s·{etaplus:g} where g kept its sign, s·{etaminus:g} (and no step) "
