@@ -396,3 +396,16 @@ def test_radam_shows_its_rectified_step_once_rho_exceeds_5():
     text = text_of(step_math_html(records[-1], config, config.make_problem()))
     assert "w ← w − η·r·m̂·√(1−β₂ᵗ)/(√v+ε)" in text
     assert num(records[-1].params[0]) in text
+
+
+def test_a_schedule_that_cycles_momentum_turns_it_off_for_an_optimizer_without_one():
+    config = WAVY.with_changes(optimizer="adagrad", hyperparams={})
+    new = apply_change(config, ("schedule",), "onecycle")
+    assert new.schedule_params["cycle_momentum"] is False
+    back = apply_change(new, ("optimizer",), "adam")
+    assert back.schedule_params["cycle_momentum"] is False      # kept as the user saw it
+    adam = apply_change(config.with_changes(optimizer="adam", hyperparams={}), ("schedule",),
+                        "cyclic")
+    assert adam.schedule_params["cycle_momentum"] is True
+    switched = apply_change(adam, ("optimizer",), "rprop")
+    assert switched.schedule_params["cycle_momentum"] is False
