@@ -44,6 +44,11 @@ _SCHEDULER_POSITIONAL = {
     "ReduceLROnPlateau": ("mode", "factor", "patience", "threshold", "threshold_mode",
                           "cooldown", "min_lr", "eps"),
 }
+# parameters torch's constructors require (no default there); always written out
+# (torch 2.13's signatures; OneCycleLR takes total_steps or epochs and steps_per_epoch)
+_TORCH_REQUIRED = {"step": ("step_size",), "exponential": ("gamma",), "cosine": ("T_max",),
+                   "cosine-restarts": ("T_0",), "onecycle": ("max_lr", "total_steps"),
+                   "cyclic": ("base_lr", "max_lr")}
 _SCHEDULER_CLASSES = {spec.torch_class: spec.name for spec in SCHEDULES.values()
                       if spec.torch_class}
 # torch keywords with no gdviz setting, accepted at values that do not change the result
@@ -179,6 +184,10 @@ def _scheduler(call: ast.Call, torch_name: str, name: str) -> TorchLine:
         if key not in known:
             node = next((kw.value for kw in call.keywords if kw.arg == key), call)
             raise _refuse(node, f"{torch_name} has no setting {key!r} in gdviz")
+    missing = [key for key in _TORCH_REQUIRED.get(name, ()) if values.get(key) is None]
+    if missing:
+        raise _refuse(call, f"{torch_name} needs {' and '.join(missing)} (torch has no "
+                            "default for it)")
     return TorchLine("schedule", {"schedule": name, "schedule_params": values})
 
 
@@ -300,8 +309,7 @@ def scheduler_code(config: Any) -> str | None:
     args = ["optimizer"]
     for param in spec.params:
         value = p[param.name]
-        required = name in ("onecycle", "cyclic") and param.name in (
-            "max_lr", "total_steps", "base_lr")
+        required = param.name in _TORCH_REQUIRED.get(name, ())
         if required or _py(value) != _py(param.default):
             args.append(f"{param.name}={_py(value)}")
     return f"scheduler = torch.optim.lr_scheduler.{spec.torch_class}({', '.join(args)})"

@@ -59,6 +59,10 @@ def test_pasted_lines_are_read(line, expected):
     ("StepLR(make(), 3)", "needs the optimizer (a name) as its first argument at column 8"),
     ("SequentialLR(opt, [StepLR(opt, 3), CosineAnnealingLR(opt, 9)], milestones=[3])",
      "SequentialLR is read only as"),
+    ("torch.optim.lr_scheduler.ExponentialLR(opt)",
+     "ExponentialLR needs gamma (torch has no default for it) at column 1"),
+    ("OneCycleLR(opt, max_lr=0.1)", "OneCycleLR needs total_steps"),
+    ("CyclicLR(opt, max_lr=0.1)", "CyclicLR needs base_lr"),
 ])
 def test_anything_else_is_refused_with_its_column(line, message):
     with pytest.raises(ConfigError, match=re.escape(message)) as err:

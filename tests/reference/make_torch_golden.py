@@ -14,6 +14,10 @@ its portable kernels are used (ATEN_CPU_CAPABILITY=default: no fused multiply-ad
 
 Written per case: the config, the parameters after each step, the learning rate each step
 used and, for L-BFGS, the loss/gradient evaluations each step made.
+
+Every case runs twice: with the optimizer and scheduler built here, and with the ones the code
+of ``gdviz.core.torch_code.torch_code(config)`` builds (what "Copy as PyTorch" gives). The
+script fails unless both give the same trajectory, bit for bit.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ import torch  # noqa: E402
 
 from gdviz.core.records import RunConfig  # noqa: E402
 from gdviz.core.sampling import epoch_batches  # noqa: E402
+from gdviz.core.torch_code import torch_code  # noqa: E402
 
 torch.set_default_dtype(torch.float64)
 OUT = Path(__file__).with_name("torch_golden.json")
@@ -176,14 +181,36 @@ def make_scheduler(config: RunConfig, opt):
     raise ValueError(name)
 
 
-def run_torch(config: RunConfig, steps: int) -> dict:
+class _Model:
+    """What ``model.parameters()`` means in the copied code: the one parameter tensor."""
+
+    def __init__(self, p):
+        self.p = p
+
+    def parameters(self):
+        return [self.p]
+
+
+def build_here(config: RunConfig, p):
+    cls = Lion if config.optimizer == "lion" else getattr(torch.optim, CLASSES[config.optimizer])
+    opt = cls([p], lr=config.lr, **torch_kwargs(config))
+    return opt, make_scheduler(config, opt)
+
+
+def build_from_copied_code(config: RunConfig, p):
+    code = "\n".join(line for line in torch_code(config).splitlines()
+                     if not line.startswith("from lion_pytorch"))
+    names = {"torch": torch, "Lion": Lion, "model": _Model(p)}
+    exec(code, names)  # noqa: S102 (gdviz's own output, the thing under test)
+    return names["optimizer"], names.get("scheduler")
+
+
+def run_torch(config: RunConfig, steps: int, build=build_here) -> dict:
     """Torch's run of ``config``: params after each step, each step's lr (and evaluations)."""
     problem = config.make_problem()
     rng = np.random.default_rng(config.seed)
     p = torch.nn.Parameter(torch.tensor(config.start_point()))
-    cls = Lion if config.optimizer == "lion" else getattr(torch.optim, CLASSES[config.optimizer])
-    opt = cls([p], lr=config.lr, **torch_kwargs(config))
-    scheduler = make_scheduler(config, opt)
+    opt, scheduler = build(config, p)
     per_step = config.schedule_every == "step"
 
     def batch_value(batch):
@@ -253,12 +280,15 @@ def main() -> int:
         result = run_torch(config, steps)
         if not np.all(np.abs(result["params"]) < 1e3):               # diverging: pick another lr
             bad.append(case_id)
+        if run_torch(config, steps, build_from_copied_code) != result:
+            bad.append(f"{case_id} (the copied PyTorch code)")
         golden["cases"][case_id] = {"config": config.to_dict(), **result}
     if bad:
-        print(f"not converging: {', '.join(bad)}", file=sys.stderr)
+        print(f"diverging, or the copied code differs: {', '.join(bad)}", file=sys.stderr)
         return 1
     OUT.write_text(json.dumps(golden, separators=(",", ":")) + "\n", encoding="utf-8")
-    print(f"{len(golden['cases'])} cases, {OUT.stat().st_size} bytes -> {OUT}")
+    print(f"{len(golden['cases'])} cases (each also run from its copied PyTorch code, the "
+          f"same bit for bit), {OUT.stat().st_size} bytes -> {OUT}")
     return 0
 
 
