@@ -500,6 +500,13 @@ def test_learning_curve_draws_the_schedule_as_an_lr_track(qtbot):
     assert lrs[0] < lrs[4]
     assert lrs[-1] < lrs[5]
     assert "lr (warmup-cosine, right axis)" in [e[2] for e in view.key.entries]
+    axis = view.plot.getPlotItem().getAxis("right")              # linear, with numbers
+    assert view.plot.getPlotItem().ctrl.logYCheck.isChecked()
+    assert not axis.logMode
+    assert axis.style["showValues"]
+    ticks = [v for _, values in axis.tickValues(*axis.range, axis.height()) for v in values]
+    assert ticks
+    assert max(ticks) <= max(lrs) * 1.08
     constant = make_view(qtbot, LearningCurveView, "linreg", max_steps=40, schedule="constant",
                          schedule_params=())[0]
     constant.show_step(30)

@@ -128,6 +128,8 @@ class LearningCurveView(LessonView):
         self.lr_box.setMouseEnabled(x=False, y=False)
         p.scene().addItem(self.lr_box)
         p.getAxis("right").linkToView(self.lr_box)
+        p.getAxis("right").setStyle(showValues=True)        # pyqtgraph: none on the right
+        p.getAxis("right").enableAutoSIPrefix(False)
         self.lr_box.setXLink(p)
         self.lr_curve = pg.PlotCurveItem(pen=pg.mkPen(style.START, width=1,
                                                       style=Qt.PenStyle.DashLine))
@@ -275,6 +277,7 @@ class LearningCurveView(LessonView):
             self._log = use_log
             self.y_range.reset()
             self.plot.setLogMode(x=False, y=use_log)
+            self.plot.getAxis("right").setLogMode(False)   # the lr axis stays linear
             # label only the decades on a log axis; "9·10¹ 8·10¹ ..." crowds it
             self.plot.getAxis("left").setStyle(maxTextLevel=0 if use_log else 2)
         # the curves and dots take view units: log10(loss) on a log axis
