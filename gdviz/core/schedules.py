@@ -67,8 +67,8 @@ SCHEDULES: dict[str, ScheduleSpec] = {spec.name: spec for spec in (
                     maximum=1.0),), "ExponentialLR"),
     ScheduleSpec(
         "cosine", "Cosine annealing (CosineAnnealingLR)",
-        "Glide from lr down to eta_min along half a cosine wave over T_max epochs (torch's "
-        "closed form; past T_max the wave rises again).",
+        "Glide from lr down to eta_min along half a cosine wave over T_max epochs (as torch "
+        "steps it; past T_max the wave rises again).",
         (
             HyperParam("T_max", 10, int,
                        "Number of epochs to go from the base learning rate down to eta_min "
