@@ -20,9 +20,9 @@ class LrScheduler:
     """One schedule's state while a run steps it (mutable; one per run, never shared).
 
     base_lr: the run's learning rate (torch's ``initial_lr``). params: from
-    ``validate_schedule``. units: the run's length in units (default lengths: OneCycleLR's
-    total_steps). max_momentum / hp: the optimizer's hyperparameters, so that cycling starts
-    from torch's values (``momentum`` or ``betas``).
+    ``validate_schedule``. units: the run's length in units, the default of OneCycleLR's
+    total_steps. The private ``_init_<name>`` / ``_next_<name>`` methods are each schedule's
+    constructor and ``get_lr``, in torch's arithmetic.
     """
 
     def __init__(self, name: str, base_lr: float, params: Mapping[str, Any],
@@ -30,7 +30,7 @@ class LrScheduler:
         get_schedule(name)
         self.name = name
         self.base_lr = float(base_lr)
-        self.p = dict(params)
+        self.params = dict(params)
         self.last_epoch = 0
         self.momentum: float | None = None
         self.lr = self.base_lr
@@ -51,12 +51,12 @@ class LrScheduler:
         return self.lr
 
     def _next_step(self, metric):
-        if self.last_epoch % self.p["step_size"] != 0:
+        if self.last_epoch % self.params["step_size"] != 0:
             return self.lr
-        return self.lr * self.p["gamma"]
+        return self.lr * self.params["gamma"]
 
     def _next_exponential(self, metric):
-        return self.lr * self.p["gamma"]
+        return self.lr * self.params["gamma"]
 
     def _cosine_next(self, lr, epoch, base_lr, t_max, eta_min):
         """CosineAnnealingLR.get_lr at last_epoch ``epoch`` >= 1 from the group's ``lr``."""
@@ -66,11 +66,11 @@ class LrScheduler:
                 / (1 + math.cos(math.pi * (epoch - 1) / t_max)) * (lr - eta_min) + eta_min)
 
     def _next_cosine(self, metric):
-        return self._cosine_next(self.lr, self.last_epoch, self.base_lr, self.p["T_max"],
-                                 self.p["eta_min"])
+        return self._cosine_next(self.lr, self.last_epoch, self.base_lr, self.params["T_max"],
+                                 self.params["eta_min"])
 
     def _next_inverse_time(self, metric):
-        return self.base_lr / (1 + self.p["decay"] * self.last_epoch)
+        return self.base_lr / (1 + self.params["decay"] * self.last_epoch)
 
     def _linear_next(self, lr, epoch, start, end, total):
         if epoch > total:
@@ -78,23 +78,23 @@ class LrScheduler:
         return lr * (1.0 + (end - start) / (total * start + (epoch - 1) * (end - start)))
 
     def _init_linear(self, units):
-        self.lr = self.base_lr * self.p["start_factor"]
+        self.lr = self.base_lr * self.params["start_factor"]
 
     def _next_linear(self, metric):
-        return self._linear_next(self.lr, self.last_epoch, self.p["start_factor"],
-                                 self.p["end_factor"], self.p["total_iters"])
+        return self._linear_next(self.lr, self.last_epoch, self.params["start_factor"],
+                                 self.params["end_factor"], self.params["total_iters"])
 
     def _next_polynomial(self, metric):
-        total = self.p["total_iters"]
+        total = self.params["total_iters"]
         if self.last_epoch > total:
             return self.lr
         factor = ((1.0 - self.last_epoch / total)
-                  / (1.0 - (self.last_epoch - 1) / total)) ** self.p["power"]
+                  / (1.0 - (self.last_epoch - 1) / total)) ** self.params["power"]
         return self.lr * factor
 
     # OneCycleLR: a closed form of the step number, phases as torch lays them out
     def _init_onecycle(self, units):
-        p = self.p
+        p = self.params
         self.total_steps = p["total_steps"] if p["total_steps"] is not None else units
         max_lr = p["max_lr"] if p["max_lr"] is not None else self.base_lr
         initial = max_lr / p["div_factor"]
@@ -117,7 +117,7 @@ class LrScheduler:
         self.lr = self._next_onecycle(None)
 
     def _anneal(self, start, end, pct):
-        if self.p["anneal_strategy"] == "cos":
+        if self.params["anneal_strategy"] == "cos":
             cos_out = math.cos(math.pi * pct) + 1
             return end + (start - end) / 2.0 * cos_out
         return (end - start) * pct + start
@@ -132,7 +132,7 @@ class LrScheduler:
             if step_num <= end_step or i == len(self._phases) - 1:
                 pct = (step_num - start_step) / (end_step - start_step)
                 lr = self._anneal(self._levels[lr0], self._levels[lr1], pct)
-                if self.p["cycle_momentum"]:
+                if self.params["cycle_momentum"]:
                     self.momentum = self._anneal(self._levels[m0], self._levels[m1], pct)
                 return lr
             start_step = end_step
@@ -140,7 +140,7 @@ class LrScheduler:
 
     # CyclicLR: a closed form of the step number
     def _init_cyclic(self, units):
-        p = self.p
+        p = self.params
         self.base_lr = p["base_lr"] if p["base_lr"] is not None else self.base_lr
         self.max_lr = p["max_lr"] if p["max_lr"] is not None else 10 * self.base_lr
         up = float(p["step_size_up"])
@@ -152,7 +152,7 @@ class LrScheduler:
         self.lr = self._next_cyclic(None)
 
     def _next_cyclic(self, metric):
-        p = self.p
+        p = self.params
         cycle = math.floor(1 + self.last_epoch / self.total_size)
         x = 1.0 + self.last_epoch / self.total_size - cycle
         if x <= self.step_ratio:
@@ -173,11 +173,11 @@ class LrScheduler:
 
     # CosineAnnealingWarmRestarts
     def _init_cosine_restarts(self, units):
-        self.t_i, self.t_cur = self.p["T_0"], 0
+        self.t_i, self.t_cur = self.params["T_0"], 0
         self.lr = self._restart_lr()
 
     def _restart_lr(self):
-        eta_min = self.p["eta_min"]
+        eta_min = self.params["eta_min"]
         return eta_min + (self.base_lr - eta_min) * (1 + math.cos(math.pi * self.t_cur
                                                                   / self.t_i)) / 2
 
@@ -185,17 +185,17 @@ class LrScheduler:
         self.t_cur += 1
         if self.t_cur >= self.t_i:
             self.t_cur = self.t_cur % self.t_i
-            self.t_i = self.t_i * self.p["T_mult"]
+            self.t_i = self.t_i * self.params["T_mult"]
         return self._restart_lr()
 
     # ReduceLROnPlateau on the metric given to step()
     def _init_plateau(self, units):
-        self.best = math.inf if self.p["mode"] == "min" else -math.inf
+        self.best = math.inf if self.params["mode"] == "min" else -math.inf
         self.num_bad_epochs = 0
         self.cooldown_counter = 0
 
     def _is_better(self, a, best):
-        p = self.p
+        p = self.params
         if p["mode"] == "min":
             return a < best * (1.0 - p["threshold"]) if p["threshold_mode"] == "rel" \
                 else a < best - p["threshold"]
@@ -214,21 +214,21 @@ class LrScheduler:
             self.cooldown_counter -= 1
             self.num_bad_epochs = 0
         lr = self.lr
-        if self.num_bad_epochs > self.p["patience"]:
-            new_lr = max(lr * self.p["factor"], self.p["min_lr"])
-            if lr - new_lr > self.p["eps"]:
+        if self.num_bad_epochs > self.params["patience"]:
+            new_lr = max(lr * self.params["factor"], self.params["min_lr"])
+            if lr - new_lr > self.params["eps"]:
                 lr = new_lr
-            self.cooldown_counter = self.p["cooldown"]
+            self.cooldown_counter = self.params["cooldown"]
             self.num_bad_epochs = 0
         return lr
 
     # SequentialLR([LinearLR(start_factor, total_iters=warmup_steps), CosineAnnealingLR],
     # milestones=[warmup_steps])
     def _init_warmup_cosine(self, units):
-        self.lr = self.base_lr * self.p["start_factor"]
+        self.lr = self.base_lr * self.params["start_factor"]
 
     def _next_warmup_cosine(self, metric):
-        p, epoch, warmup = self.p, self.last_epoch, self.p["warmup_steps"]
+        p, epoch, warmup = self.params, self.last_epoch, self.params["warmup_steps"]
         if epoch < warmup:
             return self._linear_next(self.lr, epoch, p["start_factor"], 1.0, warmup)
         eta_min = p["eta_min"]
