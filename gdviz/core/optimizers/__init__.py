@@ -12,7 +12,9 @@ cannot do; there the two differ by rounding only (about 1e-16 relative per opera
 
 Shapes: ``params`` and ``grad`` are float64 arrays of one shape, usually ``(n_params,)``; every
 state array has that shape too (L-BFGS's history: ``(history_len, n_params)``). ``lr`` is in
-parameter units per gradient unit.
+parameter units per gradient unit. The element-wise rules also take a stack of runs
+``(n_runs, n_params)``; Adafactor (its step scales with the RMS of all of ``params``) and
+L-BFGS (dot products over all of them) need one run's vector at a time.
 
 Layout: ``specs`` (catalogue and validation), ``kernels`` (torch's operation order),
 ``first_order`` and ``adam_family`` (the rules), ``lbfgs`` (the closure-driven one).
