@@ -34,6 +34,9 @@ class LrScheduler:
         self.last_epoch = 0
         self.momentum: float | None = None
         self.lr = self.base_lr
+        # plateau reads the full loss after each unit: the next lr is known only then (a
+        # runner that computes several steps ahead must step one unit at a time for it)
+        self.needs_metric = name == "plateau"
         init = getattr(self, "_init_" + name.replace("-", "_"), None)
         if init is not None:
             init(units)

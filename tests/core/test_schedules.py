@@ -175,3 +175,11 @@ def test_plateau_cuts_the_lr_when_the_loss_stalls():
     seq = lr_sequence("plateau", 1.0, validate_schedule("plateau", {"patience": 1}), 6,
                       metrics=[5.0, 5.0, 5.0, 4.0, 4.0, 4.0])
     assert seq == [1.0, 1.0, 1.0, 0.1, 0.1, 0.1]
+
+
+def test_only_plateau_needs_the_loss_to_know_the_next_lr():
+    from gdviz.core.scheduler import LrScheduler
+
+    needs = {name for name in schedule_names()
+             if LrScheduler(name, 0.1, validate_schedule(name, {}), 10).needs_metric}
+    assert needs == {"plateau"}
