@@ -1,9 +1,10 @@
 """Write tests/reference/torch_golden.json: torch's own trajectories for gdviz's optimizers
 and schedules, so the tests compare gdviz with torch without torch installed.
 
-Run once, with torch (never a runtime or CI dependency), from the repository root:
+Run once, from the repository root, with a Python that has torch 2.13 and numpy (torch is never
+a runtime or CI dependency; the committed JSON was made with torch 2.13.0+cpu):
 
-    PYTHONPATH=. /work/torchvenv/bin/python tests/reference/make_torch_golden.py
+    PYTHONPATH=. python tests/reference/make_torch_golden.py
 
 Each case is a gdviz run configuration (a RunConfig dict). Torch runs it: its optimizer and
 scheduler classes, stepped the way a torch training loop steps them, on gradients that gdviz's
