@@ -104,13 +104,45 @@ def test_problems_and_optimizers_list_everything(capsys):
     assert code == 0
     for text in ("sgd", "adagrad", "rmsprop", "adam", "adamw", "--hp momentum=0",
                  "--hp nesterov=false", "--hp betas=0.9,0.999", "--hp amsgrad=false",
-                 "--hp centered=false", "--hp lr_decay=0", "step:", "cosine:", "exponential:"):
+                 "--hp centered=false", "--hp lr_decay=0", "step:", "cosine:", "exponential:",
+                 "nadam", "radam", "adamax", "adadelta", "rprop", "asgd", "adafactor",
+                 "lion  Lion (not in torch.optim)", "lbfgs", "--hp line_search_fn=none",
+                 "(torch.optim.LBFGS)", "warmup-cosine:", "onecycle:", "plateau:"):
         assert text in out
+
+
+def test_run_takes_pytorch_lines_and_steps_the_schedule_every_step(capsys):
+    code, out, _ = _run(["run", "--problem", "linreg", "--steps", "30", "--batch-size", "10",
+                         "--torch", "opt = torch.optim.AdamW(model.parameters(), lr=3e-4, "
+                                    "betas=(0.9, 0.95), weight_decay=0.1)",
+                         "--torch", "torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=0.01, "
+                                    "total_steps=30)",
+                         "--schedule-every", "step", "--out", "-"], capsys)
+    assert code == 0
+    header, table = _table(out)
+    config = RunConfig(problem="linreg", optimizer="adamw", lr=3e-4, batch_size=10,
+                       hyperparams={"betas": (0.9, 0.95), "weight_decay": 0.1},
+                       schedule="onecycle", schedule_params={"max_lr": 0.01, "total_steps": 30},
+                       schedule_every="step", max_steps=30)
+    records = run_to_end(config)
+    assert np.array_equal(table[:, header.index("lr")], [r.lr for r in records])
+    assert len(set(table[1:11, header.index("lr")])) == 10      # changes inside the epoch
+    assert np.array_equal(table[:, header.index("w1")], [r.params[0] for r in records])
 
 
 BAD_INPUTS = [
     (["run", "--problem", "nope", "--out", "-"], "unknown problem 'nope'"),
-    (["run", "--problem", "wavy", "--optimizer", "lbfgs", "--out", "-"], "unknown optimizer"),
+    (["run", "--problem", "wavy", "--optimizer", "newton", "--out", "-"], "unknown optimizer"),
+    (["run", "--problem", "wavy", "--torch", "torch.optim.Adam(model.parameters(), lr=1/3)",
+      "--out", "-"], "not an expression at column 41"),
+    (["run", "--problem", "wavy", "--torch", "os.system('ls')", "--out", "-"],
+     "os.system is not a torch.optim class gdviz knows"),
+    (["run", "--problem", "wavy", "--torch", "torch.optim.SGD(p, lr=0.1)", "--lr", "0.2",
+      "--out", "-"], "--torch already sets what --lr would"),
+    (["run", "--problem", "wavy", "--optimizer", "adagrad", "--schedule", "onecycle",
+      "--out", "-"], "set cycle_momentum=false"),
+    (["run", "--problem", "wavy", "--schedule-every", "batch", "--out", "-"],
+     "invalid choice: 'batch'"),
     (["run", "--problem", "wavy", "--lr", "abc", "--out", "-"], "learning rate must be a number"),
     (["run", "--problem", "wavy", "--lr", "-1", "--out", "-"],
      "learning rate must be a finite number > 0, got -1"),

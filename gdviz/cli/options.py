@@ -13,7 +13,9 @@ from gdviz.core.settings_parse import parse_floats, parse_int
 # Options that set one run's own settings (what differs between the runs of a comparison);
 # every other run option sets what all runs share (core.lockstep.SHARED_FIELDS).
 PER_RUN_OPTIONS = (("optimizer", "--optimizer"), ("lr", "--lr"), ("hp", "--hp"),
-                   ("schedule", "--schedule"), ("batch_size", "--batch-size"),
+                   ("schedule", "--schedule"), ("schedule_every", "--schedule-every"),
+                   ("torch", "--torch"),
+                   ("batch_size", "--batch-size"),
                    ("order", "--order"), ("seed", "--seed"))
 
 
@@ -47,14 +49,23 @@ def add_run_options(parser: argparse.ArgumentParser, command: str = "run") -> No
                      help="your data for linreg, logistic, slope or custom (header row; last "
                           "column is the target)")
     opt = parser.add_argument_group("optimizer")
-    opt.add_argument("--optimizer", help="sgd, adagrad, rmsprop, adam or adamw (default sgd)")
+    opt.add_argument("--optimizer", help="sgd (default), adagrad, rmsprop, adam, adamw, nadam, "
+                                         "radam, adamax, adadelta, rprop, asgd, adafactor, "
+                                         "lion or lbfgs (gdviz optimizers lists them)")
     opt.add_argument("--lr", help="learning rate (default: the optimizer's torch default)")
     opt.add_argument("--hp", action="append", default=[], metavar="NAME=VALUE",
                      help="a hyperparameter with torch's name, e.g. --hp momentum=0.9 "
                           "--hp nesterov=true --hp betas=0.9,0.999")
     opt.add_argument("--schedule", metavar="NAME[:KEY=VALUE,...]",
-                     help="learning-rate schedule stepped once per epoch, e.g. "
-                          "step:step_size=2,gamma=0.1")
+                     help="learning-rate schedule, e.g. step:step_size=2,gamma=0.1 or "
+                          "warmup-cosine:warmup_steps=100,T_max=900")
+    opt.add_argument("--torch", action="append", default=[], metavar="LINE",
+                     help="a PyTorch optimizer or scheduler line, e.g. \"torch.optim.AdamW("
+                          "model.parameters(), lr=3e-4, weight_decay=0.1)\" (read, never run; "
+                          "give it twice for both)")
+    opt.add_argument("--schedule-every", choices=("epoch", "step"),
+                     help="step the schedule after every epoch (default) or every optimizer "
+                          "step, as a torch loop calls scheduler.step()")
     smp = parser.add_argument_group("sampling and stopping")
     smp.add_argument("--batch-size", metavar="N|full", help="samples per step (1..n) or full")
     smp.add_argument("--order", help="shuffle (default), sequential or replacement")
@@ -75,6 +86,19 @@ def _pairs(items: list[str], what: str) -> dict[str, str]:
             raise ConfigError(f"{what} must look like NAME=VALUE, got {item!r}")
         out[key.strip()] = value.strip()
     return out
+
+
+def _torch_settings(args: argparse.Namespace) -> dict:
+    """The settings the --torch lines give; refused next to the options they replace."""
+    from gdviz.core.torch_code import settings_from_torch
+
+    settings = settings_from_torch(args.torch)
+    clashes = [flag for key, flag in (("optimizer", "--optimizer"), ("optimizer", "--hp"),
+                                      ("optimizer", "--lr"), ("schedule", "--schedule"))
+               if key in settings and getattr(args, flag[2:]) not in (None, [])]
+    if clashes:
+        raise ConfigError(f"--torch already sets what {', '.join(clashes)} would: give one")
+    return settings
 
 
 def config_from_args(args: argparse.Namespace) -> RunConfig:
@@ -123,6 +147,10 @@ def config_from_args(args: argparse.Namespace) -> RunConfig:
         cfg["hyperparams"] = {**cfg.get("hyperparams", {}), **_pairs(args.hp, "--hp")}
     if args.schedule:
         cfg["schedule"], cfg["schedule_params"] = parse_schedule_arg(args.schedule)
+    if getattr(args, "torch", None):
+        cfg.update(_torch_settings(args))
+    if getattr(args, "schedule_every", None):
+        cfg["schedule_every"] = args.schedule_every
     if args.batch_size is not None:
         text = args.batch_size.strip().lower()
         cfg["batch_size"] = None if text == "full" else parse_int(text, "batch size")

@@ -35,6 +35,8 @@ def _fmt(value: object) -> str:
         return ",".join(_fmt(v) for v in value)
     if isinstance(value, bool):
         return "true" if value else "false"
+    if value is None:
+        return "none"
     return f"{value:g}" if isinstance(value, float) else str(value)
 
 
@@ -63,10 +65,12 @@ def list_optimizers(out: TextIO) -> int:
     from gdviz.core.schedules import SCHEDULES
 
     for spec in OPTIMIZERS.values():
-        out.write(f"{spec.name}  {spec.title}   --lr default {spec.default_lr:g}\n")
+        torch = f"   (torch.optim.{spec.torch_class})" if spec.torch_class else ""
+        out.write(f"{spec.name}  {spec.title}   --lr default {spec.default_lr:g}{torch}\n")
         for hp in spec.hyperparams:
             out.write(f"    --hp {hp.name}={_fmt(hp.default)}    {hp.help}\n")
-    out.write("\nschedules (--schedule NAME[:KEY=VALUE,...], stepped once per epoch):\n")
+    out.write("\nschedules (--schedule NAME[:KEY=VALUE,...], stepped once per epoch, or per "
+              "step with --schedule-every step):\n")
     for sched in SCHEDULES.values():
         params = ",".join(f"{p.name}={_fmt(p.default)}" for p in sched.params)
         out.write(f"  {sched.name}{':' + params if params else ''}    {sched.description}\n")

@@ -82,11 +82,15 @@ def split_groups(groups: Iterable[StepGroup], n_runs: int) -> list[list[StepReco
 _HP_WORDS = {"momentum": "mom", "dampening": "damp", "weight_decay": "wd", "alpha": "α",
              "betas": "β", "eps": "eps", "lr_decay": "decay",
              "initial_accumulator_value": "acc0"}
-_FLAGS = {"nesterov": "nesterov", "centered": "centered", "amsgrad": "amsgrad"}
+_FLAGS = {"nesterov": "nesterov", "centered": "centered", "amsgrad": "amsgrad",
+          "decoupled_weight_decay": "decoupled wd"}
 
 
-def _num(value: float) -> str:
-    return f"{value:g}"
+def _num(value: Any) -> str:
+    """A number as ``%g``; the text settings (L-BFGS's line search) and None as they read."""
+    if value is None:
+        return "none"
+    return value if isinstance(value, str) else f"{value:g}"
 
 
 def default_run_name(config: RunConfig) -> str:

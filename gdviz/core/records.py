@@ -52,6 +52,7 @@ class RunConfig:
     hyperparams: Mapping[str, Any] = field(default_factory=dict)
     schedule: str = "constant"
     schedule_params: Mapping[str, Any] = field(default_factory=dict)
+    schedule_every: str = "epoch"
     batch_size: int | None = 1
     order: str = "shuffle"
     max_epochs: int | None = None
@@ -127,6 +128,13 @@ class RunConfig:
             if limit is not None]
         set_(self, "_steps_per_epoch", steps_per_epoch)
         set_(self, "_step_limit", min(limits) if limits else DEFAULT_MAX_STEPS)
+        from gdviz.core.schedules import SCHEDULE_EVERY, check_with_run
+
+        if self.schedule_every not in SCHEDULE_EVERY:
+            raise ConfigError(f"the schedule is stepped every epoch or step, got "
+                              f"{self.schedule_every!r}")
+        check_with_run(self.schedule, self.schedule_params, self.hyperparams,
+                       self.schedule_units())
 
     # -- pickling (the step server's pipe) ----------------------------------------------------
     # MappingProxyType cannot be pickled; the state holds plain dicts instead, and unpickling
@@ -164,6 +172,13 @@ class RunConfig:
     def step_limit(self) -> int:
         """The largest number of steps this run may take (computed once, on construction)."""
         return self._step_limit
+
+    def schedule_units(self) -> int:
+        """The run's length in schedule units: its step limit, or (stepped every epoch) the
+        epochs that limit spans."""
+        if self.schedule_every == "step":
+            return self._step_limit
+        return -(-self._step_limit // self._steps_per_epoch)
 
     def with_changes(self, **changes: Any) -> RunConfig:
         """A new, re-validated config with some fields replaced."""

@@ -10,14 +10,16 @@ The last record carries the status and a sentence saying why. A diverging run ne
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from types import MappingProxyType
+from typing import Any
 
 import numpy as np
 
-from gdviz.core import optimizers, schedules
+from gdviz.core import optimizers
 from gdviz.core.records import RunConfig, StepRecord
 from gdviz.core.sampling import epoch_batches
+from gdviz.core.scheduler import LrScheduler
 
 _EMPTY_BATCH = np.zeros(0, dtype=np.int64)
 _EMPTY_BATCH.setflags(write=False)
@@ -41,25 +43,50 @@ def _divergence(params: np.ndarray, grad: np.ndarray, loss: float, threshold: fl
     return ""
 
 
+def _with_momentum(hp: Mapping[str, Any], momentum: float | None) -> Mapping[str, Any]:
+    """``hp`` with the momentum a schedule cycles (OneCycleLR, CyclicLR) put where torch puts
+    it: into ``betas[0]`` when the optimizer has betas, else into ``momentum``."""
+    if momentum is None:
+        return hp
+    if "betas" in hp:
+        return {**hp, "betas": (momentum, hp["betas"][1])}
+    return {**hp, "momentum": momentum}
+
+
 def iterate(config: RunConfig) -> Iterator[StepRecord]:
     """Run ``config`` and yield the start point (step 0) and then every step's record.
 
     The generator ends after the record whose status is not "running". Stopping early is the
     caller's business (just stop iterating): nothing here blocks or holds resources.
+
+    The schedule steps as a torch loop calls ``scheduler.step()``: after every epoch or, with
+    ``schedule_every="step"``, after every optimizer step; the plateau schedule watches the
+    full loss after that epoch or step. An optimizer with a closure (L-BFGS) gets one for the
+    step's batch: each evaluation is the batch loss and gradient at the point asked for (as a
+    torch closure over the current batch would be; with the full batch, the full loss), with
+    fresh gradient noise if the problem has any. The record's ``grad``, ``sample_grads`` and
+    ``batch_loss`` are the first evaluation's, at the step's start. A record's ``state`` is
+    ``optimizers.recorded_state`` of the optimizer's state (L-BFGS's pairs stay in the run), plus
+    ``cycled_momentum`` when the schedule cycles the momentum or beta1: the value this step used.
     """
     problem = config.make_problem()
     rng = np.random.default_rng(config.seed)
     name, hp = config.optimizer, config.hyperparams
+    uses_closure = optimizers.get_optimizer(name).uses_closure
     n, p = problem.n_samples, problem.n_params
     batch_size = config.effective_batch_size()
     limit = config.step_limit()
     noise = problem.grad_noise
+    scheduler = LrScheduler(config.schedule, config.lr, config.schedule_params,
+                            config.schedule_units())
+    per_step = config.schedule_every == "step"
 
     params = _frozen(config.start_point())
-    state = MappingProxyType(optimizers.init_state(name, params, hp))
+    lr = scheduler.lr
+    state = MappingProxyType(optimizers.init_state(
+        name, params, _with_momentum(hp, scheduler.momentum), lr))
     loss = float(problem.loss(params))
     grad0 = _frozen(problem.grad(params))
-    lr = schedules.lr_at(config.schedule, config.lr, 0, config.schedule_params)
     why = _divergence(params, grad0, loss, config.diverge_threshold)
     yield StepRecord(0, 0, lr, _EMPTY_BATCH, params, params, grad0,
                      _frozen(np.zeros((0, p))), state, loss, loss,
@@ -68,25 +95,40 @@ def iterate(config: RunConfig) -> Iterator[StepRecord]:
     if why:
         return
 
+    def batch_eval(at: np.ndarray, batch: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
+        """(sample_grads (k, p) with noise, the batch gradient (p,), the batch loss) at ``at``."""
+        sample_grads = problem.sample_grads(at, batch)
+        if noise:
+            sample_grads = sample_grads + noise * rng.standard_normal(sample_grads.shape)
+        factor = problem.reduce_factor(len(batch))
+        return (sample_grads, sample_grads.sum(axis=0) * factor,
+                float(problem.sample_losses(at, batch).sum() * factor))
+
     step = 0
     epoch = 0
     while True:
-        lr = schedules.lr_at(config.schedule, config.lr, epoch, config.schedule_params)
         epoch += 1
         for batch in epoch_batches(n, batch_size, config.order, rng):
             step += 1
             batch = _frozen(batch)
+            lr = scheduler.lr
+            step_hp = _with_momentum(hp, scheduler.momentum)
             # A diverging run overflows on purpose; the checks below report it in words, so
             # numpy's warnings are silenced per step (not across the yield: errstate is a
             # context variable and would leak into the caller between steps).
             with np.errstate(all="ignore"):
-                sample_grads = problem.sample_grads(params, batch)
-                if noise:
-                    sample_grads = sample_grads + noise * rng.standard_normal(sample_grads.shape)
-                factor = problem.reduce_factor(len(batch))
-                grad = _frozen(sample_grads.sum(axis=0) * factor)
-                batch_loss = float(problem.sample_losses(params, batch).sum() * factor)
-                new_params, new_state = optimizers.step(name, params, grad, state, lr, hp)
+                sample_grads, grad, batch_loss = batch_eval(params, batch)
+                grad = _frozen(grad)
+                if uses_closure:
+                    def closure(at: np.ndarray, batch=batch) -> tuple[float, np.ndarray]:
+                        _, at_grad, at_loss = batch_eval(at, batch)
+                        return at_loss, at_grad
+
+                    new_params, new_state = optimizers.closure_step(
+                        name, params, batch_loss, grad, state, lr, step_hp, closure)
+                else:
+                    new_params, new_state = optimizers.step(name, params, grad, state, lr,
+                                                            step_hp)
                 new_loss = float(problem.loss(new_params))
 
             status, message = "running", ""
@@ -99,12 +141,19 @@ def iterate(config: RunConfig) -> Iterator[StepRecord]:
                            f"{abs(new_loss - loss):.3g} < {config.tol:g}")
             elif step >= limit:
                 status, message = "finished", f"finished after {step} steps ({epoch} epochs)"
+            shown = optimizers.recorded_state(name, new_state)
+            if scheduler.momentum is not None:    # what torch's param_group held this step
+                shown["cycled_momentum"] = float(scheduler.momentum)
             yield StepRecord(step, epoch, lr, batch, params, _frozen(new_params), grad,
-                             _frozen(sample_grads), MappingProxyType(new_state), batch_loss,
+                             _frozen(sample_grads), MappingProxyType(shown), batch_loss,
                              new_loss, status, message)
             if status != "running":
                 return
             params, state, loss = new_params, new_state, new_loss
+            if per_step:
+                scheduler.step(loss)
+        if not per_step:
+            scheduler.step(loss)
 
 
 def run_to_end(config: RunConfig) -> list[StepRecord]:

@@ -84,9 +84,14 @@ def check_range(value: float, what: str, minimum: float | None, maximum: float |
 
 
 def parse_value(kind: Any, raw: Any, what: str) -> Any:
-    """Parse ``raw`` as ``kind``: int, float, bool, "floats" or "pair" (two floats)."""
+    """Parse ``raw`` as ``kind``: int, float, bool, "floats", "pair" (two floats), str,
+    "optional_int" or "optional_float" (a number, or None from ``None``, ``""`` or ``"none"``)."""
     if kind is int:
         return parse_int(raw, what)
+    if kind in ("optional_int", "optional_float"):
+        if raw is None or str(raw).strip().lower() in ("", "none"):
+            return None
+        return parse_int(raw, what) if kind == "optional_int" else parse_float(raw, what)
     if kind is float:
         return parse_float(raw, what)
     if kind is bool:

@@ -203,3 +203,34 @@ def test_comparison_presets_show_what_the_lessons_show():
     assert rosen["RMSprop lr 0.01"].loss > 1e-3                # rattles short of (1, 1)
     for name in ("momentum 0.9, lr 0.001", "Nesterov 0.9, lr 0.001", "Adam lr 0.05"):
         assert rosen[name].loss < 1e-6, name
+
+
+def test_run_names_show_the_newer_optimizers_settings():
+    from gdviz.core.lockstep import default_run_name
+    from gdviz.core.records import RunConfig
+
+    name = default_run_name(RunConfig(problem="rosenbrock", optimizer="lbfgs", lr=1.0,
+                                      hyperparams={"line_search_fn": "strong_wolfe",
+                                                   "max_eval": 5}))
+    assert name == "lbfgs lr=1 max_eval=5 line_search_fn=strong_wolfe"
+    name = default_run_name(RunConfig(problem="rosenbrock", optimizer="nadam", lr=0.002,
+                                      hyperparams={"decoupled_weight_decay": True,
+                                                   "weight_decay": 0.1}))
+    assert name == "nadam lr=0.002 wd=0.1 decoupled wd"
+
+
+def test_the_newer_optimizers_comparison_shows_what_it_says():
+    preset = next(p for p in list_presets() if p.name == "compare_rosenbrock_newer")
+    groups = list(iterate_lockstep([run.config for run in preset.runs]))
+    runs = dict(zip([run.name for run in preset.runs],
+                    split_groups(groups, len(preset.runs))))
+    lbfgs = runs["L-BFGS strong Wolfe"]
+    assert np.allclose(lbfgs[2].params, [1.0, 1.0], atol=1e-4)
+    lion = runs["Lion lr 0.003"]
+    near = [r.step for r in lion if np.hypot(*(r.params - 1.0)) < 0.01]
+    assert 900 < near[0] < 1050
+    assert lion[-1].loss > 1e-3                                # hops around (1, 1)
+    assert runs["RAdam lr 0.001"][-1].params[0] < 0            # the far side of the valley
+    for name in ("NAdam lr 0.05", "Adafactor lr 0.05"):
+        assert 0.85 < runs[name][-1].params[0] < 0.95, name
+    assert runs["Adamax lr 0.05"][-1].params[0] < 0.8

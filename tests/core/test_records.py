@@ -34,7 +34,7 @@ def test_defaults_are_valid_and_frozen():
     ({"seed": -1}, "seed must be a whole number >= 0"),
     ({"tol": -0.1}, "convergence tolerance must be a finite number >= 0"),
     ({"problem": "nope"}, "unknown problem 'nope'"),
-    ({"optimizer": "lbfgs"}, "unknown optimizer 'lbfgs'"),
+    ({"optimizer": "newton"}, "unknown optimizer 'newton'"),
     ({"settings": {"n": 0}}, "n must be at least 1"),
     ({"settings": {"bogus": 1}}, "has no setting 'bogus'"),
 ])
@@ -116,3 +116,20 @@ def test_derived_numbers_are_computed_once_by_the_config(monkeypatch):
                         lambda *args: calls.append(args) or pytest.fail("recomputed"))
     assert (config.steps_per_epoch(), config.step_limit()) == (32, 64)
     assert calls == []
+
+
+def test_configs_of_the_newer_optimizers_and_schedules_survive_json():
+    import json
+
+    for config in (
+            RunConfig(problem="rosenbrock", optimizer="lbfgs", lr=1.0,
+                      hyperparams={"line_search_fn": "strong_wolfe"}),
+            RunConfig(problem="rosenbrock", optimizer="adafactor", lr=0.01,
+                      hyperparams={"eps": (1e-20, 1e-3)}),
+            RunConfig(problem="linreg", optimizer="adam", schedule="onecycle",
+                      schedule_every="step", max_steps=100),
+            RunConfig(problem="linreg", optimizer="sgd", schedule="cyclic",
+                      schedule_params={"mode": "exp_range", "max_lr": 0.5})):
+        again = RunConfig.from_dict(json.loads(json.dumps(config.to_dict())))
+        assert again == config
+        assert again.schedule_every == config.schedule_every

@@ -126,3 +126,20 @@ def test_schedule_changes_the_lr_once_per_epoch():
     assert lrs[1] == pytest.approx(0.2)
     assert lrs[2] == pytest.approx(0.2)
     assert lrs[3] == pytest.approx(0.02)
+
+
+def test_lbfgs_steps_record_their_evaluations_not_their_curvature_pairs():
+    from gdviz.core.records import RunConfig
+    from gdviz.core.runner import run_to_end
+
+    config = RunConfig(problem="rosenbrock", optimizer="lbfgs", lr=1.0, max_steps=3,
+                       hyperparams={"line_search_fn": "strong_wolfe", "history_size": 4})
+    records = run_to_end(config)
+    assert records[0].state == {"func_evals": 0, "n_iter": 0, "evals": 0, "history_len": 0}
+    for record in records[1:]:
+        assert "old_dirs" not in record.state
+        assert "ro" not in record.state
+        assert 1 <= record.state["evals"] <= 25          # max_eval: 20 * 5 // 4
+        assert 0 <= record.state["history_len"] <= 4
+    assert records[-1].state["func_evals"] == sum(r.state["evals"] for r in records)
+    assert records[2].loss < 1e-3 * records[0].loss

@@ -1,4 +1,5 @@
-"""Learning-rate schedules: closed forms per epoch, validation, and the CLI's NAME:K=V form."""
+"""Learning-rate schedules: hand-computed sequences, validation, and the CLI's NAME:K=V form
+(torch's own sequences: tests/core/test_torch_golden.py)."""
 
 from __future__ import annotations
 
@@ -8,9 +9,9 @@ import numpy as np
 import pytest
 
 from gdviz.core.errors import ConfigError
+from gdviz.core.scheduler import lr_sequence
 from gdviz.core.schedules import (
     SCHEDULES,
-    lr_at,
     parse_schedule_arg,
     schedule_names,
     validate_schedule,
@@ -18,12 +19,13 @@ from gdviz.core.schedules import (
 
 
 def lrs(name, raw, epochs, base=0.1):
-    params = validate_schedule(name, raw)
-    return [lr_at(name, base, e, params) for e in range(epochs)]
+    return lr_sequence(name, base, validate_schedule(name, raw), epochs)
 
 
 def test_names_and_defaults():
-    assert schedule_names() == ["constant", "step", "exponential", "cosine", "inverse-time"]
+    assert schedule_names() == ["constant", "step", "exponential", "cosine", "inverse-time",
+                              "linear", "onecycle", "cyclic", "cosine-restarts", "polynomial",
+                              "plateau", "warmup-cosine"]
     assert validate_schedule("constant", {}) == {}
     assert validate_schedule("step", {}) == {"step_size": 1, "gamma": 0.1}
     assert validate_schedule("exponential", {}) == {"gamma": 0.9}
@@ -65,9 +67,11 @@ def test_inverse_time_is_one_over_t():
     assert lrs("inverse-time", {"decay": 0}, 3) == [0.1, 0.1, 0.1]
 
 
-def test_lr_at_returns_a_python_float():
+def test_learning_rates_are_python_floats():
     for name in schedule_names():
-        assert type(lr_at(name, 0.1, 3, validate_schedule(name, {}))) is float
+        metrics = [1.0, 2.0] if name == "plateau" else None
+        assert all(type(lr) is float for lr in lr_sequence(
+            name, 0.1, validate_schedule(name, {}), 3, metrics=metrics))
 
 
 @pytest.mark.parametrize(("name", "raw", "message"), [
@@ -120,19 +124,62 @@ def test_parsed_arg_validates():
     assert validate_schedule(name, raw) == {"step_size": 3, "gamma": 0.5}
 
 
-@pytest.mark.parametrize(("name", "raw", "make"), [
-    ("step", {"step_size": 3, "gamma": 0.5}, lambda s, opt: s.StepLR(opt, 3, gamma=0.5)),
-    ("exponential", {"gamma": 0.8}, lambda s, opt: s.ExponentialLR(opt, 0.8)),
-    ("cosine", {"T_max": 7, "eta_min": 0.001},
-     lambda s, opt: s.CosineAnnealingLR(opt, 7, eta_min=0.001)),
+@pytest.mark.parametrize(("name", "raw", "message"), [
+    ("cyclic", {"mode": "sawtooth"}, "cyclic schedule mode must be one of triangular, "
+                                     "triangular2, exp_range"),
+    ("plateau", {"mode": "triangular"}, "plateau schedule mode must be one of min, max"),
+    ("plateau", {"factor": 1.0}, "plateau schedule factor must be < 1"),
+    ("onecycle", {"anneal_strategy": "step"}, "anneal_strategy must be one of cos, linear"),
+    ("onecycle", {"max_lr": 0}, "onecycle schedule max_lr must be > 0"),
+    ("linear", {"start_factor": 0}, r"linear schedule start_factor must be in \(0, 1\]"),
+    ("warmup-cosine", {"warmup_steps": 0}, "warmup-cosine schedule warmup_steps must be at"),
 ])
-def test_matches_torch_lr_scheduler(name, raw, make):
-    torch = pytest.importorskip("torch")
-    opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1)
-    scheduler = make(torch.optim.lr_scheduler, opt)
-    theirs = []
-    for _ in range(12):                     # torch steps its scheduler after each epoch
-        theirs.append(opt.param_groups[0]["lr"])
-        opt.step()
-        scheduler.step()
-    np.testing.assert_allclose(lrs(name, raw, 12), theirs, rtol=1e-12, atol=1e-15)
+def test_newer_schedules_refuse_bad_parameters(name, raw, message):
+    with pytest.raises(ConfigError, match=message):
+        validate_schedule(name, raw)
+
+
+def test_momentum_cycling_needs_an_optimizer_with_momentum():
+    from gdviz.core.records import RunConfig
+
+    with pytest.raises(ConfigError, match="set cycle_momentum=false"):
+        RunConfig(problem="rosenbrock", optimizer="adagrad", schedule="onecycle")
+    RunConfig(problem="rosenbrock", optimizer="adagrad", schedule="onecycle",
+              schedule_params={"cycle_momentum": "false"})
+
+
+def test_onecycle_cannot_be_shorter_than_the_run():
+    from gdviz.core.records import RunConfig
+
+    with pytest.raises(ConfigError, match="total_steps 10 is shorter than the run"):
+        RunConfig(problem="rosenbrock", optimizer="sgd", schedule="onecycle",
+                  schedule_params={"total_steps": 10}, schedule_every="step", max_steps=50)
+    with pytest.raises(ConfigError, match="stepped every epoch or step"):
+        RunConfig(problem="rosenbrock", schedule_every="batch")
+
+
+def test_schedule_every_step_changes_the_lr_inside_an_epoch():
+    from gdviz.core.records import RunConfig
+    from gdviz.core.runner import run_to_end
+
+    base = {"problem": "linreg", "settings": {"n": 20}, "batch_size": 5, "max_steps": 8,
+            "schedule": "exponential", "schedule_params": {"gamma": 0.5}, "lr": 0.1}
+    per_epoch = [r.lr for r in run_to_end(RunConfig.from_dict(base))[1:]]
+    per_step = [r.lr for r in run_to_end(RunConfig.from_dict(
+        {**base, "schedule_every": "step"}))[1:]]
+    assert per_epoch == [0.1] * 4 + [0.05] * 4
+    np.testing.assert_allclose(per_step, [0.1 * 0.5**k for k in range(8)], rtol=1e-15)
+
+
+def test_plateau_cuts_the_lr_when_the_loss_stalls():
+    seq = lr_sequence("plateau", 1.0, validate_schedule("plateau", {"patience": 1}), 6,
+                      metrics=[5.0, 5.0, 5.0, 4.0, 4.0, 4.0])
+    assert seq == [1.0, 1.0, 1.0, 0.1, 0.1, 0.1]
+
+
+def test_only_plateau_needs_the_loss_to_know_the_next_lr():
+    from gdviz.core.scheduler import LrScheduler
+
+    needs = {name for name in schedule_names()
+             if LrScheduler(name, 0.1, validate_schedule(name, {}), 10).needs_metric}
+    assert needs == {"plateau"}

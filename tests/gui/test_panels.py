@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from PySide6.QtWidgets import QCheckBox, QComboBox, QLabel, QLineEdit, QPushButton, QSpinBox
+from PySide6.QtWidgets import (
+    QApplication,
+    QCheckBox,
+    QComboBox,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSpinBox,
+)
 
 from gdviz.core.errors import ConfigError
 from gdviz.core.optimizers import OPTIMIZERS
@@ -340,3 +348,89 @@ def test_a_refusal_is_shown_under_its_field_until_fixed_and_the_tooltip_stays(wi
     field.editingFinished.emit()
     assert not inline.isVisible()
     assert not panel.has_error()
+
+
+@pytest.mark.parametrize(("optimizer", "hp", "formula", "state_word"), [
+    ("rprop", {}, "w ← w − sign(g)·s", "per-parameter step sizes"),
+    ("lion", {}, "w ← w − η·sign(β₁m + (1−β₁)g)", "average gradient"),
+    ("nadam", {}, "w ← w − η·(a·g + b·m)/(√v̂+ε)", "mu_product"),
+    ("adamax", {}, "w ← w − η/(1−β₁ᵗ)·m/u", "exp_inf"),
+    ("radam", {}, "w ← w − η·m̂ (ρ_t = ", "exp_avg_sq"),
+    ("adadelta", {}, "w ← w + Δ", "acc_delta"),
+    ("asgd", {}, "w ← w + Δ", "averaged parameters"),
+    ("adafactor", {}, "w ← w + Δ", "variance"),
+    ("lbfgs", {"line_search_fn": "strong_wolfe"}, "w ← w + Δ", "curvature pairs remembered"),
+])
+def test_newer_optimizers_show_their_state(optimizer, hp, formula, state_word):
+    config = WAVY.with_changes(optimizer=optimizer, hyperparams=hp, lr=0.01)
+    records = first_steps(config, 3)
+    text = text_of(step_math_html(records[-1], config, config.make_problem()))
+    assert formula in text
+    assert state_word in text
+    assert num(records[-1].params[0]) in text
+    if optimizer == "lbfgs":
+        evals = records[-1].state["evals"]
+        assert f"one torch step(closure): {evals} loss/gradient evaluations" in text
+
+
+def test_a_pasted_pytorch_line_sets_the_optimizer_and_copy_gives_the_code(editor, qtbot):
+    panel = editor.panels[1]
+    panel.torch_field.setText("torch.optim.AdamW(model.parameters(), lr=3e-4, "
+                              "betas=(0.9, 0.95), weight_decay=0.1)")
+    panel.torch_field.editingFinished.emit()
+    config = editor.config
+    assert (config.optimizer, config.lr) == ("adamw", 3e-4)
+    assert config.hyperparams["betas"] == (0.9, 0.95)
+    assert panel.combo.currentData() == "adamw"
+    assert panel.fields[("hyperparams", "weight_decay")].text() == "0.1"
+    assert panel.torch_field.text() == ""
+    panel.torch_field.setText("torch.optim.lr_scheduler.StepLR(opt, 3, gamma=0.5)")
+    panel.torch_field.editingFinished.emit()
+    assert editor.config.schedule == "step"
+    panel.every_combo.setCurrentIndex(panel.every_combo.findData("step"))
+    assert editor.config.schedule_every == "step"
+    code = panel.copy_as_pytorch()
+    assert QApplication.clipboard().text() == code
+    assert "torch.optim.AdamW(model.parameters(), lr=0.0003, betas=(0.9, 0.95), " \
+           "weight_decay=0.1)" in code
+    assert "StepLR(optimizer, step_size=3, gamma=0.5)" in code
+    assert "after every optimizer step" in code
+    panel.torch_field.setText("torch.optim.AdamW(model.parameters(), lr=eval('1'))")
+    panel.torch_field.editingFinished.emit()
+    assert panel.has_error()
+    assert "at column 42" in panel.error_label.text()
+    assert editor.config.optimizer == "adamw"
+
+
+def test_a_cycled_momentum_is_shown_and_used_in_the_formula():
+    config = WAVY.with_changes(optimizer="sgd", hyperparams={"momentum": 0.9},
+                               schedule="onecycle", schedule_every="step", max_epochs=None,
+                               max_steps=50)
+    records = first_steps(config, 5)
+    record = records[-1]
+    assert 0.85 < record.state["cycled_momentum"] < 0.95
+    text = text_of(step_math_html(record, config, config.make_problem()))
+    assert "momentum (or β₁) the schedule set for this step" in text
+    assert "w ← w − η·v" in text                      # the formula holds with that momentum
+    assert f"μ = {record.state['cycled_momentum']:g}" in text
+
+
+def test_radam_shows_its_rectified_step_once_rho_exceeds_5():
+    config = WAVY.with_changes(optimizer="radam", hyperparams={}, lr=0.001)
+    records = first_steps(config, 8)
+    text = text_of(step_math_html(records[-1], config, config.make_problem()))
+    assert "w ← w − η·r·m̂·√(1−β₂ᵗ)/(√v+ε)" in text
+    assert num(records[-1].params[0]) in text
+
+
+def test_a_schedule_that_cycles_momentum_turns_it_off_for_an_optimizer_without_one():
+    config = WAVY.with_changes(optimizer="adagrad", hyperparams={})
+    new = apply_change(config, ("schedule",), "onecycle")
+    assert new.schedule_params["cycle_momentum"] is False
+    back = apply_change(new, ("optimizer",), "adam")
+    assert back.schedule_params["cycle_momentum"] is False      # kept as the user saw it
+    adam = apply_change(config.with_changes(optimizer="adam", hyperparams={}), ("schedule",),
+                        "cyclic")
+    assert adam.schedule_params["cycle_momentum"] is True
+    switched = apply_change(adam, ("optimizer",), "rprop")
+    assert switched.schedule_params["cycle_momentum"] is False

@@ -501,3 +501,30 @@ def test_every_view_keeps_drawing_floated_and_docked_again(qtbot, make_window):
             qtbot.waitUntil(lambda v=view: f"step {c.last_index}" in v.frame.status.text(),
                             timeout=5000)
             assert not_blank(view), (view.view_id, floating)
+
+
+def test_learning_curve_draws_the_schedule_as_an_lr_track(qtbot):
+    view, problem, config, history = make_view(
+        qtbot, LearningCurveView, "linreg", max_steps=40, batch_size=10,
+        schedule="warmup-cosine", schedule_params=(), schedule_every="step")  # 5 up, 10 down
+    view.show_step(30)
+    assert view.lr_box.isVisible()
+    assert view.plot.getPlotItem().getAxis("right").isVisible()
+    lrs = history.lrs[1:31]
+    np.testing.assert_array_equal(view.lr_curve.yData, np.repeat(lrs, 2))
+    np.testing.assert_array_equal(view.lr_curve.xData[1::2], history.steps[1:31])
+    assert lrs[0] < lrs[4]
+    assert lrs[-1] < lrs[5]
+    assert "lr (warmup-cosine, right axis)" in [e[2] for e in view.key.entries]
+    axis = view.plot.getPlotItem().getAxis("right")              # linear, with numbers
+    assert view.plot.getPlotItem().ctrl.logYCheck.isChecked()
+    assert not axis.logMode
+    assert axis.style["showValues"]
+    ticks = [v for _, values in axis.tickValues(*axis.range, axis.height()) for v in values]
+    assert ticks
+    assert max(ticks) <= max(lrs) * 1.08
+    constant = make_view(qtbot, LearningCurveView, "linreg", max_steps=40, schedule="constant",
+                         schedule_params=())[0]
+    constant.show_step(30)
+    assert not constant.lr_box.isVisible()
+    assert constant.lr_curve.xData is None or len(constant.lr_curve.xData) == 0

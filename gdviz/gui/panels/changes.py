@@ -42,11 +42,13 @@ def apply_change(config: RunConfig, key: tuple, value: Any) -> RunConfig:
     if head == "optimizer":
         if value == config.optimizer:
             return config
-        return config.with_changes(optimizer=value, hyperparams={})
+        return config.with_changes(optimizer=value, hyperparams={}, schedule_params=_cycling_fit(
+            value, config.schedule, config.schedule_params))
     if head == "schedule":
         if value == config.schedule:
             return config
-        return config.with_changes(schedule=value, schedule_params={})
+        return config.with_changes(schedule=value, schedule_params=_cycling_fit(
+            config.optimizer, value, {}))
     if head == "full_batch":
         if value:
             return config.with_changes(batch_size=None)
@@ -60,9 +62,31 @@ def apply_change(config: RunConfig, key: tuple, value: Any) -> RunConfig:
         return config.with_changes(init=tuple(start))
     if head in ("max_epochs", "max_steps", "tol"):
         return config.with_changes(**{head: _optional(value)})
-    if head in ("lr", "batch_size", "order", "seed"):
+    if head == "torch":       # a pasted PyTorch line: its optimizer or its schedule
+        from gdviz.core.torch_code import settings_from_torch
+
+        return config.with_changes(**settings_from_torch([value]))
+    if head in ("lr", "batch_size", "order", "seed", "schedule_every"):
         return config.with_changes(**{head: value})
     raise ConfigError(f"unknown setting {head!r}")
+
+
+def _cycling_fit(optimizer: str, schedule: str, params: Any) -> dict[str, Any]:
+    """``params`` with cycle_momentum off when ``schedule`` would cycle a momentum that
+    ``optimizer`` does not have (torch refuses that pair; in the window the switch is made
+    first and the fields come after, so it turns the option off rather than refuse)."""
+    from gdviz.core.optimizers import get_optimizer
+    from gdviz.core.schedules import get_schedule
+
+    params = dict(params)
+    try:
+        names = {hp.name for hp in get_optimizer(optimizer).hyperparams}
+        cycles = get_schedule(schedule).cycles_momentum
+    except ConfigError:
+        return params                          # an unknown name: RunConfig says why
+    if cycles and not names & {"momentum", "betas"}:
+        params["cycle_momentum"] = False
+    return params
 
 
 def switch_problem(config: RunConfig, name: str) -> RunConfig:

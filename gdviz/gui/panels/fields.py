@@ -29,7 +29,8 @@ from gdviz.core.errors import format_number
 INVALID_STYLE = "background: #ffe4e4; border: 1px solid #d00000;"
 ERROR_COLOR = "#c00000"
 KIND_WORDS = {int: "whole number", float: "number", bool: "on/off", "floats":
-              "comma-separated numbers", "pair": "two numbers, comma-separated", str: "text"}
+              "comma-separated numbers", "pair": "two numbers, comma-separated", str: "text",
+              "optional_int": "whole number, or empty", "optional_float": "number, or empty"}
 
 
 def format_value(value: Any) -> str:

@@ -1,8 +1,10 @@
 """Step math panel: the arithmetic of the latest step, with its actual numbers.
 
 Shows the batch, the gradient, the optimizer state and, per parameter, the update written out
-(plain SGD: ``w ← w − η·g = −0.3000 − 0.01·(−1.2345) = −0.2877``; Adam, Adagrad, RMSprop and
-momentum SGD with their state terms). Each formula is re-evaluated from the record and shown
+(plain SGD: ``w ← w − η·g = −0.3000 − 0.01·(−1.2345) = −0.2877``; Adam, NAdam, RAdam, Adamax,
+Adagrad, RMSprop, Rprop, Lion and momentum SGD with their state terms; a momentum a schedule
+cycles as this step's value). L-BFGS says how many loss/gradient evaluations its step made and
+how many curvature pairs it holds. Each formula is re-evaluated from the record and shown
 only when it reproduces the actual update; otherwise the plain difference is shown, so the
 panel never displays arithmetic that is not what happened.
 """
@@ -29,6 +31,25 @@ STATE_WORDS = {
     "square_avg": "v  (average squared gradient, square_avg)",
     "grad_avg": "ḡ  (average gradient, grad_avg)",
     "step": "t  (steps taken)",
+    "mu_product": "Πμ (product of the momentum schedule, mu_product)",
+    "exp_inf": "u  (decaying max of |g|, exp_inf)",
+    "acc_delta": "Δ² (average squared update, acc_delta)",
+    "prev": "g′ (last gradient, 0 where its sign flipped: prev)",
+    "step_size": "s  (per-parameter step sizes, step_size)",
+    "eta": "η_t (ASGD's decayed step size, eta)",
+    "mu": "averaging weight of ax (mu)",
+    "ax": "ā  (averaged parameters, ax)",
+    "variance": "v  (average squared gradient, variance)",
+    "evals": "loss/gradient evaluations in this step (evals)",
+    "func_evals": "evaluations since the start (func_evals)",
+    "n_iter": "iterations since the start (n_iter)",
+    "history_len": "curvature pairs remembered (history_len)",
+    "d": "d  (last search direction)",
+    "t": "t  (last step length)",
+    "H_diag": "γ  (initial Hessian scale yᵀs/yᵀy, H_diag)",
+    "prev_flat_grad": "gradient at the last iterate (prev_flat_grad)",
+    "prev_loss": "loss at the last iterate (prev_loss)",
+    "cycled_momentum": "momentum (or β₁) the schedule set for this step",
 }
 
 
@@ -102,7 +123,7 @@ def batch_loss_words(problem: Problem, k: int) -> str:
 def update_lines(name: str, record: StepRecord, config: RunConfig, names: tuple[str, ...]
                  ) -> list[str]:
     """One line per parameter: the update formula with its numbers."""
-    hp, lr = config.hyperparams, record.lr
+    hp, lr = _hyperparams_used(config, record), record.lr
     lines = []
     for i, pname in enumerate(names):
         before, after, g = (float(record.params_before[i]), float(record.params[i]),
@@ -116,6 +137,18 @@ def update_lines(name: str, record: StepRecord, config: RunConfig, names: tuple[
         delta = after - before
         lines.append(f"{pname} ← {pname} + Δ = {num(before)} + {paren(delta)} = {num(after)}")
     return lines
+
+
+def _hyperparams_used(config: RunConfig, record: StepRecord):
+    """The run's hyperparameters with the momentum (or beta1) a cycling schedule set for this
+    step, where torch's param_group held it."""
+    hp = config.hyperparams
+    cycled = record.state.get("cycled_momentum")
+    if cycled is None:
+        return hp
+    if "betas" in hp:
+        return {**hp, "betas": (cycled, hp["betas"][1])}
+    return {**hp, "momentum": cycled}
 
 
 def _formula(name: str, hp, record: StepRecord, i: int, lr: float, w: float, g: float,
@@ -152,6 +185,52 @@ def _formula(name: str, hp, record: StepRecord, i: int, lr: float, w: float, g: 
         clr = lr / (1 + (t - 1) * float(hp["lr_decay"]))
         return (f"{p} ← {p} − η·g/(√G+ε) = {num(w)} − {lr_text(clr)}·{paren(g)}/"
                 f"(√{num(G)}+{eps:g})", w - clr * g / (math.sqrt(G) + eps))
+    if name == "adamax":
+        t = int(state.get("step", 0))
+        m, u = float(state["exp_avg"][i]), float(state["exp_inf"][i])
+        clr = lr / (1 - hp["betas"][0] ** t)
+        return (f"{p} ← {p} − η/(1−β₁ᵗ)·m/u = {num(w)} − {lr_text(clr)}·{paren(m)}/{num(u)}",
+                w - clr * m / u)
+    if name == "radam":
+        t = int(state.get("step", 0))
+        beta1, beta2 = hp["betas"]
+        m_hat = float(state["exp_avg"][i]) / (1 - beta1**t)
+        bc2 = 1 - beta2**t
+        rho_inf = 2 / (1 - beta2) - 1
+        rho_t = rho_inf - 2 * t * beta2**t / bc2
+        if rho_t <= 5:
+            return (f"{p} ← {p} − η·m̂ (ρ_t = {rho_t:.2f} ≤ 5: no adaptive step yet) = "
+                    f"{num(w)} − {eta}·{paren(m_hat)}", w - lr * m_hat)
+        rect = math.sqrt((rho_t - 4) * (rho_t - 2) * rho_inf
+                         / ((rho_inf - 4) * (rho_inf - 2) * rho_t))
+        v = float(state["exp_avg_sq"][i])
+        scale = math.sqrt(bc2) / (math.sqrt(v) + float(hp["eps"]))
+        return (f"{p} ← {p} − η·r·m̂·√(1−β₂ᵗ)/(√v+ε) = {num(w)} − {eta}·{rect:.4f}·"
+                f"{paren(m_hat)}·{num(scale)}", w - lr * rect * m_hat * scale)
+    if name == "nadam":
+        t = int(state.get("step", 0))
+        beta1, beta2 = hp["betas"]
+        decay = float(hp["momentum_decay"])
+        mu = beta1 * (1 - 0.5 * 0.96 ** (t * decay))
+        mu_next = beta1 * (1 - 0.5 * 0.96 ** ((t + 1) * decay))
+        product = float(state["mu_product"])
+        denom = math.sqrt(float(state["exp_avg_sq"][i]) / (1 - beta2**t)) + float(hp["eps"])
+        m = float(state["exp_avg"][i])
+        a = (1 - mu) / (1 - product)
+        b = mu_next / (1 - product * mu_next)
+        return (f"{p} ← {p} − η·(a·g + b·m)/(√v̂+ε) = {num(w)} − {eta}·({num(a)}·{paren(g)} "
+                f"+ {num(b)}·{paren(m)})/{num(denom)}", w - lr * (a * g + b * m) / denom)
+    if name == "rprop":
+        sign = float(np.sign(state["prev"][i]))
+        s_i = float(state["step_size"][i])
+        return (f"{p} ← {p} − sign(g)·s = {num(w)} − ({sign:+.0f})·{num(s_i)}", w - sign * s_i)
+    if name == "lion":
+        beta1, beta2 = hp["betas"]
+        m_before = (float(state["exp_avg"][i]) - (1 - beta2) * g) / beta2
+        c = beta1 * m_before + (1 - beta1) * g
+        sign = float(np.sign(c))
+        return (f"{p} ← {p} − η·sign(β₁m + (1−β₁)g) = {num(w)} − {eta}·({sign:+.0f})",
+                w - lr * sign)
     if name == "rmsprop" and not hp.get("centered") and not hp.get("momentum"):
         v = float(state["square_avg"][i])
         eps = float(hp["eps"])
@@ -162,7 +241,7 @@ def _formula(name: str, hp, record: StepRecord, i: int, lr: float, w: float, g: 
 
 def _state_notes(config: RunConfig, record: StepRecord) -> list[str]:
     """How the state enters the update, for the optimizers whose formula uses it."""
-    hp = config.hyperparams
+    hp = _hyperparams_used(config, record)
     if config.optimizer == "sgd" and "momentum_buffer" in record.state:
         return [f"   v ← μ·v + (1−τ)·g   with μ = {hp['momentum']:g}, τ = {hp['dampening']:g}"]
     if config.optimizer in ("adam", "adamw"):
@@ -173,6 +252,21 @@ def _state_notes(config: RunConfig, record: StepRecord) -> list[str]:
         return ["   G ← G + g²"]
     if config.optimizer == "rmsprop":
         return [f"   v ← α·v + (1−α)·g²   with α = {hp['alpha']:g}"]
+    if config.optimizer == "nadam":
+        return ["   a = (1−μₜ)/(1−Πμ), b = μₜ₊₁/(1−Πμ·μₜ₊₁), μₜ = β₁(1 − ½·0.96^(t·"
+                f"momentum_decay)), v̂ = v/(1−β₂ᵗ)   with t = {record.state.get('step', 0)}"]
+    if config.optimizer == "radam":
+        return ["   r: the rectification √((ρₜ−4)(ρₜ−2)ρ∞ / ((ρ∞−4)(ρ∞−2)ρₜ)), once ρₜ > 5"]
+    if config.optimizer == "adamax":
+        return [f"   u ← max(β₂·u, |g|+ε)   with β₂ = {hp['betas'][1]:g}"]
+    if config.optimizer == "rprop":
+        etaminus, etaplus = hp["etas"]
+        return [f"   s ← s·{etaplus:g} where g kept its sign, s·{etaminus:g} (and no step) "
+                "where it flipped"]
+    if config.optimizer == "lbfgs" and "evals" in record.state:
+        return [f"   one step = one torch step(closure): {record.state['evals']} loss/gradient "
+                f"evaluations, {record.state.get('history_len', 0)} of "
+                f"{hp['history_size']} curvature pairs held"]
     return []
 
 
@@ -213,7 +307,10 @@ def step_math_html(record: StepRecord, config: RunConfig, problem: Problem) -> s
     state_rows = []
     for key, value in record.state.items():
         word = STATE_WORDS.get(key, key)
-        text = str(value) if np.ndim(value) == 0 else _vector(value, names)
+        if np.ndim(value) == 0:
+            text = num(value) if isinstance(value, float) else str(value)
+        else:
+            text = _vector(value, names)
         state_rows.append(f"   {html.escape(word)}: {text}")
     if state_rows:
         rows.append("optimizer state after the step:")

@@ -7,7 +7,9 @@ they were then), each reduced to the lowest and highest point of every pixel col
 steps per epoch; then the x axis counts epochs (passes over the data), as lesson 2 plots it,
 unless the user unticks "x in epochs". At most ``EPOCH_LINES`` epoch boundaries are drawn;
 when there are more, every k-th epoch is marked and the note says so. A key above the plot
-names the curves (several runs: the runs).
+names the curves (several runs: the runs). When the selected run has a learning-rate schedule,
+its lr is drawn too (dashed, on its own axis at the right, linear from 0), step by step as the
+run used it.
 """
 
 from __future__ import annotations
@@ -124,6 +126,19 @@ class LearningCurveView(LessonView):
         self.epoch_marks = np.zeros(0)
         self._label_marks = np.zeros(0)
         self._epoch_scan = None   # (history, steps scanned, epoch starts) (_epoch_starts)
+        # the schedule's lr: a second view box sharing x, with the right axis as its scale
+        self.lr_box = pg.ViewBox(enableMenu=False)
+        self.lr_box.setMouseEnabled(x=False, y=False)
+        p.scene().addItem(self.lr_box)
+        p.getAxis("right").linkToView(self.lr_box)
+        p.getAxis("right").setStyle(showValues=True)        # pyqtgraph: none on the right
+        p.getAxis("right").enableAutoSIPrefix(False)
+        self.lr_box.setXLink(p)
+        self.lr_curve = pg.PlotCurveItem(pen=pg.mkPen(style.START, width=1,
+                                                      style=Qt.PenStyle.DashLine))
+        self.lr_box.addItem(self.lr_curve)
+        p.getViewBox().sigResized.connect(self._place_lr_box)
+        self._show_lr = False
 
     @property
     def full_curve(self) -> WideCurve:
@@ -198,6 +213,14 @@ class LearningCurveView(LessonView):
             entries = [("line", chosen.color, f"{full_word} (after step)")]
             if not self._full_batch:
                 entries.append(("line", style.BATCH, "batch loss (before step)"))
+        self._show_lr = chosen.config.schedule != "constant"
+        p.showAxis("right", self._show_lr)
+        self.lr_box.setVisible(self._show_lr)
+        if self._show_lr:
+            p.getAxis("right").setLabel("learning rate")
+            entries.append(("line", style.START, f"lr ({chosen.config.schedule}, right axis)"))
+        else:
+            self.lr_curve.setData([], [])
         self.key.set_entries(entries)
         self._set_title()
 
@@ -242,6 +265,8 @@ class LearningCurveView(LessonView):
                 marks_y.append(cur)
                 brushes.append(self._brushes[k])
             if k == self.selected_track:
+                if self._show_lr:
+                    self._draw_lr(th, kk, per)
                 keep = peaks(th.batch_losses[: kk + 1], bins)
                 sel_batch = _finite_or_nan(th.batch_losses[keep])
                 sel_batch[th.steps[keep] == 0] = np.nan  # step 0 has no batch: the full loss
@@ -263,6 +288,7 @@ class LearningCurveView(LessonView):
             self._log = use_log
             self.y_range.reset()
             self.plot.setLogMode(x=False, y=use_log)
+            self.plot.getAxis("right").setLogMode(False)   # the lr axis stays linear
             # label only the decades on a log axis; "9·10¹ 8·10¹ ..." crowds it
             self.plot.getAxis("left").setStyle(maxTextLevel=0 if use_log else 2)
         # the curves and dots take view units: log10(loss) on a log axis
@@ -285,6 +311,19 @@ class LearningCurveView(LessonView):
         set_status_text(self.frame.status, text)
         if self.frame.status.isVisibleTo(self) != bool(text):  # several runs: often nothing
             self.frame.status.setVisible(bool(text))
+
+    def _draw_lr(self, history: RunHistory, k: int, per: int) -> None:
+        """The lr of steps 1..k (step 0 took none) as steps: each held for its whole step."""
+        lrs = history.lrs[1: k + 1]
+        x = np.repeat(history.steps[1: k + 1], 2).astype(np.float64)
+        x[0::2] -= 1.0                                     # step s used lr_s from s-1 to s
+        set_wide_curve(self.lr_curve, x / per, np.repeat(lrs, 2))
+        top = float(np.max(lrs)) if len(lrs) else 0.0
+        if top > 0 and np.isfinite(top):
+            self.lr_box.setYRange(0.0, top * 1.08, padding=0)
+
+    def _place_lr_box(self, *_args) -> None:
+        self.lr_box.setGeometry(self.plot.getPlotItem().getViewBox().sceneBoundingRect())
 
     def _status_words(self, index: int, k: int) -> list[str]:
         h = self.history
