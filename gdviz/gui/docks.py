@@ -31,7 +31,7 @@ PANEL_TIPS = {
     "run": "Where every run starts and when it stops (shared by every run).",
 }
 HIDE_WITHOUT_DATA = ("data",)
-LEFT_WIDTH = 330
+LEFT_WIDTH = 320
 
 
 def make_dock(window, name: str, title: str, widget: QWidget, tooltip: str,
@@ -156,7 +156,7 @@ class WindowDocks:
             window.resizeDocks(rows[0][:2], [first, right_width - first],
                                Qt.Orientation.Horizontal)
         if len(rows) > 1 and len(rows[1]) == 3:  # the learning curve gets the most room
-            window.resizeDocks(rows[1], [int(right_width * f) for f in (0.35, 0.33, 0.32)],
+            window.resizeDocks(rows[1], [int(right_width * f) for f in (0.36, 0.32, 0.32)],
                                Qt.Orientation.Horizontal)
 
 

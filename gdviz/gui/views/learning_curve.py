@@ -217,8 +217,9 @@ class LearningCurveView(LessonView):
         p.showAxis("right", self._show_lr)
         self.lr_box.setVisible(self._show_lr)
         if self._show_lr:
-            p.getAxis("right").setLabel("learning rate")
-            entries.append(("line", style.START, f"lr ({chosen.config.schedule}, right axis)"))
+            # the key names the right axis: an axis title there cost the plot 20 px of width
+            entries.append(("line", style.START,
+                            f"learning rate ({chosen.config.schedule}, right axis)"))
         else:
             self.lr_curve.setData([], [])
         self.key.set_entries(entries)
