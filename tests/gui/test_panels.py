@@ -398,7 +398,7 @@ def test_a_pasted_pytorch_line_sets_the_optimizer_and_copy_gives_the_code(editor
     panel.torch_field.setText("torch.optim.AdamW(model.parameters(), lr=eval('1'))")
     panel.torch_field.editingFinished.emit()
     assert panel.has_error()
-    assert "at column 42" in panel.error_label.text()
+    assert "at column 42" in panel.error_text()
     assert editor.config.optimizer == "adamw"
 
 

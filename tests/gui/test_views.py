@@ -515,7 +515,7 @@ def test_learning_curve_draws_the_schedule_as_an_lr_track(qtbot):
     np.testing.assert_array_equal(view.lr_curve.xData[1::2], history.steps[1:31])
     assert lrs[0] < lrs[4]
     assert lrs[-1] < lrs[5]
-    assert "lr (warmup-cosine, right axis)" in [e[2] for e in view.key.entries]
+    assert "learning rate (warmup-cosine, right axis)" in [e[2] for e in view.key.entries]
     axis = view.plot.getPlotItem().getAxis("right")              # linear, with numbers
     assert view.plot.getPlotItem().ctrl.logYCheck.isChecked()
     assert not axis.logMode
