@@ -3,19 +3,29 @@
 Columns: step, epoch, lr, loss, batch_loss, one column per parameter (the problem's names in
 its order), then grad_<name> for each. Row step=0 is the start point (its gradient columns hold
 the full gradient there); each later row holds the parameters after that step and the batch
-gradient the step used. Floats are written with ``repr`` (shortest round-trip form), so a trace
+gradient the step used. With ``extra`` columns (``gdviz run --curvature``: sharpness,
+lambda_min[, preconditioned_sharpness], see core/curvature.py) they follow, computed at each
+row's parameters and optimizer state. Floats are written with ``repr`` (shortest round-trip form), so a trace
 reproduces the run's float64 values exactly.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import TextIO
+from collections.abc import Iterable, Mapping
+from typing import Any, Protocol, TextIO
 
 import numpy as np
 
 from gdviz.core.history import RunHistory
 from gdviz.core.records import StepRecord
+
+
+class ExtraColumns(Protocol):
+    """Columns computed from a record: ``names`` and ``row(params, state)`` -> floats."""
+
+    names: tuple[str, ...]
+
+    def row(self, params: Any, state: Mapping[str, Any]) -> tuple[float, ...]: ...
 
 
 def trace_header(param_names: tuple[str, ...]) -> list[str]:
@@ -28,12 +38,16 @@ def _row(step: int, epoch: int, values: Iterable[float]) -> str:
 
 
 def write_records(out: TextIO, param_names: tuple[str, ...],
-                  records: Iterable[StepRecord]) -> StepRecord | None:
-    """Stream records to ``out`` as CSV (header first); returns the last record written."""
-    out.write(",".join(trace_header(param_names)) + "\n")
+                  records: Iterable[StepRecord],
+                  extra: ExtraColumns | None = None) -> StepRecord | None:
+    """Stream records to ``out`` as CSV (header first); returns the last record written.
+    ``extra`` adds its columns after the gradient's."""
+    out.write(",".join(trace_header(param_names) + list(extra.names if extra else ())) + "\n")
     last = None
     for r in records:
         values = [r.lr, r.loss, r.batch_loss, *r.params.tolist(), *r.grad.tolist()]
+        if extra is not None:
+            values.extend(extra.row(r.params, r.state))
         out.write(_row(r.step, r.epoch, values))
         last = r
     return last

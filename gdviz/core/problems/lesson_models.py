@@ -40,6 +40,13 @@ def wavy_slope(y: np.ndarray) -> np.ndarray:
     return (-2.0 * y + 3.0 * y * y) * e + (-y * y + y * y * y) * (-2.0 * y) * e
 
 
+def wavy_curvature(y: np.ndarray) -> np.ndarray:
+    """d²L/dy² = (-2 + 6y + 10y² - 14y³ - 4y⁴ + 4y⁵) e^(-y²), elementwise."""
+    y = np.clip(y, -_WAVY_CLIP, _WAVY_CLIP)
+    poly = -2.0 + y * (6.0 + y * (10.0 + y * (-14.0 + y * (-4.0 + y * 4.0))))
+    return poly * np.exp(-y * y)
+
+
 def wavy_critical_points() -> np.ndarray:
     """The y where dL/dy = 0: y = 0 and the three real roots of 2y^3 - 2y^2 - 3y + 2.
 
@@ -75,6 +82,11 @@ def _affine(params: np.ndarray, x: np.ndarray, bias: bool) -> np.ndarray:
     if bias:
         z = z + params[..., d, None]
     return z
+
+
+def _outer_sum(weights: np.ndarray, features: np.ndarray) -> np.ndarray:
+    """Σ_i weights[..., i] · f_i f_iᵀ: weights (..., k), features (k, q) -> (..., q, q)."""
+    return np.einsum("...k,ki,kj->...ij", weights, features, features)
 
 
 def _with_ones(x: np.ndarray) -> np.ndarray:
@@ -140,6 +152,11 @@ class WavyProblem(LessonProblem):
             g = wavy_slope(params[..., 0, None] * x[:, 0]) * x[:, 0]
         return g[..., None]
 
+    def _hessian_sum(self, params, x, y):
+        """Σ L''(w·x)·x² over the k samples: params (..., 1) -> (..., 1, 1)."""
+        with np.errstate(over="ignore", invalid="ignore"):
+            return _outer_sum(wavy_curvature(params[..., 0, None] * x[:, 0]), x)
+
     def predict(self, params, x):
         """The model output y = w·x: params (..., 1), x (k, 1) -> (..., k)."""
         with np.errstate(over="ignore", invalid="ignore"):
@@ -158,6 +175,10 @@ class LinearRegressionProblem(LessonProblem):
         with np.errstate(over="ignore", invalid="ignore"):
             r = _affine(params, x, bias=True) - y
             return r[..., None] * _with_ones(x)
+
+    def _hessian_sum(self, params, x, y):
+        """Σ [x, 1][x, 1]ᵀ over the k samples (the same at every point): -> (..., d+1, d+1)."""
+        return _outer_sum(np.ones(params.shape[:-1] + (x.shape[0],)), _with_ones(x))
 
     def predict(self, params, x):
         """ŷ = x·w + b: params (..., d + 1), x (k, d) -> (..., k)."""
@@ -179,6 +200,10 @@ class SlopeProblem(LessonProblem):
             r = params[..., 0, None] * x[:, 0] - y
             return (2.0 / self.n_samples * r * x[:, 0])[..., None]
 
+    def _hessian_sum(self, params, x, y):
+        """Σ 2x²/N over the k samples (the same at every point): -> (..., 1, 1)."""
+        return _outer_sum(np.full(params.shape[:-1] + (x.shape[0],), 2.0 / self.n_samples), x)
+
     def predict(self, params, x):
         """ŷ = w·x: params (..., 1), x (k, 1) -> (..., k)."""
         with np.errstate(over="ignore", invalid="ignore"):
@@ -198,6 +223,14 @@ class LogisticProblem(LessonProblem):
         with np.errstate(over="ignore", invalid="ignore"):
             s = stable_sigmoid(_affine(params, x, bias=True))
             return ((s - y) * s * (1.0 - s))[..., None] * _with_ones(x)
+
+    def _hessian_sum(self, params, x, y):
+        """Σ c_i [x_i, 1][x_i, 1]ᵀ with c = d²/dz² ½(σ(z) - y)² = σ'·(σ' + (σ - y)(1 - 2σ)),
+        σ' = σ(1 - σ): params (..., d + 1) -> (..., d + 1, d + 1)."""
+        with np.errstate(over="ignore", invalid="ignore"):
+            s = stable_sigmoid(_affine(params, x, bias=True))
+            slope = s * (1.0 - s)
+            return _outer_sum(slope * (slope + (s - y) * (1.0 - 2.0 * s)), _with_ones(x))
 
     def predict(self, params, x):
         """The probability of class 1, σ(x·w + b): params (..., d + 1), x (k, d) -> (..., k)."""

@@ -1,0 +1,167 @@
+"""Curvature along a run: the Hessian's extreme eigenvalues, Adam's preconditioned sharpness,
+and the stability thresholds they are compared with.
+
+Definitions (all of the *full* loss, whatever the batch size of the run):
+
+* ``sharpness`` = λmax(H) and ``lambda_min`` = λmin(H), H the exact Hessian of the full loss
+  at the parameters after the step (``Problem.hessian``; negative λmin at a saddle).
+* ``preconditioned_sharpness`` = λmax(P⁻¹H) for Adam-family optimizers, with Adam's
+  preconditioner as Cohen et al. (2022, "Adaptive gradient methods at the edge of
+  stability") define it: Adam's step is x ← x − η·P⁻¹·m with the raw first moment m, so
+
+      P = (1 − β₁ᵗ) · diag(√v̂ + ε),   v̂ = v / (1 − β₂ᵗ)
+
+  (torch's denominator √v/√(1 − β₂ᵗ) + ε, times the first moment's bias correction; with
+  ``amsgrad`` v is the running maximum). t and v are the optimizer's state after the step.
+  The eigenvalues of P⁻¹H are those of the symmetric P^(-1/2) H P^(-1/2). At step 0 (t = 0)
+  P is 0 and the column is NaN.
+
+Stability thresholds on a quadratic (the linearised dynamics), in 1/lr units:
+  gradient descent 2/η; heavy-ball momentum β (torch SGD, dampening d) (2 + 2β)/((1 − d)·η);
+  Nesterov (2 + 2β)/((1 + 2β)·η); SGD's weight decay wd lowers the loss's threshold by wd;
+  Adam's preconditioned sharpness (2 + 2β₁)/((1 − β₁)·η), 38/η for β₁ = 0.9.
+
+A problem supplies ``hessian(params)`` (``Problem.has_hessian``); one that does not (a large
+network, later) is refused here with a sentence, until it supplies Hessian-vector products.
+Another optimizer joins by adding its diagonal preconditioner to ``PRECONDITIONERS`` (and,
+if its threshold is known, a rule to ``stability_threshold``).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from gdviz.core.errors import ConfigError
+from gdviz.core.problems.base import Problem
+
+SHARPNESS = "sharpness"
+LAMBDA_MIN = "lambda_min"
+PRECONDITIONED = "preconditioned_sharpness"
+
+
+def require_hessian(problem: Problem) -> None:
+    """ConfigError (one sentence) when ``problem`` gives no exact Hessian."""
+    if not problem.has_hessian:
+        raise ConfigError(f"problem {problem.name!r} gives no exact Hessian, so its "
+                          "curvature cannot be computed")
+
+
+def hessian_eigenvalues(problem: Problem, params: np.ndarray) -> np.ndarray:
+    """Eigenvalues of the full loss's Hessian, ascending: params (..., p) -> (..., p).
+    NaN where the Hessian is not finite (a diverged run, Ackley's kink)."""
+    hessian = problem.hessian(params)
+    finite = np.all(np.isfinite(hessian), axis=(-2, -1))
+    safe = np.where(finite[..., None, None], hessian, 0.0)
+    values = np.linalg.eigvalsh(safe)
+    return np.where(finite[..., None], values, np.nan)
+
+
+# -- preconditioners -----------------------------------------------------------------------------
+def _adam_preconditioner(state: Mapping[str, Any], hp: Mapping[str, Any]) -> np.ndarray | None:
+    """Adam's / AdamW's P (p,) after the step (see the module docstring); None before step 1."""
+    t = int(state.get("step", 0))
+    if t < 1:
+        return None
+    beta1, beta2 = hp["betas"]
+    second = state["max_exp_avg_sq"] if hp.get("amsgrad") else state["exp_avg_sq"]
+    denom = np.sqrt(second) / (1 - beta2**t) ** 0.5 + hp["eps"]
+    return (1 - beta1**t) * denom
+
+
+#: optimizer name -> f(state after the step, hyperparameters) -> the diagonal of P (p,), or
+#: None where it is undefined (before the first step)
+PRECONDITIONERS: dict[str, Callable[[Mapping[str, Any], Mapping[str, Any]],
+                                    np.ndarray | None]] = {
+    "adam": _adam_preconditioner,
+    "adamw": _adam_preconditioner,
+}
+
+
+def preconditioned_sharpness(hessian: np.ndarray, diagonal: np.ndarray | None) -> float:
+    """λmax(P⁻¹H) for H (p, p) and P = diag(diagonal) (p,), positive; NaN if P is None or
+    anything is not finite."""
+    if diagonal is None or not (np.all(np.isfinite(hessian)) and np.all(np.isfinite(diagonal))):
+        return math.nan
+    scale = 1.0 / np.sqrt(diagonal)
+    return float(np.linalg.eigvalsh(hessian * scale[:, None] * scale[None, :])[-1])
+
+
+# -- stability thresholds ------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Threshold:
+    """Where a quadratic stops being stable: ``quantity`` (``sharpness`` or
+    ``preconditioned_sharpness``) above ``value`` (1/parameter² units of the Hessian)
+    diverges. ``formula`` says how it was computed, e.g. ``"(2 + 2β)/η"``."""
+
+    quantity: str
+    value: float
+    formula: str
+
+
+def stability_threshold(optimizer: str, lr: float, hp: Mapping[str, Any]) -> Threshold | None:
+    """The threshold of ``optimizer`` at learning rate ``lr`` with hyperparameters ``hp``
+    (validated), or None when gdviz knows none (adaptive methods without a stated
+    preconditioner, Newton)."""
+    if optimizer == "sgd":
+        beta, damp = hp.get("momentum", 0.0), hp.get("dampening", 0.0)
+        wd = hp.get("weight_decay", 0.0)
+        less = f" − {wd:g}" if wd else ""
+        if beta == 0:
+            return Threshold(SHARPNESS, 2.0 / lr - wd, f"2/η{less}")
+        if hp.get("nesterov"):
+            return Threshold(SHARPNESS, (2 + 2 * beta) / ((1 + 2 * beta) * lr) - wd,
+                             f"(2 + 2β)/((1 + 2β)·η){less}")
+        if damp >= 1:
+            return None
+        d_text = "" if damp == 0 else f"(1 − {damp:g})·"
+        return Threshold(SHARPNESS, (2 + 2 * beta) / ((1 - damp) * lr) - wd,
+                         f"(2 + 2β)/({d_text}η){less}")
+    if optimizer in PRECONDITIONERS and "betas" in hp:
+        beta1 = hp["betas"][0]
+        return Threshold(PRECONDITIONED, (2 + 2 * beta1) / ((1 - beta1) * lr),
+                         "(2 + 2β₁)/((1 − β₁)·η)")
+    return None
+
+
+def stable_lr_limit(optimizer: str, hp: Mapping[str, Any], sharpness: float) -> float | None:
+    """The largest learning rate at which gradient descent or heavy-ball momentum (``sgd``,
+    no weight decay considered) is stable on a quadratic of this ``sharpness``: the lr
+    where ``stability_threshold`` equals it. None for other optimizers or sharpness <= 0."""
+    if optimizer != "sgd" or not sharpness > 0:
+        return None
+    at_one = stability_threshold(optimizer, 1.0, {**hp, "weight_decay": 0.0})
+    return None if at_one is None else at_one.value / sharpness
+
+
+# -- the columns of a run ------------------------------------------------------------------------
+class CurvatureColumns:
+    """The curvature columns of one run, computed from its records (``gdviz run --curvature``,
+    the Curvature view). ``names`` are the column names; ``row(params, state)`` their values
+    at the parameters (p,) and optimizer state after a step (floats, NaN where undefined)."""
+
+    def __init__(self, problem: Problem, optimizer: str, hp: Mapping[str, Any]) -> None:
+        require_hessian(problem)
+        with np.errstate(all="ignore"):  # derives a formula's Hessian now: errors before rows
+            problem.hessian(np.asarray(problem.default_init, dtype=np.float64))
+        self.problem = problem
+        self.hp = hp
+        self._preconditioner = PRECONDITIONERS.get(optimizer)
+        self.names: tuple[str, ...] = (SHARPNESS, LAMBDA_MIN) + (
+            (PRECONDITIONED,) if self._preconditioner else ())
+
+    def row(self, params: np.ndarray, state: Mapping[str, Any]) -> tuple[float, ...]:
+        with np.errstate(all="ignore"):
+            hessian = self.problem.hessian(params)
+            if not np.all(np.isfinite(hessian)):
+                return (math.nan,) * len(self.names)
+            values = np.linalg.eigvalsh(hessian)
+            out = (float(values[-1]), float(values[0]))
+            if self._preconditioner is None:
+                return out
+            return out + (preconditioned_sharpness(hessian, self._preconditioner(state,
+                                                                                  self.hp)),)
