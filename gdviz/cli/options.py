@@ -47,7 +47,8 @@ def add_run_options(parser: argparse.ArgumentParser, command: str = "run") -> No
                      help="your data for linreg, logistic, slope or custom (header row; last "
                           "column is the target)")
     opt = parser.add_argument_group("optimizer")
-    opt.add_argument("--optimizer", help="sgd, adagrad, rmsprop, adam or adamw (default sgd)")
+    opt.add_argument("--optimizer",
+                     help="sgd, adagrad, rmsprop, adam, adamw or newton (default sgd)")
     opt.add_argument("--lr", help="learning rate (default: the optimizer's torch default)")
     opt.add_argument("--hp", action="append", default=[], metavar="NAME=VALUE",
                      help="a hyperparameter with torch's name, e.g. --hp momentum=0.9 "

@@ -50,6 +50,7 @@ def iterate(config: RunConfig) -> Iterator[StepRecord]:
     problem = config.make_problem()
     rng = np.random.default_rng(config.seed)
     name, hp = config.optimizer, config.hyperparams
+    uses_hessian = optimizers.get_optimizer(name).uses_hessian
     n, p = problem.n_samples, problem.n_params
     batch_size = config.effective_batch_size()
     limit = config.step_limit()
@@ -86,7 +87,9 @@ def iterate(config: RunConfig) -> Iterator[StepRecord]:
                 factor = problem.reduce_factor(len(batch))
                 grad = _frozen(sample_grads.sum(axis=0) * factor)
                 batch_loss = float(problem.sample_losses(params, batch).sum() * factor)
-                new_params, new_state = optimizers.step(name, params, grad, state, lr, hp)
+                hessian = problem.batch_hessian(params, batch) if uses_hessian else None
+                new_params, new_state = optimizers.step(name, params, grad, state, lr, hp,
+                                                        hessian)
                 new_loss = float(problem.loss(new_params))
 
             status, message = "running", ""

@@ -5,8 +5,8 @@ its order), then grad_<name> for each. Row step=0 is the start point (its gradie
 the full gradient there); each later row holds the parameters after that step and the batch
 gradient the step used. With ``extra`` columns (``gdviz run --curvature``: sharpness,
 lambda_min[, preconditioned_sharpness], see core/curvature.py) they follow, computed at each
-row's parameters and optimizer state. Floats are written with ``repr`` (shortest round-trip form), so a trace
-reproduces the run's float64 values exactly.
+row's parameters and optimizer state. Floats are written with ``repr`` (shortest round-trip
+form), so a trace reproduces the run's float64 values exactly.
 """
 
 from __future__ import annotations

@@ -53,7 +53,8 @@ TORCH_DEFAULTS = {
 
 
 def test_names_defaults_and_order_are_torchs():
-    assert optimizers.optimizer_names() == ["sgd", "adagrad", "rmsprop", "adam", "adamw"]
+    assert optimizers.optimizer_names() == ["sgd", "adagrad", "rmsprop", "adam", "adamw",
+                                            "newton"]
     for name, (lr, defaults) in TORCH_DEFAULTS.items():
         spec = optimizers.get_optimizer(name)
         assert spec.default_lr == lr

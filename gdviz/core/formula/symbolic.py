@@ -95,8 +95,8 @@ class Max2(sp.Function):
         return Step(a - b) if argindex == 1 else Step(b - a)
 
 
-for _cls, _name in ((Step, "step"), (Sign, "sign"), (Sigmoid, "sigmoid"), (Softplus, "softplus"), (Relu, "relu"),
-                    (AbsVal, "abs"), (Min2, "min"), (Max2, "max")):
+for _cls, _name in ((Step, "step"), (Sign, "sign"), (Sigmoid, "sigmoid"), (Softplus, "softplus"),
+                    (Relu, "relu"), (AbsVal, "abs"), (Min2, "min"), (Max2, "max")):
     _named(_cls, _name)
 
 

@@ -2,9 +2,10 @@
 
 Every loss here is a plain numpy function ``f(x, y, s)``, every gradient
 ``g(x, y, s) -> (df/dx, df/dy)`` and every Hessian ``h(x, y, s) -> (d²f/dx², d²f/dxdy,
-d²f/dy²)`` (all derived by hand, checked against finite differences in the tests), where ``x`` and ``y`` are float64 arrays of one common
-(broadcast) shape ``(...)`` and ``s`` is the validated settings mapping (the constants ``a``,
-``b``, ``A``, ... of the functions that have them). Results have shape ``(...)``, so the same
+d²f/dy²)`` (all derived by hand, checked against finite differences in the tests), where
+``x`` and ``y`` are float64 arrays of one common (broadcast) shape ``(...)`` and ``s`` is the
+validated settings mapping (the constants ``a``, ``b``, ``A``, ... of the functions that have
+them). Results have shape ``(...)``, so the same
 code evaluates one point, a path or a 256 x 256 contour grid.
 
 :mod:`gdviz.core.problems.analytic` wraps each :class:`FunctionDef` in a Problem and

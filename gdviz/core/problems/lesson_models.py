@@ -85,8 +85,10 @@ def _affine(params: np.ndarray, x: np.ndarray, bias: bool) -> np.ndarray:
 
 
 def _outer_sum(weights: np.ndarray, features: np.ndarray) -> np.ndarray:
-    """Σ_i weights[..., i] · f_i f_iᵀ: weights (..., k), features (k, q) -> (..., q, q)."""
-    return np.einsum("...k,ki,kj->...ij", weights, features, features)
+    """Σ_i weights[..., i] · f_i f_iᵀ: weights (..., k), features (k, q) -> (..., q, q),
+    exactly symmetric (einsum's sums for (i, j) and (j, i) can round differently)."""
+    summed = np.einsum("...k,ki,kj->...ij", weights, features, features)
+    return 0.5 * (summed + np.swapaxes(summed, -1, -2))
 
 
 def _with_ones(x: np.ndarray) -> np.ndarray:
