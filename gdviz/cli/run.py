@@ -22,6 +22,7 @@ def run_command(args: argparse.Namespace) -> int:
         from gdviz.core.curvature import CurvatureColumns
 
         extra = CurvatureColumns(problem, config.optimizer, config.hyperparams)
+        extra.prepare()
     if args.out == "-":
         last = write_records(sys.stdout, names, iterate(config), extra)
         sys.stdout.flush()

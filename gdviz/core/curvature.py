@@ -140,19 +140,25 @@ def stable_lr_limit(optimizer: str, hp: Mapping[str, Any], sharpness: float) -> 
 
 # -- the columns of a run ------------------------------------------------------------------------
 class CurvatureColumns:
-    """The curvature columns of one run, computed from its records (``gdviz run --curvature``,
-    the Curvature view). ``names`` are the column names; ``row(params, state)`` their values
-    at the parameters (p,) and optimizer state after a step (floats, NaN where undefined)."""
+    """The curvature columns of one run (``gdviz run --curvature``, the Curvature view).
+    ``names`` are the column names; ``row(params, state)`` their values at the parameters (p,)
+    and optimizer state after a step (floats, NaN where undefined); ``table`` the same for
+    many steps at once; ``needs_states`` says whether the states matter (a preconditioner)."""
 
     def __init__(self, problem: Problem, optimizer: str, hp: Mapping[str, Any]) -> None:
         require_hessian(problem)
-        with np.errstate(all="ignore"):  # derives a formula's Hessian now: errors before rows
-            problem.hessian(np.asarray(problem.default_init, dtype=np.float64))
         self.problem = problem
         self.hp = hp
         self._preconditioner = PRECONDITIONERS.get(optimizer)
         self.names: tuple[str, ...] = (SHARPNESS, LAMBDA_MIN) + (
             (PRECONDITIONED,) if self._preconditioner else ())
+        self.needs_states = self._preconditioner is not None
+
+    def prepare(self) -> None:
+        """Derive the Hessian now if the problem derives it on first use (a formula, up to a
+        few seconds), so that its errors come before any row (the command line)."""
+        with np.errstate(all="ignore"):
+            self.problem.hessian(np.asarray(self.problem.default_init, dtype=np.float64))
 
     def row(self, params: np.ndarray, state: Mapping[str, Any]) -> tuple[float, ...]:
         with np.errstate(all="ignore"):
@@ -165,3 +171,41 @@ class CurvatureColumns:
                 return out
             return out + (preconditioned_sharpness(hessian, self._preconditioner(state,
                                                                                   self.hp)),)
+
+    def table(self, params: np.ndarray, states=None) -> np.ndarray:
+        """The columns for m steps at once: params (m, p), states m mappings (only when
+        ``needs_states``) -> (m, len(names)); the Hessians and eigenvalues are vectorised."""
+        params = np.asarray(params, dtype=np.float64)
+        out = np.full((len(params), len(self.names)), np.nan)
+        if not len(params):
+            return out
+        with np.errstate(all="ignore"):
+            hessians = self.problem.hessian(params)
+            finite = np.all(np.isfinite(hessians), axis=(-2, -1))
+            safe = np.where(finite[:, None, None], hessians, 0.0)
+            values = np.linalg.eigvalsh(safe)
+            out[:, 0], out[:, 1] = values[:, -1], values[:, 0]
+            if self.needs_states:
+                for i, state in enumerate(states):
+                    diagonal = self._preconditioner(state, self.hp)
+                    out[i, 2] = preconditioned_sharpness(safe[i], diagonal)
+            out[~finite] = np.nan
+        return out
+
+
+def replay_states(optimizer: str, hp: Mapping[str, Any], state: Mapping[str, Any],
+                  params_before: np.ndarray, grads: np.ndarray, lrs: np.ndarray) -> list:
+    """The optimizer states after each of m recorded steps, recomputed from what a history
+    keeps: the state before the first of them, and per step the parameters before it (m, p),
+    the gradient it used (m, p) and its learning rate (m,). ``optimizers.step`` does the work,
+    so the states are the run's own, bit for bit (a history stores only the newest state).
+    Not for optimizers that need more than the gradient (Newton's Hessian: it has no
+    preconditioner anyway)."""
+    from gdviz.core import optimizers
+
+    states = []
+    with np.errstate(all="ignore"):
+        for before, grad, lr in zip(params_before, grads, lrs):
+            _, state = optimizers.step(optimizer, before, grad, state, float(lr), hp)
+            states.append(state)
+    return states

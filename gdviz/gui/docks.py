@@ -9,8 +9,11 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QDockWidget, QScrollArea, QTabBar, QWidget
 
 # view -> the view whose place it shares as a tab. Test functions bring contour and 3-D surface
-# to the front (their "samples" and histogram show one sample); lessons the other two.
-TAB_WITH = {"contour": "samples", "surface3d": "histogram"}
+# to the front (their "samples" and histogram show one sample); lessons the other two. The
+# curvature view waits behind the learning curve for every problem.
+TAB_WITH = {"contour": "samples", "surface3d": "histogram",
+            "curvature": "learning_curve"}
+RAISED_WITHOUT_DATA = ("contour", "surface3d")
 PANEL_TIPS = {
     "problem": "What is being optimised: the lesson's model and data, or a test function. "
                "Shared by every run.",
@@ -114,7 +117,8 @@ class WindowDocks:
         for vid, host in TAB_WITH.items():
             if vid not in docks or host not in docks:
                 continue
-            front = vid if analytic and not (vid == "surface3d" and no_gl) else host
+            front = vid if (analytic and vid in RAISED_WITHOUT_DATA
+                            and not (vid == "surface3d" and no_gl)) else host
             if not docks[front].isHidden():
                 docks[front].raise_()
         # once the layout has settled (the next turn of the event loop)

@@ -170,3 +170,23 @@ def test_momentum_kappa100_measures_distills_rates_within_one_percent():
     assert measured[0] == pytest.approx(predicted[0], rel=0.01)
     assert measured[1] == pytest.approx(predicted[1], rel=0.01)
     assert predicted == pytest.approx([0.980, 0.818], abs=5e-4)
+
+
+def test_the_table_and_replayed_states_equal_the_rows_of_the_run():
+    from gdviz.core import optimizers
+    from gdviz.core.curvature import replay_states
+
+    config = RunConfig(problem="linreg", optimizer="adam", lr=0.05, batch_size=10,
+                       max_steps=60, hyperparams={"weight_decay": 0.1})
+    records = run_to_end(config)
+    columns = CurvatureColumns(config.make_problem(), "adam", config.hyperparams)
+    params = np.array([r.params for r in records])
+    start = optimizers.init_state("adam", params[0], config.hyperparams)
+    states = [start] + replay_states("adam", config.hyperparams, start, params[:-1],
+                                     np.array([r.grad for r in records[1:]]),
+                                     np.array([r.lr for r in records[1:]]))
+    for state, record in zip(states[1:], records[1:]):
+        assert np.array_equal(state["exp_avg_sq"], record.state["exp_avg_sq"])
+    table = columns.table(params, states)
+    rows = np.array([columns.row(r.params, r.state) for r in records])
+    assert np.allclose(table, rows, rtol=1e-12, equal_nan=True)

@@ -173,6 +173,10 @@ def _state_notes(config: RunConfig, record: StepRecord) -> list[str]:
         return ["   G ← G + g²"]
     if config.optimizer == "rmsprop":
         return [f"   v ← α·v + (1−α)·g²   with α = {hp['alpha']:g}"]
+    if config.optimizer == "newton" and "shift" in record.state:
+        return [f"   Δ = −η·(H + μI)⁻¹·g   with H the batch loss's Hessian, μ = "
+                f"max(0, damping − λmin) = {record.state['shift']:g}, damping = "
+                f"{hp['damping']:g}"]
     return []
 
 
