@@ -29,7 +29,6 @@ if its threshold is known, a rule to ``stability_threshold``).
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -80,15 +79,6 @@ PRECONDITIONERS: dict[str, Callable[[Mapping[str, Any], Mapping[str, Any]],
     "adam": _adam_preconditioner,
     "adamw": _adam_preconditioner,
 }
-
-
-def preconditioned_sharpness(hessian: np.ndarray, diagonal: np.ndarray | None) -> float:
-    """λmax(P⁻¹H) for H (p, p) and P = diag(diagonal) (p,), positive; NaN if P is None or
-    anything is not finite."""
-    if diagonal is None or not (np.all(np.isfinite(hessian)) and np.all(np.isfinite(diagonal))):
-        return math.nan
-    scale = 1.0 / np.sqrt(diagonal)
-    return float(np.linalg.eigvalsh(hessian * scale[:, None] * scale[None, :])[-1])
 
 
 # -- stability thresholds ------------------------------------------------------------------------
@@ -161,21 +151,13 @@ class CurvatureColumns:
             self.problem.hessian(np.asarray(self.problem.default_init, dtype=np.float64))
 
     def row(self, params: np.ndarray, state: Mapping[str, Any]) -> tuple[float, ...]:
-        with np.errstate(all="ignore"):
-            hessian = self.problem.hessian(params)
-            if not np.all(np.isfinite(hessian)):
-                return (math.nan,) * len(self.names)
-            values = np.linalg.eigvalsh(hessian)
-            out = (float(values[-1]), float(values[0]))
-            if self._preconditioner is None:
-                return out
-            return out + (preconditioned_sharpness(hessian, self._preconditioner(state,
-                                                                                  self.hp)),)
+        """The columns at one step: params (p,), the optimizer state after it."""
+        return tuple(float(v) for v in self.table(np.asarray(params)[None], [state])[0])
 
     def table(self, params: np.ndarray, states=None) -> np.ndarray:
         """The columns for m steps at once: params (m, p), states m mappings (only when
         ``needs_states``) -> (m, len(names)); the Hessians and eigenvalues are vectorised."""
-        params = np.asarray(params, dtype=np.float64)
+        params = np.asarray(params, dtype=np.float64).reshape(-1, self.problem.n_params)
         out = np.full((len(params), len(self.names)), np.nan)
         if not len(params):
             return out
@@ -186,9 +168,15 @@ class CurvatureColumns:
             values = np.linalg.eigvalsh(safe)
             out[:, 0], out[:, 1] = values[:, -1], values[:, 0]
             if self.needs_states:
+                diagonals = np.full(params.shape, np.nan)
                 for i, state in enumerate(states):
                     diagonal = self._preconditioner(state, self.hp)
-                    out[i, 2] = preconditioned_sharpness(safe[i], diagonal)
+                    if diagonal is not None:
+                        diagonals[i] = diagonal
+                usable = np.all(np.isfinite(diagonals) & (diagonals > 0), axis=1)
+                scale = 1.0 / np.sqrt(np.where(usable[:, None], diagonals, 1.0))
+                scaled = safe * scale[:, :, None] * scale[:, None, :]
+                out[:, 2] = np.where(usable, np.linalg.eigvalsh(scaled)[:, -1], np.nan)
             out[~finite] = np.nan
         return out
 

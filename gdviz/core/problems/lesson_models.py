@@ -24,6 +24,10 @@ from gdviz.core.problems.base import Minimum, Problem, read_only
 # Beyond |y| = 40, exp(-y^2) underflows to exactly 0 in float64, so the wavy loss and its slope
 # are exactly 0 there; clipping keeps y^3 from overflowing into inf * 0 = NaN for huge w.
 _WAVY_CLIP = 40.0
+# Hessians of many points at once (the Curvature view: a whole history) sum the samples' outer
+# products with one matrix product when the k outer products take at most this many floats
+# (8 MB): logistic, 500 samples, 2001 points, 122 ms instead of einsum's 219 ms (best of 5)
+_OUTER_CELLS = 1_000_000
 
 
 # -- the wavy lesson's 1-D curve ------------------------------------------------------------------
@@ -87,7 +91,13 @@ def _affine(params: np.ndarray, x: np.ndarray, bias: bool) -> np.ndarray:
 def _outer_sum(weights: np.ndarray, features: np.ndarray) -> np.ndarray:
     """Σ_i weights[..., i] · f_i f_iᵀ: weights (..., k), features (k, q) -> (..., q, q),
     exactly symmetric (einsum's sums for (i, j) and (j, i) can round differently)."""
-    summed = np.einsum("...k,ki,kj->...ij", weights, features, features)
+    k, q = features.shape
+    lead = weights.shape[:-1]
+    if k * q * q <= _OUTER_CELLS:   # one BLAS product with the k outer products
+        outer = (features[:, :, None] * features[:, None, :]).reshape(k, q * q)
+        summed = np.matmul(weights.reshape(-1, k), outer).reshape(lead + (q, q))
+    else:                           # no (k, q, q) temporary for a big CSV
+        summed = np.einsum("...k,ki,kj->...ij", weights, features, features)
     return 0.5 * (summed + np.swapaxes(summed, -1, -2))
 
 
@@ -180,7 +190,8 @@ class LinearRegressionProblem(LessonProblem):
 
     def _hessian_sum(self, params, x, y):
         """Σ [x, 1][x, 1]ᵀ over the k samples (the same at every point): -> (..., d+1, d+1)."""
-        return _outer_sum(np.ones(params.shape[:-1] + (x.shape[0],)), _with_ones(x))
+        once = _outer_sum(np.ones(x.shape[0]), _with_ones(x))
+        return np.broadcast_to(once, params.shape[:-1] + once.shape).copy()
 
     def predict(self, params, x):
         """ŷ = x·w + b: params (..., d + 1), x (k, d) -> (..., k)."""
@@ -204,7 +215,8 @@ class SlopeProblem(LessonProblem):
 
     def _hessian_sum(self, params, x, y):
         """Σ 2x²/N over the k samples (the same at every point): -> (..., 1, 1)."""
-        return _outer_sum(np.full(params.shape[:-1] + (x.shape[0],), 2.0 / self.n_samples), x)
+        once = _outer_sum(np.full(x.shape[0], 2.0 / self.n_samples), x)
+        return np.broadcast_to(once, params.shape[:-1] + once.shape).copy()
 
     def predict(self, params, x):
         """ŷ = w·x: params (..., 1), x (k, 1) -> (..., k)."""

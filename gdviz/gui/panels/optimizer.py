@@ -57,6 +57,7 @@ class OptimizerPanel(ParamPanel):
         self.stability_runner = tasks.TaskRunner(self)
         self.stability_runner.sig_ready.connect(self._on_stability_runner_ready)
         self._stability_key = None
+        self._shown_config: RunConfig | None = None
         self._hp_form = self.add_section()
         self._hp_keys: list[tuple] = []
         self._shown_optimizer = ""
@@ -95,9 +96,26 @@ class OptimizerPanel(ParamPanel):
                 self.set_spec_value(key, config.schedule_params[key[1]])
         finally:
             self._filling = False
+        self._shown_config = config
         self._ask_stability(config)
 
     # -- the stability note -------------------------------------------------------------------
+    def closeEvent(self, event) -> None:  # noqa: N802 (Qt name)
+        self.stability_runner.shutdown()
+        super().closeEvent(event)
+
+    def hideEvent(self, event) -> None:  # noqa: N802 (Qt name)
+        window = self.window()
+        if window is self or not window.isVisible():  # the window is closing
+            self.stability_runner.shutdown()
+            self._stability_key = None               # asked again when shown
+        super().hideEvent(event)
+
+    def showEvent(self, event) -> None:  # noqa: N802 (Qt name)
+        super().showEvent(event)
+        if self._stability_key is None and self._shown_config is not None:
+            self._ask_stability(self._shown_config)
+
     def _ask_stability(self, config: RunConfig) -> None:
         """Compute λmax at the start point in the background (gradient descent and heavy ball
         only); the note shows it when it arrives."""

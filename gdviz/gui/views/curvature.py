@@ -225,7 +225,13 @@ class CurvatureView(LessonView):
         super().closeEvent(event)
 
     def hideEvent(self, event) -> None:  # noqa: N802 (Qt name)
-        self.runner.cancel()
+        # behind another tab: drop the work (show_step asks again when it is drawn); the
+        # window closing: stop the thread too
+        window = self.window()
+        if window is self or not window.isVisible():
+            self.runner.shutdown()
+        else:
+            self.runner.cancel()
         super().hideEvent(event)
 
     # -- drawing ------------------------------------------------------------------------------
