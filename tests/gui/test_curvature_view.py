@@ -122,3 +122,18 @@ def test_a_moved_start_updates_the_note(make_window, qtbot):
     problem = make_run("rosenbrock")[0]
     sharpness = np.linalg.eigvalsh(problem.hessian(np.array([1.0, 1.0])))[-1]
     assert f"{2 / sharpness:.4g}" in note.text()
+
+
+def test_the_tab_catches_up_when_it_comes_to_the_front(make_window, qtbot):
+    window = make_window("stability_threshold")
+    view = next(v for v in window.views if v.view_id == "curvature")
+    for count in range(2, 7):
+        window.toolbar.act_step.trigger()
+        qtbot.waitUntil(lambda count=count: len(window.controller.history) >= count,
+                        timeout=10000)
+    assert view.visibleRegion().isEmpty()           # behind the learning curve: not drawn
+    assert len(view.sharp_curves[0].xData) <= 1
+    window.docks["curvature"].raise_()
+    qtbot.waitUntil(lambda: len(view.sharp_curves[0].xData) >= 6, timeout=10000)
+    sharpness = view.sharp_curves[0].yData
+    assert sharpness == pytest.approx(np.full(len(sharpness), 37.0206643))  # the bowl's λmax

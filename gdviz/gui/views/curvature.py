@@ -177,8 +177,10 @@ class CurvatureView(LessonView):
 
     def _request_more(self) -> None:
         """Ask for the next chunk of every run that has steps without columns (one job at a
-        time; the arrays handed over are copies, so nothing mutable crosses threads)."""
-        if self.runner.busy or not self._missing():
+        time; the arrays handed over are copies, so nothing mutable crosses threads). A view
+        behind another tab computes nothing (it is drawn, and asks, when it comes to the
+        front)."""
+        if self.runner.busy or not self._missing() or not self.isVisible():
             return
         work = []
         for k, done in enumerate(self._computed):
@@ -216,7 +218,7 @@ class CurvatureView(LessonView):
         while self._missing() and not self._error:
             self._request_more()
             left = int((deadline - time.monotonic()) * 1000)
-            if left <= 0 or not self.runner.wait(left):
+            if not self.runner.busy or left <= 0 or not self.runner.wait(left):
                 break
         return not self._missing()
 
