@@ -1,24 +1,10 @@
 """gdviz run --curvature, the newton optimizer and the curvature presets from the command line."""
 
-import csv
-import io
-
 import numpy as np
 import pytest
+from test_cli import _run, _table  # tests/ is on sys.path (rootdir conftest)
 
-from gdviz.cli.main import main
 from gdviz.core.problems.registry import make_problem
-
-
-def _run(argv, capsys):
-    code = main(argv)
-    out = capsys.readouterr()
-    return code, out.out, out.err
-
-
-def _table(text):
-    rows = list(csv.reader(io.StringIO(text)))
-    return rows[0], np.array(rows[1:], dtype=float)
 
 
 def test_curvature_columns_follow_the_trace(capsys):

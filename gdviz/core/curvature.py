@@ -50,14 +50,19 @@ def require_hessian(problem: Problem) -> None:
                           "curvature cannot be computed")
 
 
+def _finite_hessians(problem: Problem, params: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(Hessians (..., p, p) with the non-finite ones zeroed, which are finite (...))."""
+    with np.errstate(all="ignore"):
+        hessian = problem.hessian(params)
+    finite = np.all(np.isfinite(hessian), axis=(-2, -1))
+    return np.where(finite[..., None, None], hessian, 0.0), finite
+
+
 def hessian_eigenvalues(problem: Problem, params: np.ndarray) -> np.ndarray:
     """Eigenvalues of the full loss's Hessian, ascending: params (..., p) -> (..., p).
     NaN where the Hessian is not finite (a diverged run, Ackley's kink)."""
-    hessian = problem.hessian(params)
-    finite = np.all(np.isfinite(hessian), axis=(-2, -1))
-    safe = np.where(finite[..., None, None], hessian, 0.0)
-    values = np.linalg.eigvalsh(safe)
-    return np.where(finite[..., None], values, np.nan)
+    safe, finite = _finite_hessians(problem, params)
+    return np.where(finite[..., None], np.linalg.eigvalsh(safe), np.nan)
 
 
 # -- preconditioners -----------------------------------------------------------------------------
@@ -161,10 +166,8 @@ class CurvatureColumns:
         out = np.full((len(params), len(self.names)), np.nan)
         if not len(params):
             return out
+        safe, finite = _finite_hessians(self.problem, params)
         with np.errstate(all="ignore"):
-            hessians = self.problem.hessian(params)
-            finite = np.all(np.isfinite(hessians), axis=(-2, -1))
-            safe = np.where(finite[:, None, None], hessians, 0.0)
             values = np.linalg.eigvalsh(safe)
             out[:, 0], out[:, 1] = values[:, -1], values[:, 0]
             if self.needs_states:

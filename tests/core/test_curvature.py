@@ -12,7 +12,6 @@ from gdviz.core.curvature import (
     stability_threshold,
     stable_lr_limit,
 )
-from gdviz.core.errors import ConfigError
 from gdviz.core.presets import get_preset
 from gdviz.core.problems.registry import make_problem
 from gdviz.core.records import RunConfig
@@ -124,23 +123,6 @@ def test_sgd_weight_decay_lowers_the_threshold_by_its_value():
         threshold = stability_threshold("sgd", factor * lr, config.hyperparams)
         assert (threshold.value > 10.0) == (status == "finished")
         assert run_to_end(config)[-1].status == status
-
-
-def test_a_problem_without_hessian_is_refused_in_a_sentence():
-    from gdviz.core.problems.base import Problem
-
-    class NoHessian(Problem):
-        name = "nohess"
-        param_names = ("a",)
-
-        def _sample_losses(self, params, x, y):
-            return np.zeros(params.shape[:-1] + (x.shape[0],))
-
-        def _sample_grads(self, params, x, y):
-            return np.zeros(params.shape[:-1] + (x.shape[0], 1))
-
-    with pytest.raises(ConfigError, match="gives no exact Hessian"):
-        CurvatureColumns(NoHessian(), "sgd", {})
 
 
 # -- presets ---------------------------------------------------------------------------------

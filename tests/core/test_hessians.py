@@ -4,6 +4,8 @@
 import numpy as np
 import pytest
 
+from gdviz.core.curvature import CurvatureColumns
+from gdviz.core.errors import ConfigError
 from gdviz.core.formula.nodes import FormulaError
 from gdviz.core.problems.base import Problem
 from gdviz.core.problems.registry import make_problem, problem_specs
@@ -128,3 +130,5 @@ def test_a_problem_without_hessian_says_so():
     assert not flat.has_hessian
     with pytest.raises(ValueError, match="gives no full Hessian"):
         flat.hessian(np.zeros(1))
+    with pytest.raises(ConfigError, match="gives no exact Hessian"):
+        CurvatureColumns(flat, "sgd", {})
