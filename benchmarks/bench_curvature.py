@@ -8,7 +8,8 @@ extreme eigenvalues, and for Adam the preconditioned sharpness) is clocked insid
 so the ratio (whole run) / (whole run − curvature) does not depend on how busy the shared
 machine was from one run to the next; best of ``--repeat``. Also the Curvature view's path:
 ``CurvatureColumns.table`` over the whole history at once (Adam's states replayed first), per
-step, as a ratio to the run's own step. The 2-16-16-1 network of the issue waits for the ``mlp`` problem.
+step, as a ratio to the run's own step. The 2-16-16-1 network of the issue waits for the
+``mlp`` problem.
 
     python benchmarks/bench_curvature.py [--steps N] [--repeat R]
 """
