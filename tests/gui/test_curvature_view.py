@@ -137,3 +137,33 @@ def test_the_tab_catches_up_when_it_comes_to_the_front(make_window, qtbot):
     qtbot.waitUntil(lambda: len(view.sharp_curves[0].xData) >= 6, timeout=10000)
     sharpness = view.sharp_curves[0].yData
     assert sharpness == pytest.approx(np.full(len(sharpness), 37.0206643))  # the bowl's λmax
+
+
+def test_the_view_exports_from_the_command_line(qapp, tmp_path, capsys):
+    from PIL import Image, ImageChops
+
+    from gdviz.cli.main import main
+
+    out = tmp_path / "curvature.gif"
+    code = main(["export", "--preset", "momentum_kappa100", "--view", "curvature", "--frames",
+                 "4", "--steps-per-frame", "10", "--size", "320x240", "--out", str(out)])
+    assert code == 0, capsys.readouterr().err
+    with Image.open(out) as gif:
+        assert (gif.n_frames, gif.size) == (4, (320, 240))
+        gif.seek(0)
+        first = gif.convert("RGB")
+        gif.seek(3)
+        last = gif.convert("RGB")
+    assert ImageChops.difference(first, last).getbbox() is not None   # the curves grew
+
+
+def test_newton_runs_in_the_window(make_window, qtbot):
+    window = make_window("booth")
+    window.editor.apply(window.optimizer_panel, ("optimizer",), "newton")
+    window.editor.apply(window.optimizer_panel, ("lr",), "1")
+    assert window.controller.config.optimizer == "newton"
+    assert not window.optimizer_panel.stability_note.isVisible()   # GD and heavy ball only
+    window.toolbar.act_step.trigger()
+    qtbot.waitUntil(lambda: len(window.controller.history) >= 2, timeout=10000)
+    assert window.controller.history.params[1] == pytest.approx([1.0, 3.0], abs=1e-12)
+    assert "(H + μI)⁻¹" in window.step_math.text.toPlainText()
