@@ -200,3 +200,33 @@ def replay_states(optimizer: str, hp: Mapping[str, Any], state: Mapping[str, Any
             _, state = optimizers.step(optimizer, before, grad, state, float(lr), hp)
             states.append(state)
     return states
+
+
+def curvature_ellipse(hessian: np.ndarray, center: np.ndarray, radius: float,
+                      points: int = 72) -> tuple[np.ndarray, np.ndarray]:
+    """The picture of a 2×2 Hessian at ``center`` (2,) on a map: (ellipse (points + 1, 2),
+    axes (4, 2): two segments through the center along the eigenvectors).
+
+    The ellipse is a level set of the local quadratic model ½·dᵀHd, so its semi-axes are
+    ∝ 1/√λ along the eigenvectors, scaled so the longest is ``radius`` (map units). A
+    direction of non-positive curvature has no bounded level set: its axis is drawn
+    ``radius`` long and the ellipse is empty (a saddle or a ridge). A non-finite Hessian gives
+    two empty arrays."""
+    hessian = np.asarray(hessian, dtype=np.float64)
+    center = np.asarray(center, dtype=np.float64)
+    if not (np.all(np.isfinite(hessian)) and np.all(np.isfinite(center))):
+        return np.zeros((0, 2)), np.zeros((0, 2))
+    values, vectors = np.linalg.eigh(hessian)
+    positive = values > 0
+    half = np.full(2, radius)
+    if positive.any():
+        inverse_root = 1.0 / np.sqrt(values[positive])
+        half[positive] = radius * inverse_root / inverse_root.max()
+    ends = vectors * half           # column m: the m-th semi-axis
+    axes = np.array([center - ends[:, 0], center + ends[:, 0],
+                     center - ends[:, 1], center + ends[:, 1]])
+    if not positive.all():
+        return np.zeros((0, 2)), axes
+    angle = np.linspace(0.0, 2.0 * np.pi, points + 1)
+    ellipse = center + np.outer(np.cos(angle), ends[:, 0]) + np.outer(np.sin(angle), ends[:, 1])
+    return ellipse, axes

@@ -172,3 +172,22 @@ def test_the_table_and_replayed_states_equal_the_rows_of_the_run():
     table = columns.table(params, states)
     rows = np.array([columns.row(r.params, r.state) for r in records])
     assert np.allclose(table, rows, rtol=1e-12, equal_nan=True)
+
+
+def test_the_curvature_ellipse_is_a_level_set_with_axes_along_the_eigenvectors():
+    from gdviz.core.curvature import curvature_ellipse
+
+    hessian = np.array([[10.0, 8.0], [8.0, 10.0]])         # booth: eigenvalues 2 and 18
+    center = np.array([1.0, 3.0])
+    ellipse, axes = curvature_ellipse(hessian, center, radius=0.6)
+    d = ellipse - center
+    model = 0.5 * np.einsum("ni,ij,nj->n", d, hessian, d)
+    assert model == pytest.approx(np.full(len(d), model[0]))   # one level of ½dᵀHd
+    lengths = np.linalg.norm(axes[1::2] - center, axis=1)
+    assert lengths == pytest.approx([0.6, 0.6 / 3.0])          # ∝ 1/√λ: √(18/2) = 3
+    long_axis = (axes[1] - center) / 0.6
+    assert abs(long_axis @ np.array([1.0, -1.0])) == pytest.approx(math.sqrt(2))  # λ = 2
+    saddle, saddle_axes = curvature_ellipse(np.diag([2.0, -2.0]), np.zeros(2), radius=1.0)
+    assert saddle.shape == (0, 2)
+    assert np.linalg.norm(saddle_axes[1::2], axis=1) == pytest.approx([1.0, 1.0])
+    assert curvature_ellipse(np.full((2, 2), np.nan), np.zeros(2), 1.0)[1].shape == (0, 2)

@@ -167,3 +167,49 @@ def test_newton_runs_in_the_window(make_window, qtbot):
     qtbot.waitUntil(lambda: len(window.controller.history) >= 2, timeout=10000)
     assert window.controller.history.params[1] == pytest.approx([1.0, 3.0], abs=1e-12)
     assert "(H + μI)⁻¹" in window.step_math.text.toPlainText()
+
+
+def _contour(qtbot, config: RunConfig):
+    from gdviz.gui.views.contour import ContourView
+
+    history = RunHistory(config.make_problem().n_params)
+    history.append(iterate(config))
+    view = ContourView()
+    qtbot.addWidget(view)
+    view.resize(640, 480)
+    view.show()
+    view.set_run(config.make_problem(), config, history)
+    return view, history
+
+
+def test_the_contour_draws_the_hessian_ellipse_at_the_current_point(qtbot):
+    config = RunConfig(problem="booth", optimizer="sgd", lr=0.01, max_steps=20)
+    view, history = _contour(qtbot, config)
+    view.show_step(10)
+    assert len(view.ellipse.xData) == 0                    # off by default
+    view.hessian_box.setChecked(True)
+    view.show_step(10)
+    center = history.params[10]
+    d = np.column_stack([view.ellipse.xData, view.ellipse.yData]) - center
+    hessian = config.make_problem().hessian(center)
+    levels = 0.5 * np.einsum("ni,ij,nj->n", d, hessian, d)
+    assert len(d) > 10
+    assert levels == pytest.approx(np.full(len(d), levels[0]))
+    axes = np.column_stack([view.ellipse_axes.xData, view.ellipse_axes.yData])
+    midpoints = (axes[0::2] + axes[1::2]) / 2                   # both through the point
+    assert midpoints == pytest.approx(np.array([center, center]))
+    view.hessian_box.setChecked(False)
+    assert len(view.ellipse.xData) == 0
+    view.close()
+
+
+def test_a_formulas_hessian_is_derived_in_the_background_for_the_ellipse(qtbot):
+    config = RunConfig(problem="custom", optimizer="sgd", lr=0.05, max_steps=5,
+                       settings={"expr": "(p - 1)**2 + 3*(q + p/2)**2 + p*q*x", "n": 7})
+    problem = config.make_problem()
+    view, _ = _contour(qtbot, config)
+    assert not problem.hessian_ready
+    view.hessian_box.setChecked(True)
+    qtbot.waitUntil(lambda: len(view.ellipse.xData) > 0, timeout=10000)
+    assert problem.hessian_ready
+    view.close()

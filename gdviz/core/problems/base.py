@@ -169,6 +169,12 @@ class Problem(ABC):
         """True when ``hessian`` / ``batch_hessian`` give the exact full Hessian."""
         return type(self)._hessian_sum is not Problem._hessian_sum
 
+    @property
+    def hessian_ready(self) -> bool:
+        """True when ``hessian`` answers at once (a formula derives its second derivatives on
+        first use, up to seconds: the GUI asks for them in the background first)."""
+        return self.has_hessian
+
     def batch_hessian(self, params: np.ndarray, idx: np.ndarray | None = None) -> np.ndarray:
         """Exact Hessian of ``batch_loss``: (..., p) -> (..., p, p). Raises ValueError when the
         problem has none (``has_hessian`` False)."""

@@ -223,6 +223,10 @@ class CustomProblem(Problem):
         """params (..., p), x (k, d), y (k,) or None -> exact gradients (..., k, p)."""
         return self.compiled.grads(params, self._columns(x, y), x.shape[0])
 
+    @property
+    def hessian_ready(self) -> bool:
+        return self._hessian is not None
+
     def _hessian_sum(self, params: np.ndarray, x: np.ndarray, y: np.ndarray | None) -> np.ndarray:
         """params (..., p), x (k, d), y (k,) or None -> Σ of the k exact Hessians (..., p, p).
         The second derivatives are derived on first use (formula/hessian.py); a FormulaError
