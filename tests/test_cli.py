@@ -132,7 +132,7 @@ def test_run_takes_pytorch_lines_and_steps_the_schedule_every_step(capsys):
 
 BAD_INPUTS = [
     (["run", "--problem", "nope", "--out", "-"], "unknown problem 'nope'"),
-    (["run", "--problem", "wavy", "--optimizer", "newton", "--out", "-"], "unknown optimizer"),
+    (["run", "--problem", "wavy", "--optimizer", "bfgs", "--out", "-"], "unknown optimizer"),
     (["run", "--problem", "wavy", "--torch", "torch.optim.Adam(model.parameters(), lr=1/3)",
       "--out", "-"], "not an expression at column 41"),
     (["run", "--problem", "wavy", "--torch", "os.system('ls')", "--out", "-"],

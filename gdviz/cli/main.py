@@ -41,6 +41,10 @@ def build_parser() -> argparse.ArgumentParser:
     add_run_options(run)
     run.add_argument("--out", required=True, metavar="FILE.csv|-",
                      help="where to write the trace CSV (- for standard output)")
+    run.add_argument("--curvature", action="store_true",
+                     help="add the columns sharpness and lambda_min (the extreme eigenvalues "
+                          "of the full loss's Hessian after each step) and, for adam/adamw, "
+                          "preconditioned_sharpness")
     from gdviz.cli.export import add_export_options
 
     export = sub.add_parser("export", help="render a run's animation as a GIF, an MP4 or WebM "

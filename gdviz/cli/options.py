@@ -51,7 +51,7 @@ def add_run_options(parser: argparse.ArgumentParser, command: str = "run") -> No
     opt = parser.add_argument_group("optimizer")
     opt.add_argument("--optimizer", help="sgd (default), adagrad, rmsprop, adam, adamw, nadam, "
                                          "radam, adamax, adadelta, rprop, asgd, adafactor, "
-                                         "lion or lbfgs (gdviz optimizers lists them)")
+                                         "lion, lbfgs or newton (gdviz optimizers lists them)")
     opt.add_argument("--lr", help="learning rate (default: the optimizer's torch default)")
     opt.add_argument("--hp", action="append", default=[], metavar="NAME=VALUE",
                      help="a hyperparameter with torch's name, e.g. --hp momentum=0.9 "

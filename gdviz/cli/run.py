@@ -15,9 +15,16 @@ from gdviz.export.trace import write_records
 
 def run_command(args: argparse.Namespace) -> int:
     config = config_from_args(args)
-    names = config.make_problem().param_names
+    problem = config.make_problem()
+    names = problem.param_names
+    extra = None
+    if getattr(args, "curvature", False):
+        from gdviz.core.curvature import CurvatureColumns
+
+        extra = CurvatureColumns(problem, config.optimizer, config.hyperparams)
+        extra.prepare()
     if args.out == "-":
-        last = write_records(sys.stdout, names, iterate(config))
+        last = write_records(sys.stdout, names, iterate(config), extra)
         sys.stdout.flush()
     else:
         try:
@@ -25,7 +32,7 @@ def run_command(args: argparse.Namespace) -> int:
         except OSError as err:
             raise ConfigError(f"cannot write {args.out}: {err.strerror}") from None
         with handle:
-            last = write_records(handle, names, iterate(config))
+            last = write_records(handle, names, iterate(config), extra)
     sys.stderr.write((last.message if last and last.message else "stopped") + "\n")
     return 0
 

@@ -59,7 +59,7 @@ def _function_preset(spec) -> Preset:
 # Learning rates that make plain SGD progress visibly without diverging from the default start.
 _FUNCTION_LR = {"rosenbrock": 0.001, "beale": 0.001, "styblinski-tang": 0.01,
                 "six-hump-camel": 0.01, "monkey-saddle": 0.01, "rastrigin": 0.001,
-                "matyas": 0.5}
+                "matyas": 0.5, "quadratic": 0.018}
 
 
 @lru_cache(maxsize=1)

@@ -76,6 +76,14 @@ class RunConfig:
         set_(self, "lr", lr)
         set_(self, "hyperparams",
              _mapping(validate_hyperparams(self.optimizer, self.hyperparams)))
+        from gdviz.core.optimizers import get_optimizer
+
+        if get_optimizer(self.optimizer).uses_hessian:
+            if not problem.has_hessian:
+                raise ConfigError(f"optimizer {self.optimizer!r} needs the exact Hessian, "
+                                  f"which problem {self.problem!r} does not give")
+            with np.errstate(all="ignore"):  # a formula's Hessian is derived (once) here, so
+                problem.hessian(problem.default_init)  # its errors are the configuration's
         set_(self, "schedule_params",
              _mapping(validate_schedule(self.schedule, self.schedule_params)))
 

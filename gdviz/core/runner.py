@@ -73,6 +73,7 @@ def iterate(config: RunConfig) -> Iterator[StepRecord]:
     rng = np.random.default_rng(config.seed)
     name, hp = config.optimizer, config.hyperparams
     uses_closure = optimizers.get_optimizer(name).uses_closure
+    uses_hessian = optimizers.get_optimizer(name).uses_hessian
     n, p = problem.n_samples, problem.n_params
     batch_size = config.effective_batch_size()
     limit = config.step_limit()
@@ -119,6 +120,7 @@ def iterate(config: RunConfig) -> Iterator[StepRecord]:
             with np.errstate(all="ignore"):
                 sample_grads, grad, batch_loss = batch_eval(params, batch)
                 grad = _frozen(grad)
+                hessian = problem.batch_hessian(params, batch) if uses_hessian else None
                 if uses_closure:
                     def closure(at: np.ndarray, batch=batch) -> tuple[float, np.ndarray]:
                         _, at_grad, at_loss = batch_eval(at, batch)
@@ -128,7 +130,7 @@ def iterate(config: RunConfig) -> Iterator[StepRecord]:
                         name, params, batch_loss, grad, state, lr, step_hp, closure)
                 else:
                     new_params, new_state = optimizers.step(name, params, grad, state, lr,
-                                                            step_hp)
+                                                            step_hp, hessian)
                 new_loss = float(problem.loss(new_params))
 
             status, message = "running", ""

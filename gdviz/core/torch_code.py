@@ -263,8 +263,12 @@ def _py(value: Any) -> str:
 
 
 def optimizer_code(config: Any) -> str:
-    """The line that makes ``config``'s optimizer in PyTorch (``optimizer = ...``)."""
+    """The line that makes ``config``'s optimizer in PyTorch (``optimizer = ...``); ConfigError
+    for an optimizer PyTorch has no class for (Newton)."""
     spec = get_optimizer(config.optimizer)
+    if spec.torch_class is None and config.optimizer != "lion":
+        raise ConfigError(f"{spec.title} is not in torch.optim: there is no PyTorch line "
+                          "for it")
     hp = dict(config.hyperparams)
     if config.optimizer == "adafactor" and hp["eps"][0] == _MACHINE_EPS:
         hp["eps"] = (None, hp["eps"][1])

@@ -3,19 +3,36 @@
 Columns: step, epoch, lr, loss, batch_loss, one column per parameter (the problem's names in
 its order), then grad_<name> for each. Row step=0 is the start point (its gradient columns hold
 the full gradient there); each later row holds the parameters after that step and the batch
-gradient the step used. Floats are written with ``repr`` (shortest round-trip form), so a trace
-reproduces the run's float64 values exactly.
+gradient the step used. With ``extra`` columns (``gdviz run --curvature``: sharpness,
+lambda_min[, preconditioned_sharpness], see core/curvature.py) they follow, computed at each
+row's parameters and optimizer state. Floats are written with ``repr`` (shortest round-trip
+form), so a trace reproduces the run's float64 values exactly.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import TextIO
+from collections.abc import Iterable, Mapping
+from typing import Any, Protocol, TextIO
 
 import numpy as np
 
 from gdviz.core.history import RunHistory
 from gdviz.core.records import StepRecord
+
+
+class ExtraColumns(Protocol):
+    """Columns computed from records: ``names`` and ``table(params (m, p), states)`` ->
+    (m, len(names)) floats, from the parameters and optimizer states after m steps."""
+
+    names: tuple[str, ...]
+
+    def table(self, params: Any, states: list[Mapping[str, Any]]) -> Any: ...
+
+
+# records whose extra columns are computed together: the Hessians and eigenvalues of many
+# steps in one vectorised call cost a fraction of one call per step (benchmarks/
+# bench_curvature.py: rosenbrock ~190 µs per step one at a time, ~1 µs in blocks)
+EXTRA_BLOCK = 256
 
 
 def trace_header(param_names: tuple[str, ...]) -> list[str]:
@@ -28,15 +45,35 @@ def _row(step: int, epoch: int, values: Iterable[float]) -> str:
 
 
 def write_records(out: TextIO, param_names: tuple[str, ...],
-                  records: Iterable[StepRecord]) -> StepRecord | None:
-    """Stream records to ``out`` as CSV (header first); returns the last record written."""
-    out.write(",".join(trace_header(param_names)) + "\n")
+                  records: Iterable[StepRecord],
+                  extra: ExtraColumns | None = None) -> StepRecord | None:
+    """Stream records to ``out`` as CSV (header first); returns the last record written.
+    ``extra`` adds its columns after the gradient's."""
+    out.write(",".join(trace_header(param_names) + list(extra.names if extra else ())) + "\n")
     last = None
+    block: list[StepRecord] = []
     for r in records:
-        values = [r.lr, r.loss, r.batch_loss, *r.params.tolist(), *r.grad.tolist()]
-        out.write(_row(r.step, r.epoch, values))
         last = r
+        if extra is None:
+            out.write(_row(r.step, r.epoch, _values(r)))
+            continue
+        block.append(r)
+        if len(block) == EXTRA_BLOCK:
+            _write_block(out, block, extra)
+            block = []
+    if block:
+        _write_block(out, block, extra)
     return last
+
+
+def _values(r: StepRecord) -> list[float]:
+    return [r.lr, r.loss, r.batch_loss, *r.params.tolist(), *r.grad.tolist()]
+
+
+def _write_block(out: TextIO, block: list[StepRecord], extra: ExtraColumns) -> None:
+    table = extra.table(np.array([r.params for r in block]), [r.state for r in block])
+    out.write("".join(_row(r.step, r.epoch, _values(r) + row)
+                      for r, row in zip(block, np.asarray(table).tolist())))
 
 
 def write_history(out: TextIO, param_names: tuple[str, ...], history: RunHistory,

@@ -16,7 +16,10 @@ from PySide6.QtWidgets import QDockWidget, QScrollArea, QTabBar, QWidget
 # view -> the view whose place it shares as a tab. Test functions bring contour and 3-D surface
 # to the front (their "samples" and histogram show one sample); lessons the other two. The step
 # math shares the data view's place: a test function has no data, so its step math is in front.
-TAB_WITH = {"contour": "samples", "surface3d": "histogram", "step_math": "data"}
+# The curvature view waits behind the learning curve for every problem.
+TAB_WITH = {"contour": "samples", "surface3d": "histogram", "step_math": "data",
+            "curvature": "learning_curve"}
+RAISED_WITHOUT_DATA = ("contour", "surface3d", "step_math")
 ROW_SHARES = (0.52, 0.48)     # of the views' height: the maps and samples, then the curves
 # a view's dock never asks for more than this: the window never grows past the screen because
 # a status line wrapped (the layout squeezes a view's text before it grows the window)
@@ -126,7 +129,8 @@ class WindowDocks:
         for vid, host in TAB_WITH.items():
             if vid not in docks or host not in docks:
                 continue
-            shown = vid if analytic and not (vid == "surface3d" and no_gl) else host
+            shown = vid if (analytic and vid in RAISED_WITHOUT_DATA
+                            and not (vid == "surface3d" and no_gl)) else host
             if docks[shown].isHidden():   # the user closed it (or it has nothing to show)
                 shown = host if shown == vid else vid
             if not docks[shown].isHidden():

@@ -18,7 +18,7 @@ from gdviz.core.problems.analytic import SPECS, AnalyticProblem
 from gdviz.core.problems.analytic_functions import FUNCTIONS
 
 NAMES = [
-    "rosenbrock", "himmelblau", "rastrigin", "beale", "booth", "matyas", "saddle",
+    "rosenbrock", "himmelblau", "rastrigin", "beale", "booth", "matyas", "quadratic", "saddle",
     "monkey-saddle", "six-hump-camel", "ackley", "styblinski-tang",
 ]
 UNBOUNDED = {"saddle", "monkey-saddle"}

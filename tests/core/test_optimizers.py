@@ -60,7 +60,7 @@ TORCH_DEFAULTS = {
 
 
 def test_names_defaults_and_order_are_torchs():
-    assert optimizers.optimizer_names() == list(TORCH_DEFAULTS)
+    assert optimizers.optimizer_names() == [*TORCH_DEFAULTS, "newton"]   # not in torch
     for name, (lr, defaults) in TORCH_DEFAULTS.items():
         spec = optimizers.get_optimizer(name)
         assert spec.default_lr == lr

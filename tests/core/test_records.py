@@ -34,7 +34,7 @@ def test_defaults_are_valid_and_frozen():
     ({"seed": -1}, "seed must be a whole number >= 0"),
     ({"tol": -0.1}, "convergence tolerance must be a finite number >= 0"),
     ({"problem": "nope"}, "unknown problem 'nope'"),
-    ({"optimizer": "newton"}, "unknown optimizer 'newton'"),
+    ({"optimizer": "bfgs"}, "unknown optimizer 'bfgs'"),
     ({"settings": {"n": 0}}, "n must be at least 1"),
     ({"settings": {"bogus": 1}}, "has no setting 'bogus'"),
 ])

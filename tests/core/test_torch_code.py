@@ -108,10 +108,17 @@ def _read_back(config):
     return config.with_changes(**settings)
 
 
-@pytest.mark.parametrize("optimizer", optimizer_names())
+@pytest.mark.parametrize("optimizer", sorted(set(optimizer_names()) - {"newton"}))
 def test_copied_optimizer_code_reads_back_as_the_same_run(optimizer):
     config = _config(optimizer)
     assert _read_back(config) == config
+
+
+def test_newton_has_no_pytorch_line():
+    from gdviz.core.torch_code import torch_code
+
+    with pytest.raises(ConfigError, match="not in torch.optim"):
+        torch_code(_config("newton"))
 
 
 @pytest.mark.parametrize("schedule", sorted(set(schedule_names()) - {"inverse-time"}))

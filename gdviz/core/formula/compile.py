@@ -64,6 +64,10 @@ class CompiledFormula:
     seconds: float
     _loss: Any = field(repr=False, compare=False, default=None)
     _grads: Any = field(repr=False, compare=False, default=None)
+    # the sympy derivatives and argument symbols (params, then columns), kept for the Hessian
+    # (formula/hessian.py differentiates them again, on first use)
+    grad_exprs: tuple = field(repr=False, compare=False, default=())
+    arg_symbols: tuple = field(repr=False, compare=False, default=())
 
     def _args(self, params: np.ndarray, columns: Sequence[np.ndarray]) -> list[np.ndarray]:
         params = np.asarray(params, dtype=np.float64)
@@ -225,4 +229,5 @@ def compile_formula(formula: Formula, params: Sequence[str], columns: Sequence[s
         param_names=tuple(params), column_names=tuple(columns), expr_text=expr_text,
         gradient_text=tuple(f"∂ℓ/∂{n} = {t}" for n, t in zip(params, derivative_text)),
         derivative_text=derivative_text, simplified=simplified,
-        seconds=time.perf_counter() - start, _loss=loss_fn, _grads=grads_fn)
+        seconds=time.perf_counter() - start, _loss=loss_fn, _grads=grads_fn,
+        grad_exprs=tuple(grads), arg_symbols=tuple(args))

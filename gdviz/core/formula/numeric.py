@@ -31,6 +31,6 @@ def step(z):
 
 
 NUMPY_FUNCTIONS = {
-    "sigmoid": sigmoid, "softplus": softplus, "relu": relu, "step": step,
+    "sigmoid": sigmoid, "softplus": softplus, "relu": relu, "step": step, "sign": np.sign,
     "abs": np.abs, "min": np.minimum, "max": np.maximum, "log1p": np.log1p,
 }

@@ -30,9 +30,24 @@ def _named(cls: type, name: str) -> type:
 
 
 class Step(sp.Function):
-    """step(z): 1 for z > 0, 0 for z < 0, 1/2 at 0 (the derivative of relu, max, min)."""
+    """step(z): 1 for z > 0, 0 for z < 0, 1/2 at 0 (the derivative of relu, max, min).
+    Its own derivative is taken as 0 (true everywhere but at the kink, where a gradient or
+    Hessian of these functions has no value anyway)."""
 
     nargs = 1
+
+    def fdiff(self, argindex: int = 1) -> sp.Expr:
+        return sp.S.Zero
+
+
+class Sign(sp.Function):
+    """sign(z), the derivative of abs; its derivative is 0 (everywhere but at the kink).
+    sympy's own ``sign`` leaves ``Derivative(sign(z), z)`` unevaluated."""
+
+    nargs = 1
+
+    def fdiff(self, argindex: int = 1) -> sp.Expr:
+        return sp.S.Zero
 
 
 class Sigmoid(sp.Function):
@@ -61,7 +76,7 @@ class AbsVal(sp.Function):
     nargs = 1
 
     def fdiff(self, argindex: int = 1) -> sp.Expr:
-        return sp.sign(self.args[0])
+        return Sign(self.args[0])
 
 
 class Min2(sp.Function):
@@ -80,8 +95,8 @@ class Max2(sp.Function):
         return Step(a - b) if argindex == 1 else Step(b - a)
 
 
-for _cls, _name in ((Step, "step"), (Sigmoid, "sigmoid"), (Softplus, "softplus"), (Relu, "relu"),
-                    (AbsVal, "abs"), (Min2, "min"), (Max2, "max")):
+for _cls, _name in ((Step, "step"), (Sign, "sign"), (Sigmoid, "sigmoid"), (Softplus, "softplus"),
+                    (Relu, "relu"), (AbsVal, "abs"), (Min2, "min"), (Max2, "max")):
     _named(_cls, _name)
 
 

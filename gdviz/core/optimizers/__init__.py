@@ -27,6 +27,7 @@ from typing import Any
 
 import numpy as np
 
+from gdviz.core.newton import init_newton, newton_step
 from gdviz.core.optimizers import adam_family as _adam
 from gdviz.core.optimizers import first_order as _first
 from gdviz.core.optimizers.lbfgs import Evaluate, init_lbfgs, lbfgs
@@ -54,6 +55,7 @@ _INIT: dict[str, Callable[[tuple, Mapping[str, Any], float], dict[str, Any]]] = 
     "radam": _adam.init_moments, "adamax": _adam.init_adamax,
     "adadelta": _first.init_adadelta, "rprop": _first.init_rprop, "asgd": _first.init_asgd,
     "adafactor": _adam.init_adafactor, "lion": _adam.init_lion, "lbfgs": init_lbfgs,
+    "newton": lambda shape, hp, lr: init_newton(shape),
 }
 
 _STEPS: dict[str, Callable[..., tuple[np.ndarray, dict[str, Any]]]] = {
@@ -85,7 +87,8 @@ def recorded_state(name: str, state: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def step(name: str, params: np.ndarray, grad: np.ndarray, state: Mapping[str, Any], lr: float,
-         hp: Mapping[str, Any]) -> tuple[np.ndarray, dict[str, Any]]:
+         hp: Mapping[str, Any], hessian: np.ndarray | None = None
+         ) -> tuple[np.ndarray, dict[str, Any]]:
     """One optimizer step: ``(new_params, new_state)``.
 
     params, grad: float64 arrays of one shape, (n_params,); grad is the loss gradient without
@@ -96,8 +99,14 @@ def step(name: str, params: np.ndarray, grad: np.ndarray, state: Mapping[str, An
     read-only, so they can be shared across threads without copies. Floating-point overflow of
     a diverging run gives inf/nan with numpy's usual warnings; a caller that expects divergence
     wraps its loop in ``np.errstate``. An optimizer that evaluates the loss itself (L-BFGS,
-    ``spec.uses_closure``) is stepped with ``closure_step``.
+    ``spec.uses_closure``) is stepped with ``closure_step``. ``hessian`` (p, p): the exact
+    Hessian of the loss ``grad`` belongs to, for an optimizer whose spec ``uses_hessian``
+    (Newton).
     """
+    if get_optimizer(name).uses_hessian:
+        if hessian is None:
+            raise ValueError(f"{name} needs the Hessian: step(..., hessian=H)")
+        return newton_step(params, grad, hessian, state, lr, hp)
     if name not in _STEPS:
         raise ValueError(f"{name} evaluates the loss itself: step it with closure_step")
     return _STEPS[name](params, grad, state, lr, hp)
@@ -105,11 +114,12 @@ def step(name: str, params: np.ndarray, grad: np.ndarray, state: Mapping[str, An
 
 def closure_step(name: str, params: np.ndarray, loss: float, grad: np.ndarray,
                  state: Mapping[str, Any], lr: float, hp: Mapping[str, Any],
-                 evaluate: Evaluate) -> tuple[np.ndarray, dict[str, Any]]:
+                 evaluate: Evaluate, hessian: np.ndarray | None = None
+                 ) -> tuple[np.ndarray, dict[str, Any]]:
     """One ``step(closure)`` of an optimizer with ``uses_closure`` (L-BFGS): as ``step``, with
     ``loss``/``grad`` the closure's value at ``params`` and ``evaluate(params) -> (loss, grad)``
     the closure for further evaluations. The state's ``evals`` counts them (the first included).
     For an optimizer without a closure this is ``step`` (``evaluate`` unused)."""
     if name == "lbfgs":
         return lbfgs(params, loss, grad, state, lr, hp, evaluate)
-    return step(name, params, grad, state, lr, hp)
+    return step(name, params, grad, state, lr, hp, hessian)

@@ -44,6 +44,7 @@ class OptimizerSpec:
     torch_class: the class in torch.optim (``"AdamW"``), or None when torch has none.
     uses_closure: True when one step re-evaluates the loss and gradient itself (L-BFGS: torch's
         ``step(closure)``); the runner then calls ``closure_step`` instead of ``step``.
+    uses_hessian: the step needs the exact Hessian of the batch loss (``step(hessian=...)``).
     """
 
     name: str
@@ -54,6 +55,7 @@ class OptimizerSpec:
     state_names: tuple[str, ...]
     torch_class: str | None = None
     uses_closure: bool = False
+    uses_hessian: bool = False
 
 
 def _weight_decay(default: float = 0.0) -> HyperParam:
@@ -338,6 +340,23 @@ OPTIMIZERS: dict[str, OptimizerSpec] = {spec.name: spec for spec in (
         ),
         ("func_evals", "n_iter", "evals", "history_len", "d", "t", "old_dirs", "old_stps",
          "ro", "H_diag", "prev_flat_grad", "prev_loss"), "LBFGS", uses_closure=True),
+    OptimizerSpec(
+        "newton", "Newton (damped)",
+        "Damped Newton's method (not in torch.optim): solves (H + μI)·d = gradient with the "
+        "exact Hessian H of the batch loss and steps lr × d. The Levenberg–Marquardt shift "
+        "μ = max(0, damping − λmin) keeps every curvature at or above damping, so it never "
+        "divides by a non-positive one. On a quadratic, lr 1 with damping 0 lands on the "
+        "minimum in one step.",
+        1.0,
+        (
+            HyperParam("damping", 0.0, float,
+                       "The smallest curvature Newton may divide by: the Hessian is shifted "
+                       "by μ = max(0, damping − λmin). 0 = pure Newton where the Hessian is "
+                       "positive definite; larger values take shorter, more gradient-like "
+                       "steps and step downhill along negative curvature (at a saddle).",
+                       minimum=0.0),
+        ),
+        ("shift",), None, uses_hessian=True),
 )}
 
 

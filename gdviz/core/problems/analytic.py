@@ -82,6 +82,17 @@ class AnalyticProblem(Problem):
         return np.repeat(g[..., None, :], x.shape[0], axis=-2)
 
 
+    def _hessian_sum(self, params: np.ndarray, x: np.ndarray,
+                     y: np.ndarray | None) -> np.ndarray:
+        """params (..., 2), x (k, 0) -> (..., 2, 2): k times the Hessian of f at params."""
+        px, py = self._split(params)
+        with np.errstate(over="ignore", invalid="ignore"):
+            hxx, hxy, hyy = np.broadcast_arrays(*self.function.hess(px, py, self.settings))
+            h = np.stack([np.stack([hxx, hxy], axis=-1), np.stack([hxy, hyy], axis=-1)],
+                         axis=-2).astype(np.float64, copy=False)
+            return h * x.shape[0]
+
+
 def settings_for(fdef: FunctionDef) -> tuple[SettingSpec, ...]:
     """The settings of one function: its own constants, then ``grad_noise``."""
     return (*fdef.constants, GRAD_NOISE)

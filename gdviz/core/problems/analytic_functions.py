@@ -1,9 +1,11 @@
 """The classic 2-D optimizer benchmark functions: formulas, hand-derived gradients, minima.
 
-Every loss here is a plain numpy function ``f(x, y, s)`` and every gradient
-``g(x, y, s) -> (df/dx, df/dy)``, where ``x`` and ``y`` are float64 arrays of one common
-(broadcast) shape ``(...)`` and ``s`` is the validated settings mapping (the constants ``a``,
-``b``, ``A``, ... of the functions that have them). Results have shape ``(...)``, so the same
+Every loss here is a plain numpy function ``f(x, y, s)``, every gradient
+``g(x, y, s) -> (df/dx, df/dy)`` and every Hessian ``h(x, y, s) -> (d²f/dx², d²f/dxdy,
+d²f/dy²)`` (all derived by hand, checked against finite differences in the tests), where
+``x`` and ``y`` are float64 arrays of one common (broadcast) shape ``(...)`` and ``s`` is the
+validated settings mapping (the constants ``a``, ``b``, ``A``, ... of the functions that have
+them). Results have shape ``(...)``, so the same
 code evaluates one point, a path or a 256 x 256 contour grid.
 
 :mod:`gdviz.core.problems.analytic` wraps each :class:`FunctionDef` in a Problem and
@@ -30,6 +32,7 @@ class FunctionDef:
     """One benchmark function.
 
     ``loss(x, y, s)``: arrays (...) -> (...). ``grad(x, y, s)``: -> (d/dx (...), d/dy (...)).
+    ``hess(x, y, s)``: -> (d²/dx² (...), d²/dxdy (...), d²/dy² (...)).
     ``view(s)``: ((x_lo, x_hi), (y_lo, y_hi)). ``minima(s)``: every known minimum.
     ``constants``: the function's own settings (``grad_noise`` is added for all functions).
     """
@@ -43,6 +46,8 @@ class FunctionDef:
     view: Callable[[Settings], Range]
     minima: Callable[[Settings], tuple[Minimum, ...]]
     constants: tuple[SettingSpec, ...] = ()
+    hess: Callable[[np.ndarray, np.ndarray, Settings],
+                   tuple[np.ndarray, np.ndarray, np.ndarray]] | None = None
 
 
 def _fixed(value: Any) -> Callable[[Settings], Any]:
@@ -62,6 +67,11 @@ def _rosenbrock_grad(x, y, s):
     return -2.0 * (a - x) - 4.0 * b * x * r, 2.0 * b * r
 
 
+def _rosenbrock_hess(x, y, s):
+    b = s["b"]
+    return 2.0 - 4.0 * b * y + 12.0 * b * x * x, -4.0 * b * x, 2.0 * b + 0.0 * x
+
+
 def _rosenbrock_view(s) -> Range:
     a = s["a"]
     return (min(-2.0, a - 1.0), max(2.0, a + 1.0)), (min(-1.0, a * a - 1.0), max(3.0, a * a + 1.0))
@@ -76,6 +86,12 @@ def _himmelblau_grad(x, y, s):
     u = x * x + y - 11.0
     v = x + y * y - 7.0
     return 4.0 * x * u + 2.0 * v, 2.0 * u + 4.0 * y * v
+
+
+def _himmelblau_hess(x, y, s):
+    u = x * x + y - 11.0
+    v = x + y * y - 7.0
+    return 4.0 * u + 8.0 * x * x + 2.0, 4.0 * (x + y), 2.0 + 4.0 * v + 8.0 * y * y
 
 
 _HIMMELBLAU_MINIMA = (
@@ -100,6 +116,11 @@ def _rastrigin_grad(x, y, s):
     return 2.0 * x + _TAU * A * np.sin(_TAU * x), 2.0 * y + _TAU * A * np.sin(_TAU * y)
 
 
+def _rastrigin_hess(x, y, s):
+    c = _TAU * _TAU * s["A"]
+    return 2.0 + c * np.cos(_TAU * x), 0.0 * (x + y), 2.0 + c * np.cos(_TAU * y)
+
+
 # -- Beale -----------------------------------------------------------------------------------
 def _beale_terms(x, y):
     y2 = y * y
@@ -119,6 +140,18 @@ def _beale_grad(x, y, s):
     return gx, gy
 
 
+def _beale_hess(x, y, s):
+    t1, t2, t3, y2, y3 = _beale_terms(x, y)
+    # t_i and their first derivatives: dt/dx = (y - 1, y² - 1, y³ - 1), dt/dy = (x, 2xy, 3xy²);
+    # second: d²t/dxdy = (1, 2y, 3y²), d²t/dy² = (0, 2x, 6xy), d²t/dx² = 0
+    ax, bx, cx = y - 1.0, y2 - 1.0, y3 - 1.0
+    ay, by, cy = x, 2.0 * x * y, 3.0 * x * y2
+    hxx = 2.0 * (ax * ax + bx * bx + cx * cx)
+    hxy = 2.0 * (ax * ay + bx * by + cx * cy + t1 + 2.0 * y * t2 + 3.0 * y2 * t3)
+    hyy = 2.0 * (ay * ay + by * by + cy * cy + 2.0 * x * t2 + 6.0 * x * y * t3)
+    return hxx, hxy, hyy
+
+
 # -- Booth -----------------------------------------------------------------------------------
 def _booth(x, y, s):
     return (x + 2.0 * y - 7.0) ** 2 + (2.0 * x + y - 5.0) ** 2
@@ -130,6 +163,11 @@ def _booth_grad(x, y, s):
     return 2.0 * u + 4.0 * v, 4.0 * u + 2.0 * v
 
 
+def _booth_hess(x, y, s):
+    zero = 0.0 * (x + y)
+    return zero + 10.0, zero + 8.0, zero + 10.0
+
+
 # -- Matyas ----------------------------------------------------------------------------------
 def _matyas(x, y, s):
     return 0.26 * (x * x + y * y) - 0.48 * x * y
@@ -137,6 +175,25 @@ def _matyas(x, y, s):
 
 def _matyas_grad(x, y, s):
     return 0.52 * x - 0.48 * y, 0.52 * y - 0.48 * x
+
+
+def _matyas_hess(x, y, s):
+    zero = 0.0 * (x + y)
+    return zero + 0.52, zero - 0.48, zero + 0.52
+
+
+# -- Quadratic -------------------------------------------------------------------------------
+def _quadratic(x, y, s):
+    return 0.5 * (s["a"] * x * x + s["b"] * y * y)
+
+
+def _quadratic_grad(x, y, s):
+    return s["a"] * x + 0.0 * y, s["b"] * y + 0.0 * x
+
+
+def _quadratic_hess(x, y, s):
+    zero = 0.0 * (x + y)
+    return zero + s["a"], zero, zero + s["b"]
 
 
 # -- Saddles ---------------------------------------------------------------------------------
@@ -148,12 +205,21 @@ def _saddle_grad(x, y, s):
     return 2.0 * x, -2.0 * y
 
 
+def _saddle_hess(x, y, s):
+    zero = 0.0 * (x + y)
+    return zero + 2.0, zero, zero - 2.0
+
+
 def _monkey(x, y, s):
     return x ** 3 - 3.0 * x * y * y
 
 
 def _monkey_grad(x, y, s):
     return 3.0 * (x * x - y * y), -6.0 * x * y
+
+
+def _monkey_hess(x, y, s):
+    return 6.0 * x + 0.0 * y, -6.0 * y + 0.0 * x, -6.0 * x + 0.0 * y
 
 
 # -- Six-hump camel --------------------------------------------------------------------------
@@ -166,6 +232,12 @@ def _camel(x, y, s):
 def _camel_grad(x, y, s):
     x2 = x * x
     return 8.0 * x - 8.4 * x2 * x + 2.0 * x2 * x2 * x + y, x - 8.0 * y + 16.0 * y ** 3
+
+
+def _camel_hess(x, y, s):
+    x2 = x * x
+    return 8.0 - 25.2 * x2 + 10.0 * x2 * x2 + 0.0 * y, 1.0 + 0.0 * (x + y), \
+        -8.0 + 48.0 * y * y + 0.0 * x
 
 
 _CAMEL_MINIMA = (
@@ -201,6 +273,21 @@ def _ackley_grad(x, y, s):
     return cone * x + ripple * np.sin(c * x), cone * y + ripple * np.sin(c * y)
 
 
+def _ackley_hess(x, y, s):
+    """At the origin the cone's curvature is infinite (a kink): NaN there."""
+    a, b, c = s["a"], s["b"], s["c"]
+    r, e1, e2 = _ackley_parts(x, y, s)
+    safe_r = np.where(r > 0.0, r, 1.0)
+    cone = np.where(r > 0.0, 0.5 * a * b * e1 / safe_r, np.nan)
+    bend = 0.5 * (b + 1.0 / safe_r) / safe_r     # d(cone)/dx = -cone * bend * x
+    ripple = 0.5 * c * e2
+    sx, sy = np.sin(c * x), np.sin(c * y)
+    hxx = cone * (1.0 - bend * x * x) + ripple * c * (np.cos(c * x) - 0.5 * sx * sx)
+    hyy = cone * (1.0 - bend * y * y) + ripple * c * (np.cos(c * y) - 0.5 * sy * sy)
+    hxy = -cone * bend * x * y - 0.5 * c * ripple * sx * sy
+    return hxx, hxy, hyy
+
+
 # -- Styblinski-Tang -------------------------------------------------------------------------
 def _st(x, y, s):
     return 0.5 * (x ** 4 - 16.0 * x * x + 5.0 * x + y ** 4 - 16.0 * y * y + 5.0 * y)
@@ -208,6 +295,10 @@ def _st(x, y, s):
 
 def _st_grad(x, y, s):
     return 2.0 * x ** 3 - 16.0 * x + 2.5, 2.0 * y ** 3 - 16.0 * y + 2.5
+
+
+def _st_hess(x, y, s):
+    return 6.0 * x * x - 16.0 + 0.0 * y, 0.0 * (x + y), 6.0 * y * y - 16.0 + 0.0 * x
 
 
 _ST_LO, _ST_HI = -2.903534027771177, 2.746802770990837   # minima of t^4 - 16t^2 + 5t
@@ -236,6 +327,7 @@ FUNCTIONS: tuple[FunctionDef, ...] = (
         (SettingSpec("a", 1.0, float, "x of the minimum (a, a²)", -5.0, 5.0),
          SettingSpec("b", 100.0, float, "steepness of the valley walls: larger b makes the "
                      "valley narrower and gradient descent slower", 0.0)),
+        hess=_rosenbrock_hess,
     ),
     FunctionDef(
         "himmelblau", "Himmelblau (four minima)",
@@ -245,6 +337,7 @@ FUNCTIONS: tuple[FunctionDef, ...] = (
         "optimizers that feel the same first gradient can still finish in different basins.",
         _himmelblau, _himmelblau_grad, (0.0, 0.0), _fixed(((-5.0, 5.0), (-5.0, 5.0))),
         _fixed(_HIMMELBLAU_MINIMA),
+        hess=_himmelblau_hess,
     ),
     FunctionDef(
         "rastrigin", "Rastrigin (many local minima)",
@@ -255,6 +348,7 @@ FUNCTIONS: tuple[FunctionDef, ...] = (
         _rastrigin, _rastrigin_grad, (-3.3, 2.7), _fixed(((-5.12, 5.12), (-5.12, 5.12))),
         _fixed(_ORIGIN),
         (SettingSpec("A", 10.0, float, "height of the ripples (0 gives a plain bowl)", 0.0),),
+        hess=_rastrigin_hess,
     ),
     FunctionDef(
         "beale", "Beale (flat valley, steep walls)",
@@ -265,6 +359,7 @@ FUNCTIONS: tuple[FunctionDef, ...] = (
         "per-parameter step sizes (Adagrad, RMSprop, Adam) fix.",
         _beale, _beale_grad, (1.0, 1.5), _fixed(((-4.5, 4.5), (-4.5, 4.5))),
         _fixed((Minimum((3.0, 0.5), 0.0),)),
+        hess=_beale_hess,
     ),
     FunctionDef(
         "booth", "Booth (tilted quadratic bowl)",
@@ -274,6 +369,7 @@ FUNCTIONS: tuple[FunctionDef, ...] = (
         "ellipse near that limit and creeps along its long axis.",
         _booth, _booth_grad, (-3.0, 6.0), _fixed(((-5.0, 7.0), (-3.0, 9.0))),
         _fixed((Minimum((1.0, 3.0), 0.0),)),
+        hess=_booth_hess,
     ),
     FunctionDef(
         "matyas", "Matyas (nearly flat valley)",
@@ -283,6 +379,23 @@ FUNCTIONS: tuple[FunctionDef, ...] = (
         "the minimum, which momentum speeds up a lot.",
         _matyas, _matyas_grad, (8.0, 3.0), _fixed(((-10.0, 10.0), (-10.0, 10.0))),
         _fixed(_ORIGIN),
+        hess=_matyas_hess,
+    ),
+    FunctionDef(
+        "quadratic", "Quadratic ½(a·x² + b·y²) (condition number b/a)",
+        "The quadratic f = ½(a·x² + b·y²) with minimum 0 at the origin: its Hessian is "
+        "diag(a, b) everywhere, so it is the model every stability and rate law is derived "
+        "on. Gradient descent is stable for lr < 2/max(a, b); its best rate per step is "
+        "(κ − 1)/(κ + 1) with κ = b/a, reached at lr = 2/(a + b), while heavy-ball momentum "
+        "reaches (√κ − 1)/(√κ + 1). The default κ = 100 makes the difference plain (0.980 "
+        "against 0.818). Newton's method with lr 1 lands on the minimum in one step.",
+        _quadratic, _quadratic_grad, (1.0, 1.0), _fixed(((-1.5, 1.5), (-1.5, 1.5))),
+        _fixed(_ORIGIN),
+        (SettingSpec("a", 1.0, float, "curvature along x (the Hessian's first eigenvalue)",
+                     0.0, 1e6),
+         SettingSpec("b", 100.0, float, "curvature along y (the second eigenvalue); b/a is "
+                     "the condition number κ", 0.0, 1e6)),
+        hess=_quadratic_hess,
     ),
     FunctionDef(
         "saddle", "Saddle x² − y²",
@@ -292,6 +405,7 @@ FUNCTIONS: tuple[FunctionDef, ...] = (
         "offset has grown enough to carry it away; momentum, adaptive methods or grad_noise "
         "escape sooner. From y = 0 exactly, noiseless gradient descent never escapes.",
         _saddle, _saddle_grad, (-1.8, 0.01), _fixed(((-2.0, 2.0), (-2.0, 2.0))), _fixed(()),
+        hess=_saddle_hess,
     ),
     FunctionDef(
         "monkey-saddle", "Monkey saddle x³ − 3xy²",
@@ -301,6 +415,7 @@ FUNCTIONS: tuple[FunctionDef, ...] = (
         "descent running down a ridge almost stalls near the origin before it turns into one "
         "of the valleys.",
         _monkey, _monkey_grad, (1.5, 0.1), _fixed(((-2.0, 2.0), (-2.0, 2.0))), _fixed(()),
+        hess=_monkey_hess,
     ),
     FunctionDef(
         "six-hump-camel", "Six-hump camel (six minima)",
@@ -310,6 +425,7 @@ FUNCTIONS: tuple[FunctionDef, ...] = (
         "by saddles. From one start, different optimizers can settle in different minima.",
         _camel, _camel_grad, (-2.0, -1.0), _fixed(((-2.2, 2.2), (-1.2, 1.2))),
         _fixed(_CAMEL_MINIMA),
+        hess=_camel_hess,
     ),
     FunctionDef(
         "ackley", "Ackley (rippled plateau, deep funnel)",
@@ -323,6 +439,7 @@ FUNCTIONS: tuple[FunctionDef, ...] = (
          SettingSpec("b", 0.2, float, "how quickly the funnel widens into the plateau", 0.0),
          SettingSpec("c", 2.0 * math.pi, float, "frequency of the ripples (2π: one per unit)",
                      0.0)),
+        hess=_ackley_hess,
     ),
     FunctionDef(
         "styblinski-tang", "Styblinski–Tang (four corner minima)",
@@ -332,5 +449,6 @@ FUNCTIONS: tuple[FunctionDef, ...] = (
         "ridges near xᵢ ≈ 0.157. Where gradient descent ends depends on which side of the "
         "ridges it starts; momentum can carry it across one.",
         _st, _st_grad, (0.3, 4.5), _fixed(((-5.0, 5.0), (-5.0, 5.0))), _fixed(_ST_MINIMA),
+        hess=_st_hess,
     ),
 )

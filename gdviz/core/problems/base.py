@@ -10,6 +10,7 @@ Shapes used throughout:
     params:  (..., p)
     losses:  (..., k)        k = number of selected samples
     grads:   (..., k, p)
+    hessians (summed over the selected samples): (..., p, p)
 """
 
 from __future__ import annotations
@@ -116,6 +117,13 @@ class Problem(ABC):
     def _sample_grads(self, params: np.ndarray, x: np.ndarray, y: np.ndarray | None) -> np.ndarray:
         """params (..., p), x (k, d), y (k,) or None -> gradients (..., k, p)."""
 
+    def _hessian_sum(self, params: np.ndarray, x: np.ndarray,
+                     y: np.ndarray | None) -> np.ndarray | None:
+        """The sum over the k selected samples of their exact Hessians: params (..., p), x (k, d),
+        y (k,) or None -> (..., p, p); None when the problem supplies no full Hessian (a large
+        network, which will give Hessian-vector products instead)."""
+        return None
+
     def predict(self, params: np.ndarray, x: np.ndarray) -> np.ndarray | None:
         """The model's output for inputs x (k, d) at params (..., p) -> (..., k), or None when
         the problem has no model (analytic functions). Used by the Data view."""
@@ -155,6 +163,30 @@ class Problem(ABC):
         """Gradient of ``batch_loss``: (..., p) -> (..., p)."""
         grads = self.sample_grads(params, idx)
         return grads.sum(axis=-2) * self.reduce_factor(grads.shape[-2])
+
+    @property
+    def has_hessian(self) -> bool:
+        """True when ``hessian`` / ``batch_hessian`` give the exact full Hessian."""
+        return type(self)._hessian_sum is not Problem._hessian_sum
+
+    @property
+    def hessian_ready(self) -> bool:
+        """True when ``hessian`` answers at once (a formula derives its second derivatives on
+        first use, up to seconds: the GUI asks for them in the background first)."""
+        return self.has_hessian
+
+    def batch_hessian(self, params: np.ndarray, idx: np.ndarray | None = None) -> np.ndarray:
+        """Exact Hessian of ``batch_loss``: (..., p) -> (..., p, p). Raises ValueError when the
+        problem has none (``has_hessian`` False)."""
+        x, y = self._select(idx)
+        summed = self._hessian_sum(np.asarray(params, dtype=np.float64), x, y)
+        if summed is None:
+            raise ValueError(f"problem {self.name!r} gives no full Hessian")
+        return summed * self.reduce_factor(x.shape[0])
+
+    def hessian(self, params: np.ndarray) -> np.ndarray:
+        """Exact Hessian of the full loss: (..., p) -> (..., p, p)."""
+        return self.batch_hessian(params, None)
 
     def loss(self, params: np.ndarray) -> np.ndarray:
         """The full loss over all samples: (..., p) -> (...)."""

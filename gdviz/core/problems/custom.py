@@ -193,6 +193,7 @@ class CustomProblem(Problem):
         self.default_init = read_only(start)
         self.view_range = read_only(_ranges(checked["ranges"], start, names))
         self.description = f"ℓ = {compiled.expr_text}; {source}."
+        self._hessian = None  # compiled on first use (formula.hessian.CompiledHessian)
 
     def _start(self, text: str) -> np.ndarray:
         p = self.n_params
@@ -221,6 +222,20 @@ class CustomProblem(Problem):
     def _sample_grads(self, params: np.ndarray, x: np.ndarray, y: np.ndarray | None) -> np.ndarray:
         """params (..., p), x (k, d), y (k,) or None -> exact gradients (..., k, p)."""
         return self.compiled.grads(params, self._columns(x, y), x.shape[0])
+
+    @property
+    def hessian_ready(self) -> bool:
+        return self._hessian is not None
+
+    def _hessian_sum(self, params: np.ndarray, x: np.ndarray, y: np.ndarray | None) -> np.ndarray:
+        """params (..., p), x (k, d), y (k,) or None -> Σ of the k exact Hessians (..., p, p).
+        The second derivatives are derived on first use (formula/hessian.py); a FormulaError
+        (a ConfigError) says why when they cannot be."""
+        if self._hessian is None:
+            from gdviz.core.formula.hessian import compile_hessian  # sympy, on first use
+
+            self._hessian = compile_hessian(self.compiled)
+        return self._hessian.summed(params, self._columns(x, y), x.shape[0])
 
 
 def make_custom(settings: Mapping[str, Any], data_path: str | None = None) -> CustomProblem:

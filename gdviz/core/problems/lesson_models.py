@@ -24,6 +24,10 @@ from gdviz.core.problems.base import Minimum, Problem, read_only
 # Beyond |y| = 40, exp(-y^2) underflows to exactly 0 in float64, so the wavy loss and its slope
 # are exactly 0 there; clipping keeps y^3 from overflowing into inf * 0 = NaN for huge w.
 _WAVY_CLIP = 40.0
+# Hessians of many points at once (the Curvature view: a whole history) sum the samples' outer
+# products with one matrix product when the k outer products take at most this many floats
+# (8 MB): logistic, 500 samples, 2001 points, 122 ms instead of einsum's 219 ms (best of 5)
+_OUTER_CELLS = 1_000_000
 
 
 # -- the wavy lesson's 1-D curve ------------------------------------------------------------------
@@ -38,6 +42,13 @@ def wavy_slope(y: np.ndarray) -> np.ndarray:
     y = np.clip(y, -_WAVY_CLIP, _WAVY_CLIP)
     e = np.exp(-y * y)
     return (-2.0 * y + 3.0 * y * y) * e + (-y * y + y * y * y) * (-2.0 * y) * e
+
+
+def wavy_curvature(y: np.ndarray) -> np.ndarray:
+    """d²L/dy² = (-2 + 6y + 10y² - 14y³ - 4y⁴ + 4y⁵) e^(-y²), elementwise."""
+    y = np.clip(y, -_WAVY_CLIP, _WAVY_CLIP)
+    poly = -2.0 + y * (6.0 + y * (10.0 + y * (-14.0 + y * (-4.0 + y * 4.0))))
+    return poly * np.exp(-y * y)
 
 
 def wavy_critical_points() -> np.ndarray:
@@ -75,6 +86,19 @@ def _affine(params: np.ndarray, x: np.ndarray, bias: bool) -> np.ndarray:
     if bias:
         z = z + params[..., d, None]
     return z
+
+
+def _outer_sum(weights: np.ndarray, features: np.ndarray) -> np.ndarray:
+    """Σ_i weights[..., i] · f_i f_iᵀ: weights (..., k), features (k, q) -> (..., q, q),
+    exactly symmetric (einsum's sums for (i, j) and (j, i) can round differently)."""
+    k, q = features.shape
+    lead = weights.shape[:-1]
+    if k * q * q <= _OUTER_CELLS:   # one BLAS product with the k outer products
+        outer = (features[:, :, None] * features[:, None, :]).reshape(k, q * q)
+        summed = np.matmul(weights.reshape(-1, k), outer).reshape(lead + (q, q))
+    else:                           # no (k, q, q) temporary for a big CSV
+        summed = np.einsum("...k,ki,kj->...ij", weights, features, features)
+    return 0.5 * (summed + np.swapaxes(summed, -1, -2))
 
 
 def _with_ones(x: np.ndarray) -> np.ndarray:
@@ -140,6 +164,11 @@ class WavyProblem(LessonProblem):
             g = wavy_slope(params[..., 0, None] * x[:, 0]) * x[:, 0]
         return g[..., None]
 
+    def _hessian_sum(self, params, x, y):
+        """Σ L''(w·x)·x² over the k samples: params (..., 1) -> (..., 1, 1)."""
+        with np.errstate(over="ignore", invalid="ignore"):
+            return _outer_sum(wavy_curvature(params[..., 0, None] * x[:, 0]), x)
+
     def predict(self, params, x):
         """The model output y = w·x: params (..., 1), x (k, 1) -> (..., k)."""
         with np.errstate(over="ignore", invalid="ignore"):
@@ -158,6 +187,11 @@ class LinearRegressionProblem(LessonProblem):
         with np.errstate(over="ignore", invalid="ignore"):
             r = _affine(params, x, bias=True) - y
             return r[..., None] * _with_ones(x)
+
+    def _hessian_sum(self, params, x, y):
+        """Σ [x, 1][x, 1]ᵀ over the k samples (the same at every point): -> (..., d+1, d+1)."""
+        once = _outer_sum(np.ones(x.shape[0]), _with_ones(x))
+        return np.broadcast_to(once, params.shape[:-1] + once.shape).copy()
 
     def predict(self, params, x):
         """ŷ = x·w + b: params (..., d + 1), x (k, d) -> (..., k)."""
@@ -179,6 +213,11 @@ class SlopeProblem(LessonProblem):
             r = params[..., 0, None] * x[:, 0] - y
             return (2.0 / self.n_samples * r * x[:, 0])[..., None]
 
+    def _hessian_sum(self, params, x, y):
+        """Σ 2x²/N over the k samples (the same at every point): -> (..., 1, 1)."""
+        once = _outer_sum(np.full(x.shape[0], 2.0 / self.n_samples), x)
+        return np.broadcast_to(once, params.shape[:-1] + once.shape).copy()
+
     def predict(self, params, x):
         """ŷ = w·x: params (..., 1), x (k, 1) -> (..., k)."""
         with np.errstate(over="ignore", invalid="ignore"):
@@ -198,6 +237,14 @@ class LogisticProblem(LessonProblem):
         with np.errstate(over="ignore", invalid="ignore"):
             s = stable_sigmoid(_affine(params, x, bias=True))
             return ((s - y) * s * (1.0 - s))[..., None] * _with_ones(x)
+
+    def _hessian_sum(self, params, x, y):
+        """Σ c_i [x_i, 1][x_i, 1]ᵀ with c = d²/dz² ½(σ(z) - y)² = σ'·(σ' + (σ - y)(1 - 2σ)),
+        σ' = σ(1 - σ): params (..., d + 1) -> (..., d + 1, d + 1)."""
+        with np.errstate(over="ignore", invalid="ignore"):
+            s = stable_sigmoid(_affine(params, x, bias=True))
+            slope = s * (1.0 - s)
+            return _outer_sum(slope * (slope + (s - y) * (1.0 - 2.0 * s)), _with_ones(x))
 
     def predict(self, params, x):
         """The probability of class 1, σ(x·w + b): params (..., d + 1), x (k, d) -> (..., k)."""

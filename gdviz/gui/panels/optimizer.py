@@ -3,15 +3,24 @@ PyTorch code in (a pasted optimizer or scheduler line) and out ("Copy as PyTorch
 
 Hyperparameter and schedule fields are generated from the core's specs, so a new optimizer or
 schedule appears here with its help texts as tooltips and nothing else to change.
+
+For gradient descent and heavy-ball momentum a note under the learning rate says up to which
+rate a quadratic with the Hessian at the start point is stable ("stable for lr < 2/λmax = …"),
+computed off the GUI thread (gui.tasks.TaskRunner: a formula's Hessian is derived on first use)
+and updated whenever the run's settings (the start point among them) change.
 """
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QApplication, QPushButton, QWidget
+import numpy as np
+from PySide6.QtWidgets import QApplication, QLabel, QPushButton, QWidget
 
+from gdviz.core.curvature import hessian_eigenvalues, stability_threshold, stable_lr_limit
 from gdviz.core.optimizers import OPTIMIZERS
 from gdviz.core.records import RunConfig
+from gdviz.core.errors import ConfigError
 from gdviz.core.torch_code import torch_code
+from gdviz.gui import tasks
 from gdviz.gui.panels.fields import ParamPanel
 
 LR_TIP = ("Learning rate η: the step is η × gradient (for SGD). The most important setting: "
@@ -37,6 +46,21 @@ class OptimizerPanel(ParamPanel):
             "read what it does.",
             [(spec.title, spec.name, spec.description) for spec in OPTIMIZERS.values()])
         self.lr_field = self.add_line(("lr",), "learning rate η", LR_TIP)
+        self.stability_note = QLabel()
+        self.stability_note.setObjectName("stability_note")
+        self.stability_note.setWordWrap(True)
+        self.stability_note.setStyleSheet("color: #555555;")
+        self.stability_note.setToolTip(
+            "Gradient descent on a quadratic is stable exactly when lr < 2/λmax, heavy-ball "
+            "momentum β when lr < (2 + 2β)/λmax (λmax: the largest eigenvalue of the Hessian "
+            "of the full loss, here at the start point). On other losses the Hessian changes "
+            "along the path: see the Curvature view.")
+        self.stability_note.hide()
+        self.form.addRow(self.stability_note)
+        self.stability_runner = tasks.TaskRunner(self)
+        self.stability_runner.sig_ready.connect(self._on_stability_runner_ready)
+        self._stability_key = None
+        self._shown_config: RunConfig | None = None
         self._hp_form = self.add_section()
         self._hp_keys: list[tuple] = []
         self._shown_optimizer = ""
@@ -75,8 +99,13 @@ class OptimizerPanel(ParamPanel):
         self._config: RunConfig | None = None
 
     def copy_as_pytorch(self) -> str:
-        """Put the current run's PyTorch code on the clipboard; returns it."""
-        code = torch_code(self._config) if self._config is not None else ""
+        """Put the current run's PyTorch code on the clipboard; returns it ("" and the reason
+        under the button when PyTorch has no such optimizer)."""
+        try:
+            code = torch_code(self._config) if self._config is not None else ""
+        except ConfigError as err:
+            self.show_error(("torch",), str(err))
+            return ""
         QApplication.clipboard().setText(code)
         return code
 
@@ -107,6 +136,62 @@ class OptimizerPanel(ParamPanel):
                 self.set_spec_value(key, config.schedule_params[key[1]])
         finally:
             self._filling = False
+        self._shown_config = config
+        self._ask_stability(config)
+
+    # -- the stability note -------------------------------------------------------------------
+    def closeEvent(self, event) -> None:  # noqa: N802 (Qt name)
+        self.stability_runner.shutdown()
+        super().closeEvent(event)
+
+    def hideEvent(self, event) -> None:  # noqa: N802 (Qt name)
+        window = self.window()
+        if window is self or not window.isVisible():  # the window is closing
+            self.stability_runner.shutdown()
+            self._stability_key = None               # asked again when shown
+        super().hideEvent(event)
+
+    def showEvent(self, event) -> None:  # noqa: N802 (Qt name)
+        super().showEvent(event)
+        if self._stability_key is None and self._shown_config is not None:
+            self._ask_stability(self._shown_config)
+
+    def _ask_stability(self, config: RunConfig) -> None:
+        """Compute λmax at the start point in the background (gradient descent and heavy ball
+        only); the note shows it when it arrives."""
+        if config.optimizer != "sgd" or \
+                stability_threshold(config.optimizer, config.lr, config.hyperparams) is None:
+            self.stability_runner.cancel()
+            self._stability_key = None
+            self.stability_note.hide()
+            return
+        problem = config.make_problem()
+        if not problem.has_hessian:
+            self.stability_note.hide()
+            return
+        start = config.start_point()
+        key = (id(problem), tuple(start.tolist()), config.optimizer,
+               tuple(sorted(config.hyperparams.items())))
+        if key == self._stability_key:
+            return
+        self._stability_key = key
+        hp = dict(config.hyperparams)
+
+        def job(should_stop):
+            sharpness = float(hessian_eigenvalues(problem, start)[-1])
+            return sharpness, stable_lr_limit("sgd", hp, sharpness), hp
+
+        self.stability_runner.request(key, job)
+
+    def _on_stability_runner_ready(self, key, result) -> None:
+        if key != self._stability_key:
+            return
+        if isinstance(result, Exception):
+            self.stability_note.setText(f"λmax at the start point: {result}")
+        else:
+            sharpness, limit, hp = result
+            self.stability_note.setText(stability_text(sharpness, limit, hp))
+        self.stability_note.show()
 
     def _rebuild(self, old: list[tuple], group: str, specs, form) -> list[tuple]:
         """Replace the generated rows of ``group`` (kept in their own form section)."""
@@ -117,3 +202,21 @@ class OptimizerPanel(ParamPanel):
             self.add_spec_field(key, spec, form=form)
             keys.append(key)
         return keys
+
+
+def stability_text(sharpness: float, limit: float | None, hp) -> str:
+    """The note: ``stable for lr < 2/λmax = 0.054 at the start point (λmax 37.02)``."""
+    if limit is None or not np.isfinite(sharpness):
+        return (f"λmax = {sharpness:.4g} ≤ 0 at the start point: no rate is too large "
+                "there (the loss curves down or is flat)" if np.isfinite(sharpness) else
+                "the Hessian is not finite at the start point")
+    beta = hp.get("momentum", 0.0)
+    if beta == 0:
+        rule = "2/λmax"
+    elif hp.get("nesterov"):
+        rule = f"(2 + 2·{beta:g})/((1 + 2·{beta:g})·λmax)"
+    else:
+        damp = hp.get("dampening", 0.0)
+        rule = f"(2 + 2·{beta:g})/λmax" if not damp else \
+            f"(2 + 2·{beta:g})/((1 − {damp:g})·λmax)"
+    return f"stable for lr < {rule} = {limit:.4g} at the start point (λmax {sharpness:.4g})"

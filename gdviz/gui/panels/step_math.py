@@ -267,6 +267,10 @@ def _state_notes(config: RunConfig, record: StepRecord) -> list[str]:
         return [f"   one step = one torch step(closure): {record.state['evals']} loss/gradient "
                 f"evaluations, {record.state.get('history_len', 0)} of "
                 f"{hp['history_size']} curvature pairs held"]
+    if config.optimizer == "newton" and "shift" in record.state:
+        return [f"   Δ = −η·(H + μI)⁻¹·g   with H the batch loss's Hessian, μ = "
+                f"max(0, damping − λmin) = {record.state['shift']:g}, damping = "
+                f"{hp['damping']:g}"]
     return []
 
 

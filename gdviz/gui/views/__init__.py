@@ -1,6 +1,7 @@
 """The lesson views: one dock each, all following the ``LessonView`` contract (base.py)."""
 
 from gdviz.gui.views.contour import ContourView
+from gdviz.gui.views.curvature import CurvatureView
 from gdviz.gui.views.data import DataView
 from gdviz.gui.views.histogram import HistogramView
 from gdviz.gui.views.learning_curve import LearningCurveView
@@ -9,7 +10,7 @@ from gdviz.gui.views.sample_curves import SampleCurvesView
 from gdviz.gui.views.surface3d import Surface3DView  # imports pyqtgraph.opengl only when shown
 
 VIEW_CLASSES = (SampleCurvesView, HistogramView, LearningCurveView, ParamTraceView, DataView,
-                ContourView, Surface3DView)
+                CurvatureView, ContourView, Surface3DView)
 
-__all__ = ["VIEW_CLASSES", "ContourView", "DataView", "HistogramView", "LearningCurveView",
-           "ParamTraceView", "SampleCurvesView", "Surface3DView"]
+__all__ = ["VIEW_CLASSES", "ContourView", "CurvatureView", "DataView", "HistogramView",
+           "LearningCurveView", "ParamTraceView", "SampleCurvesView", "Surface3DView"]

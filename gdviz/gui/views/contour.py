@@ -14,6 +14,12 @@ the held values change. Clicking or dragging on the map emits ``sig_start_picked
 start point (the two chosen parameters replaced, the others kept from the start point);
 ``pick(x, y)`` does what a click does.
 
+"Hessian ellipse" (a check box) draws at the selected run's current point the curvature of the
+map's slice there (the 2×2 block of the full loss's Hessian for the two parameters shown,
+core.curvature.curvature_ellipse): a level set of the local quadratic model, semi-axes ∝ 1/√λ
+along the eigenvectors, and the two axes (a non-positive curvature has an axis only). A
+formula's Hessian is derived in the background first (gui.tasks.TaskRunner).
+
 One parameter with data (wavy, slope): the map is every sample's loss over (x, w) — lesson 1's
 3-D surface seen from above — with each run's (x of the step's sample, w) path and the current
 w as a dashed line; a click picks w. One parameter without data: a message.
@@ -24,14 +30,16 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Qt
-from PySide6.QtWidgets import QLabel, QWidget
+from PySide6.QtWidgets import QCheckBox, QLabel, QWidget
 
 from gdviz.core import grids
+from gdviz.core.curvature import curvature_ellipse
 from gdviz.core.grids import DEFAULT_RESOLUTION, LossGrid
 from gdviz.core.history import RunHistory, decimate
 from gdviz.core.problems.base import Problem
 from gdviz.core.records import RunConfig
 from gdviz.core.surfaces import evenly_chosen, segments
+from gdviz.gui import tasks
 from gdviz.gui.views import style
 from gdviz.gui.views.base import RunTrack, configure_pyqtgraph
 from gdviz.gui.views.items.arrows import ArrowPool
@@ -57,6 +65,7 @@ MAX_DOTS = 1500        # lesson 1's (x, w) dots of all runs together: 1000 for o
                        # run for six (6000 overlapping dots hid each other and cost ~1 ms)
 FAN_CAP = 200          # per-sample steps drawn at most (evenly chosen)
 FAN_RGBA = (50, 60, 80, 90)  # darker than the sample curves' grey: it sits on a colour map
+ELLIPSE_SIZE = 0.12    # the Hessian ellipse's longest semi-axis, of the map's shorter side
 ONE_PARAM = ("One parameter and no data: there is no 2-D landscape to draw here. See the "
              "loss curve in the per-sample losses view.")
 
@@ -87,6 +96,17 @@ class ContourView(PairGridView):
         self.message.setVisible(False)
         self.layout().addWidget(self.message, 1)
         self._build_items()
+        self.hessian_box = QCheckBox("Hessian ellipse")
+        self.hessian_box.setToolTip(
+            "At the selected run's current point: the curvature of this slice of the loss, "
+            "from the exact Hessian. The ellipse is a level set of the local quadratic "
+            "model ½·dᵀHd: long where the loss is flat (semi-axes ∝ 1/√λ along the "
+            "Hessian's eigenvectors), with its two axes. A direction of negative curvature "
+            "(a saddle) has no ellipse, only its axis.")
+        self.hessian_box.toggled.connect(self._on_hessian_box_toggled)
+        self.frame.bar.insertWidget(4, self.hessian_box)
+        self.hessian_runner = tasks.TaskRunner(self)   # derives a formula's Hessian once
+        self.hessian_runner.sig_ready.connect(self._on_hessian_runner_ready)
 
     def _init_plot_style(self) -> None:
         p = self.plot.getPlotItem()
@@ -134,6 +154,13 @@ class ContourView(PairGridView):
             self.plot, pg.mkPen(style.TEXT, width=1.5, style=Qt.PenStyle.DashLine),
             vertical=False, z=15)
         self.w_now.setVisible(False)
+        self.ellipse = pg.PlotCurveItem([], [], pen=pg.mkPen(style.TEXT, width=2))
+        self.ellipse_axes = pg.PlotCurveItem(
+            [], [], connect="pairs", pen=pg.mkPen(style.TEXT, width=1.5,
+                                                  style=Qt.PenStyle.DashLine))
+        for item in (self.ellipse, self.ellipse_axes):
+            item.setZValue(36)
+            p.addItem(item, ignoreBounds=True)
         self.surface: grids.SampleSurface | None = None
         self.mode = ""                     # "pair", "samples" (one parameter) or "" (message)
         self.note = pg.TextItem("", color=style.TEXT, anchor=(0, 0),
@@ -276,6 +303,7 @@ class ContourView(PairGridView):
         track = self.tracks[self.selected_track]
         k = self.track_index(track, index)
         self._draw_fan(track.history, k)
+        self._draw_ellipse(track.history.params[k])
         current = [t.history.params[self.track_index(t, index)] for t in self.tracks]
         self.current.set_points([float(p[i]) for p in current], [float(p[j]) for p in current],
                                 brushes=self._brushes, sizes=self._sizes)
@@ -301,6 +329,8 @@ class ContourView(PairGridView):
         self.w_now.setValue(float(track.history.params[k][0]))
         set_curve(self.fan, [], [])
         self._clear_arrows()
+        set_curve(self.ellipse, [], [])
+        set_curve(self.ellipse_axes, [], [])
         self._status(track.history, k)
 
     def _draw_tracks(self, index: int) -> None:
@@ -344,6 +374,41 @@ class ContourView(PairGridView):
             self.update_step.set_arrows([x0], [y0], [after[i]], [after[j]])
         elif len(self.update_step.data()):
             self.update_step.clear()
+
+    def _draw_ellipse(self, point: np.ndarray) -> None:
+        """The Hessian ellipse at ``point`` (p,), when asked for and the Hessian is at hand."""
+        problem, (i, j) = self.problem, self.pair
+        if not (self.hessian_box.isChecked() and problem.has_hessian and i != j):
+            set_curve(self.ellipse, [], [])
+            set_curve(self.ellipse_axes, [], [])
+            return
+        if not problem.hessian_ready:
+            if not self.hessian_runner.busy:
+                self.hessian_runner.request(id(problem), lambda should_stop: problem.hessian(
+                    np.asarray(problem.default_init, dtype=np.float64)))
+            return
+        with np.errstate(all="ignore"):
+            block = problem.hessian(np.asarray(point, dtype=np.float64))[np.ix_((i, j), (i, j))]
+        (x0, x1), (y0, y1) = self.box.viewRange()
+        radius = ELLIPSE_SIZE * min(x1 - x0, y1 - y0)
+        ellipse, axes = curvature_ellipse(block, np.array([point[i], point[j]]), radius)
+        set_curve(self.ellipse, ellipse[:, 0], ellipse[:, 1])
+        set_curve(self.ellipse_axes, axes[:, 0], axes[:, 1])
+
+    def closeEvent(self, event) -> None:  # noqa: N802 (Qt name)
+        self.hessian_runner.shutdown()
+        super().closeEvent(event)
+
+    def _on_hessian_box_toggled(self, _checked: bool) -> None:
+        if self.history is not None and len(self.history) and self.mode == "pair":
+            self.show_step(self._index)
+
+    def _on_hessian_runner_ready(self, _key, result) -> None:
+        if isinstance(result, Exception):
+            self.hessian_box.setChecked(False)
+            self.hessian_box.setToolTip(f"No Hessian: {result}")
+        elif self.history is not None and len(self.history) and self.mode == "pair":
+            self.show_step(self._index)
 
     def _clear_arrows(self) -> None:
         for pool in (self.full_step, self.batch_step, self.update_step):
