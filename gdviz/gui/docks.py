@@ -16,9 +16,10 @@ from PySide6.QtWidgets import QDockWidget, QScrollArea, QTabBar, QWidget
 # view -> the view whose place it shares as a tab. Test functions bring contour and 3-D surface
 # to the front (their "samples" and histogram show one sample); lessons the other two. The step
 # math shares the data view's place: a test function has no data, so its step math is in front.
-# The curvature view waits behind the learning curve for every problem.
+# The curvature view waits behind the histogram (and the 3-D surface) for every problem: a
+# third tab of a group that has a tab bar anyway (a new bar cost another row 25 px).
 TAB_WITH = {"contour": "samples", "surface3d": "histogram", "step_math": "data",
-            "curvature": "learning_curve"}
+            "curvature": "histogram"}
 RAISED_WITHOUT_DATA = ("contour", "surface3d", "step_math")
 ROW_SHARES = (0.52, 0.48)     # of the views' height: the maps and samples, then the curves
 # a view's dock never asks for more than this: the window never grows past the screen because
@@ -34,7 +35,7 @@ PANEL_TIPS = {
     "run": "Where every run starts and when it stops (shared by every run).",
 }
 HIDE_WITHOUT_DATA = ("data",)
-LEFT_WIDTH = 320
+LEFT_WIDTH = 300
 
 
 def make_dock(window, name: str, title: str, widget: QWidget, tooltip: str,
@@ -46,7 +47,8 @@ def make_dock(window, name: str, title: str, widget: QWidget, tooltip: str,
         area = QScrollArea()
         area.setWidgetResizable(True)
         area.setFrameShape(QScrollArea.Shape.NoFrame)
-        area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        # a panel narrower than its fields scrolls sideways rather than cutting them off
+        area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
         area.setWidget(widget)
         widget = area
     dock.setWidget(widget)
@@ -160,7 +162,7 @@ class WindowDocks:
             window.resizeDocks(rows[0][:2], [first, right_width - first],
                                Qt.Orientation.Horizontal)
         if len(rows) > 1 and len(rows[1]) == 3:  # the learning curve gets the most room
-            window.resizeDocks(rows[1], [int(right_width * f) for f in (0.36, 0.32, 0.32)],
+            window.resizeDocks(rows[1], [int(right_width * f) for f in (0.35, 0.33, 0.32)],
                                Qt.Orientation.Horizontal)
 
 

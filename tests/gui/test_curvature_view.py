@@ -32,11 +32,11 @@ def curvature_view(qtbot, config: RunConfig):
     return view, history
 
 
-def test_the_view_is_registered_behind_the_learning_curve():
+def test_the_view_is_registered_behind_the_histogram():
     from gdviz.gui.docks import TAB_WITH
 
     assert CurvatureView in VIEW_CLASSES
-    assert TAB_WITH["curvature"] == "learning_curve"
+    assert TAB_WITH["curvature"] == "histogram"
 
 
 def test_curves_hold_the_eigenvalues_of_every_step(qtbot):
@@ -125,13 +125,13 @@ def test_a_moved_start_updates_the_note(make_window, qtbot):
 
 
 def test_the_tab_catches_up_when_it_comes_to_the_front(make_window, qtbot):
-    window = make_window("stability_threshold")
+    window = make_window("bowl")   # its lesson does not bring the curvature to the front
     view = next(v for v in window.views if v.view_id == "curvature")
     for count in range(2, 7):
         window.toolbar.act_step.trigger()
         qtbot.waitUntil(lambda count=count: len(window.controller.history) >= count,
                         timeout=10000)
-    assert view.visibleRegion().isEmpty()           # behind the learning curve: not drawn
+    assert view.visibleRegion().isEmpty()           # behind the histogram: not drawn
     assert len(view.sharp_curves[0].xData) <= 1
     window.docks["curvature"].raise_()
     qtbot.waitUntil(lambda: len(view.sharp_curves[0].xData) >= 6, timeout=10000)

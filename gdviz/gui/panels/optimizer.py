@@ -16,9 +16,9 @@ import numpy as np
 from PySide6.QtWidgets import QApplication, QLabel, QPushButton, QWidget
 
 from gdviz.core.curvature import hessian_eigenvalues, stability_threshold, stable_lr_limit
+from gdviz.core.errors import ConfigError
 from gdviz.core.optimizers import OPTIMIZERS
 from gdviz.core.records import RunConfig
-from gdviz.core.errors import ConfigError
 from gdviz.core.torch_code import torch_code
 from gdviz.gui import tasks
 from gdviz.gui.panels.fields import ParamPanel

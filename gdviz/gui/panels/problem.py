@@ -76,6 +76,7 @@ class ProblemPanel(ParamPanel):
         self._setting_keys: list[tuple] = []
         self._shown_problem = ""
         self.data_label = QLabel("generated")
+        self.data_label.setWordWrap(True)   # a narrow panel wraps it instead of clipping
         self.data_label.setToolTip("Where the samples come from: generated from the settings "
                                    "below, or read from a CSV file you loaded.")
         self.load_button = QPushButton("Load CSV…")
