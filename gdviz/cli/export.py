@@ -127,6 +127,10 @@ def export_command(args: argparse.Namespace) -> int:
             bar.clear()
         if job.note:
             sys.stderr.write(f"note: {job.note}\n")
+        if job.removed_stale:
+            names = ", ".join(p.name for p in job.removed_stale)
+            sys.stderr.write(f"note: removed {len(job.removed_stale)} temporary file(s) left "
+                             f"by an export that was killed: {names}\n")
     finally:
         qInstallMessageHandler(previous)
     what = "GIF" if spec.kind == "gif" else "PNG frames in"

@@ -8,8 +8,10 @@ import sys
 
 from gdviz import __version__
 from gdviz.core.errors import ConfigError
+from gdviz.export.files import WriteError
 
 EXIT_BAD_INPUT = 2
+EXIT_WRITE_FAILED = 1  # the work started and writing its result failed (disk full, I/O error)
 
 
 class _OneLineParser(argparse.ArgumentParser):
@@ -94,6 +96,9 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as err:
         sys.stderr.write(f"gdviz: error: {err}\n")
         return EXIT_BAD_INPUT
+    except WriteError as err:
+        sys.stderr.write(f"gdviz: error: {err}\n")
+        return EXIT_WRITE_FAILED
     except KeyboardInterrupt:
         sys.stderr.write("gdviz: interrupted\n")
         return 130

@@ -44,7 +44,13 @@ from gdviz.core.history import RunHistory
 from gdviz.core.lockstep import StepGroup, check_runs, iterate_lockstep
 from gdviz.core.records import RunConfig, StepRecord
 from gdviz.core.run_set import RunSpec
-from gdviz.export.files import existing_parent, publish, temp_file_beside, temp_folder_in
+from gdviz.export.files import (
+    existing_parent,
+    publish,
+    remove_stale_temporaries,
+    temp_file_beside,
+    temp_folder_in,
+)
 from gdviz.export.gif import MAX_FPS, GifWriter, build_palette, codes_to_image
 
 WINDOW = "window"  # the target that draws the whole window
@@ -296,6 +302,7 @@ class ExportJob:
         self._closed = False
         self._first = None  # the first frame, rendered early for the palette
         self.note = ""  # set when the run ended (converged, diverged) before the last frame
+        self.removed_stale: list[Path] = []  # temporaries of killed exports removed by open()
 
     # -- life cycle -------------------------------------------------------------------------
     def open(self) -> None:
@@ -303,6 +310,9 @@ class ExportJob:
         cannot be written, ExportError when the views cannot start."""
         check_writable(self.spec)
         spec = self.spec
+        # temporaries of an earlier export into this folder that was killed (SIGKILL) before
+        # it could remove them: their process is gone, so they can never be finished
+        self.removed_stale = remove_stale_temporaries(self._temp_folder())
         try:
             self._temp = self._make_temp()
         except OSError as err:
@@ -361,6 +371,8 @@ class ExportJob:
         try:
             if self.spec.kind == "gif":
                 self._writer.close()
+                self._handle.flush()
+                os.fsync(self._handle.fileno())
                 self._handle.close()
                 self._handle = None
                 publish(self._temp, out)
@@ -421,12 +433,17 @@ class ExportJob:
         return self.elapsed_s() / self.done * (self.total - self.done)
 
     # -- helpers ------------------------------------------------------------------------------
-    def _make_temp(self) -> Path:
+    def _temp_folder(self) -> Path:
+        """The folder the temporary output goes into (the target's, same file system)."""
         out = Path(self.spec.out)
         if self.spec.kind == "gif":
-            return temp_file_beside(out, ".gif.part")
-        parent = out if out.is_dir() else existing_parent(out)
-        return temp_folder_in(parent, ".gdviz-frames-")
+            return out.absolute().parent
+        return out if out.is_dir() else existing_parent(out)
+
+    def _make_temp(self) -> Path:
+        if self.spec.kind == "gif":
+            return temp_file_beside(Path(self.spec.out), ".gif.part")
+        return temp_folder_in(self._temp_folder())
 
     def _open_gif(self) -> None:
         """The shared palette comes from the first frame plus a swatch of the views' colours

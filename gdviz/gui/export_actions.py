@@ -16,7 +16,7 @@ from PySide6.QtGui import QAction, QGuiApplication, QImage, QKeySequence
 from PySide6.QtWidgets import QFileDialog
 
 from gdviz.core.errors import ConfigError
-from gdviz.export.files import atomic_text
+from gdviz.export.files import atomic_path, atomic_text, check_target, write_failure
 from gdviz.export.session import SUFFIX, session_name
 from gdviz.export.trace import write_history
 
@@ -90,13 +90,19 @@ def snapshot_image(view) -> QImage:
 
 
 def save_snapshot(window, path: str | Path, view=None) -> Path:
-    """Save ``view`` (default: the current view) as PNG; ConfigError when it cannot."""
+    """Save ``view`` (default: the current view) as PNG, atomically (a temporary file beside
+    it, renamed); ConfigError when it cannot."""
     view = view or current_view(window)
     path = Path(path)
     if path.suffix.lower() != ".png":
         path = path.with_suffix(".png")
-    if not snapshot_image(view).save(str(path), "PNG"):
-        raise ConfigError(f"cannot write {path}")
+    check_target(path)
+    try:
+        with atomic_path(path, ".png.part") as temp:
+            if not snapshot_image(view).save(str(temp), "PNG"):
+                raise OSError(f"cannot write {path}")
+    except OSError as err:
+        raise ConfigError(str(write_failure(path, err))) from None
     window.status.showMessage(f"Saved the {view.title} view to {path}", 5000)
     return path
 
@@ -206,7 +212,9 @@ def _ask_export_trace(window) -> None:
         try:
             export_traces(window, path)
         except OSError as err:
-            _report(window, "Trace not written", f"cannot write {path}: {err.strerror or err}")
+            _report(window, "Trace not written", str(write_failure(path, err)))
+        except ConfigError as err:
+            _report(window, "Trace not written", str(err))
 
 
 def _ask_save_session(window) -> None:
@@ -220,9 +228,11 @@ def _ask_save_session(window) -> None:
         path = str(Path(path).with_suffix("")) + SUFFIX
     try:
         save_session_file(window, path)
-    except (OSError, ConfigError) as err:
-        why = err.strerror if isinstance(err, OSError) and err.strerror else err
-        _report(window, "Session not saved", f"cannot write {path}: {why}")
+    except OSError as err:
+        _report(window, "Session not saved", str(write_failure(path, err)))
+        return
+    except ConfigError as err:
+        _report(window, "Session not saved", str(err))
         return
     window.status.showMessage(f"Saved session {session_name(path)}", 5000)
 
