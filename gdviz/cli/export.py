@@ -53,7 +53,7 @@ def export_spec_from_args(args: argparse.Namespace):
     """The validated ExportSpec the options describe (ConfigError otherwise). Qt-free."""
     from pathlib import Path
 
-    from gdviz.cli.options import comparison_from_args, config_from_args
+    from gdviz.cli.options import comparison_from_args, config_from_args, session_of
     from gdviz.export.animation import ExportSpec, frames_for, parse_size, validate_spec
 
     config = config_from_args(args)
@@ -83,9 +83,7 @@ def export_spec_from_args(args: argparse.Namespace):
         frames, per = frames_for(config, first, limit, per, frames)
     choices = {}
     if getattr(args, "session", None):
-        from gdviz.export.session import load_session
-
-        choices = dict(load_session(args.session).views)
+        choices = dict(session_of(args).views)
     spec = ExportSpec(config=config, target=args.view, out=out, kind=kind, first_step=first,
                       frames=frames, steps_per_frame=per,
                       fps=parse_float(args.fps, "frames per second"),

@@ -17,7 +17,8 @@ from PySide6.QtWidgets import QFileDialog
 
 from gdviz.core.errors import ConfigError
 from gdviz.export.files import atomic_path, atomic_text, check_target, write_failure
-from gdviz.export.session import SUFFIX, session_name
+from gdviz.core.text import shown
+from gdviz.export.session import SUFFIX, DataOutsideError, session_name
 from gdviz.export.trace import write_history
 
 log = logging.getLogger(__name__)
@@ -245,6 +246,25 @@ def _ask_open_session(window) -> None:
     if not path:
         return
     try:
-        open_session_file(window, path)
+        try:
+            open_session_file(window, path)
+        except DataOutsideError as outside:
+            if not _confirm_outside_data(window, outside):
+                return
+            open_session_file(window, path, allow_outside_data=True)
     except ConfigError as err:
         _report(window, "Session not opened", str(err))
+
+
+def _confirm_outside_data(window, outside: DataOutsideError) -> bool:
+    """Ask before a session reads a file outside its own folder (it may come from someone
+    else and name any file the user can read)."""
+    from PySide6.QtWidgets import QMessageBox
+
+    answer = QMessageBox.question(
+        window, "Read data outside the session's folder?",
+        f"This session reads its data from\n{shown(outside.path)}\noutside the session's "
+        "folder. Open it only if you trust the session. Read that file?",
+        QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+        QMessageBox.StandardButton.No)
+    return answer == QMessageBox.StandardButton.Yes
