@@ -16,6 +16,7 @@ import time
 
 from gdviz.core.errors import ConfigError
 from gdviz.core.settings_parse import parse_float, parse_int
+from gdviz.core.text import shown
 
 EXIT_FAILED = 1
 
@@ -119,12 +120,12 @@ def export_command(args: argparse.Namespace) -> int:
         except ExportError as err:
             if bar is not None:
                 bar.clear()
-            sys.stderr.write(f"gdviz: error: {err}\n")
+            sys.stderr.write(f"gdviz: error: {shown(err, 1000)}\n")
             return EXIT_FAILED
         if bar is not None:
             bar.clear()
         if job.note:
-            sys.stderr.write(f"note: {job.note}\n")
+            sys.stderr.write(f"note: {shown(job.note, 1000)}\n")
         if job.removed_stale:
             names = ", ".join(p.name for p in job.removed_stale)
             sys.stderr.write(f"note: removed {len(job.removed_stale)} temporary file(s) left "

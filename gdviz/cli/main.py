@@ -8,17 +8,19 @@ import sys
 
 from gdviz import __version__
 from gdviz.core.errors import ConfigError
+from gdviz.core.text import shown
 from gdviz.export.files import WriteError
 
 EXIT_BAD_INPUT = 2
 EXIT_WRITE_FAILED = 1  # the work started and writing its result failed (disk full, I/O error)
+MAX_MESSAGE = 1000  # characters of an error line (text from files is escaped: core.text.shown)
 
 
 class _OneLineParser(argparse.ArgumentParser):
     """argparse that reports a usage error as one line (``gdviz: error: ...``), status 2."""
 
     def error(self, message: str) -> None:  # type: ignore[override]
-        sys.stderr.write(f"gdviz: error: {message} (see gdviz --help)\n")
+        sys.stderr.write(f"gdviz: error: {shown(message, MAX_MESSAGE)} (see gdviz --help)\n")
         raise SystemExit(EXIT_BAD_INPUT)
 
 
@@ -94,10 +96,10 @@ def main(argv: list[str] | None = None) -> int:
             return list_optimizers(sys.stdout)
         return _gui(args)
     except ConfigError as err:
-        sys.stderr.write(f"gdviz: error: {err}\n")
+        sys.stderr.write(f"gdviz: error: {shown(err, MAX_MESSAGE)}\n")
         return EXIT_BAD_INPUT
     except WriteError as err:
-        sys.stderr.write(f"gdviz: error: {err}\n")
+        sys.stderr.write(f"gdviz: error: {shown(err, MAX_MESSAGE)}\n")
         return EXIT_WRITE_FAILED
     except KeyboardInterrupt:
         sys.stderr.write("gdviz: interrupted\n")

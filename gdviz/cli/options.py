@@ -138,7 +138,7 @@ def config_from_args(args: argparse.Namespace) -> RunConfig:
     if args.schedule:
         cfg["schedule"], cfg["schedule_params"] = parse_schedule_arg(args.schedule)
     if args.batch_size is not None:
-        text = args.batch_size.strip().lower()
+        text = str(args.batch_size).strip().lower()  # argparse gives [] for "--"
         cfg["batch_size"] = None if text == "full" else parse_int(text, "batch size")
     if args.order:
         cfg["order"] = args.order

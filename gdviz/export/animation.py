@@ -39,11 +39,12 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from gdviz.core.errors import ConfigError
+from gdviz.core.errors import ConfigError, format_number
 from gdviz.core.history import RunHistory
 from gdviz.core.lockstep import StepGroup, check_runs, iterate_lockstep
 from gdviz.core.records import RunConfig, StepRecord
 from gdviz.core.run_set import RunSpec
+from gdviz.core.text import shown
 from gdviz.export.files import (
     existing_parent,
     publish,
@@ -51,7 +52,14 @@ from gdviz.export.files import (
     temp_file_beside,
     temp_folder_in,
 )
-from gdviz.export.gif import MAX_FPS, GifWriter, build_palette, codes_to_image
+from gdviz.export.gif import (
+    MAX_DELAY_CS,
+    MAX_FPS,
+    MIN_FPS,
+    GifWriter,
+    build_palette,
+    codes_to_image,
+)
 
 WINDOW = "window"  # the target that draws the whole window
 OPENGL_VIEWS = ("surface3d",)  # targets that need OpenGL (a real display, not offscreen)
@@ -161,12 +169,17 @@ class ExportSpec:
         return self.first_step + i * self.steps_per_frame
 
 
+_SIZE = re.compile(r"\s*(\d{1,6})\s*[xX]\s*(\d{1,6})\s*", re.ASCII)
+
+
 def parse_size(text: str) -> tuple[int, int]:
-    """'640x480' -> (640, 480); ConfigError for anything else."""
-    width, sep, height = str(text).strip().lower().partition("x")
-    if not sep or not width.strip().isdigit() or not height.strip().isdigit():
-        raise ConfigError(f"size must look like WIDTHxHEIGHT, e.g. 640x480, got {text!r}")
-    return int(width), int(height)
+    """'640x480' -> (640, 480): ASCII digits only (``²x480`` and other scripts' digits pass
+    ``str.isdigit``; they are refused here); ConfigError for anything else."""
+    found = _SIZE.fullmatch(str(text))
+    if found is None:
+        raise ConfigError(f"size must look like WIDTHxHEIGHT, e.g. 640x480, got "
+                          f"'{shown(text, 40)}'")
+    return int(found.group(1)), int(found.group(2))
 
 
 def validate_spec(spec: ExportSpec) -> None:
@@ -182,9 +195,11 @@ def validate_spec(spec: ExportSpec) -> None:
     if spec.frames > MAX_FRAMES:
         raise ConfigError(f"number of frames must be at most {MAX_FRAMES}, got {spec.frames}")
     fps = spec.fps
-    if not isinstance(fps, (int, float)) or not 0 < fps <= MAX_FPS:
-        raise ConfigError(f"frames per second must be > 0 and <= {MAX_FPS:g} (GIF delays are "
-                          f"hundredths of a second), got {fps!r}")
+    if isinstance(fps, bool) or not isinstance(fps, (int, float)) \
+            or not MIN_FPS <= fps <= MAX_FPS:
+        raise ConfigError(f"frames per second must be from {MIN_FPS:g} to {MAX_FPS:g} (GIF "
+                          f"delays are hundredths of a second, at most {MAX_DELAY_CS}), got "
+                          f"{format_number(fps)}")
     width, height = spec.size
     for side in (width, height):
         if not MIN_SIDE <= side <= MAX_SIDE:

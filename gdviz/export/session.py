@@ -183,10 +183,11 @@ def validate_session(data: Any, name: str = "the session",
     if not _is_int(version):
         raise bad(f"the version must be a whole number, got {_kind(version)}")
     if version > VERSION:
-        raise SessionError(f"{name} was saved by a newer gdviz (session version {version}; "
+        raise SessionError(f"{name} was saved by a newer gdviz (session version "
+                           f"{_quoted(version)}; "
                            f"this gdviz reads version {VERSION}): update gdviz to open it")
     if version < 1:
-        raise bad(f"unknown session version {version}")
+        raise bad(f"unknown session version {_quoted(version)}")
     runs_data = data.get("runs")
     if not isinstance(runs_data, list) or not runs_data:
         raise bad("'runs' must be a non-empty list of runs")
@@ -251,7 +252,7 @@ def _run(data: Any, i: int, bad, folder, allow_outside: bool, version: int) -> R
     try:
         cfg = RunConfig.from_dict(config)
     except ConfigError as err:
-        raise bad(f"run {i} ({name}): {err}") from None
+        raise bad(f"run {i} ({name}): {shown(err, 300)}") from None
     except Exception as err:  # wrong JSON types reach code that expects numbers or objects
         raise bad(f"run {i} ({name}): a setting has the wrong type "
                   f"({type(err).__name__}: {shown(err, 80)})") from None

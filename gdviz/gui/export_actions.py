@@ -192,6 +192,7 @@ def start_export(window, spec, show_progress: bool = True, source_factory=None):
 
 
 def _report(window, title: str, message: str) -> None:
+    message = shown(message, 1000)  # it may quote a name from a file
     window.status.showMessage(f"{title}: {message}", 10000)
     window.show_message_box(title, message[:1].upper() + message[1:])
 
