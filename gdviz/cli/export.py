@@ -94,7 +94,10 @@ def export_spec_from_args(args: argparse.Namespace):
     return spec
 
 
-def export_command(args: argparse.Namespace) -> int:
+def export_command(args: argparse.Namespace, interrupted=None) -> int:
+    """Render the export. ``interrupted``: a ``cli.interrupt.SignalFlag``, checked between
+    frames; once it is set the export stops, leaves nothing behind and raises
+    ``Interrupted`` (the caller exits with 128 + the signal)."""
     from gdviz.export.animation import OPENGL_VIEWS, ExportError, ExportJob, check_writable
     from gdviz.gui.offscreen import ensure_display
 
@@ -116,7 +119,7 @@ def export_command(args: argparse.Namespace) -> int:
         bar = _ProgressBar(sys.stderr) if sys.stderr.isatty() else None
         started = time.perf_counter()
         try:
-            path = job.run(progress=bar)
+            path = job.run(progress=bar, cancelled=interrupted)
         except ExportError as err:
             if bar is not None:
                 bar.clear()
@@ -124,6 +127,9 @@ def export_command(args: argparse.Namespace) -> int:
             return EXIT_FAILED
         if bar is not None:
             bar.clear()
+        if path is None:  # interrupted: the job removed its temporaries
+            interrupted.check()  # raises cli.interrupt.Interrupted: 128 + the signal
+            return EXIT_FAILED
         if job.note:
             sys.stderr.write(f"note: {shown(job.note, 1000)}\n")
         if job.removed_stale:

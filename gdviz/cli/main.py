@@ -7,6 +7,7 @@ import argparse
 import sys
 
 from gdviz import __version__
+from gdviz.cli.interrupt import Interrupted
 from gdviz.core.errors import ConfigError
 from gdviz.core.text import shown
 from gdviz.export.files import WriteError
@@ -79,13 +80,17 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(_join_negative_values(list(sys.argv[1:] if argv is None else argv)))
     try:
         if args.command == "run":
+            from gdviz.cli.interrupt import raising_signals
             from gdviz.cli.run import run_command
 
-            return run_command(args)
+            with raising_signals():
+                return run_command(args)
         if args.command == "export":
             from gdviz.cli.export import export_command
+            from gdviz.cli.interrupt import SignalFlag
 
-            return export_command(args)
+            with SignalFlag() as interrupted:  # never raises inside Qt's rendering
+                return export_command(args, interrupted)
         if args.command == "problems":
             from gdviz.cli.run import list_problems
 
@@ -102,8 +107,11 @@ def main(argv: list[str] | None = None) -> int:
         sys.stderr.write(f"gdviz: error: {shown(err, MAX_MESSAGE)}\n")
         return EXIT_WRITE_FAILED
     except KeyboardInterrupt:
-        sys.stderr.write("gdviz: interrupted\n")
+        sys.stderr.write("gdviz: interrupted (SIGINT); nothing was written\n")
         return 130
+    except Interrupted as stop:
+        sys.stderr.write(f"gdviz: interrupted ({stop}); nothing was written\n")
+        return stop.exit_status
     except BrokenPipeError:
         return 0
 

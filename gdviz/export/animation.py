@@ -28,6 +28,7 @@ and moved into place at the end (``gdviz.export.files``). A cancel or a failure 
 from __future__ import annotations
 
 import contextlib
+import itertools
 import os
 import re
 import shutil
@@ -68,6 +69,13 @@ MAX_SIDE = 4096
 MIN_SIDE = 16
 MAX_FRAMES = 100_000
 PNG_NAME = "frame_{:04d}.png"
+
+
+REPLAY_CHUNK = 1000  # lock-step groups replayed and handed to the source at a time
+
+
+class _Cancelled(Exception):  # noqa: N818
+    """``run(cancelled=...)`` became true while replaying: unwinds to ``run``."""
 
 
 class ExportError(Exception):
@@ -316,6 +324,7 @@ class ExportJob:
         self._started = 0.0
         self._closed = False
         self._first = None  # the first frame, rendered early for the palette
+        self._cancelled: Callable[[], bool] | None = None  # run()'s, checked while replaying
         self.note = ""  # set when the run ended (converged, diverged) before the last frame
         self.removed_stale: list[Path] = []  # temporaries of killed exports removed by open()
 
@@ -368,7 +377,7 @@ class ExportJob:
             self.abort()
             raise ExportError(f"could not write {self.spec.out}: {err.strerror or err}") \
                 from None
-        except ConfigError:
+        except (ConfigError, _Cancelled):
             self.abort()
             raise
         except Exception as err:
@@ -422,9 +431,14 @@ class ExportJob:
 
     def run(self, progress: Callable[[ExportJob], None] | None = None,
             cancelled: Callable[[], bool] | None = None) -> Path | None:
-        """Open, render every frame and finish; None when ``cancelled()`` became true."""
-        self.open()
+        """Open, render every frame and finish; None when ``cancelled()`` became true (it is
+        checked between frames and between chunks of replayed steps; everything temporary
+        is removed)."""
+        self._cancelled = cancelled
+        if cancelled is not None and cancelled():
+            return None
         try:
+            self.open()
             while self.done < self.total:
                 if cancelled is not None and cancelled():
                     self.abort()
@@ -432,6 +446,12 @@ class ExportJob:
                 self.render_next()
                 if progress is not None:
                     progress(self)
+            if cancelled is not None and cancelled():
+                self.abort()
+                return None
+        except _Cancelled:
+            self.abort()
+            return None
         except BaseException:
             self.abort()
             raise
@@ -477,18 +497,24 @@ class ExportJob:
     def _render(self, step: int):
         """Replay the runs in lock-step up to index ``step`` (the source appends them to its
         histories) and draw it. A run that stopped earlier (converged, diverged) shows its
-        last step, and so do all once every run has stopped."""
+        last step, and so do all once every run has stopped.
+
+        The replayed steps are handed to the source in chunks of REPLAY_CHUNK, so the job
+        never holds more than one chunk of step records however far apart two frames are
+        (a list of every record between two frames grew ~1.5 KB a step: 1.5 GB for 10^6);
+        a cancel (``run(cancelled=...)``) is checked between chunks."""
         histories = self._histories
-        groups = []
         have = max(len(h) for h in histories)
-        while have + len(groups) <= step:
-            group = next(self._records, None)
-            if group is None:
-                break
-            groups.append(group)
-        if groups:
-            self._source.append(groups)
-        if len(histories) == 1 and have + len(groups) <= step:
+        ended = False
+        while have <= step and not ended:
+            if self._cancelled is not None and self._cancelled():
+                raise _Cancelled
+            groups = list(itertools.islice(self._records, min(REPLAY_CHUNK, step + 1 - have)))
+            ended = not groups
+            if groups:
+                self._source.append(groups)
+                have += len(groups)
+        if len(histories) == 1 and have <= step:
             self.note = _early_end_note(histories[0])
         if self.spec.runs:
             self.note = _runs_ended_note(self.spec.runs, histories, step) or self.note
