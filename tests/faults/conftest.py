@@ -22,3 +22,4 @@ def isolated_settings(tmp_path_factory, monkeypatch):
 @pytest.fixture
 def env(tmp_path):
     return gdviz_env()
+
