@@ -23,3 +23,24 @@ def isolated_settings(tmp_path_factory, monkeypatch):
 def env(tmp_path):
     return gdviz_env()
 
+
+
+@pytest.fixture
+def make_faults_window(qtbot, isolated_settings):
+    """Factory: a shown MainWindow with its own settings, closed after the test."""
+    from gdviz.gui.main_window import MainWindow
+    from gdviz.gui.settings import AppSettings
+
+    windows = []
+
+    def make(preset: str | None = "wavy"):
+        window = MainWindow(preset=preset, settings=AppSettings(isolated_settings))
+        qtbot.addWidget(window)
+        window.resize(1024, 700)
+        window.show()
+        windows.append(window)
+        return window
+
+    yield make
+    for window in windows:
+        window.close()
