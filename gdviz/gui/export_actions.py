@@ -16,8 +16,8 @@ from PySide6.QtGui import QAction, QGuiApplication, QImage, QKeySequence
 from PySide6.QtWidgets import QFileDialog
 
 from gdviz.core.errors import ConfigError
-from gdviz.export.files import atomic_path, atomic_text, check_target, write_failure
 from gdviz.core.text import shown
+from gdviz.export.files import atomic_path, atomic_text, check_target, write_failure
 from gdviz.export.session import SUFFIX, DataOutsideError, session_name
 from gdviz.export.trace import write_history
 

@@ -164,7 +164,21 @@ def test_shown_never_lets_an_unsafe_character_through():
         text = "".join(chr(rng.choice([rng.randrange(0, 0x250), rng.randrange(0, 0x110000)]))
                        for _ in range(rng.randrange(0, 30)))
         out = shown(text, 50)
-        assert not _unsafe_chars(out) and "\n" not in out
+        assert not _unsafe_chars(out)
+        assert "\n" not in out
         assert len(out) <= 51
     assert shown("plain name, ünïcode ok") == "plain name, ünïcode ok"
     assert shown("a\x1b[31mb") == "a\\x1b[31mb"
+
+
+def test_csv_cells_follow_the_same_number_rule(tmp_path):
+    from gdviz.core.problems.csv_data import load_csv
+
+    for cell in ["1_0", "١٢", "²", "５", "1e3_0"]:
+        path = tmp_path / "d.csv"
+        path.write_text(f"x,y\n1,2\n{cell},3\n", encoding="utf-8")
+        with pytest.raises(ConfigError, match="line 3.*is not a number"):
+            load_csv(str(path))
+    path.write_text("x,y\n1e3,-2.5\n.5,inf\n")
+    with pytest.raises(ConfigError, match="not a finite number"):
+        load_csv(str(path))

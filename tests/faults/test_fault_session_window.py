@@ -40,7 +40,8 @@ def test_open_session_asks_before_reading_outside_its_folder(make_faults_window,
         or getattr(QMessageBox.StandardButton, answer)))
     before = window.controller.config
     window.export_actions["open_session"].trigger()
-    assert len(asked) == 1 and "outside.csv" in asked[0]
+    assert len(asked) == 1
+    assert "outside.csv" in asked[0]
     if answer == "Yes":
         assert window.controller.config.data_path.endswith("outside.csv")
         assert window.controller.last_index == 3

@@ -96,7 +96,8 @@ def test_an_export_removes_what_a_killed_export_left(tmp_path):
     proc.kill()  # SIGKILL: no chance to clean up
     proc.wait()
     left = listing(tmp_path)
-    assert len(left) == 1 and left[0].endswith(".gif.part")
+    assert len(left) == 1
+    assert left[0].endswith(".gif.part")
     done = subprocess.run([sys.executable, "-m", "gdviz", "export", "--preset", "wavy",
                            "--frames", "3", "--size", "64x48", "--out", "b.gif"],
                           cwd=tmp_path, env=gdviz_env(), capture_output=True, text=True,

@@ -66,7 +66,8 @@ def test_killing_the_step_server_at_full_speed_then_quitting(qtbot, isolated_set
     reached = controller.last_index
     # the run goes on from there, still playing
     qtbot.waitUntil(lambda: controller.last_index >= reached + 3000, timeout=120_000)
-    assert controller.state == "running" and controller.is_playing()
+    assert controller.state == "running"
+    assert controller.is_playing()
     # the same numbers as an uninterrupted run, across the step where the server died
     history = controller.history
     n = min(controller.last_index + 1, len(history))

@@ -29,6 +29,12 @@ class _Boom(Exception):
     pass
 
 
+def _write_then_fail(target, mode, data) -> None:
+    with atomic_file(target, mode) as handle:
+        handle.write(data)
+        raise _Boom
+
+
 @pytest.mark.parametrize("mode", ["w", "wb"])
 def test_a_writer_failing_after_any_number_of_bytes_leaves_the_old_file_whole(tmp_path, mode):
     target = tmp_path / "t.csv"
@@ -37,9 +43,8 @@ def test_a_writer_failing_after_any_number_of_bytes_leaves_the_old_file_whole(tm
     text = "step,loss\n" + "".join(f"{i},{i / 7!r}\n" for i in range(40))
     data = text if mode == "w" else text.encode()
     for cut in range(0, len(data) + 1, 7):
-        with pytest.raises(_Boom), atomic_file(target, mode) as handle:
-            handle.write(data[:cut])
-            raise _Boom
+        with pytest.raises(_Boom):
+            _write_then_fail(target, mode, data[:cut])
         assert target.read_text() == old
         assert listing(tmp_path) == ["t.csv"]
     with atomic_file(target, mode) as handle:
@@ -68,11 +73,16 @@ def test_targets_that_are_not_files_are_refused_before_any_work(tmp_path):
         pass
 
 
+def _write_full() -> None:
+    with atomic_file("/dev/full") as handle:
+        handle.write("x" * 100_000)
+
+
 def test_a_device_is_written_directly(tmp_path):
     with atomic_file("/dev/null") as handle:
         handle.write("nothing")
-    with pytest.raises(OSError), atomic_file("/dev/full") as handle:
-        handle.write("x" * 100_000)
+    with pytest.raises(OSError, match="No space left"):
+        _write_full()
 
 
 def test_temporaries_of_dead_processes_are_found_and_removed(tmp_path):
@@ -88,7 +98,8 @@ def test_temporaries_of_dead_processes_are_found_and_removed(tmp_path):
     mine = temp_file_beside(tmp_path / "b.gif", ".gif.part")  # alive: never stale
     (tmp_path / ".not-ours.part").write_text("")  # not gdviz's: left alone
     stale = stale_temporaries(tmp_path)
-    assert len(stale) == 2 and mine not in stale
+    assert len(stale) == 2
+    assert mine not in stale
     assert sorted(remove_stale_temporaries(tmp_path)) == sorted(stale)
     assert listing(tmp_path) == sorted([mine.name, ".not-ours.part"])
 
@@ -103,7 +114,7 @@ def test_run_out_full_device_is_one_line_status_1(tmp_path):
     assert "No space left on device" in assert_one_line(proc.stderr)
 
 
-@pytest.mark.parametrize("target,why", [("/proc/gdviz.csv", "cannot write"),
+@pytest.mark.parametrize(("target", "why"), [("/proc/gdviz.csv", "cannot write"),
                                         ("missing/t.csv", "does not exist"),
                                         (".", "is a folder")])
 def test_run_out_unwritable_targets_are_bad_input(tmp_path, target, why):
@@ -153,7 +164,8 @@ def test_session_save_under_disk_limits_leaves_no_partial_file(tmp_path):
             assert proc.returncode == 0, proc.stderr
             assert json.loads(target.read_text())["format"] == "gdviz-session"
         else:
-            assert proc.returncode == 1 and "File too large" in proc.stderr
+            assert proc.returncode == 1
+            assert "File too large" in proc.stderr
             assert listing(tmp_path) == []
 
 

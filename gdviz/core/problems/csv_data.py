@@ -198,15 +198,20 @@ def _check_header(header: list[str], number: int, path: str) -> int:
 
 def _parse_cell(cell: str, name: str, number: int, path: str) -> float:
     text = cell.strip()
+    column = f"column '{shown(name, 40)}'"
     if not text:
-        raise ConfigError(f"{path}: line {number}, column '{shown(name, 40)}' is empty; every cell "
-                          "must hold a number")
+        raise ConfigError(f"{path}: line {number}, {column} is empty; every cell must hold "
+                          "a number")
     try:
+        # numbers are ASCII without "_" (as on the command line: core.settings_parse);
+        # float() alone would take "1_0" and other scripts' digits
+        if not text.isascii() or "_" in text:
+            raise ValueError(text)
         value = float(text)
     except ValueError:
-        raise ConfigError(f"{path}: line {number}, column '{shown(name, 40)}': '{shown(text, 40)}' is "
-                          "not a number") from None
+        raise ConfigError(f"{path}: line {number}, {column}: '{shown(text, 40)}' is not a "
+                          "number") from None
     if not math.isfinite(value):
-        raise ConfigError(f"{path}: line {number}, column '{shown(name, 40)}': '{shown(text, 40)}' is not "
-                          "a finite number")
+        raise ConfigError(f"{path}: line {number}, {column}: '{shown(text, 40)}' is not a "
+                          "finite number")
     return value
