@@ -32,14 +32,8 @@ def _kill_step_servers() -> int:
     return len(servers)
 
 
-def _playing_window(qtbot, isolated_settings):
-    from gdviz.gui.main_window import MainWindow
-    from gdviz.gui.settings import AppSettings
-
-    window = MainWindow(preset="wavy", settings=AppSettings(isolated_settings))
-    qtbot.addWidget(window)
-    window.resize(1024, 700)
-    window.show()
+def _playing_window(make_window):
+    window = make_window("wavy")
     controller = window.controller
     controller.set_config(LONG_RUN)
     controller.set_speed(None)  # max
@@ -58,9 +52,9 @@ def _close(window) -> float:
 
 
 @pytest.mark.parametrize("steps_before_kill", [50_000, 200])
-def test_killing_the_step_server_at_full_speed_then_quitting(qtbot, isolated_settings,
+def test_killing_the_step_server_at_full_speed_then_quitting(qtbot, make_window,
                                                              steps_before_kill):
-    window, controller = _playing_window(qtbot, isolated_settings)
+    window, controller = _playing_window(make_window)
     qtbot.waitUntil(lambda: controller.last_index >= steps_before_kill, timeout=120_000)
     assert _kill_step_servers() >= 1
     reached = controller.last_index
@@ -77,11 +71,11 @@ def test_killing_the_step_server_at_full_speed_then_quitting(qtbot, isolated_set
     _close(window)
 
 
-def test_quitting_while_the_run_recomputes_after_its_server_died(qtbot, isolated_settings):
+def test_quitting_while_the_run_recomputes_after_its_server_died(qtbot, make_window):
     """After 8 s at full speed, recomputing what the server had sent takes seconds (longer
     than the window waits for a thread when it closes); closing interrupts it (the old
     replay ran to its end first: closing took 9-14 s and ended in SIGABRT)."""
-    window, controller = _playing_window(qtbot, isolated_settings)
+    window, controller = _playing_window(make_window)
     qtbot.wait(8000)
     assert controller.last_index > 10_000
     assert _kill_step_servers() >= 1

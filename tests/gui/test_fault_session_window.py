@@ -26,11 +26,11 @@ def _session_outside(tmp_path, name="lesson"):
 
 
 @pytest.mark.parametrize("answer", ["Yes", "No"])
-def test_open_session_asks_before_reading_outside_its_folder(make_faults_window, tmp_path,
+def test_open_session_asks_before_reading_outside_its_folder(make_window, tmp_path,
                                                              monkeypatch, answer):
     from PySide6.QtWidgets import QFileDialog, QMessageBox
 
-    window = make_faults_window()
+    window = make_window("wavy")
     path = _session_outside(tmp_path)
     asked = []
     monkeypatch.setattr(QFileDialog, "getOpenFileName",
@@ -49,10 +49,10 @@ def test_open_session_asks_before_reading_outside_its_folder(make_faults_window,
         assert window.controller.config == before
 
 
-def test_a_run_name_with_escape_codes_reaches_the_window_escaped(make_faults_window, tmp_path):
+def test_a_run_name_with_escape_codes_reaches_the_window_escaped(make_window, tmp_path):
     from gdviz.gui.session_window import open_session_file
 
-    window = make_faults_window()
+    window = make_window("wavy")
     path = tmp_path / "s.gdviz.json"
     config = RunConfig(problem="booth", max_steps=5).to_dict()
     runs = [{"name": "a\x1b[2Jb\u202e", "config": config},
