@@ -134,16 +134,19 @@ def shutdown() -> None:
 
 
 def open_source(configs: Sequence[RunConfig], iterate: Callable,
-                interrupted: Callable[[], bool]) -> LocalSteps | RemoteSteps:
+                interrupted: Callable[[], bool],
+                on_lost: Callable[[int], None] | None = None) -> LocalSteps | RemoteSteps:
     """The groups of ``configs``: from a step server when servers are enabled and ``iterate``
-    is the real runner (tests substitute failing ones, which a server would not see)."""
+    is the real runner (tests substitute failing ones, which a server would not see).
+    ``on_lost(groups)``: called once if the server is lost, with the number of groups it had
+    sent (recomputed here before the run goes on)."""
     from gdviz.core.runner import iterate as runner_iterate
 
     configs = tuple(configs)
     if enabled() and iterate is runner_iterate:
         server = _acquire()
         if server is not None:
-            return RemoteSteps(configs, server, interrupted)
+            return RemoteSteps(configs, server, interrupted, on_lost)
     return LocalSteps(iterate_lockstep(configs, iterate), interrupted)
 
 
@@ -191,8 +194,10 @@ class RemoteSteps:
         return self._local is None
 
     def __init__(self, configs: tuple[RunConfig, ...], server: StepServer,
-                 interrupted: Callable[[], bool]) -> None:
+                 interrupted: Callable[[], bool],
+                 on_lost: Callable[[int], None] | None = None) -> None:
         self._configs = configs
+        self._on_lost = on_lost
         self._server = server
         self._interrupted = interrupted
         self._blocks: collections.deque[StepBlock] = collections.deque()   # as received
@@ -289,6 +294,8 @@ class RemoteSteps:
         self._skip = self._taken + sum(block.count for block in self._blocks)
         self._local = LocalSteps(iterate_lockstep(self._configs, step_server.iterate),
                                  self._interrupted)
+        if self._on_lost is not None:
+            self._on_lost(self._skip)
 
     def _catch_up(self) -> bool:
         """Recompute the groups the server had sent (``_skip`` of them), CATCH_UP_SLICE

@@ -58,6 +58,8 @@ def test_killing_the_step_server_at_full_speed_then_quitting(qtbot, make_window,
     qtbot.waitUntil(lambda: controller.last_index >= steps_before_kill, timeout=120_000)
     assert _kill_step_servers() >= 1
     reached = controller.last_index
+    qtbot.waitUntil(lambda: "step server stopped" in window.status.currentMessage(),
+                    timeout=30_000)  # the window says why no new step shows for a while
     # the run goes on from there, still playing
     qtbot.waitUntil(lambda: controller.last_index >= reached + 3000, timeout=120_000)
     assert controller.state == "running"
