@@ -2,22 +2,23 @@
 end the command promptly with status 128 + the signal's number (130 for Ctrl+C), one line on
 stderr, and nothing left behind (the atomic writer removes its temporary file).
 
-Two ways, for two kinds of work:
-
-- ``raising_signals()`` (``gdviz run``: pure Python and numpy): the handler raises
-  ``Interrupted`` at once, which unwinds through the writer's cleanup.
-- ``SignalFlag`` (``gdviz export``): the handler only records the signal; the export checks
-  it between frames (and between chunks of replayed steps). Raising from a Python signal
-  handler while Qt renders a widget unwinds through C++ frames: that segfaulted 11 times in 26
-  (issue 19), so during an export no handler ever raises.
+The handler never raises: it only records the signal (``SignalFlag``), and the work checks
+the flag where stopping is safe -- ``gdviz run`` between records (``flag.checked(records)``),
+``gdviz export`` between frames and between chunks of replayed steps -- and then raises
+``Interrupted``, which unwinds through the writer's cleanup. A handler that raised would raise
+wherever Python happens to be: inside Qt rendering a widget (that segfaulted 11 times in 26,
+issue 19), or inside a finaliser, where the exception is printed and dropped and the run went
+on.
 """
 
 from __future__ import annotations
 
 import contextlib
 import signal
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from typing import TypeVar
 
+T = TypeVar("T")
 SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP")
                 if hasattr(signal, name))
 
@@ -53,16 +54,6 @@ def _handlers(handler) -> Iterator[None]:
             signal.signal(signum, old)
 
 
-@contextlib.contextmanager
-def raising_signals() -> Iterator[None]:
-    """While the block runs, SIGINT, SIGTERM and SIGHUP raise ``Interrupted``."""
-    def handler(signum, _frame):
-        raise Interrupted(signum)
-
-    with _handlers(handler):
-        yield
-
-
 class SignalFlag:
     """While installed (``with SignalFlag() as flag:``), SIGINT, SIGTERM and SIGHUP only set
     ``flag.signum``; ``flag()`` is True once one arrived (the export's ``cancelled``)."""
@@ -82,6 +73,12 @@ class SignalFlag:
         """Raise ``Interrupted`` if a signal arrived (call where raising is safe)."""
         if self.signum is not None:
             raise Interrupted(self.signum)
+
+    def checked(self, items: Iterable[T]) -> Iterator[T]:
+        """``items``, checking for a signal before each one."""
+        for item in items:
+            self.check()
+            yield item
 
     def __enter__(self) -> SignalFlag:
         self._installed.enter_context(_handlers(self._handler))

@@ -79,17 +79,16 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(_join_negative_values(list(sys.argv[1:] if argv is None else argv)))
     try:
-        if args.command == "run":
-            from gdviz.cli.interrupt import raising_signals
-            from gdviz.cli.run import run_command
-
-            with raising_signals():
-                return run_command(args)
-        if args.command == "export":
-            from gdviz.cli.export import export_command
+        if args.command in ("run", "export"):
             from gdviz.cli.interrupt import SignalFlag
 
-            with SignalFlag() as interrupted:  # never raises inside Qt's rendering
+            with SignalFlag() as interrupted:  # checked between records / frames
+                if args.command == "run":
+                    from gdviz.cli.run import run_command
+
+                    return run_command(args, interrupted)
+                from gdviz.cli.export import export_command
+
                 return export_command(args, interrupted)
         if args.command == "problems":
             from gdviz.cli.run import list_problems

@@ -435,8 +435,6 @@ class ExportJob:
         checked between frames and between chunks of replayed steps; everything temporary
         is removed)."""
         self._cancelled = cancelled
-        if cancelled is not None and cancelled():
-            return None
         try:
             self.open()
             while self.done < self.total:
@@ -506,9 +504,11 @@ class ExportJob:
         histories = self._histories
         have = max(len(h) for h in histories)
         ended = False
+        first_chunk = True
         while have <= step and not ended:
-            if self._cancelled is not None and self._cancelled():
-                raise _Cancelled
+            if not first_chunk and self._cancelled is not None and self._cancelled():
+                raise _Cancelled  # between chunks (run() checks between frames)
+            first_chunk = False
             groups = list(itertools.islice(self._records, min(REPLAY_CHUNK, step + 1 - have)))
             ended = not groups
             if groups:

@@ -79,7 +79,7 @@ def test_interrupting_an_export_of_png_frames(tmp_path, signum):
 def test_interrupting_run(tmp_path, signum):
     rng = random.Random(signum)
     (tmp_path / "t.csv").write_text("old\n")
-    for _ in range(3):
+    for _ in range(TRIES):
         proc = _start(["run", "--problem", "booth", "--steps", "10000000", "--out", "t.csv"],
                       tmp_path)
         assert _wait_for_temporary(tmp_path, proc)
