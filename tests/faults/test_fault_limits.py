@@ -182,3 +182,52 @@ def test_csv_cells_follow_the_same_number_rule(tmp_path):
     path.write_text("x,y\n1e3,-2.5\n.5,inf\n")
     with pytest.raises(ConfigError, match="not a finite number"):
         load_csv(str(path))
+
+
+def test_mutated_sessions_are_refused_in_one_sentence_or_open():
+    """Generated: 500 sessions, each a valid one with 1 to 3 values replaced by a value of
+    another kind (or removed); each opens, or is refused with one bounded, escaped sentence."""
+    from gdviz.core.presets import get_preset
+    from gdviz.export.session import Session, session_to_json
+
+    base = json.loads(session_to_json(Session(get_preset("compare_rosenbrock").runs)))
+    values = [None, True, 0, -1, 1.5, 1e308, "x", "", [], {}, [1, 2], {"a": 1}, "9" * 70,
+              10**30, -(10**30), "\x1b[2J", [[[]]]]
+
+    def paths(obj, prefix=()):
+        yield prefix
+        items = obj.items() if isinstance(obj, dict) else \
+            enumerate(obj) if isinstance(obj, list) else ()
+        for key, value in items:
+            yield from paths(value, (*prefix, key))
+
+    every = [p for p in paths(base) if p]
+    rng = random.Random(19)
+    for _ in range(500):
+        data = json.loads(json.dumps(base))
+        for _ in range(rng.randint(1, 3)):
+            path = rng.choice(every)
+            parent = data
+            try:
+                for key in path[:-1]:
+                    parent = parent[key]
+                if isinstance(parent, dict) and rng.random() < 0.2:
+                    del parent[path[-1]]
+                else:
+                    parent[path[-1]] = rng.choice(values)
+            except (KeyError, IndexError, TypeError):
+                pass
+        message = _refusal(json.dumps(data))
+        if message is not None:
+            _one_escaped_line(message)
+            assert len(message) < 1000
+
+
+def _refusal(text: str) -> str | None:
+    """The SessionError's message for the session ``text``; None when it opens (any other
+    exception fails the test)."""
+    try:
+        parse_session(text, "s.gdviz.json")
+    except SessionError as err:
+        return str(err)
+    return None
