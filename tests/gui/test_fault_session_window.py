@@ -61,3 +61,41 @@ def test_a_run_name_with_escape_codes_reaches_the_window_escaped(make_window, tm
     open_session_file(window, path)
     names = [run.name for run in window.controller.runs]
     assert names[0] == "a\\x1b[2Jb\\u202e"
+
+
+def test_load_csv_reads_the_file_off_the_gui_thread(qtbot, make_window, tmp_path,
+                                                    monkeypatch):
+    """Load CSV… reads the file in a background thread; a file that is not usable (here a
+    FIFO, which a read on the GUI thread would wait on forever) is refused inline."""
+    import os
+    import threading
+
+    from gdviz.core.problems import csv_data
+    from gdviz.gui.panels import problem as problem_module
+
+    window = make_window("linreg")
+    panel = window.problem_panel
+    readers = []
+    real_load = csv_data.load_csv
+
+    def spy(path, *args, **kwargs):
+        readers.append(threading.current_thread() is threading.main_thread())
+        return real_load(path, *args, **kwargs)
+
+    monkeypatch.setattr(csv_data, "load_csv", spy)
+    monkeypatch.setattr("gdviz.core.problems.lessons.load_csv", spy)
+    good = tmp_path / "points.csv"
+    good.write_text(DATA)
+    fifo = tmp_path / "fifo.csv"
+    os.mkfifo(fifo)
+    chosen = [str(fifo)]
+    monkeypatch.setattr(problem_module.QFileDialog, "getOpenFileName",
+                        staticmethod(lambda *a, **k: (chosen[0], "")))
+    panel.load_button.click()
+    qtbot.waitUntil(panel.has_error, timeout=10_000)
+    assert "pipe" in panel.error_label.text()
+    assert window.controller.config.data_path is None
+    chosen[0] = str(good)
+    panel.load_button.click()
+    qtbot.waitUntil(lambda: window.controller.config.data_path == str(good), timeout=10_000)
+    assert readers and not any(readers), "a CSV was read on the GUI thread"
