@@ -17,6 +17,7 @@ import time
 
 from gdviz.core.errors import ConfigError
 from gdviz.core.settings_parse import parse_float, parse_int
+from gdviz.core.text import shown
 
 EXIT_FAILED = 1
 
@@ -63,7 +64,7 @@ def export_spec_from_args(args: argparse.Namespace):
     """The validated ExportSpec the options describe (ConfigError otherwise). Qt-free."""
     from pathlib import Path
 
-    from gdviz.cli.options import comparison_from_args, config_from_args
+    from gdviz.cli.options import comparison_from_args, config_from_args, session_of
     from gdviz.export.animation import (
         FILE_KINDS,
         ExportSpec,
@@ -104,9 +105,7 @@ def export_spec_from_args(args: argparse.Namespace):
         frames, per = frames_for(config, first, limit, per, frames)
     choices = {}
     if getattr(args, "session", None):
-        from gdviz.export.session import load_session
-
-        choices = dict(load_session(args.session).views)
+        choices = dict(session_of(args).views)
     spec = ExportSpec(config=config, target=args.view, out=out, kind=kind, first_step=first,
                       frames=frames, steps_per_frame=per,
                       fps=parse_float(args.fps, "frames per second"),
@@ -117,7 +116,10 @@ def export_spec_from_args(args: argparse.Namespace):
     return spec
 
 
-def export_command(args: argparse.Namespace) -> int:
+def export_command(args: argparse.Namespace, interrupted=None) -> int:
+    """Render the export. ``interrupted``: a ``cli.interrupt.SignalFlag``, checked between
+    frames; once it is set the export stops, leaves nothing behind and raises
+    ``Interrupted`` (the caller exits with 128 + the signal)."""
     from gdviz.export.animation import OPENGL_VIEWS, ExportError, ExportJob, check_writable
     from gdviz.gui.offscreen import ensure_display
 
@@ -139,16 +141,23 @@ def export_command(args: argparse.Namespace) -> int:
         bar = _ProgressBar(sys.stderr) if sys.stderr.isatty() else None
         started = time.perf_counter()
         try:
-            path = job.run(progress=bar)
+            path = job.run(progress=bar, cancelled=interrupted)
         except ExportError as err:
             if bar is not None:
                 bar.clear()
-            sys.stderr.write(f"gdviz: error: {err}\n")
+            sys.stderr.write(f"gdviz: error: {shown(err, 1000)}\n")
             return EXIT_FAILED
         if bar is not None:
             bar.clear()
+        if path is None:  # interrupted: the job removed its temporaries
+            interrupted.check()  # raises cli.interrupt.Interrupted: 128 + the signal
+            return EXIT_FAILED
         if job.note:
-            sys.stderr.write(f"note: {job.note}\n")
+            sys.stderr.write(f"note: {shown(job.note, 1000)}\n")
+        if job.removed_stale:
+            names = ", ".join(p.name for p in job.removed_stale)
+            sys.stderr.write(f"note: removed {len(job.removed_stale)} temporary file(s) left "
+                             f"by an export that was killed: {names}\n")
     finally:
         qInstallMessageHandler(previous)
     if spec.frame_size != tuple(spec.size):

@@ -7,16 +7,21 @@ import argparse
 import sys
 
 from gdviz import __version__
+from gdviz.cli.interrupt import Interrupted
 from gdviz.core.errors import ConfigError
+from gdviz.core.text import shown
+from gdviz.export.files import WriteError
 
 EXIT_BAD_INPUT = 2
+EXIT_WRITE_FAILED = 1  # the work started and writing its result failed (disk full, I/O error)
+MAX_MESSAGE = 1000  # characters of an error line (text from files is escaped: core.text.shown)
 
 
 class _OneLineParser(argparse.ArgumentParser):
     """argparse that reports a usage error as one line (``gdviz: error: ...``), status 2."""
 
     def error(self, message: str) -> None:  # type: ignore[override]
-        sys.stderr.write(f"gdviz: error: {message} (see gdviz --help)\n")
+        sys.stderr.write(f"gdviz: error: {shown(message, MAX_MESSAGE)} (see gdviz --help)\n")
         raise SystemExit(EXIT_BAD_INPUT)
 
 
@@ -79,14 +84,17 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(_join_negative_values(list(sys.argv[1:] if argv is None else argv)))
     try:
-        if args.command == "run":
-            from gdviz.cli.run import run_command
+        if args.command in ("run", "export"):
+            from gdviz.cli.interrupt import SignalFlag
 
-            return run_command(args)
-        if args.command == "export":
-            from gdviz.cli.export import export_command
+            with SignalFlag() as interrupted:  # checked between records / frames
+                if args.command == "run":
+                    from gdviz.cli.run import run_command
 
-            return export_command(args)
+                    return run_command(args, interrupted)
+                from gdviz.cli.export import export_command
+
+                return export_command(args, interrupted)
         if args.command == "problems":
             from gdviz.cli.run import list_problems
 
@@ -97,11 +105,17 @@ def main(argv: list[str] | None = None) -> int:
             return list_optimizers(sys.stdout)
         return _gui(args)
     except ConfigError as err:
-        sys.stderr.write(f"gdviz: error: {err}\n")
+        sys.stderr.write(f"gdviz: error: {shown(err, MAX_MESSAGE)}\n")
         return EXIT_BAD_INPUT
+    except WriteError as err:
+        sys.stderr.write(f"gdviz: error: {shown(err, MAX_MESSAGE)}\n")
+        return EXIT_WRITE_FAILED
     except KeyboardInterrupt:
-        sys.stderr.write("gdviz: interrupted\n")
+        sys.stderr.write("gdviz: interrupted (SIGINT); nothing was written\n")
         return 130
+    except Interrupted as stop:
+        sys.stderr.write(f"gdviz: interrupted ({stop}); nothing was written\n")
+        return stop.exit_status
     except BrokenPipeError:
         return 0
 

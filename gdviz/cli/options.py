@@ -40,6 +40,9 @@ def add_run_options(parser: argparse.ArgumentParser, command: str = "run") -> No
     src.add_argument("--preset", help=preset_help)
     src.add_argument("--problem", help="problem name (gdviz problems lists them)")
     src.add_argument("--session", metavar="FILE.gdviz.json", help=session_help)
+    src.add_argument("--allow-outside-data", action="store_true",
+                     help="let --session read a data file outside the session's folder "
+                          "(refused by default: a session may come from someone else)")
     src.add_argument("--set", dest="settings", action="append", default=[], metavar="KEY=VALUE",
                      help="a problem setting, e.g. --set n=200 --set noise=0.5")
     src.add_argument("--expr", metavar="FORMULA",
@@ -101,6 +104,19 @@ def _torch_settings(args: argparse.Namespace) -> dict:
     return settings
 
 
+def session_of(args: argparse.Namespace):
+    """The ``--session`` file, loaded once per command (``--allow-outside-data`` lets it read
+    data outside its folder)."""
+    from gdviz.export.session import load_session
+
+    loaded = getattr(args, "loaded_session", None)
+    if loaded is None:
+        loaded = load_session(args.session,
+                              allow_outside_data=getattr(args, "allow_outside_data", False))
+        args.loaded_session = loaded
+    return loaded
+
+
 def config_from_args(args: argparse.Namespace) -> RunConfig:
     """Build the RunConfig the options describe; ConfigError with a one-line message if not."""
     from gdviz.core.optimizers import get_optimizer
@@ -110,9 +126,7 @@ def config_from_args(args: argparse.Namespace) -> RunConfig:
     if sum(bool(x) for x in (args.preset, args.problem, session)) > 1:
         raise ConfigError("give only one of --preset, --problem and --session")
     if session:
-        from gdviz.export.session import load_session
-
-        base = load_session(session).run.config.to_dict()
+        base = session_of(args).run.config.to_dict()
     elif args.preset:
         from gdviz.core.presets import get_preset
 
@@ -152,7 +166,7 @@ def config_from_args(args: argparse.Namespace) -> RunConfig:
     if getattr(args, "schedule_every", None):
         cfg["schedule_every"] = args.schedule_every
     if args.batch_size is not None:
-        text = args.batch_size.strip().lower()
+        text = str(args.batch_size).strip().lower()  # argparse gives [] for "--"
         cfg["batch_size"] = None if text == "full" else parse_int(text, "batch size")
     if args.order:
         cfg["order"] = args.order
@@ -181,9 +195,7 @@ def comparison_from_args(args: argparse.Namespace, config: RunConfig) -> tuple[t
 
     session = getattr(args, "session", None)
     if session:
-        from gdviz.export.session import load_session
-
-        loaded = load_session(session)
+        loaded = session_of(args)
         # names kept as saved ("preset": only changed settings would rename them)
         runs = tuple(replace(r, named_by="preset") for r in loaded.runs)
         selected, what = loaded.selected, f"session ({session})"

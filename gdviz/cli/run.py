@@ -7,13 +7,19 @@ import contextlib
 import sys
 from typing import TextIO
 
+from gdviz.cli.interrupt import SignalFlag
 from gdviz.cli.options import config_from_args
-from gdviz.core.errors import ConfigError
 from gdviz.core.runner import iterate
+from gdviz.export.files import atomic_file, check_target, write_failure
 from gdviz.export.trace import write_records
 
 
-def run_command(args: argparse.Namespace) -> int:
+def run_command(args: argparse.Namespace, interrupted: SignalFlag | None = None) -> int:
+    """Write the trace: to standard output, or atomically to ``--out`` (a temporary file
+    renamed at the end: a failure or an interruption leaves no partial CSV). A target that
+    cannot be written is refused before the run (ConfigError, status 2); a failure while
+    writing raises WriteError (status 1). ``interrupted``: checked before each record; a
+    signal raises ``Interrupted`` there (the temporary file is removed)."""
     config = config_from_args(args)
     problem = config.make_problem()
     names = problem.param_names
@@ -23,16 +29,17 @@ def run_command(args: argparse.Namespace) -> int:
 
         extra = CurvatureColumns(problem, config.optimizer, config.hyperparams)
         extra.prepare()
+    records = iterate(config) if interrupted is None else interrupted.checked(iterate(config))
     if args.out == "-":
-        last = write_records(sys.stdout, names, iterate(config), extra)
+        last = write_records(sys.stdout, names, records, extra)
         sys.stdout.flush()
     else:
+        target = check_target(args.out)
         try:
-            handle = open(args.out, "w", encoding="utf-8", newline="")  # noqa: SIM115
+            with atomic_file(target, "w") as handle:
+                last = write_records(handle, names, records, extra)
         except OSError as err:
-            raise ConfigError(f"cannot write {args.out}: {err.strerror}") from None
-        with handle:
-            last = write_records(handle, names, iterate(config), extra)
+            raise write_failure(args.out, err) from None
     sys.stderr.write((last.message if last and last.message else "stopped") + "\n")
     return 0
 

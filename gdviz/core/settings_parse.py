@@ -7,40 +7,66 @@ front end produces the same messages.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping
 from typing import Any
 
 from gdviz.core.errors import ConfigError, format_number
+from gdviz.core.text import shown
 
 _TRUE = {"true", "yes", "on", "1"}
 _FALSE = {"false", "no", "off", "0"}
 
 
+# What a number may look like, typed or read from a file: ASCII only (no superscript or
+# other scripts' digits, which str.isdigit and int() accept), no "_" separators (int("1_0") is
+# 10 in Python, a typo anywhere else), at most MAX_NUMBER_CHARS characters (a 5000-digit
+# number is refused before any arithmetic), whole numbers within 64 bits.
+MAX_NUMBER_CHARS = 64
+MAX_INT = 2**63 - 1
+_FLOAT = re.compile(r"[+-]?(?:(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|inf|infinity|nan)",
+                    re.ASCII | re.IGNORECASE)
+_INT = re.compile(r"[+-]?\d+", re.ASCII)
+
+
+def _number_text(text: Any, what: str, pattern: re.Pattern, kind: str) -> str:
+    raw = str(text).strip()
+    if len(raw) > MAX_NUMBER_CHARS:
+        raise ConfigError(f"{what} must be {kind} of at most {MAX_NUMBER_CHARS} characters, "
+                          f"got one of {len(raw)}")
+    if not pattern.fullmatch(raw):
+        raise ConfigError(f"{what} must be {kind}, got '{shown(raw)}'")
+    return raw
+
+
 def parse_float(text: Any, what: str) -> float:
-    """A float from a number or a string; a ConfigError naming ``what`` otherwise."""
+    """A float from a number or a string (``1.5``, ``-2e-3``, ``inf``: ASCII, no ``_``);
+    a ConfigError naming ``what`` otherwise."""
     if isinstance(text, bool):
         raise ConfigError(f"{what} must be a number, got {text}")
-    if isinstance(text, (int, float)):
+    if isinstance(text, float):
+        return text
+    if isinstance(text, int):
+        if abs(text) > MAX_INT:
+            raise ConfigError(f"{what} is too large a number")
         return float(text)
-    try:
-        return float(str(text).strip())
-    except ValueError:
-        raise ConfigError(f"{what} must be a number, got {text!r}") from None
+    return float(_number_text(text, what, _FLOAT, "a number"))
 
 
 def parse_int(text: Any, what: str) -> int:
+    """A whole number from a number or a string (``12``, ``-3``: ASCII digits, no ``_``,
+    within 64 bits); a ConfigError naming ``what`` otherwise."""
     if isinstance(text, bool):
         raise ConfigError(f"{what} must be a whole number, got {text}")
-    if isinstance(text, int):
-        return text
     if isinstance(text, float):
-        if text.is_integer():
-            return int(text)
-        raise ConfigError(f"{what} must be a whole number, got {format_number(text)}")
-    try:
-        return int(str(text).strip())
-    except ValueError:
-        raise ConfigError(f"{what} must be a whole number, got {text!r}") from None
+        if not text.is_integer():
+            raise ConfigError(f"{what} must be a whole number, got {format_number(text)}")
+        text = int(text)
+    if not isinstance(text, int):
+        text = int(_number_text(text, what, _INT, "a whole number"))
+    if abs(text) > MAX_INT:
+        raise ConfigError(f"{what} is too large a number (at most {MAX_INT})")
+    return text
 
 
 def parse_bool(text: Any, what: str) -> bool:
@@ -53,7 +79,7 @@ def parse_bool(text: Any, what: str) -> bool:
         return True
     if s in _FALSE:
         return False
-    raise ConfigError(f"{what} must be true or false, got {text!r}")
+    raise ConfigError(f"{what} must be true or false, got '{shown(text, 40)}'")
 
 
 def parse_floats(text: Any, what: str, length: int | None = None) -> tuple[float, ...]:

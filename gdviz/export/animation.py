@@ -30,6 +30,7 @@ and moved into place at the end (``gdviz.export.files``). A cancel or a failure 
 from __future__ import annotations
 
 import contextlib
+import itertools
 import os
 import re
 import shutil
@@ -41,13 +42,27 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from gdviz.core.errors import ConfigError
+from gdviz.core.errors import ConfigError, format_number
 from gdviz.core.history import RunHistory
 from gdviz.core.lockstep import StepGroup, check_runs, iterate_lockstep
 from gdviz.core.records import RunConfig, StepRecord
 from gdviz.core.run_set import RunSpec
-from gdviz.export.files import existing_parent, publish, temp_file_beside, temp_folder_in
-from gdviz.export.gif import MAX_FPS, GifWriter, build_palette, codes_to_image
+from gdviz.core.text import shown
+from gdviz.export.files import (
+    existing_parent,
+    publish,
+    remove_stale_temporaries,
+    temp_file_beside,
+    temp_folder_in,
+)
+from gdviz.export.gif import (
+    MAX_DELAY_CS,
+    MAX_FPS,
+    MIN_FPS,
+    GifWriter,
+    build_palette,
+    codes_to_image,
+)
 from gdviz.export.video import MAX_VIDEO_FPS, VIDEO_KINDS, VideoWriter, even_size
 
 WINDOW = "window"  # the target that draws the whole window
@@ -59,6 +74,13 @@ MAX_FRAMES = 100_000
 PNG_NAME = "frame_{:04d}.png"
 FILE_KINDS = ("gif", *VIDEO_KINDS)  # kinds written to one file (named FILE.<kind>)
 KINDS = (*FILE_KINDS, "png")
+
+
+REPLAY_CHUNK = 1000  # lock-step groups replayed and handed to the source at a time
+
+
+class _Cancelled(Exception):  # noqa: N818
+    """``run(cancelled=...)`` became true while replaying: unwinds to ``run``."""
 
 
 class ExportError(Exception):
@@ -172,12 +194,17 @@ class ExportSpec:
         return even_size(self.size) if self.kind in VIDEO_KINDS else tuple(self.size)
 
 
+_SIZE = re.compile(r"\s*(\d{1,6})\s*[xX]\s*(\d{1,6})\s*", re.ASCII)
+
+
 def parse_size(text: str) -> tuple[int, int]:
-    """'640x480' -> (640, 480); ConfigError for anything else."""
-    width, sep, height = str(text).strip().lower().partition("x")
-    if not sep or not width.strip().isdigit() or not height.strip().isdigit():
-        raise ConfigError(f"size must look like WIDTHxHEIGHT, e.g. 640x480, got {text!r}")
-    return int(width), int(height)
+    """'640x480' -> (640, 480): ASCII digits only (``²x480`` and other scripts' digits pass
+    ``str.isdigit``; they are refused here); ConfigError for anything else."""
+    found = _SIZE.fullmatch(str(text))
+    if found is None:
+        raise ConfigError(f"size must look like WIDTHxHEIGHT, e.g. 640x480, got "
+                          f"'{shown(text, 40)}'")
+    return int(found.group(1)), int(found.group(2))
 
 
 def validate_spec(spec: ExportSpec) -> None:
@@ -195,9 +222,12 @@ def validate_spec(spec: ExportSpec) -> None:
     fps = spec.fps
     video = spec.kind in VIDEO_KINDS
     top = MAX_VIDEO_FPS if video else MAX_FPS
-    if not isinstance(fps, (int, float)) or not 0 < fps <= top:
-        why = "" if video else " (GIF delays are hundredths of a second)"
-        raise ConfigError(f"frames per second must be > 0 and <= {top:g}{why}, got {fps!r}")
+    if isinstance(fps, bool) or not isinstance(fps, (int, float)) \
+            or not MIN_FPS <= fps <= top:
+        why = "" if video else (f" (GIF delays are hundredths of a second, at most "
+                                f"{MAX_DELAY_CS})")
+        raise ConfigError(f"frames per second must be from {MIN_FPS:g} to {top:g}{why}, got "
+                          f"{format_number(fps)}")
     width, height = spec.size
     for side in (width, height):
         if not MIN_SIDE <= side <= MAX_SIDE:
@@ -317,7 +347,9 @@ class ExportJob:
         self._started = 0.0
         self._closed = False
         self._first = None  # the first frame, rendered early for the palette
+        self._cancelled: Callable[[], bool] | None = None  # run()'s, checked while replaying
         self.note = ""  # set when the run ended (converged, diverged) before the last frame
+        self.removed_stale: list[Path] = []  # temporaries of killed exports removed by open()
 
     # -- life cycle -------------------------------------------------------------------------
     def open(self) -> None:
@@ -325,6 +357,9 @@ class ExportJob:
         cannot be written, ExportError when the views cannot start."""
         check_writable(self.spec)
         spec = self.spec
+        # temporaries of an earlier export into this folder that was killed (SIGKILL) before
+        # it could remove them: their process is gone, so they can never be finished
+        self.removed_stale = remove_stale_temporaries(self._temp_folder())
         try:
             self._temp = self._make_temp()
         except OSError as err:
@@ -367,7 +402,7 @@ class ExportJob:
             self.abort()
             raise ExportError(f"could not write {self.spec.out}: {err.strerror or err}") \
                 from None
-        except ConfigError:
+        except (ConfigError, _Cancelled):
             self.abort()
             raise
         except Exception as err:
@@ -386,6 +421,8 @@ class ExportJob:
             if self.spec.kind in FILE_KINDS:
                 self._writer.close()
                 if self._handle is not None:  # the GIF's file; a VideoWriter owns its own
+                    self._handle.flush()
+                    os.fsync(self._handle.fileno())
                     self._handle.close()
                     self._handle = None
                 publish(self._temp, out)
@@ -422,9 +459,12 @@ class ExportJob:
 
     def run(self, progress: Callable[[ExportJob], None] | None = None,
             cancelled: Callable[[], bool] | None = None) -> Path | None:
-        """Open, render every frame and finish; None when ``cancelled()`` became true."""
-        self.open()
+        """Open, render every frame and finish; None when ``cancelled()`` became true (it is
+        checked between frames and between chunks of replayed steps; everything temporary
+        is removed)."""
+        self._cancelled = cancelled
         try:
+            self.open()
             while self.done < self.total:
                 if cancelled is not None and cancelled():
                     self.abort()
@@ -432,6 +472,12 @@ class ExportJob:
                 self.render_next()
                 if progress is not None:
                     progress(self)
+            if cancelled is not None and cancelled():
+                self.abort()
+                return None
+        except _Cancelled:
+            self.abort()
+            return None
         except BaseException:
             self.abort()
             raise
@@ -448,12 +494,17 @@ class ExportJob:
         return self.elapsed_s() / self.done * (self.total - self.done)
 
     # -- helpers ------------------------------------------------------------------------------
-    def _make_temp(self) -> Path:
+    def _temp_folder(self) -> Path:
+        """The folder the temporary output goes into (the target's, same file system)."""
         out = Path(self.spec.out)
         if self.spec.kind in FILE_KINDS:
-            return temp_file_beside(out, f".{self.spec.kind}.part")
-        parent = out if out.is_dir() else existing_parent(out)
-        return temp_folder_in(parent, ".gdviz-frames-")
+            return out.absolute().parent
+        return out if out.is_dir() else existing_parent(out)
+
+    def _make_temp(self) -> Path:
+        if self.spec.kind in FILE_KINDS:
+            return temp_file_beside(Path(self.spec.out), f".{self.spec.kind}.part")
+        return temp_folder_in(self._temp_folder())
 
     def _open_gif(self) -> None:
         """The shared palette comes from the first frame plus a swatch of the views' colours
@@ -472,18 +523,26 @@ class ExportJob:
     def _render(self, step: int):
         """Replay the runs in lock-step up to index ``step`` (the source appends them to its
         histories) and draw it. A run that stopped earlier (converged, diverged) shows its
-        last step, and so do all once every run has stopped."""
+        last step, and so do all once every run has stopped.
+
+        The replayed steps are handed to the source in chunks of REPLAY_CHUNK, so the job
+        never holds more than one chunk of step records however far apart two frames are
+        (a list of every record between two frames grew ~1.5 KB a step: 1.5 GB for 10^6);
+        a cancel (``run(cancelled=...)``) is checked between chunks."""
         histories = self._histories
-        groups = []
         have = max(len(h) for h in histories)
-        while have + len(groups) <= step:
-            group = next(self._records, None)
-            if group is None:
-                break
-            groups.append(group)
-        if groups:
-            self._source.append(groups)
-        if len(histories) == 1 and have + len(groups) <= step:
+        ended = False
+        first_chunk = True
+        while have <= step and not ended:
+            if not first_chunk and self._cancelled is not None and self._cancelled():
+                raise _Cancelled  # between chunks (run() checks between frames)
+            first_chunk = False
+            groups = list(itertools.islice(self._records, min(REPLAY_CHUNK, step + 1 - have)))
+            ended = not groups
+            if groups:
+                self._source.append(groups)
+                have += len(groups)
+        if len(histories) == 1 and have <= step:
             self.note = _early_end_note(histories[0])
         if self.spec.runs:
             self.note = _runs_ended_note(self.spec.runs, histories, step) or self.note

@@ -35,6 +35,8 @@ import numpy as np
 from PIL import GifImagePlugin, Image
 
 MAX_FPS = 50.0  # GIF delays are whole hundredths of a second; viewers slow down faster ones
+MAX_DELAY_CS = 65535  # a GIF delay is 16 bits of hundredths of a second
+MIN_FPS = 0.01  # 100 s a frame: 10000 hundredths, within MAX_DELAY_CS
 PALETTE_COLORS = 255
 TRANSPARENT = 255  # never produced by quantizing to a 255-colour palette
 
@@ -158,7 +160,7 @@ class GifWriter:
     """Write an animated GIF frame by frame to the binary file ``out``.
 
     size:  (width, height) of every frame, pixels
-    fps:   frames per second, 0 < fps <= 50
+    fps:   frames per second, MIN_FPS (0.01) <= fps <= MAX_FPS (50)
     loop:  0 = repeat forever; n >= 1 = play n times in all
     palette: (k, 3) uint8 from ``build_palette``; if None, built from the first frame
     whole_frames: True = every frame is the whole picture; False = a frame after the first is
@@ -169,8 +171,8 @@ class GifWriter:
 
     def __init__(self, out: BinaryIO, size: tuple[int, int], fps: float, loop: int = 0,
                  palette: np.ndarray | None = None, whole_frames: bool = True) -> None:
-        if not 0 < fps <= MAX_FPS:
-            raise ValueError(f"fps must be > 0 and <= {MAX_FPS:g}, got {fps}")
+        if not MIN_FPS <= fps <= MAX_FPS:
+            raise ValueError(f"fps must be from {MIN_FPS:g} to {MAX_FPS:g}, got {fps}")
         if loop < 0:
             raise ValueError(f"loop must be >= 0, got {loop}")
         self.out = out

@@ -14,6 +14,7 @@ import traceback
 from pathlib import Path
 
 from gdviz.core.errors import ConfigError
+from gdviz.export.files import atomic_path, check_target
 
 log = logging.getLogger(__name__)
 EXIT_BAD_INPUT = 2
@@ -234,9 +235,12 @@ def _screenshot(app, window, path: Path, steps: int) -> int:
             app.processEvents()
         path.parent.mkdir(parents=True, exist_ok=True)
         if path.suffix.lower() in VECTOR_SUFFIXES:  # the window as SVG or PDF vectors
-            save_vector(window, path, f"gdviz: {window.windowTitle()}")
-        elif not window.grab().save(str(path), "PNG"):
-            raise ConfigError(f"cannot write the screenshot {path}")
+            save_vector(window, check_target(path), f"gdviz: {window.windowTitle()}")
+        else:
+            image = window.grab()
+            with atomic_path(check_target(path), ".png.part") as temp:
+                if not image.save(str(temp), "PNG"):
+                    raise ConfigError(f"cannot write the screenshot {path}")
         if window.controller.state == "failed":
             raise ConfigError(window.controller.last_error)
         return 0

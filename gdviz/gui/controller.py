@@ -57,6 +57,7 @@ class RunController(QObject):
     sig_step_shown = Signal(int)
     sig_run_reset = Signal()
     sig_failed = Signal(str)
+    sig_notice = Signal(str)  # the worker's word for the user (a lost step server)
     sig_runs_changed = Signal()
     sig_run_ended = Signal(int, str)
     sig_history_grew = Signal(int)
@@ -293,7 +294,7 @@ class RunController(QObject):
             return self.host.worker
         return self.host.start([run.config for run in self.runs], self.speed,
                                self._on_worker_steps, self._on_worker_failed,
-                               self._on_worker_finished)
+                               self._on_worker_finished, self.sig_notice.emit)
 
     def _stop_worker(self, timeout_ms: int = 2000) -> None:
         self.host.stop(timeout_ms)

@@ -16,8 +16,9 @@ from PySide6.QtGui import QAction, QGuiApplication, QImage, QKeySequence
 from PySide6.QtWidgets import QFileDialog
 
 from gdviz.core.errors import ConfigError
-from gdviz.export.files import atomic_text
-from gdviz.export.session import SUFFIX, session_name
+from gdviz.core.text import shown
+from gdviz.export.files import atomic_path, atomic_text, check_target, write_failure
+from gdviz.export.session import SUFFIX, DataOutsideError, session_name
 from gdviz.export.trace import write_history
 
 log = logging.getLogger(__name__)
@@ -92,20 +93,25 @@ def snapshot_image(view) -> QImage:
 
 
 def save_snapshot(window, path: str | Path, view=None) -> Path:
-    """Save ``view`` (default: the current view) as PNG, or as SVG or PDF vectors when
-    ``path`` ends so (``vector_snapshot.save_vector``); any other ending becomes .png.
-    ConfigError when it cannot."""
+    """Save ``view`` (default: the current view) as PNG, atomically (a temporary file beside
+    it, renamed), or as SVG or PDF vectors when ``path`` ends so (``vector_snapshot.
+    save_vector``); any other ending becomes .png. ConfigError when it cannot."""
     from gdviz.gui.vector_snapshot import VECTOR_SUFFIXES, save_vector
 
     view = view or current_view(window)
     path = Path(path)
     if path.suffix.lower() in VECTOR_SUFFIXES:
-        save_vector(view, path, f"gdviz: {view.title}")
+        save_vector(view, check_target(path), f"gdviz: {view.title}")
     else:
         if path.suffix.lower() != ".png":
             path = path.with_suffix(".png")
-        if not snapshot_image(view).save(str(path), "PNG"):
-            raise ConfigError(f"cannot write {path}")
+        check_target(path)
+        try:
+            with atomic_path(path, ".png.part") as temp:
+                if not snapshot_image(view).save(str(temp), "PNG"):
+                    raise OSError(f"cannot write {path}")
+        except OSError as err:
+            raise ConfigError(str(write_failure(path, err))) from None
     window.status.showMessage(f"Saved the {view.title} view to {path}", 5000)
     return path
 
@@ -194,6 +200,7 @@ def start_export(window, spec, show_progress: bool = True, source_factory=None):
 
 
 def _report(window, title: str, message: str) -> None:
+    message = shown(message, 1000)  # it may quote a name from a file
     window.status.showMessage(f"{title}: {message}", 10000)
     window.show_message_box(title, message[:1].upper() + message[1:])
 
@@ -219,7 +226,9 @@ def _ask_export_trace(window) -> None:
         try:
             export_traces(window, path)
         except OSError as err:
-            _report(window, "Trace not written", f"cannot write {path}: {err.strerror or err}")
+            _report(window, "Trace not written", str(write_failure(path, err)))
+        except ConfigError as err:
+            _report(window, "Trace not written", str(err))
 
 
 def _ask_save_session(window) -> None:
@@ -233,9 +242,11 @@ def _ask_save_session(window) -> None:
         path = str(Path(path).with_suffix("")) + SUFFIX
     try:
         save_session_file(window, path)
-    except (OSError, ConfigError) as err:
-        why = err.strerror if isinstance(err, OSError) and err.strerror else err
-        _report(window, "Session not saved", f"cannot write {path}: {why}")
+    except OSError as err:
+        _report(window, "Session not saved", str(write_failure(path, err)))
+        return
+    except ConfigError as err:
+        _report(window, "Session not saved", str(err))
         return
     window.status.showMessage(f"Saved session {session_name(path)}", 5000)
 
@@ -248,6 +259,25 @@ def _ask_open_session(window) -> None:
     if not path:
         return
     try:
-        open_session_file(window, path)
+        try:
+            open_session_file(window, path)
+        except DataOutsideError as outside:
+            if not _confirm_outside_data(window, outside):
+                return
+            open_session_file(window, path, allow_outside_data=True)
     except ConfigError as err:
         _report(window, "Session not opened", str(err))
+
+
+def _confirm_outside_data(window, outside: DataOutsideError) -> bool:
+    """Ask before a session reads a file outside its own folder (it may come from someone
+    else and name any file the user can read)."""
+    from PySide6.QtWidgets import QMessageBox
+
+    answer = QMessageBox.question(
+        window, "Read data outside the session's folder?",
+        f"This session reads its data from\n{shown(outside.path)}\noutside the session's "
+        "folder. Open it only if you trust the session. Read that file?",
+        QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+        QMessageBox.StandardButton.No)
+    return answer == QMessageBox.StandardButton.Yes

@@ -163,6 +163,8 @@ class MainWindow(QMainWindow):
         c.sig_step_shown.connect(self._on_controller_step_shown)
         c.sig_history_grew.connect(self.timeline.set_last)
         c.sig_failed.connect(self._on_controller_failed)
+        c.sig_notice.connect(lambda message: self.status.showMessage(
+            message[:1].upper() + message[1:], 15000))
         c.sig_runs_changed.connect(self._on_controller_runs_changed)
         c.sig_run_ended.connect(self._on_controller_run_ended)
         c.sig_run_reset.connect(self._update_title)

@@ -60,9 +60,13 @@ def save_session_file(window, path: str | os.PathLike) -> Path:
     return save_session(path, collect_session(window))
 
 
-def open_session_file(window, path: str | os.PathLike, timeout_s: float = 120.0) -> Session:
-    """Open ``path`` into the window. SessionError (nothing changed) when the file is unusable."""
-    session = load_session(path)  # raises before anything is touched
+def open_session_file(window, path: str | os.PathLike, timeout_s: float = 120.0,
+                      allow_outside_data: bool = False) -> Session:
+    """Open ``path`` into the window. SessionError (nothing changed) when the file is unusable;
+    DataOutsideError when it names data outside its folder and the user has not allowed
+    that (``allow_outside_data``: File > Open session asks)."""
+    # raises before anything is touched
+    session = load_session(path, allow_outside_data=allow_outside_data)
     apply_session(window, session, timeout_s)
     window.status.showMessage(f"Opened session {session_name(path)} at step {session.step}",
                               5000)

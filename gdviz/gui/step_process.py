@@ -41,6 +41,7 @@ from gdviz.core.step_blocks import StepBlock
 
 log = logging.getLogger(__name__)
 _POLL = 0.005  # s: how often a wait for the server checks for a pause or stop
+CATCH_UP_SLICE = 0.02  # s: recomputing after a lost server checks for a pause or stop this often
 
 
 class RunFailed(Exception):
@@ -65,6 +66,14 @@ class StepServer:
 
     def alive(self) -> bool:
         return self.process.is_alive()
+
+    def discard(self) -> None:
+        """A server that failed (died, or its pipe broke): end it and free its pipe."""
+        with contextlib.suppress(OSError, ValueError):
+            self.conn.close()
+        if self.process.is_alive():
+            self.process.terminate()
+        self.process.join(0.5)
 
     def quit(self) -> None:
         with contextlib.suppress(OSError, ValueError):
@@ -125,16 +134,19 @@ def shutdown() -> None:
 
 
 def open_source(configs: Sequence[RunConfig], iterate: Callable,
-                interrupted: Callable[[], bool]) -> LocalSteps | RemoteSteps:
+                interrupted: Callable[[], bool],
+                on_lost: Callable[[int], None] | None = None) -> LocalSteps | RemoteSteps:
     """The groups of ``configs``: from a step server when servers are enabled and ``iterate``
-    is the real runner (tests substitute failing ones, which a server would not see)."""
+    is the real runner (tests substitute failing ones, which a server would not see).
+    ``on_lost(groups)``: called once if the server is lost, with the number of groups it had
+    sent (recomputed here before the run goes on)."""
     from gdviz.core.runner import iterate as runner_iterate
 
     configs = tuple(configs)
     if enabled() and iterate is runner_iterate:
         server = _acquire()
         if server is not None:
-            return RemoteSteps(configs, server, interrupted)
+            return RemoteSteps(configs, server, interrupted, on_lost)
     return LocalSteps(iterate_lockstep(configs, iterate), interrupted)
 
 
@@ -154,6 +166,15 @@ class LocalSteps:
             taken.append(next(self._groups))
         return StepBlock.from_groups(taken)
 
+    def skip(self, count: int, until: float) -> int:
+        """Advance past up to ``count`` groups without keeping them, until ``until``
+        (``time.perf_counter()``); returns how many were skipped (at least one)."""
+        skipped = 0
+        while skipped < count and (skipped == 0 or time.perf_counter() < until):
+            next(self._groups)
+            skipped += 1
+        return skipped
+
     def buffered(self) -> bool:
         return False
 
@@ -165,19 +186,25 @@ class LocalSteps:
 
 
 class RemoteSteps:
-    """Groups computed by a step server, received in blocks."""
+    """Groups computed by a step server, received in blocks (in the worker thread, once,
+    if the server is lost)."""
 
-    remote = True
+    @property
+    def remote(self) -> bool:
+        return self._local is None
 
     def __init__(self, configs: tuple[RunConfig, ...], server: StepServer,
-                 interrupted: Callable[[], bool]) -> None:
+                 interrupted: Callable[[], bool],
+                 on_lost: Callable[[int], None] | None = None) -> None:
         self._configs = configs
+        self._on_lost = on_lost
         self._server = server
         self._interrupted = interrupted
         self._blocks: collections.deque[StepBlock] = collections.deque()   # as received
         self._taken = 0
         self._served = False
-        self._local: LocalSteps | None = None
+        self._local: LocalSteps | None = None  # set once the server was lost
+        self._skip = 0  # groups the local fallback must recompute before going on
         server.next_run_id += 1
         self._run_id = server.next_run_id
         try:
@@ -189,6 +216,8 @@ class RemoteSteps:
         blocks = self._blocks
         while not blocks:
             if self._local is not None:
+                if not self._catch_up():
+                    return None
                 block = self._local.next_block(limit, until)
                 self._taken += block.count
                 return block
@@ -220,6 +249,8 @@ class RemoteSteps:
 
     def close(self) -> None:
         server, self._server = self._server, None
+        if self._local is not None:
+            self._local.close()
         if server is None or self._local is not None:
             return
         try:
@@ -251,10 +282,31 @@ class RemoteSteps:
         return False
 
     def _fall_back(self, err: Exception) -> None:
-        """The server died: compute the rest here, from the step after what was received."""
+        """The server died: compute the rest here, once, from the step after what was
+        received. The groups up to there are computed again first (the runner cannot start
+        mid-run), by ``_catch_up`` in slices that a pause or a stop interrupts: at full speed
+        that is hundreds of thousands of steps, and replaying them in one go froze the run
+        and kept the thread alive past the window's close (issue 19)."""
         log.warning("step server lost (%s): computing in the worker thread", err)
-        groups = iterate_lockstep(self._configs, step_server.iterate)
-        received = self._taken + sum(block.count for block in self._blocks)
-        for _ in range(received):
-            next(groups)
-        self._local = LocalSteps(groups, self._interrupted)
+        server, self._server = self._server, None
+        if server is not None:
+            server.discard()
+        self._skip = self._taken + sum(block.count for block in self._blocks)
+        self._local = LocalSteps(iterate_lockstep(self._configs, step_server.iterate),
+                                 self._interrupted)
+        if self._on_lost is not None:
+            self._on_lost(self._skip)
+
+    def _catch_up(self) -> bool:
+        """Recompute the groups the server had sent (``_skip`` of them), CATCH_UP_SLICE
+        seconds at a time; False when a control call interrupted (call again to go on)."""
+        while self._skip > 0:
+            if self._interrupted():
+                return False
+            self._skip -= self._local.skip(self._skip, time.perf_counter() + CATCH_UP_SLICE)
+        return True
+
+    @property
+    def catching_up(self) -> int:
+        """Groups still to recompute after the server was lost (0: none)."""
+        return self._skip

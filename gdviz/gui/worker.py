@@ -75,6 +75,7 @@ class OptimizerWorker(QObject):
 
     sig_steps = Signal(object)  # StepBlock: the lock-step groups since the last emission
     sig_failed = Signal(str)  # a sentence for the user
+    sig_notice = Signal(str)  # something the user should know; the run goes on
     sig_finished = Signal()  # the loop has exited (end of every run, stop, or failure)
 
     def __init__(self, configs: RunConfig | Sequence[RunConfig], speed: float | None = None,
@@ -166,11 +167,19 @@ class OptimizerWorker(QObject):
 
     def _loop(self) -> None:
         # ``iterate`` is looked up here, at run time, so tests can substitute a failing one
-        source = open_source(self._configs, iterate, self._wake.is_set)
+        source = open_source(self._configs, iterate, self._wake.is_set, self._on_server_lost)
         try:
             self._loop_over(source)
         finally:
             source.close()
+
+    def _on_server_lost(self, groups: int) -> None:
+        """The step server died (worker thread): say so, since the run shows no new step
+        while the steps it had sent are recomputed here."""
+        self.sig_notice.emit(
+            f"the step server stopped at step {max(0, groups - 1)}; the run goes on in this "
+            f"window's own thread (first recomputing those {groups} steps)" if groups > 1
+            else "the step server stopped; the run goes on in this window's own thread")
 
     def _loop_over(self, source) -> None:
         first = None
@@ -272,7 +281,7 @@ class WorkerHost(QObject):
         self.thread: QThread | None = None
 
     def start(self, configs: Sequence[RunConfig], speed: float | None, on_steps, on_failed,
-              on_finished) -> OptimizerWorker:
+              on_finished, on_notice=None) -> OptimizerWorker:
         """A worker for ``configs`` in a new thread (started paused); its signals go to the
         given slots (queued: they run in the GUI thread)."""
         worker = OptimizerWorker(configs, speed)
@@ -285,6 +294,8 @@ class WorkerHost(QObject):
         worker.sig_steps.connect(on_steps)
         worker.sig_failed.connect(on_failed)
         worker.sig_finished.connect(on_finished)
+        if on_notice is not None:
+            worker.sig_notice.connect(on_notice)
         self.worker, self.thread = worker, thread
         start_thread(thread, worker.stop, self)
         return worker

@@ -6,6 +6,7 @@ import os
 import numpy as np
 import pytest
 
+from gdviz.core import file_read
 from gdviz.core.errors import ConfigError
 from gdviz.core.problems import csv_data, registry
 from gdviz.core.problems.csv_data import load_csv
@@ -113,7 +114,7 @@ def test_a_file_that_cannot_be_opened_is_refused(tmp_path, monkeypatch):
     def denied(*args, **kwargs):
         raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr(csv_data, "open", denied, raising=False)
+    monkeypatch.setattr(file_read.os, "open", denied)
     with pytest.raises(ConfigError, match="cannot read data file .*: Permission denied"):
         load_csv(path)
 
@@ -124,7 +125,7 @@ def test_a_large_file_is_refused_before_it_is_opened(tmp_path, monkeypatch):
     def no_open(*args, **kwargs):
         raise AssertionError("the file was opened")
 
-    monkeypatch.setattr(csv_data, "open", no_open, raising=False)
+    monkeypatch.setattr(file_read.os, "fdopen", no_open)
     message = "the file is 3.9 KiB, over the 1000 bytes limit"
     with pytest.raises(ConfigError, match=message) as info:
         load_csv(path, max_bytes=1000)

@@ -213,8 +213,8 @@ def test_csv_columns_are_chosen_in_a_checkable_list(qtbot, editor, tmp_path, mon
     monkeypatch.setattr(problem_module.QFileDialog, "getOpenFileName",
                         staticmethod(lambda *a, **k: (str(csv), "")))
     combo = panel.source_combo
-    combo.activated.emit(combo.findData("csv"))
-    assert editor.config.data_path == str(csv)
+    combo.activated.emit(combo.findData("csv"))  # read in the background, then applied
+    qtbot.waitUntil(lambda: editor.config.data_path == str(csv))
     assert combo.currentData() == "csv"
     columns = panel.column_list
     assert columns.checked() == ("x", "x2", "noise", "y")

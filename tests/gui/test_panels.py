@@ -224,7 +224,7 @@ def test_invalid_edit_marks_the_field_and_keeps_the_config(editor):
     assert editor.changes == []
 
 
-def test_load_csv_shows_the_file_name(editor, tmp_path, monkeypatch):
+def test_load_csv_shows_the_file_name(qtbot, editor, tmp_path, monkeypatch):
     csv = tmp_path / "my_points.csv"
     rng = np.random.default_rng(0)
     x = rng.normal(size=(40, 2))
@@ -237,8 +237,8 @@ def test_load_csv_shows_the_file_name(editor, tmp_path, monkeypatch):
 
     monkeypatch.setattr(problem_module.QFileDialog, "getOpenFileName",
                         staticmethod(lambda *a, **k: (str(csv), "")))
-    panel.load_button.click()
-    assert editor.config.data_path == str(csv)
+    panel.load_button.click()  # the file is read in the background, then applied
+    qtbot.waitUntil(lambda: editor.config.data_path == str(csv))
     assert panel.data_label.text() == "my_points.csv"
     assert editor.config.make_problem().n_samples == 40
     assert editor.config.batch_size <= 40

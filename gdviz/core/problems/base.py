@@ -136,15 +136,21 @@ class Problem(ABC):
         y = None if self.data_y is None else self.data_y[idx]
         return self.data_x[idx], y
 
+    # The numbers below may be inf or NaN (a formula's log of a negative number, a diverging
+    # run): every caller reports that in words (the runner's "diverged ...", a view's gap), so
+    # numpy's RuntimeWarnings are silenced here, where they arise, instead of reaching stderr
+    # before the status line. ``np.errstate`` is a context variable: it ends with the call.
     def sample_losses(self, params: np.ndarray, idx: np.ndarray | None = None) -> np.ndarray:
         """Per-sample losses: params (..., p) -> (..., k) for samples ``idx`` (all if None)."""
         x, y = self._select(idx)
-        return self._sample_losses(np.asarray(params, dtype=np.float64), x, y)
+        with np.errstate(all="ignore"):
+            return self._sample_losses(np.asarray(params, dtype=np.float64), x, y)
 
     def sample_grads(self, params: np.ndarray, idx: np.ndarray | None = None) -> np.ndarray:
         """Per-sample gradients: params (..., p) -> (..., k, p) for samples ``idx``."""
         x, y = self._select(idx)
-        return self._sample_grads(np.asarray(params, dtype=np.float64), x, y)
+        with np.errstate(all="ignore"):
+            return self._sample_grads(np.asarray(params, dtype=np.float64), x, y)
 
     def reduce_factor(self, k: int) -> float:
         """Factor turning a sum over k selected samples into the (estimated) full loss.
@@ -157,12 +163,14 @@ class Problem(ABC):
     def batch_loss(self, params: np.ndarray, idx: np.ndarray | None = None) -> np.ndarray:
         """Loss estimated on samples ``idx`` (the full loss when idx is None): (..., p) -> (...)."""
         losses = self.sample_losses(params, idx)
-        return losses.sum(axis=-1) * self.reduce_factor(losses.shape[-1])
+        with np.errstate(all="ignore"):  # inf - inf in the sum
+            return losses.sum(axis=-1) * self.reduce_factor(losses.shape[-1])
 
     def batch_grad(self, params: np.ndarray, idx: np.ndarray | None = None) -> np.ndarray:
         """Gradient of ``batch_loss``: (..., p) -> (..., p)."""
         grads = self.sample_grads(params, idx)
-        return grads.sum(axis=-2) * self.reduce_factor(grads.shape[-2])
+        with np.errstate(all="ignore"):
+            return grads.sum(axis=-2) * self.reduce_factor(grads.shape[-2])
 
     @property
     def has_hessian(self) -> bool:

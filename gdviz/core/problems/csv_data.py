@@ -8,8 +8,10 @@ last column is the target y and every other column a feature::
     0.5,1.25,3.0
     ...
 
-The file is streamed line by line (never read whole into memory) and its size is checked with
-``os.stat`` before it is opened, so a huge file is refused without being read.
+The file is streamed line by line (never read whole into memory), only if it is a regular
+file (``core.file_read``: a FIFO or ``/dev/zero`` is refused at once) and never past
+``max_bytes``, checked before and while reading. Names and cells quoted in messages are
+escaped and cut short (``core.text.shown``).
 """
 
 from __future__ import annotations
@@ -17,14 +19,15 @@ from __future__ import annotations
 import array
 import csv
 import math
-import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from gdviz.core.errors import ConfigError
+from gdviz.core.file_read import open_regular
 from gdviz.core.problems.base import read_only
+from gdviz.core.text import shown
 
 DEFAULT_MAX_BYTES = 100 * 2**20
 DEFAULT_MAX_CELLS = 10_000_000
@@ -67,16 +70,6 @@ def _plural(count: int, word: str) -> str:
     return f"{count} {word}" if count == 1 else f"{count} {word}s"
 
 
-def _size(nbytes: int) -> str:
-    """A byte count for people: ``512 bytes``, ``3.9 KiB``, ``100.0 MiB``, ``1.2 GiB``."""
-    if nbytes < 1024:
-        return _plural(nbytes, "byte")
-    for unit, scale in (("KiB", 2**10), ("MiB", 2**20), ("GiB", 2**30)):
-        if nbytes < 1024 * scale or unit == "GiB":
-            return f"{nbytes / scale:.1f} {unit}"
-    raise AssertionError("unreachable")
-
-
 def _is_number(text: str) -> bool:
     try:
         float(text)
@@ -85,9 +78,9 @@ def _is_number(text: str) -> bool:
     return True
 
 
-def _decoded_lines(handle, path: str) -> Iterator[str]:
+def _decoded_lines(raw_lines, path: str) -> Iterator[str]:
     """Yield the file's lines as text, refusing bytes that are not UTF-8 with their line."""
-    for number, raw in enumerate(handle, start=1):
+    for number, raw in enumerate(raw_lines, start=1):
         if number == 1:
             if raw.startswith(b"PK\x03\x04"):
                 raise ConfigError(f"{path}: line 1: this looks like an Excel workbook or another "
@@ -119,7 +112,7 @@ def load_csv(path: str, max_bytes: int = DEFAULT_MAX_BYTES,
 
     Args:
         path: the CSV file (UTF-8, comma-separated, a header row first).
-        max_bytes: files larger than this many bytes are refused before they are opened.
+        max_bytes: files larger than this many bytes are refused (before and while reading).
         max_cells: refuse the file once it holds more than this many numbers.
 
     Returns:
@@ -131,27 +124,17 @@ def load_csv(path: str, max_bytes: int = DEFAULT_MAX_BYTES,
         missing header, fewer than 2 columns (a wrong delimiter), ragged rows, cells that are not
         finite numbers, no data rows, more than ``max_cells`` numbers.
     """
-    try:
-        size = os.stat(path).st_size
-    except OSError as err:
-        raise ConfigError(f"cannot read data file {path}: {err.strerror}") from None
-    if size > max_bytes:
-        raise ConfigError(f"{path}: the file is {_size(size)}, over the {_size(max_bytes)} "
-                          "limit for a data file")
-    try:
-        handle = open(path, "rb")  # noqa: SIM115 - closed in the finally below
-    except OSError as err:
-        raise ConfigError(f"cannot read data file {path}: {err.strerror}") from None
-    try:
-        return _parse(handle, path, max_cells)
-    except OSError as err:
-        raise ConfigError(f"cannot read data file {path}: {err.strerror}") from None
-    finally:
-        handle.close()
+    with open_regular(path, "data file", max_bytes) as reader:
+        try:
+            return _parse(reader.lines(), reader.name, max_cells)
+        except OSError as err:
+            raise ConfigError(f"cannot read data file {reader.name}: "
+                              f"{err.strerror or err}") from None
 
 
-def _parse(handle, path: str, max_cells: int) -> CsvData:
-    lines = _decoded_lines(handle, path)
+def _parse(raw_lines, path: str, max_cells: int) -> CsvData:
+    """``path`` is the file's name as shown in messages (``core.text.shown``)."""
+    lines = _decoded_lines(raw_lines, path)
     reader = csv.reader(lines, delimiter=",", quotechar='"', strict=True)
     header: list[str] | None = None
     header_line = 0
@@ -215,15 +198,20 @@ def _check_header(header: list[str], number: int, path: str) -> int:
 
 def _parse_cell(cell: str, name: str, number: int, path: str) -> float:
     text = cell.strip()
+    column = f"column '{shown(name, 40)}'"
     if not text:
-        raise ConfigError(f"{path}: line {number}, column {name!r} is empty; every cell "
-                          "must hold a number")
+        raise ConfigError(f"{path}: line {number}, {column} is empty; every cell must hold "
+                          "a number")
     try:
+        # numbers are ASCII without "_" (as on the command line: core.settings_parse);
+        # float() alone would take "1_0" and other scripts' digits
+        if not text.isascii() or "_" in text:
+            raise ValueError(text)
         value = float(text)
     except ValueError:
-        raise ConfigError(f"{path}: line {number}, column {name!r}: {text!r} is not a "
+        raise ConfigError(f"{path}: line {number}, {column}: '{shown(text, 40)}' is not a "
                           "number") from None
     if not math.isfinite(value):
-        raise ConfigError(f"{path}: line {number}, column {name!r}: {text!r} is not a finite "
-                          "number")
+        raise ConfigError(f"{path}: line {number}, {column}: '{shown(text, 40)}' is not a "
+                          "finite number")
     return value

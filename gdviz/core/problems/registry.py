@@ -15,6 +15,7 @@ from typing import Any
 from gdviz.core.errors import ConfigError
 from gdviz.core.problems.base import Problem, ProblemSpec
 from gdviz.core.settings_parse import validate_specs
+from gdviz.core.text import shown
 
 _REGISTRY: dict[str, ProblemSpec] = {}
 _FAMILY_MODULES = ("gdviz.core.problems.lessons", "gdviz.core.problems.analytic")
@@ -86,7 +87,8 @@ def make_problem(name: str, settings: Mapping[str, Any] | None = None,
         try:
             st = os.stat(data_path)
         except OSError as err:
-            raise ConfigError(f"cannot read data file {data_path}: {err.strerror}") from None
+            raise ConfigError(f"cannot read data file {shown(data_path)}: "
+                              f"{err.strerror}") from None
         stamp = (os.path.abspath(data_path), st.st_mtime_ns, st.st_size)
     key = tuple((k, _freeze(v)) for k, v in checked.items())
     return _build(name, key, data_path, stamp)

@@ -26,6 +26,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from gdviz.core.errors import ConfigError
+from gdviz.core.file_read import open_regular
+from gdviz.core.problems.csv_data import DEFAULT_MAX_BYTES
+from gdviz.core.text import shown
 from gdviz.gui.panels.fields import format_value
 
 HEADER_BYTES = 64 * 1024
@@ -34,15 +38,19 @@ ERROR_COLOR = "#c00000"
 
 def csv_header(path: str) -> tuple[str, ...]:
     """The column names in the first non-blank line of a CSV file ('' on any problem: the
-    core's loader explains what is wrong when the file is applied). Reads one line only."""
+    core's loader explains what is wrong when the file is applied). Reads at most
+    HEADER_BYTES, of a regular file only (a FIFO or a device would block the GUI thread);
+    names are escaped for display (``core.text.shown``)."""
     try:
-        with open(path, "rb") as handle:
-            for raw in handle:
-                line = raw[:HEADER_BYTES].decode("utf-8-sig", errors="replace")
+        with open_regular(path, "data file", DEFAULT_MAX_BYTES) as reader:
+            for raw in reader.lines(HEADER_BYTES):
+                line = raw.decode("utf-8-sig", errors="replace")
                 if line.strip():
                     row = next(csv.reader(io.StringIO(line)), [])
-                    return tuple(cell.strip() for cell in row)
-    except (OSError, csv.Error):
+                    return tuple(shown(cell.strip()) for cell in row)
+                if reader.consumed > HEADER_BYTES:
+                    break
+    except (OSError, ConfigError, csv.Error):
         pass
     return ()
 

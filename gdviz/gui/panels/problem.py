@@ -29,9 +29,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from gdviz.core.errors import ConfigError
 from gdviz.core.problems.custom import CUSTOM_SETTINGS, DEFAULT_DATA_EXPR
 from gdviz.core.problems.registry import get_spec, make_problem, problem_specs
 from gdviz.core.records import RunConfig
+from gdviz.core.text import shown
+from gdviz.gui.panels.changes import apply_change
 from gdviz.gui.panels.custom_parts import (
     ColumnList,
     ParamTable,
@@ -103,6 +106,7 @@ class ProblemPanel(ParamPanel):
         self._config: RunConfig | None = None
         self._last_data_expr = DEFAULT_DATA_EXPR
         self._warm_worker: TaskRunner | None = None
+        self._csv_loader: TaskRunner | None = None  # reads a chosen CSV off the GUI thread
         self.combo.view().installEventFilter(self)
 
     def _fill_combo(self) -> None:
@@ -153,8 +157,10 @@ class ProblemPanel(ParamPanel):
 
     def hideEvent(self, event) -> None:  # noqa: N802 (Qt name)
         window = self.window()
-        if self._warm_worker is not None and (window is self or not window.isVisible()):
-            self._warm_worker.shutdown()
+        if window is self or not window.isVisible():
+            for runner in (self._warm_worker, self._csv_loader):
+                if runner is not None:
+                    runner.shutdown()
         super().hideEvent(event)
 
     def set_config(self, config: RunConfig) -> None:
@@ -386,12 +392,43 @@ class ProblemPanel(ParamPanel):
     def _on_custom_load_clicked(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Load data (CSV)", "", CSV_FILTER)
         if path:
-            self._steps([(("settings", "columns"), ""), (("data_path",), path)])
+            self._load_csv_then([(("settings", "columns"), ""), (("data_path",), path)])
 
     def _on_load_button_clicked(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Load data (CSV)", "", CSV_FILTER)
         if path:
-            self._emit(("data_path",), path)
+            self._load_csv_then([(("data_path",), path)])
+
+    def _load_csv_then(self, steps: list[tuple[tuple, Any]]) -> None:
+        """Read and check the chosen file in the background, then apply ``steps`` (the same
+        edits): the GUI thread never waits on the file (a 100 MB CSV takes seconds to
+        parse). The problem built in the background stays in the core's problem cache, which
+        the edits then read; a file that cannot be used is shown as the edit's error."""
+        config = self._config
+        if config is None:
+            return
+        if self._csv_loader is None:
+            self._csv_loader = TaskRunner(self)
+            self._csv_loader.sig_ready.connect(self._on_csv_loaded)
+        self.clear_errors()
+        self._csv_loader.request(tuple(steps),
+                                 lambda _stop: _applied(config, tuple(steps)))
+
+    def _on_csv_loaded(self, steps: tuple, result: Any) -> None:
+        if isinstance(result, Exception):
+            message = str(result) if isinstance(result, ConfigError) else \
+                f"this file cannot be used: {result}"
+            self.show_error(steps[-1][0], shown(message, 1000))
+            return
+        self._steps(list(steps))
+
+
+def _applied(config: RunConfig, steps: tuple) -> RunConfig:
+    """Background: ``config`` with the edits ``steps`` (RunConfig validates it, which builds
+    its problem and reads the data file; ConfigError when it cannot be used)."""
+    for key, value in steps:
+        config = apply_change(config, key, value)
+    return config
 
 
 def _warm_up() -> bool:

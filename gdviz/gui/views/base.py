@@ -16,8 +16,10 @@ With several runs, ``index`` is the lock-step index: run k shows min(index, len(
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
+import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QWidget
@@ -36,6 +38,17 @@ def configure_pyqtgraph() -> None:
     if not _configured:
         pg.setConfigOptions(background="w", foreground="k", antialias=True)
         _configured = True
+
+
+def _quiet_numpy(method):
+    """``method`` under ``np.errstate(all="ignore")``."""
+    @functools.wraps(method)
+    def quiet(*args, **kwargs):
+        with np.errstate(all="ignore"):
+            return method(*args, **kwargs)
+
+    quiet.quiet_numpy = True
+    return quiet
 
 
 @dataclass(frozen=True)
@@ -79,6 +92,19 @@ class LessonView(QWidget):
     tooltip = ""
     follows_selected_run = False   # draws the selected run only: its title says which one
     sig_start_picked = Signal(tuple)
+
+    # A formula's loss may be NaN or infinite where the run goes (log of a negative, 1/0):
+    # the views draw such values as gaps, so their arithmetic on them must not print numpy
+    # RuntimeWarnings on stderr. Every subclass's drawing entry points run under
+    # ``np.errstate(all="ignore")`` (a context variable: it ends with the call).
+    _QUIET_METHODS = ("set_run", "set_tracks", "show_step")
+
+    def __init_subclass__(cls, **kwargs) -> None:
+        super().__init_subclass__(**kwargs)
+        for name in cls._QUIET_METHODS:
+            method = cls.__dict__.get(name)
+            if method is not None and not getattr(method, "quiet_numpy", False):
+                setattr(cls, name, _quiet_numpy(method))
 
     def __init__(self, parent: QWidget | None = None) -> None:
         configure_pyqtgraph()
