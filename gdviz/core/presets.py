@@ -7,7 +7,8 @@ JSON layout::
     {"name": "wavy", "title": "...", "group": "lesson" | "comparison", "description": "...",
      "config": {<RunConfig fields>},
      "runs": [{"name": "adam lr=0.05", "config": {<fields overriding "config">}}, ...],
-     "front": ["step_math", ...]}     # views the lesson brings to the front (optional)
+     "front": ["step_math", ...],     # views the lesson brings to the front (optional)
+     "captions": [{"at_step": 0, "text": "..."}, ...]}   # the lesson's script (core.captions)
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import json
 from dataclasses import dataclass
 from functools import lru_cache
 
+from gdviz.core.captions import CaptionScript
 from gdviz.core.errors import ConfigError
 from gdviz.core.problems.registry import problem_specs
 from gdviz.core.records import RunConfig
@@ -28,7 +30,8 @@ class Preset:
     """A named starting point. ``runs`` is empty for single-run presets; for comparisons it
     holds the runs as the window opens them (``RunSpec``: the preset's name for each run,
     palette colours), sharing ``config``'s problem and start point. ``front``: the views (ids)
-    the lesson brings in front of the tabs they share a place with."""
+    the lesson brings in front of the tabs they share a place with. ``captions``: the
+    lesson's script of captions (``core.captions``), shown on the main view as it plays."""
 
     name: str
     title: str
@@ -37,6 +40,7 @@ class Preset:
     config: RunConfig
     runs: tuple[RunSpec, ...] = ()
     front: tuple[str, ...] = ()
+    captions: CaptionScript = CaptionScript()
 
 
 def _from_json(data: dict) -> Preset:
@@ -45,9 +49,11 @@ def _from_json(data: dict) -> Preset:
     for run in data.get("runs", ()):
         merged = {**config.to_dict(), **run.get("config", {})}
         runs.append((run["name"], RunConfig.from_dict(merged)))
+    captions = CaptionScript.from_list(data.get("captions"))
+    captions.check_runs(max(1, len(runs)))
     return Preset(data["name"], data["title"], data.get("group", "lesson"),
                   data.get("description", ""), config, from_pairs(runs),
-                  tuple(data.get("front", ())))
+                  tuple(data.get("front", ())), captions)
 
 
 def _function_preset(spec) -> Preset:
@@ -69,7 +75,7 @@ def list_presets() -> tuple[Preset, ...]:
     for path in sorted(resource_path("presets").glob("*.json")):
         try:
             loaded.append(_from_json(json.loads(path.read_text(encoding="utf-8"))))
-        except (OSError, ValueError, KeyError, TypeError) as err:
+        except (OSError, ValueError, KeyError, TypeError, ConfigError) as err:
             raise ConfigError(f"preset file {path.name} is invalid: {err}") from err
     lessons = [p for p in loaded if p.group == "lesson"]
     comparisons = [p for p in loaded if p.group == "comparison"]
