@@ -13,7 +13,8 @@ Fans come from the problem's parameter layout: a problem with layers gives each 
 lessons, the test functions, your formula) has one output, so every parameter gets
 fan_in = the number of inputs (the data's columns, at least 1: a test function has none) and
 fan_out = 1. Biases are drawn like the weights there (the layout does not say which is which).
-With one input (wavy, slope, bowl) Xavier's variance 2 / (1 + 1) is 1: the same draw as N(0, 1).
+With one input (wavy, slope, bowl) Xavier's variance 2 / (1 + 1) is 1, and with two (linreg,
+logistic) Kaiming's 2 / 2 is 1: the same draw as N(0, 1) (the same seed, the same numbers).
 
 The draw uses its own generator, seeded from the run's seed and a fixed stream number, so it
 does not take numbers from the stream that samples the batches: the same seed gives the same
@@ -71,12 +72,13 @@ def init_point(problem, scheme: str, seed: int) -> np.ndarray:
     return draw * std
 
 
-def scheme_of(problem, init, seed: int) -> str | None:
-    """The scheme whose draw from ``seed`` is exactly ``init`` (a start point), else None."""
+def scheme_of(problem, init, seed: int, prefer: str | None = None) -> str | None:
+    """The scheme whose draw from ``seed`` is exactly ``init`` (a start point), else None;
+    ``prefer`` is checked first (schemes that draw the same numbers on this problem)."""
     if init is None:
         return None
     values = np.asarray(init, dtype=np.float64)
-    for scheme in SCHEMES:
+    for scheme in ((prefer,) if prefer in SCHEMES else ()) + SCHEMES:
         if np.array_equal(init_point(problem, scheme, seed), values):
             return scheme
     return None

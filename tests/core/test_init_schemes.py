@@ -55,11 +55,11 @@ def test_xavier_and_kaiming_spread_as_torch_draws_them(row):
 
 
 def test_the_scheme_of_a_start_point_is_recognised_only_for_its_seed():
-    problem = make_problem("linreg")  # 2 inputs: the four schemes draw four points
+    problem = _Layered(3, 1, 4)  # fan_in 3: the four schemes draw four different points
     for scheme in SCHEMES:
         assert scheme_of(problem, tuple(init_point(problem, scheme, 3)), 3) == scheme
     assert scheme_of(problem, tuple(init_point(problem, "xavier", 3)), 4) is None
-    assert scheme_of(problem, (1.0, 2.0, 3.0), 3) is None
+    assert scheme_of(problem, (1.0, 2.0, 3.0, 4.0), 3) is None
     with pytest.raises(ConfigError, match="unknown initialisation scheme 'he'"):
         init_point(problem, "he", 0)
 
