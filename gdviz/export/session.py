@@ -9,7 +9,11 @@ Layout (version 1)::
      "step": 57,                  # the lock-step index shown when the session was saved
      "views": {"samples": {"param": "w", "zoom_box": false},   # per view: its choices
                "learning_curve": {"log_box": true},
-               "docks": {"samples": true, "histogram": false, ...}}}   # dock visibility
+               "docks": {"samples": true, "histogram": false, ...}},   # dock visibility
+     "captions": [{"at_step": 0, "text": "..."}, ...]}   # the lesson's captions (optional)
+
+``captions`` (core.captions format) was added without a new version: a file without it loads
+with no captions, and an older gdviz ignores it.
 
 ``load_session`` checks EVERYTHING (JSON, types, the format tag, the version, every run's
 configuration through RunConfig's own validation, that the runs can be compared -- 1 to 6 runs
@@ -29,6 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from gdviz.core.captions import CaptionScript
 from gdviz.core.errors import ConfigError
 from gdviz.core.lockstep import check_runs
 from gdviz.core.records import RunConfig
@@ -58,6 +63,7 @@ class Session:
     selected: int = 0
     step: int = 0
     views: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    captions: CaptionScript = CaptionScript()
 
     @property
     def run(self) -> RunSpec:
@@ -69,7 +75,8 @@ class Session:
                 "runs": [{"name": r.name, "color": r.color, "config": r.config.to_dict()}
                          for r in self.runs],
                 "selected": self.selected, "step": self.step,
-                "views": {k: dict(v) for k, v in self.views.items()}}
+                "views": {k: dict(v) for k, v in self.views.items()},
+                "captions": self.captions.to_list()}
 
 
 def session_to_json(session: Session) -> str:
@@ -167,7 +174,12 @@ def validate_session(data: Any, name: str = "the session") -> Session:
             if not isinstance(value, _SCALARS):
                 raise bad(f"the choice {view}.{key} must be true/false, a number or a text, "
                           f"got {_kind(value)}")
-    return Session(runs, selected, step, {k: dict(v) for k, v in views.items()})
+    try:
+        captions = CaptionScript.from_list(data.get("captions"))
+        captions.check_runs(len(runs))
+    except ConfigError as err:
+        raise bad(str(err)) from None
+    return Session(runs, selected, step, {k: dict(v) for k, v in views.items()}, captions)
 
 
 def _run(data: Any, i: int, bad) -> RunSpec:

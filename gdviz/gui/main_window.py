@@ -19,6 +19,7 @@ from gdviz.gui import docks, menus, step_process, window_geometry
 from gdviz.gui.after_paint import AfterPaint
 from gdviz.gui.controller import RunController
 from gdviz.gui.label_slot import LabelSlot
+from gdviz.gui.lesson_captions import LessonCaptions
 from gdviz.gui.panels.editor import ConfigEditor
 from gdviz.gui.panels.optimizer import OptimizerPanel
 from gdviz.gui.panels.problem import ProblemPanel
@@ -104,6 +105,9 @@ class MainWindow(QMainWindow):
         built = menus.build_menus(self)
         self.file_menu, self.preset_actions, self.formula_menu = built
         self.export_runner = None  # the export rendering now (kept alive while it renders)
+        self.captions = LessonCaptions(self)  # the lesson's captions over the view in front
+        self.captions.set_enabled(self.settings.captions_shown())
+        self.captions.set_script(self._preset_captions(self.preset))
 
         self.controller.views = self.views
         self.controller.view_filter = self._view_is_shown
@@ -201,6 +205,7 @@ class MainWindow(QMainWindow):
             return
         self.preset = preset
         self.problem_panel.set_lesson(*self._lesson_text(preset))
+        self.captions.set_script(preset.captions)
         self.editor.show_config(runs[0].config)
         self.controller.set_runs(runs, 0)
         self.raise_views_for_problem()
@@ -256,6 +261,7 @@ class MainWindow(QMainWindow):
         settings of the selected run, the views raised for the problem; every run at step 0."""
         self.preset = preset
         self.problem_panel.set_lesson(*self._lesson_text(preset))
+        self.captions.set_script(self._preset_captions(preset))
         self.editor.show_config(runs[selected].config)
         self.controller.set_runs(runs, selected)
         self.raise_views_for_problem()
@@ -277,6 +283,34 @@ class MainWindow(QMainWindow):
         status bar's numbers and the step math follow (the step math at once, as for a
         paused run)."""
         self.controller.show_index(index)
+
+    def set_captions(self, script) -> None:
+        """Use the caption script ``script`` (core.captions.CaptionScript) from now on, e.g.
+        as a teacher edited it or a session saved it, and show the caption of the step shown."""
+        self.captions.set_script(script)
+        self._show_caption(self.controller.shown_index)
+
+    def show_captions(self, on: bool) -> None:
+        """View > Show lesson captions: show them or not (remembered)."""
+        self.captions.set_enabled(on)
+        self.settings.save_captions_shown(on)
+        self._show_caption(self.controller.shown_index)
+
+    def _show_caption(self, index: int) -> None:
+        if not (self.captions.enabled and self.captions.script):
+            self.captions.show_step((), 0, index)
+            return
+        shown = [v for v in self.views if self._view_is_shown(v)]
+        if shown:  # the view in front of the first row (the views' order)
+            self.captions.attach(shown[0])
+        c = self.controller
+        self.captions.show_step(c.histories, c.selected_track, index)
+
+    @staticmethod
+    def _preset_captions(preset: Preset | None):
+        from gdviz.core.captions import CaptionScript
+
+        return preset.captions if preset is not None else CaptionScript()
 
     def settle_layout(self) -> None:
         """Do now what the window leaves to its next event-loop turns after its docks were
@@ -375,6 +409,7 @@ class MainWindow(QMainWindow):
         if self.preset is not None and config.problem != self.preset.config.problem:
             self.preset = None
             self.problem_panel.set_lesson("", "")
+            self.captions.set_script(self._preset_captions(None))
         if not self._runs_request(c.update_run, c.selected_track, config):
             self.editor.show_config(c.config)
             return
@@ -409,6 +444,7 @@ class MainWindow(QMainWindow):
     def _on_controller_step_shown(self, index: int) -> None:
         c = self.controller
         self.timeline.set_shown(index, c.last_index)
+        self._show_caption(index)
         if not c.is_playing():
             self._readout_timer.stop()
             self._readout_pending = False

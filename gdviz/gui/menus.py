@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QMenu, QMessageBox
 from gdviz import __version__
 from gdviz.core.errors import ConfigError
 from gdviz.core.presets import list_presets
+from gdviz.gui.caption_editor import install_caption_actions
 from gdviz.gui.formula_presets import FormulaMenu, install_formula_menu
 from gdviz.gui.presenter import SCALES
 
@@ -61,6 +62,7 @@ def build_menus(window) -> Menus:
                           "(gdviz restarts to apply it)")
         action.triggered.connect(lambda _checked=False, s=scale: window.set_presenter_scale(s))
         group.addAction(action)
+    install_caption_actions(window, view_menu)
     view_menu.addSeparator()
     for dock in window.docks.values():
         view_menu.addAction(dock.toggleViewAction())
