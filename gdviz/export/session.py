@@ -13,7 +13,8 @@ Layout (version 1)::
      "captions": [{"at_step": 0, "text": "..."}, ...]}   # the lesson's captions (optional)
 
 ``captions`` (core.captions format) was added without a new version: a file without it loads
-with no captions, and an older gdviz ignores it.
+with ``captions`` None (the window then uses its lesson's, if any), and an older gdviz ignores
+it.
 
 ``load_session`` checks EVERYTHING (JSON, types, the format tag, the version, every run's
 configuration through RunConfig's own validation, that the runs can be compared -- 1 to 6 runs
@@ -63,7 +64,7 @@ class Session:
     selected: int = 0
     step: int = 0
     views: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
-    captions: CaptionScript = CaptionScript()
+    captions: CaptionScript | None = None  # None: the file has no captions (an older one)
 
     @property
     def run(self) -> RunSpec:
@@ -71,12 +72,14 @@ class Session:
         return self.runs[self.selected]
 
     def to_dict(self) -> dict[str, Any]:
-        return {"format": FORMAT, "version": VERSION,
-                "runs": [{"name": r.name, "color": r.color, "config": r.config.to_dict()}
-                         for r in self.runs],
-                "selected": self.selected, "step": self.step,
-                "views": {k: dict(v) for k, v in self.views.items()},
-                "captions": self.captions.to_list()}
+        out = {"format": FORMAT, "version": VERSION,
+               "runs": [{"name": r.name, "color": r.color, "config": r.config.to_dict()}
+                        for r in self.runs],
+               "selected": self.selected, "step": self.step,
+               "views": {k: dict(v) for k, v in self.views.items()}}
+        if self.captions is not None:
+            out["captions"] = self.captions.to_list()
+        return out
 
 
 def session_to_json(session: Session) -> str:
@@ -174,11 +177,13 @@ def validate_session(data: Any, name: str = "the session") -> Session:
             if not isinstance(value, _SCALARS):
                 raise bad(f"the choice {view}.{key} must be true/false, a number or a text, "
                           f"got {_kind(value)}")
-    try:
-        captions = CaptionScript.from_list(data.get("captions"))
-        captions.check_runs(len(runs))
-    except ConfigError as err:
-        raise bad(str(err)) from None
+    captions = None
+    if "captions" in data:
+        try:
+            captions = CaptionScript.from_list(data["captions"])
+            captions.check_runs(len(runs))
+        except ConfigError as err:
+            raise bad(str(err)) from None
     return Session(runs, selected, step, {k: dict(v) for k, v in views.items()}, captions)
 
 
