@@ -41,6 +41,9 @@ def add_export_options(parser: argparse.ArgumentParser) -> None:
                      help="frame size in pixels (default 640x480, at most 4096 a side)")
     out.add_argument("--loop", default="0", metavar="N",
                      help="0: the GIF repeats forever (default); N: it plays N times")
+    out.add_argument("--captions", action="store_true",
+                     help="draw the lesson's captions (of the preset, or those saved in the "
+                          "session) on the frames, as the window shows them")
     where = out.add_mutually_exclusive_group(required=True)
     where.add_argument("--out", metavar="FILE.gif|DIR/",
                        help="the GIF to write; a folder (ending in / or existing) gets "
@@ -86,13 +89,37 @@ def export_spec_from_args(args: argparse.Namespace):
         from gdviz.export.session import load_session
 
         choices = dict(load_session(args.session).views)
+    captions = captions_from_args(args) if getattr(args, "captions", False) else None
     spec = ExportSpec(config=config, target=args.view, out=out, kind=kind, first_step=first,
                       frames=frames, steps_per_frame=per,
                       fps=parse_float(args.fps, "frames per second"),
                       size=parse_size(args.size), loop=parse_int(args.loop, "loop count"),
-                      choices=choices, runs=runs, selected=selected)
+                      choices=choices, runs=runs, selected=selected,
+                      **({"captions": captions} if captions is not None else {}))
     validate_spec(spec)
     return spec
+
+
+def captions_from_args(args: argparse.Namespace):
+    """The captions ``--captions`` draws: the session's (a session saved before captions
+    existed: its comparison preset's), else the preset's; ConfigError when there are none."""
+    from gdviz.core.presets import comparison_preset_of, get_preset
+
+    script, what = None, "this run"
+    if getattr(args, "session", None):
+        from gdviz.export.session import load_session
+
+        session = load_session(args.session)
+        script, what = session.captions, f"the session {args.session}"
+        if script is None:
+            preset = comparison_preset_of(r.config for r in session.runs)
+            script = preset.captions if preset is not None else None
+    elif args.preset:
+        script, what = get_preset(args.preset).captions, f"the preset {args.preset}"
+    if not script:
+        raise ConfigError(f"--captions: {what} has no captions (the lesson presets have; a "
+                          "session keeps the captions the window had)")
+    return script
 
 
 def export_command(args: argparse.Namespace) -> int:

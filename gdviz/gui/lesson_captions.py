@@ -18,6 +18,8 @@ MARGIN = 8  # px between the caption and the view's sides
 BOTTOM = 44  # px from the view's bottom: above the x axis's ticks and title, like a subtitle
 STYLE = ("QLabel#lesson_caption { background: rgba(20, 24, 40, 200); color: white; "
          "border-radius: 6px; padding: 5px 10px; font-weight: 600; }")
+# for an export's GIF palette: the caption's background over white, and its text
+CAPTION_COLORS = ("#474a56", "#ffffff")
 
 
 class CaptionOverlay(QLabel):
