@@ -85,6 +85,10 @@ def export_spec_from_args(args: argparse.Namespace):
     else:
         frames, per = frames_for(config, first, limit, per, frames)
     choices = {}
+    if args.preset:  # the view choices the lesson opens with (the bowl: a linear 3-D height)
+        from gdviz.core.presets import get_preset
+
+        choices = {k: dict(v) for k, v in get_preset(args.preset).views.items()}
     if getattr(args, "session", None):
         from gdviz.export.session import load_session
 

@@ -8,13 +8,16 @@ JSON layout::
      "config": {<RunConfig fields>},
      "runs": [{"name": "adam lr=0.05", "config": {<fields overriding "config">}}, ...],
      "front": ["step_math", ...],     # views the lesson brings to the front (optional)
-     "captions": [{"at_step": 0, "text": "..."}, ...]}   # the lesson's script (core.captions)
+     "captions": [{"at_step": 0, "text": "..."}, ...],   # the lesson's script (core.captions)
+     "views": {"surface3d": {"log_box": false}}}      # view choices the lesson opens with
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
 from functools import lru_cache
 
 from gdviz.core.captions import CaptionScript
@@ -31,7 +34,9 @@ class Preset:
     holds the runs as the window opens them (``RunSpec``: the preset's name for each run,
     palette colours), sharing ``config``'s problem and start point. ``front``: the views (ids)
     the lesson brings in front of the tabs they share a place with. ``captions``: the
-    lesson's script of captions (``core.captions``), shown on the main view as it plays."""
+    lesson's script of captions (``core.captions``), shown on the main view as it plays.
+    ``views``: {view id: {choice: value}} the lesson opens its views with, as a session
+    stores them (the bowl: a linear 3-D height)."""
 
     name: str
     title: str
@@ -41,6 +46,7 @@ class Preset:
     runs: tuple[RunSpec, ...] = ()
     front: tuple[str, ...] = ()
     captions: CaptionScript = CaptionScript()
+    views: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
 
 def _from_json(data: dict) -> Preset:
@@ -51,9 +57,13 @@ def _from_json(data: dict) -> Preset:
         runs.append((run["name"], RunConfig.from_dict(merged)))
     captions = CaptionScript.from_list(data.get("captions"))
     captions.check_runs(max(1, len(runs)))
+    views = data.get("views", {})
+    if not isinstance(views, dict) or not all(isinstance(v, dict) for v in views.values()):
+        raise ConfigError("'views' must map view ids to objects of choices")
     return Preset(data["name"], data["title"], data.get("group", "lesson"),
                   data.get("description", ""), config, from_pairs(runs),
-                  tuple(data.get("front", ())), captions)
+                  tuple(data.get("front", ())), captions,
+                  {k: dict(v) for k, v in views.items()})
 
 
 def _function_preset(spec) -> Preset:

@@ -119,6 +119,7 @@ class MainWindow(QMainWindow):
         self.controller.set_speed(self.toolbar.speed())
         self._on_controller_runs_changed()
         self.controller.reset()
+        self._apply_preset_views(self.preset)
         from gdviz.gui.export_actions import install_export_actions
 
         self.export_actions = install_export_actions(self)
@@ -209,6 +210,7 @@ class MainWindow(QMainWindow):
         self.editor.show_config(runs[0].config)
         self.controller.set_runs(runs, 0)
         self.raise_views_for_problem()
+        self._apply_preset_views(preset)
         what = f" ({len(runs)} runs)" if len(runs) > 1 else ""
         self.status.showMessage(f"Loaded preset: {preset.title}{what}", 5000)
 
@@ -305,6 +307,15 @@ class MainWindow(QMainWindow):
             self.captions.attach(shown[0])
         c = self.controller
         self.captions.show_step(c.histories, c.selected_track, index)
+
+    def _apply_preset_views(self, preset: Preset | None) -> None:
+        """The view choices the lesson opens with (the bowl: a linear 3-D height)."""
+        if preset is None:
+            return
+        from gdviz.gui.view_choices import apply_view_choices
+
+        for view in self.views:
+            apply_view_choices(view, preset.views.get(view.view_id, {}))
 
     @staticmethod
     def _preset_captions(preset: Preset | None):
