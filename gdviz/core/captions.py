@@ -5,7 +5,8 @@ tests evaluate the same script on the same history.
 A script is a list of captions; in JSON (presets, sessions)::
 
     [{"at_step": 0, "text": "w0 = -0.3: every sample has its own loss curve"},
-     {"when": "grad_norm_below", "value": 0.02, "text": "stuck on a flat stretch: |g| = {grad_norm:.1g}"},
+     {"when": "grad_norm_below", "value": 0.02,
+      "text": "stuck on a flat stretch: |g| = {grad_norm:.1g}"},
      {"when": "moved_again", "text": "the next sample's curve kicks it out"},
      {"when": "ended", "text": "near the global minimum -0.76: current loss {batch_loss:.2f}"},
      {"when": "diverged", "run": 1, "text": "lr 5: the loss passes 1e10 at step {step}"}]

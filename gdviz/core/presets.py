@@ -17,8 +17,8 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
 from functools import lru_cache
+from typing import Any
 
 from gdviz.core.captions import CaptionScript
 from gdviz.core.errors import ConfigError

@@ -58,7 +58,7 @@ def test_a_script_round_trips_through_its_json_list():
     assert [c.trigger for c in script.captions] == ["at_step", "grad_norm_below", "ended"]
 
 
-@pytest.mark.parametrize("item, message", [
+@pytest.mark.parametrize(("item", "message"), [
     ({"when": "sometimes", "text": "x"}, "unknown caption trigger 'sometimes'"),
     ({"at_step": 2}, "needs a text"),
     ({"at_step": -1, "text": "x"}, "whole number >= 0"),
@@ -102,7 +102,8 @@ def test_wavy_flat_stretches_fire_where_the_gradient_is_small_and_moving_again_a
     preset, history = wavy
     norms = np.linalg.norm(history.grads, axis=1)
     flat, moved = preset.captions.captions[1], preset.captions.captions[2]
-    assert flat.trigger == "grad_norm_below" and moved.trigger == "moved_again"
+    assert flat.trigger == "grad_norm_below"
+    assert moved.trigger == "moved_again"
     starts = fired_steps(flat, history, len(history))
     ends = fired_steps(moved, history, len(history), preset.captions.flat_threshold())
     assert len(starts) >= 1
@@ -121,10 +122,11 @@ def test_wavy_ends_near_the_global_minimum_with_its_current_loss(wavy):
     preset, history = wavy
     shown = texts(preset.captions, [history])
     last = history.batch_losses[-1]
-    assert shown[-1] == f"one pass done: the current loss {last:.2f} is near the global minimum -0.76"
+    assert shown[-1] == (f"one pass done: the current loss {last:.2f} is near the global "
+                         "minimum -0.76")
     assert last == pytest.approx(-0.76, abs=0.01)
-    assert "ended" not in {c.trigger for c in [active_caption(preset.captions, [history], 0,
-                                                              len(history) - 2)]}
+    before_the_end = active_caption(preset.captions, [history], 0, len(history) - 2)
+    assert before_the_end.trigger != "ended"
 
 
 def test_the_caption_at_a_step_is_the_same_while_playing_and_after_the_end(wavy):

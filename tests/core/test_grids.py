@@ -187,7 +187,8 @@ def test_display_scale_can_be_forced_linear_or_log():
     decades = np.geomspace(1e-3, 1e3, 200)
     assert display_scale(decades).log
     linear = display_scale(decades, log=False)
-    assert not linear.log and (linear.lo, linear.hi) == (1e-3, 1e3)
+    assert not linear.log
+    assert (linear.lo, linear.hi) == (1e-3, 1e3)
     bowl = np.linspace(10.0, 40.0, 200)  # no decades: automatic is linear
     assert not display_scale(bowl).log
     forced = display_scale(bowl, log=True)

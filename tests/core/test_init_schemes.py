@@ -72,7 +72,7 @@ def test_cli_init_scheme_starts_the_run_at_the_drawn_point(capsys):
     assert start == init_point(make_problem("linreg"), "kaiming", 3).tolist()
 
 
-@pytest.mark.parametrize("argv, message", [
+@pytest.mark.parametrize(("argv", "message"), [
     (["--init-scheme", "uniform"], "unknown initialisation scheme 'uniform'; choose from: "
                                    "zeros, normal, xavier, kaiming"),
     (["--init-scheme", "zeros", "--init", "1,2,3"], "give only one of --init and --init-scheme"),

@@ -18,13 +18,14 @@ def test_slope_minibatch_draws_5_points_with_replacement_for_100_iterations():
     config = preset.config
     assert (config.problem, config.batch_size, config.order) == ("slope", 5, "replacement")
     records, last = final(config)
-    assert last.step == 100 and last.status == "finished"
+    assert last.step == 100
+    assert last.status == "finished"
     assert all(len(r.batch) == 5 for r in records[1:])
     # with replacement: over 100 draws of 5 from 150 some batch repeats a point
     assert any(len(set(r.batch.tolist())) < 5 for r in records[1:])
     w = np.array([r.params[0] for r in records])
     assert w[0] == 10.0
-    assert abs(w[-1] - 3.2) < 0.1  # "w comes down smoothly to about 3.2 (3.22 after 100 iterations)"
+    assert abs(w[-1] - 3.2) < 0.1  # "w comes down smoothly to about 3.2 (3.22 after 100 ...)"
     assert f"{w[-1]:.2f}" in preset.description
 
 

@@ -59,7 +59,8 @@ def test_a_view_export_draws_each_frames_caption_on_the_frame(qapp, tmp_path):
         assert text == _expected(step) != ""
         assert none is None
         x, y, w, h = box.x(), box.y(), box.width(), box.height()
-        assert 0 <= y and y + h <= frame.shape[0]
+        assert y >= 0
+        assert y + h <= frame.shape[0]
         inside = (frame[y:y + h, x:x + w] & 0xFFFFFF) != (bare[y:y + h, x:x + w] & 0xFFFFFF)
         assert inside.mean() > 0.5  # the caption's dark box covers the plot there
         outside = (frame[:y] & 0xFFFFFF) != (bare[:y] & 0xFFFFFF)
@@ -105,6 +106,7 @@ def test_cli_export_captions_without_any_is_one_line_and_status_2(qapp, tmp_path
                  str(tmp_path / "x.gif")])
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 2
-    assert len(err) == 1 and err[0].startswith("gdviz: error: --captions: ")
+    assert len(err) == 1
+    assert err[0].startswith("gdviz: error: --captions: ")
     assert "has no captions" in err[0]
     assert not (tmp_path / "x.gif").exists()

@@ -164,7 +164,7 @@ def test_captions_round_trip_and_a_file_without_them_still_loads(tmp_path):
     assert load_session(path).captions is None
 
 
-@pytest.mark.parametrize("captions, why", [
+@pytest.mark.parametrize(("captions", "why"), [
     ([{"when": "soon", "text": "x"}], "caption 1: unknown caption trigger 'soon'"),
     ([{"at_step": 1, "text": "x", "run": 1}], "names run 1"),
     ({"at_step": 1}, "captions must be a list"),

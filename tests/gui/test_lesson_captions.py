@@ -1,7 +1,6 @@
 """Lesson captions in the window: the overlay shows the caption of the step shown (playing,
 stepping, scrubbing), View > Show lesson captions (remembered), the captions editor."""
 
-import pytest
 from PySide6.QtWidgets import QComboBox
 
 from gdviz.core.captions import CaptionScript, caption_text
@@ -129,7 +128,8 @@ def test_the_export_dialog_offers_captions_only_when_there_are_some(make_window,
 
     window = make_window("wavy")
     dialog = ExportDialog(window)
-    assert dialog.captions.isEnabled() and dialog.captions.isChecked()
+    assert dialog.captions.isEnabled()
+    assert dialog.captions.isChecked()
     dialog.path.setText(str(tmp_path / "x.gif"))
     assert dialog.spec().captions == window.captions.script
     dialog.captions.setChecked(False)
@@ -137,5 +137,6 @@ def test_the_export_dialog_offers_captions_only_when_there_are_some(make_window,
     dialog.close()
     window.set_captions(CaptionScript())
     empty = ExportDialog(window)
-    assert not empty.captions.isEnabled() and not empty.captions.isChecked()
+    assert not empty.captions.isEnabled()
+    assert not empty.captions.isChecked()
     empty.close()
