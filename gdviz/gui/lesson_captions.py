@@ -15,7 +15,7 @@ from PySide6.QtWidgets import QLabel, QWidget
 from gdviz.core.captions import CaptionScript, caption_text
 
 MARGIN = 8  # px between the caption and the view's sides
-BOTTOM = 44  # px from the view's bottom: above the x axis's ticks and title, like a subtitle
+BOTTOM = 2  # px from the view's bottom: over the x axis's ticks and title, like a subtitle
 STYLE = ("QLabel#lesson_caption { background: rgba(20, 24, 40, 200); color: white; "
          "border-radius: 6px; padding: 5px 10px; font-weight: 600; }")
 # for an export's GIF palette: the caption's background over white, and its text
@@ -23,9 +23,10 @@ CAPTION_COLORS = ("#474a56", "#ffffff")
 
 
 class CaptionOverlay(QLabel):
-    """A caption drawn over the bottom of ``host``'s plot (a view), like a subtitle: above the
-    x axis (the title, key and status line at the top stay readable), wrapped to the view's
-    width less a margin, hidden while there is no text."""
+    """A caption drawn over the bottom of ``host`` (a view), like a subtitle: over the x
+    axis's ticks and title, so that the title, key and status line at the top and the plot
+    itself (where a lesson's point usually ends, near the minimum at the bottom) stay in
+    sight; wrapped to the view's width less a margin, hidden while there is no text."""
 
     def __init__(self, host: QWidget | None = None) -> None:
         super().__init__(host)

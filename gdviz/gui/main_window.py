@@ -303,8 +303,11 @@ class MainWindow(QMainWindow):
             self.captions.show_step((), 0, index)
             return
         shown = [v for v in self.views if self._view_is_shown(v)]
-        if shown:  # the view in front of the first row (the views' order)
-            self.captions.attach(shown[0])
+        if shown:  # the view in front at the top left: the first row's first place
+            corners = {v: v.mapTo(self, v.rect().topLeft()) for v in shown}
+            top = min(corner.y() for corner in corners.values())
+            first_row = [v for v in shown if corners[v].y() <= top + 40]
+            self.captions.attach(min(first_row, key=lambda v: corners[v].x()))
         c = self.controller
         self.captions.show_step(c.histories, c.selected_track, index)
 
