@@ -85,7 +85,10 @@ class CaptionOverlay(QLabel):
 class LessonCaptions(QObject):
     """The window's (or an export's) captions: the script, whether they are shown, and the
     overlay on the view in front. ``show_step(histories, selected, index)`` shows the caption
-    of lock-step ``index``."""
+    of lock-step ``index``. It evaluates the script on the histories each time (every event
+    depends only on the steps before it, so nothing is kept between steps): measured through
+    ``MainWindow._show_caption`` 0.1-0.25 ms per step shown (wavy 100 steps, linreg 300),
+    about 1 % of a frame; turned off, 1 µs."""
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
