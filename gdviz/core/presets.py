@@ -90,7 +90,7 @@ def list_presets() -> tuple[Preset, ...]:
     lessons = [p for p in loaded if p.group == "lesson"]
     comparisons = [p for p in loaded if p.group == "comparison"]
     functions = [_function_preset(s) for s in problem_specs() if s.family == "analytic"]
-    order = {"wavy": 0, "linreg": 1, "logistic": 2, "slope": 3, "bowl": 4}
+    order = {"wavy": 0, "linreg": 1, "logistic": 2, "slope": 3, "slope_minibatch": 3.5, "bowl": 4}
     lessons.sort(key=lambda p: order.get(p.name, 9))
     return tuple(lessons + functions + comparisons)
 
