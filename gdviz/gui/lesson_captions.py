@@ -9,8 +9,9 @@ plays repaints the label alone (a label inside a layout re-lays out the whole wi
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QObject, Qt
-from PySide6.QtWidgets import QLabel, QWidget
+from PySide6.QtCore import QEvent, QObject, QPoint, Qt
+from PySide6.QtOpenGLWidgets import QOpenGLWidget
+from PySide6.QtWidgets import QGraphicsView, QLabel, QWidget
 
 from gdviz.core.captions import CaptionScript, caption_text
 
@@ -23,10 +24,11 @@ CAPTION_COLORS = ("#474a56", "#ffffff")
 
 
 class CaptionOverlay(QLabel):
-    """A caption drawn over the bottom of ``host`` (a view), like a subtitle: over the x
-    axis's ticks and title, so that the title, key and status line at the top and the plot
-    itself (where a lesson's point usually ends, near the minimum at the bottom) stay in
-    sight; wrapped to the view's width less a margin, hidden while there is no text."""
+    """A caption drawn over the bottom of ``host``'s plot (a view's largest plot widget, else
+    the view), like a subtitle: over the x axis's ticks and title, so that the title and the
+    keys above or below the plot, and the plot itself (where a lesson's point usually ends,
+    near the minimum at the bottom) stay in sight; wrapped to the view's width less a margin,
+    hidden while there is no text."""
 
     def __init__(self, host: QWidget | None = None) -> None:
         super().__init__(host)
@@ -79,7 +81,18 @@ class CaptionOverlay(QLabel):
         self.setFixedWidth(width)
         height = self.heightForWidth(width) if self.text() else 0
         self.setFixedHeight(max(height, self.sizeHint().height()) if self.text() else 1)
-        self.move(MARGIN, max(0, host.height() - self.height() - BOTTOM))
+        self.move(MARGIN, max(0, _plot_bottom(host) - self.height() - BOTTOM))
+
+
+def _plot_bottom(host: QWidget) -> int:
+    """The y (in ``host``) of the bottom of its largest visible plot (a pyqtgraph plot is a
+    QGraphicsView, the 3-D view a QOpenGLWidget); the host's own bottom when it has none."""
+    plots = [w for kind in (QGraphicsView, QOpenGLWidget) for w in host.findChildren(kind)
+             if w.isVisibleTo(host)]
+    if not plots:
+        return host.height()
+    plot = max(plots, key=lambda w: w.width() * w.height())
+    return plot.mapTo(host, QPoint(0, plot.height())).y()
 
 
 class LessonCaptions(QObject):

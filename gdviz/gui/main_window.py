@@ -228,6 +228,7 @@ class MainWindow(QMainWindow):
         those the lesson names (the bowl lesson: the contour and the step math)."""
         front = self.preset.front if self.preset is not None else ()
         self.dock_layout.raise_views_for_problem(self.controller.problem.has_data, front)
+        self._show_caption(self.controller.shown_index)  # over the view now in front
 
     def reset_layout(self) -> None:
         """View > Reset layout: the default docks, tabs and sizes for the window's size, the
@@ -500,6 +501,8 @@ class MainWindow(QMainWindow):
         if visible and len(self.controller.history):
             # a view shown again catches up with the run (it was skipped while hidden)
             QTimer.singleShot(0, self, lambda: self.controller.catch_up(view))
+        # the caption goes over the view in front once the tabs have settled
+        QTimer.singleShot(0, self, lambda: self._show_caption(self.controller.shown_index))
 
     def _view_is_shown(self, view) -> bool:
         """Draw only what can be seen: not closed docks, nor tabs behind another tab (they

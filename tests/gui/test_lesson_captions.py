@@ -1,6 +1,7 @@
 """Lesson captions in the window: the overlay shows the caption of the step shown (playing,
 stepping, scrubbing), View > Show lesson captions (remembered), the captions editor."""
 
+import pytest
 from PySide6.QtWidgets import QComboBox
 
 from gdviz.core.captions import CaptionScript, caption_text
@@ -140,3 +141,17 @@ def test_the_export_dialog_offers_captions_only_when_there_are_some(make_window,
     assert not empty.captions.isEnabled()
     assert not empty.captions.isChecked()
     empty.close()
+
+
+@pytest.mark.parametrize("preset", ["wavy", "bowl"])  # the samples view; the contour map
+def test_the_caption_leaves_the_views_title_and_keys_in_sight(make_window, preset):
+    window = make_window(preset)
+    overlay = window.captions.overlay
+    host = overlay.parent()
+    assert overlay.isVisible()
+    assert host.isVisible()
+    box = overlay.geometry()
+    for label in (host.frame.title, host.frame.info):
+        if label.isVisible():
+            corner = label.mapTo(host, label.rect().topLeft())
+            assert not box.intersects(label.rect().translated(corner)), label.text()
