@@ -51,6 +51,9 @@ def add_export_options(parser: argparse.ArgumentParser) -> None:
                           "shows any frame alone); changes: only the rectangle that changed, "
                           "a much smaller file that tools which do not compose frames "
                           "(convert 'x.gif[5]') show as fragments")
+    out.add_argument("--captions", action="store_true",
+                     help="draw the lesson's captions (of the preset, or those saved in the "
+                          "session) on the frames, as the window shows them")
     where = out.add_mutually_exclusive_group(required=True)
     where.add_argument("--out", metavar="FILE.gif|FILE.mp4|FILE.webm|DIR/",
                        help="the animation to write: a GIF, an MP4 (H.264) or a WebM (VP9) "
@@ -104,16 +107,43 @@ def export_spec_from_args(args: argparse.Namespace):
     else:
         frames, per = frames_for(config, first, limit, per, frames)
     choices = {}
+    if args.preset:  # the view choices the lesson opens with (the bowl: a linear 3-D height)
+        from gdviz.core.presets import get_preset
+
+        choices = {k: dict(v) for k, v in get_preset(args.preset).views.items()}
     if getattr(args, "session", None):
         choices = dict(session_of(args).views)
+    captions = captions_from_args(args) if getattr(args, "captions", False) else None
     spec = ExportSpec(config=config, target=args.view, out=out, kind=kind, first_step=first,
                       frames=frames, steps_per_frame=per,
                       fps=parse_float(args.fps, "frames per second"),
                       size=parse_size(args.size), loop=parse_int(args.loop, "loop count"),
                       gif_whole_frames=args.gif_frames == "whole",
-                      choices=choices, runs=runs, selected=selected)
+                      choices=choices, runs=runs, selected=selected,
+                      **({"captions": captions} if captions is not None else {}))
     validate_spec(spec)
     return spec
+
+
+def captions_from_args(args: argparse.Namespace):
+    """The captions ``--captions`` draws: the session's (a session saved before captions
+    existed: its comparison preset's), else the preset's; ConfigError when there are none."""
+    from gdviz.cli.options import session_of
+    from gdviz.core.presets import comparison_preset_of, get_preset
+
+    script, what = None, "this run"
+    if getattr(args, "session", None):
+        session = session_of(args)
+        script, what = session.captions, f"the session {args.session}"
+        if script is None:
+            preset = comparison_preset_of(r.config for r in session.runs)
+            script = preset.captions if preset is not None else None
+    elif args.preset:
+        script, what = get_preset(args.preset).captions, f"the preset {args.preset}"
+    if not script:
+        raise ConfigError(f"--captions: {what} has no captions (the lesson presets have; a "
+                          "session keeps the captions the window had)")
+    return script
 
 
 def export_command(args: argparse.Namespace, interrupted=None) -> int:

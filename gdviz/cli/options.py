@@ -76,6 +76,10 @@ def add_run_options(parser: argparse.ArgumentParser, command: str = "run") -> No
     lim.add_argument("--epochs", metavar="N", help="stop after N epochs")
     lim.add_argument("--steps", metavar="N", help="stop after N steps")
     smp.add_argument("--init", metavar="V1,V2,...", help="start point, one value per parameter")
+    smp.add_argument("--init-scheme", metavar="zeros|normal|xavier|kaiming",
+                     help="start point drawn from the run's seed: zeros, N(0, 1), "
+                          "Xavier/Glorot or Kaiming/He (fan_in = the number of inputs for "
+                          "problems without layers)")
     smp.add_argument("--seed", metavar="N", help="seed of the run's random generator (default 0)")
     smp.add_argument("--tol", metavar="EPS",
                      help="stop when the full loss changes by less than EPS")
@@ -180,7 +184,17 @@ def config_from_args(args: argparse.Namespace) -> RunConfig:
         cfg["seed"] = parse_int(args.seed, "seed")
     if args.tol is not None:
         cfg["tol"] = args.tol
-    return RunConfig.from_dict(cfg)
+    scheme = getattr(args, "init_scheme", None)
+    if scheme is None:
+        return RunConfig.from_dict(cfg)
+    from gdviz.core.init_schemes import check_scheme, init_point
+
+    if args.init is not None:
+        raise ConfigError("give only one of --init and --init-scheme")
+    check_scheme(scheme)
+    config = RunConfig.from_dict({**cfg, "init": None})
+    return config.with_changes(
+        init=tuple(init_point(config.make_problem(), scheme, config.seed).tolist()))
 
 
 def comparison_from_args(args: argparse.Namespace, config: RunConfig) -> tuple[tuple, int]:

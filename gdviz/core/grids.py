@@ -112,10 +112,12 @@ class DisplayScale:
             "loss − min (log colour scale)"
 
 
-def display_scale(values: np.ndarray) -> DisplayScale:
+def display_scale(values: np.ndarray, log: bool | None = None) -> DisplayScale:
     """Linear, unless the finite values span decades: then most of a linear colour map would
     sit in its bottom few percent (Rosenbrock's valley would be one flat colour). The
-    low end is the 5th percentile above the minimum: round bowls stay linear (ratio ~30)."""
+    low end is the 5th percentile above the minimum: round bowls stay linear (ratio ~30).
+    ``log`` True / False forces a log / linear scale (the 3-D view's height toggle); the
+    log scale is then log10(v - base + floor) as above, with floor a tenth of the low end."""
     v = np.asarray(values, dtype=np.float64)
     v = v[np.isfinite(v)]
     if v.size == 0:
@@ -127,8 +129,10 @@ def display_scale(values: np.ndarray) -> DisplayScale:
     low = float(np.percentile(v - vmin, 5))
     if low <= 0:
         low = float(np.percentile(v - vmin, 25))
-    if not (low > 0 and span / low > LOG_RATIO):
+    if log is False or (log is None and not (low > 0 and span / low > LOG_RATIO)):
         return DisplayScale(False, 0.0, 0.0, vmin, vmax)
+    if not low > 0:  # a forced log scale of values that are mostly at their minimum
+        low = span
     base = 0.0 if vmin >= 0 else vmin
     floor = max(0.1 * low, span * 1e-9, 1e-300)
     scale = DisplayScale(True, base, floor, 0.0, 1.0)

@@ -7,15 +7,20 @@ JSON layout::
     {"name": "wavy", "title": "...", "group": "lesson" | "comparison", "description": "...",
      "config": {<RunConfig fields>},
      "runs": [{"name": "adam lr=0.05", "config": {<fields overriding "config">}}, ...],
-     "front": ["step_math", ...]}     # views the lesson brings to the front (optional)
+     "front": ["step_math", ...],     # views the lesson brings to the front (optional)
+     "captions": [{"at_step": 0, "text": "..."}, ...],   # the lesson's script (core.captions)
+     "views": {"surface3d": {"log_box": false}}}      # view choices the lesson opens with
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import Any
 
+from gdviz.core.captions import CaptionScript
 from gdviz.core.errors import ConfigError
 from gdviz.core.problems.registry import problem_specs
 from gdviz.core.records import RunConfig
@@ -28,7 +33,10 @@ class Preset:
     """A named starting point. ``runs`` is empty for single-run presets; for comparisons it
     holds the runs as the window opens them (``RunSpec``: the preset's name for each run,
     palette colours), sharing ``config``'s problem and start point. ``front``: the views (ids)
-    the lesson brings in front of the tabs they share a place with."""
+    the lesson brings in front of the tabs they share a place with. ``captions``: the
+    lesson's script of captions (``core.captions``), shown on the main view as it plays.
+    ``views``: {view id: {choice: value}} the lesson opens its views with, as a session
+    stores them (the bowl: a linear 3-D height)."""
 
     name: str
     title: str
@@ -37,6 +45,8 @@ class Preset:
     config: RunConfig
     runs: tuple[RunSpec, ...] = ()
     front: tuple[str, ...] = ()
+    captions: CaptionScript = CaptionScript()
+    views: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
 
 def _from_json(data: dict) -> Preset:
@@ -45,9 +55,15 @@ def _from_json(data: dict) -> Preset:
     for run in data.get("runs", ()):
         merged = {**config.to_dict(), **run.get("config", {})}
         runs.append((run["name"], RunConfig.from_dict(merged)))
+    captions = CaptionScript.from_list(data.get("captions"))
+    captions.check_runs(max(1, len(runs)))
+    views = data.get("views", {})
+    if not isinstance(views, dict) or not all(isinstance(v, dict) for v in views.values()):
+        raise ConfigError("'views' must map view ids to objects of choices")
     return Preset(data["name"], data["title"], data.get("group", "lesson"),
                   data.get("description", ""), config, from_pairs(runs),
-                  tuple(data.get("front", ())))
+                  tuple(data.get("front", ())), captions,
+                  {k: dict(v) for k, v in views.items()})
 
 
 def _function_preset(spec) -> Preset:
@@ -69,12 +85,12 @@ def list_presets() -> tuple[Preset, ...]:
     for path in sorted(resource_path("presets").glob("*.json")):
         try:
             loaded.append(_from_json(json.loads(path.read_text(encoding="utf-8"))))
-        except (OSError, ValueError, KeyError, TypeError) as err:
+        except (OSError, ValueError, KeyError, TypeError, ConfigError) as err:
             raise ConfigError(f"preset file {path.name} is invalid: {err}") from err
     lessons = [p for p in loaded if p.group == "lesson"]
     comparisons = [p for p in loaded if p.group == "comparison"]
     functions = [_function_preset(s) for s in problem_specs() if s.family == "analytic"]
-    order = {"wavy": 0, "linreg": 1, "logistic": 2, "slope": 3, "bowl": 4}
+    order = {"wavy": 0, "linreg": 1, "logistic": 2, "slope": 3, "slope_minibatch": 3.5, "bowl": 4}
     lessons.sort(key=lambda p: order.get(p.name, 9))
     return tuple(lessons + functions + comparisons)
 

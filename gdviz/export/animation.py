@@ -42,6 +42,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from gdviz.core.captions import CaptionScript
 from gdviz.core.errors import ConfigError, format_number
 from gdviz.core.history import RunHistory
 from gdviz.core.lockstep import StepGroup, check_runs, iterate_lockstep
@@ -96,7 +97,9 @@ class FrameSource(Protocol):
     lock-step ``index`` as a (height, width) uint32 array of 0xAARRGGBB pixels of the size
     it was made with (the spec's ``frame_size``); ``colors`` are the runs' colours and
     ``palette_swatch()`` an image of every colour the frames may use (for the GIF's one
-    palette); ``close()`` frees it all."""
+    palette); ``set_captions(script)`` (called after ``start``/``start_runs`` when the spec
+    has captions) draws the caption of each frame's step as the window shows it; ``close()``
+    frees it all."""
 
     colors: tuple[str, ...]
 
@@ -108,6 +111,8 @@ class FrameSource(Protocol):
     def append(self, groups: Sequence[StepGroup]) -> None: ...
 
     def render(self, index: int) -> np.ndarray: ...
+
+    def set_captions(self, script: CaptionScript) -> None: ...
 
     def close(self) -> None: ...
 
@@ -138,6 +143,8 @@ class ExportSpec:
     selected: the index in ``runs`` of the selected run (the single-run views follow it)
     single_run: one run from the window (``runs`` empty): its name and colour are drawn as the
         window draws them; None: labelled with the problem's name, in the default colour
+    captions: the lesson's captions to draw on the frames (core.captions; empty: none); the
+        source shows them as the window does (``set_captions`` of the frame source)
 
     ``ExportSpec.of_runs(runs, selected, ...)`` builds either kind from the window's runs.
     """
@@ -158,6 +165,7 @@ class ExportSpec:
     runs: tuple[RunSpec, ...] = ()
     selected: int = 0
     single_run: RunSpec | None = None
+    captions: CaptionScript = CaptionScript()
 
     @classmethod
     def of_runs(cls, runs: Sequence[RunSpec], selected: int = 0, **fields: Any) -> ExportSpec:
@@ -242,6 +250,9 @@ def validate_spec(spec: ExportSpec) -> None:
         if not isinstance(run.color, str) or not _COLOR.match(run.color):
             raise ConfigError(f"run {run.name!r}: the colour must look like #rrggbb, "
                               f"got {run.color!r}")
+    if not isinstance(spec.captions, CaptionScript):
+        raise ConfigError("the export's captions must be a caption script")
+    spec.captions.check_runs(max(1, len(spec.runs)))
     limit = spec.step_limit
     if spec.last_step > limit:
         run = "the longest run" if spec.runs else "the run"
@@ -376,6 +387,8 @@ class ExportJob:
             else:
                 self._histories = [self._source.start(spec.config, firsts[0],
                                                       spec.single_run)]
+            if spec.captions:
+                self._source.set_captions(spec.captions)
             if spec.kind == "gif":
                 self._open_gif()
             elif spec.kind in VIDEO_KINDS:

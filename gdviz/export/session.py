@@ -10,7 +10,12 @@ Layout (version 2; version 1 files are read too)::
      "step": 57,                  # the lock-step index shown when the session was saved
      "views": {"samples": {"param": "w", "zoom_box": false},   # per view: its choices
                "learning_curve": {"log_box": true},
-               "docks": {"samples": true, "histogram": false, ...}}}   # dock visibility
+               "docks": {"samples": true, "histogram": false, ...}},   # dock visibility
+     "captions": [{"at_step": 0, "text": "..."}, ...]}   # the lesson's captions (optional)
+
+``captions`` (core.captions format) was added without a new version: a file without it loads
+with ``captions`` None (the window then uses its lesson's, if any), and an older gdviz ignores
+it.
 
 A session is shared between people (a teacher sends one to a class), so it is untrusted
 input. Its data travels inside it: a run's CSV data up to ``EMBED_MAX_BYTES`` is embedded as
@@ -41,6 +46,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from gdviz.core.captions import CaptionScript
 from gdviz.core.errors import ConfigError
 from gdviz.core.file_read import read_regular
 from gdviz.core.lockstep import MAX_RUNS, check_runs
@@ -87,6 +93,7 @@ class Session:
     selected: int = 0
     step: int = 0
     views: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    captions: CaptionScript | None = None  # None: the file has no captions (an older one)
 
     @property
     def run(self) -> RunSpec:
@@ -94,11 +101,14 @@ class Session:
         return self.runs[self.selected]
 
     def to_dict(self) -> dict[str, Any]:
-        return {"format": FORMAT, "version": VERSION,
-                "runs": [{"name": r.name, "color": r.color, "config": r.config.to_dict()}
-                         for r in self.runs],
-                "selected": self.selected, "step": self.step,
-                "views": {k: dict(v) for k, v in self.views.items()}}
+        out = {"format": FORMAT, "version": VERSION,
+               "runs": [{"name": r.name, "color": r.color, "config": r.config.to_dict()}
+                        for r in self.runs],
+               "selected": self.selected, "step": self.step,
+               "views": {k: dict(v) for k, v in self.views.items()}}
+        if self.captions is not None:
+            out["captions"] = self.captions.to_list()
+        return out
 
 
 def session_to_json(session: Session, folder: str | os.PathLike | None = None) -> str:
@@ -224,7 +234,14 @@ def validate_session(data: Any, name: str = "the session",
             if not isinstance(value, _SCALARS):
                 raise bad(f"the choice {shown(view, 40)}.{shown(key, 40)} must be true/false, "
                           f"a number or a text, got {_kind(value)}")
-    return Session(runs, selected, step, {k: dict(v) for k, v in views.items()})
+    captions = None
+    if "captions" in data:
+        try:
+            captions = CaptionScript.from_list(data["captions"])
+            captions.check_runs(len(runs))
+        except ConfigError as err:
+            raise bad(str(err)) from None
+    return Session(runs, selected, step, {k: dict(v) for k, v in views.items()}, captions)
 
 
 def _run(data: Any, i: int, bad, folder, allow_outside: bool, version: int) -> RunSpec:

@@ -149,6 +149,16 @@ class ExportDialog(QDialog):
             "for a much smaller file that holds only what changed: browsers and viewers play "
             "it the same, but tools that take one frame (convert 'x.gif[5]') get a fragment")
         form.addRow("GIF frames", self.whole_frames)
+        self.captions = QCheckBox("draw the lesson's captions")
+        self.captions.setObjectName("export_captions")
+        has_captions = bool(window.captions.script)
+        self.captions.setChecked(has_captions and window.captions.enabled)
+        self.captions.setEnabled(has_captions)
+        self.captions.setToolTip("The captions the window shows (View > Edit lesson captions…) "
+                                 "on every frame, each at its step" if has_captions else
+                                 "This run has no lesson captions (View > Edit lesson "
+                                 "captions… adds some)")
+        form.addRow("Captions", self.captions)
 
         self.path = QLineEdit(str(Path.home() / "gdviz.gif"))
         browse = QPushButton("Browse…")
@@ -272,7 +282,8 @@ class ExportDialog(QDialog):
             fps=float(self.fps.value()), size=(self.width_box.value(), self.height_box.value()),
             loop=0 if self.forever.isChecked() else self.plays.value(),
             gif_whole_frames=self.whole_frames.isChecked(), choices=choices,
-            window_state=bytes(window.saveState().data()))
+            window_state=bytes(window.saveState().data()),
+            **({"captions": window.captions.script} if self.captions.isChecked() else {}))
         validate_spec(spec)
         check_writable(spec)
         return spec

@@ -19,6 +19,7 @@ from gdviz.gui import docks, menus, step_process, window_geometry
 from gdviz.gui.after_paint import AfterPaint
 from gdviz.gui.controller import RunController
 from gdviz.gui.label_slot import LabelSlot
+from gdviz.gui.lesson_captions import LessonCaptions
 from gdviz.gui.panels.editor import ConfigEditor
 from gdviz.gui.panels.optimizer import OptimizerPanel
 from gdviz.gui.panels.problem import ProblemPanel
@@ -110,6 +111,9 @@ class MainWindow(QMainWindow):
         built = menus.build_menus(self)
         self.file_menu, self.preset_actions, self.formula_menu = built
         self.export_runner = None  # the export rendering now (kept alive while it renders)
+        self.captions = LessonCaptions(self)  # the lesson's captions over the view in front
+        self.captions.set_enabled(self.settings.captions_shown())
+        self.captions.set_script(self._preset_captions(self.preset))
 
         self.controller.views = self.views
         self.controller.view_filter = self._view_is_shown
@@ -121,6 +125,7 @@ class MainWindow(QMainWindow):
         self.controller.set_speed(self.toolbar.speed())
         self._on_controller_runs_changed()
         self.controller.reset()
+        self._apply_preset_views(self.preset)
         from gdviz.gui.export_actions import install_export_actions
 
         self.export_actions = install_export_actions(self)
@@ -212,9 +217,11 @@ class MainWindow(QMainWindow):
         if not self.settings.keep_view_options():   # log scales, zooms: the preset's own
             for view in self.views:
                 apply_view_choices(view, self._default_choices.get(view.view_id, {}))
+        self.captions.set_script(preset.captions)
         self.editor.show_config(runs[0].config)
         self.controller.set_runs(runs, 0)
         self.raise_views_for_problem()
+        self._apply_preset_views(preset)
         what = f" ({len(runs)} runs)" if len(runs) > 1 else ""
         self.status.showMessage(f"Loaded preset: {preset.title}{what}", 5000)
 
@@ -232,6 +239,7 @@ class MainWindow(QMainWindow):
         those the lesson names (the bowl lesson: the contour and the step math)."""
         front = self.preset.front if self.preset is not None else ()
         self.dock_layout.raise_views_for_problem(self.controller.problem.has_data, front)
+        self._show_caption(self.controller.shown_index)  # over the view now in front
 
     def reset_layout(self) -> None:
         """View > Reset layout: the default docks, tabs and sizes for the window's size, the
@@ -267,6 +275,7 @@ class MainWindow(QMainWindow):
         settings of the selected run, the views raised for the problem; every run at step 0."""
         self.preset = preset
         self.problem_panel.set_lesson(*self._lesson_text(preset))
+        self.captions.set_script(self._preset_captions(preset))
         self.editor.show_config(runs[selected].config)
         self.controller.set_runs(runs, selected)
         self.raise_views_for_problem()
@@ -288,6 +297,46 @@ class MainWindow(QMainWindow):
         status bar's numbers and the step math follow (the step math at once, as for a
         paused run)."""
         self.controller.show_index(index)
+
+    def set_captions(self, script) -> None:
+        """Use the caption script ``script`` (core.captions.CaptionScript) from now on, e.g.
+        as a teacher edited it or a session saved it, and show the caption of the step shown."""
+        self.captions.set_script(script)
+        self._show_caption(self.controller.shown_index)
+
+    def show_captions(self, on: bool) -> None:
+        """View > Show lesson captions: show them or not (remembered)."""
+        self.captions.set_enabled(on)
+        self.settings.save_captions_shown(on)
+        self._show_caption(self.controller.shown_index)
+
+    def _show_caption(self, index: int) -> None:
+        if not (self.captions.enabled and self.captions.script):
+            self.captions.show_step((), 0, index)
+            return
+        shown = [v for v in self.views if self._view_is_shown(v)]
+        if shown:  # the view in front at the top left: the first row's first place
+            corners = {v: v.mapTo(self, v.rect().topLeft()) for v in shown}
+            top = min(corner.y() for corner in corners.values())
+            first_row = [v for v in shown if corners[v].y() <= top + 40]
+            self.captions.attach(min(first_row, key=lambda v: corners[v].x()))
+        c = self.controller
+        self.captions.show_step(c.histories, c.selected_track, index)
+
+    def _apply_preset_views(self, preset: Preset | None) -> None:
+        """The view choices the lesson opens with (the bowl: a linear 3-D height)."""
+        if preset is None:
+            return
+        from gdviz.gui.view_choices import apply_view_choices
+
+        for view in self.views:
+            apply_view_choices(view, preset.views.get(view.view_id, {}))
+
+    @staticmethod
+    def _preset_captions(preset: Preset | None):
+        from gdviz.core.captions import CaptionScript
+
+        return preset.captions if preset is not None else CaptionScript()
 
     def settle_layout(self) -> None:
         """Do now what the window leaves to its next event-loop turns after its docks were
@@ -386,6 +435,7 @@ class MainWindow(QMainWindow):
         if self.preset is not None and config.problem != self.preset.config.problem:
             self.preset = None
             self.problem_panel.set_lesson("", "")
+            self.captions.set_script(self._preset_captions(None))
         if not self._runs_request(c.update_run, c.selected_track, config):
             self.editor.show_config(c.config)
             return
@@ -420,6 +470,7 @@ class MainWindow(QMainWindow):
     def _on_controller_step_shown(self, index: int) -> None:
         c = self.controller
         self.timeline.set_shown(index, c.last_index)
+        self._show_caption(index)
         if not c.is_playing():
             self._readout_timer.stop()
             self._readout_pending = False
@@ -463,6 +514,8 @@ class MainWindow(QMainWindow):
         if visible and len(self.controller.history):
             # a view shown again catches up with the run (it was skipped while hidden)
             QTimer.singleShot(0, self, lambda: self.controller.catch_up(view))
+        # the caption goes over the view in front once the tabs have settled
+        QTimer.singleShot(0, self, lambda: self._show_caption(self.controller.shown_index))
 
     def _view_is_shown(self, view) -> bool:
         """Draw only what can be seen: not closed docks, nor tabs behind another tab (they

@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QMenu, QMessageBox
 from gdviz import __version__
 from gdviz.core.errors import ConfigError
 from gdviz.core.presets import list_presets
+from gdviz.gui.caption_editor import install_caption_actions
 from gdviz.gui.formula_presets import FormulaMenu, install_formula_menu
 from gdviz.gui.presenter import SCALES
 
@@ -67,6 +68,7 @@ def build_menus(window) -> Menus:
     keep.setToolTip("Off: each preset opens its views with their default options (log "
                     "scales, zoom on the step ...). On: the options stay as you set them.")
     keep.toggled.connect(window.settings.save_keep_view_options)
+    install_caption_actions(window, view_menu)
     view_menu.addSeparator()
     for dock in window.docks.values():
         view_menu.addAction(dock.toggleViewAction())

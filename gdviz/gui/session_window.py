@@ -52,7 +52,7 @@ def collect_session(window) -> Session:
     views = {k: v for k, v in views.items() if v}
     views[DOCKS] = {name: not dock.isHidden() for name, dock in window.docks.items()}
     step = max(0, int(controller.shown_index))  # what is on screen (see the module docstring)
-    return Session(runs, selected, step, views)
+    return Session(runs, selected, step, views, window.captions.script)
 
 
 def save_session_file(window, path: str | os.PathLike) -> Path:
@@ -86,6 +86,14 @@ def apply_session(window, session: Session, timeout_s: float = 120.0) -> None:
         window.problem_panel.set_lesson(session.run.name, "")
         window.editor.show_config(config)
         window.controller.set_config(config)
+    # the session's captions; a file saved before captions existed: its comparison preset's
+    if session.captions is not None:
+        window.set_captions(session.captions)
+    else:
+        from gdviz.core.captions import CaptionScript
+
+        preset = getattr(window, "preset", None)
+        window.set_captions(preset.captions if preset is not None else CaptionScript())
     for name, visible in session.views.get(DOCKS, {}).items():
         dock = window.docks.get(name)
         if dock is not None and isinstance(visible, bool):

@@ -188,6 +188,15 @@ class AppSettings:
     def save_presenter_scale(self, scale: float) -> None:
         self._set("view/presenter_scale", float(scale))
 
+    # -- lesson captions ----------------------------------------------------------------------
+    def captions_shown(self) -> bool:
+        """View > Show lesson captions (on unless turned off)."""
+        value = self._get("view/captions")
+        return not (value is False or str(value).lower() in ("false", "0"))
+
+    def save_captions_shown(self, on: bool) -> None:
+        self._set("view/captions", bool(on))
+
 
 def _bytes(value: object) -> QByteArray | None:
     if isinstance(value, QByteArray) and not value.isEmpty():

@@ -22,11 +22,18 @@ def view_choices(view) -> dict[str, Any]:
 
 
 def apply_view_choices(view, choices: dict[str, Any]) -> None:
-    """Set what ``view_choices`` returned; unknown names and parameters are ignored."""
+    """Set what ``view_choices`` returned; unknown names and parameters are ignored. A view
+    with ``choices_applied(names)`` is told which boxes were set (a box set to the state it
+    already had emits no signal, yet the choice is now the user's: the 3-D view's height)."""
+    applied = []
     for name, value in choices.items():
         box = getattr(view, name, None)
         if isinstance(box, QCheckBox) and isinstance(value, bool):
             box.setChecked(value)
+            applied.append(name)
+    told = getattr(view, "choices_applied", None)
+    if told is not None and applied:
+        told(tuple(applied))
     combo = getattr(view, "combo", None)
     param = choices.get("param")
     if combo is not None and isinstance(param, str):

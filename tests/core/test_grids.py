@@ -179,3 +179,22 @@ def test_slope_sample_surface_uses_each_samples_own_curve():
                                                                             [idx])[0]))
     assert grids.sample_surface(make_problem("bowl")) is None
     assert grids.sample_surface(make_problem("rosenbrock")) is None
+
+
+def test_display_scale_can_be_forced_linear_or_log():
+    from gdviz.core.grids import display_scale
+
+    decades = np.geomspace(1e-3, 1e3, 200)
+    assert display_scale(decades).log
+    linear = display_scale(decades, log=False)
+    assert not linear.log
+    assert (linear.lo, linear.hi) == (1e-3, 1e3)
+    bowl = np.linspace(10.0, 40.0, 200)  # no decades: automatic is linear
+    assert not display_scale(bowl).log
+    forced = display_scale(bowl, log=True)
+    assert forced.log
+    assert np.all(np.diff(forced.apply(np.sort(bowl))) >= 0)  # still ordered
+    assert forced.lo == pytest.approx(float(forced.apply(bowl.min())))
+    flat = np.zeros(100)
+    flat[-1] = 1.0  # mostly at the minimum: the low end falls back to the span
+    assert display_scale(flat, log=True).log

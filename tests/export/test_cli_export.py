@@ -161,3 +161,17 @@ def test_3d_view_exports_under_a_real_x_server(tmp_path):
         rgb = np.asarray(gif.convert("RGB")).astype(int)
     colourful = np.ptp(rgb, axis=2) > 60  # the surface's colour map, not grey UI
     assert colourful.mean() > 0.05
+
+
+def test_a_preset_export_opens_its_views_as_the_lesson_does():
+    """The bowl lesson opens its 3-D view linear (so that it looks like a bowl); an export of
+    the preset draws it so too, unless a session says otherwise."""
+    from gdviz.cli.export import export_spec_from_args
+    from gdviz.cli.main import build_parser
+
+    args = build_parser().parse_args(["export", "--preset", "bowl", "--view", "surface3d",
+                                      "--frames", "2", "--out", "bowl.gif"])
+    assert export_spec_from_args(args).choices["surface3d"] == {"log_box": False}
+    args = build_parser().parse_args(["export", "--preset", "wavy", "--frames", "2", "--out",
+                                      "wavy.gif"])
+    assert export_spec_from_args(args).choices == {}

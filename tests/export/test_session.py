@@ -146,3 +146,55 @@ def test_bad_files_leave_the_window_untouched(make_window, tmp_path):
 
 def test_format_tag_constant():
     assert FORMAT == "gdviz-session"
+
+
+# -- captions ----------------------------------------------------------------------------------
+def test_captions_round_trip_and_a_file_without_them_still_loads(tmp_path):
+    from gdviz.core.captions import CaptionScript
+
+    script = CaptionScript.from_list([{"at_step": 2, "text": "two"},
+                                      {"when": "ended", "text": "loss {loss:.3g}"}])
+    session = Session((RunSpec("linreg", "#ff8800", LINREG),), 0, 3, {}, script)
+    back = load_session(save_session(tmp_path / "c.gdviz.json", session))
+    assert back.captions == script
+    old = _good()
+    assert "captions" not in old
+    path = tmp_path / "old.gdviz.json"
+    path.write_text(json.dumps(old))
+    assert load_session(path).captions is None
+
+
+@pytest.mark.parametrize(("captions", "why"), [
+    ([{"when": "soon", "text": "x"}], "caption 1: unknown caption trigger 'soon'"),
+    ([{"at_step": 1, "text": "x", "run": 1}], "names run 1"),
+    ({"at_step": 1}, "captions must be a list"),
+])
+def test_bad_captions_in_a_session_are_refused_in_one_sentence(tmp_path, captions, why):
+    data = {**_good(), "captions": captions}
+    path = tmp_path / "bad.gdviz.json"
+    path.write_text(json.dumps(data))
+    with pytest.raises(SessionError, match="is not a usable gdviz session") as err:
+        load_session(path)
+    assert why in str(err.value)
+
+
+def test_edited_captions_are_saved_with_the_window_and_come_back(make_window, tmp_path):
+    from gdviz.core.captions import CaptionScript
+
+    first = make_window("wavy")
+    assert first.captions.script == first.preset.captions
+    edited = CaptionScript.from_list([{"at_step": 0, "text": "my own first words"},
+                                      {"at_step": 3, "text": "step three, loss {loss:.2f}"}])
+    first.set_captions(edited)
+    first.controller.run_until(4)
+    path = save_session_file(first, tmp_path / "taught.gdviz.json")
+    assert json.loads(path.read_text())["captions"] == edited.to_list()
+
+    second = make_window("linreg")
+    open_session_file(second, path)
+    assert second.captions.script == edited
+    loss = second.controller.history.losses[4]
+    assert second.captions.text == f"step three, loss {loss:.2f}"
+    assert second.captions.overlay.text() == second.captions.text
+    second.show_step(1)
+    assert second.captions.overlay.text() == "my own first words"

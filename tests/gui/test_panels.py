@@ -434,3 +434,31 @@ def test_a_schedule_that_cycles_momentum_turns_it_off_for_an_optimizer_without_o
     assert adam.schedule_params["cycle_momentum"] is True
     switched = apply_change(adam, ("optimizer",), "rprop")
     assert switched.schedule_params["cycle_momentum"] is False
+
+
+def test_run_panel_initialisation_scheme_draws_the_start_from_the_runs_seed(editor):
+    from gdviz.core.init_schemes import init_point
+
+    panel = editor.panels[3]
+    editor.panels[0].combo.setCurrentIndex(editor.panels[0].combo.findData("linreg"))
+    combo = panel.scheme_combo
+    assert combo.currentData() == ""  # the problem's default start: "values typed"
+    problem = editor.config.make_problem()
+    for scheme in ("zeros", "normal", "xavier", "kaiming"):
+        combo.activated.emit(combo.findData(scheme))
+        expected = tuple(init_point(problem, scheme, editor.config.seed).tolist())
+        assert editor.config.init == expected
+        assert combo.currentData() == scheme
+        assert [float(panel.fields[("init", i)].text()) for i in range(3)] == \
+            pytest.approx(expected)
+    drawn = editor.config.init
+    seed = editor.panels[2].fields[("seed",)]
+    seed.setValue(5)
+    assert editor.config.seed == 5
+    assert editor.config.init == drawn  # the values are kept ...
+    assert combo.currentData() == ""  # ... and no longer the scheme's draw for this seed
+    field = panel.fields[("init", 0)]
+    field.setText("0.25")
+    field.editingFinished.emit()
+    assert editor.config.init[0] == 0.25
+    assert combo.currentData() == ""

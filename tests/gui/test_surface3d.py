@@ -371,3 +371,56 @@ def test_window_views_draw_when_revealed_floated_and_docked_again():
     # contour's are those of steps 0..20
     assert out["scrubbed_3d"]
     assert out["scrubbed_contour"]
+
+
+HEIGHT_SCRIPT = r"""
+import json
+from PySide6.QtWidgets import QApplication
+app = QApplication([])
+from gdviz.gui.main_window import MainWindow
+from gdviz.gui.settings import AppSettings
+
+def settle(view):
+    for _ in range(30):
+        app.processEvents()
+    view.wait_ready(20000, run_events=True)
+    for _ in range(10):
+        app.processEvents()
+
+window = MainWindow(preset="bowl", settings=AppSettings(memory=True))
+window.resize(1280, 800)
+window.show()
+view = next(v for v in window.views if v.view_id == "surface3d")
+window.docks["surface3d"].raise_()
+settle(view)
+out = {"bowl_auto_log": bool(view.surface.scale.log), "bowl_log": view.height_is_log(),
+       "bowl_box": view.log_box.isChecked(), "bowl_title": view.frame.title.text()}
+linear = view.grab_image()
+view.log_box.setChecked(True)
+settle(view)
+out["toggled_log"] = view.height_is_log()
+out["toggled_title"] = view.frame.title.text()
+out["pixels_differ"] = linear != view.grab_image()
+view.log_box.setChecked(False)
+window.editor.apply(window.optimizer_panel, ("lr",), "0.03")   # an edit resets the run ...
+settle(view)
+out["kept_after_edit"] = (window.controller.config.lr, view.height_is_log())
+window.load_preset("rosenbrock")                                # ... a new problem does not
+settle(view)
+out["rosenbrock"] = (view.height_is_log(), view.log_box.isChecked())
+window.close()
+print("RESULT " + json.dumps(out))
+"""
+
+
+def test_height_toggle_the_bowl_opens_linear_and_a_new_problem_is_automatic():
+    out, _stderr = run_gl_script(HEIGHT_SCRIPT)
+    assert out["bowl_auto_log"], "the automatic scale of the bowl's grid is log"
+    assert out["bowl_log"] is False
+    assert out["bowl_box"] is False
+    assert "log scale" not in out["bowl_title"]
+    assert out["toggled_log"] is True
+    assert "(height: log scale)" in out["toggled_title"]
+    assert out["pixels_differ"]
+    assert out["kept_after_edit"] == [0.03, False]
+    assert out["rosenbrock"] == [True, True]

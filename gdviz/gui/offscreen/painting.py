@@ -256,6 +256,16 @@ class FrameSource:
     def palette_swatch(self) -> Image.Image:
         return palette_swatch(self.size, self.colors)
 
+    def set_captions(self, script) -> None:
+        """Draw ``script``'s caption of each frame's step (``core.captions``), as the window
+        shows it: subclasses say where."""
+        raise NotImplementedError
+
+    def _add_caption_colors(self) -> None:
+        from gdviz.gui.lesson_captions import CAPTION_COLORS
+
+        self.colors = tuple(self.colors) + CAPTION_COLORS
+
     def render(self, index: int) -> np.ndarray:
         self.show(index)
         self.lay_out()

@@ -48,6 +48,8 @@ class ViewFrames(FrameSource):
         self._prepare(self.view, size)
         self.history: RunHistory | None = None
         self.histories: list[RunHistory] = []
+        self.selected = 0
+        self.captions = None  # LessonCaptions over the view, once set_captions was called
 
     def start(self, config: RunConfig, first: StepRecord, run=None) -> RunHistory:
         """A new run whose start record is ``first``, labelled with ``run``'s name and colour
@@ -84,6 +86,7 @@ class ViewFrames(FrameSource):
             history.append((first,))
         self.history = histories[selected]
         self.histories = histories
+        self.selected = selected
         self.colors = tuple(run.color for run in runs)
         self.view.set_run(problem, config, self.history)
         set_tracks = getattr(self.view, "set_tracks", None)
@@ -101,6 +104,7 @@ class ViewFrames(FrameSource):
         self._curves = []
         self._painter = None
         self.history, self.histories = None, []
+        self.captions = None
         view.close()
         QCoreApplication.removePostedEvents(view)
         view.deleteLater()
@@ -114,7 +118,19 @@ class ViewFrames(FrameSource):
             if run is not None:
                 history.append(run)
 
+    def set_captions(self, script) -> None:
+        """Draw ``script``'s caption of each frame's step over the view, where the window
+        draws it over the view in front (``gui.lesson_captions``)."""
+        from gdviz.gui.lesson_captions import LessonCaptions
+
+        self.captions = LessonCaptions()
+        self.captions.set_script(script)
+        self.captions.attach(self.view)
+        self._add_caption_colors()
+
     def show(self, index: int) -> None:
         """Update the view to history step ``index`` (and wait for its background data)."""
         self.view.show_step(index)
+        if self.captions is not None:
+            self.captions.show_step(self.histories, self.selected, index)
         wait_for_grids([self.view])

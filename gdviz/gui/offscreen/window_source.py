@@ -51,6 +51,8 @@ class WindowFrames(FrameSource):
         self.window = MainWindow(settings=AppSettings(memory=True))
         self.choices = dict(choices or {})
         self.state = None if state is None else bytes(state)
+        # captions only when the export asks for them (set_captions), whatever the lesson has
+        self.window.captions.set_enabled(False)
         show_offscreen(self.window, window_layout_size(size))
         self._restore_state()
         self._prepare(self.window, size)
@@ -86,6 +88,13 @@ class WindowFrames(FrameSource):
         self.colors = tuple(run.color for run in window.controller.runs)
         self._settle_start()
         return list(window.controller.histories)
+
+    def set_captions(self, script) -> None:
+        """The window shows ``script``'s captions as the live window does (over the view in
+        front), frame by frame."""
+        self.window.captions.set_enabled(True)
+        self.window.set_captions(script)
+        self._add_caption_colors()
 
     def append(self, groups) -> None:
         """Lock-step groups of the replay, given to the window as the worker's steps are."""

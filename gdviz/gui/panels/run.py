@@ -1,12 +1,34 @@
-"""Run panel: the start point (one field per parameter), stop limits, convergence test."""
+"""Run panel: the start point (drawn by an initialisation scheme, or one field per parameter),
+stop limits, convergence test."""
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QLineEdit, QPushButton, QWidget
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QWidget,
+)
 
+from gdviz.core.init_schemes import SCHEME_TITLES, SCHEMES, init_point, scheme_of
 from gdviz.core.records import DEFAULT_MAX_STEPS, RunConfig
 from gdviz.gui.panels.fields import ParamPanel, format_value
 
+TYPED = ""  # the scheme combo's entry for values typed in the fields (or the problem's default)
+SCHEME_TIPS = {
+    TYPED: "The values in the fields below: typed, picked on the contour map, or the "
+           "problem's default.",
+    "zeros": "Every parameter 0.",
+    "normal": "Every parameter drawn from N(0, 1) with the run's seed.",
+    "xavier": "N(0, 2 / (fan_in + fan_out)), torch's xavier_normal_, drawn with the run's "
+              "seed. Without layers fan_in = the number of inputs, fan_out = 1.",
+    "kaiming": "N(0, 2 / fan_in), torch's kaiming_normal_ (ReLU), drawn with the run's seed. "
+               "Without layers fan_in = the number of inputs.",
+}
 TOL_TIP = ("Convergence test: stop when the full loss changes by less than ε in one step. "
            "A smaller ε runs longer and ends closer to the minimum. Press Enter to apply.")
 
@@ -22,6 +44,18 @@ class RunPanel(ParamPanel):
         self._start_caption.setToolTip("Where the optimizer starts. Type a value and press "
                                        "Enter; the run restarts from there.")
         self.form.addRow(self._start_caption)
+        self.scheme_combo = QComboBox()
+        self.scheme_combo.setObjectName("field_init_scheme")
+        self.scheme_combo.setToolTip("Initialisation: where the start point comes from. A "
+                                     "scheme draws it with the run's seed (Sampling panel).")
+        for scheme in (TYPED, *SCHEMES):
+            self.scheme_combo.addItem(SCHEME_TITLES.get(scheme, "values typed"), scheme)
+            self.scheme_combo.setItemData(self.scheme_combo.count() - 1, SCHEME_TIPS[scheme],
+                                          Qt.ItemDataRole.ToolTipRole)
+        self.scheme_combo.activated.connect(self._on_scheme_activated)
+        self.form.addRow("initialise", self.scheme_combo)
+        self._scheme = TYPED  # the scheme last chosen (some draw the same on a problem)
+        self._config: RunConfig | None = None
         self._init_form = self.add_section()
         self._init_keys: list[tuple] = []
         self._shown_names: tuple[str, ...] = ()
@@ -80,6 +114,8 @@ class RunPanel(ParamPanel):
             for key in self._init_keys:
                 self.set_line(key, float(start[key[1]]))
             self.default_button.setEnabled(config.init is not None)
+            self._config = config
+            self._show_scheme(config, problem)
             self.set_line(("max_epochs",), config.max_epochs)
             self.set_line(("max_steps",), config.max_steps)
             self.tol_check.setChecked(config.tol is not None)
@@ -89,3 +125,18 @@ class RunPanel(ParamPanel):
             self.tol_field.setText(format_value(tol))
         finally:
             self._filling = False
+
+    def _show_scheme(self, config: RunConfig, problem) -> None:
+        """The combo names the scheme whose draw from the run's seed is the start point (a
+        seed changed since: "values typed", the values are kept)."""
+        found = scheme_of(problem, config.init, config.seed, prefer=self._scheme)
+        self.scheme_combo.setCurrentIndex(self.scheme_combo.findData(found or TYPED))
+
+    def _on_scheme_activated(self, index: int) -> None:
+        scheme = self.scheme_combo.itemData(index)
+        config = self._config
+        if not scheme or config is None:
+            return  # "values typed": the fields are edited directly
+        self._scheme = scheme
+        start = init_point(config.make_problem(), scheme, config.seed)
+        self._emit(("init",), tuple(float(v) for v in start))

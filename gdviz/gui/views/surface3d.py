@@ -1,7 +1,9 @@
 """The loss as a 3-D surface you can rotate (drag) and zoom (wheel), with every run's path on it.
 
 Two parameters or more: the full loss over the chosen pair (the others held, as in the contour
-view), coloured and hill-shaded, log-scaled in height when the loss spans decades; each run's
+view), coloured and hill-shaded, log-scaled in height when the loss spans decades unless the
+"log height" box says otherwise (a choice kept until the problem changes; the bowl lesson
+chooses linear, so that it looks like a bowl); each run's
 path lies on the surface and its current point is a marker. One parameter with one feature
 (wavy, slope): lesson 1's picture, the per-sample loss over (x, w) in the "hot" colours, with
 the path of (x of the step's sample, w where its gradient was taken) and, across the surface,
@@ -18,7 +20,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPoint, Qt, QTimer
 from PySide6.QtGui import QColor, QFont, QImage, QPainter, QSurfaceFormat
-from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QCheckBox, QLabel, QVBoxLayout, QWidget
 
 from gdviz.core import grids
 from gdviz.core.history import RunHistory, decimate
@@ -76,6 +78,17 @@ class Surface3DView(PairGridView):
         self._box = (0.0, 1.0, 0.0, 1.0, 0.0, 1.0)     # x0, x1, y0, y1, z0, z1 (shown units)
         self._scale: grids.DisplayScale | None = None
         self.fallback: ContourView | None = None   # the map shown when OpenGL cannot run
+        self.log_box = QCheckBox("log height")
+        self.log_box.setObjectName("log_height")
+        self.log_box.setToolTip("Height (and colour) on a log scale of the loss: valleys that "
+                                "span decades become visible. Off: linear, the true shape (a "
+                                "bowl looks like a bowl). Chosen automatically for each new "
+                                "problem until you set it.")
+        self.log_box.toggled.connect(self._on_log_box_toggled)
+        self.frame.bar.insertWidget(0, self.log_box)
+        self._log_chosen: bool | None = None  # the height scale chosen (None: automatic)
+        self._log_problem = None  # the problem it was chosen for (a new one: automatic)
+        self._setting_box = False
         self._set_label("3-D view: OpenGL starts when the view is shown.")
         from PySide6.QtGui import QGuiApplication
 
@@ -184,6 +197,12 @@ class Surface3DView(PairGridView):
     def _configure(self) -> None:
         problem = self.problem
         self.surface, self._scale = None, None
+        if problem is not self._log_problem:  # a new problem: automatic until chosen
+            self._log_chosen, self._log_problem = None, problem
+        # one parameter: linear only (each sample's curve touches 0: log would make spikes)
+        self.log_box.setEnabled(problem.n_params > 1)
+        if problem.n_params == 1:
+            self._show_log_box(False)
         if self.fallback is not None and problem.n_params > 1:
             for combo, k in zip(self.fallback.combos, self.pair):
                 combo.setCurrentIndex(k)       # the map follows this view's pair
@@ -239,7 +258,6 @@ class Surface3DView(PairGridView):
         if self.mode != "pair":
             return
         self.surface = grid
-        self._scale = grid.scale
         self._new_surface()
         self._set_title()
         self._redraw()
@@ -248,7 +266,10 @@ class Surface3DView(PairGridView):
         """Box mapping and mesh of a new surface (not per step)."""
         s = self.surface
         if isinstance(s, grids.LossGrid):
-            xs, ys, cmap, self._scale = s.xs, s.ys, pg.colormap.get("viridis"), s.scale
+            xs, ys, cmap = s.xs, s.ys, pg.colormap.get("viridis")
+            self._scale = s.scale if self._log_chosen in (None, s.scale.log) else \
+                grids.display_scale(s.values, log=self._log_chosen)
+            self._show_log_box(self._scale.log)
         else:
             # linear, as in the lesson: each sample's curve touches 0 somewhere, and a log
             # height would turn every such point into a spike
@@ -292,6 +313,34 @@ class Surface3DView(PairGridView):
                   ((-1.05, 1.05, HEIGHT), style.fmt(zhi, 3))]
         for item, (pos, text) in zip(self.texts, labels):
             item.setData(pos=np.array(pos, dtype=float), text=text)
+
+    # -- the height scale ---------------------------------------------------------------------
+    def height_is_log(self) -> bool:
+        """True when the surface's height (and colour) is on a log scale of the loss."""
+        return self._scale is not None and self._scale.log
+
+    def choices_applied(self, names: tuple[str, ...]) -> None:
+        """A session, an export or a lesson set the height box: it is chosen, not automatic."""
+        if "log_box" in names and self.log_box.isEnabled():
+            self._choose_log(self.log_box.isChecked())
+
+    def _on_log_box_toggled(self, on: bool) -> None:
+        if not self._setting_box:
+            self._choose_log(on)
+
+    def _choose_log(self, on: bool) -> None:
+        self._log_chosen = bool(on)
+        if isinstance(self.surface, grids.LossGrid):
+            self._new_surface()
+            self._set_title()
+            self._redraw()
+
+    def _show_log_box(self, on: bool) -> None:
+        self._setting_box = True
+        try:
+            self.log_box.setChecked(bool(on))
+        finally:
+            self._setting_box = False
 
     # -- the paths ------------------------------------------------------------------------------
     def show_step(self, index: int) -> None:
