@@ -18,7 +18,7 @@ from gdviz.core.settings_parse import validate_specs
 
 _REGISTRY: dict[str, ProblemSpec] = {}
 _FAMILY_MODULES = ("gdviz.core.problems.lessons", "gdviz.core.problems.analytic")
-_FAMILY_MODULES += ("gdviz.core.problems.custom",)
+_FAMILY_MODULES += ("gdviz.core.problems.custom", "gdviz.core.problems.mlp")
 _loaded = False
 
 
