@@ -45,6 +45,11 @@ def build_parser() -> argparse.ArgumentParser:
     export = sub.add_parser("export", help="render a run's animation as a GIF or PNG frames "
                             "with the window's views, headless")
     add_export_options(export)
+    from gdviz.cli.landscape import add_landscape_options
+
+    landscape = sub.add_parser("landscape", help="the loss over a plane through the weights, "
+                               "with the runs' paths projected onto it, as NPZ or CSV")
+    add_landscape_options(landscape)
     sub.add_parser("problems", help="list problems with their parameters and settings")
     sub.add_parser("optimizers", help="list optimizers, hyperparameters and schedules")
     return parser
@@ -52,7 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 # Options whose values may start with "-" (negative numbers, "-1.5,2"): argparse would take
 # such a value for an option, so "--init -1.5,2" is rewritten to "--init=-1.5,2".
-_VALUE_OPTIONS = ("--init", "--lr", "--tol", "--hp", "--set")
+_VALUE_OPTIONS = ("--init", "--lr", "--tol", "--hp", "--set", "--center")
 
 
 def _join_negative_values(argv: list[str]) -> list[str]:
@@ -82,6 +87,10 @@ def main(argv: list[str] | None = None) -> int:
             from gdviz.cli.export import export_command
 
             return export_command(args)
+        if args.command == "landscape":
+            from gdviz.cli.landscape import landscape_command
+
+            return landscape_command(args)
         if args.command == "problems":
             from gdviz.cli.run import list_problems
 

@@ -55,7 +55,8 @@ def test_bce_with_logits_is_finite_for_huge_logits():
     params = np.array([1e4, 1e4, 0.0])  # |z| in the tens of thousands
     losses = problem.sample_losses(params)
     grads = problem.sample_grads(params)
-    assert np.all(np.isfinite(losses)) and np.all(np.isfinite(grads))
+    assert np.all(np.isfinite(losses))
+    assert np.all(np.isfinite(grads))
     z = problem.logits(params, problem.data_x)
     expected = np.where(problem.data_y == 1.0, np.maximum(-z, 0), np.maximum(z, 0))
     np.testing.assert_allclose(losses, expected, rtol=1e-12, atol=1e-300)
@@ -102,13 +103,16 @@ def test_default_start_is_torch_linear_init_drawn_from_the_run_seed():
 def test_datasets_split_train_and_test_and_have_their_targets(dataset):
     problem = make_problem("mlp", {"dataset": dataset, "n": 200, "noise": 0.1,
                                    "test_fraction": 0.25})
-    assert problem.n_samples == 150 and problem.extras["test_x"].shape == (50, 2)
+    assert problem.n_samples == 150
+    assert problem.extras["test_x"].shape == (50, 2)
     assert np.all(np.abs(problem.data_x) < 8)
     y = np.concatenate([problem.data_y, problem.extras["test_y"]])
     if dataset in ("plane", "multigauss"):
-        assert not problem.classification and len(np.unique(y)) > 100
+        assert not problem.classification
+        assert len(np.unique(y)) > 100
     else:
-        assert problem.classification and set(np.unique(y)) == {0.0, 1.0}
+        assert problem.classification
+        assert set(np.unique(y)) == {0.0, 1.0}
     again = make_problem("mlp", {"dataset": dataset, "n": 200, "noise": 0.1,
                                  "test_fraction": 0.25, "seed": 5})
     assert not np.array_equal(again.data_x, problem.data_x)
@@ -119,7 +123,8 @@ def test_csv_data_with_01_target_is_classification(tmp_path):
     rows = ["a,b,c,label"] + [f"{i},{i % 3},{-i},{i % 2}" for i in range(10)]
     path.write_text("\n".join(rows) + "\n", encoding="utf-8")
     problem = make_problem("mlp", {"layers": "2"}, str(path))
-    assert problem.classification and problem.data_x.shape[1] == 3
+    assert problem.classification
+    assert problem.data_x.shape[1] == 3
     assert problem.param_names[:3] == ("W1_0_0", "W1_0_1", "W1_0_2")
     path.write_text("x,y\n1,0.5\n2,1.5\n3,2.0\n", encoding="utf-8")
     assert not make_problem("mlp", {}, str(path)).classification
