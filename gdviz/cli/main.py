@@ -4,7 +4,15 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+
+# gdviz multiplies many small matrices (a network's layers per grid point); OpenBLAS's worker
+# threads make those slower, not faster: a landscape chunk's batched matmul took 12.6 ms with
+# the default threads and 1.3 ms with one, on a 2-core machine shared with other work
+# (benchmarks/bench_landscape.py). Read by OpenBLAS when numpy loads, so set before that;
+# a value the user set wins.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 from gdviz import __version__
 from gdviz.core.errors import ConfigError

@@ -20,6 +20,7 @@ The default start is torch's ``Linear`` initialisation (weights and biases unifo
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -37,6 +38,7 @@ ACTIVATIONS = ("tanh", "relu", "sigmoid", "linear")
 _MAX_UNITS = 256
 _MAX_LAYERS = 6
 _N_MAX = 100_000
+_WORKSPACE_NUMBERS = 4_000_000  # largest buffer kept per layer and thread (32 MB)
 # A separate stream for the start point, so the init and the run's batches (both drawn from
 # the run's seed) are independent draws.
 _INIT_STREAM = 0x4D4C50
@@ -118,6 +120,10 @@ class MlpProblem(LessonProblem):
     activation: str = "tanh"
     classification: bool = True
 
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._workspace = threading.local()
+
     # -- the network ---------------------------------------------------------------------------
     def _forward(self, params: np.ndarray, x: np.ndarray):
         """Pre-activations and outputs of every layer. params (..., p), x (k, d) ->
@@ -150,9 +156,39 @@ class MlpProblem(LessonProblem):
             return stable_sigmoid(z) - y
         return 2.0 * (z - y)
 
+    def _logits_in_workspace(self, params: np.ndarray, x: np.ndarray) -> np.ndarray:
+        """The logits (..., k) for the loss alone, each layer computed in place in a buffer
+        kept per thread and reused while the shapes repeat (a landscape's chunks). Fresh
+        multi-megabyte arrays per layer cost page faults: measured 3.4x slower for chunks of
+        8 points × 1000 samples × 30 units. The result is a view into the buffers: use it
+        before the next call on this thread."""
+        lead, k = params.shape[:-1], x.shape[0]
+        buffers = self._workspace.__dict__.setdefault("layers", {})
+        out = x
+        last = len(self.layers) - 1
+        for number, layer in enumerate(self.layers):
+            shape = (*lead, k, layer.out)
+            buf = buffers.get(number)
+            if buf is None or buf.shape != shape:
+                buf = np.empty(shape)
+                if buf.size <= _WORKSPACE_NUMBERS:
+                    buffers[number] = buf
+            w = params[..., layer.weights].reshape(*lead, layer.out, layer.inp)
+            np.matmul(out, np.swapaxes(w, -1, -2), out=buf)
+            buf += params[..., None, layer.bias]
+            if number != last:
+                if self.activation == "tanh":
+                    np.tanh(buf, out=buf)
+                elif self.activation == "relu":
+                    np.maximum(buf, 0.0, out=buf)
+                elif self.activation == "sigmoid":
+                    buf[...] = stable_sigmoid(buf)
+            out = buf
+        return out[..., 0]
+
     def _sample_losses(self, params, x, y):
         with np.errstate(over="ignore", invalid="ignore"):
-            return self._loss_of(self._forward(params, x)[1][-1][..., 0], y)
+            return self._loss_of(self._logits_in_workspace(params, x), y)
 
     def _sample_grads(self, params, x, y):
         with np.errstate(over="ignore", invalid="ignore"):
