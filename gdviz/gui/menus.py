@@ -15,7 +15,7 @@ from gdviz.core.presets import list_presets
 from gdviz.gui.formula_presets import FormulaMenu, install_formula_menu
 
 PRESET_GROUPS = (("lesson", "Lessons"), ("function", "Test functions"),
-                 ("comparison", "Comparisons"))
+                 ("network", "Networks"), ("comparison", "Comparisons"))
 
 
 class Menus(NamedTuple):
