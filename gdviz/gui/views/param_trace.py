@@ -178,14 +178,14 @@ class ParamTraceView(LessonView):
                                                    if k in self._off_chart else ""))
                        for k, t in enumerate(self.tracks)]
             if len(shown) > 1:
-                entries += [(PARAM_STYLES[j % len(PARAM_STYLES)][1], style.TEXT, names[j])
-                            for j in shown]
+                entries += _capped([(PARAM_STYLES[j % len(PARAM_STYLES)][1], style.TEXT,
+                                     names[j]) for j in shown])
             if self.ref_lines:
                 entries.append(("dash", style.START, ref_word))
             self.key.set_entries(entries)
             return
         # one run: a key above the plot too (a legend inside covered the curves and labels)
-        entries = [("line", style.param_color(j), names[j]) for j in shown]
+        entries = _capped([("line", style.param_color(j), names[j]) for j in shown])
         if self.ref_lines:
             entries.append(("dash", style.START, ref_word))
         self.key.set_entries(entries)
@@ -264,7 +264,16 @@ class ParamTraceView(LessonView):
         k = self.track_index(track, index)
         now = track.history.params[k]
         names = self.problem.param_names
-        values = ", ".join(f"{n} = {style.fmt(float(v))}" for n, v in zip(names, now))
+        values = style.listing(f"{n} = {style.fmt(float(v))}" for n, v in zip(names, now))
         if self._several():  # the status bar names the selected run: one short line here
             return f"selected run: {values}"
         return f"step {index} · {values}"
+
+
+def _capped(entries: list[tuple[str, str, str]]) -> list[tuple[str, str, str]]:
+    """The key's parameter entries, the first few and a count of the rest (a network's 105
+    entries took the whole view)."""
+    if len(entries) <= style.LISTED:
+        return entries
+    rest = len(entries) - style.LISTED + 1
+    return [*entries[:style.LISTED - 1], ("line", style.TEXT, f"… (+{rest} more parameters)")]
