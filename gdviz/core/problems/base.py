@@ -84,6 +84,9 @@ class Problem(ABC):
     true_params: np.ndarray | None = None
     minima: tuple[Minimum, ...] = ()
     loss_range: tuple[float, float] | None = None
+    # True when the model's output over a 2-D input plane is the picture to draw (the Data
+    # view's heat map: a network's decision surface or prediction)
+    input_plane: bool = False
 
     def __init__(self) -> None:
         self.data_x: np.ndarray = read_only(np.zeros((1, 0)))

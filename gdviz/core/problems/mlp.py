@@ -335,6 +335,7 @@ def make_mlp(settings: Mapping[str, Any], data_path: str | None = None) -> MlpPr
         description=MLP_DESCRIPTION + source)
     problem.layers, problem.activation = layers, activation
     problem.classification = classification
+    problem.input_plane = x.shape[1] == 2
     return problem
 
 
