@@ -27,10 +27,13 @@ def test_network_presets_are_listed_in_their_group():
 def test_spiral_reaches_95_percent_test_accuracy_within_its_steps():
     config = get_preset("mlp_spiral").config
     problem = config.make_problem()
-    assert problem.param_names[:2] == ("W1_0_0", "W1_0_1") and problem.n_params == 105
-    assert config.optimizer == "adam" and config.lr == 0.01
+    assert problem.param_names[:2] == ("W1_0_0", "W1_0_1")
+    assert problem.n_params == 105
+    assert config.optimizer == "adam"
+    assert config.lr == 0.01
     last, _, accuracy = _end(config)
-    assert last.step == 10_000 and last.status == "finished"
+    assert last.step == 10_000
+    assert last.status == "finished"
     assert accuracy >= 0.95
 
 

@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QMessageBox
 from view_helpers import make_view  # tests/gui is on sys.path (no __init__.py)
 
 from gdviz.core.presets import list_presets
-from gdviz.gui.views import DataView
+from gdviz.gui.views import DataView, ParamTraceView
 from gdviz.gui.views.data import MAP_CELLS
 
 NETWORK_PRESETS = [p.name for p in list_presets() if p.name.startswith("mlp_")]
@@ -79,3 +79,15 @@ def test_window_opens_on_each_network_preset_and_steps_without_error(qtbot, make
     # a window this size stays this size: no title or status line lists every parameter
     assert window.height() <= 800
     assert len(window.status.text()) < 300
+
+
+def test_parameter_trace_of_a_network_opens_on_one_parameter_and_names_a_few(qtbot):
+    view, problem, _, history = make_view(qtbot, ParamTraceView, "mlp_circle", max_steps=20)
+    assert view.combo.currentText() == problem.param_names[0]
+    assert [c.isVisible() for c in view.curves].count(True) == 1
+    view.combo.setCurrentIndex(0)  # "all": every curve, a key of six entries
+    view.show_step(20)
+    assert [c.isVisible() for c in view.curves].count(True) == problem.n_params
+    status = view.frame.status.text()
+    assert "(+12 more)" in status  # 17 parameters: five named, the rest counted
+    assert problem.param_names[5] not in status

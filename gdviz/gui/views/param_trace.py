@@ -27,6 +27,7 @@ from gdviz.gui.views.items.wide_curve import WideCurve
 from gdviz.gui.views.ranges import GrowingRange, StickyRange
 from gdviz.gui.views.status_label import set_status_text
 
+MANY_PARAMS = 12  # more parameters than this: the view opens on the first one alone
 ALL = "all"
 # line style per parameter when colours mean runs, with the Key glyph that looks like it
 PARAM_STYLES = ((Qt.PenStyle.SolidLine, "line"), (Qt.PenStyle.DashLine, "dash"),
@@ -92,6 +93,9 @@ class ParamTraceView(LessonView):
             self.combo.blockSignals(True)
             self.combo.clear()
             self.combo.addItems([ALL, *names])
+            # a network's parameters: one curve to start with (105 curves cost 67 ms of
+            # painting per frame, measured on mlp_spiral); "all" stays one choice away
+            self.combo.setCurrentIndex(1 if len(names) > MANY_PARAMS else 0)
             self.combo.blockSignals(False)
             self._compared = False  # new parameters: the next runs choose the box again
         self.frame.show_combo(len(names) > 1)
@@ -114,7 +118,8 @@ class ParamTraceView(LessonView):
             # several runs: one parameter at a time (runs x parameters curves crowd the plot);
             # the user's choice stands until the number of runs crosses 1 again
             self.combo.blockSignals(True)
-            self.combo.setCurrentIndex(1 if several else 0)
+            self.combo.setCurrentIndex(1 if several or self.problem.n_params > MANY_PARAMS
+                                       else 0)
             self.combo.blockSignals(False)
         self._compared = several
         self._off_chart = frozenset()
