@@ -1,4 +1,5 @@
-"""``gdviz landscape``: the NPZ and CSV it writes, and bad input as one line with status 2."""
+"""The network from the command line: ``gdviz run --problem mlp`` and ``gdviz landscape`` (the
+NPZ and CSV it writes), bad input as one line with status 2."""
 
 from __future__ import annotations
 
@@ -18,6 +19,17 @@ RUN = ["--problem", "mlp", "--set", "layers=4", "--set", "n=80", "--optimizer", 
 def _config():
     return RunConfig(problem="mlp", settings={"layers": "4", "n": 80}, optimizer="adam",
                      lr=0.05, batch_size=8, max_steps=30, seed=2)
+
+
+def test_run_writes_torch_parameter_names_and_the_runner_trajectory(capsys):
+    assert main(["run", *RUN, "--out", "-"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    header = lines[0].split(",")
+    assert header[5:10] == ["W1_0_0", "W1_0_1", "W1_1_0", "W1_1_1", "W1_2_0"]
+    assert header[5 + 8:5 + 13] == ["b1_0", "b1_1", "b1_2", "b1_3", "W2_0_0"]
+    assert len(lines) == 32
+    last = np.array(lines[-1].split(",")[5:22], dtype=float)
+    np.testing.assert_array_equal(last, run_to_end(_config())[-1].params)
 
 
 def test_npz_holds_the_grid_plane_and_projected_path(tmp_path, capsys):
