@@ -4,6 +4,7 @@ NPZ and CSV it writes), bad input as one line with status 2."""
 from __future__ import annotations
 
 import io
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -101,3 +102,23 @@ def test_bad_input_is_one_line_and_status_2(tmp_path, capsys, extra, words):
 def test_out_must_be_npz_or_csv(tmp_path, capsys):
     assert main(["landscape", *RUN, "--out", str(tmp_path / "x.png")]) == 2
     assert "--out must end in .npz or .csv" in capsys.readouterr().err
+
+
+def test_a_comparison_session_gives_every_run_and_pca_their_shared_plane(tmp_path, capsys):
+    from gdviz.core.presets import get_preset
+    from gdviz.export.session import Session, save_session
+
+    runs = tuple(replace(run, config=run.config.with_changes(max_steps=40))
+                 for run in get_preset("mlp_xor").runs)
+    path = save_session(tmp_path / "xor.gdviz.json", Session(runs, selected=1))
+    out = tmp_path / "xor.npz"
+    assert main(["landscape", "--session", str(path), "--directions", "pca", "--grid", "5",
+                 "--out", str(out)]) == 0
+    capsys.readouterr()
+    data = np.load(out)
+    assert np.bincount(data["path_run"]).tolist() == [41, 41]
+    adam = np.array([r.params for r in run_to_end(runs[1].config)])  # the selected run first
+    np.testing.assert_array_equal(data["center"], adam[-1])
+    np.testing.assert_allclose(data["path_loss"][:41], runs[1].config.make_problem().loss(adam),
+                               rtol=1e-14)
+    assert 0.5 < data["explained"].sum() <= 1.0

@@ -140,3 +140,16 @@ def test_csv_data_with_01_target_is_classification(tmp_path):
 def test_bad_settings_are_refused_in_words(settings, words):
     with pytest.raises(ConfigError, match=words):
         make_problem("mlp", settings)
+
+
+@pytest.mark.parametrize("activation", ACTIVATIONS)
+def test_losses_equal_the_loss_of_the_logits_the_gradients_use(activation):
+    # the loss-only pass computes its layers in reused buffers; it must be the same arithmetic
+    problem = make_problem("mlp", {"layers": "6,5", "activation": activation, "n": 50})
+    params = np.random.default_rng(3).normal(size=(4, 3, problem.n_params))
+    z = problem.logits(params, problem.data_x)
+    y = problem.data_y
+    expected = np.maximum(z, 0) + np.log1p(np.exp(-np.abs(z))) - y * z
+    for _ in range(2):  # the second call reuses the buffers
+        np.testing.assert_array_equal(problem.sample_losses(params), expected)
+    np.testing.assert_array_equal(problem.sample_losses(params[1, 2]), expected[1, 2])

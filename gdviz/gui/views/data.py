@@ -124,8 +124,11 @@ class DataView(LessonView):
         self.heat = pg.ImageItem(axisOrder="row-major")
         self.heat.setZValue(-10)
         p.addItem(self.heat)
+        # in the plot beside the map (not its child: Qt would own and delete it), placed by
+        # the map's transform
         self.contour = pg.IsocurveItem(level=0.5, pen=style.FULL_PEN, axisOrder="row-major")
-        self.contour.setParentItem(self.heat)
+        self.contour.setZValue(-9)
+        p.addItem(self.contour)
         self.message = pg.TextItem(NO_DATA, color=style.TEXT, anchor=(0.5, 0.5))
         self.message.setFont(style.label_font(12))
         self.message.setVisible(False)
@@ -353,6 +356,7 @@ class DataView(LessonView):
         self.heat.setImage(np.nan_to_num(values, nan=0.5), levels=self._heat_levels,
                            autoLevels=False)
         self.heat.setRect(self._heat_rect)  # scales the image's cells: after setImage
+        self.contour.setTransform(self.heat.transform())
         self.contour.setData(values if getattr(problem, "classification", False) else None)
         x = problem.data_x
         self.batch_points.set_points(x[batch, 0], x[batch, 1])
