@@ -122,3 +122,13 @@ def test_a_comparison_session_gives_every_run_and_pca_their_shared_plane(tmp_pat
     np.testing.assert_allclose(data["path_loss"][:41], runs[1].config.make_problem().loss(adam),
                                rtol=1e-14)
     assert 0.5 < data["explained"].sum() <= 1.0
+
+
+def test_a_diverged_run_is_refused_in_one_line_not_a_traceback(tmp_path, capsys):
+    code = main(["landscape", "--problem", "linreg", "--lr", "1e300", "--steps", "50",
+                 "--grid", "5", "--out", str(tmp_path / "d.npz")])
+    captured = capsys.readouterr()
+    assert code == 2
+    assert captured.err.count("\n") == 1
+    assert "the run diverged" in captured.err
+    assert captured.out == ""

@@ -109,6 +109,7 @@ def pca_directions(paths: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray,
     """The first two principal directions (unit, (p,) each) of all points of ``paths`` (each
     (T, p)) together, and the fraction of their variance each explains, (2,)."""
     points = np.concatenate([np.asarray(path, dtype=np.float64) for path in paths])
+    points = points[np.all(np.isfinite(points), axis=1)]  # a diverged run's last points
     centred = points - points.mean(axis=0)
     if centred.shape[0] < 2 or centred.shape[1] < 2:
         raise ConfigError("pca directions need a path of at least 2 points and a problem with "
@@ -157,10 +158,12 @@ def parse_directions(text: str) -> tuple[str, tuple[str, ...]]:
 def parse_center(text: str, start: np.ndarray, end: np.ndarray) -> np.ndarray:
     """``start``, ``end`` or comma-separated values, one per parameter -> (p,)."""
     word = text.strip().lower()
-    if word == "start":
-        return np.array(start, dtype=np.float64)
-    if word == "end":
-        return np.array(end, dtype=np.float64)
+    if word in ("start", "end"):
+        point = np.array(start if word == "start" else end, dtype=np.float64)
+        if not np.all(np.isfinite(point)):
+            raise ConfigError(f"--center {word}: the run's {word} point is not finite (the run "
+                              "diverged); choose --center start or give the values")
+        return point
     values = np.array(parse_floats(text, "--center"), dtype=np.float64)
     if values.shape != start.shape:
         raise ConfigError(f"--center needs start, end or {start.size} values (one per "
@@ -202,10 +205,14 @@ def plane_losses(problem: Problem, center: np.ndarray, direction_a: np.ndarray,
 
 def project_path(problem: Problem, center: np.ndarray, direction_a: np.ndarray,
                  direction_b: np.ndarray, path: np.ndarray) -> PathProjection:
-    """Least-squares projection of the points ``path`` (T, p) onto the plane."""
+    """Least-squares projection of the points ``path`` (T, p) onto the plane. Points that are
+    not finite (a diverged run's last) get NaN coordinates, distance and surface loss."""
     basis = np.stack([direction_a, direction_b], axis=1)  # (p, 2)
-    offsets = np.asarray(path, dtype=np.float64) - center
-    coords, *_ = np.linalg.lstsq(basis, offsets.T, rcond=None)  # (2, T)
+    path = np.asarray(path, dtype=np.float64)
+    offsets = path - center
+    finite = np.all(np.isfinite(offsets), axis=1)
+    coords = np.full((2, len(path)), np.nan)
+    coords[:, finite] = np.linalg.lstsq(basis, offsets[finite].T, rcond=None)[0]
     projected = center + coords.T @ basis.T
     with np.errstate(all="ignore"):
         return PathProjection(
@@ -221,6 +228,17 @@ def compute_landscape(problem: Problem, paths: Sequence[np.ndarray], *, directio
     """The landscape of ``problem`` around the runs' ``paths`` (each (T, p), the first run's
     start and end are ``center``'s start and end); options as ``gdviz landscape``."""
     check_grid(grid, span)
+    try:
+        with np.errstate(all="ignore"):  # a diverged run's huge values: reported, not warned
+            return _landscape(problem, paths, directions, center, grid, span, seed)
+    except np.linalg.LinAlgError:
+        raise ConfigError("the runs' paths hold values too large to project onto a plane (a "
+                          "run diverged); use --center start, fewer --steps or a smaller "
+                          "--lr") from None
+
+
+def _landscape(problem: Problem, paths: Sequence[np.ndarray], directions: str, center: str,
+               grid: int, span: float, seed: int) -> Landscape:
     kind, names = parse_directions(directions)
     first = np.asarray(paths[0], dtype=np.float64)
     middle = parse_center(center, first[0], first[-1])
@@ -234,6 +252,10 @@ def compute_landscape(problem: Problem, paths: Sequence[np.ndarray], *, directio
         u, v, explained = pca_directions(paths)
     else:
         u, v = param_directions(problem, names)
+    if not (np.all(np.isfinite(u)) and np.all(np.isfinite(v))):
+        raise ConfigError("the plane's directions are not finite: the run diverged to values "
+                          "too large for them; use --center start, fewer --steps or a smaller "
+                          "--lr")
     a = np.linspace(-span, span, grid)
     b = np.linspace(-span, span, grid)
     losses = plane_losses(problem, middle, u, v, a, b)

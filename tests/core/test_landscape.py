@@ -107,3 +107,21 @@ def test_bad_options_are_refused_in_words(options, words):
     problem = RunConfig(**NET).make_problem()
     with pytest.raises(ConfigError, match=words):
         compute_landscape(problem, [_path(**NET)], **options)
+
+
+def test_a_diverged_run_is_projected_where_it_can_be_and_refused_in_words_where_not():
+    config = {"problem": "linreg", "optimizer": "sgd", "lr": 1e300, "batch_size": 1,
+              "max_steps": 50}
+    problem = RunConfig(**config).make_problem()
+    path = _path(**config)  # two points: the start, then values near 1e300 (loss inf)
+    assert np.abs(path[-1]).max() > 1e299
+    with pytest.raises(ConfigError, match="not finite"):
+        compute_landscape(problem, [path], directions="random", center="end", grid=5)
+    with_nan = np.vstack([path, np.full(3, np.nan)])  # a point that overflowed to NaN
+    land = compute_landscape(problem, [with_nan], directions="params:w1,b", center="start",
+                             grid=5)
+    proj = land.paths[0]
+    assert proj.distance[0] == 0.0
+    assert proj.loss[0] == float(problem.loss(path[0]))
+    assert np.isnan(proj.a[-1])
+    assert np.isnan(proj.surface_loss[-1])
