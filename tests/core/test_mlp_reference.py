@@ -1,6 +1,6 @@
-"""The network follows torch: trajectories of SGD (with momentum) and Adam on four
-architectures (tanh, relu, sigmoid hidden layers; no hidden layer) and both losses equal the
-committed torch references (tests/reference/make_mlp_reference.py) to rounding error."""
+"""The network follows torch: trajectories of SGD (with momentum) and Adam on 2-4-1 (tanh),
+2-5-3-1 (relu, sigmoid) and 2-1 networks, with both losses, equal the committed torch
+references (tests/reference/make_mlp_reference.py) to rounding error."""
 
 from __future__ import annotations
 
