@@ -84,13 +84,20 @@ def torch_default_init(layers: tuple[Layer, ...], rng: np.random.Generator) -> n
     return np.concatenate(parts)
 
 
-def _activate(name: str, z: np.ndarray) -> np.ndarray:
+def _activate(name: str, z: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """The activation of z, elementwise; into ``out`` when given (``out`` may be z itself)."""
     if name == "tanh":
-        return np.tanh(z)
+        return np.tanh(z, out=out)
     if name == "relu":
-        return np.maximum(z, 0.0)
+        return np.maximum(z, 0.0, out=out)
     if name == "sigmoid":
-        return stable_sigmoid(z)
+        if out is None:
+            return stable_sigmoid(z)
+        out[...] = stable_sigmoid(z)
+        return out
+    if out is not None and out is not z:
+        out[...] = z
+        return out
     return z
 
 
@@ -176,14 +183,7 @@ class MlpProblem(LessonProblem):
             w = params[..., layer.weights].reshape(*lead, layer.out, layer.inp)
             np.matmul(out, np.swapaxes(w, -1, -2), out=buf)
             buf += params[..., None, layer.bias]
-            if number != last:
-                if self.activation == "tanh":
-                    np.tanh(buf, out=buf)
-                elif self.activation == "relu":
-                    np.maximum(buf, 0.0, out=buf)
-                elif self.activation == "sigmoid":
-                    buf[...] = stable_sigmoid(buf)
-            out = buf
+            out = buf if number == last else _activate(self.activation, buf, out=buf)
         return out[..., 0]
 
     def _sample_losses(self, params, x, y):
