@@ -19,7 +19,7 @@ The grid is evaluated with the problem's own vectorised loss in chunks of grid p
 enough for one layer's activations to stay in the CPU cache (benchmarks/bench_landscape.py:
 chunks of ~256k numbers per layer measured 1.5-2x faster than one block of all grid points).
 The cost grows linearly with the grid points and the samples, and with the units of the
-network (a 51×51 grid of a 2-30-30-1 network on 1000 samples: 0.56 s of CPU). Plain numbers,
+network (a 51×51 grid of a 2-30-30-1 network on 1000 samples: 0.51-0.62 s of CPU). Plain numbers,
 no units.
 """
 
