@@ -4,7 +4,15 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+
+# gdviz multiplies many small matrices (a network's layers per grid point); OpenBLAS's worker
+# threads make those slower, not faster: a landscape chunk's batched matmul took 12.6 ms with
+# the default threads and 1.3 ms with one, on a 2-core machine shared with other work
+# (benchmarks/bench_landscape.py). Read by OpenBLAS when numpy loads, so set before that;
+# a value the user set wins.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 from gdviz import __version__
 from gdviz.cli.interrupt import Interrupted
@@ -55,6 +63,11 @@ def build_parser() -> argparse.ArgumentParser:
     export = sub.add_parser("export", help="render a run's animation as a GIF, an MP4 or WebM "
                             "video or PNG frames with the window's views, headless")
     add_export_options(export)
+    from gdviz.cli.landscape import add_landscape_options
+
+    landscape = sub.add_parser("landscape", help="the loss over a plane through the weights, "
+                               "with the runs' paths projected onto it, as NPZ or CSV")
+    add_landscape_options(landscape)
     sub.add_parser("problems", help="list problems with their parameters and settings")
     sub.add_parser("optimizers", help="list optimizers, hyperparameters and schedules")
     return parser
@@ -62,7 +75,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 # Options whose values may start with "-" (negative numbers, "-1.5,2"): argparse would take
 # such a value for an option, so "--init -1.5,2" is rewritten to "--init=-1.5,2".
-_VALUE_OPTIONS = ("--init", "--lr", "--tol", "--hp", "--set")
+_VALUE_OPTIONS = ("--init", "--lr", "--tol", "--hp", "--set", "--center")
 
 
 def _join_negative_values(argv: list[str]) -> list[str]:
@@ -95,6 +108,10 @@ def main(argv: list[str] | None = None) -> int:
                 from gdviz.cli.export import export_command
 
                 return export_command(args, interrupted)
+        if args.command == "landscape":
+            from gdviz.cli.landscape import landscape_command
+
+            return landscape_command(args)
         if args.command == "problems":
             from gdviz.cli.run import list_problems
 

@@ -40,7 +40,7 @@ class Preset:
 
     name: str
     title: str
-    group: str  # "lesson" | "function" | "comparison"
+    group: str  # "lesson" | "function" | "network" | "comparison"
     description: str
     config: RunConfig
     runs: tuple[RunSpec, ...] = ()
@@ -80,7 +80,8 @@ _FUNCTION_LR = {"rosenbrock": 0.001, "beale": 0.001, "styblinski-tang": 0.01,
 
 @lru_cache(maxsize=1)
 def list_presets() -> tuple[Preset, ...]:
-    """Every preset: lessons (JSON), then one per analytic function, then comparisons (JSON)."""
+    """Every preset: lessons (JSON), one per analytic function, networks (JSON), then
+    comparisons (JSON)."""
     loaded = []
     for path in sorted(resource_path("presets").glob("*.json")):
         try:
@@ -89,10 +90,11 @@ def list_presets() -> tuple[Preset, ...]:
             raise ConfigError(f"preset file {path.name} is invalid: {err}") from err
     lessons = [p for p in loaded if p.group == "lesson"]
     comparisons = [p for p in loaded if p.group == "comparison"]
+    networks = [p for p in loaded if p.group == "network"]
     functions = [_function_preset(s) for s in problem_specs() if s.family == "analytic"]
     order = {"wavy": 0, "linreg": 1, "logistic": 2, "slope": 3, "slope_minibatch": 3.5, "bowl": 4}
     lessons.sort(key=lambda p: order.get(p.name, 9))
-    return tuple(lessons + functions + comparisons)
+    return tuple(lessons + functions + networks + comparisons)
 
 
 def get_preset(name: str) -> Preset:

@@ -165,10 +165,10 @@ class RunConfig:
         return make_problem(self.problem, self.settings, self.data_path)
 
     def start_point(self) -> np.ndarray:
-        """(p,) float64 start parameters: ``init`` or the problem's default."""
+        """(p,) float64 start parameters: ``init`` or the problem's default for this seed."""
         if self.init is not None:
             return np.array(self.init, dtype=np.float64)
-        return np.array(self.make_problem().default_init, dtype=np.float64)
+        return self.make_problem().start_for_seed(self.seed)
 
     def effective_batch_size(self) -> int:
         return self.make_problem().n_samples if self.batch_size is None else self.batch_size

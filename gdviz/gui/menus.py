@@ -17,7 +17,7 @@ from gdviz.gui.formula_presets import FormulaMenu, install_formula_menu
 from gdviz.gui.presenter import SCALES
 
 PRESET_GROUPS = (("lesson", "Lessons"), ("function", "Test functions"),
-                 ("comparison", "Comparisons"))
+                 ("network", "Networks"), ("comparison", "Comparisons"))
 
 
 class Menus(NamedTuple):

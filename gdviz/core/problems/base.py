@@ -85,6 +85,9 @@ class Problem(ABC):
     true_params: np.ndarray | None = None
     minima: tuple[Minimum, ...] = ()
     loss_range: tuple[float, float] | None = None
+    # True when the model's output over a 2-D input plane is the picture to draw (the Data
+    # view's heat map: a network's decision surface or prediction)
+    input_plane: bool = False
 
     def __init__(self) -> None:
         self.data_x: np.ndarray = read_only(np.zeros((1, 0)))
@@ -128,6 +131,17 @@ class Problem(ABC):
         """The model's output for inputs x (k, d) at params (..., p) -> (..., k), or None when
         the problem has no model (analytic functions). Used by the Data view."""
         return None
+
+    def start_for_seed(self, seed: int) -> np.ndarray:
+        """The default start point (p,) of a run with this ``seed``: ``default_init`` for
+        every problem but the network, whose initialisation is drawn from the run's seed."""
+        return np.array(self.default_init, dtype=np.float64)
+
+    def filter_groups(self) -> tuple[tuple[np.ndarray, ...], np.ndarray]:
+        """(rows, biases) for filter-normalised directions: index arrays of the parameters
+        that feed one unit (one per unit), and the indices of the biases. A problem without
+        layers is one group of all its parameters and has no biases."""
+        return (np.arange(self.n_params),), np.zeros(0, dtype=np.int64)
 
     # -- public, vectorised API ---------------------------------------------------------------
     def _select(self, idx: np.ndarray | None) -> tuple[np.ndarray, np.ndarray | None]:

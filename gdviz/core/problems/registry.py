@@ -19,7 +19,7 @@ from gdviz.core.text import shown
 
 _REGISTRY: dict[str, ProblemSpec] = {}
 _FAMILY_MODULES = ("gdviz.core.problems.lessons", "gdviz.core.problems.analytic")
-_FAMILY_MODULES += ("gdviz.core.problems.custom",)
+_FAMILY_MODULES += ("gdviz.core.problems.custom", "gdviz.core.problems.mlp")
 _loaded = False
 
 

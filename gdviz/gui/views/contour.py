@@ -474,7 +474,8 @@ class ContourView(PairGridView):
         title = f"{what}({names[i]}, {names[j]})"
         spec = self.feed.wanted
         if spec is not None and problem.n_params > 2:
-            held = ", ".join(f"{names[k]} = {style.fmt(v, 3)}" for k, v in spec.held().items())
+            held = style.listing(f"{names[k]} = {style.fmt(v, 3)}"
+                                 for k, v in spec.held().items())
             title += f" · held: {held}"
         self.frame.set_title(title)
 

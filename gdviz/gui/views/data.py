@@ -5,6 +5,9 @@ Modes, chosen from the problem's structure in ``set_run``:
     "pred"        several features (linreg): predicted against actual, with the line ŷ = y
     "classes"     two features, 0/1 targets and a test set (logistic): points by class, test
                   points hollow, the decision boundary x·w + b = 0, test accuracy
+    "surface"     a model over a 2-D input plane (``problem.input_plane``: the network): the
+                  output as a heat map (class-1 probability with the 0.5 contour, or the
+                  prediction), train and test points, test accuracy or error
     "samples"     no targets (wavy): each sample x with its loss L(w·x) at the current w
     "none"        no data (analytic functions): a message instead of an empty plot
 The current batch is highlighted in violet. At most ``POINT_CAP`` points are drawn.
@@ -14,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QRectF, Qt
 from PySide6.QtWidgets import QWidget
 
 from gdviz.core.history import RunHistory
@@ -30,6 +33,7 @@ from gdviz.gui.views.status_label import set_status_text
 
 POINT_CAP = 2000
 LINE_POINTS = 200
+MAP_CELLS = 64  # heat-map cells per side: 4096 model evaluations per frame
 NO_DATA = "this problem has no data — see the loss curves"
 NO_MODEL = "a typed formula is a loss, not a model: no fitted line to draw — see the loss curves"
 
@@ -41,6 +45,8 @@ def data_mode(problem: Problem) -> str:
     if problem.predict(problem.default_init, problem.data_x[:1]) is None:
         return "none"  # a typed formula: data, but no model to draw
     d = problem.data_x.shape[1]
+    if problem.input_plane and d == 2 and problem.data_y is not None:
+        return "surface"
     if problem.data_y is None:
         return "samples" if d == 1 else "none"
     y = problem.data_y
@@ -90,7 +96,10 @@ class DataView(LessonView):
         "Regression with one feature: points and the fitted line (gold dashed: the true line). "
         "Several features: predicted against actual values; a perfect model puts every point "
         "on the line ŷ = y. Two classes: training points filled, test points hollow, and the "
-        "decision boundary x·w + b = 0. Wavy: each sample x and its loss L(w·x) now.")
+        "decision boundary x·w + b = 0. A network on 2-D inputs: its output over the input plane "
+        "as a heat map (blue: class 0, red: class 1, white: undecided; the dark line is "
+        "P = 0.5), or its prediction for regression. Wavy: each sample x and its loss L(w·x) "
+        "now.")
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -113,6 +122,15 @@ class DataView(LessonView):
                                   self.model_line, self.batch_points)):
             item.setZValue(z)
             p.addItem(item)
+        # the heat map of the model's output under everything, its 0.5 contour on top of it
+        self.heat = pg.ImageItem(axisOrder="row-major")
+        self.heat.setZValue(-10)
+        p.addItem(self.heat)
+        # in the plot beside the map (not its child: Qt would own and delete it), placed by
+        # the map's transform
+        self.contour = pg.IsocurveItem(level=0.5, pen=style.FULL_PEN, axisOrder="row-major")
+        self.contour.setZValue(-9)
+        p.addItem(self.contour)
         self.message = pg.TextItem(NO_DATA, color=style.TEXT, anchor=(0.5, 0.5))
         self.message.setFont(style.label_font(12))
         self.message.setVisible(False)
@@ -138,6 +156,9 @@ class DataView(LessonView):
         self.batch_points.clear()
         for item in (self.model_line, self.true_line, self.guide):
             item.setData([], [])
+        self.heat.clear()
+        self.heat.setVisible(self.mode == "surface")
+        self.contour.setData(None)
         self._key: list[tuple[str, str, str]] = []
         empty = self.mode == "none"
         self.message.setText(NO_DATA if not problem.has_data else NO_MODEL)
@@ -202,10 +223,16 @@ class DataView(LessonView):
         self._add_batch_legend()
 
     def _setup_classes(self, problem: Problem, capped: str) -> None:
+        self.frame.set_title("Two classes and the decision boundary")
+        self._class_points(problem)
+        self._key.append(("line", style.FULL, "boundary x·w + b = 0"))
+        self._frame_inputs(problem)
+
+    def _class_points(self, problem: Problem) -> None:
+        """Training points filled and test points hollow, in their class colours."""
         cols = self._columns(problem)
         x, y = problem.data_x, problem.data_y
         tx, ty = problem.extras["test_x"], problem.extras["test_y"]
-        self.frame.set_title("Two classes and the decision boundary")
         self.plot.setLabel("bottom", cols[0])
         self.plot.setLabel("left", cols[1])
         colors = [pg.mkColor(c) for c in style.CLASS_COLORS]
@@ -217,8 +244,46 @@ class DataView(LessonView):
                                  pen=[pg.mkPen(colors[int(v)], width=1.5) for v in ty[t]])
         self._key += [("point", style.CLASS_COLORS[0], "class 0 (train)"),
                       ("point", style.CLASS_COLORS[1], "class 1 (train)"),
-                      ("ring", style.START, "test (hollow)"),
-                      ("line", style.FULL, "boundary x·w + b = 0")]
+                      ("ring", style.START, "test (hollow)")]
+
+    def _setup_surface(self, problem: Problem, capped: str) -> None:
+        classes = bool(getattr(problem, "classification", False))
+        if classes:
+            self.frame.set_title("Decision surface: the network's P(class 1)")
+            self._class_points(problem)
+            self._key.append(("line", style.FULL, "boundary P = 0.5"))
+            lo, hi = 0.0, 1.0
+        else:
+            cols = self._columns(problem)
+            self.frame.set_title(f"The network's prediction of {cols[-1]}")
+            self.plot.setLabel("bottom", cols[0])
+            self.plot.setLabel("left", cols[1])
+            x, s = problem.data_x, self._shown
+            self.points.set_points(x[s, 0], x[s, 1])
+            tx = problem.extras.get("test_x", x[:0])
+            self.test_points.setData(tx[:, 0], tx[:, 1], brush=None,
+                                     pen=pg.mkPen(style.START, width=1.2))
+            self._key += [("point", style.hex_color(style.SAMPLE), f"train{capped}"),
+                          ("ring", style.START, "test (hollow)")]
+            lo, hi = _bounds(problem.data_y, pad=0.0)
+        self._add_batch_legend()
+        self._frame_inputs(problem)
+        colors = [pg.mkColor(c) for c in (style.CLASS_COLORS[0], "#ffffff",
+                                          style.CLASS_COLORS[1])]
+        self.heat.setLookupTable(pg.ColorMap([0.0, 0.5, 1.0], colors).getLookupTable(
+            0.0, 1.0, 256, alpha=False))
+        self._heat_levels = (lo, hi if hi > lo else lo + 1.0)
+        x_lo, x_hi, y_lo, y_hi = self._box
+        self._heat_rect = QRectF(x_lo, y_lo, x_hi - x_lo, y_hi - y_lo)
+        cx = np.linspace(x_lo, x_hi, MAP_CELLS + 1)
+        cy = np.linspace(y_lo, y_hi, MAP_CELLS + 1)
+        mx, my = np.meshgrid((cx[:-1] + cx[1:]) / 2, (cy[:-1] + cy[1:]) / 2)
+        self._map_inputs = np.stack([mx.ravel(), my.ravel()], axis=1)  # cell centres
+
+    def _frame_inputs(self, problem: Problem) -> None:
+        """The view box around the training and test inputs."""
+        x = problem.data_x
+        tx = problem.extras.get("test_x", x[:0])
         x_lo, x_hi = _bounds(x[:, 0], tx[:, 0])
         y_lo, y_hi = _bounds(x[:, 1], tx[:, 1])
         self._box = (x_lo, x_hi, y_lo, y_hi)
@@ -319,13 +384,34 @@ class DataView(LessonView):
         self._draw_others(lambda p: boundary_segment(p[:2], float(p[2]), self._box))
         x = problem.data_x
         self.batch_points.set_points(x[batch, 0], x[batch, 1])
+        missing = "" if len(bx) else " · the boundary is outside the view"
+        return self._draw_accuracy(problem, params) + missing
+
+    def _draw_surface(self, problem: Problem, params: np.ndarray, batch: np.ndarray) -> str:
+        with np.errstate(all="ignore"):
+            values = problem.predict(params, self._map_inputs).reshape(MAP_CELLS, MAP_CELLS)
+        self.heat.setImage(np.nan_to_num(values, nan=0.5), levels=self._heat_levels,
+                           autoLevels=False)
+        self.heat.setRect(self._heat_rect)  # scales the image's cells: after setImage
+        self.contour.setTransform(self.heat.transform())
+        self.contour.setData(values if getattr(problem, "classification", False) else None)
+        x = problem.data_x
+        self.batch_points.set_points(x[batch, 0], x[batch, 1])
+        if not getattr(problem, "classification", False):
+            tx, ty = problem.extras["test_x"], problem.extras["test_y"]
+            with np.errstate(all="ignore"):
+                error = float(np.mean((problem.predict(params, tx) - ty) ** 2))
+            return f"test error (mean squared) {style.fmt(error)} ({len(ty)} points)"
+        return self._draw_accuracy(problem, params)
+
+    def _draw_accuracy(self, problem: Problem, params: np.ndarray) -> str:
+        x = problem.data_x
         tx, ty = problem.extras["test_x"], problem.extras["test_y"]
         with np.errstate(all="ignore"):
             self.accuracy = float(np.mean((problem.predict(params, tx) > 0.5) == (ty == 1)))
             train = float(np.mean((problem.predict(params, x) > 0.5) == (problem.data_y == 1)))
-        missing = "" if len(bx) else " · the boundary is outside the view"
         return (f"test accuracy {100 * self.accuracy:.1f}% ({len(ty)} points) · "
-                f"train {100 * train:.1f}%{missing}")
+                f"train {100 * train:.1f}%")
 
     def _draw_samples(self, problem: Problem, params: np.ndarray, batch: np.ndarray) -> str:
         x = problem.data_x[:, 0]

@@ -28,6 +28,7 @@ from gdviz.gui.views.items.wide_curve import WideCurve
 from gdviz.gui.views.ranges import GrowingRange, StickyRange
 from gdviz.gui.views.status_label import set_status_text
 
+MANY_PARAMS = 12  # more parameters than this: the view opens on the first one alone
 ALL = "all"
 # line style per parameter when colours mean runs, with the Key glyph that looks like it
 PARAM_STYLES = ((Qt.PenStyle.SolidLine, "line"), (Qt.PenStyle.DashLine, "dash"),
@@ -93,6 +94,9 @@ class ParamTraceView(LessonView):
             self.combo.blockSignals(True)
             self.combo.clear()
             self.combo.addItems([ALL, *names])
+            # a network's parameters: one curve to start with (105 curves cost 67 ms of
+            # painting per frame, measured on mlp_spiral); "all" stays one choice away
+            self.combo.setCurrentIndex(1 if len(names) > MANY_PARAMS else 0)
             self.combo.blockSignals(False)
             self._compared = False  # new parameters: the next runs choose the box again
         self.frame.show_combo(len(names) > 1)
@@ -115,7 +119,8 @@ class ParamTraceView(LessonView):
             # several runs: one parameter at a time (runs x parameters curves crowd the plot);
             # the user's choice stands until the number of runs crosses 1 again
             self.combo.blockSignals(True)
-            self.combo.setCurrentIndex(1 if several else 0)
+            self.combo.setCurrentIndex(1 if several or self.problem.n_params > MANY_PARAMS
+                                       else 0)
             self.combo.blockSignals(False)
         self._compared = several
         self._off_chart = frozenset()
@@ -179,14 +184,14 @@ class ParamTraceView(LessonView):
                                                    if k in self._off_chart else ""))
                        for k, t in enumerate(self.tracks)]
             if len(shown) > 1:
-                entries += [(PARAM_STYLES[j % len(PARAM_STYLES)][1], style.TEXT, names[j])
-                            for j in shown]
+                entries += _capped([(PARAM_STYLES[j % len(PARAM_STYLES)][1], style.TEXT,
+                                     names[j]) for j in shown])
             if self.ref_lines:
                 entries.append(("dash", style.START, ref_word))
             self.key.set_entries(entries)
             return
         # one run: a key above the plot too (a legend inside covered the curves and labels)
-        entries = [("line", style.param_color(j), names[j]) for j in shown]
+        entries = _capped([("line", style.param_color(j), names[j]) for j in shown])
         if self.ref_lines:
             entries.append(("dash", style.START, ref_word))
         self.key.set_entries(entries)
@@ -265,7 +270,16 @@ class ParamTraceView(LessonView):
         k = self.track_index(track, index)
         now = track.history.params[k]
         names = self.problem.param_names
-        values = ", ".join(f"{n} = {style.fmt(float(v))}" for n, v in zip(names, now))
+        values = style.listing(f"{n} = {style.fmt(float(v))}" for n, v in zip(names, now))
         if self._several():  # the status bar names the selected run: one short line here
             return f"selected run: {values}"
         return f"step {index} · {values}"
+
+
+def _capped(entries: list[tuple[str, str, str]]) -> list[tuple[str, str, str]]:
+    """The key's parameter entries, the first few and a count of the rest (a network's 105
+    entries took the whole view)."""
+    if len(entries) <= style.LISTED:
+        return entries
+    rest = len(entries) - style.LISTED + 1
+    return [*entries[:style.LISTED - 1], ("line", style.TEXT, f"… (+{rest} more parameters)")]

@@ -177,7 +177,7 @@ class SampleCurvesView(LessonView):
         many = self.problem.n_samples > 1
         self.plot.setLabel("bottom", f"parameter {name}")
         self.plot.setLabel("left", "loss ℓᵢ" if many else "f")
-        others = ", ".join(v for v in names if v != name)
+        others = style.listing(v for v in names if v != name)
         if len(names) == 1:
             title = f"Per-sample losses ℓᵢ({name})" if many else f"f({name})"
         elif many:
@@ -355,7 +355,7 @@ class SampleCurvesView(LessonView):
         held = [f"{names[k]} = {style.fmt(before[k], 3)}" for k in range(len(names))
                 if k != self.param_index]
         if held:
-            parts.append("held: " + ", ".join(held))
+            parts.append("held: " + style.listing(held))
         return " · ".join(parts)
 
     def _show_message(self, text: str) -> None:

@@ -83,6 +83,18 @@ def fmt(value: float, digits: int = 4) -> str:
     return f"{value:.{digits}g}".replace("-", "−")
 
 
+LISTED = 6  # parameters named in a title or status line; a network's others are counted
+
+
+def listing(items, limit: int = LISTED) -> str:
+    """``a, b, c`` for a few items; ``a, b, …, f (+99 more)`` beyond ``limit`` (a network has
+    hundreds of parameters: naming all of them filled the window with text)."""
+    items = list(items)
+    if len(items) <= limit:
+        return ", ".join(items)
+    return ", ".join(items[:limit - 1]) + f", … (+{len(items) - limit + 1} more)"
+
+
 def make_plot(title: str, x_label: str, y_label: str,
               axis_items: dict | None = None) -> pg.PlotWidget:
     """A PlotWidget with a title, axis labels and a grid, menu off (views manage ranges)."""

@@ -228,7 +228,7 @@ class Surface3DView(PairGridView):
             self.frame.set_title(f"Every sample's loss over (x, {names[0]}){log} · "
                                  f"{self.surface.title}")
         elif self.mode == "pair":
-            held = "" if self.feed.wanted is None else ", ".join(
+            held = "" if self.feed.wanted is None else style.listing(
                 f"{names[k]} = {style.fmt(v, 3)}" for k, v in self.feed.wanted.held().items())
             what = "f" if not problem.has_data else "loss"
             self.frame.set_title(f"{what}({names[i]}, {names[j]}){log}"
