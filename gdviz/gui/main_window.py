@@ -17,7 +17,7 @@ from gdviz.core.records import RunConfig
 from gdviz.core.step_blocks import StepBlock
 from gdviz.gui import docks, menus, step_process, window_geometry
 from gdviz.gui.after_paint import AfterPaint
-from gdviz.gui.controller import RunController
+from gdviz.gui.controller import ENDED, RunController
 from gdviz.gui.label_slot import LabelSlot
 from gdviz.gui.lesson_captions import LessonCaptions
 from gdviz.gui.panels.editor import ConfigEditor
@@ -159,7 +159,7 @@ class MainWindow(QMainWindow):
 
     def _connect(self) -> None:
         tb, c = self.toolbar, self.controller
-        tb.act_play.triggered.connect(c.toggle_play)
+        tb.act_play.triggered.connect(self._on_play_triggered)
         tb.act_step.triggered.connect(lambda: c.step(1))
         tb.act_epoch.triggered.connect(c.run_epoch)
         tb.act_reset.triggered.connect(self._on_reset_triggered)
@@ -417,6 +417,15 @@ class MainWindow(QMainWindow):
             self.status.showMessage(message + others, 10000)  # a name: never capitalised
 
     # -- slots ----------------------------------------------------------------------------------
+    def _on_play_triggered(self) -> None:
+        c = self.controller
+        restarts = not c.is_playing() and c.state in ENDED
+        c.toggle_play()
+        if restarts:
+            self.status.showMessage(
+                "The run had ended: playing it again from step 0. To go further, raise the "
+                "step or epoch limit in the Run panel.", 8000)
+
     def _on_reset_triggered(self) -> None:
         self.controller.reset()
         self.status.showMessage("Run reset to step 0" if len(self.controller.runs) == 1 else
@@ -453,7 +462,7 @@ class MainWindow(QMainWindow):
 
     def _on_controller_state_changed(self, state: str) -> None:
         c = self.controller
-        self.toolbar.set_playing(state == "running" and c.is_playing())
+        self.toolbar.set_playing(state == "running" and c.is_playing(), state in ENDED)
         if len(c.runs) == 1:
             self.status.set_state(state, c.history.last)
             return

@@ -90,10 +90,15 @@ class PlaybackToolbar(QToolBar):
         self.addAction(action)
         return action
 
-    def set_playing(self, playing: bool) -> None:
-        """Show Pause while playing, Play otherwise."""
-        self.act_play.setText("Pause" if playing else "Play")
+    def set_playing(self, playing: bool, ended: bool = False) -> None:
+        """Show Pause while playing, Play otherwise; "Replay" once the run has ended (Play
+        then starts it again from step 0, and says so)."""
+        self.act_play.setText("Pause" if playing else "Replay" if ended else "Play")
         self.act_play.setIcon(self._icon_pause if playing else self._icon_play)
+        self.act_play.setToolTip(
+            "The run has ended: play it again from step 0 (Space). To go further, raise the "
+            "step or epoch limit in the Run panel." if ended and not playing else
+            "Play: keep stepping at the chosen speed. Press again to pause (Space).")
 
     def set_speed(self, speed: float | None) -> None:
         self.speed_slider.setValue(position_of(speed))

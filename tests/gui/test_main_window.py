@@ -446,3 +446,19 @@ def test_keyboard_drives_playback(qtbot, window):
     qtbot.keyClicks(field, " r")
     assert len(c.history) == 1
     assert " r" in field.text()
+
+
+def test_play_on_an_ended_run_says_that_it_restarts(qtbot, make_window):
+    window = make_window("bowl")
+    c = window.controller
+    c.run_until(c.config.step_limit())
+    qtbot.waitUntil(lambda: c.state in ("converged", "finished"), timeout=20_000)
+    play = window.toolbar.act_play
+    assert play.text() == "Replay"
+    assert "play it again from step 0" in play.toolTip()
+    play.trigger()
+    assert "playing it again from step 0" in window.status.currentMessage()
+    assert "raise the step or epoch limit" in window.status.currentMessage()
+    qtbot.waitUntil(lambda: c.last_index >= 1, timeout=10_000)
+    play.trigger()                                  # pause
+    assert play.text() == "Play"
