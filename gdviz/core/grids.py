@@ -108,8 +108,8 @@ class DisplayScale:
     def label(self) -> str:
         if not self.log:
             return "loss"
-        return "loss (log colour scale)" if self.base == 0.0 else \
-            "loss − min (log colour scale)"
+        return "loss (log scale)" if self.base == 0.0 else \
+            "loss − min (log)"   # short: it stands beside a colour bar as tall as the map
 
 
 def display_scale(values: np.ndarray, log: bool | None = None) -> DisplayScale:
