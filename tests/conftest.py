@@ -53,3 +53,16 @@ def no_thread_left():
                         f"{names}")
     if problems:
         pytest.fail("; ".join(problems), pytrace=False)
+
+
+@pytest.fixture(autouse=True)
+def gc_in_the_gui_thread():
+    """Once a QApplication exists, Python's cyclic garbage collector runs only in the GUI
+    thread, as in the app (``gdviz.gui.gui_gc``): a collection started by a grid thread deleted
+    Qt objects there (a deadlock and the scene-painting crashes of issue 13)."""
+    qtwidgets = sys.modules.get("PySide6.QtWidgets")
+    if qtwidgets is not None and qtwidgets.QApplication.instance() is not None:
+        from gdviz.gui.gui_gc import collect_in_gui_thread
+
+        collect_in_gui_thread()
+    return

@@ -77,6 +77,9 @@ def ensure_app():
         QApplication.setApplicationDisplayName("gdviz")
         app = QApplication(sys.argv[:1])
         app.setWindowIcon(app_icon())
+    from gdviz.gui.gui_gc import collect_in_gui_thread
+
+    collect_in_gui_thread()   # a collection in a worker thread deleted Qt objects there
     return app
 
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import time
 
 import numpy as np
-from PySide6.QtCore import QCoreApplication, QEventLoop, QObject, QThread, QTimer, Signal
+from PySide6.QtCore import QObject, QThread, QTimer, Signal
 
 from gdviz.core import grids
 from gdviz.gui import tasks
@@ -107,26 +107,17 @@ class GridFeed(QObject):
             return
         self._refresh()
 
-    def wait_ready(self, timeout_ms: int = 10000, run_events: bool = False) -> bool:
+    def wait_ready(self, timeout_ms: int = 10000) -> bool:
         """Wait until the wanted grid has arrived and was delivered; a check held back by the
-        throttle is made first. By default (exports) the wait is on the computation itself
-        (``TaskRunner.wait``), bounded by ``timeout_ms``, and never runs the event loop: an
-        export's Cancel click used to run ``abort()`` in the middle of a frame from in here.
-        ``run_events=True`` (tests, outside any slot) lets the event loop run while waiting,
-        as ``qtbot.waitUntil`` does. Measured: with the grids of test_contour's views all
-        delivered by the blocking wait (no paint between), a later paint of a contour view in
-        that file crashed in Qt's scene painting (SIGSEGV, every run of the whole file; alone
-        each test passed); the cause is not found yet (see the closing note of issue 13)."""
+        throttle is made first. The wait is on the computation itself (``TaskRunner.wait``),
+        bounded by ``timeout_ms``, and never runs the event loop: an export's Cancel click
+        used to run ``abort()`` in the middle of a frame from in here. (A test file whose
+        grids all came this way crashed in Qt's scene painting; it no longer does — see
+        ``gui_gc``: Python's garbage collector now runs in the GUI thread only.)"""
         if self._timer.isActive():
             self._timer.stop()
             self._refresh()
         deadline = time.monotonic() + timeout_ms / 1000
-        if run_events:
-            while self.busy and time.monotonic() < deadline:
-                QCoreApplication.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 20)
-                time.sleep(0.005)
-            QCoreApplication.processEvents()
-            return not self.busy
         while self.busy:   # a grid delivered may ask for the next (the region grew meanwhile)
             left_ms = int((deadline - time.monotonic()) * 1000)
             if left_ms <= 0 or not self.worker.wait(left_ms):

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 
+import shiboken6
 from PySide6.QtCore import QCoreApplication, QEvent, QProcess, Qt, QTimer
 from PySide6.QtGui import QCloseEvent, QGuiApplication
 from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QWidget
@@ -520,6 +521,8 @@ class MainWindow(QMainWindow):
         self.show_message_box("gdviz", message[:1].upper() + message[1:])
 
     def _on_dock_visibility_changed(self, view, visible: bool) -> None:
+        if not shiboken6.isValid(self):   # the docks are hidden while the window is deleted
+            return
         if visible and len(self.controller.history):
             # a view shown again catches up with the run (it was skipped while hidden)
             QTimer.singleShot(0, self, lambda: self.controller.catch_up(view))

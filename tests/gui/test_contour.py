@@ -51,9 +51,7 @@ def show(qtbot, tracks: tuple[RunTrack, ...], selected: int = 0) -> ContourView:
     chosen = tracks[selected]
     view.set_run(chosen.config.make_problem(), chosen.config, chosen.history)
     view.set_tracks(tracks, selected)
-    # events run while waiting, as the views would get their grids in the window: with the
-    # export's blocking wait, a later paint in this file crashed in Qt (see GridFeed.wait_ready)
-    assert view.wait_ready(30000, run_events=True)
+    assert view.wait_ready(30000)   # as an export waits: on the work, not the event loop
     return view
 
 
@@ -164,7 +162,7 @@ def test_the_chosen_pair_changes_axes_grid_and_payload(qtbot):
     view = show(qtbot, (track,))
     view.combos[1].setCurrentIndex(2)                          # y: b
     assert view.pair == (0, 2)
-    assert view.wait_ready(30000, run_events=True)
+    assert view.wait_ready(30000)
     assert view.feed.grid.spec.j == 2
     assert view.plot.getAxis("left").labelText == "b"
     picked = []

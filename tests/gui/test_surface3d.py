@@ -383,7 +383,7 @@ from gdviz.gui.settings import AppSettings
 def settle(view):
     for _ in range(30):
         app.processEvents()
-    view.wait_ready(20000, run_events=True)
+    view.wait_ready(20000)
     for _ in range(10):
         app.processEvents()
 

@@ -230,3 +230,29 @@ def _env() -> dict[str, str]:
     env = dict(os.environ)
     env["QT_QPA_PLATFORM"] = "offscreen"
     return env
+
+
+def test_the_garbage_collector_runs_in_the_gui_thread_only(qapp):
+    """A collection started by a grid thread deleted Qt objects there: a deadlock (py-spy:
+    the worker in QObject::disconnect waiting for the GIL, the GUI thread for Qt's connection
+    mutex). With a QApplication, automatic collection is off and a GUI-thread timer collects."""
+    import gc
+    import threading
+
+    from gdviz.gui.gui_gc import is_collecting_in_gui_thread
+
+    assert is_collecting_in_gui_thread()
+    assert not gc.isenabled()
+    counts = []
+
+    def allocate():          # far past generation 0's threshold, in another thread
+        junk = [[] for _ in range(50_000)]
+        for a, b in zip(junk, junk[1:]):
+            a.append(b)
+            b.append(a)       # cycles only a collection can free
+        counts.append(gc.get_count()[0])
+
+    worker = threading.Thread(target=allocate)
+    worker.start()
+    worker.join()
+    assert counts[0] > gc.get_threshold()[0]    # no collection ran in that thread

@@ -114,9 +114,9 @@ class PairGridView(LessonView):
         self._configure()
 
     # -- life cycle ---------------------------------------------------------------------------
-    def wait_ready(self, timeout_ms: int = 10000, run_events: bool = False) -> bool:
+    def wait_ready(self, timeout_ms: int = 10000) -> bool:
         """Wait until the background grid has arrived (``GridFeed.wait_ready``)."""
-        return self.feed.wait_ready(timeout_ms, run_events)
+        return self.feed.wait_ready(timeout_ms)
 
     def closeEvent(self, event) -> None:  # noqa: N802 (Qt name)
         self.feed.shutdown()

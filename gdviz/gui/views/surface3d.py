@@ -469,10 +469,10 @@ class Surface3DView(PairGridView):
             painter.end()
         return image
 
-    def wait_ready(self, timeout_ms: int = 10000, run_events: bool = False) -> bool:
+    def wait_ready(self, timeout_ms: int = 10000) -> bool:
         if self.fallback is not None:
-            return self.fallback.wait_ready(timeout_ms, run_events)
-        return self.feed.wait_ready(timeout_ms, run_events)
+            return self.fallback.wait_ready(timeout_ms)
+        return self.feed.wait_ready(timeout_ms)
 
     def closeEvent(self, event) -> None:  # noqa: N802 (Qt name)
         if self.fallback is not None:   # a child gets no closeEvent of its own
