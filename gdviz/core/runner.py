@@ -28,7 +28,8 @@ def _frozen(array: np.ndarray) -> np.ndarray:
     return array
 
 
-def _divergence(params: np.ndarray, grad: np.ndarray, loss: float, threshold: float) -> str:
+def divergence_reason(params: np.ndarray, grad: np.ndarray, loss: float,
+                      threshold: float) -> str:
     """A sentence explaining why the run diverged, or '' if it did not."""
     if not np.all(np.isfinite(grad)):
         return "the gradient became infinite or NaN"
@@ -39,6 +40,14 @@ def _divergence(params: np.ndarray, grad: np.ndarray, loss: float, threshold: fl
     if loss > threshold:
         return f"the loss {loss:.3g} exceeded the divergence threshold {threshold:.3g}"
     return ""
+
+
+def converged_message(step: int, change: float, tol: float) -> str:
+    return f"converged at step {step}: the loss changed by {change:.3g} < {tol:g}"
+
+
+def finished_message(step: int, epoch: int) -> str:
+    return f"finished after {step} steps ({epoch} epochs)"
 
 
 def iterate(config: RunConfig) -> Iterator[StepRecord]:
@@ -60,7 +69,7 @@ def iterate(config: RunConfig) -> Iterator[StepRecord]:
     loss = float(problem.loss(params))
     grad0 = _frozen(problem.grad(params))
     lr = schedules.lr_at(config.schedule, config.lr, 0, config.schedule_params)
-    why = _divergence(params, grad0, loss, config.diverge_threshold)
+    why = divergence_reason(params, grad0, loss, config.diverge_threshold)
     yield StepRecord(0, 0, lr, _EMPTY_BATCH, params, params, grad0,
                      _frozen(np.zeros((0, p))), state, loss, loss,
                      "diverged" if why else "running",
@@ -90,15 +99,14 @@ def iterate(config: RunConfig) -> Iterator[StepRecord]:
                 new_loss = float(problem.loss(new_params))
 
             status, message = "running", ""
-            why = _divergence(new_params, grad, new_loss, config.diverge_threshold)
+            why = divergence_reason(new_params, grad, new_loss, config.diverge_threshold)
             if why:
                 status, message = "diverged", f"diverged at step {step}: {why}"
             elif config.tol is not None and abs(new_loss - loss) < config.tol:
                 status = "converged"
-                message = (f"converged at step {step}: the loss changed by "
-                           f"{abs(new_loss - loss):.3g} < {config.tol:g}")
+                message = converged_message(step, abs(new_loss - loss), config.tol)
             elif step >= limit:
-                status, message = "finished", f"finished after {step} steps ({epoch} epochs)"
+                status, message = "finished", finished_message(step, epoch)
             yield StepRecord(step, epoch, lr, batch, params, _frozen(new_params), grad,
                              _frozen(sample_grads), MappingProxyType(new_state), batch_loss,
                              new_loss, status, message)

@@ -84,6 +84,11 @@ class Problem(ABC):
     true_params: np.ndarray | None = None
     minima: tuple[Minimum, ...] = ()
     loss_range: tuple[float, float] | None = None
+    #: True when the kernels also accept per-member data, x (..., k, d) and y (..., k) with the
+    #: leading dimensions of params (..., p), and round each member's numbers exactly as a call
+    #: with that member alone would (elementwise arithmetic only). The ensemble runner then
+    #: evaluates K runs with K different batches in one call; otherwise it loops over them.
+    member_data_kernels: bool = False
 
     def __init__(self) -> None:
         self.data_x: np.ndarray = read_only(np.zeros((1, 0)))
@@ -155,6 +160,30 @@ class Problem(ABC):
         """Gradient of ``batch_loss``: (..., p) -> (..., p)."""
         grads = self.sample_grads(params, idx)
         return grads.sum(axis=-2) * self.reduce_factor(grads.shape[-2])
+
+    # -- K runs at once (core.ensemble): member m has its own params[m] and batch idx[m] -------
+    def member_sample_grads(self, params: np.ndarray, idx: np.ndarray) -> np.ndarray:
+        """params (K, p), idx (K, k) int -> (K, k, p); row m equals, bit for bit,
+        ``sample_grads(params[m], idx[m])``."""
+        if self.member_data_kernels:
+            x, y = self._select(idx)
+            return self._sample_grads(np.asarray(params, dtype=np.float64), x, y)
+        return np.stack([self.sample_grads(params[m], idx[m]) for m in range(len(params))])
+
+    def member_sample_losses(self, params: np.ndarray, idx: np.ndarray) -> np.ndarray:
+        """params (K, p), idx (K, k) int -> (K, k); row m equals
+        ``sample_losses(params[m], idx[m])``."""
+        if self.member_data_kernels:
+            x, y = self._select(idx)
+            return self._sample_losses(np.asarray(params, dtype=np.float64), x, y)
+        return np.stack([self.sample_losses(params[m], idx[m]) for m in range(len(params))])
+
+    def member_losses(self, params: np.ndarray) -> np.ndarray:
+        """The full loss of each member: params (K, p) -> (K,); entry m equals
+        ``loss(params[m])``."""
+        if self.member_data_kernels:
+            return self.loss(params)
+        return np.array([self.loss(row) for row in params], dtype=np.float64)
 
     def loss(self, params: np.ndarray) -> np.ndarray:
         """The full loss over all samples: (..., p) -> (...)."""
