@@ -40,11 +40,20 @@ def build_parser() -> argparse.ArgumentParser:
     add_run_options(run)
     run.add_argument("--out", required=True, metavar="FILE.csv|-",
                      help="where to write the trace CSV (- for standard output)")
+    run.add_argument("--seeds", metavar="K",
+                     help="run seeds seed..seed+K-1 together (1 to 10000) into one CSV whose "
+                          "first column is the seed")
     from gdviz.cli.export import add_export_options
 
     export = sub.add_parser("export", help="render a run's animation as a GIF or PNG frames "
                             "with the window's views, headless")
     add_export_options(export)
+    from gdviz.cli.noise import add_noise_options
+
+    noise = sub.add_parser("noise", help="the mini-batch gradient's mean and covariance at a "
+                           "point, and SGD's predicted stationary cloud, as JSON")
+    add_run_options(noise)
+    add_noise_options(noise)
     sub.add_parser("problems", help="list problems with their parameters and settings")
     sub.add_parser("optimizers", help="list optimizers, hyperparameters and schedules")
     return parser
@@ -52,7 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 # Options whose values may start with "-" (negative numbers, "-1.5,2"): argparse would take
 # such a value for an option, so "--init -1.5,2" is rewritten to "--init=-1.5,2".
-_VALUE_OPTIONS = ("--init", "--lr", "--tol", "--hp", "--set")
+_VALUE_OPTIONS = ("--init", "--lr", "--tol", "--hp", "--set", "--at")
 
 
 def _join_negative_values(argv: list[str]) -> list[str]:
@@ -82,6 +91,10 @@ def main(argv: list[str] | None = None) -> int:
             from gdviz.cli.export import export_command
 
             return export_command(args)
+        if args.command == "noise":
+            from gdviz.cli.noise import noise_command
+
+            return noise_command(args)
         if args.command == "problems":
             from gdviz.cli.run import list_problems
 

@@ -8,26 +8,50 @@ import sys
 from typing import TextIO
 
 from gdviz.cli.options import config_from_args
+from gdviz.core.ensemble import iterate_ensemble, seed_range
 from gdviz.core.errors import ConfigError
+from gdviz.core.records import RunConfig
 from gdviz.core.runner import iterate
-from gdviz.export.trace import write_records
+from gdviz.export.trace import write_ensemble, write_records
 
 
 def run_command(args: argparse.Namespace) -> int:
     config = config_from_args(args)
+    if args.seeds is not None:
+        return _run_seeds(args, config)
     names = config.make_problem().param_names
     if args.out == "-":
         last = write_records(sys.stdout, names, iterate(config))
         sys.stdout.flush()
     else:
-        try:
-            handle = open(args.out, "w", encoding="utf-8", newline="")  # noqa: SIM115
-        except OSError as err:
-            raise ConfigError(f"cannot write {args.out}: {err.strerror}") from None
-        with handle:
+        with _open_out(args.out) as handle:
             last = write_records(handle, names, iterate(config))
     sys.stderr.write((last.message if last and last.message else "stopped") + "\n")
     return 0
+
+
+def _run_seeds(args: argparse.Namespace, config: RunConfig) -> int:
+    """``--seeds K``: seeds seed..seed+K-1 in one ensemble, one CSV with a seed column; one
+    line on stderr per seed saying how its run ended."""
+    seeds = seed_range(config.seed, args.seeds)
+    names = config.make_problem().param_names
+    steps = iterate_ensemble(config, seeds)
+    if args.out == "-":
+        ends = write_ensemble(sys.stdout, names, seeds, steps)
+        sys.stdout.flush()
+    else:
+        with _open_out(args.out) as handle:
+            ends = write_ensemble(handle, names, seeds, steps)
+    sys.stderr.write("".join(f"seed {seed}: {ends[m][1] if m in ends else 'stopped'}\n"
+                             for m, seed in enumerate(seeds)))
+    return 0
+
+
+def _open_out(path: str) -> TextIO:
+    try:
+        return open(path, "w", encoding="utf-8", newline="")  # noqa: SIM115
+    except OSError as err:
+        raise ConfigError(f"cannot write {path}: {err.strerror}") from None
 
 
 def _fmt(value: object) -> str:

@@ -112,7 +112,7 @@ def iterate_ensemble(config: RunConfig, seeds: Sequence[int],
     problem = config.make_problem()
     rngs = [np.random.default_rng(int(s)) for s in seeds]
     name, hp = config.optimizer, config.hyperparams
-    n, p = problem.n_samples, problem.n_params
+    n, _p = problem.n_samples, problem.n_params
     batch_size = config.effective_batch_size()
     limit = config.step_limit()
     noise = problem.grad_noise

@@ -9,11 +9,12 @@ reproduces the run's float64 values exactly.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import TextIO
 
 import numpy as np
 
+from gdviz.core.ensemble import EnsembleStep
 from gdviz.core.history import RunHistory
 from gdviz.core.records import StepRecord
 
@@ -37,6 +38,28 @@ def write_records(out: TextIO, param_names: tuple[str, ...],
         out.write(_row(r.step, r.epoch, values))
         last = r
     return last
+
+
+def write_ensemble(out: TextIO, param_names: tuple[str, ...], seeds: Sequence[int],
+                   steps: Iterable[EnsembleStep]) -> dict[int, tuple[str, str]]:
+    """K runs of an ensemble (``core.ensemble``) as one CSV: a first column ``seed``, then the
+    columns of ``write_records``; each seed's rows in step order, seed after seed (the rows a
+    single run with that seed writes). The steps are kept as numbers until the last one
+    (8·(3 + 2p) bytes per row), then written. Returns member -> (status, message) of its end.
+    """
+    kept: list[tuple[int, int, np.ndarray, np.ndarray]] = []
+    ends: dict[int, tuple[str, str]] = {}
+    for e in steps:
+        table = np.column_stack([e.lr, e.loss, e.batch_loss, e.params, e.grad])
+        kept.append((e.step, e.epoch, e.active, table))
+        ends.update(e.ended)
+    out.write(",".join(["seed", *trace_header(param_names)]) + "\n")
+    for m, seed in enumerate(seeds):
+        prefix = f"{seed},"
+        rows = [prefix + _row(step, epoch, table[m].tolist())
+                for step, epoch, active, table in kept if active[m]]
+        out.write("".join(rows))
+    return ends
 
 
 def write_history(out: TextIO, param_names: tuple[str, ...], history: RunHistory,

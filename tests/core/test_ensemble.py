@@ -37,7 +37,9 @@ def assert_members_equal_single_runs(config, seeds, lrs=None):
         records = list(iterate(config.with_changes(**changes)))
         for r in records:
             e = steps[r.step]
-            assert e.step == r.step and e.epoch == r.epoch and e.active[m]
+            assert e.step == r.step
+            assert e.epoch == r.epoch
+            assert e.active[m]
             np.testing.assert_array_equal(e.params[m], r.params, strict=True)
             np.testing.assert_array_equal(e.grad[m], r.grad, strict=True)
             np.testing.assert_array_equal(e.batch[m], r.batch)
@@ -96,7 +98,8 @@ def test_a_problem_without_member_kernels_loops_over_members():
 def test_a_start_that_diverges_ends_every_member_at_step_0():
     config = RunConfig(problem="rosenbrock", init=(1e200, 1e200), max_steps=5)
     steps = assert_members_equal_single_runs(config, [0, 1])
-    assert len(steps) == 1 and steps[0].ended[1][0] == "diverged"
+    assert len(steps) == 1
+    assert steps[0].ended[1][0] == "diverged"
 
 
 def test_member_batches_are_each_runs_batches():

@@ -22,6 +22,8 @@ from typing import Any
 
 import numpy as np
 
+_MEMBER_BLOCK = 65_536  # sample evaluations per block of member_losses
+
 
 def read_only(array: Any, dtype: Any = np.float64) -> np.ndarray:
     """A read-only float64 copy of ``array`` (safe to hand across threads)."""
@@ -121,6 +123,11 @@ class Problem(ABC):
     def _sample_grads(self, params: np.ndarray, x: np.ndarray, y: np.ndarray | None) -> np.ndarray:
         """params (..., p), x (k, d), y (k,) or None -> gradients (..., k, p)."""
 
+    def constant_hessian(self) -> np.ndarray | None:
+        """The Hessian of the full loss, (p, p), when it is the same at every point (a quadratic
+        loss: the noise model of core.noise applies), else None."""
+        return None
+
     def predict(self, params: np.ndarray, x: np.ndarray) -> np.ndarray | None:
         """The model's output for inputs x (k, d) at params (..., p) -> (..., k), or None when
         the problem has no model (analytic functions). Used by the Data view."""
@@ -182,7 +189,13 @@ class Problem(ABC):
         """The full loss of each member: params (K, p) -> (K,); entry m equals
         ``loss(params[m])``."""
         if self.member_data_kernels:
-            return self.loss(params)
+            # in blocks of ~64k sample evaluations, so the temporaries stay in cache: linreg,
+            # 256 members x 1000 samples, 0.83 ms a call instead of 2.6 ms in one block
+            rows = max(1, _MEMBER_BLOCK // max(1, self.n_samples))
+            if len(params) <= rows:
+                return self.loss(params)
+            return np.concatenate([self.loss(params[i:i + rows])
+                                   for i in range(0, len(params), rows)])
         return np.array([self.loss(row) for row in params], dtype=np.float64)
 
     def loss(self, params: np.ndarray) -> np.ndarray:

@@ -172,6 +172,11 @@ class LinearRegressionProblem(LessonProblem):
             r = _affine(params, x, bias=True) - y
             return r[..., None] * _with_ones(x)
 
+    def constant_hessian(self):
+        """(1/n)·Σ aᵢaᵢᵀ with aᵢ = (xᵢ, 1): the loss is quadratic in (w, b)."""
+        a = _with_ones(self.data_x)
+        return read_only(a.T @ a / self.n_samples)
+
     def predict(self, params, x):
         """ŷ = x·w + b: params (..., d + 1), x (k, d) -> (..., k)."""
         with np.errstate(over="ignore", invalid="ignore"):
@@ -191,6 +196,11 @@ class SlopeProblem(LessonProblem):
         with np.errstate(over="ignore", invalid="ignore"):
             r = params[..., 0, None] * x[..., 0] - y
             return (2.0 / self.n_samples * r * x[..., 0])[..., None]
+
+    def constant_hessian(self):
+        """(1/n)·Σ 2xᵢ²/N, (1, 1): the loss is quadratic in w."""
+        x = self.data_x[:, 0]
+        return read_only([[float(np.mean(2.0 * x * x / self.n_samples))]])
 
     def predict(self, params, x):
         """ŷ = w·x: params (..., 1), x (k, 1) -> (..., k)."""
