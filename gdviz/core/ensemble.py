@@ -124,6 +124,8 @@ def iterate_ensemble(config: RunConfig, seeds: Sequence[int],
 
     # The start is the same for every member: computed once, exactly as iterate does.
     start = config.start_point()
+    elementwise = problem.elementwise_kernels
+    full_factor = problem.reduce_factor(n)
     loss0 = float(problem.loss(start))
     grad0 = problem.grad(start)
     params = _frozen(np.tile(start, (k_runs, 1)))
@@ -139,6 +141,10 @@ def iterate_ensemble(config: RunConfig, seeds: Sequence[int],
     if why:
         return
 
+    # each member's per-sample losses at its params (K, n): the full loss is their sum and,
+    # with elementwise kernels, the next batch's losses are read from them (as iterate does)
+    losses = (problem.member_sample_losses(params) if elementwise
+              else np.zeros((k_runs, 0)))
     alive = np.ones(k_runs, dtype=bool)
     step = 0
     epoch = 0
@@ -158,10 +164,12 @@ def iterate_ensemble(config: RunConfig, seeds: Sequence[int],
                     sample_grads = sample_grads + noise * draws
                 factor = problem.reduce_factor(batch.shape[1])
                 grad = _frozen(sample_grads.sum(axis=1) * factor)
-                batch_loss = _frozen(
-                    problem.member_sample_losses(params, batch).sum(axis=-1) * factor)
+                batch_losses = (np.take_along_axis(losses, batch, axis=1) if elementwise
+                                else problem.member_sample_losses(params, batch))
+                batch_loss = _frozen(batch_losses.sum(axis=-1) * factor)
                 new_params, new_state = optimizers.step(name, params, grad, state, lr, hp)
-                new_loss = problem.member_losses(new_params)
+                new_losses = problem.member_sample_losses(new_params)
+                new_loss = new_losses.sum(axis=-1) * full_factor
                 diverged = (~np.isfinite(grad).all(axis=1) | ~np.isfinite(new_params).all(axis=1)
                             | ~np.isfinite(new_loss) | (new_loss > threshold))
                 converged = (np.abs(new_loss - loss) < tol if tol is not None
@@ -183,6 +191,7 @@ def iterate_ensemble(config: RunConfig, seeds: Sequence[int],
                 new_params = np.where(took[:, None], new_params, params)
                 new_loss = np.where(took, new_loss, loss)
             params, state, loss = _frozen(new_params), new_state, _frozen(new_loss)
+            losses = new_losses  # (an ended member's row is never read again)
             yield EnsembleStep(step, epoch, lr_vector, batch, params, grad, batch_loss, loss,
                                took, ended, state)
             alive &= ~ending

@@ -31,9 +31,9 @@ def _frozen(array: np.ndarray) -> np.ndarray:
 def divergence_reason(params: np.ndarray, grad: np.ndarray, loss: float,
                       threshold: float) -> str:
     """A sentence explaining why the run diverged, or '' if it did not."""
-    if not np.all(np.isfinite(grad)):
+    if not np.isfinite(grad).all():
         return "the gradient became infinite or NaN"
-    if not np.all(np.isfinite(params)):
+    if not np.isfinite(params).all():
         return "the parameters became infinite or NaN"
     if not math.isfinite(loss):
         return f"the loss became {loss}"
@@ -64,9 +64,16 @@ def iterate(config: RunConfig) -> Iterator[StepRecord]:
     limit = config.step_limit()
     noise = problem.grad_noise
 
+    # The full loss is summed from the per-sample losses, as Problem.loss does; with
+    # elementwise kernels the next step's batch losses are read from them (the same numbers)
+    # instead of being computed again.
+    elementwise = problem.elementwise_kernels
+    full_factor = problem.reduce_factor(n)
+
     params = _frozen(config.start_point())
     state = MappingProxyType(optimizers.init_state(name, params, hp))
-    loss = float(problem.loss(params))
+    losses = problem.sample_losses(params)
+    loss = float(losses.sum(axis=-1) * full_factor)
     grad0 = _frozen(problem.grad(params))
     lr = schedules.lr_at(config.schedule, config.lr, 0, config.schedule_params)
     why = divergence_reason(params, grad0, loss, config.diverge_threshold)
@@ -94,9 +101,12 @@ def iterate(config: RunConfig) -> Iterator[StepRecord]:
                     sample_grads = sample_grads + noise * rng.standard_normal(sample_grads.shape)
                 factor = problem.reduce_factor(len(batch))
                 grad = _frozen(sample_grads.sum(axis=0) * factor)
-                batch_loss = float(problem.sample_losses(params, batch).sum() * factor)
+                batch_losses = (losses[batch] if elementwise
+                                else problem.sample_losses(params, batch))
+                batch_loss = float(batch_losses.sum() * factor)
                 new_params, new_state = optimizers.step(name, params, grad, state, lr, hp)
-                new_loss = float(problem.loss(new_params))
+                new_losses = problem.sample_losses(new_params)
+                new_loss = float(new_losses.sum(axis=-1) * full_factor)
 
             status, message = "running", ""
             why = divergence_reason(new_params, grad, new_loss, config.diverge_threshold)
@@ -112,7 +122,7 @@ def iterate(config: RunConfig) -> Iterator[StepRecord]:
                              new_loss, status, message)
             if status != "running":
                 return
-            params, state, loss = new_params, new_state, new_loss
+            params, state, loss, losses = new_params, new_state, new_loss, new_losses
 
 
 def run_to_end(config: RunConfig) -> list[StepRecord]:

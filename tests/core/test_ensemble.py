@@ -91,7 +91,7 @@ def test_learning_rates_per_member_with_a_schedule_and_the_full_batch():
 def test_a_problem_without_member_kernels_loops_over_members():
     config = RunConfig(problem="custom", settings={"expr": "(w*x + b - y)**2"}, lr=0.01,
                        batch_size=3, max_steps=20)
-    assert not config.make_problem().member_data_kernels
+    assert not config.make_problem().elementwise_kernels
     assert_members_equal_single_runs(config, [0, 1, 2])
 
 
@@ -125,3 +125,19 @@ def test_bad_seeds_and_learning_rates_are_refused():
     for bad in ("0", "-2", "x", "10001"):
         with pytest.raises(ConfigError, match="number of seeds"):
             seed_range(0, bad)
+
+
+@pytest.mark.parametrize(("problem", "settings"), [("wavy", {}), ("linreg", {"n": 40}),
+                                                   ("logistic", {"n": 40}),
+                                                   ("slope", {"n": 40}),
+                                                   ("rosenbrock", {})])
+def test_losses_read_from_the_previous_step_equal_the_problems_own(problem, settings):
+    """The runners take a batch's losses from the previous step's per-sample losses: the
+    numbers are those of Problem.batch_loss and Problem.loss, bit for bit."""
+    config = RunConfig(problem=problem, settings=settings, batch_size=1 if problem ==
+                       "rosenbrock" else 6, lr=0.01, max_steps=25)
+    prob = config.make_problem()
+    for r in iterate(config):
+        assert r.loss == float(prob.loss(r.params))
+        if r.step:
+            assert r.batch_loss == float(prob.batch_loss(r.params_before, r.batch))

@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-_MEMBER_BLOCK = 65_536  # sample evaluations per block of member_losses
+_MEMBER_BLOCK = 65_536  # sample evaluations per block of member_sample_losses
 
 
 def read_only(array: Any, dtype: Any = np.float64) -> np.ndarray:
@@ -86,11 +86,13 @@ class Problem(ABC):
     true_params: np.ndarray | None = None
     minima: tuple[Minimum, ...] = ()
     loss_range: tuple[float, float] | None = None
-    #: True when the kernels also accept per-member data, x (..., k, d) and y (..., k) with the
-    #: leading dimensions of params (..., p), and round each member's numbers exactly as a call
-    #: with that member alone would (elementwise arithmetic only). The ensemble runner then
-    #: evaluates K runs with K different batches in one call; otherwise it loops over them.
-    member_data_kernels: bool = False
+    #: True when the kernels compute elementwise only, so a sample's loss and gradient round
+    #: the same whatever other samples and parameter points share the call, and they accept
+    #: per-member data, x (..., k, d) and y (..., k) with the leading dimensions of params
+    #: (..., p). The ensemble runner then evaluates K runs with K different batches in one
+    #: call (else it loops over them), and the runners take a batch's losses from the
+    #: previous step's per-sample losses instead of computing them again.
+    elementwise_kernels: bool = False
 
     def __init__(self) -> None:
         self.data_x: np.ndarray = read_only(np.zeros((1, 0)))
@@ -172,31 +174,29 @@ class Problem(ABC):
     def member_sample_grads(self, params: np.ndarray, idx: np.ndarray) -> np.ndarray:
         """params (K, p), idx (K, k) int -> (K, k, p); row m equals, bit for bit,
         ``sample_grads(params[m], idx[m])``."""
-        if self.member_data_kernels:
+        if self.elementwise_kernels:
             x, y = self._select(idx)
             return self._sample_grads(np.asarray(params, dtype=np.float64), x, y)
         return np.stack([self.sample_grads(params[m], idx[m]) for m in range(len(params))])
 
-    def member_sample_losses(self, params: np.ndarray, idx: np.ndarray) -> np.ndarray:
-        """params (K, p), idx (K, k) int -> (K, k); row m equals
+    def member_sample_losses(self, params: np.ndarray,
+                             idx: np.ndarray | None = None) -> np.ndarray:
+        """params (K, p), idx (K, k) int or None (every sample) -> (K, k); row m equals
         ``sample_losses(params[m], idx[m])``."""
-        if self.member_data_kernels:
+        if not self.elementwise_kernels:
+            return np.stack([self.sample_losses(params[m], None if idx is None else idx[m])
+                             for m in range(len(params))])
+        params = np.asarray(params, dtype=np.float64)
+        if idx is not None:
             x, y = self._select(idx)
-            return self._sample_losses(np.asarray(params, dtype=np.float64), x, y)
-        return np.stack([self.sample_losses(params[m], idx[m]) for m in range(len(params))])
-
-    def member_losses(self, params: np.ndarray) -> np.ndarray:
-        """The full loss of each member: params (K, p) -> (K,); entry m equals
-        ``loss(params[m])``."""
-        if self.member_data_kernels:
-            # in blocks of ~64k sample evaluations, so the temporaries stay in cache: linreg,
-            # 256 members x 1000 samples, 0.83 ms a call instead of 2.6 ms in one block
-            rows = max(1, _MEMBER_BLOCK // max(1, self.n_samples))
-            if len(params) <= rows:
-                return self.loss(params)
-            return np.concatenate([self.loss(params[i:i + rows])
-                                   for i in range(0, len(params), rows)])
-        return np.array([self.loss(row) for row in params], dtype=np.float64)
+            return self._sample_losses(params, x, y)
+        # in blocks of ~64k sample evaluations, so the temporaries stay in cache: linreg,
+        # 256 members x 1000 samples, 0.83 ms a call instead of 2.6 ms in one block
+        rows = max(1, _MEMBER_BLOCK // max(1, self.n_samples))
+        if len(params) <= rows:
+            return self.sample_losses(params)
+        return np.concatenate([self.sample_losses(params[i:i + rows])
+                               for i in range(0, len(params), rows)])
 
     def loss(self, params: np.ndarray) -> np.ndarray:
         """The full loss over all samples: (..., p) -> (...)."""

@@ -27,15 +27,21 @@ _WAVY_CLIP = 40.0
 
 
 # -- the wavy lesson's 1-D curve ------------------------------------------------------------------
+def _clip(y: np.ndarray) -> np.ndarray:
+    """np.clip(y, -40, 40) (NaN stays NaN) in two ufunc calls: np.clip's Python wrapper took
+    ~3 µs of a ~45 µs wavy step, three times a step."""
+    return np.minimum(np.maximum(y, -_WAVY_CLIP), _WAVY_CLIP)
+
+
 def wavy_curve(y: np.ndarray) -> np.ndarray:
     """The per-sample loss of the wavy lesson, L(y) = (-y^2 + y^3) * exp(-y^2), elementwise."""
-    y = np.clip(y, -_WAVY_CLIP, _WAVY_CLIP)
+    y = _clip(y)
     return (-y * y + y * y * y) * np.exp(-y * y)
 
 
 def wavy_slope(y: np.ndarray) -> np.ndarray:
     """dL/dy = (-2y + 3y^2) e^(-y^2) + (-y^2 + y^3)(-2y) e^(-y^2), elementwise."""
-    y = np.clip(y, -_WAVY_CLIP, _WAVY_CLIP)
+    y = _clip(y)
     e = np.exp(-y * y)
     return (-2.0 * y + 3.0 * y * y) * e + (-y * y + y * y * y) * (-2.0 * y) * e
 
@@ -99,10 +105,10 @@ class LessonProblem(Problem):
     Besides the base attributes, ``data_columns`` holds the column names of the data (features,
     then the target; from the CSV header or generated, e.g. ``("x1", "x2", "y")``) and
     ``description`` a paragraph on this instance (e.g. naming its CSV file).
-    The kernels broadcast per-member data (``member_data_kernels``).
+    The kernels broadcast per-member data (``elementwise_kernels``).
     """
 
-    member_data_kernels = True
+    elementwise_kernels = True
 
     def __init__(self, *, name: str, title: str, param_names: tuple[str, ...],
                  data_x: Any, data_y: Any | None, default_init: Any, view_range: Any,
