@@ -124,8 +124,17 @@ def iterate_ensemble(config: RunConfig, seeds: Sequence[int],
 
     # The start is the same for every member: computed once, exactly as iterate does.
     start = config.start_point()
-    elementwise = problem.elementwise_kernels
+    reuse = problem.elementwise_kernels and not problem.fast_loss  # as runner.iterate
     full_factor = problem.reduce_factor(n)
+
+    def full_losses(at: np.ndarray) -> tuple[np.ndarray | None, np.ndarray]:
+        """(per-sample losses (K, n) when they are reused, else None; full losses (K,))."""
+        if reuse:
+            per_sample = problem.member_sample_losses(at)
+            return per_sample, per_sample.sum(axis=-1) * full_factor
+        if problem.fast_loss and problem.elementwise_kernels:
+            return None, np.asarray(problem.loss(at), dtype=np.float64)
+        return None, np.array([float(problem.loss(row)) for row in at])
     loss0 = float(problem.loss(start))
     grad0 = problem.grad(start)
     params = _frozen(np.tile(start, (k_runs, 1)))
@@ -141,10 +150,7 @@ def iterate_ensemble(config: RunConfig, seeds: Sequence[int],
     if why:
         return
 
-    # each member's per-sample losses at its params (K, n): the full loss is their sum and,
-    # with elementwise kernels, the next batch's losses are read from them (as iterate does)
-    losses = (problem.member_sample_losses(params) if elementwise
-              else np.zeros((k_runs, 0)))
+    losses, _ = full_losses(params)
     alive = np.ones(k_runs, dtype=bool)
     step = 0
     epoch = 0
@@ -164,12 +170,11 @@ def iterate_ensemble(config: RunConfig, seeds: Sequence[int],
                     sample_grads = sample_grads + noise * draws
                 factor = problem.reduce_factor(batch.shape[1])
                 grad = _frozen(sample_grads.sum(axis=1) * factor)
-                batch_losses = (np.take_along_axis(losses, batch, axis=1) if elementwise
+                batch_losses = (np.take_along_axis(losses, batch, axis=1) if losses is not None
                                 else problem.member_sample_losses(params, batch))
                 batch_loss = _frozen(batch_losses.sum(axis=-1) * factor)
                 new_params, new_state = optimizers.step(name, params, grad, state, lr, hp)
-                new_losses = problem.member_sample_losses(new_params)
-                new_loss = new_losses.sum(axis=-1) * full_factor
+                new_losses, new_loss = full_losses(new_params)
                 diverged = (~np.isfinite(grad).all(axis=1) | ~np.isfinite(new_params).all(axis=1)
                             | ~np.isfinite(new_loss) | (new_loss > threshold))
                 converged = (np.abs(new_loss - loss) < tol if tol is not None

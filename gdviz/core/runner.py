@@ -64,16 +64,21 @@ def iterate(config: RunConfig) -> Iterator[StepRecord]:
     limit = config.step_limit()
     noise = problem.grad_noise
 
-    # The full loss is summed from the per-sample losses, as Problem.loss does; with
-    # elementwise kernels the next step's batch losses are read from them (the same numbers)
-    # instead of being computed again.
-    elementwise = problem.elementwise_kernels
+    # With elementwise kernels (and no closed-form loss) the full loss is summed from the
+    # per-sample losses, as Problem.loss does, and the next step's batch losses are read
+    # from them (the same numbers) instead of being computed again.
+    reuse = problem.elementwise_kernels and not problem.fast_loss
     full_factor = problem.reduce_factor(n)
+
+    def full_loss(at: np.ndarray) -> tuple[np.ndarray | None, float]:
+        if reuse:
+            per_sample = problem.sample_losses(at)
+            return per_sample, float(per_sample.sum(axis=-1) * full_factor)
+        return None, float(problem.loss(at))
 
     params = _frozen(config.start_point())
     state = MappingProxyType(optimizers.init_state(name, params, hp))
-    losses = problem.sample_losses(params)
-    loss = float(losses.sum(axis=-1) * full_factor)
+    losses, loss = full_loss(params)
     grad0 = _frozen(problem.grad(params))
     lr = schedules.lr_at(config.schedule, config.lr, 0, config.schedule_params)
     why = divergence_reason(params, grad0, loss, config.diverge_threshold)
@@ -101,12 +106,11 @@ def iterate(config: RunConfig) -> Iterator[StepRecord]:
                     sample_grads = sample_grads + noise * rng.standard_normal(sample_grads.shape)
                 factor = problem.reduce_factor(len(batch))
                 grad = _frozen(sample_grads.sum(axis=0) * factor)
-                batch_losses = (losses[batch] if elementwise
+                batch_losses = (losses[batch] if losses is not None
                                 else problem.sample_losses(params, batch))
                 batch_loss = float(batch_losses.sum() * factor)
                 new_params, new_state = optimizers.step(name, params, grad, state, lr, hp)
-                new_losses = problem.sample_losses(new_params)
-                new_loss = float(new_losses.sum(axis=-1) * full_factor)
+                new_losses, new_loss = full_loss(new_params)
 
             status, message = "running", ""
             why = divergence_reason(new_params, grad, new_loss, config.diverge_threshold)

@@ -94,6 +94,11 @@ class Problem(ABC):
     #: previous step's per-sample losses instead of computing them again.
     elementwise_kernels: bool = False
 
+    #: True when ``loss`` is not the sum of the per-sample losses but an equal closed form
+    #: that costs less than n sample evaluations (linreg's quadratic); the runners then call
+    #: ``loss`` rather than summing per-sample losses.
+    fast_loss: bool = False
+
     def __init__(self) -> None:
         self.data_x: np.ndarray = read_only(np.zeros((1, 0)))
         self.data_y: np.ndarray | None = None

@@ -166,7 +166,41 @@ class WavyProblem(LessonProblem):
 
 
 class LinearRegressionProblem(LessonProblem):
-    """Lessons 2 and 5: ŷ = x·w + b (params w1..wd, then b), per-sample loss (ŷ - y)^2 / 2."""
+    """Lessons 2 and 5: ŷ = x·w + b (params w1..wd, then b), per-sample loss (ŷ - y)^2 / 2.
+
+    The full loss is evaluated in closed form (``fast_loss``): the loss is quadratic, so with
+    δ = θ − θ̂ it is exactly L(θ̂) + ḡ(θ̂)·δ + ½·δᵀHδ, where θ̂ is the least-squares solution
+    (the start if there is none) and L(θ̂), ḡ(θ̂) are summed over the samples once. p² + 3p
+    elementwise operations instead of O(n·p): what makes 256 seeds of linreg (n = 1000) cheap.
+    Near the minimum the terms after L(θ̂) are small, so the loss keeps its precision there.
+    """
+
+    fast_loss = True
+    _expansion: tuple[np.ndarray, float, np.ndarray, np.ndarray] | None = None
+
+    def _expansion_point(self) -> tuple[np.ndarray, float, np.ndarray, np.ndarray]:
+        """(θ̂ (p,), L(θ̂), ḡ(θ̂) (p,), H (p, p)), computed once from the samples."""
+        if self._expansion is None:
+            solution = least_squares(self.data_x, self.data_y, bias=True)
+            center = self.default_init if solution is None else solution
+            self._expansion = (np.array(center, dtype=np.float64),
+                               float(self.batch_loss(center)), self.batch_grad(center),
+                               np.array(self.constant_hessian()))
+        return self._expansion
+
+    def loss(self, params):
+        """The full loss (..., p) -> (...), in closed form (see the class)."""
+        center, loss0, grad0, hessian = self._expansion_point()
+        with np.errstate(over="ignore", invalid="ignore"):
+            delta = np.asarray(params, dtype=np.float64) - center
+            p = len(center)
+            total = 0.0
+            for i in range(p):
+                row = hessian[i, 0] * delta[..., 0]
+                for j in range(1, p):
+                    row = row + hessian[i, j] * delta[..., j]
+                total = total + delta[..., i] * (grad0[i] + 0.5 * row)
+            return loss0 + total
 
     def _sample_losses(self, params, x, y):
         with np.errstate(over="ignore", invalid="ignore"):
