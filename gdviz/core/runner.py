@@ -50,6 +50,28 @@ def finished_message(step: int, epoch: int) -> str:
     return f"finished after {step} steps ({epoch} epochs)"
 
 
+# Steps are computed in blocks: first the updates of a block's steps (they do not depend on
+# the full loss), then the full losses of all of them in one call on their (B, p) parameters,
+# which elementwise kernels round row by row exactly as a call for one point; then the stop
+# rules, step by step, and the records. Steps computed past the run's end are dropped. A block
+# grows 1, 2, 4, ... steps up to _BLOCK_SAMPLES // n (at most _MAX_BLOCK_STEPS), so the first
+# records come at once and a block's per-sample losses stay ~64k numbers. Measured (wavy,
+# batch 1): the full loss over n = 100 samples cost a third of each step when computed alone.
+_BLOCK_SAMPLES = 65_536
+_MAX_BLOCK_STEPS = 256
+
+
+def _feed(config: RunConfig, n: int, batch_size: int,
+          rng: np.random.Generator) -> Iterator[tuple[int, float, np.ndarray]]:
+    """(epoch, lr, batch) of every step, in order, drawn from ``rng`` as the run draws them."""
+    epoch = 0
+    while True:
+        lr = schedules.lr_at(config.schedule, config.lr, epoch, config.schedule_params)
+        epoch += 1
+        for batch in epoch_batches(n, batch_size, config.order, rng):
+            yield epoch, lr, _frozen(batch)
+
+
 def iterate(config: RunConfig) -> Iterator[StepRecord]:
     """Run ``config`` and yield the start point (step 0) and then every step's record.
 
@@ -60,28 +82,25 @@ def iterate(config: RunConfig) -> Iterator[StepRecord]:
     rng = np.random.default_rng(config.seed)
     name, hp = config.optimizer, config.hyperparams
     n, p = problem.n_samples, problem.n_params
-    batch_size = config.effective_batch_size()
     limit = config.step_limit()
     noise = problem.grad_noise
+    threshold, tol = config.diverge_threshold, config.tol
 
     # With elementwise kernels (and no closed-form loss) the full loss is summed from the
     # per-sample losses, as Problem.loss does, and the next step's batch losses are read
     # from them (the same numbers) instead of being computed again.
     reuse = problem.elementwise_kernels and not problem.fast_loss
+    rows_at_once = problem.elementwise_kernels
     full_factor = problem.reduce_factor(n)
-
-    def full_loss(at: np.ndarray) -> tuple[np.ndarray | None, float]:
-        if reuse:
-            per_sample = problem.sample_losses(at)
-            return per_sample, float(per_sample.sum(axis=-1) * full_factor)
-        return None, float(problem.loss(at))
 
     params = _frozen(config.start_point())
     state = MappingProxyType(optimizers.init_state(name, params, hp))
-    losses, loss = full_loss(params)
+    losses = problem.sample_losses(params) if reuse else None
+    loss = (float(losses.sum(axis=-1) * full_factor) if reuse
+            else float(problem.loss(params)))
     grad0 = _frozen(problem.grad(params))
     lr = schedules.lr_at(config.schedule, config.lr, 0, config.schedule_params)
-    why = divergence_reason(params, grad0, loss, config.diverge_threshold)
+    why = divergence_reason(params, grad0, loss, threshold)
     yield StepRecord(0, 0, lr, _EMPTY_BATCH, params, params, grad0,
                      _frozen(np.zeros((0, p))), state, loss, loss,
                      "diverged" if why else "running",
@@ -89,44 +108,71 @@ def iterate(config: RunConfig) -> Iterator[StepRecord]:
     if why:
         return
 
-    step = 0
-    epoch = 0
+    feed = _feed(config, n, config.effective_batch_size(), rng)
+    step, size = 0, 1
+    cap = max(1, min(_MAX_BLOCK_STEPS, _BLOCK_SAMPLES // max(1, n)))
     while True:
-        lr = schedules.lr_at(config.schedule, config.lr, epoch, config.schedule_params)
-        epoch += 1
-        for batch in epoch_batches(n, batch_size, config.order, rng):
-            step += 1
-            batch = _frozen(batch)
-            # A diverging run overflows on purpose; the checks below report it in words, so
-            # numpy's warnings are silenced per step (not across the yield: errstate is a
-            # context variable and would leak into the caller between steps).
-            with np.errstate(all="ignore"):
-                sample_grads = problem.sample_grads(params, batch)
+        count = min(size, limit - step)
+        size = min(2 * size, cap)
+        block = []  # (epoch, lr, batch, params before, params after, grad, sample grads,
+        #            state after, batch loss or None, full loss or None)
+        # A diverging run overflows on purpose; the checks below report it in words, so
+        # numpy's warnings are silenced while computing (not across the yield: errstate is a
+        # context variable and would leak into the caller between steps).
+        with np.errstate(all="ignore"):
+            before, before_state = params, state
+            for _ in range(count):
+                epoch, lr, batch = next(feed)
+                sample_grads = problem.sample_grads(before, batch)
                 if noise:
                     sample_grads = sample_grads + noise * rng.standard_normal(sample_grads.shape)
                 factor = problem.reduce_factor(len(batch))
                 grad = _frozen(sample_grads.sum(axis=0) * factor)
-                batch_losses = (losses[batch] if losses is not None
-                                else problem.sample_losses(params, batch))
-                batch_loss = float(batch_losses.sum() * factor)
-                new_params, new_state = optimizers.step(name, params, grad, state, lr, hp)
-                new_losses, new_loss = full_loss(new_params)
+                after, after_state = optimizers.step(name, before, grad, before_state, lr, hp)
+                batch_loss = (None if reuse else
+                              float(problem.sample_losses(before, batch).sum() * factor))
+                full = None if rows_at_once else float(problem.loss(after))
+                block.append((epoch, lr, batch, before, after, grad, sample_grads,
+                              after_state, batch_loss, full))
+                before, before_state = after, after_state
+            afters = np.stack([item[4] for item in block])
+            if rows_at_once:
+                if reuse:
+                    table = problem.sample_losses(afters)
+                    fulls = (table.sum(axis=-1) * full_factor).tolist()
+                else:
+                    fulls = np.asarray(problem.loss(afters), dtype=np.float64).tolist()
+            # the parameters and gradients of the block, checked for inf/NaN at once
+            finite = (np.isfinite(afters).all(axis=1)
+                      & np.isfinite(np.stack([item[5] for item in block])).all(axis=1)).tolist()
+            if reuse:  # step j's batch losses are read from step j - 1's per-sample losses
+                batch_losses = [float(row[item[2]].sum() * problem.reduce_factor(len(item[2])))
+                                for row, item in zip([losses, *table[:-1]], block)]
+                losses = table[-1]
 
+        params, state = before, before_state  # where the next block starts
+        for j, (epoch, lr, batch, step_from, step_to, grad, sample_grads, step_state,
+                batch_loss, full) in enumerate(block):
+            step += 1
+            new_loss = fulls[j] if rows_at_once else full
+            if reuse:
+                batch_loss = batch_losses[j]
             status, message = "running", ""
-            why = divergence_reason(new_params, grad, new_loss, config.diverge_threshold)
+            why = ("" if finite[j] and math.isfinite(new_loss) and not new_loss > threshold
+                   else divergence_reason(step_to, grad, new_loss, threshold))
             if why:
                 status, message = "diverged", f"diverged at step {step}: {why}"
-            elif config.tol is not None and abs(new_loss - loss) < config.tol:
+            elif tol is not None and abs(new_loss - loss) < tol:
                 status = "converged"
-                message = converged_message(step, abs(new_loss - loss), config.tol)
+                message = converged_message(step, abs(new_loss - loss), tol)
             elif step >= limit:
                 status, message = "finished", finished_message(step, epoch)
-            yield StepRecord(step, epoch, lr, batch, params, _frozen(new_params), grad,
-                             _frozen(sample_grads), MappingProxyType(new_state), batch_loss,
+            yield StepRecord(step, epoch, lr, batch, step_from, step_to, grad,
+                             _frozen(sample_grads), MappingProxyType(step_state), batch_loss,
                              new_loss, status, message)
             if status != "running":
                 return
-            params, state, loss, losses = new_params, new_state, new_loss, new_losses
+            loss = new_loss
 
 
 def run_to_end(config: RunConfig) -> list[StepRecord]:
