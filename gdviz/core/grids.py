@@ -169,7 +169,10 @@ def grid_values(problem: Problem, spec: GridSpec,
     xs, ys = spec.axes()
     nx, ny = len(xs), len(ys)
     out = np.empty(nx * ny)
-    m = chunk_points(problem.n_samples, problem.n_params, max_bytes)
+    # a closed-form loss (Problem.fast_loss) costs a few operations a point, not n: large
+    # chunks (tiny ones made ~20 short numpy calls each, holding the GIL the window needs)
+    m = chunk_points(1 if problem.fast_loss else problem.n_samples, problem.n_params,
+                     max_bytes)
     base = np.asarray(spec.center, dtype=np.float64)
     rows = np.arange(nx * ny)
     for start in range(0, nx * ny, m):
