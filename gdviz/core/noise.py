@@ -105,12 +105,15 @@ def sample_batch_gradients(problem: Any, at: np.ndarray, batch_size: int, order:
     batch covariance is that of a batch of B)."""
     n, p = problem.n_samples, problem.n_params
     grads = per_sample_gradients(problem, at)
-    chosen: list[np.ndarray] = []
-    while len(chosen) < count:
-        for batch in epoch_batches(n, batch_size, order, rng):
-            if order != "shuffle" or len(batch) == batch_size:
-                chosen.append(grads[batch].mean(axis=0))
-    out = np.array(chosen[:count])
+    batches: list[np.ndarray] = []
+    while len(batches) < count:
+        batches.extend(batch for batch in epoch_batches(n, batch_size, order, rng)
+                       if order != "shuffle" or len(batch) == batch_size)
+    batches = batches[:count]
+    if all(len(batch) == batch_size for batch in batches):   # one numpy call for all
+        out = np.take(grads, np.stack(batches), axis=0).mean(axis=1)
+    else:  # sequential, with the epoch's shorter last batch
+        out = np.array([grads[batch].mean(axis=0) for batch in batches])
     if problem.grad_noise:
         draws = rng.standard_normal((count, batch_size, p)).mean(axis=1)
         out = out + problem.grad_noise * problem.reduce_factor(1) * draws
@@ -158,3 +161,16 @@ def gradient_noise(config: RunConfig, at: np.ndarray | None = None) -> GradientN
     return GradientNoise(point, problem.grad(point), cov,
                          batch_covariance(problem, point, batch, config.order), scale,
                          stationary)
+
+
+def covariance_ellipse(center: np.ndarray, cov: np.ndarray, sigmas: float,
+                       points: int = 65) -> tuple[np.ndarray, np.ndarray]:
+    """(x, y), each (points,): the closed curve {center + sigmas·L·u : |u| = 1} with L·Lᵀ =
+    ``cov`` (2, 2), i.e. the ``sigmas``-σ contour of a Gaussian with that covariance (its half
+    axes are sigmas·√eigenvalue along the eigenvectors). A singular cov gives a segment."""
+    values, vectors = np.linalg.eigh(np.asarray(cov, dtype=np.float64))
+    radii = sigmas * np.sqrt(np.clip(values, 0.0, None))
+    angle = np.linspace(0.0, 2.0 * np.pi, points)
+    unit = np.stack([np.cos(angle), np.sin(angle)])            # (2, points)
+    curve = vectors @ (radii[:, None] * unit)                   # (2, points)
+    return center[0] + curve[0], center[1] + curve[1]

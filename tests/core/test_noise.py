@@ -106,3 +106,14 @@ def test_256_seeds_settle_into_the_predicted_cloud():
     assert np.trace(empirical) == pytest.approx(np.trace(predicted), rel=0.15)
     assert np.linalg.eigvalsh(empirical)[-1] == pytest.approx(np.linalg.eigvalsh(predicted)[-1],
                                                               rel=0.15)
+
+
+def test_covariance_ellipse_is_the_sigma_contour():
+    from gdviz.core.noise import covariance_ellipse
+
+    cov = np.array([[4.0, 1.5], [1.5, 1.0]])
+    x, y = covariance_ellipse(np.array([1.0, -2.0]), cov, 2.0)
+    d = np.stack([x - 1.0, y + 2.0])
+    # every point has Mahalanobis distance 2; the curve is closed
+    np.testing.assert_allclose(np.einsum("ip,ij,jp->p", d, np.linalg.inv(cov), d), 4.0)
+    assert (x[0], y[0]) == pytest.approx((x[-1], y[-1]))
