@@ -14,13 +14,13 @@ import pytest
 from PySide6.QtCore import QPointF, Qt, QTimer
 
 from gdviz.core.history import RunHistory, decimate
+from gdviz.core.noise import batch_covariance
 from gdviz.core.records import RunConfig
 from gdviz.core.runner import run_to_end
 from gdviz.core.surfaces import evenly_chosen
 from gdviz.gui.grid_worker import running_grid_threads
 from gdviz.gui.views import style
 from gdviz.gui.views.base import RunTrack
-from gdviz.core.noise import batch_covariance
 from gdviz.gui.views.contour import BATCH_CLOUD, FAN_CAP, MAX_POINTS, ContourView
 from gdviz.gui.views.pair_view import sample_path
 
@@ -141,7 +141,7 @@ def test_batch_cloud_is_the_mini_batch_steps_distribution_and_tightens_with_the_
         assert np.trace(cov) == pytest.approx(np.trace(expected), rel=0.35)
         assert np.allclose([x.mean(), y.mean()], full[:2], atol=4 * np.sqrt(np.diag(cov)
                                                                             / BATCH_CLOUD))
-        ex, ey = view.batch_ellipses.xData, view.batch_ellipses.yData
+        ex = view.batch_ellipses.xData
         assert np.isnan(ex).sum() == 1              # the 1σ and the 2σ ellipse
         spreads[batch] = np.nanmax(ex) - np.nanmin(ex)
         view.show_step(3)
