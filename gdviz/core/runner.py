@@ -109,11 +109,11 @@ def iterate(config: RunConfig) -> Iterator[StepRecord]:
         return
 
     feed = _feed(config, n, config.effective_batch_size(), rng)
-    step, size = 0, 1
+    step, block_steps = 0, 1
     cap = max(1, min(_MAX_BLOCK_STEPS, _BLOCK_SAMPLES // max(1, n)))
     while True:
-        count = min(size, limit - step)
-        size = min(2 * size, cap)
+        count = min(block_steps, limit - step)
+        block_steps = min(2 * block_steps, cap)
         block = []  # (epoch, lr, batch, params before, params after, grad, sample grads,
         #            state after, batch loss or None, full loss or None)
         # A diverging run overflows on purpose; the checks below report it in words, so
@@ -146,8 +146,17 @@ def iterate(config: RunConfig) -> Iterator[StepRecord]:
             finite = (np.isfinite(afters).all(axis=1)
                       & np.isfinite(np.stack([item[5] for item in block])).all(axis=1)).tolist()
             if reuse:  # step j's batch losses are read from step j - 1's per-sample losses
-                batch_losses = [float(row[item[2]].sum() * problem.reduce_factor(len(item[2])))
-                                for row, item in zip([losses, *table[:-1]], block)]
+                rows = np.concatenate([losses[None], table[:-1]])
+                sizes = {len(item[2]) for item in block}
+                if len(sizes) == 1:   # one call for the block (row sums round as 1-D sums)
+                    picked = np.take_along_axis(rows, np.stack([item[2] for item in block]),
+                                                axis=1)
+                    batch_losses = (picked.sum(axis=-1)
+                                    * problem.reduce_factor(sizes.pop())).tolist()
+                else:                 # an epoch's shorter last batch in the block
+                    batch_losses = [float(row[item[2]].sum()
+                                          * problem.reduce_factor(len(item[2])))
+                                    for row, item in zip(rows, block)]
                 losses = table[-1]
 
         params, state = before, before_state  # where the next block starts
