@@ -55,6 +55,15 @@ def test_seeds_whose_runs_end_at_different_steps(capsys):
     assert np.all(np.diff(seeds) >= 0)
 
 
+def test_seeds_whose_rows_would_not_fit_in_memory_are_refused_in_one_line(capsys):
+    code, out, err = _run(["run", "--problem", "linreg", "--steps", "100000", "--seeds",
+                           "10000", "--out", "-"], capsys)
+    assert code == 2
+    assert out == ""
+    assert len(err.strip().splitlines()) == 1
+    assert "GB of rows in memory" in err
+
+
 @pytest.mark.parametrize("bad", ["0", "-1", "two", "10001"])
 def test_bad_number_of_seeds_is_one_line_and_status_2(capsys, bad):
     code, _, err = _run(["run", "--problem", "wavy", "--seeds", bad, "--out", "-"], capsys)

@@ -14,6 +14,8 @@ from gdviz.core.records import RunConfig
 from gdviz.core.runner import iterate
 from gdviz.export.trace import write_ensemble, write_records
 
+MAX_KEPT_BYTES = 2e9  # --seeds: the rows kept until every seed's run has ended
+
 
 def run_command(args: argparse.Namespace) -> int:
     config = config_from_args(args)
@@ -35,6 +37,12 @@ def _run_seeds(args: argparse.Namespace, config: RunConfig) -> int:
     line on stderr per seed saying how its run ended."""
     seeds = seed_range(config.seed, args.seeds)
     names = config.make_problem().param_names
+    kept = len(seeds) * (config.step_limit() + 1) * 8 * (3 + 2 * len(names))
+    if kept > MAX_KEPT_BYTES:
+        raise ConfigError(
+            f"--seeds {len(seeds)} with up to {config.step_limit()} steps would keep "
+            f"{kept / 1e9:.1f} GB of rows in memory before writing the CSV (at most "
+            f"{MAX_KEPT_BYTES / 1e9:g} GB): lower --seeds, --steps or --epochs")
     steps = iterate_ensemble(config, seeds)
     if args.out == "-":
         ends = write_ensemble(sys.stdout, names, seeds, steps)
