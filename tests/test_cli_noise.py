@@ -72,6 +72,22 @@ def test_bad_number_of_seeds_is_one_line_and_status_2(capsys, bad):
     assert "number of seeds" in err
 
 
+@pytest.mark.parametrize(("extra", "words"), [
+    (["--optimizer", "lbfgs"], "lbfgs cannot run as an ensemble"),
+    (["--optimizer", "newton"], "newton cannot run as an ensemble"),
+    (["--schedule", "plateau"], "plateau schedule follows each run's own loss"),
+    (["--curvature"], "--curvature and --seeds do not combine")])
+def test_seeds_refuse_what_cannot_be_vectorised_in_one_line(tmp_path, capsys, extra, words):
+    target = tmp_path / "seeds.csv"
+    code, out, err = _run(["run", "--problem", "linreg", "--steps", "5", "--seeds", "3",
+                           *extra, "--out", str(target)], capsys)
+    assert code == 2
+    assert out == ""
+    assert err.strip().splitlines() == [err.strip()]
+    assert words in err
+    assert not target.exists()
+
+
 def test_noise_prints_the_json_of_core_noise(capsys):
     code, text, _ = _run(["noise", "--problem", "linreg", "--set", "n=200", "--batch-size",
                           "16", "--lr", "0.05", "--at", "1,-2,3"], capsys)
