@@ -442,6 +442,11 @@ class ContourView(PairGridView):
                                            np.random.default_rng(k), BATCH_CLOUD)
             x = before[i] - lr * grads[:, i]
             y = before[j] - lr * grads[:, j]
+            finite = np.isfinite(x) & np.isfinite(y)
+            if finite.sum() < 2:   # a pole (custom 1/(w-b)): pyqtgraph warns on inf points
+                self._clear_batch_cloud()
+                return
+            x, y = x[finite], y[finite]
             self.batch_cloud.set_points(x, y)
             center, cov = np.array([x.mean(), y.mean()]), np.cov(np.stack([x, y]))
             if np.all(np.isfinite(cov)):
