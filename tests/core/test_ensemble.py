@@ -158,8 +158,8 @@ def test_bad_seeds_and_learning_rates_are_refused():
                                                    ("slope", {"n": 40}),
                                                    ("rosenbrock", {})])
 def test_losses_read_from_the_previous_step_equal_the_problems_own(problem, settings):
-    """The runners take a batch's losses from the previous step's per-sample losses: the
-    numbers are those of Problem.batch_loss and Problem.loss, bit for bit."""
+    """A run's losses are those of Problem.batch_loss and Problem.loss, bit for bit (the
+    ensemble, which reads them from the previous step's per-sample losses, is held to it)."""
     config = RunConfig(problem=problem, settings=settings, batch_size=1 if problem ==
                        "rosenbrock" else 6, lr=0.01, max_steps=25)
     prob = config.make_problem()

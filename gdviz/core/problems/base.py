@@ -94,8 +94,9 @@ class Problem(ABC):
     #: the same whatever other samples and parameter points share the call, and they accept
     #: per-member data, x (..., k, d) and y (..., k) with the leading dimensions of params
     #: (..., p). The ensemble runner then evaluates K runs with K different batches in one
-    #: call (else it loops over them), and the runners take a batch's losses from the
-    #: previous step's per-sample losses instead of computing them again.
+    #: call (else it loops over them) and reads a batch's losses from the previous step's
+    #: per-sample losses instead of computing them again. Never with a BLAS product (matmul
+    #: rounds a stack of points differently from one point): linreg and logistic are False.
     elementwise_kernels: bool = False
 
     def __init__(self) -> None:
