@@ -58,6 +58,9 @@ def build_parser() -> argparse.ArgumentParser:
                      help="add the columns sharpness and lambda_min (the extreme eigenvalues "
                           "of the full loss's Hessian after each step) and, for adam/adamw, "
                           "preconditioned_sharpness")
+    run.add_argument("--seeds", metavar="K",
+                     help="run seeds seed..seed+K-1 together (1 to 10000) into one CSV whose "
+                          "first column is the seed")
     from gdviz.cli.export import add_export_options
 
     export = sub.add_parser("export", help="render a run's animation as a GIF, an MP4 or WebM "
@@ -68,6 +71,12 @@ def build_parser() -> argparse.ArgumentParser:
     landscape = sub.add_parser("landscape", help="the loss over a plane through the weights, "
                                "with the runs' paths projected onto it, as NPZ or CSV")
     add_landscape_options(landscape)
+    from gdviz.cli.noise import add_noise_options
+
+    noise = sub.add_parser("noise", help="the mini-batch gradient's mean and covariance at a "
+                           "point, and SGD's predicted stationary cloud, as JSON")
+    add_run_options(noise)
+    add_noise_options(noise)
     sub.add_parser("problems", help="list problems with their parameters and settings")
     sub.add_parser("optimizers", help="list optimizers, hyperparameters and schedules")
     return parser
@@ -75,7 +84,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 # Options whose values may start with "-" (negative numbers, "-1.5,2"): argparse would take
 # such a value for an option, so "--init -1.5,2" is rewritten to "--init=-1.5,2".
-_VALUE_OPTIONS = ("--init", "--lr", "--tol", "--hp", "--set", "--center")
+_VALUE_OPTIONS = ("--init", "--lr", "--tol", "--hp", "--set", "--center", "--at")
 
 
 def _join_negative_values(argv: list[str]) -> list[str]:
@@ -112,6 +121,10 @@ def main(argv: list[str] | None = None) -> int:
             from gdviz.cli.landscape import landscape_command
 
             return landscape_command(args)
+        if args.command == "noise":
+            from gdviz.cli.noise import noise_command
+
+            return noise_command(args)
         if args.command == "problems":
             from gdviz.cli.run import list_problems
 

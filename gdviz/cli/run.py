@@ -9,9 +9,14 @@ from typing import TextIO
 
 from gdviz.cli.interrupt import SignalFlag
 from gdviz.cli.options import config_from_args
+from gdviz.core.ensemble import check_vectorisable, iterate_ensemble, seed_range
+from gdviz.core.errors import ConfigError
+from gdviz.core.records import RunConfig
 from gdviz.core.runner import iterate
 from gdviz.export.files import atomic_file, check_target, write_failure
-from gdviz.export.trace import write_records
+from gdviz.export.trace import write_ensemble, write_records
+
+MAX_KEPT_BYTES = 2e9  # --seeds: the rows kept until every seed's run has ended
 
 
 def run_command(args: argparse.Namespace, interrupted: SignalFlag | None = None) -> int:
@@ -21,6 +26,8 @@ def run_command(args: argparse.Namespace, interrupted: SignalFlag | None = None)
     writing raises WriteError (status 1). ``interrupted``: checked before each record; a
     signal raises ``Interrupted`` there (the temporary file is removed)."""
     config = config_from_args(args)
+    if args.seeds is not None:
+        return _run_seeds(args, config, interrupted)
     problem = config.make_problem()
     names = problem.param_names
     extra = None
@@ -41,6 +48,40 @@ def run_command(args: argparse.Namespace, interrupted: SignalFlag | None = None)
         except OSError as err:
             raise write_failure(args.out, err) from None
     sys.stderr.write((last.message if last and last.message else "stopped") + "\n")
+    return 0
+
+
+def _run_seeds(args: argparse.Namespace, config: RunConfig,
+               interrupted: SignalFlag | None) -> int:
+    """``--seeds K``: seeds seed..seed+K-1 in one ensemble, one CSV with a seed column; one
+    line on stderr per seed saying how its run ended. Written as ``run_command`` writes
+    (atomically to ``--out``; ``interrupted`` checked before each step)."""
+    if getattr(args, "curvature", False):
+        raise ConfigError("--curvature and --seeds do not combine: run one seed with --curvature")
+    seeds = seed_range(config.seed, args.seeds)
+    names = config.make_problem().param_names
+    kept = len(seeds) * (config.step_limit() + 1) * 8 * (3 + 2 * len(names))
+    if kept > MAX_KEPT_BYTES:
+        raise ConfigError(
+            f"--seeds {len(seeds)} with up to {config.step_limit()} steps would keep "
+            f"{kept / 1e9:.1f} GB of rows in memory before writing the CSV (at most "
+            f"{MAX_KEPT_BYTES / 1e9:g} GB): lower --seeds, --steps or --epochs")
+    check_vectorisable(config)
+    steps = iterate_ensemble(config, seeds)
+    if interrupted is not None:
+        steps = interrupted.checked(steps)
+    if args.out == "-":
+        ends = write_ensemble(sys.stdout, names, seeds, steps)
+        sys.stdout.flush()
+    else:
+        target = check_target(args.out)
+        try:
+            with atomic_file(target, "w") as handle:
+                ends = write_ensemble(handle, names, seeds, steps)
+        except OSError as err:
+            raise write_failure(args.out, err) from None
+    sys.stderr.write("".join(f"seed {seed}: {ends[m][1] if m in ends else 'stopped'}\n"
+                             for m, seed in enumerate(seeds)))
     return 0
 
 

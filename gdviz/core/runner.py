@@ -30,7 +30,8 @@ def _frozen(array: np.ndarray) -> np.ndarray:
     return array
 
 
-def _divergence(params: np.ndarray, grad: np.ndarray, loss: float, threshold: float) -> str:
+def divergence_reason(params: np.ndarray, grad: np.ndarray, loss: float,
+                      threshold: float) -> str:
     """A sentence explaining why the run diverged, or '' if it did not."""
     if not np.all(np.isfinite(grad)):
         return "the gradient became infinite or NaN"
@@ -43,7 +44,15 @@ def _divergence(params: np.ndarray, grad: np.ndarray, loss: float, threshold: fl
     return ""
 
 
-def _with_momentum(hp: Mapping[str, Any], momentum: float | None) -> Mapping[str, Any]:
+def converged_message(step: int, change: float, tol: float) -> str:
+    return f"converged at step {step}: the loss changed by {change:.3g} < {tol:g}"
+
+
+def finished_message(step: int, epoch: int) -> str:
+    return f"finished after {step} steps ({epoch} epochs)"
+
+
+def with_momentum(hp: Mapping[str, Any], momentum: float | None) -> Mapping[str, Any]:
     """``hp`` with the momentum a schedule cycles (OneCycleLR, CyclicLR) put where torch puts
     it: into ``betas[0]`` when the optimizer has betas, else into ``momentum``."""
     if momentum is None:
@@ -85,10 +94,10 @@ def iterate(config: RunConfig) -> Iterator[StepRecord]:
     params = _frozen(config.start_point())
     lr = scheduler.lr
     state = MappingProxyType(optimizers.init_state(
-        name, params, _with_momentum(hp, scheduler.momentum), lr))
+        name, params, with_momentum(hp, scheduler.momentum), lr))
     loss = float(problem.loss(params))
     grad0 = _frozen(problem.grad(params))
-    why = _divergence(params, grad0, loss, config.diverge_threshold)
+    why = divergence_reason(params, grad0, loss, config.diverge_threshold)
     yield StepRecord(0, 0, lr, _EMPTY_BATCH, params, params, grad0,
                      _frozen(np.zeros((0, p))), state, loss, loss,
                      "diverged" if why else "running",
@@ -113,7 +122,7 @@ def iterate(config: RunConfig) -> Iterator[StepRecord]:
             step += 1
             batch = _frozen(batch)
             lr = scheduler.lr
-            step_hp = _with_momentum(hp, scheduler.momentum)
+            step_hp = with_momentum(hp, scheduler.momentum)
             # A diverging run overflows on purpose; the checks below report it in words, so
             # numpy's warnings are silenced per step (not across the yield: errstate is a
             # context variable and would leak into the caller between steps).
@@ -134,15 +143,14 @@ def iterate(config: RunConfig) -> Iterator[StepRecord]:
                 new_loss = float(problem.loss(new_params))
 
             status, message = "running", ""
-            why = _divergence(new_params, grad, new_loss, config.diverge_threshold)
+            why = divergence_reason(new_params, grad, new_loss, config.diverge_threshold)
             if why:
                 status, message = "diverged", f"diverged at step {step}: {why}"
             elif config.tol is not None and abs(new_loss - loss) < config.tol:
                 status = "converged"
-                message = (f"converged at step {step}: the loss changed by "
-                           f"{abs(new_loss - loss):.3g} < {config.tol:g}")
+                message = converged_message(step, abs(new_loss - loss), config.tol)
             elif step >= limit:
-                status, message = "finished", f"finished after {step} steps ({epoch} epochs)"
+                status, message = "finished", finished_message(step, epoch)
             shown = optimizers.recorded_state(name, new_state)
             if scheduler.momentum is not None:    # what torch's param_group held this step
                 shown["cycled_momentum"] = float(scheduler.momentum)

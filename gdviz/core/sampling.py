@@ -6,7 +6,7 @@ configuration and seed give the same batches, bit for bit.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 import numpy as np
 
@@ -20,11 +20,29 @@ def epoch_batches(n: int, batch_size: int, order: str,
     ``sequential``: 0, 1, ..., n-1 in order, cut the same way.
     ``replacement``: every batch draws ``batch_size`` indices uniformly with replacement.
     """
+    for batches in member_epoch_batches(n, batch_size, order, (rng,)):
+        yield batches[0]
+
+
+def member_epoch_batches(n: int, batch_size: int, order: str,
+                         rngs: Sequence[np.random.Generator]) -> Iterator[np.ndarray]:
+    """The batches of one epoch of K runs at once (core.ensemble): (K, k) index arrays, row m
+    drawn from ``rngs[m]`` exactly as ``epoch_batches`` draws one run's (same calls, same
+    order, drawn lazily when the batch is asked for). Every row has the same length k (the
+    last batch of an epoch may be shorter, for every run alike). ``sequential`` rows are one
+    broadcast, read-only view."""
     steps = -(-n // batch_size)
     if order == "replacement":
         for _ in range(steps):
-            yield rng.integers(0, n, size=batch_size)
+            if len(rngs) == 1:
+                yield rngs[0].integers(0, n, size=batch_size)[None]
+            else:
+                yield np.stack([rng.integers(0, n, size=batch_size) for rng in rngs])
         return
-    perm = rng.permutation(n) if order == "shuffle" else np.arange(n)
+    if order == "shuffle":
+        perms = (rngs[0].permutation(n)[None] if len(rngs) == 1
+                 else np.stack([rng.permutation(n) for rng in rngs]))
+    else:
+        perms = np.broadcast_to(np.arange(n), (len(rngs), n))
     for start in range(0, n, batch_size):
-        yield perm[start : start + batch_size]
+        yield perms[:, start : start + batch_size]

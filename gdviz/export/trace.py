@@ -11,11 +11,12 @@ form), so a trace reproduces the run's float64 values exactly.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Protocol, TextIO
 
 import numpy as np
 
+from gdviz.core.ensemble import EnsembleStep
 from gdviz.core.history import RunHistory
 from gdviz.core.records import StepRecord
 
@@ -74,6 +75,28 @@ def _write_block(out: TextIO, block: list[StepRecord], extra: ExtraColumns) -> N
     table = extra.table(np.array([r.params for r in block]), [r.state for r in block])
     out.write("".join(_row(r.step, r.epoch, _values(r) + row)
                       for r, row in zip(block, np.asarray(table).tolist())))
+
+
+def write_ensemble(out: TextIO, param_names: tuple[str, ...], seeds: Sequence[int],
+                   steps: Iterable[EnsembleStep]) -> dict[int, tuple[str, str]]:
+    """K runs of an ensemble (``core.ensemble``) as one CSV: a first column ``seed``, then the
+    columns of ``write_records``; each seed's rows in step order, seed after seed (the rows a
+    single run with that seed writes). The steps are kept as numbers until the last one
+    (8·(3 + 2p) bytes per row), then written. Returns member -> (status, message) of its end.
+    """
+    kept: list[tuple[int, int, np.ndarray, np.ndarray]] = []
+    ends: dict[int, tuple[str, str]] = {}
+    for e in steps:
+        table = np.column_stack([e.lr, e.loss, e.batch_loss, e.params, e.grad])
+        kept.append((e.step, e.epoch, e.active, table))
+        ends.update(e.ended)
+    out.write(",".join(["seed", *trace_header(param_names)]) + "\n")
+    for m, seed in enumerate(seeds):
+        prefix = f"{seed},"
+        rows = [prefix + _row(step, epoch, table[m].tolist())
+                for step, epoch, active, table in kept if active[m]]
+        out.write("".join(rows))
+    return ends
 
 
 def write_history(out: TextIO, param_names: tuple[str, ...], history: RunHistory,

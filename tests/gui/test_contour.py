@@ -14,6 +14,7 @@ import pytest
 from PySide6.QtCore import QPointF, Qt, QTimer
 
 from gdviz.core.history import RunHistory, decimate
+from gdviz.core.noise import batch_covariance
 from gdviz.core.records import RunConfig
 from gdviz.core.run_set import RunSpec
 from gdviz.core.runner import run_to_end
@@ -21,7 +22,7 @@ from gdviz.core.surfaces import evenly_chosen
 from gdviz.gui.grid_worker import running_grid_threads
 from gdviz.gui.views import style
 from gdviz.gui.views.base import RunTrack
-from gdviz.gui.views.contour import FAN_CAP, MAX_POINTS, ContourView
+from gdviz.gui.views.contour import BATCH_CLOUD, FAN_CAP, MAX_POINTS, ContourView
 from gdviz.gui.views.pair_view import sample_path
 
 COLORS = ("#1a3a8f", "#d62728", "#2ca02c")
@@ -121,6 +122,39 @@ def test_fan_full_and_batch_steps(qtbot, changes):
     assert np.allclose(batch_steps.mean(axis=0), -lr * h.grads[k])
 
 
+def test_batch_cloud_is_the_mini_batch_steps_distribution_and_tightens_with_the_batch(qtbot):
+    """200 sampled batch steps at the current point: centred on the full step, spread as
+    lr²·C_B (core.noise) predicts (200 samples: ~10 % standard error), drawn again the same."""
+    spreads = {}
+    for batch in (2, 50):
+        track = linreg_track(batch_size=batch, lr=0.05)
+        problem, h = track.config.make_problem(), track.history
+        view = show(qtbot, (track,))
+        view.show_step(12)
+        x, y = view.batch_cloud.getData()
+        assert len(x) == BATCH_CLOUD
+        before, lr = h.params_before(12), h.lrs[12]
+        full = before - lr * problem.grad(before)
+        cov = np.cov(np.stack([x, y]))
+        expected = lr**2 * batch_covariance(problem, before, batch, "shuffle")[:2, :2]
+        assert np.trace(cov) == pytest.approx(np.trace(expected), rel=0.35)
+        assert np.allclose([x.mean(), y.mean()], full[:2], atol=4 * np.sqrt(np.diag(cov)
+                                                                            / BATCH_CLOUD))
+        ex = view.batch_ellipses.xData
+        assert np.isnan(ex).sum() == 1              # the 1σ and the 2σ ellipse
+        spreads[batch] = np.nanmax(ex) - np.nanmin(ex)
+        view.show_step(3)
+        view.show_step(12)
+        assert np.array_equal(view.batch_cloud.getData()[0], x)
+        assert "other batches' steps" in view.frame.info.text()
+    assert spreads[50] < spreads[2] / 3
+    full_batch = linreg_track(batch_size=None)
+    view = show(qtbot, (full_batch,))
+    view.show_step(5)
+    assert len(view.batch_cloud.getData()[0]) == 0
+    assert "other batches" not in view.frame.info.text()
+
+
 def test_fan_cap_and_sum_losses_scale_one_sample_steps(qtbot):
     config = RunConfig(problem="logistic", optimizer="sgd", lr=0.01, batch_size=None,
                        max_steps=5)
@@ -195,7 +229,8 @@ def test_grid_values_equal_the_loss(qtbot):
 
 
 def test_grid_is_computed_in_the_background_and_cached(qtbot):
-    track = linreg_track()
+    # logistic: its loss sums over the samples (linreg's is a closed form now, 35 ms a grid)
+    track = linreg_track(problem="logistic", settings={"n": 2000}, lr=0.01)
     problem = track.config.make_problem()
     assert problem.n_samples == 1000
     view = ContourView()

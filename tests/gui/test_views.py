@@ -528,3 +528,40 @@ def test_learning_curve_draws_the_schedule_as_an_lr_track(qtbot):
     constant.show_step(30)
     assert not constant.lr_box.isVisible()
     assert constant.lr_curve.xData is None or len(constant.lr_curve.xData) == 0
+
+
+def test_histogram_batch_gradients_outline_narrows_with_the_batch(qtbot):
+    """'batch gradients': the sampled mini-batch gradients at the shown step, per-sample scale,
+    with the area of the samples' bars; their spread is the samples' spread / √B."""
+    from gdviz.core.noise import batch_covariance
+    from gdviz.gui.views.histogram import BATCH_DRAWS
+
+    spreads = []
+    for batch in (4, 64):
+        view, problem, config, history = make_view(qtbot, HistogramView, "linreg",
+                                                   batch_size=batch)
+        view.show_step(5)
+        assert not view.batch_bars.isVisible()
+        assert not view.batch_box.isChecked()
+        view.batch_box.setChecked(True)
+        assert view.frame.status.text().startswith("step 5 ")
+        assert view.batch_bars.isVisible()
+        values = view.batch_values
+        assert len(values) == BATCH_DRAWS
+        edges, heights = view.batch_bars.xData, view.batch_bars.yData
+        area = (heights * np.diff(edges)).sum()
+        assert area == pytest.approx((view.counts * np.diff(view.edges)).sum())  # same area
+        assert edges[0] <= values.min()
+        assert values.max() <= edges[-1]
+        before = history.params_before(5)
+        predicted = batch_covariance(problem, before, batch, config.order)[0, 0]
+        assert values.var() == pytest.approx(predicted, rel=0.3)
+        assert values.mean() == pytest.approx(float(problem.grad(before)[0]),
+                                              abs=4 * np.sqrt(predicted / BATCH_DRAWS))
+        assert "batch gradients (same area)" in view.key.texts()
+        spreads.append(values.std())
+        view.batch_box.setChecked(False)
+        assert not view.batch_bars.isVisible()
+    assert spreads[1] < spreads[0] / 2.5
+    full, *_ = make_view(qtbot, HistogramView, "linreg", batch_size=None)
+    assert not full.batch_box.isVisibleTo(full)

@@ -6,7 +6,11 @@ step each sample alone would give, −η·c·∇ℓᵢ (c = ``problem.reduce_fac
 losses, n for summed ones, so a one-sample step estimates the full step on the same scale), as
 ONE faint NaN-separated item; the full-data step −η∇L and the batch step −η·g (the record's
 gradient) in bold. The batch step is the average of its samples' steps: a noisy estimate of
-the full step. The update arrow is the step the optimizer actually took (momentum, Adam...).
+the full step. With mini-batches, the steps of BATCH_CLOUD other batches the run's sampler
+could have drawn there (``core.noise.sample_batch_gradients``, seeded by the step so a redraw
+is the same picture) are faint dots, with the 1σ and 2σ ellipses of their covariance: the
+mini-batch gradient's distribution, which tightens as the batch grows. The update arrow is the
+step the optimizer actually took (momentum, Adam...).
 
 The grid (``gdviz.core.grids``) is computed by a ``GridFeed``: cached, in the background when
 expensive (the previous image stays meanwhile), recomputed only when the region, the pair or
@@ -36,6 +40,7 @@ from gdviz.core import grids
 from gdviz.core.curvature import curvature_ellipse
 from gdviz.core.grids import DEFAULT_RESOLUTION, LossGrid
 from gdviz.core.history import RunHistory, decimate
+from gdviz.core.noise import covariance_ellipse, sample_batch_gradients
 from gdviz.core.problems.base import Problem
 from gdviz.core.records import RunConfig
 from gdviz.core.surfaces import evenly_chosen, segments
@@ -66,6 +71,7 @@ MAX_DOTS = 1500        # lesson 1's (x, w) dots of all runs together: 1000 for o
 FAN_CAP = 200          # per-sample steps drawn at most (evenly chosen)
 FAN_RGBA = (50, 60, 80, 90)  # darker than the sample curves' grey: it sits on a colour map
 ELLIPSE_SIZE = 0.12    # the Hessian ellipse's longest semi-axis, of the map's shorter side
+BATCH_CLOUD = 200      # sampled batch steps drawn at the current point (~0.6 ms for n = 1000)
 ONE_PARAM = ("One parameter and no data: there is no 2-D landscape to draw here. See the "
              "loss curve in the per-sample losses view.")
 
@@ -78,7 +84,9 @@ class ContourView(PairGridView):
         "and iso-lines. Lines: each run's path. At the current point of the selected run: "
         "faint lines, the step each sample alone would give (−η∇ℓᵢ); bold blue, the step of "
         "the full data; violet, the batch's step (their average over the batch); dark, the "
-        "update the optimizer took.\nClick or drag on the map to start the run there.")
+        "update the optimizer took. Violet dots: the steps of other batches the sampler could "
+        "have drawn here, with the 1σ and 2σ ellipses of their spread (smaller batches, "
+        "wider cloud).\nClick or drag on the map to start the run there.")
 
     def __init__(self, parent: QWidget | None = None) -> None:
         configure_pyqtgraph()      # the light theme before the first plot widget exists
@@ -141,7 +149,12 @@ class ContourView(PairGridView):
         self.picked = Dots("+", size=16, pen=pg.mkPen("k", width=2))
         self.fan = pg.PlotDataItem([], [], connect="finite", pen=pg.mkPen(FAN_RGBA, width=1))
         self.current = Dots("o", size=7, pen=pg.mkPen("w", width=1.5))
-        for z, item in ((6, self.start), (12, self.fan), (38, self.minima), (40, self.current),
+        self.batch_cloud = Dots("o", size=4, brush=style.qcolor(style.BATCH, 90))
+        self.batch_ellipses = pg.PlotDataItem(
+            [], [], connect="finite", pen=pg.mkPen(style.BATCH, width=1.5,
+                                                   style=Qt.PenStyle.DashLine))
+        for z, item in ((6, self.start), (12, self.fan), (13, self.batch_cloud),
+                        (14, self.batch_ellipses), (38, self.minima), (40, self.current),
                         (41, self.picked)):
             item.setZValue(z)
             p.addItem(item)
@@ -281,6 +294,8 @@ class ContourView(PairGridView):
         entries.append(("➞", style.FULL, "full-data step −η∇L"))
         if n > 1 and self.config.effective_batch_size() < n:
             entries.append(("➞", style.BATCH, "batch step (mean of its samples' steps)"))
+            entries.append(("∙", style.BATCH, f"{BATCH_CLOUD} other batches' steps, "
+                                               "1σ and 2σ ellipses"))
         entries.append(("➞", style.TEXT, "update taken"))
         if problem.minima:
             entries.append(("★", style.TRUE, "known minimum"))
@@ -304,6 +319,7 @@ class ContourView(PairGridView):
         k = self.track_index(track, index)
         self._draw_fan(track.history, k)
         self._draw_ellipse(track.history.params[k])
+        self._draw_batch_cloud(track, k)
         current = [t.history.params[self.track_index(t, index)] for t in self.tracks]
         self.current.set_points([float(p[i]) for p in current], [float(p[j]) for p in current],
                                 brushes=self._brushes, sizes=self._sizes)
@@ -328,6 +344,7 @@ class ContourView(PairGridView):
         k = self.track_index(track, index)
         self.w_now.setValue(float(track.history.params[k][0]))
         set_curve(self.fan, [], [])
+        self._clear_batch_cloud()
         self._clear_arrows()
         set_curve(self.ellipse, [], [])
         set_curve(self.ellipse_axes, [], [])
@@ -409,6 +426,41 @@ class ContourView(PairGridView):
             self.hessian_box.setToolTip(f"No Hessian: {result}")
         elif self.history is not None and len(self.history) and self.mode == "pair":
             self.show_step(self._index)
+
+    def _draw_batch_cloud(self, track: RunTrack, k: int) -> None:
+        """The steps −η·g_B of BATCH_CLOUD batches drawn at step k's point as the run draws
+        them, and the 1σ / 2σ ellipses of their covariance (mini-batches only)."""
+        problem, (i, j) = self.problem, self.pair
+        n, batch = problem.n_samples, track.config.effective_batch_size()
+        before = np.array(track.history.params_before(k), dtype=np.float64)
+        if n < 2 or batch >= n or not np.all(np.isfinite(before)):
+            self._clear_batch_cloud()
+            return
+        lr = float(track.history.lrs[k])
+        with np.errstate(all="ignore"):
+            grads = sample_batch_gradients(problem, before, batch, track.config.order,
+                                           np.random.default_rng(k), BATCH_CLOUD)
+            x = before[i] - lr * grads[:, i]
+            y = before[j] - lr * grads[:, j]
+            finite = np.isfinite(x) & np.isfinite(y)
+            if finite.sum() < 2:   # a pole (custom 1/(w-b)): pyqtgraph warns on inf points
+                self._clear_batch_cloud()
+                return
+            x, y = x[finite], y[finite]
+            self.batch_cloud.set_points(x, y)
+            center, cov = np.array([x.mean(), y.mean()]), np.cov(np.stack([x, y]))
+            if np.all(np.isfinite(cov)):
+                x1, y1 = covariance_ellipse(center, cov, 1.0)
+                x2, y2 = covariance_ellipse(center, cov, 2.0)
+                self.batch_ellipses.setData(np.concatenate([x1, [np.nan], x2]),
+                                            np.concatenate([y1, [np.nan], y2]))
+            else:
+                set_curve(self.batch_ellipses, [], [])
+
+    def _clear_batch_cloud(self) -> None:
+        if len(self.batch_cloud.getData()[0]):
+            self.batch_cloud.set_points([], [])
+        set_curve(self.batch_ellipses, [], [])
 
     def _clear_arrows(self) -> None:
         for pool in (self.full_step, self.batch_step, self.update_step):

@@ -4,6 +4,12 @@ Evaluated where the shown step took its gradient (``history.params_before(i)``),
 gradient the optimizer used and the full gradient are comparable on one axis. Values are on the
 per-sample scale: ∂ℓᵢ/∂θ. The full gradient of a ``mean`` loss is their mean; for a ``sum`` loss
 the full gradient is n times that mean, so the blue marker shows full gradient / n there.
+
+"batch gradients" adds, as a violet outline, the distribution of the step's gradient over
+the batches the run's sampler could draw at that point (BATCH_DRAWS of them,
+``core.noise.sample_batch_gradients``, seeded by the step), on the same scale, its heights
+what n values of that distribution would count in bins as wide as the samples' (equal areas):
+it narrows, and rises, as the batch size grows.
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QCheckBox, QWidget
 
 from gdviz.core.history import RunHistory
+from gdviz.core.noise import sample_batch_gradients
 from gdviz.core.problems.base import Problem
 from gdviz.core.records import RunConfig
 from gdviz.core.surfaces import covers_all, evenly_chosen, per_sample_scale
@@ -25,6 +32,7 @@ from gdviz.gui.views.ranges import StickyRange
 from gdviz.gui.views.status_label import set_status_text
 
 RUG_CAP = 300
+BATCH_DRAWS = 400      # sampled batches of the "batch gradients" outline (~1 ms, n = 1000)
 
 
 def bin_count(n: int) -> int:
@@ -61,7 +69,10 @@ class HistogramView(LessonView):
         "at the parameters where the shown step took its gradient. Violet ticks: the samples "
         "of the current batch; violet line: the gradient the step used (their mean); black "
         "line: the full gradient (the mean of all; for summed losses, full gradient / n). A "
-        "mini-batch gradient is an unbiased, noisy estimate of the full one.")
+        "mini-batch gradient is an unbiased, noisy estimate of the full one.\n'batch "
+        "gradients': the violet outline is the distribution of the step's gradient over the "
+        "batches the sampler could draw here (400 of them, drawn with the area of the "
+        "samples' bars): it narrows as the batch grows.")
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -76,6 +87,14 @@ class HistogramView(LessonView):
                                 "most of them.")
         self.log_box.toggled.connect(self._on_log_box_toggled)
         self.frame.bar.insertWidget(2, self.log_box)
+        self.batch_box = QCheckBox("batch gradients")
+        self.batch_box.setToolTip(
+            f"Also show the distribution of the mini-batch gradient at this point: {BATCH_DRAWS} "
+            "batches drawn as the run draws them (violet outline, the same area as the samples' "
+            "bars). It is "
+            "narrower than the samples' by about √(batch size).")
+        self.batch_box.toggled.connect(self._on_batch_box_toggled)
+        self.frame.bar.insertWidget(3, self.batch_box)
         self.key = self.frame.add_key()
         self.x_range = StickyRange(self.plot, "x")
         self.y_range = StickyRange(self.plot, "y")
@@ -86,7 +105,12 @@ class HistogramView(LessonView):
                                     name="all samples")
         # the batch's samples: a few markers drawn by Qt (dots.Dots), a scatter for many
         self.rug = Dots("t1", size=9, pen=None, brush=pg.mkBrush(style.BATCH))
+        self.batch_bars = pg.PlotDataItem([0.0, 1.0], [0.0], stepMode="center",
+                                          pen=pg.mkPen(style.BATCH, width=1.5),
+                                          name="batch gradients")
+        self.batch_bars.setVisible(False)
         p.addItem(self.bars)
+        p.addItem(self.batch_bars)
         p.addItem(self.rug)
         # No text labels on the two lines (the key names them); RuleLines, not InfiniteLines,
         # which paint their plot twice a frame when they move (see items/rule_lines.py)
@@ -98,6 +122,7 @@ class HistogramView(LessonView):
         self._cache: dict[int, np.ndarray] = {}
         self.counts = np.zeros(0)
         self.edges = np.zeros(1)
+        self.batch_values = np.zeros(0)   # the sampled batch gradients shown (per-sample scale)
         self.values = np.zeros(0)
         self._ticks_top: float | None = None   # the count the log axis's ticks were made for
 
@@ -111,16 +136,9 @@ class HistogramView(LessonView):
         n = problem.n_samples
         # one "sample" (a test function): no counts to read, only the two lines
         self.plot.getPlotItem().showAxis("left", n > 1)
-        entries = []
-        if n > 1:
-            entries.append(("box", style.hex_color(style.SAMPLE), "all samples"))
-            if config.effective_batch_size() < n:
-                entries.append(("triangle", style.BATCH, "samples of the batch"))
-        used_name, full_name = self._line_names()
-        entries.append(("line", style.BATCH, used_name))
-        entries.append(("dash", style.FULL, full_name if n > 1 else "∂f at the point"))
-        self.key.set_entries(entries)
+        self._set_key()
         self.log_box.setVisible(n > 1)
+        self.batch_box.setVisible(self._has_batches())
         self.x_range.reset()
         self.y_range.reset()
         self._set_axes()
@@ -144,6 +162,61 @@ class HistogramView(LessonView):
         self.y_range.reset()
         self._set_axes()
         self.show_step(self._index)
+
+    def _set_key(self) -> None:
+        n = self.problem.n_samples
+        entries = []
+        if n > 1:
+            entries.append(("box", style.hex_color(style.SAMPLE), "all samples"))
+            if self._has_batches():
+                if self.batch_box.isChecked():
+                    entries.append(("line", style.BATCH, "batch gradients (same area)"))
+                entries.append(("triangle", style.BATCH, "samples of the batch"))
+        used_name, full_name = self._line_names()
+        entries.append(("line", style.BATCH, used_name))
+        entries.append(("dash", style.FULL, full_name if n > 1 else "∂f at the point"))
+        self.key.set_entries(entries)
+
+    def _has_batches(self) -> bool:
+        """True when the run takes mini-batches (more than one sample, fewer than all)."""
+        n = self.problem.n_samples
+        return n > 1 and self.config.effective_batch_size() < n
+
+    def _on_batch_box_toggled(self, checked: bool) -> None:
+        if self.problem is not None and self.history is not None:
+            self._set_key()
+            self.y_range.reset()
+            self.show_step(self._index)
+
+    def _draw_batch_bars(self, index: int, log: bool,
+                         sample_width: float) -> tuple[float, float, float]:
+        """The outline of the sampled batch gradients at step ``index``, heights as n values
+        would count in bins ``sample_width`` wide (the samples' bars); (low, high, top height)
+        of what it shows, or NaNs when it is off."""
+        if not (self.batch_box.isChecked() and self._has_batches()):
+            self.batch_bars.setVisible(False)
+            self.batch_values = np.zeros(0)
+            return float("nan"), float("nan"), 0.0
+        problem = self.problem
+        params = np.asarray(self.history.params_before(index), dtype=np.float64)
+        with np.errstate(all="ignore"):
+            grads = sample_batch_gradients(problem, params, self.config.effective_batch_size(),
+                                           self.config.order, np.random.default_rng(index),
+                                           BATCH_DRAWS)
+        values = grads[:, self.param_index] / problem.reduce_factor(1)  # per-sample scale
+        values = values[np.isfinite(values)]
+        self.batch_values = values
+        if values.size == 0:
+            self.batch_bars.setVisible(False)
+            return float("nan"), float("nan"), 0.0
+        counts, edges = np.histogram(values, bins=bin_count(len(values)))
+        width = float(edges[1] - edges[0])
+        heights = counts * (problem.n_samples / len(values)) * (
+            sample_width / width if width > 0 else 1.0)
+        heights = log_height(heights) if log else heights
+        self.batch_bars.setData(edges, heights)
+        self.batch_bars.setVisible(True)
+        return float(edges[0]), float(edges[-1]), float(heights.max())
 
     def _on_log_box_toggled(self, checked: bool) -> None:
         self.plot.setLabel("left", "number of samples (log scale)" if checked else
@@ -191,6 +264,8 @@ class HistogramView(LessonView):
         self.counts, self.edges = counts, edges
         log = self.log_box.isChecked()
         self.bars.setData(edges, log_height(counts) if log else counts)
+        batch_lo, batch_hi, batch_top = self._draw_batch_bars(index, log,
+                                                              float(edges[1] - edges[0]))
 
         batch = h.batch_at(index)
         full = float(finite.mean())
@@ -216,7 +291,7 @@ class HistogramView(LessonView):
             lo, hi = min(marks), max(marks)
             half = max(hi - lo, 0.25 * max(abs(lo), abs(hi)), 1e-3)
             lo, hi = lo - half, hi + half
-        for v in (used, full):
+        for v in (used, full, batch_lo, batch_hi):
             if np.isfinite(v):
                 lo, hi = min(lo, v), max(hi, v)
         # ranges stay put while the histogram moves inside them (refitted when it leaves or
@@ -224,12 +299,13 @@ class HistogramView(LessonView):
         self.x_range.fit(lo, hi, pad=0.05)
         top = max(1, int(counts.max()))
         if log:
+            top = max(top, int(np.ceil(10 ** batch_top - 1)))
             if self._ticks_top is None or not top <= self._ticks_top < 10 * top:
                 self._ticks_top = 10 ** np.ceil(np.log10(top + 1))
                 self.plot.getAxis("left").setTicks(log_count_ticks(self._ticks_top))
             self.y_range.fit(0.0, float(log_height(top)), pad=0.08)
         else:
-            self.y_range.fit(0.0, float(top), pad=0.08)
+            self.y_range.fit(0.0, float(max(top, batch_top)), pad=0.08)
         status, info = self._stats_text(index, finite, used, full, len(batch))
         set_status_text(self.frame.status, status)
         set_status_text(self.frame.info, info)
