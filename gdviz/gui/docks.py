@@ -131,8 +131,9 @@ class WindowDocks:
         for vid, host in TAB_WITH.items():
             if vid not in docks or host not in docks:
                 continue
-            shown = vid if (analytic and vid in RAISED_WITHOUT_DATA
-                            and not (vid == "surface3d" and no_gl)) else host
+            if vid not in RAISED_WITHOUT_DATA:
+                continue   # it waits behind its host, which another entry brings forward
+            shown = vid if analytic and not (vid == "surface3d" and no_gl) else host
             if docks[shown].isHidden():   # the user closed it (or it has nothing to show)
                 shown = host if shown == vid else vid
             if not docks[shown].isHidden():

@@ -57,7 +57,7 @@ def test_interrupting_an_export_while_it_draws(tmp_path, signum):
     for i in range(TRIES):
         view = views[i % len(views)]
         proc = _start(["export", "--preset", "wavy", "--view", view, "--frames", "100",
-                       "--size", "320x240", "--out", "a.gif"], tmp_path)
+                       "--size", "800x600", "--out", "a.gif"], tmp_path)
         drawing = _wait_for_temporary(tmp_path, proc)
         assert drawing, "the export ended before it could be interrupted"
         time.sleep(rng.uniform(0, 0.4))

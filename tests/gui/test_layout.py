@@ -101,3 +101,10 @@ def test_view_options_start_fresh_with_each_preset_unless_kept(make_window, qtbo
     window.load_preset("linreg")
     assert samples.zoom_box.isChecked()
     assert not curve.log_box.isChecked()
+
+
+def test_a_function_whose_minimum_is_zero_keeps_a_log_learning_curve(make_window):
+    window = make_window("rosenbrock")
+    assert window.docks["learning_curve"].widget().log_box.isChecked()
+    window.load_preset("wavy")                       # its minimum is −0.76: linear
+    assert not window.docks["learning_curve"].widget().log_box.isChecked()

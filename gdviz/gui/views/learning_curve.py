@@ -150,8 +150,8 @@ class LearningCurveView(LessonView):
         super().set_run(problem, config, history)
         if problem.name != self._problem_name:
             self._problem_name = problem.name
-            # a loss whose known minimum is <= 0 (wavy) has no log picture: it opens linear
-            if any(m.loss <= 0 for m in problem.minima):
+            # a loss whose known minimum is < 0 (wavy) has no log picture: it opens linear
+            if any(m.loss < 0 for m in problem.minima):
                 self.log_box.setChecked(False)
         self.plot.setLabel("left", "loss" if problem.has_data else "f")
         self.epoch_box.setVisible(problem.has_data)
