@@ -37,16 +37,7 @@ def run_command(args: argparse.Namespace, interrupted: SignalFlag | None = None)
         extra = CurvatureColumns(problem, config.optimizer, config.hyperparams)
         extra.prepare()
     records = iterate(config) if interrupted is None else interrupted.checked(iterate(config))
-    if args.out == "-":
-        last = write_records(sys.stdout, names, records, extra)
-        sys.stdout.flush()
-    else:
-        target = check_target(args.out)
-        try:
-            with atomic_file(target, "w") as handle:
-                last = write_records(handle, names, records, extra)
-        except OSError as err:
-            raise write_failure(args.out, err) from None
+    last = _write_out(args.out, lambda handle: write_records(handle, names, records, extra))
     sys.stderr.write((last.message if last and last.message else "stopped") + "\n")
     return 0
 
@@ -70,19 +61,26 @@ def _run_seeds(args: argparse.Namespace, config: RunConfig,
     steps = iterate_ensemble(config, seeds)
     if interrupted is not None:
         steps = interrupted.checked(steps)
-    if args.out == "-":
-        ends = write_ensemble(sys.stdout, names, seeds, steps)
-        sys.stdout.flush()
-    else:
-        target = check_target(args.out)
-        try:
-            with atomic_file(target, "w") as handle:
-                ends = write_ensemble(handle, names, seeds, steps)
-        except OSError as err:
-            raise write_failure(args.out, err) from None
+    ends = _write_out(args.out, lambda handle: write_ensemble(handle, names, seeds, steps))
     sys.stderr.write("".join(f"seed {seed}: {ends[m][1] if m in ends else 'stopped'}\n"
                              for m, seed in enumerate(seeds)))
     return 0
+
+
+def _write_out(out: str, write):
+    """``write(handle)`` to standard output (``-``) or atomically to the file ``out`` (refused
+    before any work when it cannot be written; a failure while writing raises WriteError);
+    returns what ``write`` returned."""
+    if out == "-":
+        result = write(sys.stdout)
+        sys.stdout.flush()
+        return result
+    target = check_target(out)
+    try:
+        with atomic_file(target, "w") as handle:
+            return write(handle)
+    except OSError as err:
+        raise write_failure(out, err) from None
 
 
 def _fmt(value: object) -> str:
