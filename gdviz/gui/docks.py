@@ -21,7 +21,7 @@ from PySide6.QtWidgets import QDockWidget, QScrollArea, QTabBar, QWidget
 TAB_WITH = {"contour": "samples", "surface3d": "histogram", "step_math": "data",
             "curvature": "histogram"}
 RAISED_WITHOUT_DATA = ("contour", "surface3d", "step_math")
-ROW_SHARES = (0.52, 0.48)     # of the views' height: the maps and samples, then the curves
+ROW_SHARES = (0.527, 0.473)     # of the views' height: the maps and samples, then the curves
 # a view's dock never asks for more than this: the window never grows past the screen because
 # a status line wrapped (the layout squeezes a view's text before it grows the window)
 VIEW_MIN_SIZE = (200, 150)

@@ -1,103 +1,124 @@
-"""Lesson captions on screen: an overlay label on a view (``CaptionOverlay``) and what keeps it
-showing the caption of the step shown (``LessonCaptions``), for the window and for exports.
+"""Lesson captions on screen: a caption bar under a view's plot (``CaptionOverlay``) and what
+keeps it showing the caption of the step shown (``LessonCaptions``), for the window and for
+exports.
 
 The script and its rules are core's (``gdviz.core.captions``); this file only draws the text.
-The overlay is a child of the view, outside every layout: a caption that changes while a run
-plays repaints the label alone (a label inside a layout re-lays out the whole window on
-``setText``: see ARCHITECTURE's measured facts).
+The bar has a place of its own at the bottom of the view in front, below the x axis: drawn over
+the plot it hid the x axis's ticks and title, and over the top it hid the title and the key.
+Its height is fixed (two lines) while the lesson has captions, so the plot does not jump when a
+caption comes or goes; a new caption re-lays out the window once (a caption changes a few times
+a run, not every frame: ``show_text`` does nothing for the text already shown).
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QObject, QPoint, Qt
-from PySide6.QtOpenGLWidgets import QOpenGLWidget
-from PySide6.QtWidgets import QGraphicsView, QLabel, QWidget
+from PySide6.QtCore import QObject, Qt
+from PySide6.QtGui import QFont, QFontMetrics
+from PySide6.QtWidgets import QBoxLayout, QLabel, QSizePolicy, QWidget
 
 from gdviz.core.captions import CaptionScript, caption_text
 
-MARGIN = 8  # px between the caption and the view's sides
-BOTTOM = 2  # px from the view's bottom: over the x axis's ticks and title, like a subtitle
-STYLE = ("QLabel#lesson_caption { background: rgba(20, 24, 40, 200); color: white; "
-         "border-radius: 6px; padding: 5px 10px; font-weight: 600; }")
+LINES = 2   # the bar holds two lines of a small font (one of the largest): 32 px
+PADDING = 4  # px above and below the text
+STYLE = ("QLabel#lesson_caption {{ background: {background}; color: white; "
+         "border-radius: 6px; padding: 2px 10px; font-weight: 600; }}")
+SHOWN = STYLE.format(background="rgba(20, 24, 40, 215)")
+EMPTY = STYLE.format(background="transparent")   # between captions: the place stays, blank
+POINT_SIZES = (11, 10, 9, 8)   # tried in turn until the caption fits the bar
+TIP = ("The lesson's caption for the step shown (View > Show lesson captions; "
+       "View > Edit lesson captions…)")
 # for an export's GIF palette: the caption's background over white, and its text
-CAPTION_COLORS = ("#474a56", "#ffffff")
+CAPTION_COLORS = ("#2a2e3c", "#ffffff")
 
 
 class CaptionOverlay(QLabel):
-    """A caption drawn over the bottom of ``host``'s plot (a view's largest plot widget, else
-    the view), like a subtitle: over the x axis's ticks and title, so that the title and the
-    keys above or below the plot, and the plot itself (where a lesson's point usually ends,
-    near the minimum at the bottom) stay in sight; wrapped to the view's width less a margin,
-    hidden while there is no text."""
+    """The caption bar: a label at the bottom of ``host``'s layout (a view's), as wide as the
+    view and two small lines high, showing the caption of the step shown (blank between captions);
+    hidden, giving its place back to the plot, while there is no script or captions are off
+    (``set_reserved``)."""
 
     def __init__(self, host: QWidget | None = None) -> None:
         super().__init__(host)
         self.setObjectName("lesson_caption")
-        self.setStyleSheet(STYLE)
+        self.setStyleSheet(EMPTY)
         self.setWordWrap(True)
         self.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents, True)
-        self.hide()
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+        self.setMinimumWidth(60)
+        self.setToolTip(TIP)
+        self._reserved = False
         self._host: QWidget | None = None
+        self.setFixedHeight(_bar_height())
+        self._fit_font()
+        self.hide()
         if host is not None:
             self.attach(host)
 
     def attach(self, host: QWidget) -> None:
-        """Draw over ``host`` from now on (follows its size)."""
+        """Sit at the bottom of ``host``'s layout from now on (leaving the previous host's)."""
         if host is self._host:
             return
-        if self._host is not None:
-            self._host.removeEventFilter(self)
+        old = self._host
+        if old is not None and isinstance(old.layout(), QBoxLayout):
+            old.layout().removeWidget(self)
         self._host = host
         self.setParent(host)
-        host.installEventFilter(self)
-        self._place()
-        if self.text():
-            self.show()
-            self.raise_()
+        layout = host.layout()
+        if isinstance(layout, QBoxLayout):
+            layout.addWidget(self)
+        self._show_if_reserved()
+
+    def set_reserved(self, on: bool) -> None:
+        """Keep the bar's place under the plot (a script to show, captions on) or give it back."""
+        self._reserved = bool(on)
+        self._show_if_reserved()
 
     def show_text(self, text: str) -> None:
-        """Show ``text`` ("" hides the caption); nothing is done when it is already shown."""
-        if text == self.text() and self.isVisible() == bool(text):
+        """Show ``text`` ("" leaves the bar blank); nothing is done when it is already shown."""
+        if text == self.text():
             return
         self.setText(text)
-        if not text:
-            self.hide()
-            return
-        self._place()
-        self.show()
-        self.raise_()
+        self.setStyleSheet(SHOWN if text else EMPTY)
+        self.setToolTip(text or TIP)
+        self._fit_font()
 
-    def eventFilter(self, watched, event) -> bool:  # noqa: N802 (Qt name)
-        if watched is self._host and event.type() == QEvent.Type.Resize:
-            self._place()
-        return False
+    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt name)
+        super().resizeEvent(event)
+        self._fit_font()
 
-    def _place(self) -> None:
-        host = self._host
-        if host is None:
-            return
-        width = max(60, host.width() - 2 * MARGIN)
-        self.setFixedWidth(width)
-        height = self.heightForWidth(width) if self.text() else 0
-        self.setFixedHeight(max(height, self.sizeHint().height()) if self.text() else 1)
-        self.move(MARGIN, max(0, _plot_bottom(host) - self.height() - BOTTOM))
+    def _show_if_reserved(self) -> None:
+        self.setVisible(self._reserved and self._host is not None)
+
+    def _fit_font(self) -> None:
+        """The largest of POINT_SIZES at which the wrapped text fits the bar (one line of the
+        larger sizes, two of the smaller); a caption too long even for the smallest is cut,
+        and its tooltip then gives it whole."""
+        font = QFont(self.font())
+        width = max(60, self.width() - 24)
+        room = self.height() - PADDING
+        for size in POINT_SIZES:
+            font.setPointSize(size)
+            metrics = QFontMetrics(font)
+            needed = metrics.boundingRect(0, 0, width, 10_000, Qt.TextFlag.TextWordWrap,
+                                          self.text() or "M").height()
+            lines = max(1, room // metrics.lineSpacing())
+            if needed <= lines * metrics.lineSpacing():
+                break
+        if font != self.font():
+            self.setFont(font)
 
 
-def _plot_bottom(host: QWidget) -> int:
-    """The y (in ``host``) of the bottom of its largest visible plot (a pyqtgraph plot is a
-    QGraphicsView, the 3-D view a QOpenGLWidget); the host's own bottom when it has none."""
-    plots = [w for kind in (QGraphicsView, QOpenGLWidget) for w in host.findChildren(kind)
-             if w.isVisibleTo(host)]
-    if not plots:
-        return host.height()
-    plot = max(plots, key=lambda w: w.width() * w.height())
-    return plot.mapTo(host, QPoint(0, plot.height())).y()
+def _bar_height() -> int:
+    """Two lines of the second smallest caption font (one of the largest), and the padding."""
+    font = QFont()
+    font.setPointSize(POINT_SIZES[-2])
+    font.setBold(True)
+    return LINES * QFontMetrics(font).lineSpacing() + PADDING
 
 
 class LessonCaptions(QObject):
     """The window's (or an export's) captions: the script, whether they are shown, and the
-    overlay on the view in front. ``show_step(histories, selected, index)`` shows the caption
+    caption bar under the view in front. ``show_step(histories, selected, index)`` shows the caption
     of lock-step ``index``. It evaluates the script on the histories each time (every event
     depends only on the steps before it, so nothing is kept between steps): measured through
     ``MainWindow._show_caption`` 0.1-0.25 ms per step shown (wavy 100 steps, linreg 300),
@@ -112,9 +133,11 @@ class LessonCaptions(QObject):
 
     def set_script(self, script: CaptionScript) -> None:
         self.script = script
+        self.overlay.set_reserved(self.enabled and bool(script))
 
     def set_enabled(self, on: bool) -> None:
         self.enabled = bool(on)
+        self.overlay.set_reserved(self.enabled and bool(self.script))
         if not on:
             self.overlay.show_text("")
 

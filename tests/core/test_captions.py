@@ -122,7 +122,7 @@ def test_wavy_ends_near_the_global_minimum_with_its_current_loss(wavy):
     preset, history = wavy
     shown = texts(preset.captions, [history])
     last = history.batch_losses[-1]
-    assert shown[-1] == (f"one pass done: the current loss {last:.2f} is near the global "
+    assert shown[-1] == (f"one pass done: the current sample's loss {last:.2f} is near the global "
                          "minimum -0.76")
     assert last == pytest.approx(-0.76, abs=0.01)
     before_the_end = active_caption(preset.captions, [history], 0, len(history) - 2)

@@ -28,7 +28,7 @@ def test_the_overlay_follows_the_step_shown_playing_and_scrubbing(make_window, q
     window.controller.run_until(100)
     qtbot.waitUntil(lambda: window.controller.shown_index == 100, timeout=10000)
     assert overlay.text() == _expected(window, 100)
-    assert overlay.text().startswith("one pass done: the current loss -0.76")
+    assert overlay.text().startswith("one pass done: the current sample's loss -0.76")
     for step in (17, 18, 50, 3):
         window.show_step(step)  # as the timeline scrubs
         assert overlay.text() == _expected(window, step) != ""
