@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QLabel, QStatusBar, QWidget
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtWidgets import QLabel, QSizePolicy, QStatusBar, QWidget
 
 from gdviz.core.problems.base import Problem
 from gdviz.core.records import StepRecord
@@ -24,11 +25,46 @@ STATE_TIPS = {
 HINTS = {"diverged": " — try a smaller learning rate, then Reset (R)"}
 
 
-class RunStatusBar(QStatusBar):
-    """Permanent fields on the right; temporary messages (showMessage) on the left."""
+class ElidedLabel(QLabel):
+    """A one-line label that shows as much of its text as its width allows, ending in "…"
+    when cut, with the whole text as its tooltip then; it never asks for more width."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self.full_text = ""
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.setTextFormat(Qt.TextFormat.PlainText)
+
+    def set_full_text(self, text: str) -> None:
+        self.full_text = text
+        self._elide()
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt name)
+        super().resizeEvent(event)
+        self._elide()
+
+    def _elide(self) -> None:
+        text = self.full_text
+        shown = self.fontMetrics().elidedText(text, Qt.TextElideMode.ElideRight,
+                                              max(40, self.width() - 4))
+        self.setToolTip(text if shown != text else "")
+        if shown != self.text():
+            self.setText(shown)
+
+
+class RunStatusBar(QStatusBar):
+    """Permanent fields on the right; messages (``showMessage``) on the left, cut with "…" where
+    they meet the fields (the whole message in its tooltip): Qt's own message was clipped
+    mid-word at the fields. ``currentMessage()`` is the whole message."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.message_label = ElidedLabel()
+        self.message_label.setObjectName("status_message")
+        self.addWidget(self.message_label, 1)
+        self._clear_timer = QTimer(self)
+        self._clear_timer.setSingleShot(True)
+        self._clear_timer.timeout.connect(self.clearMessage)
         self.labels: dict[str, QLabel] = {}
         for name, tip in (
                 ("step", "Steps taken (one step = one batch = one update)."),
@@ -92,6 +128,20 @@ class RunStatusBar(QStatusBar):
             self.showMessage(text)
         else:
             self.ended_message = ""
+
+    def showMessage(self, text: str, timeout: int = 0) -> None:  # noqa: N802 (Qt name)
+        """Show ``text`` on the left (for ``timeout`` ms, 0: until the next message)."""
+        self.message_label.set_full_text(text)
+        if timeout > 0:
+            self._clear_timer.start(timeout)
+        else:
+            self._clear_timer.stop()
+
+    def clearMessage(self) -> None:  # noqa: N802 (Qt name)
+        self.message_label.set_full_text("")
+
+    def currentMessage(self) -> str:  # noqa: N802 (Qt name)
+        return self.message_label.full_text
 
     def text(self) -> str:
         """Everything the bar shows (tests read this)."""
