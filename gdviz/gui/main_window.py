@@ -107,7 +107,7 @@ class MainWindow(QMainWindow):
         self.run_label = QLabel()  # which run the status bar's numbers belong to
         self.run_label.setObjectName("status_run")
         self.run_label.setToolTip("The selected run: the numbers on the right are its own.")
-        self.status.insertPermanentWidget(0, LabelSlot(self.run_label))
+        self.status.add_first_field(LabelSlot(self.run_label))
         self.editor = ConfigEditor(self.panels, self.controller.config, self)
         built = menus.build_menus(self)
         self.file_menu, self.preset_actions, self.formula_menu = built

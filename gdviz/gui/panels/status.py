@@ -129,6 +129,10 @@ class RunStatusBar(QStatusBar):
         else:
             self.ended_message = ""
 
+    def add_first_field(self, widget: QWidget) -> None:
+        """Put ``widget`` before the permanent fields (Qt counts the message's label too)."""
+        self.insertPermanentWidget(1, widget)
+
     def showMessage(self, text: str, timeout: int = 0) -> None:  # noqa: N802 (Qt name)
         """Show ``text`` on the left (for ``timeout`` ms, 0: until the next message)."""
         self.message_label.set_full_text(text)
