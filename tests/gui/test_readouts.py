@@ -30,8 +30,10 @@ def test_readouts_follow_a_playing_run_ten_times_a_second_and_a_pause_at_once(
     window.toolbar.act_play.trigger()
     elapsed = time.monotonic() - start
     qtbot.wait(2 * READOUT_PERIOD_MS)
-    assert len(writes) <= 3 + elapsed / (READOUT_PERIOD_MS / 1000) < len(frames) + 3
-    assert len(writes) < len(frames)
+    at_most = 3 + elapsed / (READOUT_PERIOD_MS / 1000)   # one write per period
+    assert len(writes) <= at_most
+    if len(frames) > 2 * at_most:   # frames came faster than the period (not on a busy machine)
+        assert len(writes) < len(frames)
     assert statuses == writes
     shown = c.record_shown(c.shown_index).step
     assert writes[-1] == shown
