@@ -48,6 +48,22 @@ def sample_curves(problem: Problem, center: np.ndarray, index: int, values: np.n
     return np.ascontiguousarray(losses.T)
 
 
+def line_points(base: np.ndarray, direction: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """(m, p) points ``base + t·direction`` for each t of ``values`` (m,): a line through
+    ``base`` (p,) along any ``direction`` (p,) (a landscape direction: t in its units)."""
+    base = np.asarray(base, dtype=np.float64)
+    return base + np.asarray(values, dtype=np.float64)[:, None] * np.asarray(direction,
+                                                                             dtype=np.float64)
+
+
+def line_curves(problem: Problem, base: np.ndarray, direction: np.ndarray, values: np.ndarray,
+                idx: np.ndarray | None = None) -> np.ndarray:
+    """(k, m) per-sample losses ℓᵢ along the line ``base + t·direction``, t in ``values``."""
+    with np.errstate(all="ignore"):
+        losses = problem.sample_losses(line_points(base, direction, values), idx)  # (m, k)
+    return np.ascontiguousarray(losses.T)
+
+
 def per_sample_scale(problem: Problem) -> float:
     """Factor from the problem's full loss (and gradient) to the per-sample (mean) scale."""
     return 1.0 if problem.reduction == "mean" else 1.0 / problem.n_samples
@@ -166,7 +182,28 @@ class SliceCache(ProblemLRU):
         if found is not None:
             return found
         values = slice_grid(lo, hi, resolution)
-        all_curves = sample_curves(problem, center, index, values)
+        return self._store(problem, key, values, sample_curves(problem, center, index, values),
+                           drawn)
+
+    def get_line(self, problem: Problem, base: np.ndarray, direction: np.ndarray, lo: float,
+                 hi: float, resolution: int = DEFAULT_RESOLUTION,
+                 drawn: np.ndarray | None = None) -> SliceCurves:
+        """The curves along the line ``base + t·direction`` for t in [lo, hi] (``values`` are
+        the t); curves of the samples ``drawn`` (all if None)."""
+        if drawn is None:
+            drawn = np.arange(problem.n_samples)
+        key = ("line", np.asarray(base, dtype=np.float64).tobytes(),
+               np.asarray(direction, dtype=np.float64).tobytes(), float(lo), float(hi),
+               int(resolution), np.asarray(drawn, dtype=np.int64).tobytes())
+        found = self.lookup(problem, key)
+        if found is not None:
+            return found
+        values = slice_grid(lo, hi, resolution)
+        return self._store(problem, key, values, line_curves(problem, base, direction, values),
+                           drawn)
+
+    def _store(self, problem: Problem, key: tuple, values: np.ndarray, all_curves: np.ndarray,
+               drawn: np.ndarray) -> SliceCurves:
         curves = all_curves[drawn]
         for array in (values, curves):
             array.setflags(write=False)

@@ -1,0 +1,191 @@
+"""The Landscape view: the loss over a plane (random, PCA or two parameters) computed in the
+background, the runs' paths projected onto it, and what hovering a path point says."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import numpy as np
+import pytest
+
+from gdviz.core.history import RunHistory
+from gdviz.core.landscape import project_path
+from gdviz.core.presets import get_preset
+from gdviz.core.records import RunConfig
+from gdviz.core.run_set import RunSpec
+from gdviz.core.runner import run_to_end
+from gdviz.gui.views import VIEW_CLASSES, LandscapeView, style
+from gdviz.gui.views.base import RunTrack
+from gdviz.gui.views.status_label import plain_text
+
+COLORS = ("#1a3a8f", "#d62728")
+
+
+def track_of(config: RunConfig, name: str = "run", color: str = COLORS[0]) -> RunTrack:
+    history = RunHistory(config.make_problem().n_params)
+    history.append(run_to_end(config))
+    return RunTrack(RunSpec(name, color, config), history)
+
+
+def landscape(qtbot, tracks: tuple[RunTrack, ...], plane: int | None = None,
+              center: int | None = None) -> LandscapeView:
+    view = LandscapeView()
+    qtbot.addWidget(view)
+    view.resize(760, 560)
+    view.show()
+    chosen = tracks[0]
+    problem = chosen.config.make_problem()
+    view.set_run(problem, chosen.config, chosen.history)
+    view.set_tracks(tracks, 0)
+    if plane is not None:
+        view.plane_combo.setCurrentIndex(plane)
+    if center is not None:
+        view.center_combo.setCurrentIndex(center)
+    assert view.wait_ready(30000), view.error
+    view.show_step(view.longest_track() - 1)
+    return view
+
+
+def xor_config(**changes) -> RunConfig:
+    return get_preset("mlp_xor").config.with_changes(max_steps=200, **changes)
+
+
+def test_the_view_is_registered_behind_the_contour():
+    from gdviz.gui.docks import TAB_WITH
+
+    assert LandscapeView in VIEW_CLASSES
+    assert TAB_WITH["landscape"] == "contour"
+
+
+def test_random_plane_image_centre_and_paths_of_a_network(qtbot):
+    track = track_of(xor_config())
+    view = landscape(qtbot, (track,))          # random directions through the last point
+    problem, h = view.problem, track.history
+    land = view.computed.landscape
+    assert view.image.image.shape == (51, 51)
+    assert land.kind == "random"
+    np.testing.assert_array_equal(land.center, h.params[-1])
+    # the grid's middle is the centre: its value is the full loss there
+    assert land.a[25] == pytest.approx(0.0, abs=1e-15)
+    assert land.b[25] == pytest.approx(0.0, abs=1e-15)
+    assert land.losses[25, 25] == pytest.approx(float(problem.loss(h.params[-1])), rel=1e-12)
+    assert "biases zeroed" in view.frame.title.text()
+    assert "loss at the centre " + style.fmt(float(problem.loss(h.params[-1]))) in \
+        plain_text(view.frame.status)
+    # the path: every recorded point, projected; it ends at the centre
+    x, y = view.paths[0].xData, view.paths[0].yData
+    assert len(x) == len(h)
+    assert (x[-1], y[-1]) == pytest.approx((0.0, 0.0), abs=1e-9)
+    # a point off the plane: its distance, true loss and the surface's loss, as core says
+    seen = project_path(problem, land.center, land.direction_a, land.direction_b, h.params[:])
+    assert (x[50], y[50]) == pytest.approx((seen.a[50], seen.b[50]), rel=1e-9, abs=1e-12)
+    text = view.hover_at(x[50], y[50])
+    assert text.splitlines() == [
+        "step 50", f"distance from the plane {style.fmt(seen.distance[50])}",
+        f"true loss {style.fmt(seen.loss[50])}",
+        f"surface's loss here {style.fmt(seen.surface_loss[50])}"]
+    assert seen.distance[50] > 1e-3
+    assert view.hover_label.isVisible()
+    # far from every path: nothing
+    assert view.hover_at(land.a[0], land.b[0]) == ""
+    assert not view.hover_label.isVisible()
+    view.close()
+
+
+def test_pca_plane_of_two_runs_shows_both_paths_and_their_explained_variance(qtbot):
+    tracks = (track_of(xor_config(), "sgd", COLORS[0]),
+              track_of(xor_config(optimizer="adam", lr=0.02, hyperparams={}), "adam", COLORS[1]))
+    view = landscape(qtbot, tracks, plane=1)
+    land = view.computed.landscape
+    assert land.kind == "pca"
+    assert land.explained.sum() <= 1.0
+    share = land.explained * 100
+    assert f"{share[0]:.1f} % and {share[1]:.1f} %" in view.frame.title.text()
+    for k, track in enumerate(tracks):
+        assert len(view.paths[k].xData) == len(track.history)
+        assert view.paths[k].opts["pen"].color().name() == track.color
+    # both runs' points are on the map
+    for item in view.paths[:2]:
+        assert land.a[0] < np.nanmin(item.xData)
+        assert np.nanmax(item.xData) < land.a[-1]
+        assert land.b[0] < np.nanmin(item.yData)
+        assert np.nanmax(item.yData) < land.b[-1]
+    text = view.hover_at(view.paths[1].xData[-1], view.paths[1].yData[-1])
+    assert text.startswith(f"adam · step {len(tracks[1].history) - 1}")
+    view.close()
+
+
+def test_a_two_parameter_problem_s_parameter_plane_is_the_contour_s(qtbot):
+    config = RunConfig(problem="rosenbrock", optimizer="adam", lr=0.05, max_steps=150,
+                       init=(-1.5, 2.0))
+    track = track_of(config)
+    view = landscape(qtbot, (track,), center=0)
+    assert view.plane_combo.currentIndex() == 2          # two parameters by default
+    h, problem = track.history, view.problem
+    np.testing.assert_allclose(view.paths[0].xData, h.params[:, 0], rtol=0, atol=1e-12)
+    np.testing.assert_allclose(view.paths[0].yData, h.params[:, 1], rtol=0, atol=1e-12)
+    land, c = view.computed.landscape, view.computed
+    assert land.losses[3, 7] == pytest.approx(
+        float(problem.loss(np.array([land.a[7] + c.offset[0], land.b[3] + c.offset[1]]))),
+        rel=1e-12)
+    # every point lies in the plane: distance 0, true loss = the surface's loss
+    for k in (0, 40, len(h) - 1):
+        lines = view.hover_at(h.params[k, 0], h.params[k, 1]).splitlines()
+        assert lines[1] == "distance from the plane 0"
+        assert lines[2].split()[-1] == lines[3].split()[-1]
+    view.close()
+
+
+def test_one_parameter_says_why_and_computes_nothing(qtbot):
+    config = get_preset("wavy").config.with_changes(max_steps=20)
+    track = track_of(config)
+    view = LandscapeView()
+    qtbot.addWidget(view)
+    view.show()
+    view.set_run(config.make_problem(), config, track.history)
+    view.set_tracks((track,), 0)
+    view.show_step(5)
+    assert view.message.isVisible()
+    assert not view.plot.isVisible()
+    assert view.runner.computations == 0
+    view.close()
+
+
+def test_computed_when_the_runs_change_or_asked_never_on_a_step(qtbot):
+    first = track_of(xor_config())
+    view = landscape(qtbot, (first,))
+    asked = view.runner.computations
+    for k in range(0, len(first.history), 20):
+        view.show_step(k)
+    assert view.runner.computations == asked
+    second = track_of(xor_config(lr=0.5), "fast", COLORS[1])
+    view.set_tracks((first, second), 0)                    # the run set changed
+    assert view.runner.computations == asked + 1
+    assert view.wait_ready(30000)
+    view.recompute()                                       # the button
+    assert view.runner.computations == asked + 2
+    view.close()
+
+
+def test_progress_is_reported_and_cancel_stops_the_work(qtbot):
+    config = get_preset("mlp_spiral").config.with_changes(max_steps=100)
+    track = track_of(config)
+    view = landscape(qtbot, (track,))
+    fractions = []
+    view.runner.sig_partial.connect(lambda _key, value: fractions.append(value))
+    view.recompute_button.click()
+    assert view.cancel_button.isVisible()
+    qtbot.waitUntil(lambda: not view.runner.busy, timeout=30000)
+    assert fractions
+    assert fractions == sorted(fractions)
+    assert fractions[-1] == 1.0
+    assert not view.cancel_button.isVisible()
+    before = view.computed
+    view.recompute_button.click()
+    view.cancel_button.click()
+    assert not view.runner.busy
+    assert "cancelled" in plain_text(view.frame.status)
+    assert view.computed is before                         # the last landscape stays
+    view.close()
