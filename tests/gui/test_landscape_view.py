@@ -61,7 +61,7 @@ def test_the_view_is_registered_behind_the_contour():
 
 def test_random_plane_image_centre_and_paths_of_a_network(qtbot):
     track = track_of(xor_config())
-    view = landscape(qtbot, (track,))          # random directions through the last point
+    view = landscape(qtbot, (track,), center=2)   # random directions through the last point
     problem, h = view.problem, track.history
     land = view.computed.landscape
     assert view.image.image.shape == (51, 51)
@@ -121,7 +121,7 @@ def test_a_two_parameter_problem_s_parameter_plane_is_the_contour_s(qtbot):
     config = RunConfig(problem="rosenbrock", optimizer="adam", lr=0.05, max_steps=150,
                        init=(-1.5, 2.0))
     track = track_of(config)
-    view = landscape(qtbot, (track,), center=0)
+    view = landscape(qtbot, (track,))
     assert view.plane_combo.currentIndex() == 2          # two parameters by default
     h, problem = track.history, view.problem
     np.testing.assert_allclose(view.paths[0].xData, h.params[:, 0], rtol=0, atol=1e-12)
@@ -188,4 +188,36 @@ def test_progress_is_reported_and_cancel_stops_the_work(qtbot):
     assert not view.runner.busy
     assert "cancelled" in plain_text(view.frame.status)
     assert view.computed is before                         # the last landscape stays
+    view.close()
+
+
+def test_a_path_that_leaves_the_map_grows_it_on_the_same_plane(qtbot):
+    config = get_preset("mlp_xor").config.with_changes(optimizer="adam", lr=0.01,
+                                                       hyperparams={}, max_steps=1000)
+    records = run_to_end(config)
+    history = RunHistory(config.make_problem().n_params)
+    history.append(records[:1])                   # the run has just started
+    track = RunTrack(RunSpec("adam", COLORS[0], config), history)
+    view = landscape(qtbot, (track,))             # random plane through the start
+    first = view.computed.landscape
+    assert (first.a[0], first.a[-1]) == (-1.0, 1.0)
+    asked = view.runner.computations
+    history.append(records[1:50])
+    view.show_step(len(history) - 1)              # still on the map: nothing asked
+    assert view.runner.computations == asked
+    history.append(records[50:])
+    view.show_step(len(history) - 1)              # Adam leaves [-1, 1]²: the map grows
+    assert view.runner.computations == asked + 1
+    assert view.wait_ready(30000)
+    view.show_step(len(history) - 1)
+    grown = view.computed.landscape
+    np.testing.assert_array_equal(grown.direction_a, first.direction_a)
+    np.testing.assert_array_equal(grown.direction_b, first.direction_b)
+    np.testing.assert_array_equal(grown.center, first.center)
+    x, y = view.paths[0].xData, view.paths[0].yData
+    assert grown.a[0] < np.min(x)
+    assert np.max(x) < grown.a[-1]
+    assert grown.b[0] < np.min(y)
+    assert np.max(y) < grown.b[-1]
+    assert view.runner.computations == asked + 1  # held now: asked once
     view.close()

@@ -20,7 +20,7 @@ tab computes nothing until it comes to the front.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pyqtgraph as pg
@@ -52,8 +52,7 @@ from gdviz.gui.views.map_parts import loss_colormap, tick_label
 from gdviz.gui.views.pair_view import legend_html
 from gdviz.gui.views.status_label import set_status_text
 
-PLANES = (("random", "random directions (filter-normalised, biases zeroed)"),
-          ("pca", "PCA of all runs' paths"),
+PLANES = (("random", "random (filter-normalised)"), ("pca", "PCA of the paths"),
           ("params", "two parameters"))
 CENTRES = (("start", "the start"), ("current", "the current point"),
            ("final", "the last point"))
@@ -62,6 +61,8 @@ MARGIN = 0.15          # room around the projected paths, of their extent
 PATH_POINTS = 1000     # points of a path drawn (decimated) and offered to the hover
 ROW_BAND = 4           # grid rows per progress report (51 rows: 13 reports)
 HOVER_PIXELS = 12      # a path point within this many pixels of the pointer is described
+GROWTH_CAP = 20.0      # a map grows to hold the paths up to 20x its extent (else a diverged
+                       # run would ask for a map of 1e12 where nothing is visible)
 ONE_PARAM = ("One parameter: a plane needs two. The per-sample losses view shows the loss "
              "along the parameter.")
 
@@ -77,8 +78,11 @@ class _Request:
     center_word: str            # "start", "current" or "final"
     center_step: int            # the selected run's step the centre was taken at
     paths: tuple[np.ndarray, ...]   # (T, p) each, the runs' paths at request time
-    steps: tuple[int, ...]      # each run's last step then
+    steps: tuple[int, ...]      # each run's last step when the plane was chosen
     grid: int
+    # the plane (u, v, explained) of an earlier landscape whose map only grows to hold the
+    # paths (they left it); None: the directions are made anew
+    plane: tuple | None = None
 
 
 @dataclass(frozen=True)
@@ -141,14 +145,19 @@ class LandscapeView(LessonView):
         self.plane_combo = QComboBox()
         for _, text in PLANES:
             self.plane_combo.addItem(text)
-        self.plane_combo.setToolTip("The two directions that span the plane.")
+        self.plane_combo.setToolTip(
+            "The two directions that span the plane: two random directions, each unit's "
+            "incoming weights scaled to the norm of that unit's weights at the centre and the "
+            "biases zeroed (Li et al. 2018); the first two principal directions of all runs' "
+            "paths together; or two parameters.")
         self.param_combos = [QComboBox(), QComboBox()]
         for k, combo in enumerate(self.param_combos):
             combo.setToolTip(f"The parameter along the plane's {('first', 'second')[k]} axis.")
         self.center_combo = QComboBox()
         for _, text in CENTRES:
             self.center_combo.addItem(text)
-        self.center_combo.setCurrentIndex(2)
+        self.center_combo.setCurrentIndex(0)   # the start: a random plane that never goes
+        # stale while the runs play (the current and last points move with them)
         self.center_combo.setToolTip(
             "The plane's centre: the start point, the selected run's point at the shown step, "
             "or its last point, taken when the landscape is computed.")
@@ -317,8 +326,7 @@ class LandscapeView(LessonView):
             self.track_index(track, self._index)
         center = np.array(h.params[step] if len(h) else self.config.start_point(),
                           dtype=np.float64)
-        paths = tuple(np.array(t.history.params[decimate(t.history.steps, 20 * PATH_POINTS)],
-                               dtype=np.float64) for t in self.tracks if len(t.history))
+        paths = self._paths()
         names = tuple(self.problem.param_names[c.currentIndex()] for c in self.param_combos)
         return _Request(self.problem, PLANES[self.plane_combo.currentIndex()][0], names,
                         center, word, int(step), paths,
@@ -451,8 +459,45 @@ class LandscapeView(LessonView):
                 ends.append((xy[-1, 0], xy[-1, 1], track.color))
             self.current.set_points([e[0] for e in ends], [e[1] for e in ends],
                                     brushes=[e[2] for e in ends])
+            self._grow_if_left()
         self._status()
         self._show_note()
+
+    def _outside(self) -> bool:
+        """Whether a drawn path point lies outside the computed map."""
+        land, (dx, dy) = self.computed.landscape, self.computed.offset
+        for _, _, xy in self._drawn:
+            with np.errstate(invalid="ignore"):
+                out = ((xy[:, 0] < land.a[0] + dx) | (xy[:, 0] > land.a[-1] + dx)
+                       | (xy[:, 1] < land.b[0] + dy) | (xy[:, 1] > land.b[-1] + dy))
+            if np.any(out):
+                return True
+        return False
+
+    def _grow_if_left(self) -> None:
+        """A path left the map: the same plane is computed again over an extent that holds
+        every path (not on every step: once per exit, with MARGIN room; at most GROWTH_CAP
+        times the map's extent)."""
+        c = self.computed
+        if self.runner.busy or self.error or not self._outside():
+            return
+        r = c.request
+        paths = self._paths()
+        grown = replace(r, paths=paths, plane=(c.landscape.direction_a,
+                                               c.landscape.direction_b,
+                                               c.landscape.explained))
+        a, b = _axes(grown, c.projector)
+        land = c.landscape
+        if max(np.ptp(a) / np.ptp(land.a), np.ptp(b) / np.ptp(land.b)) > GROWTH_CAP:
+            return
+        self.progress = 0.0
+        self.cancel_button.setVisible(True)
+        self.runner.request(grown, _landscape_job(grown))
+
+    def _paths(self) -> tuple[np.ndarray, ...]:
+        """Copies of every run's recorded points (decimated), for a job."""
+        return tuple(np.array(t.history.params[decimate(t.history.steps, 20 * PATH_POINTS)],
+                              dtype=np.float64) for t in self.tracks if len(t.history))
 
     def _plane_xy(self, params: np.ndarray) -> np.ndarray:
         """(T, 2) drawn coordinates of the points ``params`` (T, p) projected onto the plane;
@@ -479,8 +524,7 @@ class LandscapeView(LessonView):
             grew = len(c.request.steps) != len(self.tracks) or any(
                 len(t.history) - 1 > s for t, s in zip(self.tracks, c.request.steps))
             if grew and (c.request.kind == "pca" or c.request.center_word != "start"):
-                words.append(f"computed at step {max(c.request.steps)}: Recompute for the "
-                             "runs as they are now")
+                words.append(f"computed at step {max(c.request.steps)} (Recompute)")
             words.append(f"{len(c.landscape.a)}×{len(c.landscape.b)} points in "
                          f"{c.seconds:.2g} s")
         set_status_text(self.frame.status, " · ".join(words))
@@ -593,8 +637,8 @@ def _landscape_job(request: _Request):
     def job(should_stop):
         t0 = time.perf_counter()
         problem, center = request.problem, request.center
-        u, v, explained = plane_directions(problem, request.kind, request.names, center,
-                                           request.paths, SEED)
+        u, v, explained = request.plane or plane_directions(
+            problem, request.kind, request.names, center, request.paths, SEED)
         projector = plane_projector(u, v)
         a, b = _axes(request, projector)
         losses = np.empty((len(b), len(a)))
