@@ -570,6 +570,10 @@ class LandscapeView(LessonView):
                  f"surface's loss here {style.fmt(float(seen.surface_loss[0]))}"]
         self.hover_text = "\n".join(lines)
         self.hover_label.setText(self.hover_text)
+        # beside the point, towards the middle of the map (never cut off by its edge)
+        (x0, x1), (y0, y1) = self.plot.getPlotItem().getViewBox().viewRange()
+        self.hover_label.setAnchor((1.0 if xy[0] > (x0 + x1) / 2 else 0.0,
+                                    0.0 if xy[1] > (y0 + y1) / 2 else 1.0))
         self.hover_label.setPos(float(xy[0]), float(xy[1]))
         self.hover_label.setVisible(True)
         self.hover_mark.set_points([xy[0]], [xy[1]])
