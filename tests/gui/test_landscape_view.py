@@ -221,3 +221,19 @@ def test_a_path_that_leaves_the_map_grows_it_on_the_same_plane(qtbot):
     assert np.max(y) < grown.b[-1]
     assert view.runner.computations == asked + 1  # held now: asked once
     view.close()
+
+
+def test_gdviz_export_renders_the_landscape_view(qapp, tmp_path, capsys):
+    from PIL import Image
+
+    from gdviz.cli.main import main
+
+    code = main(["export", "--preset", "mlp_xor", "--steps", "300", "--view", "landscape",
+                 "--frames", "3", "--size", "480x360", "--png-dir", str(tmp_path)])
+    assert code == 0, capsys.readouterr().err
+    frames = sorted(tmp_path.iterdir())
+    assert [p.name for p in frames] == ["frame_0000.png", "frame_0001.png", "frame_0002.png"]
+    pixels = [np.asarray(Image.open(p).convert("RGB"), dtype=np.int16) for p in frames]
+    assert pixels[0].shape == (360, 480, 3)
+    assert len(np.unique(pixels[-1].reshape(-1, 3), axis=0)) > 200   # a colour map, not blank
+    assert np.abs(pixels[-1] - pixels[0]).sum() > 0                  # the paths grew
