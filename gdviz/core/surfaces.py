@@ -175,35 +175,32 @@ class SliceCache(ProblemLRU):
             drawn: np.ndarray | None = None) -> SliceCurves:
         """The slice of parameter ``index`` over [lo, hi] with the others held at ``center``;
         curves of the samples ``drawn`` (all if None)."""
-        if drawn is None:
-            drawn = np.arange(problem.n_samples)
-        key = self._key(index, center, lo, hi, resolution, drawn)
-        found = self.lookup(problem, key)
-        if found is not None:
-            return found
-        values = slice_grid(lo, hi, resolution)
-        return self._store(problem, key, values, sample_curves(problem, center, index, values),
-                           drawn)
+        drawn = np.arange(problem.n_samples) if drawn is None else drawn
+        return self._get(problem, self._key(index, center, lo, hi, resolution, drawn), lo, hi,
+                         resolution, drawn,
+                         lambda values: sample_curves(problem, center, index, values))
 
     def get_line(self, problem: Problem, base: np.ndarray, direction: np.ndarray, lo: float,
                  hi: float, resolution: int = DEFAULT_RESOLUTION,
                  drawn: np.ndarray | None = None) -> SliceCurves:
         """The curves along the line ``base + t·direction`` for t in [lo, hi] (``values`` are
         the t); curves of the samples ``drawn`` (all if None)."""
-        if drawn is None:
-            drawn = np.arange(problem.n_samples)
+        drawn = np.arange(problem.n_samples) if drawn is None else drawn
         key = ("line", np.asarray(base, dtype=np.float64).tobytes(),
                np.asarray(direction, dtype=np.float64).tobytes(), float(lo), float(hi),
                int(resolution), np.asarray(drawn, dtype=np.int64).tobytes())
+        return self._get(problem, key, lo, hi, resolution, drawn,
+                         lambda values: line_curves(problem, base, direction, values))
+
+    def _get(self, problem: Problem, key: tuple, lo: float, hi: float, resolution: int,
+             drawn: np.ndarray, curves_at) -> SliceCurves:
+        """The cached SliceCurves of ``key``, else made from ``curves_at(values)`` (every
+        sample's curve, (n, m)) and kept."""
         found = self.lookup(problem, key)
         if found is not None:
             return found
         values = slice_grid(lo, hi, resolution)
-        return self._store(problem, key, values, line_curves(problem, base, direction, values),
-                           drawn)
-
-    def _store(self, problem: Problem, key: tuple, values: np.ndarray, all_curves: np.ndarray,
-               drawn: np.ndarray) -> SliceCurves:
+        all_curves = curves_at(values)
         curves = all_curves[drawn]
         for array in (values, curves):
             array.setflags(write=False)

@@ -24,7 +24,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QRectF, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QComboBox, QLabel, QPushButton, QWidget
 
 from gdviz.core import grids
@@ -44,11 +44,10 @@ from gdviz.core.run_set import RunSpec
 from gdviz.gui import tasks
 from gdviz.gui.views import style
 from gdviz.gui.views.base import LessonView, RunTrack
-from gdviz.gui.views.items.caching import cache_as_pixmap, cache_axes
 from gdviz.gui.views.items.dots import Dots
 from gdviz.gui.views.items.updates import set_wide_curve
 from gdviz.gui.views.items.wide_curve import WideCurve
-from gdviz.gui.views.map_parts import loss_colormap, tick_label
+from gdviz.gui.views.map_parts import LossMap, message_label
 from gdviz.gui.views.pair_view import legend_html
 from gdviz.gui.views.status_label import set_status_text
 
@@ -123,10 +122,7 @@ class LandscapeView(LessonView):
         self.frame.info.setTextFormat(Qt.TextFormat.RichText)
         self.frame.info.setVisible(True)
         self._build_bar()
-        self.message = QLabel(ONE_PARAM)
-        self.message.setWordWrap(True)
-        self.message.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.message.setVisible(False)
+        self.message = message_label(ONE_PARAM)
         self.layout().addWidget(self.message, 1)
         self._build_items()
         self.runner = tasks.TaskRunner(self)
@@ -183,22 +179,8 @@ class LandscapeView(LessonView):
         p = self.plot.getPlotItem()
         p.setMenuEnabled(False)
         p.hideButtons()
-        self.cmap = loss_colormap()
-        self.image = pg.ImageItem(axisOrder="row-major")
-        self.image.setColorMap(self.cmap)
-        self.image.setZValue(-20)
-        p.addItem(self.image)
-        self.iso = pg.PlotDataItem([], [], connect="pairs",
-                                   pen=pg.mkPen(40, 40, 40, 110, width=1))
-        self.iso.setZValue(-10)
-        p.addItem(self.iso)
-        cache_as_pixmap(self.iso)
-        self.colorbar = pg.ColorBarItem(colorMap=self.cmap, interactive=False, width=14,
-                                        colorMapMenu=False)
-        self.colorbar.setImageItem(self.image, insert_in=p)
-        cache_axes(self.colorbar)
-        self.colorbar.axis.enableAutoSIPrefix(False)
-        self.colorbar.axis.setWidth(58)
+        self.map = LossMap(p)
+        self.image = self.map.image
         self.center_mark = Dots("+", size=16, pen=pg.mkPen("k", width=2))
         self.current = Dots("o", size=8, pen=pg.mkPen("w", width=1.5))
         self.hover_mark = Dots("o", size=14, pen=pg.mkPen("k", width=2))
@@ -385,17 +367,7 @@ class LandscapeView(LessonView):
     def _show_map(self, c: _Computed) -> None:
         land = c.landscape
         xs, ys = land.a + c.offset[0], land.b + c.offset[1]
-        dx, dy = (xs[-1] - xs[0]) / (len(xs) - 1), (ys[-1] - ys[0]) / (len(ys) - 1)
-        lo, hi = c.scale.lo, c.scale.hi
-        self.image.setImage(np.nan_to_num(c.shown, nan=hi), levels=(lo, hi))
-        self.image.setRect(QRectF(xs[0] - dx / 2, ys[0] - dy / 2, xs[-1] - xs[0] + dx,
-                                  ys[-1] - ys[0] + dy))
-        self.colorbar.setLevels((lo, hi))
-        self.colorbar.axis.setLabel(c.scale.label())
-        ticks = c.scale.ticks()
-        self.colorbar.axis.setTicks(
-            None if ticks is None else [[(t, tick_label(v)) for t, v in ticks]])
-        self.iso.setData(c.iso[:, :, 0].ravel(), c.iso[:, :, 1].ravel())
+        self.map.show(xs, ys, c.shown, c.scale, c.iso)
         self.center_mark.set_points([c.offset[0]], [c.offset[1]])
         self.plot.getPlotItem().getViewBox().setRange(xRange=(xs[0], xs[-1]),
                                                       yRange=(ys[0], ys[-1]), padding=0)
@@ -656,12 +628,7 @@ def _landscape_job(request: _Request):
         if request.kind == "params":
             names = problem.param_names
             offset = tuple(float(center[names.index(n)]) for n in request.names)
-        values = np.where(np.isfinite(losses), losses, np.nan)
-        scale = grids.display_scale(values)
-        shown = scale.apply(values)
-        levels = np.linspace(scale.lo, scale.hi, grids.ISO_LEVELS + 2)[1:-1] \
-            if scale.hi > scale.lo else np.zeros(0)
-        iso = grids.isolines(shown, a + offset[0], b + offset[1], levels)
+        _, scale, shown, _, iso = grids.shaded(losses, a + offset[0], b + offset[1])
         land = Landscape(a, b, losses, center, u, v, request.kind, explained, ())
         center_loss = float(problem.loss(center))
         return _Computed(request, land, projector, offset, scale, shown, iso, center_loss,
