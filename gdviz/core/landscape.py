@@ -115,7 +115,11 @@ def pca_directions(paths: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray,
         raise ConfigError("pca directions need a path of at least 2 points and a problem with "
                           "at least 2 parameters")
     _, singular, vt = np.linalg.svd(centred, full_matrices=False)
-    total = float(np.sum(singular ** 2))
+    with np.errstate(over="ignore"):
+        total = float(np.sum(singular ** 2))
+    if not np.isfinite(total):
+        raise ConfigError("pca directions: the paths hold values too large for their variance "
+                          "(a run diverged); use fewer steps or a smaller learning rate")
     if total == 0.0 or singular[1] == 0.0:
         raise ConfigError("pca directions need a path that moves in at least two directions "
                           "(this one stays on a line or a point)")

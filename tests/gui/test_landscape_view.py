@@ -237,3 +237,25 @@ def test_gdviz_export_renders_the_landscape_view(qapp, tmp_path, capsys):
     assert pixels[0].shape == (360, 480, 3)
     assert len(np.unique(pixels[-1].reshape(-1, 3), axis=0)) > 200   # a colour map, not blank
     assert np.abs(pixels[-1] - pixels[0]).sum() > 0                  # the paths grew
+
+
+def test_a_diverged_run_is_drawn_where_it_can_be_and_a_pca_of_it_refused_in_words(qtbot):
+    config = get_preset("monkey-saddle").config.with_changes(max_steps=200)
+    track = track_of(config)
+    assert np.abs(track.history.params[-1]).max() > 1e100        # it diverged
+    view = landscape(qtbot, (track,))                            # two parameters: drawn
+    land = view.computed.landscape
+    assert not view.error
+    assert np.all(np.isfinite(land.losses))
+    assert land.a[-1] - land.a[0] < 100                          # the map, not 1e179
+    x = view.paths[0].xData
+    assert x[0] == track.history.params[0, 0]
+    asked = view.runner.computations
+    for k in range(len(track.history) - 20, len(track.history)):
+        view.show_step(k)                                        # no map chases it
+    assert view.runner.computations == asked
+    view.plane_combo.setCurrentIndex(1)
+    assert view.wait_ready(30000)
+    view.show_step(len(track.history) - 1)
+    assert "values too large" in plain_text(view.frame.status)
+    view.close()

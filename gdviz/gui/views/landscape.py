@@ -28,6 +28,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QComboBox, QLabel, QPushButton, QWidget
 
 from gdviz.core import grids
+from gdviz.core.errors import ConfigError
 from gdviz.core.history import RunHistory, decimate
 from gdviz.core.landscape import (
     DEFAULT_GRID,
@@ -462,6 +463,9 @@ class LandscapeView(LessonView):
         land = c.landscape
         if max(np.ptp(a) / np.ptp(land.a), np.ptp(b) / np.ptp(land.b)) > GROWTH_CAP:
             return
+        if a[0] >= land.a[0] and a[-1] <= land.a[-1] and b[0] >= land.b[0] \
+                and b[-1] <= land.b[-1]:
+            return      # what is outside is too far out to draw (a diverged run)
         self.progress = 0.0
         self.cancel_button.setVisible(True)
         self.runner.request(grown, _landscape_job(grown))
@@ -570,8 +574,13 @@ class LandscapeView(LessonView):
 
 
 def _extent(coords: np.ndarray, low: float, high: float) -> tuple[float, float]:
-    """[lo, hi] holding [low, high] and the finite ``coords`` with MARGIN of their extent."""
+    """[lo, hi] holding [low, high] and the finite ``coords`` with MARGIN of their extent;
+    coordinates beyond GROWTH_CAP times [low, high] on either side (a diverged run) are left
+    off the map."""
     finite = coords[np.isfinite(coords)]
+    if high > low:
+        reach = GROWTH_CAP * (high - low)
+        finite = finite[(finite >= low - reach) & (finite <= high + reach)]
     lo, hi = low, high
     if finite.size:
         pad = MARGIN * max(float(np.ptp(finite)), 1e-12)
@@ -611,6 +620,15 @@ def _landscape_job(request: _Request):
     _Computed or None when stopped). Reads only the request's copies."""
 
     def job(should_stop):
+        with np.errstate(all="ignore"):     # a diverged run's values: reported in words
+            try:
+                return (yield from compute(should_stop))
+            except np.linalg.LinAlgError:
+                raise ConfigError("the runs' paths hold values too large to project onto a "
+                                  "plane (a run diverged); centre the start, or use fewer "
+                                  "steps or a smaller learning rate") from None
+
+    def compute(should_stop):
         t0 = time.perf_counter()
         problem, center = request.problem, request.center
         u, v, explained = request.plane or plane_directions(
