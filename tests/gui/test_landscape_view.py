@@ -259,3 +259,23 @@ def test_a_diverged_run_is_drawn_where_it_can_be_and_a_pca_of_it_refused_in_word
     view.show_step(len(track.history) - 1)
     assert "values too large" in plain_text(view.frame.status)
     view.close()
+
+
+def test_a_new_problem_clears_the_last_problem_s_map(qtbot):
+    view = landscape(qtbot, (track_of(xor_config()),))
+    assert view.image.image is not None
+    assert view.wait_ready(30000)
+    asked = view.runner.computations
+    config = RunConfig(problem="rosenbrock", optimizer="adam", lr=0.05, max_steps=50)
+    track = track_of(config)
+    view.hide()                               # behind another tab: nothing computed yet
+    view.set_run(config.make_problem(), config, track.history)
+    view.set_tracks((track,), 0)
+    assert view.computed is None
+    assert view.image.image is None
+    assert view.runner.computations == asked  # asked for when shown
+    view.show()
+    assert view.runner.computations == asked + 1
+    assert view.wait_ready(30000)
+    assert view.computed.request.problem is view.problem
+    view.close()

@@ -213,6 +213,11 @@ class LandscapeView(LessonView):
             self.plane_combo.blockSignals(True)
             self.plane_combo.setCurrentIndex(2 if problem.n_params == 2 else 0)
             self.plane_combo.blockSignals(False)
+            self.computed, self.error = None, ""     # the last problem's map is not this one's
+            self.map.clear()
+            self.center_mark.clear()
+            self.hover_at(None, None)
+            self._set_title()
         two = problem.n_params > 1
         self.message.setVisible(not two)
         self.plot.setVisible(two)
