@@ -11,8 +11,8 @@ to the new value of the chosen parameter. The points are where the step's gradie
 
 With more than two parameters (a network) the line may instead run along a landscape
 direction through the weights before the step: a random direction, filter-normalised at those
-weights with biases zeroed (core.landscape, seed 0: the Landscape view's direction 1 or 2 when
-its centre is the current point). The x axis is t, the offset along the direction in its
+weights with biases zeroed (core.landscape, seed 0: the Landscape view's direction 1 or 2
+through those weights). The x axis is t, the offset along the direction in its
 units (0 = the weights before the step); the arrow runs to the step's own component along it,
 t = d·Δθ / d·d, and the tangent's slope is the directional derivative ∇ℓ·d.
 """
