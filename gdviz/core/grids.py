@@ -188,16 +188,24 @@ def grid_values(problem: Problem, spec: GridSpec,
     return out.reshape(ny, nx)
 
 
-def finish_grid(spec: GridSpec, values: np.ndarray, seconds: float = 0.0,
-                n_levels: int = ISO_LEVELS) -> LossGrid:
-    """Add the colour scale, the shown values and the iso-lines to computed ``values``."""
-    xs, ys = spec.axes()
+def shaded(values: np.ndarray, xs: np.ndarray, ys: np.ndarray, n_levels: int = ISO_LEVELS
+           ) -> tuple[np.ndarray, DisplayScale, np.ndarray, np.ndarray, np.ndarray]:
+    """How a grid of losses ``values`` (ny, nx) over xs (nx,), ys (ny,) is drawn: (the values
+    with non-finite ones as NaN, their colour scale, the shown values scale.apply(values), the
+    ``n_levels`` iso-line levels in shown units, and the iso-line segments (m, 2, 2))."""
     values = np.where(np.isfinite(values), values, np.nan)
     scale = display_scale(values)
     shown = scale.apply(values)
     levels = np.linspace(scale.lo, scale.hi, n_levels + 2)[1:-1] if scale.hi > scale.lo \
         else np.zeros(0)
-    iso = isolines(shown, xs, ys, levels)
+    return values, scale, shown, levels, isolines(shown, xs, ys, levels)
+
+
+def finish_grid(spec: GridSpec, values: np.ndarray, seconds: float = 0.0,
+                n_levels: int = ISO_LEVELS) -> LossGrid:
+    """Add the colour scale, the shown values and the iso-lines to computed ``values``."""
+    xs, ys = spec.axes()
+    values, scale, shown, levels, iso = shaded(values, xs, ys, n_levels)
     arrays = [xs, ys, values, shown, levels, iso]
     for a in arrays:
         a.setflags(write=False)

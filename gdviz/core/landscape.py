@@ -115,7 +115,11 @@ def pca_directions(paths: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray,
         raise ConfigError("pca directions need a path of at least 2 points and a problem with "
                           "at least 2 parameters")
     _, singular, vt = np.linalg.svd(centred, full_matrices=False)
-    total = float(np.sum(singular ** 2))
+    with np.errstate(over="ignore"):
+        total = float(np.sum(singular ** 2))
+    if not np.isfinite(total):
+        raise ConfigError("pca directions: the paths hold values too large for their variance "
+                          "(a run diverged); use fewer steps or a smaller learning rate")
     if total == 0.0 or singular[1] == 0.0:
         raise ConfigError("pca directions need a path that moves in at least two directions "
                           "(this one stays on a line or a point)")
@@ -237,14 +241,16 @@ def compute_landscape(problem: Problem, paths: Sequence[np.ndarray], *, directio
                           "--lr") from None
 
 
-def _landscape(problem: Problem, paths: Sequence[np.ndarray], directions: str, center: str,
-               grid: int, span: float, seed: int) -> Landscape:
-    kind, names = parse_directions(directions)
-    first = np.asarray(paths[0], dtype=np.float64)
-    middle = parse_center(center, first[0], first[-1])
+def plane_directions(problem: Problem, kind: str, names: Sequence[str], center: np.ndarray,
+                     paths: Sequence[np.ndarray], seed: int
+                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """The plane's two directions (p,) each for ``kind`` (``random``, ``pca`` or ``params``
+    with two parameter ``names``) through ``center`` (p,), and the variance each explains
+    (pca; else None). ``paths``: the runs' trajectories, each (T, p). ConfigError when the
+    directions cannot be made (all zero, a path on a line, values not finite)."""
     explained = None
     if kind == "random":
-        u, v = random_directions(problem, middle, seed)
+        u, v = random_directions(problem, center, seed)
         if not (np.any(u) and np.any(v)):
             raise ConfigError("random directions are all zero: the centre's weights are all 0 "
                               "(filter normalisation scales to them); choose another --center")
@@ -256,6 +262,22 @@ def _landscape(problem: Problem, paths: Sequence[np.ndarray], directions: str, c
         raise ConfigError("the plane's directions are not finite: the run diverged to values "
                           "too large for them; use --center start, fewer --steps or a smaller "
                           "--lr")
+    return u, v, explained
+
+
+def plane_projector(direction_a: np.ndarray, direction_b: np.ndarray) -> np.ndarray:
+    """(2, p): the least-squares coordinates (a, b) of an offset θ - centre in the plane are
+    ``projector @ (θ - centre)`` (the pseudo-inverse of the basis; for many points at once,
+    e.g. a path drawn on every frame, where ``project_path``'s losses are not needed)."""
+    return np.linalg.pinv(np.stack([direction_a, direction_b], axis=1))
+
+
+def _landscape(problem: Problem, paths: Sequence[np.ndarray], directions: str, center: str,
+               grid: int, span: float, seed: int) -> Landscape:
+    kind, names = parse_directions(directions)
+    first = np.asarray(paths[0], dtype=np.float64)
+    middle = parse_center(center, first[0], first[-1])
+    u, v, explained = plane_directions(problem, kind, names, middle, paths, seed)
     a = np.linspace(-span, span, grid)
     b = np.linspace(-span, span, grid)
     losses = plane_losses(problem, middle, u, v, a, b)

@@ -48,6 +48,22 @@ def sample_curves(problem: Problem, center: np.ndarray, index: int, values: np.n
     return np.ascontiguousarray(losses.T)
 
 
+def line_points(base: np.ndarray, direction: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """(m, p) points ``base + t·direction`` for each t of ``values`` (m,): a line through
+    ``base`` (p,) along any ``direction`` (p,) (a landscape direction: t in its units)."""
+    base = np.asarray(base, dtype=np.float64)
+    return base + np.asarray(values, dtype=np.float64)[:, None] * np.asarray(direction,
+                                                                             dtype=np.float64)
+
+
+def line_curves(problem: Problem, base: np.ndarray, direction: np.ndarray, values: np.ndarray,
+                idx: np.ndarray | None = None) -> np.ndarray:
+    """(k, m) per-sample losses ℓᵢ along the line ``base + t·direction``, t in ``values``."""
+    with np.errstate(all="ignore"):
+        losses = problem.sample_losses(line_points(base, direction, values), idx)  # (m, k)
+    return np.ascontiguousarray(losses.T)
+
+
 def per_sample_scale(problem: Problem) -> float:
     """Factor from the problem's full loss (and gradient) to the per-sample (mean) scale."""
     return 1.0 if problem.reduction == "mean" else 1.0 / problem.n_samples
@@ -159,14 +175,32 @@ class SliceCache(ProblemLRU):
             drawn: np.ndarray | None = None) -> SliceCurves:
         """The slice of parameter ``index`` over [lo, hi] with the others held at ``center``;
         curves of the samples ``drawn`` (all if None)."""
-        if drawn is None:
-            drawn = np.arange(problem.n_samples)
-        key = self._key(index, center, lo, hi, resolution, drawn)
+        drawn = np.arange(problem.n_samples) if drawn is None else drawn
+        return self._get(problem, self._key(index, center, lo, hi, resolution, drawn), lo, hi,
+                         resolution, drawn,
+                         lambda values: sample_curves(problem, center, index, values))
+
+    def get_line(self, problem: Problem, base: np.ndarray, direction: np.ndarray, lo: float,
+                 hi: float, resolution: int = DEFAULT_RESOLUTION,
+                 drawn: np.ndarray | None = None) -> SliceCurves:
+        """The curves along the line ``base + t·direction`` for t in [lo, hi] (``values`` are
+        the t); curves of the samples ``drawn`` (all if None)."""
+        drawn = np.arange(problem.n_samples) if drawn is None else drawn
+        key = ("line", np.asarray(base, dtype=np.float64).tobytes(),
+               np.asarray(direction, dtype=np.float64).tobytes(), float(lo), float(hi),
+               int(resolution), np.asarray(drawn, dtype=np.int64).tobytes())
+        return self._get(problem, key, lo, hi, resolution, drawn,
+                         lambda values: line_curves(problem, base, direction, values))
+
+    def _get(self, problem: Problem, key: tuple, lo: float, hi: float, resolution: int,
+             drawn: np.ndarray, curves_at) -> SliceCurves:
+        """The cached SliceCurves of ``key``, else made from ``curves_at(values)`` (every
+        sample's curve, (n, m)) and kept."""
         found = self.lookup(problem, key)
         if found is not None:
             return found
         values = slice_grid(lo, hi, resolution)
-        all_curves = sample_curves(problem, center, index, values)
+        all_curves = curves_at(values)
         curves = all_curves[drawn]
         for array in (values, curves):
             array.setflags(write=False)

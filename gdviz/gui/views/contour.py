@@ -33,8 +33,8 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QRectF, Qt
-from PySide6.QtWidgets import QCheckBox, QLabel, QWidget
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QCheckBox, QWidget
 
 from gdviz.core import grids
 from gdviz.core.curvature import curvature_ellipse
@@ -48,12 +48,12 @@ from gdviz.gui import tasks
 from gdviz.gui.views import style
 from gdviz.gui.views.base import RunTrack, configure_pyqtgraph
 from gdviz.gui.views.items.arrows import ArrowPool
-from gdviz.gui.views.items.caching import cache_as_pixmap, cache_axes
+from gdviz.gui.views.items.caching import cache_axes
 from gdviz.gui.views.items.dots import Dots
 from gdviz.gui.views.items.rule_lines import RuleLines
 from gdviz.gui.views.items.updates import set_curve, set_wide_curve
 from gdviz.gui.views.items.wide_curve import WideCurve
-from gdviz.gui.views.map_parts import PickBox, loss_colormap, tick_label
+from gdviz.gui.views.map_parts import LossMap, PickBox, message_label
 from gdviz.gui.views.pair_view import (
     GrowingDots,
     PairGridView,
@@ -98,10 +98,7 @@ class ContourView(PairGridView):
         self.feed.sig_grid.connect(self._on_feed_grid)
         self.feed.sig_failed.connect(self._on_feed_failed)
         self._init_plot_style()
-        self.message = QLabel(ONE_PARAM)
-        self.message.setWordWrap(True)
-        self.message.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.message.setVisible(False)
+        self.message = message_label(ONE_PARAM)
         self.layout().addWidget(self.message, 1)
         self._build_items()
         self.hessian_box = QCheckBox("Hessian ellipse")
@@ -127,22 +124,8 @@ class ContourView(PairGridView):
 
     def _build_items(self) -> None:
         p = self.plot.getPlotItem()
-        self.cmap = loss_colormap()
-        self.image = pg.ImageItem(axisOrder="row-major")
-        self.image.setColorMap(self.cmap)
-        self.image.setZValue(-20)
-        p.addItem(self.image)
-        self.iso = pg.PlotDataItem([], [], connect="pairs", pen=pg.mkPen(40, 40, 40, 110, width=1))
-        self.iso.setZValue(-10)
-        p.addItem(self.iso)
-        self.colorbar = pg.ColorBarItem(colorMap=self.cmap, interactive=False, width=14,
-                                        colorMapMenu=False)
-        self.colorbar.setImageItem(self.image, insert_in=p)
-        cache_axes(self.colorbar)
-        # the map's iso-lines change with the map only: kept as a pixmap between frames
-        cache_as_pixmap(self.iso)
-        self.colorbar.axis.enableAutoSIPrefix(False)    # "(x0.001)" confuses students
-        self.colorbar.axis.setWidth(58)                 # room for "5000" beside the label
+        self.map = LossMap(p)
+        self.image, self.iso, self.colorbar = self.map.image, self.map.iso, self.map.colorbar
         # markers of a few points: drawn by Qt (dots.Dots), not by a scatter's Python paint
         self.minima = Dots("star", size=17, pen=pg.mkPen("w"), brush=pg.mkBrush(style.TRUE))
         self.start = Dots("o", size=13, pen=pg.mkPen(style.START, width=2.5))
@@ -244,8 +227,7 @@ class ContourView(PairGridView):
         self.minima.set_points([m[i] for m in mins], [m[j] for m in mins])
         self._set_title()
         self._rebuild_legend()
-        self.image.clear()
-        self.iso.setData([], [])
+        self.map.clear()
         self._style_tracks()
         self.feed.configure(problem, i, j, self._center(), self._points())
         self._frame_region()
@@ -497,19 +479,9 @@ class ContourView(PairGridView):
 
     def _show_map(self, xs, ys, shown, scale: grids.DisplayScale, iso: np.ndarray) -> None:
         """The colour map (ny, nx) over xs × ys, its colour bar and iso-line segments."""
-        (x0, x1), (y0, y1) = (xs[0], xs[-1]), (ys[0], ys[-1])
-        dx, dy = (x1 - x0) / max(len(xs) - 1, 1), (y1 - y0) / max(len(ys) - 1, 1)
-        lo, hi = scale.lo, scale.hi
-        self.image.setImage(np.nan_to_num(shown, nan=hi), levels=(lo, hi))
-        self.image.setRect(QRectF(x0 - dx / 2, y0 - dy / 2, x1 - x0 + dx, y1 - y0 + dy))
-        self.colorbar.setLevels((lo, hi))
-        self.colorbar.axis.setLabel(scale.label())
-        ticks = scale.ticks()
-        self.colorbar.axis.setTicks(
-            None if ticks is None else [[(t, tick_label(v)) for t, v in ticks]])
-        self.iso.setData(iso[:, :, 0].ravel(), iso[:, :, 1].ravel())
+        self.map.show(xs, ys, shown, scale, iso)
         if self.mode == "samples":
-            self.box.setRange(xRange=(x0, x1), yRange=(y0, y1), padding=0)
+            self.box.setRange(xRange=(xs[0], xs[-1]), yRange=(ys[0], ys[-1]), padding=0)
 
     def _on_feed_failed(self, message: str) -> None:
         self.frame.status.setText(message)

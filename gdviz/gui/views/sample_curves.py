@@ -8,6 +8,13 @@ the current point, and a dashed line at the start value.
 With several parameters this is a 1-D slice along the chosen parameter, the others held at
 their values *before* the step (the partial-derivative picture): the arrow runs along the slice
 to the new value of the chosen parameter. The points are where the step's gradient was taken.
+
+With more than two parameters (a network) the line may instead run along a landscape
+direction through the weights before the step: a random direction, filter-normalised at those
+weights with biases zeroed (core.landscape, seed 0: the Landscape view's direction 1 or 2
+through those weights). The x axis is t, the offset along the direction in its
+units (0 = the weights before the step); the arrow runs to the step's own component along it,
+t = d·Δθ / d·d, and the tangent's slope is the directional derivative ∇ℓ·d.
 """
 
 from __future__ import annotations
@@ -18,12 +25,14 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QCheckBox, QWidget
 
 from gdviz.core.history import RunHistory
+from gdviz.core.landscape import DEFAULT_SPAN, random_directions
 from gdviz.core.problems.base import Problem
 from gdviz.core.records import RunConfig
 from gdviz.core.surfaces import (
     SliceCache,
     covers_all,
     evenly_chosen,
+    line_curves,
     mean_slope,
     nan_separated,
     sample_curves,
@@ -50,6 +59,8 @@ THICK_BATCH = 3      # batch curves drawn 1.6 px wide up to this many, else 1 px
                      # 1 px lines on a fast path (measured: 10 linreg curves 9 ms -> 0.3 ms)
 HELD_STEPS = 1000    # several parameters: the faint curves and the mean are drawn with the
                      # held values rounded to 1/HELD_STEPS of their view range (held_for_slice)
+DIRECTIONS = ("random direction 1", "random direction 2")   # offered beyond 2 parameters
+DIRECTION_SEED = 0   # the Landscape view's (and gdviz landscape's default) seed
 
 
 class SampleCurvesView(LessonView):
@@ -62,7 +73,9 @@ class SampleCurvesView(LessonView):
         "point where the step's gradient was taken, and the update arrow to the new value. "
         "Dotted: the tangent of the batch loss, whose slope is the gradient. Grey dashed: the "
         "start value.\nWith several parameters the curves are slices along the chosen "
-        "parameter; the others are held at their values before the step.")
+        "parameter; the others are held at their values before the step. Beyond two "
+        "parameters they may run along a random direction instead (filter-normalised at the "
+        "weights before the step, biases zeroed: the Landscape view's), t = 0 at those weights.")
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -70,7 +83,8 @@ class SampleCurvesView(LessonView):
         self.plot = style.make_plot("Per-sample losses", "parameter", "loss")
         self.frame = style.ViewLayout(
             self, self.plot, with_combo=True,
-            combo_tip="The parameter along which the curves are drawn (others held).")
+            combo_tip="The parameter along which the curves are drawn (others held), or a "
+                      "random direction through the weights (networks).")
         self.combo = self.frame.combo
         self.combo.currentIndexChanged.connect(self._on_combo_changed)
         self.zoom_box = QCheckBox("zoom on the step")
@@ -121,7 +135,7 @@ class SampleCurvesView(LessonView):
     def set_run(self, problem: Problem, config: RunConfig, history: RunHistory) -> None:
         super().set_run(problem, config, history)
         self.frame.reset_heights()
-        self.param_index = style.fill_param_combo(self.combo, problem.param_names,
+        self.param_index = style.fill_param_combo(self.combo, self._axis_names(problem),
                                                   self.param_index)
         self.frame.show_combo(problem.n_params > 1)
         n = problem.n_samples
@@ -171,10 +185,31 @@ class SampleCurvesView(LessonView):
         entries.append(("arrow", style.BATCH, "update step"))
         self.key.set_entries(entries)
 
+    @staticmethod
+    def _axis_names(problem: Problem) -> tuple[str, ...]:
+        """The combo's choices: every parameter, then (beyond two) the random directions."""
+        extra = DIRECTIONS if problem.n_params > 2 else ()
+        return (*problem.param_names, *extra)
+
+    def direction(self, params: np.ndarray) -> np.ndarray | None:
+        """The chosen random direction (p,) through ``params`` (filter-normalised there,
+        biases zeroed), or None when the combo holds a parameter."""
+        k = self.param_index - self.problem.n_params
+        if k < 0:
+            return None
+        return random_directions(self.problem, params, DIRECTION_SEED)[k]
+
     def _set_axes(self) -> None:
         names = self.problem.param_names
-        name = names[self.param_index]
         many = self.problem.n_samples > 1
+        if self.param_index >= len(names):
+            name = DIRECTIONS[self.param_index - len(names)]
+            self.plot.setLabel("bottom", f"t along {name} (0: before the step)")
+            self.plot.setLabel("left", "loss ℓᵢ" if many else "f")
+            self.frame.set_title(f"{'Loss' if many else 'f'} along {name} (filter-normalised, "
+                                 "biases zeroed)")
+            return
+        name = names[self.param_index]
         self.plot.setLabel("bottom", f"parameter {name}")
         self.plot.setLabel("left", "loss ℓᵢ" if many else "f")
         others = style.listing(v for v in names if v != name)
@@ -199,9 +234,13 @@ class SampleCurvesView(LessonView):
 
     # -- drawing --------------------------------------------------------------------------
     def _x_range(self, w_before: float, w_after: float) -> tuple[float, float]:
-        """The slice's extent: the problem's view range (grown to hold both points), or with
-        zoom a window around the step a few times its length."""
-        lo, hi = (float(v) for v in self.problem.view_range[self.param_index])
+        """The slice's extent: the problem's view range (a direction: [-1, 1] in its units)
+        grown to hold both points, or with zoom a window around the step a few times its
+        length."""
+        if self.param_index >= self.problem.n_params:
+            lo, hi = -DEFAULT_SPAN, DEFAULT_SPAN
+        else:
+            lo, hi = (float(v) for v in self.problem.view_range[self.param_index])
         width = hi - lo
         if self.zoom_box.isChecked():
             half = max(4.0 * abs(w_after - w_before), 0.005 * width)
@@ -228,40 +267,61 @@ class SampleCurvesView(LessonView):
         batch = h.batch_at(index)
         n = problem.n_samples
         full_batch = index == 0 or covers_all(batch, n)
-        lo, hi = self._x_range(before[j], after[j])
-        held = before if self.zoom_box.isChecked() else held_for_slice(problem, before, j)
+        d = self.direction(before)
+        if d is not None and not np.any(d):
+            self._show_message(f"step {index}: the weights are all 0, so a filter-normalised "
+                               "direction is 0 too (it is scaled to them)")
+            return
         points = RESOLUTION if problem.n_params == 1 else SLICE_RESOLUTION
-        sl = self.cache.get(problem, j, held, lo, hi, points, self._drawn)
+        if d is None:   # along parameter j: x is its value
+            x_before, x_after = float(before[j]), float(after[j])
+            lo, hi = self._x_range(x_before, x_after)
+            held = before if self.zoom_box.isChecked() else held_for_slice(problem, before, j)
+            sl = self.cache.get(problem, j, held, lo, hi, points, self._drawn)
+            # the arrow runs along the slice: parameter j moves, the others stay as before
+            moved = before.copy()
+            moved[j] = after[j]
+            self.start_line.setValue(float(h.params[0][j]))
+        else:           # along direction d through the weights before the step: x is t
+            x_before = 0.0
+            with np.errstate(all="ignore"):
+                x_after = float(d @ (after - before) / (d @ d))   # the step's component
+            lo, hi = self._x_range(x_before, x_after)
+            sl = self.cache.get_line(problem, before, d, lo, hi, points, self._drawn)
+            moved = before + x_after * d
+        self.start_line.setVisible(d is None)
         x = sl.values
         new_slice = sl is not self._slice_shown
         if new_slice:   # one parameter: the same slice for the whole run, set once
             self.curves.setData(*nan_separated(x, sl.curves))
             self.mean_curve.setData(x, sl.mean)
             self._slice_shown = sl
-        self.start_line.setValue(float(h.params[0][j]))
-        # the arrow runs along the slice: parameter j moves, the others stay as before
-        moved = before.copy()
-        moved[j] = after[j]
+
+        def curves_of(idx: np.ndarray) -> np.ndarray:
+            """(k, m) the losses of samples ``idx`` along the drawn line, exact weights."""
+            if d is None:
+                return sample_curves(problem, before, j, x, idx)
+            return line_curves(problem, before, d, x, idx)
+
         with np.errstate(all="ignore"):
             at_before = problem.sample_losses(before)          # (n,)
             at_moved = problem.sample_losses(moved)            # (n,)
         mean_y = float(np.mean(at_before))
-        self.mean_point.set_points([before[j]], [mean_y])
+        self.mean_point.set_points([x_before], [mean_y])
         ys = [sl.mean, [mean_y]]          # what a zoomed y range must hold
 
         shown = batch if not full_batch else np.zeros(0, dtype=np.int64)
         hl = shown[evenly_chosen(len(shown), BATCH_CAP)]
         if len(hl):
-            batch_curves = sample_curves(problem, before, j, x, hl)
+            batch_curves = curves_of(hl)
             set_curve(self.batch_curves, *nan_separated(x, batch_curves))
-            self.batch_points.set_points(np.full(len(hl), before[j]), at_before[hl])
+            self.batch_points.set_points(np.full(len(hl), x_before), at_before[hl])
             ys += [batch_curves.ravel(), at_before[hl]]
         else:
             set_curve(self.batch_curves, [], [])
             self.batch_points.clear()
         if len(shown) > 1:
-            every = batch_curves if len(hl) == len(shown) else \
-                sample_curves(problem, before, j, x, shown)
+            every = batch_curves if len(hl) == len(shown) else curves_of(shown)
             set_curve(self.batch_mean, x, every.mean(axis=0))
         else:
             set_curve(self.batch_mean, [], [])
@@ -272,21 +332,25 @@ class SampleCurvesView(LessonView):
             self.arrows.clear()
         elif 0 < len(shown) <= ARROW_CAP:
             k = len(shown)
-            self.arrows.set_arrows(np.full(k, before[j]), at_before[shown],
-                                   np.full(k, after[j]), at_moved[shown])
+            self.arrows.set_arrows(np.full(k, x_before), at_before[shown],
+                                   np.full(k, x_after), at_moved[shown])
             ys.append(at_moved[shown])
         else:
             idx = shown if len(shown) else np.arange(n)
-            self.arrows.set_arrows([before[j]], [at_before[idx].mean()],
-                                   [after[j]], [at_moved[idx].mean()])
+            self.arrows.set_arrows([x_before], [at_before[idx].mean()],
+                                   [x_after], [at_moved[idx].mean()])
             ys.append([at_moved[idx].mean()])
 
         tangent_idx = shown if len(shown) else None
         y0 = float(at_before[tangent_idx].mean()) if tangent_idx is not None else mean_y
-        slope = mean_slope(problem, before, j, tangent_idx)
+        if d is None:
+            slope = mean_slope(problem, before, j, tangent_idx)
+        else:           # the directional derivative ∇ℓ·d, averaged over the batch
+            with np.errstate(all="ignore"):
+                slope = float((problem.sample_grads(before, tangent_idx) @ d).mean())
         half = (0.3 if self.zoom_box.isChecked() else 0.08) * (hi - lo)
-        tx = np.array([before[j] - half, before[j] + half])
-        self.tangent.setData(tx, y0 + slope * (tx - before[j]))
+        tx = np.array([x_before - half, x_before + half])
+        self.tangent.setData(tx, y0 + slope * (tx - x_before))
 
         if self.plot.getViewBox().viewRange()[0] != [lo, hi]:  # setXRange costs even unchanged
             self.plot.setXRange(lo, hi, padding=0)
@@ -294,8 +358,9 @@ class SampleCurvesView(LessonView):
             self._fit_y(np.concatenate([np.ravel(v) for v in ys]))
         elif new_slice:
             self._set_y_range(sl.curves, sl.mean)
-        set_status_text(self.frame.status,
-                              self._status_text(index, batch, full_batch, before, slope))
+        set_status_text(self.frame.status, self._status_text(index, batch, full_batch, before,
+                                                             slope, x_after if d is not None
+                                                             else None))
 
     def _fit_y(self, values: np.ndarray) -> tuple[float, float] | None:
         finite = values[np.isfinite(values)]
@@ -332,7 +397,8 @@ class SampleCurvesView(LessonView):
         return self.y_range.fit(lo, hi, pad=0.05)
 
     def _status_text(self, index: int, batch: np.ndarray, full_batch: bool,
-                     before: np.ndarray, slope: float) -> str:
+                     before: np.ndarray, slope: float, along: float | None = None) -> str:
+        """``along``: the step's component t along the chosen direction (None: a parameter)."""
         h, problem = self.history, self.problem
         parts = [f"step {index}"]
         loss = "f" if problem.n_samples == 1 else "full loss"
@@ -351,6 +417,9 @@ class SampleCurvesView(LessonView):
         parts.append(f"{loss} {style.fmt(h.losses[index])} after the step"
                      if index else f"{loss} {style.fmt(h.losses[0])}")
         parts.append(f"slope {style.fmt(slope, 3)}")
+        if along is not None:
+            parts.append(f"the step along it: t = {style.fmt(along, 3)}")
+            return " · ".join(parts)
         names = problem.param_names
         held = [f"{names[k]} = {style.fmt(before[k], 3)}" for k in range(len(names))
                 if k != self.param_index]

@@ -1,0 +1,113 @@
+"""The Landscape view and the per-sample losses along a direction, measured in one run (not a
+test): what a frame costs them while a network's run plays, against the views beside them.
+
+On mlp_spiral (2-8-8-1 tanh, 105 parameters, 500 training samples) after ``--steps`` steps,
+each view offscreen at 640×480, ``show_step`` of every step in the last ``--frames`` steps
+(as a run playing at full speed asks for them), in CPU time of this thread
+(``time.thread_time``: the machine is shared, and wall-clock times stretch with its load):
+
+- the Landscape view (paths of ``--runs`` runs projected onto the computed plane) against the
+  Contour view (the same runs over two parameters) — both draw every run's path;
+- the Per-sample losses along random direction 1 against the same view along one parameter
+  (the slice it always had);
+- and the landscape's background computation (51×51 grid, random plane, in the job's thread),
+  the first time and when a path leaves the map.
+
+    QT_QPA_PLATFORM=offscreen python benchmarks/bench_landscape_view.py [--steps 2000]
+        [--frames 200] [--runs 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")   # as the gdviz command does
+
+
+
+def per_frame(view, first: int, last: int) -> float:
+    """Mean CPU ms of ``view.show_step(k)`` for k in first..last."""
+    t0 = time.thread_time()
+    for k in range(first, last + 1):
+        view.show_step(k)
+    return (time.thread_time() - t0) * 1000 / (last - first + 1)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--steps", type=int, default=2000)
+    parser.add_argument("--frames", type=int, default=200)
+    parser.add_argument("--runs", type=int, default=2)
+    args = parser.parse_args()
+
+    from PySide6.QtWidgets import QApplication
+
+    from gdviz.core.history import RunHistory
+    from gdviz.core.presets import get_preset
+    from gdviz.core.run_set import PALETTE, RunSpec
+    from gdviz.core.runner import run_to_end
+    from gdviz.gui.views import ContourView, LandscapeView, SampleCurvesView
+    from gdviz.gui.views.base import RunTrack
+
+    app = QApplication.instance() or QApplication([])
+    base = get_preset("mlp_spiral").config.with_changes(max_steps=args.steps)
+    tracks = []
+    for k in range(args.runs):
+        config = base.with_changes(lr=base.lr * 2.0 ** -k)
+        history = RunHistory(config.make_problem().n_params)
+        history.append(run_to_end(config))
+        tracks.append(RunTrack(RunSpec(f"lr {config.lr:g}", PALETTE[k], config), history))
+    tracks = tuple(tracks)
+    problem = tracks[0].config.make_problem()
+    last = len(tracks[0].history) - 1
+    first = max(1, last - args.frames + 1)
+    print(f"mlp_spiral: {problem.n_params} parameters, {problem.n_samples} training samples, "
+          f"{args.runs} runs of {last} steps; mean CPU ms of show_step over steps "
+          f"{first}..{last}")
+
+    def shown(cls):
+        view = cls()
+        view.resize(640, 480)
+        view.show()
+        view.set_run(problem, tracks[0].config, tracks[0].history)
+        view.set_tracks(tracks, 0)
+        return view
+
+    landscape = shown(LandscapeView)
+    t0 = time.perf_counter()
+    landscape.wait_ready(120000)
+    wall = time.perf_counter() - t0
+    computed = landscape.computed
+    print(f"landscape grid (51×51, random plane): computed in {computed.seconds:.2f} s in the "
+          f"background thread ({wall:.2f} s until delivered)")
+    landscape.show_step(last)             # the paths may leave [-1, 1]²: the map grows once
+    grew = landscape.runner.busy
+    landscape.wait_ready(120000)
+    if grew:
+        print(f"  a path left the map: grown to a = {landscape.computed.landscape.a[0]:.2f}.."
+              f"{landscape.computed.landscape.a[-1]:.2f} in {landscape.computed.seconds:.2f} s")
+    asked = landscape.runner.computations
+    ms_landscape = per_frame(landscape, first, last)
+    assert landscape.runner.computations == asked, "a frame asked for a landscape"
+    contour = shown(ContourView)
+    contour.wait_ready(120000)
+    ms_contour = per_frame(contour, first, last)
+    print(f"Landscape view       {ms_landscape:7.2f} ms   Contour view {ms_contour:7.2f} ms   "
+          f"ratio {ms_landscape / ms_contour:.2f}")
+
+    samples = shown(SampleCurvesView)
+    ms_param = per_frame(samples, first, last)
+    samples.combo.setCurrentIndex(problem.n_params)      # random direction 1
+    ms_direction = per_frame(samples, first, last)
+    print(f"samples along dir. 1 {ms_direction:7.2f} ms   along W1_0_0 {ms_param:7.2f} ms   "
+          f"ratio {ms_direction / ms_param:.2f}")
+    for view in (landscape, contour, samples):
+        view.close()
+    app.processEvents()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,660 @@
+"""The Landscape view: the full loss over a plane through a centre point (Li et al. 2018), as a
+colour map with iso-lines and a colour bar, and every run's path projected onto the plane.
+
+The plane (core.landscape) is spanned by two filter-normalised random directions (biases
+zeroed), by the first two principal directions of all runs' paths together (the share of the
+variance each explains is in the title), or by two chosen parameters (a 2-parameter problem's
+plane is then the contour's, drawn in parameter values). Its centre is the start point, the
+selected run's current point or its last point, taken when the landscape is computed.
+
+A path seen in a plane is not the path: hovering a path point (``hover_at``) shows its
+distance from the plane and its true loss beside the surface's loss at its projection.
+
+The grid is computed off the GUI thread (gui.tasks.TaskRunner, a generator job that reports
+its progress row band by row band and gives up when cancelled), when the run set changes and
+on request (Recompute), never on a step: between computations the paths are projected onto
+the plane that was computed (a (2, p) matrix product per drawn point). A view behind another
+tab computes nothing until it comes to the front.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, replace
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QComboBox, QLabel, QPushButton, QWidget
+
+from gdviz.core import grids
+from gdviz.core.errors import ConfigError
+from gdviz.core.history import RunHistory, decimate
+from gdviz.core.landscape import (
+    DEFAULT_GRID,
+    DEFAULT_SPAN,
+    Landscape,
+    plane_directions,
+    plane_losses,
+    plane_projector,
+    project_path,
+)
+from gdviz.core.problems.base import Problem
+from gdviz.core.records import RunConfig
+from gdviz.core.run_set import RunSpec
+from gdviz.gui import tasks
+from gdviz.gui.views import style
+from gdviz.gui.views.base import LessonView, RunTrack
+from gdviz.gui.views.items.dots import Dots
+from gdviz.gui.views.items.updates import set_wide_curve
+from gdviz.gui.views.items.wide_curve import WideCurve
+from gdviz.gui.views.map_parts import LossMap, message_label
+from gdviz.gui.views.pair_view import legend_html
+from gdviz.gui.views.status_label import set_status_text
+
+PLANES = (("random", "random (filter-normalised)"), ("pca", "PCA of the paths"),
+          ("params", "two parameters"))
+CENTRES = (("start", "the start"), ("current", "the current point"),
+           ("final", "the last point"))
+SEED = 0               # the random directions' seed (gdviz landscape --seed's default)
+MARGIN = 0.15          # room around the projected paths, of their extent
+PATH_POINTS = 1000     # points of a path drawn (decimated) and offered to the hover
+ROW_BAND = 4           # grid rows per progress report (51 rows: 13 reports)
+HOVER_PIXELS = 12      # a path point within this many pixels of the pointer is described
+GROWTH_CAP = 20.0      # a map grows to hold the paths up to 20x its extent (else a diverged
+                       # run would ask for a map of 1e12 where nothing is visible)
+ONE_PARAM = ("One parameter: a plane needs two. The per-sample losses view shows the loss "
+             "along the parameter.")
+
+
+@dataclass(frozen=True)
+class _Request:
+    """What a landscape is computed from (all copies: nothing mutable crosses threads)."""
+
+    problem: Problem
+    kind: str
+    names: tuple[str, ...]
+    center: np.ndarray          # (p,)
+    center_word: str            # "start", "current" or "final"
+    center_step: int            # the selected run's step the centre was taken at
+    paths: tuple[np.ndarray, ...]   # (T, p) each, the runs' paths at request time
+    steps: tuple[int, ...]      # each run's last step when the plane was chosen
+    grid: int
+    # the plane (u, v, explained) of an earlier landscape whose map only grows to hold the
+    # paths (they left it); None: the directions are made anew
+    plane: tuple | None = None
+
+
+@dataclass(frozen=True)
+class _Computed:
+    """A finished landscape and how it is drawn: x = a, y = b (random, pca), or the two
+    parameters' values (params: a + centre_i, b + centre_j)."""
+
+    request: _Request
+    landscape: Landscape
+    projector: np.ndarray       # (2, p), plane_projector
+    offset: tuple[float, float]  # added to (a, b) to draw them
+    scale: grids.DisplayScale
+    shown: np.ndarray           # (m, m) scale.apply(losses)
+    iso: np.ndarray             # (s, 2, 2) iso-line segments, drawn coordinates
+    center_loss: float          # the full loss at the centre
+    seconds: float
+
+
+class LandscapeView(LessonView):
+    title = "Landscape"
+    view_id = "landscape"
+    tooltip = (
+        "The full loss over a plane through a centre point (the start, the current point or "
+        "the last point of the selected run), spanned by two random directions "
+        "(filter-normalised: each unit's incoming weights scaled to that unit's weights at the "
+        "centre, biases zeroed; Li et al. 2018), by the first two principal directions of all "
+        "runs' paths together (the variance they explain in the title), or by two "
+        "parameters. Lines: each run's path projected onto the plane. A path is seldom IN "
+        "the plane: hover a path point for its distance from the plane, its true loss and "
+        "the surface's loss where it is drawn.\nComputed in the background when the runs "
+        "change and on Recompute, not on every step.")
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.plot = style.make_plot("Landscape", "direction 1", "direction 2")
+        self.plot.getPlotItem().showGrid(x=False, y=False)
+        self.frame = style.ViewLayout(self, self.plot)
+        self.frame.info.setTextFormat(Qt.TextFormat.RichText)
+        self.frame.info.setVisible(True)
+        self._build_bar()
+        self.message = message_label(ONE_PARAM)
+        self.layout().addWidget(self.message, 1)
+        self._build_items()
+        self.runner = tasks.TaskRunner(self)
+        self.runner.sig_ready.connect(self._on_runner_ready)
+        self.runner.sig_partial.connect(self._on_runner_partial)
+        self.computed: _Computed | None = None
+        self.error = ""
+        self.progress = 0.0
+        self._dirty = False         # a computation is wanted and not yet asked for
+        self._index = 0
+        self._drawn: list[tuple[RunTrack, np.ndarray, np.ndarray]] = []  # track, steps, xy
+        self.hover_text = ""
+
+    def _build_bar(self) -> None:
+        bar = self.frame.bar
+        self.plane_combo = QComboBox()
+        for _, text in PLANES:
+            self.plane_combo.addItem(text)
+        self.plane_combo.setToolTip(
+            "The two directions that span the plane: two random directions, each unit's "
+            "incoming weights scaled to the norm of that unit's weights at the centre and the "
+            "biases zeroed (Li et al. 2018); the first two principal directions of all runs' "
+            "paths together; or two parameters.")
+        self.param_combos = [QComboBox(), QComboBox()]
+        for k, combo in enumerate(self.param_combos):
+            combo.setToolTip(f"The parameter along the plane's {('first', 'second')[k]} axis.")
+        self.center_combo = QComboBox()
+        for _, text in CENTRES:
+            self.center_combo.addItem(text)
+        self.center_combo.setCurrentIndex(0)   # the start: a random plane that never goes
+        # stale while the runs play (the current and last points move with them)
+        self.center_combo.setToolTip(
+            "The plane's centre: the start point, the selected run's point at the shown step, "
+            "or its last point, taken when the landscape is computed.")
+        self.recompute_button = QPushButton("Recompute")
+        self.recompute_button.setToolTip(
+            "Compute the landscape again for the runs as they are now (the centre, the PCA of "
+            "the paths and the extent follow them).")
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setToolTip("Stop computing the landscape.")
+        self.cancel_button.setVisible(False)
+        widgets = [QLabel("plane:"), self.plane_combo, *self.param_combos, QLabel("centre:"),
+                   self.center_combo, self.recompute_button, self.cancel_button]
+        for k, widget in enumerate(widgets):
+            bar.insertWidget(k, widget)
+        self.plane_combo.currentIndexChanged.connect(self._on_choice_changed)
+        self.center_combo.currentIndexChanged.connect(self._on_choice_changed)
+        for combo in self.param_combos:
+            combo.currentIndexChanged.connect(self._on_choice_changed)
+        self.recompute_button.clicked.connect(self.recompute)
+        self.cancel_button.clicked.connect(self.cancel)
+
+    def _build_items(self) -> None:
+        p = self.plot.getPlotItem()
+        p.setMenuEnabled(False)
+        p.hideButtons()
+        self.map = LossMap(p)
+        self.image = self.map.image
+        self.center_mark = Dots("+", size=16, pen=pg.mkPen("k", width=2))
+        self.current = Dots("o", size=8, pen=pg.mkPen("w", width=1.5))
+        self.hover_mark = Dots("o", size=14, pen=pg.mkPen("k", width=2))
+        for z, item in ((30, self.center_mark), (40, self.current), (45, self.hover_mark)):
+            item.setZValue(z)
+            p.addItem(item)
+        self.paths: list[WideCurve] = []   # one per run, made when a comparison needs it
+        self.note = pg.TextItem("", color=style.TEXT, anchor=(0, 0),
+                                fill=pg.mkBrush(255, 255, 255, 210))
+        self.note.setZValue(50)
+        self.note.setVisible(False)
+        p.addItem(self.note, ignoreBounds=True)
+        self.hover_label = pg.TextItem("", color=style.TEXT, anchor=(0, 1),
+                                       fill=pg.mkBrush(255, 255, 255, 230),
+                                       border=pg.mkPen(style.TEXT))
+        self.hover_label.setZValue(60)
+        self.hover_label.setVisible(False)
+        p.addItem(self.hover_label, ignoreBounds=True)
+        self.plot.scene().sigMouseMoved.connect(self._on_scene_mouse_moved)
+
+    # -- run and tracks -----------------------------------------------------------------------
+    def set_run(self, problem: Problem, config: RunConfig, history: RunHistory) -> None:
+        changed = problem is not self.problem
+        super().set_run(problem, config, history)
+        self.frame.reset_heights()
+        if changed:
+            for k, combo in enumerate(self.param_combos):
+                style.fill_param_combo(combo, problem.param_names, min(k, problem.n_params - 1))
+            self.plane_combo.blockSignals(True)
+            self.plane_combo.setCurrentIndex(2 if problem.n_params == 2 else 0)
+            self.plane_combo.blockSignals(False)
+            self.computed, self.error = None, ""     # the last problem's map is not this one's
+            self.map.clear()
+            self.center_mark.clear()
+            self.hover_at(None, None)
+            self._set_title()
+        two = problem.n_params > 1
+        self.message.setVisible(not two)
+        self.plot.setVisible(two)
+        self.frame.info.setVisible(two)
+        for k in range(self.frame.bar.count()):
+            widget = self.frame.bar.itemAt(k).widget()
+            if widget is not None and widget is not self.frame.status_slot:
+                widget.setVisible(two and widget is not self.cancel_button)
+        self._show_param_combos()
+        self._index = 0
+        self.tracks = ()     # a new run or a reset: a new landscape is wanted
+        self.set_tracks((RunTrack(RunSpec("run", style.FULL, config), history),), 0)
+
+    def set_tracks(self, tracks: tuple[RunTrack, ...], selected: int) -> None:
+        new_runs = [(t.config, id(t.history)) for t in tracks] != \
+            [(t.config, id(t.history)) for t in self.tracks]
+        super().set_tracks(tracks, selected)
+        if self.problem is None:
+            return
+        while len(self.paths) < len(self.tracks):
+            item = WideCurve(connect="finite")
+            item.setZValue(20)
+            self.plot.getPlotItem().addItem(item)
+            self.paths.append(item)
+        for k, item in enumerate(self.paths):
+            if k < len(self.tracks):
+                chosen = k == self.selected_track
+                item.setPen(pg.mkPen(self.tracks[k].color, width=2.5 if chosen else 1.8))
+                item.setZValue(21 if chosen else 20)
+            else:
+                item.setData([], [])
+        if self.problem.n_params < 2:
+            self.frame.set_title("Landscape: needs two parameters")
+            return
+        if new_runs or self.computed is None:
+            self._want()
+        self._legend()
+        if self.history is not None and len(self.history):
+            self.show_step(self._index)
+
+    def _show_param_combos(self) -> None:
+        params = PLANES[self.plane_combo.currentIndex()][0] == "params"
+        two = self.problem is not None and self.problem.n_params > 1
+        for combo in self.param_combos:
+            combo.setVisible(params and two)
+
+    def _on_choice_changed(self, _index: int) -> None:
+        if self.problem is None or self.problem.n_params < 2:
+            return
+        a, b = (c.currentIndex() for c in self.param_combos)
+        if a == b and self.sender() in self.param_combos:
+            other = self.param_combos[1 if self.sender() is self.param_combos[0] else 0]
+            other.blockSignals(True)
+            other.setCurrentIndex((a + 1) % self.problem.n_params)
+            other.blockSignals(False)
+        self._show_param_combos()
+        self.frame.reflow()
+        self.recompute()
+
+    # -- the background computation ----------------------------------------------------------
+    def _want(self) -> None:
+        """A new landscape is wanted: asked for now if the view is shown, else when it is."""
+        self._dirty = True
+        if self.isVisible():
+            self.recompute()
+
+    def recompute(self) -> None:
+        """Compute the landscape for the runs as they are now (the Recompute button)."""
+        if self.problem is None or self.problem.n_params < 2 or not self.tracks:
+            return
+        self._dirty = False
+        self.error = ""
+        request = self._request()
+        self.progress = 0.0
+        self.cancel_button.setVisible(True)
+        self.runner.request(request, _landscape_job(request))
+        self._show_note()
+
+    def cancel(self) -> None:
+        """Stop the computation under way (the Cancel button); the last landscape stays."""
+        if self.runner.busy:
+            self.runner.cancel()
+            self.error = "cancelled: press Recompute for the landscape"
+        self.cancel_button.setVisible(False)
+        self._status()
+        self._show_note()
+
+    def _request(self) -> _Request:
+        track = self.tracks[self.selected_track]
+        h = track.history
+        word = CENTRES[self.center_combo.currentIndex()][0]
+        last = len(h) - 1
+        step = 0 if word == "start" else last if word == "final" else \
+            self.track_index(track, self._index)
+        center = np.array(h.params[step] if len(h) else self.config.start_point(),
+                          dtype=np.float64)
+        paths = self._paths()
+        names = tuple(self.problem.param_names[c.currentIndex()] for c in self.param_combos)
+        return _Request(self.problem, PLANES[self.plane_combo.currentIndex()][0], names,
+                        center, word, int(step), paths,
+                        tuple(len(t.history) - 1 for t in self.tracks), DEFAULT_GRID)
+
+    def _on_runner_partial(self, _key, fraction) -> None:
+        self.progress = float(fraction)
+        self._show_note()
+
+    def _on_runner_ready(self, key, result) -> None:
+        self.cancel_button.setVisible(False)
+        if isinstance(result, Exception):
+            self.error = f"no landscape: {result}"
+        elif key.problem is self.problem:
+            self.computed = result
+            self.error = ""
+            self._show_map(result)
+        if self.history is not None and len(self.history):
+            self.show_step(self._index)
+
+    def wait_ready(self, timeout_ms: int = 10000) -> bool:
+        """Wait (without running the event loop) until the landscape asked for has arrived;
+        a shown view that still wants one asks first."""
+        if self._dirty and self.isVisible():
+            self.recompute()
+        deadline = time.monotonic() + timeout_ms / 1000
+        while self.runner.busy:
+            left = int((deadline - time.monotonic()) * 1000)
+            if left <= 0 or not self.runner.wait(left):
+                break
+        return not self.runner.busy
+
+    def showEvent(self, event) -> None:  # noqa: N802 (Qt name)
+        super().showEvent(event)
+        if self._dirty:
+            self.recompute()
+
+    def hideEvent(self, event) -> None:  # noqa: N802 (Qt name)
+        # behind another tab: the computation under way is dropped and asked for again when
+        # the view comes to the front; the window closing: the thread is stopped too
+        if self.runner.busy:
+            self._dirty = True
+            self.cancel_button.setVisible(False)
+        window = self.window()
+        if window is self or not window.isVisible():
+            self.runner.shutdown()
+        else:
+            self.runner.cancel()
+        super().hideEvent(event)
+
+    def closeEvent(self, event) -> None:  # noqa: N802 (Qt name)
+        self.runner.shutdown()
+        super().closeEvent(event)
+
+    # -- drawing ------------------------------------------------------------------------------
+    def _show_map(self, c: _Computed) -> None:
+        land = c.landscape
+        xs, ys = land.a + c.offset[0], land.b + c.offset[1]
+        self.map.show(xs, ys, c.shown, c.scale, c.iso)
+        self.center_mark.set_points([c.offset[0]], [c.offset[1]])
+        self.plot.getPlotItem().getViewBox().setRange(xRange=(xs[0], xs[-1]),
+                                                      yRange=(ys[0], ys[-1]), padding=0)
+        kind, names = c.request.kind, c.request.names
+        if kind == "params":
+            self.plot.setLabel("bottom", names[0])
+            self.plot.setLabel("left", names[1])
+        else:
+            word = "random direction" if kind == "random" else "principal direction"
+            self.plot.setLabel("bottom", f"{word} 1 (α)")
+            self.plot.setLabel("left", f"{word} 2 (β)")
+        self._set_title()
+        self._legend()
+
+    def _set_title(self) -> None:
+        c = self.computed
+        if c is None:
+            self.frame.set_title("Landscape: the full loss over a plane")
+            return
+        r = c.request
+        centre = {"start": "the start",
+                  "current": f"the selected run's step {r.center_step}",
+                  "final": f"the selected run's last point (step {r.center_step})"}[r.center_word]
+        if r.kind == "random":
+            plane = "random directions (filter-normalised, biases zeroed)"
+        elif r.kind == "pca":
+            share = c.landscape.explained * 100
+            plane = (f"PCA of the paths ({share[0]:.1f} % and {share[1]:.1f} % of their "
+                     "variance)")
+        else:
+            plane = f"{r.names[0]} and {r.names[1]}"
+        self.frame.set_title(f"Loss over the plane of {plane} through {centre}")
+
+    def _legend(self) -> None:
+        entries = [("━━", t.color, f"{t.name}: path projected onto the plane")
+                   for t in self.tracks]
+        entries += [("✚", style.TEXT, "the centre"),
+                    ("", style.TEXT, "hover a path for its distance from the plane and its "
+                                     "true loss")]
+        self.frame.info.setText(legend_html(entries))
+
+    def show_step(self, index: int) -> None:
+        if self.history is None or self.problem is None or not self.tracks \
+                or self.problem.n_params < 2:
+            return
+        self._index = index = int(np.clip(index, 0, max(0, self.longest_track() - 1)))
+        c = self.computed
+        self._drawn = []
+        if c is None or c.request.problem is not self.problem:
+            for item in self.paths:
+                item.setData([], [])
+            self.current.clear()
+        else:
+            ends = []
+            for item, track in zip(self.paths, self.tracks):
+                k = self.track_index(track, index)
+                steps = decimate(track.history.steps[: k + 1], PATH_POINTS)
+                xy = self._plane_xy(track.history.params[: k + 1][steps])
+                set_wide_curve(item, xy[:, 0], xy[:, 1])
+                self._drawn.append((track, steps, xy))
+                ends.append((xy[-1, 0], xy[-1, 1], track.color))
+            self.current.set_points([e[0] for e in ends], [e[1] for e in ends],
+                                    brushes=[e[2] for e in ends])
+            self._grow_if_left()
+        self._status()
+        self._show_note()
+
+    def _outside(self) -> bool:
+        """Whether a drawn path point lies outside the computed map."""
+        land, (dx, dy) = self.computed.landscape, self.computed.offset
+        for _, _, xy in self._drawn:
+            with np.errstate(invalid="ignore"):
+                out = ((xy[:, 0] < land.a[0] + dx) | (xy[:, 0] > land.a[-1] + dx)
+                       | (xy[:, 1] < land.b[0] + dy) | (xy[:, 1] > land.b[-1] + dy))
+            if np.any(out):
+                return True
+        return False
+
+    def _grow_if_left(self) -> None:
+        """A path left the map: the same plane is computed again over an extent that holds
+        every path (not on every step: once per exit, with MARGIN room; at most GROWTH_CAP
+        times the map's extent)."""
+        c = self.computed
+        if self.runner.busy or self.error or not self._outside():
+            return
+        r = c.request
+        paths = self._paths()
+        grown = replace(r, paths=paths, plane=(c.landscape.direction_a,
+                                               c.landscape.direction_b,
+                                               c.landscape.explained))
+        a, b = _axes(grown, c.projector)
+        land = c.landscape
+        if max(np.ptp(a) / np.ptp(land.a), np.ptp(b) / np.ptp(land.b)) > GROWTH_CAP:
+            return
+        if a[0] >= land.a[0] and a[-1] <= land.a[-1] and b[0] >= land.b[0] \
+                and b[-1] <= land.b[-1]:
+            return      # what is outside is too far out to draw (a diverged run)
+        self.progress = 0.0
+        self.cancel_button.setVisible(True)
+        self.runner.request(grown, _landscape_job(grown))
+
+    def _paths(self) -> tuple[np.ndarray, ...]:
+        """Copies of every run's recorded points (decimated), for a job."""
+        return tuple(np.array(t.history.params[decimate(t.history.steps, 20 * PATH_POINTS)],
+                              dtype=np.float64) for t in self.tracks if len(t.history))
+
+    def _plane_xy(self, params: np.ndarray) -> np.ndarray:
+        """(T, 2) drawn coordinates of the points ``params`` (T, p) projected onto the plane;
+        non-finite points (a diverged run) become gaps."""
+        c = self.computed
+        offsets = np.asarray(params, dtype=np.float64) - c.landscape.center
+        with np.errstate(all="ignore"):
+            xy = offsets @ c.projector.T + np.array(c.offset)
+        xy[~np.all(np.isfinite(offsets), axis=1)] = np.nan
+        return np.clip(xy, -1e12, 1e12)
+
+    def _status(self) -> None:
+        words = []
+        c = self.computed
+        if self.error:
+            words.append(self.error)
+        if c is not None:
+            track = self.tracks[self.selected_track]
+            k = self.track_index(track, self._index)
+            if len(self.tracks) > 1:
+                words.append(track.name)
+            words.append(f"step {k}")
+            words.append(f"loss at the centre {style.fmt(c.center_loss)}")
+            grew = len(c.request.steps) != len(self.tracks) or any(
+                len(t.history) - 1 > s for t, s in zip(self.tracks, c.request.steps))
+            if grew and (c.request.kind == "pca" or c.request.center_word != "start"):
+                words.append(f"computed at step {max(c.request.steps)} (Recompute)")
+            words.append(f"{len(c.landscape.a)}×{len(c.landscape.b)} points in "
+                         f"{c.seconds:.2g} s")
+        set_status_text(self.frame.status, " · ".join(words))
+
+    def _show_note(self) -> None:
+        busy = self.runner.busy
+        self.note.setVisible(busy)
+        if busy:
+            what = "computing" if self.computed is None else "recomputing"
+            self.note.setText(f"{what} the landscape on {DEFAULT_GRID}×{DEFAULT_GRID} points… "
+                              f"{self.progress * 100:.0f} %")
+            (x0, _), (_, y1) = self.plot.getPlotItem().getViewBox().viewRange()
+            self.note.setPos(x0, y1)
+
+    # -- hovering a path ----------------------------------------------------------------------
+    def _on_scene_mouse_moved(self, pos) -> None:
+        box = self.plot.getPlotItem().getViewBox()
+        if not self._drawn or not box.sceneBoundingRect().contains(pos):
+            self.hover_at(None, None)
+            return
+        point = box.mapSceneToView(pos)
+        self.hover_at(point.x(), point.y())
+
+    def hover_at(self, x: float | None, y: float | None) -> str:
+        """Describe the drawn path point nearest (x, y) (drawn coordinates) if it is within
+        HOVER_PIXELS: its run and step, its distance from the plane, its true loss and the
+        surface's loss at its projection. Returns the text ("" when no point is near)."""
+        found = None if x is None else self._nearest(float(x), float(y))
+        if found is None:
+            self.hover_text = ""
+            self.hover_label.setVisible(False)
+            self.hover_mark.clear()
+            return ""
+        track, step, xy = found
+        c = self.computed
+        theta = np.asarray(track.history.params[step], dtype=np.float64)
+        land = c.landscape
+        seen = project_path(self.problem, land.center, land.direction_a, land.direction_b,
+                            theta[None, :])
+        lines = [f"{track.name} · step {step}" if len(self.tracks) > 1 else f"step {step}",
+                 f"distance from the plane {style.fmt(float(seen.distance[0]))}",
+                 f"true loss {style.fmt(float(seen.loss[0]))}",
+                 f"surface's loss here {style.fmt(float(seen.surface_loss[0]))}"]
+        self.hover_text = "\n".join(lines)
+        self.hover_label.setText(self.hover_text)
+        # beside the point, towards the middle of the map (never cut off by its edge)
+        (x0, x1), (y0, y1) = self.plot.getPlotItem().getViewBox().viewRange()
+        self.hover_label.setAnchor((1.0 if xy[0] > (x0 + x1) / 2 else 0.0,
+                                    0.0 if xy[1] > (y0 + y1) / 2 else 1.0))
+        self.hover_label.setPos(float(xy[0]), float(xy[1]))
+        self.hover_label.setVisible(True)
+        self.hover_mark.set_points([xy[0]], [xy[1]])
+        return self.hover_text
+
+    def _nearest(self, x: float, y: float):
+        box = self.plot.getPlotItem().getViewBox()
+        (x0, x1), (y0, y1) = box.viewRange()
+        rect = box.sceneBoundingRect()
+        sx = max(rect.width(), 1.0) / max(x1 - x0, 1e-300)
+        sy = max(rect.height(), 1.0) / max(y1 - y0, 1e-300)
+        best = None
+        for track, steps, xy in self._drawn:
+            with np.errstate(all="ignore"):
+                d = np.hypot((xy[:, 0] - x) * sx, (xy[:, 1] - y) * sy)
+            if not np.any(np.isfinite(d)):
+                continue
+            i = int(np.nanargmin(d))
+            if d[i] <= HOVER_PIXELS and (best is None or d[i] < best[0]):
+                best = (float(d[i]), track, int(steps[i]), xy[i])
+        return None if best is None else best[1:]
+
+
+def _extent(coords: np.ndarray, low: float, high: float) -> tuple[float, float]:
+    """[lo, hi] holding [low, high] and the finite ``coords`` with MARGIN of their extent;
+    coordinates beyond GROWTH_CAP times [low, high] on either side (a diverged run) are left
+    off the map."""
+    finite = coords[np.isfinite(coords)]
+    if high > low:
+        reach = GROWTH_CAP * (high - low)
+        finite = finite[(finite >= low - reach) & (finite <= high + reach)]
+    lo, hi = low, high
+    if finite.size:
+        pad = MARGIN * max(float(np.ptp(finite)), 1e-12)
+        lo, hi = min(lo, float(finite.min()) - pad), max(hi, float(finite.max()) + pad)
+    if not hi > lo:
+        lo, hi = lo - 1.0, hi + 1.0
+    return lo, hi
+
+
+def _axes(request: _Request, projector: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The grid's a and b: random directions span [-1, 1] (Li et al.'s picture, grown to
+    hold the paths); a principal plane the paths; two parameters their view range."""
+    points = np.concatenate(request.paths) if request.paths else request.center[None, :]
+    with np.errstate(all="ignore"):
+        coords = (points - request.center) @ projector.T      # (T, 2)
+    coords = np.clip(coords, -1e12, 1e12)
+    out = []
+    for k in range(2):
+        if request.kind == "params":
+            index = request.problem.param_names.index(request.names[k])
+            low, high = (float(v) - request.center[index]
+                         for v in request.problem.view_range[index])
+        elif request.kind == "random":
+            low, high = -DEFAULT_SPAN, DEFAULT_SPAN
+        else:
+            low, high = 0.0, 0.0
+        lo, hi = _extent(coords[:, k], low, high)
+        if request.kind != "params":          # symmetric: the centre in the middle
+            hi = max(abs(lo), abs(hi))
+            lo = -hi
+        out.append(np.linspace(lo, hi, request.grid))
+    return out[0], out[1]
+
+
+def _landscape_job(request: _Request):
+    """The job of one request (a generator: it yields the fraction of rows done, returns the
+    _Computed or None when stopped). Reads only the request's copies."""
+
+    def job(should_stop):
+        with np.errstate(all="ignore"):     # a diverged run's values: reported in words
+            try:
+                return (yield from compute(should_stop))
+            except np.linalg.LinAlgError:
+                raise ConfigError("the runs' paths hold values too large to project onto a "
+                                  "plane (a run diverged); centre the start, or use fewer "
+                                  "steps or a smaller learning rate") from None
+
+    def compute(should_stop):
+        t0 = time.perf_counter()
+        problem, center = request.problem, request.center
+        u, v, explained = request.plane or plane_directions(
+            problem, request.kind, request.names, center, request.paths, SEED)
+        projector = plane_projector(u, v)
+        a, b = _axes(request, projector)
+        losses = np.empty((len(b), len(a)))
+        for lo in range(0, len(b), ROW_BAND):
+            part = plane_losses(problem, center, u, v, a, b[lo:lo + ROW_BAND], should_stop)
+            if part is None:
+                return None
+            losses[lo:lo + ROW_BAND] = part
+            yield min(1.0, (lo + ROW_BAND) / len(b))
+        offset = (0.0, 0.0)
+        if request.kind == "params":
+            names = problem.param_names
+            offset = tuple(float(center[names.index(n)]) for n in request.names)
+        _, scale, shown, _, iso = grids.shaded(losses, a + offset[0], b + offset[1])
+        land = Landscape(a, b, losses, center, u, v, request.kind, explained, ())
+        center_loss = float(problem.loss(center))
+        return _Computed(request, land, projector, offset, scale, shown, iso, center_loss,
+                         time.perf_counter() - t0)
+
+    return job
