@@ -191,7 +191,11 @@ class ViewLayout:
             bar.addWidget(self.combo_label)
             self.combo = QComboBox()
             self.combo.setToolTip(combo_tip)
-            self.combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+            # as wide as ~8 characters: "random direction 1" made the combo 140 px wide and
+            # wrapped the status line beside it into a third line (the popup shows it whole)
+            self.combo.setSizeAdjustPolicy(
+                QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            self.combo.setMinimumContentsLength(COMBO_CHARACTERS)
             bar.addWidget(self.combo)
         self.status = wrapping_label()
         self.status_slot = LabelSlot(self.status)
@@ -271,6 +275,7 @@ class ViewLayout:
 
 
 STATUS_MIN_WIDTH = 220   # px the status line needs beside the bar's controls
+COMBO_CHARACTERS = 8     # a view's parameter combo shows this many characters when closed
 
 
 class _ResizeHook(QObject):
@@ -296,6 +301,8 @@ def fill_param_combo(combo: QComboBox, names: tuple[str, ...], keep: int = 0) ->
     combo.addItems(list(names))
     combo.setCurrentIndex(keep)
     combo.setEnabled(len(names) > 1)
+    view = combo.view()   # the open list shows every name whole
+    view.setMinimumWidth(view.sizeHintForColumn(0) + 24)
     combo.blockSignals(False)
     return keep
 
