@@ -77,14 +77,15 @@ class RunHistory:
         steps (N,), epochs (N,), lrs (N,), losses (N,), batch_losses (N,),
         params (N, p), grads (N, p), status codes (N,)
     ``last`` is the newest StepRecord (with per-sample gradients and optimizer state).
-    ``generation`` counts the times rows were dropped (thinning): a cache of per-row values
-    that only appends must start again when it changed.
+    ``generation`` counts the times rows were dropped or moved (thinning): a cache of per-row
+    values keeps the rows ``unchanged_rows`` says still hold and computes the rest.
     """
 
     def __init__(self, n_params: int, bound: int = FULL_HISTORY_STEPS) -> None:
         self.n_params = n_params
         self.thinning = Thinning(bound)
         self.generation = 0
+        self._changes: list[tuple[int, int]] = []  # (generation, first row changed), newest
         self._steps = Growing(None, np.int64)
         self._epochs = Growing(None, np.int32)
         self._lrs = Growing(None, np.float64)
@@ -133,6 +134,21 @@ class RunHistory:
             return max(0, min(int(step), self._steps.size - 1))
         return nearest_row(self._steps.view(), int(step))
 
+    def unchanged_rows(self, generation: int, rows: int) -> int:
+        """Of the first ``rows`` rows as they were at ``generation``, how many still hold the
+        same steps (rows below the bound never change; the newest row beyond it is replaced
+        by the next append; a doubled stride moves the rows beyond the bound)."""
+        if generation != self.generation:
+            changed = [row for g, row in self._changes if g > generation]
+            if generation < self.generation - len(self._changes) or not changed:
+                return 0
+            rows = min(rows, *changed)
+        return max(0, min(rows, len(self)))
+
+    def _changed(self, first_row: int) -> None:
+        self.generation += 1
+        self._changes = [*self._changes[-63:], (self.generation, first_row)]
+
     # -- the rows, as core.thinning acts on them -------------------------------------------------
     def kept_steps(self) -> np.ndarray:
         return self._steps.view()
@@ -148,7 +164,7 @@ class RunHistory:
         for column in self._columns():
             column.truncate(last)
         self._before.truncate(last - self.thinning.bound)
-        self.generation += 1
+        self._changed(last)
 
     def keep_rows(self, mask: np.ndarray) -> None:
         mask = np.asarray(mask, dtype=bool)
@@ -169,7 +185,7 @@ class RunHistory:
             self._batch_start.truncate(0)
             self._batch_start.append_many(new_starts)
         self._before.keep(mask[self.thinning.bound:])
-        self.generation += 1
+        self._changed(int(np.argmin(mask)) if not mask.all() else len(mask))
 
     def append_rows(self, block: RunBlock) -> None:
         """Append every step of ``block`` as rows (``append`` decides which steps come)."""
@@ -267,6 +283,13 @@ class RunHistory:
     def batch_sizes(self, lo: int, hi: int) -> np.ndarray:
         """(hi - lo,) how many samples the batches of steps lo..hi-1 hold (0 for step 0)."""
         return np.abs(self._batch_len.view()[lo:hi])
+
+    def params_before_rows(self, lo: int, hi: int) -> np.ndarray:
+        """(hi - lo, p) the parameters before the steps of rows lo..hi-1 (1 <= lo)."""
+        bound = self.thinning.bound
+        mid = max(lo, min(hi, bound))
+        return np.concatenate((self.params[lo - 1 : mid - 1],
+                               self._before.view()[mid - bound : hi - bound]))
 
     def params_before(self, i: int) -> np.ndarray:
         """(p,) parameters before the step of row i (the start point for i = 0)."""
