@@ -48,11 +48,13 @@ def test_a_long_run_keeps_every_step_to_the_bound_then_every_kth_and_the_newest(
     records, problem, history, states = _filled(config)
     steps = history.steps
     assert len(records) > 4 * BOUND
-    assert len(history) <= 2 * BOUND + 1 and len(states) == len(history)
+    assert len(history) <= 2 * BOUND + 1
+    assert len(states) == len(history)
     assert np.array_equal(states.kept_steps(), steps)
     assert np.array_equal(steps[:BOUND], np.arange(BOUND))     # full resolution to the bound
     stride = history.thinning.stride
-    assert stride >= 4 and stride & (stride - 1) == 0          # doubled as the run grew
+    assert stride >= 4
+    assert stride & (stride - 1) == 0
     assert np.all(steps[BOUND:-1] % stride == 0)                # every stride-th step beyond
     assert np.all(np.diff(steps) > 0)
     assert steps[-1] == records[-1].step == history.last_step  # and always the newest
@@ -81,9 +83,11 @@ def test_memory_stays_bounded_however_long_the_run():
 
 def test_a_run_below_the_bound_is_untouched():
     records, _, history, states = _filled(RunConfig(problem="wavy", max_steps=BOUND - 1))
-    assert not history.thinning.thinned and history.thinning.describe() == ""
+    assert not history.thinning.thinned
+    assert history.thinning.describe() == ""
     assert np.array_equal(history.steps, [r.step for r in records])
-    assert history.generation == 0 and len(states) == len(records)
+    assert history.generation == 0
+    assert len(states) == len(records)
     assert [history.row_at(s) for s in (-3, 0, 5, 10_000)] == [0, 0, 5, len(records) - 1]
 
 
@@ -95,7 +99,8 @@ def test_row_at_gives_the_nearest_kept_step():
     steps, stride = history.steps, history.thinning.stride
     thinned_step = int(steps[BOUND + 2]) + 1          # a step that was not kept
     row = history.row_at(thinned_step)
-    assert steps[row] == thinned_step - 1 and stride > 2
+    assert steps[row] == thinned_step - 1
+    assert stride > 2
     assert history.row_at(history.last_step + 100) == len(history) - 1
 
 
@@ -107,5 +112,5 @@ def test_the_thinning_says_what_it_keeps():
         assert thinning.describe() == \
             f"history thinned: every {word} step kept beyond step 1000"
     assert FULL_HISTORY_STEPS == 1_000_000
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="at least 1"):
         Thinning(0)

@@ -37,7 +37,8 @@ def test_a_run_past_the_bound_keeps_a_bounded_history_the_window_follows(qtbot, 
         assert len(history) <= 2 * BOUND + 1
         assert np.array_equal(states.kept_steps(), history.steps)
     longest = c.histories[0]
-    assert longest.last_step == last and longest.thinning.stride == 8
+    assert longest.last_step == last
+    assert longest.thinning.stride == 8
     assert len(c.histories[1]) < BOUND   # the diverged run ended below the bound: all kept
 
     # the newest step is shown everywhere, and the window says the history is thinned
@@ -71,7 +72,8 @@ def test_a_run_past_the_bound_keeps_a_bounded_history_the_window_follows(qtbot, 
     # the learning curve draws the kept steps up to the shown one
     curve = window.views[[v.view_id for v in window.views].index("learning_curve")]
     x, _ = curve.full_curves[c.selected_track].getData()
-    assert x[-1] == 200 and set(x.astype(int)) <= set(longest.steps.tolist())
+    assert x[-1] == 200
+    assert set(x.astype(int)) <= set(longest.steps.tolist())
 
     # a step below the bound is every step, as before
     window.timeline.slider.setValue(17)

@@ -199,10 +199,10 @@ class HistogramView(LessonView):
             return float("nan"), float("nan"), 0.0
         problem = self.problem
         params = np.asarray(self.history.params_before(index), dtype=np.float64)
+        rng = np.random.default_rng(int(self.history.steps[index]))   # the same draws per step
         with np.errstate(all="ignore"):
             grads = sample_batch_gradients(problem, params, self.config.effective_batch_size(),
-                                           self.config.order, np.random.default_rng(int(self.history.steps[index])),
-                                           BATCH_DRAWS)
+                                           self.config.order, rng, BATCH_DRAWS)
         values = grads[:, self.param_index] / problem.reduce_factor(1)  # per-sample scale
         values = values[np.isfinite(values)]
         self.batch_values = values
