@@ -121,13 +121,20 @@ class RunController(QObject):
         past the bound (the longest history's), else ""."""
         return max(self.histories, key=lambda h: h.last_step).thinning.describe()
 
-    def kept_index(self, index: int) -> int:
+    def kept_index(self, index: int, direction: int = 0) -> int:
         """The lock-step index nearest to ``index`` that the longest history kept (``index``
-        itself below the bound)."""
+        itself below the bound); with ``direction`` +1 (-1) the nearest at or after (before)
+        it, so that a step forward from a kept step reaches the next one."""
         longest = max(self.histories, key=lambda h: h.last_step)
         if len(longest) == 0:
             return index
-        return int(longest.steps[longest.row_at(index)])
+        steps = longest.steps
+        row = longest.row_at(index)
+        if direction > 0 and steps[row] < index:
+            row = min(row + 1, len(steps) - 1)
+        elif direction < 0 and steps[row] > index:
+            row = max(row - 1, 0)
+        return int(steps[row])
 
     def record_shown(self, index: int) -> StepRecord | None:
         """The selected run's record at lock-step ``index`` (its last if it ended sooner),
@@ -275,7 +282,10 @@ class RunController(QObject):
     def show_index(self, index: int) -> None:
         """Show lock-step ``index`` (the timeline): an earlier step pauses playback; the views
         draw the runs as they were then. The newest index follows the run again."""
-        index = self.kept_index(max(0, min(int(index), self.last_index)))
+        wanted = max(0, min(int(index), self.last_index))
+        index = self.kept_index(wanted)
+        if index == self.shown_index != wanted:   # one step from a kept step: the next kept
+            index = self.kept_index(wanted, 1 if wanted > index else -1)
         if index < self.last_index and self.state == "running":
             self.pause()
         self.shown_index = index

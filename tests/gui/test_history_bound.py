@@ -4,6 +4,7 @@ the views, the timeline, the status bar and the step math follow the thinned his
 from __future__ import annotations
 
 import numpy as np
+from PySide6.QtCore import Qt
 
 from gdviz.core.runner import run_to_end
 
@@ -67,6 +68,7 @@ def test_a_run_past_the_bound_keeps_a_bounded_history_the_window_follows(qtbot, 
         np.testing.assert_array_equal(record.state[key], value)
     statuses = _shown_statuses(window)
     assert any("step 200" in text for text in statuses.values()), statuses
+    assert window.timeline.label.text() == f"step 200 of {last} · looking back · thinned"
     assert not any(f"step {last}" in text for text in statuses.values()), statuses
 
     # the learning curve draws the kept steps up to the shown one
@@ -74,6 +76,16 @@ def test_a_run_past_the_bound_keeps_a_bounded_history_the_window_follows(qtbot, 
     x, _ = curve.full_curves[c.selected_track].getData()
     assert x[-1] == 200
     assert set(x.astype(int)) <= set(longest.steps.tolist())
+
+    # one step on from a kept step (the keys →/←) reaches the next kept step each way
+    window.timeline.slider.setFocus()
+    qtbot.keyClick(window.timeline.slider, Qt.Key.Key_Right)
+    qtbot.waitUntil(lambda: c.shown_index == 208, timeout=5000)
+    qtbot.keyClick(window.timeline.slider, Qt.Key.Key_Left)
+    qtbot.waitUntil(lambda: c.shown_index == 200, timeout=5000)
+    qtbot.keyClick(window.timeline.slider, Qt.Key.Key_Left)
+    qtbot.waitUntil(lambda: c.shown_index == 192, timeout=5000)
+    assert window.timeline.slider.value() == 192
 
     # a step below the bound is every step, as before
     window.timeline.slider.setValue(17)
