@@ -22,7 +22,8 @@ def _shown_statuses(window) -> dict[str, str]:
     return out
 
 
-def test_a_run_past_the_bound_keeps_a_bounded_history_the_window_follows(qtbot, make_window):
+def test_a_run_past_the_bound_keeps_a_bounded_history_the_window_follows(qtbot, make_window,
+                                                                          tmp_path):
     window = make_window("compare_linreg_lr")   # 300 steps; lr 5 diverges at step 8
     c = window.controller
     c.history_bound = BOUND
@@ -86,6 +87,22 @@ def test_a_run_past_the_bound_keeps_a_bounded_history_the_window_follows(qtbot, 
     qtbot.keyClick(window.timeline.slider, Qt.Key.Key_Left)
     qtbot.waitUntil(lambda: c.shown_index == 192, timeout=5000)
     assert window.timeline.slider.value() == 192
+
+    # the window's exports: the trace holds the kept steps, exactly; the session the step
+    # shown (replayed exactly when opened)
+    from gdviz.export.session import load_session
+    from gdviz.gui.export_actions import export_traces
+    from gdviz.gui.session_window import save_session_file
+
+    trace = export_traces(window, tmp_path / "t.csv")[0]
+    rows = np.loadtxt(trace, delimiter=",", skiprows=1)
+    full = run_to_end(c.runs[0].config)
+    np.testing.assert_array_equal(rows[:, 0], longest.steps)
+    names = trace.read_text().splitlines()[0].split(",")
+    loss = names.index("loss")
+    np.testing.assert_allclose(rows[:, loss], [full[s].loss for s in longest.steps.tolist()],
+                               rtol=1e-15)
+    assert load_session(save_session_file(window, tmp_path / "s.gdviz.json")).step == 192
 
     # a step below the bound is every step, as before
     window.timeline.slider.setValue(17)
