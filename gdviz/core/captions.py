@@ -188,15 +188,16 @@ class CaptionScript:
 
 
 def fired_steps(caption: Caption, history, upto: int, flat: float = DEFAULT_FLAT) -> np.ndarray:
-    """(k,) int64 history indices <= ``upto`` at which ``caption`` fires on ``history`` (a
-    ``core.history.RunHistory``: its steps, losses, batch_losses, grads and status_at)."""
+    """(k,) int64 history rows <= row ``upto`` at which ``caption`` fires on ``history`` (a
+    ``core.history.RunHistory``: its steps, losses, batch_losses, grads and status_at; a row
+    is its step below the history's bound, beyond it the kept steps: core.thinning)."""
     n = min(len(history), upto + 1)
     if n <= 0:
         return np.empty(0, np.int64)
     trigger = caption.trigger
     if trigger == "at_step":
-        step = int(caption.value)
-        return np.array([step] if step < n else [], np.int64)
+        row = int(np.searchsorted(history.steps[:n], int(caption.value)))  # or the next kept
+        return np.array([row] if row < n else [], np.int64)
     if trigger in _ENDS:
         last = n - 1
         ended = last == len(history) - 1 and history.status_at(last) in _ENDS[trigger]
@@ -228,7 +229,7 @@ def active_caption(script: CaptionScript, histories: Sequence, selected: int,
         if not 0 <= run < len(histories) or len(histories[run]) == 0:
             continue
         history = histories[run]
-        shown = min(index, len(history) - 1)
+        shown = history.row_at(index)
         fired = fired_steps(caption, history, shown, flat)
         if not len(fired):
             continue
@@ -238,7 +239,8 @@ def active_caption(script: CaptionScript, histories: Sequence, selected: int,
     if found is None:
         return None
     caption, at, shown = found
-    if caption.hold is not None and shown >= at + caption.hold:
+    steps = histories[selected if caption.run is None else caption.run].steps
+    if caption.hold is not None and steps[shown] >= steps[at] + caption.hold:
         return None
     return caption
 
@@ -252,7 +254,7 @@ def caption_text(script: CaptionScript, histories: Sequence, selected: int,
         return ""
     run = selected if caption.run is None else caption.run
     history = histories[run]
-    i = min(index, len(history) - 1)
+    i = history.row_at(index)
     grad = history.grads[i]
     values = {"step": int(history.steps[i]), "epoch": int(history.epochs[i]),
               "loss": float(history.losses[i]), "batch_loss": float(history.batch_losses[i]),

@@ -1,5 +1,9 @@
 """Run history in preallocated, growing numpy arrays (never lists of record objects).
 
+Bounded: every step below ``bound`` (``core.thinning.FULL_HISTORY_STEPS``) is kept, beyond it
+every k-th step and the newest (``core.thinning``), so a row is a kept step, not always the
+step of its number: ``steps[i]`` says which, ``row_at(step)`` finds the row shown for a step.
+
 The GUI appends every block of steps the worker emits (``step_blocks.RunBlock``, one append per
 block and run); views read slices of the arrays
 (decimated for drawing). Memory per step is ~ (6 + 2p) * 8 bytes plus the batch indices, which
@@ -15,6 +19,7 @@ import numpy as np
 
 from gdviz.core.records import StepRecord
 from gdviz.core.step_blocks import RunBlock
+from gdviz.core.thinning import FULL_HISTORY_STEPS, Thinning, nearest_row
 
 _STATUS_CODES = {"running": 0, "converged": 1, "diverged": 2, "finished": 3}
 _STATUS_NAMES = {v: k for k, v in _STATUS_CODES.items()}
@@ -42,6 +47,21 @@ class Growing:
         self._data[self.size : self.size + k] = values
         self.size += k
 
+    @property
+    def nbytes(self) -> int:
+        """Bytes allocated (the capacity, not only the rows used)."""
+        return self._data.nbytes
+
+    def truncate(self, size: int) -> None:
+        """Forget the rows from ``size`` on."""
+        self.size = min(self.size, max(0, int(size)))
+
+    def keep(self, mask: np.ndarray) -> None:
+        """Keep only the rows where ``mask`` ((size,) bool) holds, in order, in place."""
+        kept = self._data[: self.size][mask]
+        self._data[: len(kept)] = kept
+        self.size = len(kept)
+
     def view(self) -> np.ndarray:
         out = self._data[: self.size]
         out = out.view()
@@ -50,16 +70,22 @@ class Growing:
 
 
 class RunHistory:
-    """Everything recorded about one run, index i = step i (index 0 is the start point).
+    """Everything recorded about one run, row i = step i below the bound (row 0 is the start
+    point); beyond it the rows are the kept steps (``steps``, ``thinning``).
 
     Arrays (read-only views, valid until the next append):
         steps (N,), epochs (N,), lrs (N,), losses (N,), batch_losses (N,),
         params (N, p), grads (N, p), status codes (N,)
     ``last`` is the newest StepRecord (with per-sample gradients and optimizer state).
+    ``generation`` counts the times rows were dropped or moved (thinning): a cache of per-row
+    values keeps the rows ``unchanged_rows`` says still hold and computes the rest.
     """
 
-    def __init__(self, n_params: int) -> None:
+    def __init__(self, n_params: int, bound: int = FULL_HISTORY_STEPS) -> None:
         self.n_params = n_params
+        self.thinning = Thinning(bound)
+        self.generation = 0
+        self._changes: list[tuple[int, int]] = []  # (generation, first row changed), newest
         self._steps = Growing(None, np.int64)
         self._epochs = Growing(None, np.int32)
         self._lrs = Growing(None, np.float64)
@@ -73,6 +99,9 @@ class RunHistory:
         self._batch_start = Growing(None, np.int64)
         self._batch_len = Growing(None, np.int64)
         self._scattered = Growing(None, np.int32)
+        # the parameters before the step of rows bound.. (row i - bound): below the bound
+        # they are the previous row's, beyond it the previous row is another step
+        self._before = Growing(n_params, np.float64)
         self.last: StepRecord | None = None
         self.first: StepRecord | None = None
 
@@ -90,6 +119,77 @@ class RunHistory:
             block = RunBlock.from_records(records)
         if self.first is None:
             self.first = block.record(0)
+        self.thinning.append(self, block)
+        self.last = block.record(-1)
+
+    @property
+    def last_step(self) -> int:
+        """The newest step recorded (-1 while empty)."""
+        return int(self._steps.view()[-1]) if self._steps.size else -1
+
+    def row_at(self, step: int) -> int:
+        """The row shown for ``step``: the step's own row, or of a thinned step the nearest
+        kept one; the last row beyond the newest step. The history is not empty."""
+        if not self.thinning.thinned:
+            return max(0, min(int(step), self._steps.size - 1))
+        return nearest_row(self._steps.view(), int(step))
+
+    def unchanged_rows(self, generation: int, rows: int) -> int:
+        """Of the first ``rows`` rows as they were at ``generation``, how many still hold the
+        same steps (rows below the bound never change; the newest row beyond it is replaced
+        by the next append; a doubled stride moves the rows beyond the bound)."""
+        if generation != self.generation:
+            changed = [row for g, row in self._changes if g > generation]
+            if generation < self.generation - len(self._changes) or not changed:
+                return 0
+            rows = min(rows, *changed)
+        return max(0, min(rows, len(self)))
+
+    def _changed(self, first_row: int) -> None:
+        self.generation += 1
+        self._changes = [*self._changes[-63:], (self.generation, first_row)]
+
+    # -- the rows, as core.thinning acts on them -------------------------------------------------
+    def kept_steps(self) -> np.ndarray:
+        return self._steps.view()
+
+    def _columns(self) -> tuple[Growing, ...]:
+        return (self._steps, self._epochs, self._lrs, self._losses, self._batch_losses,
+                self._params, self._grads, self._status, self._batch_start, self._batch_len)
+
+    def drop_last_row(self) -> None:
+        last = self._steps.size - 1
+        if int(self._batch_len.view()[last]) < 0:
+            self._scattered.truncate(int(self._batch_start.view()[last]))
+        for column in self._columns():
+            column.truncate(last)
+        self._before.truncate(last - self.thinning.bound)
+        self._changed(last)
+
+    def keep_rows(self, mask: np.ndarray) -> None:
+        mask = np.asarray(mask, dtype=bool)
+        lens = self._batch_len.view()
+        scattered = bool(np.any(lens < 0))
+        if scattered:  # scattered batches: their indices move up with their rows
+            starts = self._batch_start.view()[mask]
+            sizes = -np.minimum(lens[mask], 0)
+            offsets = np.cumsum(sizes) - sizes
+            gather = np.repeat(starts - offsets, sizes) + np.arange(int(sizes.sum()))
+            indices = self._scattered.view()[gather]
+            self._scattered.truncate(0)
+            self._scattered.append_many(indices)
+            new_starts = np.where(lens[mask] < 0, offsets, starts)
+        for column in self._columns():
+            column.keep(mask)
+        if scattered:
+            self._batch_start.truncate(0)
+            self._batch_start.append_many(new_starts)
+        self._before.keep(mask[self.thinning.bound:])
+        self._changed(int(np.argmin(mask)) if not mask.all() else len(mask))
+
+    def append_rows(self, block: RunBlock) -> None:
+        """Append every step of ``block`` as rows (``append`` decides which steps come)."""
+        first_row = self._steps.size
         self._steps.append_many(block.steps)
         self._epochs.append_many(block.epochs)
         self._lrs.append_many(block.lrs)
@@ -100,7 +200,9 @@ class RunHistory:
         self._status.append_many(
             np.fromiter((_STATUS_CODES[s] for s in block.statuses), np.int8, len(block)))
         self._append_batches(np.diff(block.batch_ends, prepend=0), block.batches)
-        self.last = block.record(-1)
+        beyond = max(0, self.thinning.bound - first_row)
+        if beyond < len(block):
+            self._before.append_many(block.params_before[beyond:])
 
     def _append_batches(self, lens: np.ndarray, batch: np.ndarray) -> None:
         """Batches given as their lengths and their indices one after another. A contiguous
@@ -182,15 +284,24 @@ class RunHistory:
         """(hi - lo,) how many samples the batches of steps lo..hi-1 hold (0 for step 0)."""
         return np.abs(self._batch_len.view()[lo:hi])
 
+    def params_before_rows(self, lo: int, hi: int) -> np.ndarray:
+        """(hi - lo, p) the parameters before the steps of rows lo..hi-1 (1 <= lo)."""
+        bound = self.thinning.bound
+        mid = max(lo, min(hi, bound))
+        return np.concatenate((self.params[lo - 1 : mid - 1],
+                               self._before.view()[mid - bound : hi - bound]))
+
     def params_before(self, i: int) -> np.ndarray:
-        """(p,) parameters before step i (the start point for i = 0)."""
+        """(p,) parameters before the step of row i (the start point for i = 0)."""
+        bound = self.thinning.bound
+        if i >= bound:
+            return self._before.view()[i - bound]
         return self.params[max(i - 1, 0)]
 
     def nbytes(self) -> int:
-        parts = (self._steps, self._epochs, self._lrs, self._losses, self._batch_losses,
-                 self._params, self._grads, self._status, self._batch_start, self._batch_len,
-                 self._scattered)
-        return sum(p._data.nbytes for p in parts)
+        """Bytes held by the arrays (their capacity, not only the rows used)."""
+        parts = (*self._columns(), self._scattered, self._before)
+        return sum(p.nbytes for p in parts)
 
 
 def decimate(x: np.ndarray, max_points: int = 4000) -> np.ndarray:

@@ -14,9 +14,10 @@ from typing import Any
 
 import numpy as np
 
-from gdviz.core.history import RunHistory
+from gdviz.core.history import Growing, RunHistory
 from gdviz.core.records import StepRecord
 from gdviz.core.step_blocks import RunBlock
+from gdviz.core.thinning import FULL_HISTORY_STEPS, Thinning
 
 _EMPTY: Mapping[str, Any] = MappingProxyType({})
 
@@ -41,13 +42,22 @@ class _Column:
         self.put(row + len(values) - 1, values[-1])   # grows the column if needed
         self.data[row: row + len(values)] = values
 
+    def keep(self, size: int, mask: np.ndarray) -> None:
+        """Of rows 0..size-1, keep those where ``mask`` holds, in order; the rest are NaN."""
+        kept = self.data[:size][mask]
+        self.data[: len(kept)] = kept
+        self.data[len(kept): size] = np.nan
+
 
 class StateHistory:
-    """The optimizer state of every recorded step (append the same blocks as RunHistory)."""
+    """The optimizer state of every recorded step (append the same blocks as RunHistory, with
+    the same bound: it keeps the same rows, ``core.thinning``)."""
 
-    def __init__(self) -> None:
+    def __init__(self, bound: int = FULL_HISTORY_STEPS) -> None:
         self.size = 0
         self._columns: dict[str, _Column] = {}
+        self._steps = Growing(None, np.int64)
+        self.thinning = Thinning(bound)
 
     def __len__(self) -> int:
         return self.size
@@ -60,6 +70,28 @@ class StateHistory:
             if not records:
                 return
             block = RunBlock.from_records(records)
+        self.thinning.append(self, block)
+
+    # -- the rows, as core.thinning acts on them -------------------------------------------------
+    def kept_steps(self) -> np.ndarray:
+        return self._steps.view()
+
+    def drop_last_row(self) -> None:
+        self.size -= 1
+        self._steps.truncate(self.size)
+        for column in self._columns.values():
+            if self.size < column.data.shape[0]:
+                column.data[self.size] = np.nan
+
+    def keep_rows(self, mask: np.ndarray) -> None:
+        for column in self._columns.values():
+            column.keep(min(self.size, column.data.shape[0]), mask[: column.data.shape[0]])
+        self._steps.keep(mask)
+        self.size = self._steps.size
+
+    def append_rows(self, block: RunBlock) -> None:
+        """Append the states of every step of ``block`` as rows."""
+        self._steps.append_many(block.steps)
         count = len(block)
         if block.state_columns is None:
             for i, state in enumerate(block.state_rows):
@@ -103,12 +135,13 @@ class StateHistory:
         return MappingProxyType(out)
 
     def nbytes(self) -> int:
-        return sum(c.data.nbytes for c in self._columns.values())
+        return self._steps.nbytes + sum(c.data.nbytes for c in self._columns.values())
 
 
 def record_at(history: RunHistory, index: int, problem,
               states: StateHistory | None = None) -> StepRecord:
-    """The StepRecord of step ``index`` of a recorded run, rebuilt from ``history``'s arrays.
+    """The StepRecord of row ``index`` of a recorded run (``history.row_at`` finds the row of a
+    step), rebuilt from ``history``'s arrays.
     Exact for step, epoch, lr, batch, parameters, gradient, losses and status; the optimizer
     state comes from ``states`` (empty when not given). The per-sample gradients are recomputed
     from the problem (exact, as the runner computes them) unless the problem adds gradient

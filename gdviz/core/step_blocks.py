@@ -160,6 +160,26 @@ class RunBlock:
             {key: values[lo:hi] for key, values in self.state_columns.items()},
             self.state_kinds, None if self.state_rows is None else self.state_rows[lo:hi])
 
+    def select(self, mask: np.ndarray) -> RunBlock:
+        """The steps where ``mask`` ((n,) bool, at least one True) holds, as a block of their
+        own (a thinned history keeps only some steps: core.thinning)."""
+        mask = np.asarray(mask, dtype=bool)
+        batch_lens = np.diff(self.batch_ends, prepend=0)
+        grad_lens = np.diff(self.grad_ends, prepend=0)
+        kept = np.flatnonzero(mask)
+        return RunBlock(
+            self.steps[mask], self.epochs[mask], self.lrs[mask], self.batch_losses[mask],
+            self.losses[mask], self.params_before[mask], self.params[mask], self.grads[mask],
+            np.cumsum(batch_lens[mask], dtype=np.int64),
+            self.batches[np.repeat(mask, batch_lens)],
+            np.cumsum(grad_lens[mask], dtype=np.int64),
+            self.sample_grads[np.repeat(mask, grad_lens)],
+            tuple(self.statuses[i] for i in kept), tuple(self.messages[i] for i in kept),
+            None if self.state_columns is None else
+            {key: values[mask] for key, values in self.state_columns.items()},
+            self.state_kinds,
+            None if self.state_rows is None else tuple(self.state_rows[i] for i in kept))
+
     @staticmethod
     def join(parts: Sequence[RunBlock]) -> RunBlock:
         """One block holding consecutive blocks one after another: what ``from_records`` makes

@@ -543,7 +543,7 @@ class ExportJob:
         (a list of every record between two frames grew ~1.5 KB a step: 1.5 GB for 10^6);
         a cancel (``run(cancelled=...)``) is checked between chunks."""
         histories = self._histories
-        have = max(len(h) for h in histories)
+        have = max(h.last_step for h in histories) + 1   # steps recorded (0..have-1)
         ended = False
         first_chunk = True
         while have <= step and not ended:
@@ -559,7 +559,7 @@ class ExportJob:
             self.note = _early_end_note(histories[0])
         if self.spec.runs:
             self.note = _runs_ended_note(self.spec.runs, histories, step) or self.note
-        return self._source.render(min(step, max(len(h) for h in histories) - 1))
+        return self._source.render(min(step, max(h.last_step for h in histories)))
 
     def _close_source(self) -> None:
         if self._source is not None and not self._closed:

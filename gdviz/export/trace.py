@@ -102,7 +102,7 @@ def write_ensemble(out: TextIO, param_names: tuple[str, ...], seeds: Sequence[in
 def write_history(out: TextIO, param_names: tuple[str, ...], history: RunHistory,
                   stop: int | None = None) -> None:
     """Write a recorded history (the GUI's runs) in the same format, up to step ``stop``."""
-    n = len(history) if stop is None else min(stop + 1, len(history))
+    n = len(history) if stop is None else int(np.searchsorted(history.steps, stop, side="right"))
     out.write(",".join(trace_header(param_names)) + "\n")
     table = np.column_stack([history.lrs[:n], history.losses[:n], history.batch_losses[:n],
                              history.params[:n], history.grads[:n]])

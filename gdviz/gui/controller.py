@@ -9,7 +9,9 @@ reset, so the window shows the start point at once.
 The selected run is the one the panels edit and the single-run views (samples, histogram,
 data) and the status bar follow; ``config``, ``history`` and ``problem`` are the selected run's
 (the problem is shared). ``shown_index`` is the lock-step index the views show: the newest
-while playing, an earlier one while the user scrubs the timeline (``show_index``).
+while playing, an earlier one while the user scrubs the timeline (``show_index``). Lock-step
+indices are step numbers: a history keeps every step up to ``history_bound`` and a thinned
+rest beyond it (core.thinning), so a scrubbed index is moved to the nearest step kept.
 
 States: ready (at step 0), running, paused, converged, diverged, finished, failed. With several
 runs the state is "running" until every run has ended.
@@ -29,6 +31,7 @@ from gdviz.core.recorded import StateHistory, record_at
 from gdviz.core.records import RunConfig, StepRecord
 from gdviz.core.run_set import RunSpec
 from gdviz.core.step_blocks import StepBlock
+from gdviz.core.thinning import FULL_HISTORY_STEPS
 from gdviz.gui import worker as worker_module
 from gdviz.gui.view_driver import ViewDriver
 from gdviz.gui.worker import OptimizerWorker, WorkerHost, epoch_end_step
@@ -63,8 +66,10 @@ class RunController(QObject):
     sig_history_grew = Signal(int)
 
     def __init__(self, config: RunConfig | Sequence[RunSpec],
-                 parent: QObject | None = None) -> None:
+                 parent: QObject | None = None,
+                 history_bound: int = FULL_HISTORY_STEPS) -> None:
         super().__init__(parent)
+        self.history_bound = history_bound  # steps per run kept at full resolution
         self.views: list = []  # LessonView instances to draw; set by the main window
         self.view_filter = lambda view: True  # which views are visible (skip hidden docks)
         # how the worker's acknowledgement is sent once a batch is drawn: after the window's
@@ -75,8 +80,8 @@ class RunController(QObject):
         self.runs: tuple[RunSpec, ...] = run_set.validate(runs)
         self.selected_track = 0
         self.problem = self.runs[0].config.make_problem()
-        self.histories = [RunHistory(self.problem.n_params) for _ in self.runs]
-        self.states = [StateHistory() for _ in self.runs]  # optimizer state per step
+        self.histories = self._new_histories()
+        self.states = [StateHistory(self.history_bound) for _ in self.runs]  # optimizer state
         self.tracks: tuple = ()
         self.state = "ready"
         self.speed: float | None = 30.0
@@ -108,8 +113,28 @@ class RunController(QObject):
 
     @property
     def last_index(self) -> int:
-        """The newest lock-step index recorded (the longest history's last index)."""
-        return max(len(h) for h in self.histories) - 1
+        """The newest lock-step index recorded (the longest history's newest step)."""
+        return max(h.last_step for h in self.histories)
+
+    def thinning_note(self) -> str:
+        """"history thinned: every 4th step kept beyond step 1000000" once a run has gone
+        past the bound (the longest history's), else ""."""
+        return max(self.histories, key=lambda h: h.last_step).thinning.describe()
+
+    def kept_index(self, index: int, direction: int = 0) -> int:
+        """The lock-step index nearest to ``index`` that the longest history kept (``index``
+        itself below the bound); with ``direction`` +1 (-1) the nearest at or after (before)
+        it, so that a step forward from a kept step reaches the next one."""
+        longest = max(self.histories, key=lambda h: h.last_step)
+        if len(longest) == 0:
+            return index
+        steps = longest.steps
+        row = longest.row_at(index)
+        if direction > 0 and steps[row] < index:
+            row = min(row + 1, len(steps) - 1)
+        elif direction < 0 and steps[row] > index:
+            row = max(row - 1, 0)
+        return int(steps[row])
 
     def record_shown(self, index: int) -> StepRecord | None:
         """The selected run's record at lock-step ``index`` (its last if it ended sooner),
@@ -118,7 +143,7 @@ class RunController(QObject):
         history = self.history
         if len(history) == 0:
             return None
-        return record_at(history, min(index, len(history) - 1), self.problem,
+        return record_at(history, history.row_at(index), self.problem,
                          self.states[self.selected_track])
 
     def is_scrubbed(self) -> bool:
@@ -178,8 +203,8 @@ class RunController(QObject):
         self._playing, self._target = False, None
         self.last_error = ""
         self.problem = self.config.make_problem()
-        self.histories = [RunHistory(self.problem.n_params) for _ in self.runs]
-        self.states = [StateHistory() for _ in self.runs]
+        self.histories = self._new_histories()
+        self.states = [StateHistory(self.history_bound) for _ in self.runs]
         self.shown_index = 0
         try:
             # the worker's own iterate (tests substitute it) computes the same start records
@@ -257,7 +282,10 @@ class RunController(QObject):
     def show_index(self, index: int) -> None:
         """Show lock-step ``index`` (the timeline): an earlier step pauses playback; the views
         draw the runs as they were then. The newest index follows the run again."""
-        index = max(0, min(int(index), self.last_index))
+        wanted = max(0, min(int(index), self.last_index))
+        index = self.kept_index(wanted)
+        if index == self.shown_index != wanted:   # one step from a kept step: the next kept
+            index = self.kept_index(wanted, 1 if wanted > index else -1)
         if index < self.last_index and self.state == "running":
             self.pause()
         self.shown_index = index
@@ -410,6 +438,9 @@ class RunController(QObject):
         if state != self.state:
             self.state = state
             self.sig_state_changed.emit(state)
+
+    def _new_histories(self) -> list[RunHistory]:
+        return [RunHistory(self.problem.n_params, self.history_bound) for _ in self.runs]
 
     def _make_tracks(self) -> None:
         from gdviz.gui.views.base import RunTrack

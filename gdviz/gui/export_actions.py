@@ -29,10 +29,14 @@ def install_export_actions(window) -> dict[str, QAction]:
     menu = window.file_menu
     quit_action = next((a for a in menu.actions() if a.text().replace("&", "") == "Quit"),
                        None)
+    from gdviz.gui.session_window import SessionReader
+
+    reader = SessionReader(window, lambda outside: _confirm_outside_data(window, outside),
+                           lambda title, message: _report(window, title, message))
     entries = (
         ("open_session", "&Open session…", "Ctrl+O",
          "Open a saved session: its runs, settings, view choices and step",
-         lambda: _ask_open_session(window)),
+         lambda: _ask_open_session(window, reader)),
         ("save_session", "&Save session…", "Ctrl+S",
          "Save the runs, settings, seeds, view choices and current step to a .gdviz.json file",
          lambda: _ask_save_session(window)),
@@ -251,22 +255,12 @@ def _ask_save_session(window) -> None:
     window.status.showMessage(f"Saved session {session_name(path)}", 5000)
 
 
-def _ask_open_session(window) -> None:
-    from gdviz.gui.session_window import open_session_file
-
+def _ask_open_session(window, reader) -> None:
+    """The file is read in the background (``SessionReader``); the window answers meanwhile."""
     path, _ = QFileDialog.getOpenFileName(window, "Open session", "",
                                           f"gdviz session (*{SUFFIX});;JSON (*.json)")
-    if not path:
-        return
-    try:
-        try:
-            open_session_file(window, path)
-        except DataOutsideError as outside:
-            if not _confirm_outside_data(window, outside):
-                return
-            open_session_file(window, path, allow_outside_data=True)
-    except ConfigError as err:
-        _report(window, "Session not opened", str(err))
+    if path:
+        reader.open(path)
 
 
 def _confirm_outside_data(window, outside: DataOutsideError) -> bool:

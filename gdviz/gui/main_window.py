@@ -160,6 +160,7 @@ class MainWindow(QMainWindow):
 
     def _connect(self) -> None:
         tb, c = self.toolbar, self.controller
+        self._thinning_said = ""   # the thinning note last said in the status bar
         tb.act_play.triggered.connect(self._on_play_triggered)
         tb.act_step.triggered.connect(lambda: c.step(1))
         tb.act_epoch.triggered.connect(c.run_epoch)
@@ -167,7 +168,7 @@ class MainWindow(QMainWindow):
         tb.sig_speed_changed.connect(c.set_speed)
         c.sig_state_changed.connect(self._on_controller_state_changed)
         c.sig_step_shown.connect(self._on_controller_step_shown)
-        c.sig_history_grew.connect(self.timeline.set_last)
+        c.sig_history_grew.connect(self._on_history_grew)
         c.sig_failed.connect(self._on_controller_failed)
         c.sig_notice.connect(lambda message: self.status.showMessage(
             message[:1].upper() + message[1:], 15000))
@@ -477,9 +478,22 @@ class MainWindow(QMainWindow):
             self.status.showMessage(f"Every run ended ({what}); the Runs panel says when. "
                                     "Drag the timeline to look back.")
 
+    def _on_history_grew(self, last: int) -> None:
+        self.timeline.set_last(last, self._thinning_note())
+
+    def _thinning_note(self) -> str:
+        """The controller's thinning note; said once in the status bar when it changes."""
+        note = self.controller.thinning_note()
+        if note != self._thinning_said:
+            self._thinning_said = note
+            if note:
+                self.status.showMessage(f"{note[:1].upper()}{note[1:]}: the timeline jumps "
+                                        "between the kept steps", 10000)
+        return note
+
     def _on_controller_step_shown(self, index: int) -> None:
         c = self.controller
-        self.timeline.set_shown(index, c.last_index)
+        self.timeline.set_shown(index, c.last_index, self._thinning_note())
         self._show_caption(index)
         if not c.is_playing():
             self._readout_timer.stop()

@@ -1,9 +1,12 @@
 """Sessions and the window: what to save from it, and how to put a session back into it.
 
-``open_session(window, path)`` validates the whole file first (``load_session``) and touches
-the window only after that succeeded, so a corrupt, truncated or future-version file leaves the
-current session exactly as it was. Opening replays the runner to the saved step through the
-controller (same config and seed -> the identical trajectory).
+``SessionReader(window).open(path)`` (File > Open session) reads and validates the whole file
+(``load_session``: the session, its data, the problems it builds) in a background thread
+(gui.tasks), so the window keeps answering while a slow or large file is read, and touches
+the window only once that succeeded, so a corrupt, truncated or future-version file leaves the
+current session exactly as it was. ``open_session_file(window, path)`` does the same in the
+calling thread (scripts and tests that have the file at hand). Opening replays the runner to
+the saved step through the controller (same config and seed -> the identical trajectory).
 
 A comparison (several runs) comes back whole: every run's name, colour and configuration, the
 selected run, and all of them replayed in lock-step to the saved step. The step saved is the
@@ -16,20 +19,26 @@ early (diverged at step 8) must not pull the others back to step 8.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
+from PySide6.QtCore import QObject
+
 from gdviz.core import run_set
+from gdviz.core.errors import ConfigError
 from gdviz.core.lockstep import default_run_name
 from gdviz.core.presets import comparison_preset_of
 from gdviz.core.run_set import RunSpec
 from gdviz.export.session import (
     DEFAULT_COLOR,
+    DataOutsideError,
     Session,
     load_session,
     save_session,
     session_name,
 )
+from gdviz.gui.tasks import TaskRunner
 from gdviz.gui.view_choices import apply_view_choices, view_choices
 
 DOCKS = "docks"
@@ -71,6 +80,56 @@ def open_session_file(window, path: str | os.PathLike, timeout_s: float = 120.0,
     window.status.showMessage(f"Opened session {session_name(path)} at step {session.step}",
                               5000)
     return session
+
+
+class SessionReader(QObject):
+    """Opens session files into ``window`` without reading them on the GUI thread.
+
+    ``open(path)`` reads and validates the file in a background thread (one at a time: a new
+    ``open`` abandons the one still being read) and puts it into the window once read. A
+    session naming data outside its folder asks ``confirm(DataOutsideError) -> bool`` and, if
+    allowed, is read again with that data; a file that cannot be used is reported with
+    ``report(title, message)`` (the window: status bar and message box) and changes nothing.
+    """
+
+    def __init__(self, window, confirm: Callable[[DataOutsideError], bool],
+                 report: Callable[[str, str], None]) -> None:
+        super().__init__(window)
+        self.window, self._confirm, self._report = window, confirm, report
+        self.runner = TaskRunner(self)
+        self.runner.sig_ready.connect(self._on_read)
+
+    @property
+    def reading(self) -> bool:
+        """True while a file is being read."""
+        return self.runner.busy
+
+    def open(self, path: str | os.PathLike, allow_outside_data: bool = False) -> None:
+        path = str(path)
+        self.window.status.showMessage(f"Reading session {session_name(path)}…", 10000)
+        self.runner.request((path, allow_outside_data), lambda _stop: load_session(
+            path, allow_outside_data=allow_outside_data))
+
+    def _on_read(self, key: tuple[str, bool], result) -> None:
+        path, _allowed = key
+        if isinstance(result, DataOutsideError):
+            if self._confirm(result):
+                self.open(path, allow_outside_data=True)
+            else:
+                self.window.status.showMessage("Session not opened", 5000)
+            return
+        if isinstance(result, Exception):
+            message = str(result) if isinstance(result, ConfigError) else \
+                f"{session_name(path)} cannot be read: {type(result).__name__}: {result}"
+            self._report("Session not opened", message)
+            return
+        try:
+            apply_session(self.window, result)
+        except ConfigError as err:
+            self._report("Session not opened", str(err))
+            return
+        self.window.status.showMessage(
+            f"Opened session {session_name(path)} at step {result.step}", 5000)
 
 
 def apply_session(window, session: Session, timeout_s: float = 120.0) -> None:

@@ -205,7 +205,7 @@ def _render_views(app, window, views: list, name: str, gl_ok: bool) -> dict:
     """Bring every view's dock to the front, draw the current step and grab it: {view: pixels}.
     Fails when a view raised while drawing or its picture is blank."""
     controller = window.controller
-    last = len(controller.history) - 1
+    last = controller.last_index
     grabs = {}
     for view in views:
         if uses_opengl(view) and not gl_ok:

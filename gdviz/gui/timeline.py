@@ -70,11 +70,19 @@ class Timeline(QToolBar):
         self.label.setToolTip(TIP)
         self.addWidget(LabelSlot(self.label))
         self._pending: int | None = None
+        self.thinning = ""
         self.set_shown(0, 0)
 
     # -- from the controller ------------------------------------------------------------------
-    def set_shown(self, index: int, last: int) -> None:
-        """The views show lock-step ``index`` of ``last`` recorded (no signal)."""
+    def set_shown(self, index: int, last: int, thinning: str = "") -> None:
+        """The views show lock-step ``index`` of ``last`` recorded (no signal). ``thinning``:
+        the history's word once steps beyond its bound are thinned (the slider then jumps
+        between the kept steps), "" before."""
+        if thinning != self.thinning:
+            self.thinning = thinning
+            tip = f"{TIP}\n{thinning[:1].upper()}{thinning[1:]}." if thinning else TIP
+            for widget in (self, self.slider, self.label):
+                widget.setToolTip(tip)
         self.slider.blockSignals(True)
         self.slider.setMaximum(max(0, last))
         self.slider.setValue(index)
@@ -82,15 +90,16 @@ class Timeline(QToolBar):
         self.latest_button.setEnabled(index < last)
         self._set_label(index, last)
 
-    def set_last(self, last: int) -> None:
+    def set_last(self, last: int, thinning: str = "") -> None:
         """More steps were recorded while an earlier one is shown."""
-        self.set_shown(self.slider.value(), last)
+        self.set_shown(self.slider.value(), last, thinning)
 
     def _set_label(self, index: int, last: int) -> None:
+        thinned = " · thinned" if self.thinning else ""
         if index < last:
-            self.label.setText(f"step {index} of {last} · looking back")
+            self.label.setText(f"step {index} of {last} · looking back{thinned}")
         else:
-            self.label.setText(f"step {index} of {last}")
+            self.label.setText(f"step {index} of {last}{thinned}")
 
     # -- user -----------------------------------------------------------------------------------
     def request(self, index: int) -> None:

@@ -5,7 +5,7 @@ The view is the window's own view class, so an export looks like the app and nev
 the live run. The source owns the histories it draws: ``append`` adds the replayed lock-step
 groups to them, ``render(index)`` draws lock-step ``index``. A comparison (``start_runs``)
 gives each run its own history and the view every run as a track, in its colour and with its
-name; run k then shows its step min(index, len(history_k) - 1).
+name; run k then shows its row history_k.row_at(index) (its step, or its last if shorter).
 """
 
 from __future__ import annotations

@@ -11,7 +11,9 @@ Life cycle, driven by the main window:
     view.set_tracks(tracks, selected)        # every run being compared (see RunTrack)
 ``show_step`` is called at most ~60 times per second with the newest index while playing, and
 with any earlier index when the user scrubs the timeline; it must be cheap (decimate series).
-With several runs, ``index`` is the lock-step index: run k shows min(index, len(history_k) - 1).
+With several runs, ``index`` is the lock-step index, the step number: run k shows the row
+``history_k.row_at(index)`` (its step's, its last if it ended sooner, or beyond the history's
+bound the nearest step it kept: core.thinning).
 """
 
 from __future__ import annotations
@@ -131,15 +133,16 @@ class LessonView(QWidget):
         if self.follows_selected_run and frame is not None:
             frame.set_follows(followed_run_name(self.tracks, selected), tracks[selected].color)
 
-    def longest_track(self) -> int:
-        """The length of the longest run's history (the selected run's without tracks)."""
+    def newest_step(self) -> int:
+        """The newest step of the longest run (the selected run's without tracks; -1 when
+        nothing is recorded)."""
         if not self.tracks:
-            return len(self.history) if self.history is not None else 0
-        return max(len(t.history) for t in self.tracks)
+            return self.history.last_step if self.history is not None else -1
+        return max(t.history.last_step for t in self.tracks)
 
     def track_index(self, track: RunTrack, index: int) -> int:
-        """The history index run ``track`` shows at lock-step ``index`` (its last if shorter)."""
-        return min(index, len(track.history) - 1)
+        """The history row run ``track`` shows at lock-step ``index`` (its last if shorter)."""
+        return track.history.row_at(index)
 
     def show_step(self, index: int) -> None:
         """Draw the state at history step ``index`` (0 = start point)."""

@@ -290,7 +290,7 @@ class ContourView(PairGridView):
         if h is None or problem is None or len(h) == 0 or not self.mode:
             return
         # every run draws up to the lock-step index (the selected one may have ended)
-        self._index = index = int(np.clip(index, 0, self.longest_track() - 1))
+        self._index = index = int(np.clip(index, 0, self.newest_step()))
         if self.mode == "samples":
             self._show_samples_step(index)
             return
@@ -452,7 +452,7 @@ class ContourView(PairGridView):
     def _status(self, h: RunHistory, k: int) -> None:
         """The status depends on the step only (a redraw of a step is the same picture); the
         background computation is announced on the map."""
-        parts = [f"step {k}", f"loss {style.fmt(float(h.losses[k]))}"]
+        parts = [f"step {int(h.steps[k])}", f"loss {style.fmt(float(h.losses[k]))}"]
         if len(self.tracks) > 1:
             parts.insert(0, self.tracks[self.selected_track].name)
         set_status_text(self.frame.status, " · ".join(parts))

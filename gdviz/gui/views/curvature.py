@@ -52,13 +52,23 @@ LINE_ROOM = 4.0       # the stability line widens the y range only up to 4x the 
 
 @dataclass
 class _Computed:
-    """What has arrived for one run: ``table`` (n, columns) for its first n steps, and the
-    optimizer state after step n - 1 (Adam's replay continues from it)."""
+    """What has arrived for one run: ``table`` (n, columns) for its first n history rows, as
+    they were at the history's ``generation``, and the optimizer state after row n - 1
+    (Adam's replay continues from it, below the history's bound: beyond it the rows are
+    thinned, not consecutive steps, and λmax(P⁻¹H) is not computed)."""
 
     history: RunHistory
     columns: CurvatureColumns
     table: np.ndarray
     state: Any
+    generation: int = 0
+
+    def sync(self) -> None:
+        """Forget the rows the history's thinning moved since they were computed."""
+        if self.generation != self.history.generation:
+            self.table = self.table[: self.history.unchanged_rows(self.generation,
+                                                                  len(self.table))]
+            self.generation = self.history.generation
 
 
 class CurvatureView(LessonView):
@@ -122,7 +132,8 @@ class CurvatureView(LessonView):
             start = optimizers.init_state(track.config.optimizer, track.config.start_point(),
                                           track.config.hyperparams)
             self._computed.append(_Computed(track.history, columns,
-                                            np.zeros((0, len(columns.names))), start))
+                                            np.zeros((0, len(columns.names))), start,
+                                            track.history.generation))
         self._style_tracks()
         if self.history is not None and len(self.history):
             self.show_step(self._index)
@@ -172,7 +183,12 @@ class CurvatureView(LessonView):
         return stability_threshold(track.config.optimizer, lr, track.config.hyperparams)
 
     # -- the background work ----------------------------------------------------------------
+    def _sync(self) -> None:
+        for done in self._computed:
+            done.sync()
+
     def _missing(self) -> bool:
+        self._sync()
         return any(c is not None and len(c.table) < len(c.history) for c in self._computed)
 
     def _request_more(self) -> None:
@@ -185,27 +201,35 @@ class CurvatureView(LessonView):
         work = []
         for k, done in enumerate(self._computed):
             lo, hi = len(done.table), min(len(done.history), len(done.table) + CHUNK)
+            h = done.history
+            bound = h.thinning.bound
+            if lo < bound:
+                hi = min(hi, bound)   # a chunk never crosses the bound (replay stops there)
             if lo >= hi:
                 continue
-            h = done.history
             params = np.array(h.params[lo:hi])
             replay = None
-            if done.columns.needs_states:
+            if done.columns.needs_states and lo >= bound:
+                replay = ()   # thinned rows: no state to replay (λmax(P⁻¹H) left out)
+            elif done.columns.needs_states:
                 first = max(lo, 1)   # step 0's state is the initial one
                 replay = (np.array(h.params[first - 1:hi - 1]), np.array(h.grads[first:hi]),
                           np.array(h.lrs[first:hi]), lo == 0)
             work.append((k, lo, done.history, done.columns, done.state, params, replay,
-                         self.tracks[k].config))
+                         self.tracks[k].config, h.generation))
         self.runner.request(tuple(id(w[2]) for w in work), _chunk_job(tuple(work)))
 
     def _on_runner_ready(self, key, result) -> None:
         if isinstance(result, Exception):
             self._error = f"could not compute the curvature: {result}"
         else:
-            for k, lo, history, table, state in result:
+            for k, lo, history, table, state, generation in result:
                 done = self._computed[k] if k < len(self._computed) else None
-                if done is None or done.history is not history or len(done.table) != lo:
-                    continue   # the runs changed since the request
+                if done is not None:
+                    done.sync()
+                if done is None or done.history is not history or len(done.table) != lo \
+                        or history.unchanged_rows(generation, lo + len(table)) < lo + len(table):
+                    continue   # the runs changed (or were thinned) since the request
                 done.table = np.concatenate([done.table, table])
                 done.state = state
         self.show_step(self._index)
@@ -240,8 +264,9 @@ class CurvatureView(LessonView):
     def show_step(self, index: int) -> None:
         if self.history is None or not self.tracks:
             return
-        index = int(np.clip(index, 0, max(0, self.longest_track() - 1)))
+        index = int(np.clip(index, 0, max(0, self.newest_step())))
         self._index = index
+        self._sync()
         if self._error:
             for item in (*self.sharp_curves, *self.low_curves, self.pre_curve):
                 item.setData([], [])
@@ -294,7 +319,7 @@ class CurvatureView(LessonView):
 
     def _status_words(self, k: int, n: int, threshold) -> list[str]:
         done = self._computed[self.selected_track]
-        words = [f"step {k}"]
+        words = [f"step {int(done.history.steps[k])}"]
         if n <= k:
             words.append("computing…")
         if n > 0:
@@ -314,18 +339,20 @@ def _chunk_job(work: tuple) -> Any:
 
     def job(should_stop):
         out = []
-        for k, lo, history, columns, state, params, replay, config in work:
+        for k, lo, history, columns, state, params, replay, config, generation in work:
             if should_stop():
                 return None
             states = None
-            if replay is not None:
+            if replay == ():
+                states = [{}] * len(params)
+            elif replay is not None:
                 before, grads, lrs, from_start = replay
                 states = replay_states(config.optimizer, config.hyperparams, state, before,
                                        grads, lrs)
                 if from_start:
                     states = [state, *states]
                 state = states[-1]
-            out.append((k, lo, history, columns.table(params, states), state))
+            out.append((k, lo, history, columns.table(params, states), state, generation))
         return out
 
     return job

@@ -345,15 +345,16 @@ class DataView(LessonView):
         h, problem = self.history, self.problem
         if h is None or problem is None or len(h) == 0 or self.mode == "none":
             return
-        index = int(np.clip(index, 0, len(h) - 1))
         self._index = index
+        index = h.row_at(index)   # its row (of a thinned step, the nearest kept one)
+        step = int(h.steps[index])
         params = np.array(h.params[index], dtype=np.float64)
         batch = h.batch_at(index)
         if covers_all(batch, problem.n_samples):
             batch = batch[:0]          # a full batch highlights nothing: it is all the data
         batch = batch[evenly_chosen(len(batch), POINT_CAP)]
         text = getattr(self, f"_draw_{self.mode}")(problem, params, batch)
-        set_status_text(self.frame.status, f"step {index} · {text}")
+        set_status_text(self.frame.status, f"step {step} · {text}")
 
     def _draw_line(self, problem: Problem, params: np.ndarray, batch: np.ndarray) -> str:
         x = problem.data_x[:, 0]

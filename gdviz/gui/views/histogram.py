@@ -119,7 +119,7 @@ class HistogramView(LessonView):
             self.plot, pg.mkPen(style.FULL, width=2.5, style=Qt.PenStyle.DashLine), z=21)
         self.param_index = 0
         self._index = 0
-        self._cache: dict[int, np.ndarray] = {}
+        self._cache: dict[tuple[int, int], np.ndarray] = {}
         self.counts = np.zeros(0)
         self.edges = np.zeros(1)
         self.batch_values = np.zeros(0)   # the sampled batch gradients shown (per-sample scale)
@@ -199,10 +199,10 @@ class HistogramView(LessonView):
             return float("nan"), float("nan"), 0.0
         problem = self.problem
         params = np.asarray(self.history.params_before(index), dtype=np.float64)
+        rng = np.random.default_rng(int(self.history.steps[index]))   # the same draws per step
         with np.errstate(all="ignore"):
             grads = sample_batch_gradients(problem, params, self.config.effective_batch_size(),
-                                           self.config.order, np.random.default_rng(index),
-                                           BATCH_DRAWS)
+                                           self.config.order, rng, BATCH_DRAWS)
         values = grads[:, self.param_index] / problem.reduce_factor(1)  # per-sample scale
         values = values[np.isfinite(values)]
         self.batch_values = values
@@ -229,8 +229,9 @@ class HistogramView(LessonView):
             self.show_step(self._index)
 
     def sample_grads_at(self, index: int) -> np.ndarray:
-        """(n, p) per-sample gradients at ``params_before(index)`` (cached per step)."""
-        found = self._cache.get(index)
+        """(n, p) per-sample gradients at ``params_before(index)`` of history row ``index``
+        (cached per row while the rows stay: ``RunHistory.generation``)."""
+        found = self._cache.get((self.history.generation, index))
         if found is not None:
             return found
         params = np.asarray(self.history.params_before(index), dtype=np.float64)
@@ -238,15 +239,16 @@ class HistogramView(LessonView):
             grads = self.problem.sample_grads(params)
         if len(self._cache) > 256:
             self._cache.clear()
-        self._cache[index] = grads
+        self._cache[(self.history.generation, index)] = grads
         return grads
 
     def show_step(self, index: int) -> None:
         h, problem = self.history, self.problem
         if h is None or problem is None or len(h) == 0:
             return
-        index = int(np.clip(index, 0, len(h) - 1))
         self._index = index
+        index = h.row_at(index)   # its row (of a thinned step, the nearest kept one)
+        step = int(h.steps[index])
         j = self.param_index
         values = self.sample_grads_at(index)[:, j]
         self.values = values
@@ -254,7 +256,7 @@ class HistogramView(LessonView):
         if finite.size == 0:
             self.counts, self.edges = np.zeros(1), np.array([0.0, 1.0])
             self.bars.setData(self.edges, self.counts)
-            self.frame.status.setText(f"step {index}: the gradients are not finite (diverged)")
+            self.frame.status.setText(f"step {step}: the gradients are not finite (diverged)")
             self.frame.info.setVisible(False)
             self.rug.clear()
             self.batch_line.setVisible(False)
@@ -306,7 +308,7 @@ class HistogramView(LessonView):
             self.y_range.fit(0.0, float(log_height(top)), pad=0.08)
         else:
             self.y_range.fit(0.0, float(max(top, batch_top)), pad=0.08)
-        status, info = self._stats_text(index, finite, used, full, len(batch))
+        status, info = self._stats_text(step, finite, used, full, len(batch))
         set_status_text(self.frame.status, status)
         set_status_text(self.frame.info, info)
         self.frame.info.setVisible(True)
@@ -318,25 +320,25 @@ class HistogramView(LessonView):
             return "gradient of the step", "full gradient"
         return "gradient of the step / n", "full gradient / n"
 
-    def _stats_text(self, index: int, finite: np.ndarray, used: float, full: float,
+    def _stats_text(self, step: int, finite: np.ndarray, used: float, full: float,
                     k: int) -> tuple[str, str]:
         """(status line, info line) with the numbers the picture shows."""
         f = style.fmt
         n = self.problem.n_samples
         if n == 1:  # a test function: the text below the plot says why there are no bars
-            status = (f"step {index} · a test function is one “sample”: there is no spread "
+            status = (f"step {step} · a test function is one “sample”: there is no spread "
                       "of gradients to show")
             info = f"∂f at the point (black) {f(full)}"
-            if index > 0:
+            if step > 0:
                 info += (f" · what the step used (violet) {f(used)}; they differ only when "
                          "gradient noise is set")
             return status, info
         samples = f"{n} samples"
-        status = (f"step {index} · {samples} · min {f(finite.min())} · max {f(finite.max())}"
+        status = (f"step {step} · {samples} · min {f(finite.min())} · max {f(finite.max())}"
                   f" · mean {f(finite.mean())} · std {f(finite.std())}")
         used_name, full_name = self._line_names()
         info = [f"{full_name} (black) {f(full)}"]
-        if index > 0:
+        if step > 0:
             info.append(f"{used_name} (violet) {f(used)}, batch of {k}")
         else:
             info.append("start point: no batch yet")

@@ -125,7 +125,7 @@ class LearningCurveView(LessonView):
         self._brushes: list = []
         self.epoch_marks = np.zeros(0)
         self._label_marks = np.zeros(0)
-        self._epoch_scan = None   # (history, steps scanned, epoch starts) (_epoch_starts)
+        self._epoch_scan = None   # (history, rows scanned, epoch starts, generation)
         # the schedule's lr: a second view box sharing x, with the right axis as its scale
         self.lr_box = pg.ViewBox(enableMenu=False)
         self.lr_box.setMouseEnabled(x=False, y=False)
@@ -247,7 +247,7 @@ class LearningCurveView(LessonView):
         h = self.history
         if h is None or len(h) == 0 or not self.tracks:
             return
-        index = int(np.clip(index, 0, self.longest_track() - 1))
+        index = int(np.clip(index, 0, self.newest_step()))
         self._index = index
         in_epochs = self._epochs_on_x()
         xs, fulls, marks_x, marks_y, brushes = [], [], [], [], []
@@ -339,7 +339,8 @@ class LearningCurveView(LessonView):
             return []
         status = h.status_at(k)
         if status != "running":
-            text.append(f"{status} at step {int(h.steps[k])}" if k < index else status)
+            ended = int(h.steps[k])
+            text.append(f"{status} at step {ended}" if ended < index else status)
         return text
 
     def _fit_ranges(self, xs: list[np.ndarray], y: np.ndarray):
@@ -357,18 +358,20 @@ class LearningCurveView(LessonView):
         return self.x_range.fit(0.0, x_hi, cap), y_range
 
     def _epoch_starts(self, index: int) -> np.ndarray:
-        """History indices <= ``index`` of the first step of every epoch after the first
-        (a boundary sits before each). The history only grows: its boundaries are found once,
-        as it grows, not by a scan of the whole run on every frame."""
+        """History rows <= ``index`` of the first step of every epoch after the first
+        (a boundary sits before each). The history grows (and is thinned only rarely: its
+        generation changes): its boundaries are found once, as it grows, not by a scan of the
+        whole run on every frame."""
         h = self.history
         known = self._epoch_scan
-        if known is None or known[0] is not h or known[1] > len(h):
-            known = (h, 1, np.zeros(0, dtype=np.int64))
+        if known is None or known[0] is not h or known[1] > len(h) \
+                or known[3] != h.generation:
+            known = (h, 1, np.zeros(0, dtype=np.int64), h.generation)
         if known[1] < len(h):
             lo = known[1]
             epochs = h.epochs[lo - 1 :]
             new = np.flatnonzero((epochs[1:] != epochs[:-1]) & (epochs[1:] > 1)) + lo
-            known = (h, len(h), np.concatenate((known[2], new)))
+            known = (h, len(h), np.concatenate((known[2], new)), h.generation)
         self._epoch_scan = known
         starts = known[2]
         return starts[: np.searchsorted(starts, index, side="right")]

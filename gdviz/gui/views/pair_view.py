@@ -87,7 +87,8 @@ class PairGridView(LessonView):
     def _points(self) -> np.ndarray:
         """(m, 2) the recorded points of every run (decimated), whatever step is shown: the
         region depends on the runs, not on the step, so scrubbing never changes the grid."""
-        key = (self.pair, tuple((id(t.history), len(t.history)) for t in self.tracks))
+        key = (self.pair, tuple((id(t.history), len(t.history), t.history.generation)
+                                for t in self.tracks))
         if getattr(self, "_points_key", None) != key:     # recomputed when a run grew
             i, j = self.pair
             parts = [np.zeros((0, 2))]
@@ -139,30 +140,33 @@ class PairGridView(LessonView):
         super().hideEvent(event)
 
 
-# lesson 1's (x, w) rows per history: (problem, Growing rows); they go with their history
+# lesson 1's (x, w) rows per history: (problem, Growing rows, history generation); they go
+# with their history
 _SAMPLE_ROWS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def sample_path(problem: Problem, history: RunHistory,
                 k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Lesson 1's path on the per-sample (x, w) surface: (x, w, loss) of steps 1..k, each (k,).
-    For every step s >= 1: the x of the step's sample (the first of its batch), w before the
-    step (where the gradient was taken) and that sample's loss there. Rows are computed once
-    per recorded step and kept per history (the history only grows), shared by every view
-    that asks (the contour and the 3-D view draw the same paths)."""
+    """Lesson 1's path on the per-sample (x, w) surface: (x, w, loss) of history rows 1..k,
+    each (k,). For every step s >= 1 kept: the x of the step's sample (the first of its batch),
+    w before the step (where the gradient was taken) and that sample's loss there. Rows are
+    computed once per recorded step and kept per history (the rows thinning leaves alone:
+    ``RunHistory.unchanged_rows``), shared by every view that asks (the contour and the 3-D
+    view draw the same paths)."""
     known = _SAMPLE_ROWS.get(history)
     if known is None or known[0] is not problem:
-        known = _SAMPLE_ROWS[history] = (problem, Growing(3, np.float64))
+        known = (problem, Growing(3, np.float64), history.generation)
     rows = known[1]
+    rows.truncate(history.unchanged_rows(known[2], rows.size + 1) - 1)
+    _SAMPLE_ROWS[history] = (problem, rows, history.generation)
     if rows.size < len(history) - 1:
         lo, hi = rows.size + 1, len(history)
-        steps = np.arange(lo, hi)
         samples = history.first_samples(lo, hi)
-        w = history.params[steps - 1, 0]  # the parameter before each step
+        w = history.params_before_rows(lo, hi)[:, 0]  # the parameter before each step
         # a one-sample batch's loss was recorded by the runner (times the reduction's
         # factor); the first sample of a larger batch is evaluated, once per sample
         with np.errstate(all="ignore"):
-            loss = history.batch_losses[steps] / problem.reduce_factor(1)
+            loss = history.batch_losses[lo:hi] / problem.reduce_factor(1)
             larger = history.batch_sizes(lo, hi) != 1
             for sample in np.unique(samples[larger]):
                 rows_of = larger & (samples == sample)

@@ -209,7 +209,7 @@ class ParamTraceView(LessonView):
         h = self.history
         if h is None or len(h) == 0 or not self.track_curves:
             return
-        index = int(np.clip(index, 0, self.longest_track() - 1))
+        index = int(np.clip(index, 0, self.newest_step()))
         self._index = index
         several, shown = self._several(), self._shown_params()
         xs, ys, colors, ranged = [], [], [], []

@@ -254,13 +254,14 @@ class SampleCurvesView(LessonView):
         h, problem = self.history, self.problem
         if h is None or problem is None or len(h) == 0:
             return
-        index = int(np.clip(index, 0, len(h) - 1))
         self._index = index
+        index = h.row_at(index)   # its row (of a thinned step, the nearest kept one)
+        step = int(h.steps[index])
         j = self.param_index
         before = np.array(h.params_before(index), dtype=np.float64)
         after = np.array(h.params[index], dtype=np.float64)
         if not (np.all(np.isfinite(before)) and np.all(np.isfinite(after))):
-            self._show_message(f"step {index}: the parameters are no longer finite "
+            self._show_message(f"step {step}: the parameters are no longer finite "
                                "(the run diverged)")
             return
         self.note.setVisible(False)
@@ -400,7 +401,7 @@ class SampleCurvesView(LessonView):
                      before: np.ndarray, slope: float, along: float | None = None) -> str:
         """``along``: the step's component t along the chosen direction (None: a parameter)."""
         h, problem = self.history, self.problem
-        parts = [f"step {index}"]
+        parts = [f"step {int(h.steps[index])}"]
         loss = "f" if problem.n_samples == 1 else "full loss"
         if index == 0:
             parts.append("start point")

@@ -74,7 +74,7 @@ class Surface3DView(PairGridView):
         self.mode = ""                 # "pair", "samples" or "" (nothing to draw)
         self.surface: grids.SampleSurface | grids.LossGrid | None = None
         self.paths: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []  # raw (x, y, loss)
-        self._slice_losses: dict[tuple, np.ndarray] = {}
+        self._slice_losses: dict[tuple, tuple[int, np.ndarray]] = {}  # (generation, losses)
         self._box = (0.0, 1.0, 0.0, 1.0, 0.0, 1.0)     # x0, x1, y0, y1, z0, z1 (shown units)
         self._scale: grids.DisplayScale | None = None
         self.fallback: ContourView | None = None   # the map shown when OpenGL cannot run
@@ -348,7 +348,7 @@ class Surface3DView(PairGridView):
         if h is None or len(h) == 0 or self.problem is None:
             return
         # every run draws up to the lock-step index (the selected one may have ended)
-        self._index = int(np.clip(index, 0, self.longest_track() - 1))
+        self._index = int(np.clip(index, 0, self.newest_step()))
         if self.fallback is not None:
             self.fallback.show_step(index)
         elif self.mode == "pair":
@@ -356,7 +356,8 @@ class Surface3DView(PairGridView):
         self._redraw()
         track = self.tracks[self.selected_track]
         k = self.track_index(track, self._index)
-        parts = [f"step {k}", f"loss {style.fmt(float(track.history.losses[k]))}"]
+        parts = [f"step {int(track.history.steps[k])}",
+                 f"loss {style.fmt(float(track.history.losses[k]))}"]
         set_status_text(self.frame.status, " · ".join(parts))
 
     def _redraw(self) -> None:
@@ -415,7 +416,8 @@ class Surface3DView(PairGridView):
             # the loss on the shown slice, per step, computed once per held values (a full
             # loss per point: only the steps not seen before are evaluated)
             key = (id(h), self.surface.spec)
-            known = self._slice_losses.get(key, np.zeros(0))
+            generation, known = self._slice_losses.get(key, (h.generation, np.zeros(0)))
+            known = known[: h.unchanged_rows(generation, len(known))]   # rows thinning moved
             if len(known) < len(h):
                 known = np.concatenate([known, np.full(len(h) - len(known), np.nan)])
             todo = keep[np.isnan(known[keep])]
@@ -427,7 +429,7 @@ class Surface3DView(PairGridView):
                     known[todo] = self.problem.loss(held)
             self._slice_losses = {key2: v for key2, v in self._slice_losses.items()
                                   if key2[1] == key[1]}        # other held values: dropped
-            self._slice_losses[key] = known
+            self._slice_losses[key] = (h.generation, known)
             loss = known[keep]
         return params[:, i], params[:, j], loss
 

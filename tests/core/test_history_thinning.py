@@ -1,0 +1,116 @@
+"""A run history is bounded: every step below its bound, a thinned rest beyond it."""
+
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from gdviz.core.history import RunHistory
+from gdviz.core.recorded import StateHistory, record_at
+from gdviz.core.records import RunConfig
+from gdviz.core.runner import run_to_end
+from gdviz.core.step_blocks import RunBlock
+from gdviz.core.thinning import FULL_HISTORY_STEPS, Thinning, nearest_row
+from tests.core.test_step_blocks import assert_same_record
+
+BOUND = 40
+
+
+def _chunks(records, sizes=(1, 3, 17, 1, 64, 5, 200)):
+    """The records in irregular chunks, as the worker emits blocks of varying size."""
+    start, k = 0, 0
+    while start < len(records):
+        size = sizes[k % len(sizes)]
+        yield records[start : start + size]
+        start, k = start + size, k + 1
+
+
+def _filled(config: RunConfig, bound: int = BOUND):
+    records = run_to_end(config)
+    problem = config.make_problem()
+    history, states = RunHistory(problem.n_params, bound), StateHistory(bound)
+    for chunk in _chunks(records):
+        block = RunBlock.from_records(chunk)   # as the worker sends them
+        history.append(block)
+        states.append(block)
+    return records, problem, history, states
+
+
+@pytest.mark.parametrize("config", [
+    # scattered batches (shuffled mini-batches of 7) and Adam's state
+    RunConfig(problem="linreg", optimizer="adam", lr=0.01, batch_size=7, order="shuffle",
+              max_steps=BOUND * 4 + 13),
+    # contiguous batches, momentum
+    RunConfig(problem="linreg", lr=0.01, batch_size=10, order="sequential",
+              max_steps=BOUND * 9 + 2, hyperparams={"momentum": 0.9}),
+])
+def test_a_long_run_keeps_every_step_to_the_bound_then_every_kth_and_the_newest(config):
+    records, problem, history, states = _filled(config)
+    steps = history.steps
+    assert len(records) > 4 * BOUND
+    assert len(history) <= 2 * BOUND + 1
+    assert len(states) == len(history)
+    assert np.array_equal(states.kept_steps(), steps)
+    assert np.array_equal(steps[:BOUND], np.arange(BOUND))     # full resolution to the bound
+    stride = history.thinning.stride
+    assert stride >= 4
+    assert stride & (stride - 1) == 0
+    assert np.all(steps[BOUND:-1] % stride == 0)                # every stride-th step beyond
+    assert np.all(np.diff(steps) > 0)
+    assert steps[-1] == records[-1].step == history.last_step  # and always the newest
+    assert len(steps[BOUND:]) >= (records[-1].step - BOUND) // stride  # none lost on the grid
+    assert_same_record(history.last, records[-1])
+    for row in range(len(history)):   # every kept row is its step, exactly, with its state
+        real = records[int(steps[row])]
+        rebuilt = record_at(history, row, problem, states)
+        expected = real if row == len(history) - 1 else replace(real, message="")
+        assert_same_record(rebuilt, expected)
+
+
+def test_memory_stays_bounded_however_long_the_run():
+    config = RunConfig(problem="wavy", lr=0.001, max_steps=BOUND * 64)
+    lengths = []
+    for steps in (BOUND * 4, BOUND * 16, BOUND * 64):
+        _, _, history, states = _filled(config.with_changes(max_steps=steps))
+        lengths.append((len(history), history.nbytes(), states.nbytes()))
+        assert history.last_step == steps
+    rows = [n for n, _, _ in lengths]
+    assert max(rows) <= 2 * BOUND + 1
+    # the arrays' capacity does not grow with the run (within one growth step of 1.5x)
+    assert lengths[-1][1] <= 1.5 * lengths[0][1] + 4096
+    assert lengths[-1][2] <= 1.5 * lengths[0][2] + 4096
+
+
+def test_a_run_below_the_bound_is_untouched():
+    records, _, history, states = _filled(RunConfig(problem="wavy", max_steps=BOUND - 1))
+    assert not history.thinning.thinned
+    assert history.thinning.describe() == ""
+    assert np.array_equal(history.steps, [r.step for r in records])
+    assert history.generation == 0
+    assert len(states) == len(records)
+    assert [history.row_at(s) for s in (-3, 0, 5, 10_000)] == [0, 0, 5, len(records) - 1]
+
+
+def test_row_at_gives_the_nearest_kept_step():
+    kept = np.array([0, 1, 2, 3, 8, 16, 19])
+    assert [nearest_row(kept, s) for s in (0, 3, 4, 5, 6, 7, 12, 13, 18, 19, 50, -1)] == \
+        [0, 3, 3, 3, 4, 4, 4, 5, 6, 6, 6, 0]
+    _, _, history, _ = _filled(RunConfig(problem="wavy", lr=0.001, max_steps=BOUND * 4 + 1))
+    steps, stride = history.steps, history.thinning.stride
+    thinned_step = int(steps[BOUND + 2]) + 1          # a step that was not kept
+    row = history.row_at(thinned_step)
+    assert steps[row] == thinned_step - 1
+    assert stride > 2
+    assert history.row_at(history.last_step + 100) == len(history) - 1
+
+
+def test_the_thinning_says_what_it_keeps():
+    thinning = Thinning(1000)
+    assert not thinning.thinned
+    for k, word in ((2, "2nd"), (4, "4th"), (32, "32nd"), (1024, "1024th")):
+        thinning.stride = k
+        assert thinning.describe() == \
+            f"history thinned: every {word} step kept beyond step 1000"
+    assert FULL_HISTORY_STEPS == 1_000_000
+    with pytest.raises(ValueError, match="at least 1"):
+        Thinning(0)
