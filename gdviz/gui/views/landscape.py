@@ -318,7 +318,7 @@ class LandscapeView(LessonView):
         names = tuple(self.problem.param_names[c.currentIndex()] for c in self.param_combos)
         return _Request(self.problem, PLANES[self.plane_combo.currentIndex()][0], names,
                         center, word, int(step), paths,
-                        tuple(len(t.history) - 1 for t in self.tracks), DEFAULT_GRID)
+                        tuple(t.history.last_step for t in self.tracks), DEFAULT_GRID)
 
     def _on_runner_partial(self, _key, fraction) -> None:
         self.progress = float(fraction)
@@ -419,7 +419,7 @@ class LandscapeView(LessonView):
         if self.history is None or self.problem is None or not self.tracks \
                 or self.problem.n_params < 2:
             return
-        self._index = index = int(np.clip(index, 0, max(0, self.longest_track() - 1)))
+        self._index = index = int(np.clip(index, 0, max(0, self.newest_step())))
         c = self.computed
         self._drawn = []
         if c is None or c.request.problem is not self.problem:
@@ -500,10 +500,10 @@ class LandscapeView(LessonView):
             k = self.track_index(track, self._index)
             if len(self.tracks) > 1:
                 words.append(track.name)
-            words.append(f"step {k}")
+            words.append(f"step {int(track.history.steps[k])}")
             words.append(f"loss at the centre {style.fmt(c.center_loss)}")
             grew = len(c.request.steps) != len(self.tracks) or any(
-                len(t.history) - 1 > s for t, s in zip(self.tracks, c.request.steps))
+                t.history.last_step > s for t, s in zip(self.tracks, c.request.steps))
             if grew and (c.request.kind == "pca" or c.request.center_word != "start"):
                 words.append(f"computed at step {max(c.request.steps)} (Recompute)")
             words.append(f"{len(c.landscape.a)}×{len(c.landscape.b)} points in "
