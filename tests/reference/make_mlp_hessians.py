@@ -18,11 +18,12 @@ import pathlib
 
 import numpy as np
 import torch
+from make_mlp_reference import torch_network  # this folder, beside the script
 
 from gdviz.core.problems.registry import make_problem
 
 OUT = pathlib.Path(__file__).with_name("mlp_hessians.json")
-CASES = [  # two architectures, both losses; points drawn wide so every activation bends
+CASES = [  # three architectures, both losses; points drawn wide so every activation bends
     {"settings": {"layers": [4.0, 3.0], "activation": "tanh", "dataset": "moons", "n": 40},
      "seed": 1},
     {"settings": {"layers": [5.0], "activation": "sigmoid", "dataset": "multigauss", "n": 40},
@@ -30,8 +31,6 @@ CASES = [  # two architectures, both losses; points drawn wide so every activati
     {"settings": {"layers": [3.0, 3.0], "activation": "relu", "dataset": "plane", "n": 40},
      "seed": 3},
 ]
-ACT = {"tanh": torch.nn.Tanh, "relu": torch.nn.ReLU, "sigmoid": torch.nn.Sigmoid,
-       "linear": torch.nn.Identity}
 
 
 def case_point(problem, seed: int) -> np.ndarray:
@@ -44,13 +43,7 @@ def case_point(problem, seed: int) -> np.ndarray:
 def torch_hessian(case: dict) -> tuple[list[float], list[list[float]]]:
     problem = make_problem("mlp", case["settings"])
     point = case_point(problem, case["seed"])
-    sizes = [problem.data_x.shape[1], *[int(h) for h in case["settings"]["layers"]], 1]
-    modules: list[torch.nn.Module] = []
-    for number, (inp, out) in enumerate(zip(sizes[:-1], sizes[1:])):
-        modules.append(torch.nn.Linear(inp, out, dtype=torch.float64))
-        if number < len(sizes) - 2:
-            modules.append(ACT[case["settings"]["activation"]]())
-    model = torch.nn.Sequential(*modules)
+    model = torch_network(problem, case["settings"])
     names = [name for name, _ in model.named_parameters()]
     shapes = [tuple(p.shape) for p in model.parameters()]
     loss_fn = torch.nn.BCEWithLogitsLoss() if problem.classification else torch.nn.MSELoss()
