@@ -247,3 +247,21 @@ def test_the_window_brings_the_curvature_of_edge_of_stability_to_the_front(make_
     assert not view.visibleRegion().isEmpty()
     qtbot.waitUntil(lambda: len(view.sharp_curves[0].xData) >= 4, timeout=20000)
     assert view.threshold_line.values[0] == pytest.approx(20.0)   # 2/η of lr 0.1
+
+
+def test_a_network_above_200_parameters_is_computed_in_short_jobs(qtbot):
+    from gdviz.gui.views.curvature import JOB_NUMBERS
+
+    config = RunConfig(problem="mlp", optimizer="sgd", lr=0.05, batch_size=None,
+                       max_steps=60, settings={"layers": (12.0, 12.0), "n": 60})
+    problem = config.make_problem()
+    assert not problem.has_hessian                   # 205 parameters: Lanczos
+    assert JOB_NUMBERS // problem.n_params ** 2 < 60   # so more than one job
+    view, history = curvature_view(qtbot, config)
+    assert view.wait_ready(60000)
+    expected = CurvatureColumns(problem, "sgd", config.hyperparams).table(history.params)
+    np.testing.assert_allclose(view._computed[0].table, expected, rtol=1e-12)
+    view.show_step(len(history) - 1)
+    assert len(view.sharp_curves[0].xData) > 0
+    assert "2/η = 40" in plain_text(view.frame.status)   # far above λmax: named, not drawn
+    view.close()
