@@ -4,7 +4,9 @@ and the stability thresholds they are compared with.
 Definitions (all of the *full* loss, whatever the batch size of the run):
 
 * ``sharpness`` = λmax(H) and ``lambda_min`` = λmin(H), H the exact Hessian of the full loss
-  at the parameters after the step (``Problem.hessian``; negative λmin at a saddle).
+  at the parameters after the step (negative λmin at a saddle): the eigenvalues of the full
+  Hessian (``Problem.hessian``) where the problem gives one, else (a network of more than
+  200 parameters) the Lanczos method on its exact Hessian-vector products (core.lanczos).
 * ``preconditioned_sharpness`` = λmax(P⁻¹H) for Adam-family optimizers, with Adam's
   preconditioner as Cohen et al. (2022, "Adaptive gradient methods at the edge of
   stability") define it: Adam's step is x ← x − η·P⁻¹·m with the raw first moment m, so
@@ -21,8 +23,9 @@ Stability thresholds on a quadratic (the linearised dynamics), in 1/lr units:
   Nesterov (2 + 2β)/((1 + 2β)·η); SGD's weight decay wd lowers the loss's threshold by wd;
   Adam's preconditioned sharpness (2 + 2β₁)/((1 − β₁)·η), 38/η for β₁ = 0.9.
 
-A problem supplies ``hessian(params)`` (``Problem.has_hessian``); one that does not (a large
-network, later) is refused here with a sentence, until it supplies Hessian-vector products.
+A problem supplies ``hessian(params)`` (``Problem.has_hessian``) or at least
+``hessian_vector_products`` (``Problem.has_hessian_vector_products``); one with neither is
+refused here with a sentence.
 Another optimizer joins by adding its diagonal preconditioner to ``PRECONDITIONERS`` (and,
 if its threshold is known, a rule to ``stability_threshold``).
 """
@@ -36,16 +39,21 @@ from typing import Any
 import numpy as np
 
 from gdviz.core.errors import ConfigError
+from gdviz.core.lanczos import MAX_STEPS, extreme_eigenvalues
 from gdviz.core.problems.base import Problem
 
 SHARPNESS = "sharpness"
 LAMBDA_MIN = "lambda_min"
 PRECONDITIONED = "preconditioned_sharpness"
+# numbers held per block of steps in CurvatureColumns.table (Hessians p², or Lanczos bases
+# p·steps): 16 MB, so a long history of a network is not one 2048 × p × p array
+_BLOCK_NUMBERS = 2_000_000
 
 
 def require_hessian(problem: Problem) -> None:
-    """ConfigError (one sentence) when ``problem`` gives no exact Hessian."""
-    if not problem.has_hessian:
+    """ConfigError (one sentence) when ``problem`` gives neither its exact Hessian nor exact
+    Hessian-vector products."""
+    if not problem.has_hessian_vector_products:
         raise ConfigError(f"problem {problem.name!r} gives no exact Hessian, so its "
                           "curvature cannot be computed")
 
@@ -63,6 +71,30 @@ def hessian_eigenvalues(problem: Problem, params: np.ndarray) -> np.ndarray:
     NaN where the Hessian is not finite (a diverged run, Ackley's kink)."""
     safe, finite = _finite_hessians(problem, params)
     return np.where(finite[..., None], np.linalg.eigvalsh(safe), np.nan)
+
+
+def hessian_extremes(problem: Problem, params: np.ndarray) -> np.ndarray:
+    """(λmin, λmax) of the full loss's Hessian: params (..., p) -> (..., 2), from the full
+    Hessian where the problem gives one, else by Lanczos on its Hessian-vector products.
+    NaN where they are not finite."""
+    params = np.asarray(params, dtype=np.float64)
+    if problem.has_hessian:
+        return hessian_eigenvalues(problem, params)[..., [0, -1]]
+    flat = params.reshape(-1, problem.n_params)
+    low, high = extreme_eigenvalues(_products(problem, flat), len(flat), problem.n_params)
+    return np.stack([low, high], axis=-1).reshape(*params.shape[:-1], 2)
+
+
+def _products(problem: Problem, params: np.ndarray, scale: np.ndarray | None = None):
+    """The operators v -> H(params[i])·v, or with ``scale`` (m, p) the symmetric
+    v -> s·H·(s·v) (s = scale[i]), for core.lanczos: params (m, p)."""
+    def apply(vectors: np.ndarray, which: np.ndarray) -> np.ndarray:
+        if scale is None:
+            return problem.hessian_vector_products(params[which], vectors[:, None])[:, 0]
+        s = scale[which]
+        return s * problem.hessian_vector_products(params[which], (s * vectors)[:, None])[:, 0]
+
+    return apply
 
 
 # -- preconditioners -----------------------------------------------------------------------------
@@ -152,8 +184,9 @@ class CurvatureColumns:
     def prepare(self) -> None:
         """Derive the Hessian now if the problem derives it on first use (a formula, up to a
         few seconds), so that its errors come before any row (the command line)."""
-        with np.errstate(all="ignore"):
-            self.problem.hessian(np.asarray(self.problem.default_init, dtype=np.float64))
+        if self.problem.has_hessian:
+            with np.errstate(all="ignore"):
+                self.problem.hessian(np.asarray(self.problem.default_init, dtype=np.float64))
 
     def row(self, params: np.ndarray, state: Mapping[str, Any]) -> tuple[float, ...]:
         """The columns at one step: params (p,), the optimizer state after it."""
@@ -161,23 +194,47 @@ class CurvatureColumns:
 
     def table(self, params: np.ndarray, states=None) -> np.ndarray:
         """The columns for m steps at once: params (m, p), states m mappings (only when
-        ``needs_states``) -> (m, len(names)); the Hessians and eigenvalues are vectorised."""
-        params = np.asarray(params, dtype=np.float64).reshape(-1, self.problem.n_params)
+        ``needs_states``) -> (m, len(names)); vectorised over the steps of a block (blocks
+        of ``_BLOCK_NUMBERS`` numbers)."""
+        p = self.problem.n_params
+        params = np.asarray(params, dtype=np.float64).reshape(-1, p)
+        out = np.full((len(params), len(self.names)), np.nan)
+        width = p if self.problem.has_hessian else min(p, MAX_STEPS)
+        block = max(1, _BLOCK_NUMBERS // (p * width))
+        for start in range(0, len(params), block):
+            stop = start + block
+            out[start:stop] = self._block(params[start:stop],
+                                          states[start:stop] if self.needs_states else None)
+        return out
+
+    def _block(self, params: np.ndarray, states) -> np.ndarray:
+        """``table`` for one block of steps: params (m, p) -> (m, len(names))."""
         out = np.full((len(params), len(self.names)), np.nan)
         if not len(params):
             return out
-        safe, finite = _finite_hessians(self.problem, params)
+        scale = usable = None
+        if self.needs_states:
+            diagonals = np.full(params.shape, np.nan)
+            for i, state in enumerate(states):
+                diagonal = self._preconditioner(state, self.hp)
+                if diagonal is not None:
+                    diagonals[i] = diagonal
+            usable = np.all(np.isfinite(diagonals) & (diagonals > 0), axis=1)
+            scale = 1.0 / np.sqrt(np.where(usable[:, None], diagonals, 1.0))
         with np.errstate(all="ignore"):
+            if not self.problem.has_hessian:   # Lanczos on Hessian-vector products
+                out[:, :2] = hessian_extremes(self.problem, params)[:, ::-1]
+                if self.needs_states and usable.any():
+                    rows = np.flatnonzero(usable)
+                    _, high = extreme_eigenvalues(
+                        _products(self.problem, params[rows], scale[rows]), len(rows),
+                        self.problem.n_params)
+                    out[rows, 2] = high
+                return out
+            safe, finite = _finite_hessians(self.problem, params)
             values = np.linalg.eigvalsh(safe)
             out[:, 0], out[:, 1] = values[:, -1], values[:, 0]
             if self.needs_states:
-                diagonals = np.full(params.shape, np.nan)
-                for i, state in enumerate(states):
-                    diagonal = self._preconditioner(state, self.hp)
-                    if diagonal is not None:
-                        diagonals[i] = diagonal
-                usable = np.all(np.isfinite(diagonals) & (diagonals > 0), axis=1)
-                scale = 1.0 / np.sqrt(np.where(usable[:, None], diagonals, 1.0))
                 scaled = safe * scale[:, :, None] * scale[:, None, :]
                 out[:, 2] = np.where(usable, np.linalg.eigvalsh(scaled)[:, -1], np.nan)
             out[~finite] = np.nan

@@ -80,8 +80,8 @@ class RunConfig:
 
         if get_optimizer(self.optimizer).uses_hessian:
             if not problem.has_hessian:
-                raise ConfigError(f"optimizer {self.optimizer!r} needs the exact Hessian, "
-                                  f"which problem {self.problem!r} does not give")
+                raise ConfigError(f"optimizer {self.optimizer!r} needs the exact Hessian: "
+                                  f"{problem.no_hessian_reason}")
             with np.errstate(all="ignore"):  # a formula's Hessian is derived (once) here, so
                 problem.hessian(problem.default_init)  # its errors are the configuration's
         set_(self, "schedule_params",

@@ -213,3 +213,55 @@ def test_a_formulas_hessian_is_derived_in_the_background_for_the_ellipse(qtbot):
     qtbot.waitUntil(lambda: len(view.ellipse.xData) > 0, timeout=10000)
     assert problem.hessian_ready
     view.close()
+
+
+def test_edge_of_stability_shows_each_runs_line_two_over_lr(qtbot):
+    preset = get_preset("edge_of_stability")
+    problem = preset.config.make_problem()
+    view, _ = curvature_view(qtbot, preset.runs[0].config.with_changes(max_steps=5))
+    tracks = []
+    for run in preset.runs:
+        history = RunHistory(problem.n_params)
+        history.append(iterate(run.config.with_changes(max_steps=200)))
+        tracks.append(RunTrack(run, history))
+    for selected, run in enumerate(preset.runs):
+        view.set_tracks(tuple(tracks), selected)
+        assert view.wait_ready(60000)
+        view.show_step(200)
+        assert view.threshold_line.values[0] == pytest.approx(2 / run.config.lr)
+        low, high = view.plot.getPlotItem().viewRange()[1]
+        assert low <= 2 / run.config.lr <= high                  # on the plot, not off it
+        assert f"2/η = {2 / run.config.lr:.4g}" in plain_text(view.frame.status)
+        assert all(len(curve.xData) for curve in view.sharp_curves[:2])
+    view.close()
+
+
+def test_the_window_brings_the_curvature_of_edge_of_stability_to_the_front(make_window,
+                                                                          qtbot):
+    window = make_window("edge_of_stability")
+    view = next(v for v in window.views if v.view_id == "curvature")
+    for count in range(2, 5):
+        window.toolbar.act_step.trigger()
+        qtbot.waitUntil(lambda count=count: len(window.controller.history) >= count,
+                        timeout=10000)
+    assert not view.visibleRegion().isEmpty()
+    qtbot.waitUntil(lambda: len(view.sharp_curves[0].xData) >= 4, timeout=20000)
+    assert view.threshold_line.values[0] == pytest.approx(20.0)   # 2/η of lr 0.1
+
+
+def test_a_network_above_200_parameters_is_computed_in_short_jobs(qtbot):
+    from gdviz.gui.views.curvature import JOB_NUMBERS
+
+    config = RunConfig(problem="mlp", optimizer="sgd", lr=0.05, batch_size=None,
+                       max_steps=60, settings={"layers": (12.0, 12.0), "n": 60})
+    problem = config.make_problem()
+    assert not problem.has_hessian                   # 205 parameters: Lanczos
+    assert JOB_NUMBERS // problem.n_params ** 2 < 60   # so more than one job
+    view, history = curvature_view(qtbot, config)
+    assert view.wait_ready(60000)
+    expected = CurvatureColumns(problem, "sgd", config.hyperparams).table(history.params)
+    np.testing.assert_allclose(view._computed[0].table, expected, rtol=1e-12)
+    view.show_step(len(history) - 1)
+    assert len(view.sharp_curves[0].xData) > 0
+    assert "2/η = 40" in plain_text(view.frame.status)   # far above λmax: named, not drawn
+    view.close()

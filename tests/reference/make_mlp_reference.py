@@ -43,17 +43,23 @@ ACT = {"tanh": torch.nn.Tanh, "relu": torch.nn.ReLU, "sigmoid": torch.nn.Sigmoid
        "linear": torch.nn.Identity}
 
 
-def torch_trajectory(case: dict) -> list[list[float]]:
-    config = RunConfig.from_dict({**case, "max_steps": STEPS, "seed": 3})
-    problem = config.make_problem()
-    records = run_to_end(config)  # gdviz's run: only its batches are used here
-    sizes = [problem.data_x.shape[1], *[int(h) for h in case["settings"]["layers"]], 1]
+def torch_network(problem, settings: dict) -> torch.nn.Sequential:
+    """``nn.Sequential(Linear, act, ..., Linear)`` in float64 for gdviz's mlp ``problem`` built
+    from ``settings`` (also used by make_mlp_hessians.py)."""
+    sizes = [problem.data_x.shape[1], *[int(h) for h in settings["layers"]], 1]
     modules: list[torch.nn.Module] = []
     for number, (inp, out) in enumerate(zip(sizes[:-1], sizes[1:])):
         modules.append(torch.nn.Linear(inp, out, dtype=torch.float64))
         if number < len(sizes) - 2:
-            modules.append(ACT[case["settings"]["activation"]]())
-    model = torch.nn.Sequential(*modules)
+            modules.append(ACT[settings["activation"]]())
+    return torch.nn.Sequential(*modules)
+
+
+def torch_trajectory(case: dict) -> list[list[float]]:
+    config = RunConfig.from_dict({**case, "max_steps": STEPS, "seed": 3})
+    problem = config.make_problem()
+    records = run_to_end(config)  # gdviz's run: only its batches are used here
+    model = torch_network(problem, case["settings"])
     torch.nn.utils.vector_to_parameters(torch.tensor(config.start_point()), model.parameters())
     loss_fn = torch.nn.BCEWithLogitsLoss() if problem.classification else torch.nn.MSELoss()
     hp = dict(config.hyperparams)

@@ -137,6 +137,14 @@ class Problem(ABC):
         network, which will give Hessian-vector products instead)."""
         return None
 
+    def _hvp_sum(self, params: np.ndarray, vectors: np.ndarray, x: np.ndarray,
+                 y: np.ndarray | None) -> np.ndarray | None:
+        """The sum over the k selected samples of their exact Hessian-vector products:
+        params (..., p), vectors (..., m, p) (leading dimensions broadcast), x (k, d),
+        y (k,) or None -> (..., m, p); None when the problem computes them from its full
+        Hessian (the default; the network computes them directly, by the R-operator)."""
+        return None
+
     def constant_hessian(self) -> np.ndarray | None:
         """The Hessian of the full loss, (p, p), when it is the same at every point (a quadratic
         loss: the noise model of core.noise applies), else None."""
@@ -209,6 +217,17 @@ class Problem(ABC):
         return type(self)._hessian_sum is not Problem._hessian_sum
 
     @property
+    def no_hessian_reason(self) -> str:
+        """Why ``has_hessian`` is False, one sentence part for refusals."""
+        return f"problem {self.name!r} gives no full Hessian"
+
+    @property
+    def has_hessian_vector_products(self) -> bool:
+        """True when ``hessian_vector_products`` is exact: from the full Hessian, or computed
+        directly without it (a network too large for its full Hessian)."""
+        return self.has_hessian or type(self)._hvp_sum is not Problem._hvp_sum
+
+    @property
     def hessian_ready(self) -> bool:
         """True when ``hessian`` answers at once (a formula derives its second derivatives on
         first use, up to seconds: the GUI asks for them in the background first)."""
@@ -220,8 +239,34 @@ class Problem(ABC):
         x, y = self._select(idx)
         summed = self._hessian_sum(np.asarray(params, dtype=np.float64), x, y)
         if summed is None:
-            raise ValueError(f"problem {self.name!r} gives no full Hessian")
+            raise ValueError(self.no_hessian_reason)
         return summed * self.reduce_factor(x.shape[0])
+
+    def batch_hessian_vector_products(self, params: np.ndarray, vectors: np.ndarray,
+                                      idx: np.ndarray | None = None) -> np.ndarray:
+        """Exact products of ``batch_loss``'s Hessian with m directions: params (..., p),
+        vectors (..., m, p) (leading dimensions broadcast) -> (..., m, p). Raises ValueError
+        when the problem has neither (``has_hessian_vector_products`` False)."""
+        x, y = self._select(idx)
+        params = np.asarray(params, dtype=np.float64)
+        vectors = np.asarray(vectors, dtype=np.float64)
+        with np.errstate(all="ignore"):
+            summed = self._hvp_sum(params, vectors, x, y)
+            if summed is None:
+                hessian = self._hessian_sum(params, x, y)
+                if hessian is None:
+                    raise ValueError(self.no_hessian_reason)
+                summed = np.matmul(vectors, hessian)   # H symmetric: (H·v)ᵀ = vᵀ·H
+        return summed * self.reduce_factor(x.shape[0])
+
+    def hessian_vector_products(self, params: np.ndarray, vectors: np.ndarray) -> np.ndarray:
+        """Exact products of the full loss's Hessian with m directions: params (..., p),
+        vectors (..., m, p) -> (..., m, p)."""
+        return self.batch_hessian_vector_products(params, vectors, None)
+
+    def hessian_vector_product(self, params: np.ndarray, vector: np.ndarray) -> np.ndarray:
+        """H·v of the full loss at one point: params (p,), vector (p,) -> (p,)."""
+        return self.hessian_vector_products(params, np.asarray(vector)[None])[0]
 
     def hessian(self, params: np.ndarray) -> np.ndarray:
         """Exact Hessian of the full loss: (..., p) -> (..., p, p)."""

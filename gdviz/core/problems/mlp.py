@@ -13,6 +13,14 @@ each layer's output, delta (..., k, out), is carried back through the layers wit
 matmul per layer, and the weight gradient of every sample is the outer product delta ⊗ input.
 Every kernel also takes leading grid dimensions on params, (..., p), like the other problems.
 
+Curvature is exact, by Pearlmutter's R-operator (1994) through the same passes: the forward
+pass carries, beside each layer's output a, its directional derivative R{a} along a direction
+v of the parameters, and the backward pass carries R{delta} beside delta; the summed gradient's
+derivative R{g} = H·v comes out where the gradient does, for many directions at once
+(``_hvp_sum``). The full Hessian is H·I in blocks of directions, offered only up to
+``FULL_HESSIAN_MAX`` parameters; a larger network gives its Hessian-vector products (its
+extreme eigenvalues come from core.lanczos).
+
 The default start is torch's ``Linear`` initialisation (weights and biases uniform in
 ±1/sqrt(fan_in)) drawn from the run's seed (``start_for_seed``).
 """
@@ -39,11 +47,9 @@ _MAX_UNITS = 256
 _MAX_LAYERS = 6
 _N_MAX = 100_000
 _WORKSPACE_NUMBERS = 4_000_000  # largest buffer kept per layer and thread (32 MB)
-# The Hessian by complex-step differentiation of the exact gradient: H e_j = Im g(θ + i·h·e_j)/h.
-# No difference is taken, so nothing cancels: the error is O(h²) = 1e-60 relative, far below
-# rounding. Directions go in blocks so a block's per-sample gradients stay small.
-_COMPLEX_STEP = 1e-30
-_HESSIAN_NUMBERS = 2_000_000  # complex per-sample gradient entries per block
+#: the most parameters whose full Hessian (p × p, from p Hessian-vector products) is offered
+FULL_HESSIAN_MAX = 200
+_HVP_NUMBERS = 2_000_000  # directions × samples × units per block of _hvp_sum's directions
 # A separate stream for the start point, so the init and the run's batches (both drawn from
 # the run's seed) are independent draws.
 _INIT_STREAM = 0x4D4C50
@@ -107,12 +113,8 @@ def _activate(name: str, z: np.ndarray, out: np.ndarray | None = None) -> np.nda
 
 
 def _sigmoid(z: np.ndarray) -> np.ndarray:
-    """σ(z); for the complex step (complex z with a tiny imaginary part) the two branches of
-    the stable form are chosen by the real part, which keeps it analytic."""
-    if not np.iscomplexobj(z):
-        return stable_sigmoid(z)
-    e = np.exp(np.where(z.real >= 0, -z, z))
-    return np.where(z.real >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+    """σ(z), stable for any z."""
+    return stable_sigmoid(z)
 
 
 def _activation_slope(name: str, z: np.ndarray, a: np.ndarray) -> np.ndarray | None:
@@ -121,9 +123,20 @@ def _activation_slope(name: str, z: np.ndarray, a: np.ndarray) -> np.ndarray | N
     if name == "tanh":
         return 1.0 - a * a
     if name == "relu":
-        return (np.real(z) > 0.0).astype(np.float64)
+        return (z > 0.0).astype(np.float64)
     if name == "sigmoid":
         return a * (1.0 - a)
+    return None
+
+
+def _activation_bend(name: str, a: np.ndarray, slope: np.ndarray | None) -> np.ndarray | None:
+    """d² act / dz² from the output a and the slope (None where it is 0: ReLU, whose kink
+    counts as flat as in torch's autograd, and linear): tanh -2·a·(1 - a²), sigmoid
+    a(1 - a)(1 - 2a)."""
+    if name == "tanh":
+        return -2.0 * a * slope
+    if name == "sigmoid":
+        return slope * (1.0 - 2.0 * a)
     return None
 
 
@@ -177,6 +190,13 @@ class MlpProblem(LessonProblem):
             return _sigmoid(z) - y
         return 2.0 * (z - y)
 
+    def _loss_bend(self, z: np.ndarray, y: np.ndarray) -> np.ndarray | float:
+        """d² loss / d z² per sample: σ(z)(1 - σ(z)) (BCE with logits) or 2 (MSE)."""
+        if self.classification:
+            s = _sigmoid(z)
+            return s * (1.0 - s)
+        return 2.0
+
     def _logits_in_workspace(self, params: np.ndarray, x: np.ndarray) -> np.ndarray:
         """The logits (..., k) for the loss alone, each layer computed in place in a buffer
         kept per thread and reused while the shapes repeat (a landscape's chunks). Fresh
@@ -228,22 +248,95 @@ class MlpProblem(LessonProblem):
                     delta = delta * slope
         return grads
 
-    def _hessian_sum(self, params: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
-        """The sum over the k samples of their exact Hessians: params (..., p), x (k, d),
-        y (k,) -> (..., p, p), symmetric. Column j is the complex-step derivative of the exact
-        summed gradient along parameter j (see _COMPLEX_STEP); a ReLU's kinks count as flat."""
-        p, k = self.n_params, x.shape[0]
-        lead = params.shape[:-1]
-        out = np.empty((*lead, p, p))
-        block = max(1, _HESSIAN_NUMBERS // max(1, k * p * max(1, int(np.prod(lead)))))
-        eye = np.eye(p)
+    # -- curvature: Pearlmutter's R-operator ---------------------------------------------------
+    @property
+    def has_hessian(self) -> bool:
+        return self.n_params <= FULL_HESSIAN_MAX
+
+    @property
+    def no_hessian_reason(self) -> str:
+        return (f"the network's full Hessian is computed for at most {FULL_HESSIAN_MAX} "
+                f"parameters, and this one has {self.n_params}")
+
+    def _hvp_sum(self, params: np.ndarray, vectors: np.ndarray, x: np.ndarray,
+                 y: np.ndarray) -> np.ndarray:
+        """The sum over the k samples of their exact Hessian-vector products: params (..., p),
+        vectors (..., m, p) (m directions; the leading dimensions broadcast), x (k, d),
+        y (k,) -> (..., m, p). Blocks of directions keep the arrays near _HVP_NUMBERS."""
+        m = vectors.shape[-2]
+        units = max(layer.out for layer in self.layers)
+        lead = np.broadcast_shapes(params.shape[:-1], vectors.shape[:-2])
+        per_direction = max(1, int(np.prod(lead)) * x.shape[0] * units)
+        block = max(1, _HVP_NUMBERS // per_direction)
+        if m <= block:
+            return self._r_pass(params, vectors, x, y)
+        return np.concatenate([self._r_pass(params, vectors[..., i:i + block, :], x, y)
+                               for i in range(0, m, block)], axis=-2)
+
+    def _r_pass(self, params: np.ndarray, vectors: np.ndarray, x: np.ndarray,
+                y: np.ndarray) -> np.ndarray:
+        """One forward and one backward pass with the R-operator for all of ``vectors`` at
+        once (see ``_hvp_sum``). Forward: R{z} = V·a + W·R{a} + v_b, R{a} = act'(z)·R{z}.
+        Backward from delta = loss'(z), R{delta} = loss''(z)·R{z}: R{∇W} = R{delta}ᵀ·a +
+        deltaᵀ·R{a}, R{∇b} = Σ R{delta}, and through a layer R{delta} = (R{delta}·W +
+        delta·V)·act'(z) + (delta·W)·act''(z)·R{z}. Sums over samples are inside the matmuls."""
+        p_lead, v_lead = params.shape[:-1], vectors.shape[:-2]
+        m = vectors.shape[-2]
+        zs, outs = self._forward(params, x)
+        # the forward pass's numbers gain the directions' axis: (..., 1, k, units)
+        zs = [z[..., None, :, :] for z in zs]
+        outs = [outs[0]] + [a[..., None, :, :] for a in outs[1:]]
+        weights = [params[..., None, layer.weights].reshape(*p_lead, 1, layer.out, layer.inp)
+                   for layer in self.layers]
+        turns = [vectors[..., layer.weights].reshape(*v_lead, m, layer.out, layer.inp)
+                 for layer in self.layers]
+        last = len(self.layers) - 1
+        r_outs: list[np.ndarray | None] = [None]
+        r_zs = []
+        for number, layer in enumerate(self.layers):
+            r_z = np.matmul(outs[number], np.swapaxes(turns[number], -1, -2)) \
+                + vectors[..., None, layer.bias]
+            if r_outs[number] is not None:
+                r_z = r_z + np.matmul(r_outs[number], np.swapaxes(weights[number], -1, -2))
+            r_zs.append(r_z)
+            if number < last:
+                slope = _activation_slope(self.activation, zs[number], outs[number + 1])
+                r_outs.append(r_z if slope is None else r_z * slope)
+        z = zs[-1][..., 0]
+        delta = self._loss_slope(z, y)[..., None]                     # (..., 1, k, 1)
+        r_delta = np.asarray(self._loss_bend(z, y))[..., None] * r_zs[-1]  # (..., m, k, 1)
+        shape = np.broadcast_shapes((*p_lead, 1), (*v_lead, m)) + (self.n_params,)
+        out = np.empty(shape)
+        for number in range(last, -1, -1):
+            layer = self.layers[number]
+            r_grad = np.matmul(np.swapaxes(r_delta, -1, -2), outs[number])
+            if r_outs[number] is not None:
+                r_grad = r_grad + np.matmul(np.swapaxes(delta, -1, -2), r_outs[number])
+            out[..., layer.weights] = r_grad.reshape(*r_grad.shape[:-2], -1)
+            out[..., layer.bias] = r_delta.sum(axis=-2)
+            if number:
+                back = np.matmul(delta, weights[number])             # (..., 1, k, inp)
+                r_back = np.matmul(r_delta, weights[number]) + np.matmul(delta, turns[number])
+                slope = _activation_slope(self.activation, zs[number - 1], outs[number])
+                if slope is None:
+                    delta, r_delta = back, r_back
+                    continue
+                r_delta = r_back * slope
+                bend = _activation_bend(self.activation, outs[number], slope)
+                if bend is not None:
+                    r_delta = r_delta + back * bend * r_zs[number - 1]
+                delta = back * slope
+        return out
+
+    def _hessian_sum(self, params: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray | None:
+        """The sum over the k samples of their exact Hessians, H·I by the R-operator: params
+        (..., p), x (k, d), y (k,) -> (..., p, p), symmetric (the mean of H and Hᵀ, which
+        differ by rounding); None above FULL_HESSIAN_MAX parameters."""
+        if not self.has_hessian:
+            return None
         with np.errstate(over="ignore", invalid="ignore"):
-            for start in range(0, p, block):
-                steps = 1j * _COMPLEX_STEP * eye[start:start + block]  # (b, p)
-                shifted = params[..., None, :] + steps  # (..., b, p)
-                summed = self._backward(shifted, x, y).sum(axis=-2)  # (..., b, p)
-                out[..., start:start + block, :] = summed.imag / _COMPLEX_STEP
-        return 0.5 * (out + np.swapaxes(out, -1, -2))
+            columns = self._hvp_sum(params, np.eye(self.n_params), x, y)
+        return 0.5 * (columns + np.swapaxes(columns, -1, -2))
 
     def predict(self, params, x):
         """The probability of class 1, σ(z) (classification), or the prediction z

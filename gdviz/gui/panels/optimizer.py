@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 from PySide6.QtWidgets import QApplication, QLabel, QPushButton, QWidget
 
-from gdviz.core.curvature import hessian_eigenvalues, stability_threshold, stable_lr_limit
+from gdviz.core.curvature import hessian_extremes, stability_threshold, stable_lr_limit
 from gdviz.core.errors import ConfigError
 from gdviz.core.optimizers import OPTIMIZERS
 from gdviz.core.records import RunConfig
@@ -166,7 +166,7 @@ class OptimizerPanel(ParamPanel):
             self.stability_note.hide()
             return
         problem = config.make_problem()
-        if not problem.has_hessian:
+        if not problem.has_hessian_vector_products:
             self.stability_note.hide()
             return
         start = config.start_point()
@@ -178,7 +178,7 @@ class OptimizerPanel(ParamPanel):
         hp = dict(config.hyperparams)
 
         def job(should_stop):
-            sharpness = float(hessian_eigenvalues(problem, start)[-1])
+            sharpness = float(hessian_extremes(problem, start)[-1])
             return sharpness, stable_lr_limit("sgd", hp, sharpness), hp
 
         self.stability_runner.request(key, job)

@@ -377,17 +377,21 @@ class ContourView(PairGridView):
     def _draw_ellipse(self, point: np.ndarray) -> None:
         """The Hessian ellipse at ``point`` (p,), when asked for and the Hessian is at hand."""
         problem, (i, j) = self.problem, self.pair
-        if not (self.hessian_box.isChecked() and problem.has_hessian and i != j):
+        if not (self.hessian_box.isChecked() and problem.has_hessian_vector_products
+                and i != j):
             set_curve(self.ellipse, [], [])
             set_curve(self.ellipse_axes, [], [])
             return
-        if not problem.hessian_ready:
+        if problem.has_hessian and not problem.hessian_ready:
             if not self.hessian_runner.busy:
                 self.hessian_runner.request(id(problem), lambda should_stop: problem.hessian(
                     np.asarray(problem.default_init, dtype=np.float64)))
             return
+        # the 2×2 block from two Hessian-vector products (a network's needs no full Hessian)
         with np.errstate(all="ignore"):
-            block = problem.hessian(np.asarray(point, dtype=np.float64))[np.ix_((i, j), (i, j))]
+            columns = problem.hessian_vector_products(
+                np.asarray(point, dtype=np.float64), np.eye(problem.n_params)[[i, j]])
+        block = columns[:, [i, j]]
         (x0, x1), (y0, y1) = self.box.viewRange()
         radius = ELLIPSE_SIZE * min(x1 - x0, y1 - y0)
         ellipse, axes = curvature_ellipse(block, np.array([point[i], point[j]]), radius)

@@ -8,11 +8,11 @@ descent, (2 + 2β)/η for heavy-ball momentum β, and for Adam/AdamW (2 + 2β₁
 preconditioned sharpness is drawn dotted.
 
 The eigenvalues are computed off the GUI thread (gui.tasks.TaskRunner), in chunks of at most
-``CHUNK`` steps per run, as the histories grow: each job gets copies of the new steps'
-parameters (and, for Adam, their gradients and learning rates, from which
-core.curvature.replay_states recomputes the optimizer states a history does not keep) and
-returns their columns; the view draws what has arrived. ``wait_ready`` waits for all of it
-(exports).
+``CHUNK`` steps per run (fewer for a network, see ``JOB_NUMBERS``), as the histories grow:
+each job gets copies of the new steps' parameters (and, for Adam, their gradients and
+learning rates, from which core.curvature.replay_states recomputes the optimizer states a
+history does not keep) and returns their columns; the view draws what has arrived.
+``wait_ready`` waits for all of it (exports).
 """
 
 from __future__ import annotations
@@ -47,6 +47,10 @@ from gdviz.gui.views.ranges import GrowingRange, StickyRange
 from gdviz.gui.views.status_label import set_status_text
 
 CHUNK = 2048          # steps per run and job: ~40 ms of eigenvalues for a 3-parameter problem
+# fewer steps per job for many parameters (p² numbers a step): a job of a network stays
+# short enough to cancel: 17 steps of 2-16-16-1 (337 parameters, Lanczos, ~35 ms a step
+# on 500 samples)
+JOB_NUMBERS = 2_000_000
 LINE_ROOM = 4.0       # the stability line widens the y range only up to 4x the curves' extent
 
 
@@ -199,8 +203,9 @@ class CurvatureView(LessonView):
         if self.runner.busy or not self._missing() or not self.isVisible():
             return
         work = []
+        chunk = max(16, min(CHUNK, JOB_NUMBERS // self.problem.n_params ** 2))
         for k, done in enumerate(self._computed):
-            lo, hi = len(done.table), min(len(done.history), len(done.table) + CHUNK)
+            lo, hi = len(done.table), min(len(done.history), len(done.table) + chunk)
             h = done.history
             bound = h.thinning.bound
             if lo < bound:
