@@ -44,7 +44,7 @@ def landscape(qtbot, tracks: tuple[RunTrack, ...], plane: int | None = None,
     if center is not None:
         view.center_combo.setCurrentIndex(center)
     assert view.wait_ready(30000), view.error
-    view.show_step(view.longest_track() - 1)
+    view.show_step(view.newest_step())
     return view
 
 
