@@ -19,7 +19,7 @@ from PySide6.QtWidgets import QDockWidget, QScrollArea, QTabBar, QWidget
 # The curvature view waits behind the histogram (and the 3-D surface) for every problem: a
 # third tab of a group that has a tab bar anyway (a new bar cost another row 25 px).
 TAB_WITH = {"contour": "samples", "surface3d": "histogram", "step_math": "data",
-            "curvature": "histogram"}
+            "curvature": "histogram", "theory": "learning_curve", "phase": "histogram"}
 RAISED_WITHOUT_DATA = ("contour", "surface3d", "step_math")
 ROW_SHARES = (0.52, 0.48)     # of the views' height: the maps and samples, then the curves
 # a view's dock never asks for more than this: the window never grows past the screen because
@@ -128,6 +128,10 @@ class WindowDocks:
                 dock.show()
                 self.auto_hidden.discard(name)
         no_gl = QGuiApplication.platformName() in ("offscreen", "minimal")
+        for vid, host in TAB_WITH.items():   # a view raised by no entry waits behind its host
+            if vid in docks and host in docks and host not in TAB_WITH \
+                    and vid not in RAISED_WITHOUT_DATA and not docks[host].isHidden():
+                docks[host].raise_()
         for vid, host in TAB_WITH.items():
             if vid not in docks or host not in docks:
                 continue
