@@ -19,7 +19,7 @@ from PySide6.QtWidgets import QDockWidget, QScrollArea, QTabBar, QWidget
 # The curvature view waits behind the histogram (and the 3-D surface) for every problem: a
 # third tab of a group that has a tab bar anyway (a new bar cost another row 25 px).
 TAB_WITH = {"contour": "samples", "surface3d": "histogram", "step_math": "data",
-            "curvature": "histogram", "theory": "learning_curve", "phase": "histogram"}
+            "curvature": "histogram", "theory": "data", "phase": "histogram"}
 RAISED_WITHOUT_DATA = ("contour", "surface3d", "step_math")
 ROW_SHARES = (0.52, 0.48)     # of the views' height: the maps and samples, then the curves
 # a view's dock never asks for more than this: the window never grows past the screen because

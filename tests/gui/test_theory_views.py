@@ -38,7 +38,7 @@ def test_the_views_are_registered_as_tabs():
     from gdviz.gui.docks import TAB_WITH
 
     assert QuadraticTheoryView in VIEW_CLASSES and PhaseDiagramView in VIEW_CLASSES
-    assert TAB_WITH["theory"] == "learning_curve" and TAB_WITH["phase"] == "histogram"
+    assert TAB_WITH["theory"] == "data" and TAB_WITH["phase"] == "histogram"
 
 
 def test_measured_and_predicted_curves_are_the_runs_errors_and_agree(qtbot):

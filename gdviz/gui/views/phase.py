@@ -103,6 +103,7 @@ class PhaseDiagramView(QuadraticTheoryBase):
         self.rates = np.zeros((0, 0))        # (MOMENTUM_POINTS, LR_POINTS) of the plane
         self.extent = (0.0, 1.0, 0.0, 1.0)    # lr_lo, lr_hi, momentum_lo, momentum_hi
         self._status = ""
+        self._step = 0
 
     # -- the plane ----------------------------------------------------------------------------
     def _theories_changed(self) -> None:
@@ -174,10 +175,15 @@ class PhaseDiagramView(QuadraticTheoryBase):
         self._show_status()
 
     def _show_status(self) -> None:
-        set_status_text(self.frame.status, self._status)
+        set_status_text(self.frame.status, f"step {self._step} · {self._status}")
 
     def show_step(self, index: int) -> None:
-        """The plane does not change with the step: nothing to redraw."""
+        """The plane does not change with the step: only the step in the status line."""
+        if self.history is None or not self.tracks:
+            return
+        track = self.tracks[self.selected_track]
+        self._step = self.track_index(track, int(np.clip(index, 0, self.longest_track() - 1)))
+        self._show_status()
 
     def rate_at(self, lr: float, momentum: float) -> float:
         """The colour's rate at the grid point nearest (lr, momentum)."""
