@@ -201,6 +201,38 @@ def rate_grid(eigenvalues: np.ndarray, lrs: np.ndarray, momenta: np.ndarray,
     return rho.max(axis=-1) if lam.size else np.zeros((len(momenta), len(lrs)))
 
 
+#: the phase plane's lr axis ends at LR_ROOM / λmax: heavy ball is stable up to (2 + 2β)/λmax,
+#: so up to 4/λmax as β → 1
+LR_ROOM = 4.4
+PLANE_POINTS = (241, 201)   # (learning rates, momenta) of the phase plane's grid
+
+
+@dataclass(frozen=True)
+class PhasePlane:
+    """The (lr, momentum) plane of a quadratic: ``lrs`` (m,), ``momenta`` (k,) and the
+    predicted ``rates`` (k, m) of torch's SGD at every point (``rate_grid``)."""
+
+    lrs: np.ndarray
+    momenta: np.ndarray
+    rates: np.ndarray
+
+
+def phase_plane(quadratic: Quadratic, runs: tuple[Dynamics, ...] = (),
+                dampening: float = 0.0, nesterov: bool = False,
+                points: tuple[int, int] = PLANE_POINTS) -> PhasePlane | None:
+    """The plane from lr 0 to LR_ROOM/λmax (widened to hold every run in ``runs``) and
+    momentum 0 to 1 (or beyond the largest run's), with ``points`` (m, k) grid points; None
+    when the loss is flat."""
+    lam = curved(quadratic)
+    if lam.size == 0:
+        return None
+    lr_hi = max([LR_ROOM / float(np.max(np.abs(lam)))] + [1.1 * d.lr for d in runs])
+    beta_hi = max([1.0] + [1.05 * d.momentum for d in runs])
+    lrs = np.linspace(0.0, lr_hi, points[0])
+    momenta = np.linspace(0.0, beta_hi, points[1])
+    return PhasePlane(lrs, momenta, rate_grid(lam, lrs, momenta, dampening, nesterov))
+
+
 def best_settings(quadratic: Quadratic) -> tuple[tuple[float, float], tuple[float, float]] | None:
     """((lr, rate) of gradient descent, (lr, momentum) of heavy ball) at their optimum for the
     curved eigenvalues' extremes (Goh 2017), or None unless the quadratic is convex."""

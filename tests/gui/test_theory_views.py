@@ -37,8 +37,10 @@ def shown_view(qtbot, cls, config: RunConfig):
 def test_the_views_are_registered_as_tabs():
     from gdviz.gui.docks import TAB_WITH
 
-    assert QuadraticTheoryView in VIEW_CLASSES and PhaseDiagramView in VIEW_CLASSES
-    assert TAB_WITH["theory"] == "data" and TAB_WITH["phase"] == "histogram"
+    assert QuadraticTheoryView in VIEW_CLASSES
+    assert PhaseDiagramView in VIEW_CLASSES
+    assert TAB_WITH["theory"] == "data"
+    assert TAB_WITH["phase"] == "histogram"
 
 
 def test_measured_and_predicted_curves_are_the_runs_errors_and_agree(qtbot):
@@ -51,7 +53,8 @@ def test_measured_and_predicted_curves_are_the_runs_errors_and_agree(qtbot):
         steps = measured.xData.astype(int)
         assert len(steps) > 100
         above = np.abs(errors[steps, i]) > theory.quadratic.error_floor   # else rounding: gaps
-        assert above.sum() > 100 and np.isnan(measured.yData[~above]).all()
+        assert above.sum() > 100
+        assert np.isnan(measured.yData[~above]).all()
         assert measured.yData[above] == pytest.approx(np.log10(np.abs(errors[steps, i]))[above],
                                                       abs=1e-12)
         assert np.array_equal(predicted.xData, measured.xData)
@@ -59,7 +62,8 @@ def test_measured_and_predicted_curves_are_the_runs_errors_and_agree(qtbot):
         assert np.max(np.abs(10 ** predicted.yData[above] - 10 ** measured.yData[above])) \
             < 1e-10
     status = plain_text(view.frame.status)
-    assert f"predicted rate {theory.rate:.4g}" in status and "measured 0.9888" in status
+    assert f"predicted rate {theory.rate:.4g}" in status
+    assert "measured 0.9888" in status
     assert not_blank(view)
 
 
@@ -68,7 +72,8 @@ def test_momentum_rates_are_read_out_for_the_selected_run(qtbot):
     view, _ = shown_view(qtbot, QuadraticTheoryView, config)
     status = plain_text(view.frame.status)
     assert "predicted rate 0.8182 per step (heavy-ball momentum)" in status
-    assert "measured 0.8226" in status and "κ = 100" in status
+    assert "measured 0.8226" in status
+    assert "κ = 100" in status
 
 
 def test_a_loss_that_is_not_quadratic_is_said_so_and_nothing_is_drawn(qtbot):
@@ -76,7 +81,8 @@ def test_a_loss_that_is_not_quadratic_is_said_so_and_nothing_is_drawn(qtbot):
     for cls in (QuadraticTheoryView, PhaseDiagramView):
         view, _ = shown_view(qtbot, cls, config)
         assert "is not quadratic" in plain_text(view.frame.status)
-    assert view.rates.size == 0 and len(view.runs_marker.data) == 0
+    assert view.rates.size == 0
+    assert len(view.runs_marker.data) == 0
 
 
 def test_a_quadratic_formula_is_derived_in_the_background_then_drawn(qtbot):

@@ -5,9 +5,10 @@ Momentum Really Works", Distill 2017), grey where it diverges (rate ≥ 1), with
 marked in its colour and the best heavy-ball setting as a star. A click sets both η and β of
 the selected run, through the editor as a panel edit does (``sig_edit_picked``).
 
-The plane spans η from 0 to 4.4/λmax (heavy ball is stable up to (2 + 2β)/λmax, so up to
-4/λmax as β → 1), widened to hold the runs, and β from 0 to 1; its grid is computed once per
-set of runs (241 × 201 points × the eigenvalues, a few ms), never per frame.
+The plane (core.quadratic_theory.phase_plane) spans η from 0 to 4.4/λmax (heavy ball is
+stable up to (2 + 2β)/λmax, so up to 4/λmax as β → 1), widened to hold the runs, and β from 0
+to 1; its grid is computed once per set of runs (241 × 201 points × the eigenvalues, a few
+ms), never per frame.
 """
 
 from __future__ import annotations
@@ -22,15 +23,13 @@ from gdviz.core.quadratic_theory import (
     RunTheory,
     best_settings,
     curved,
-    rate_grid,
+    phase_plane,
     spectral_radius,
 )
 from gdviz.gui.views import style
 from gdviz.gui.views.status_label import set_status_text
 from gdviz.gui.views.theory_parts import QuadraticTheoryBase
 
-LR_POINTS, MOMENTUM_POINTS = 241, 201
-LR_ROOM = 4.4          # the plane's η axis ends at LR_ROOM / λmax
 DIVERGES = "#b4b4b4"   # the colour of rate ≥ 1
 PICK_DIGITS = 3        # significant digits of a clicked η and β
 
@@ -100,7 +99,7 @@ class PhaseDiagramView(QuadraticTheoryBase):
         item.addItem(self.runs_marker)
         item.addItem(self.best_marker)
         self.plot.scene().sigMouseClicked.connect(self._on_scene_clicked)
-        self.rates = np.zeros((0, 0))        # (MOMENTUM_POINTS, LR_POINTS) of the plane
+        self.rates = np.zeros((0, 0))        # (momenta, lrs) of the plane (core PLANE_POINTS)
         self.extent = (0.0, 1.0, 0.0, 1.0)    # lr_lo, lr_hi, momentum_lo, momentum_hi
         self._status = ""
         self._step = 0
@@ -128,13 +127,11 @@ class PhaseDiagramView(QuadraticTheoryBase):
         dynamics = theory.dynamics if isinstance(theory.dynamics, Dynamics) else Dynamics(1.0)
         runs = [(t, th.dynamics) for t, th in zip(self.tracks, self.theories)
                 if isinstance(th, RunTheory) and isinstance(th.dynamics, Dynamics)]
-        top = float(np.max(np.abs(lam)))
-        lr_hi = max([LR_ROOM / top] + [1.1 * d.lr for _, d in runs])
-        beta_hi = max([1.0] + [1.05 * d.momentum for _, d in runs])
+        plane = phase_plane(theory.quadratic, tuple(d for _, d in runs), dynamics.dampening,
+                            dynamics.nesterov)
+        lrs, momenta, self.rates = plane.lrs, plane.momenta, plane.rates
+        lr_hi, beta_hi = float(lrs[-1]), float(momenta[-1])
         self.extent = (0.0, lr_hi, 0.0, beta_hi)
-        lrs = np.linspace(0.0, lr_hi, LR_POINTS)
-        momenta = np.linspace(0.0, beta_hi, MOMENTUM_POINTS)
-        self.rates = rate_grid(lam, lrs, momenta, dynamics.dampening, dynamics.nesterov)
         low = min(rate_floor(self.rates), 0.9)
         self.image.setImage(shaded(self.rates, low), levels=(low, 1.0), autoLevels=False)
         self.bar.setLevels((low, 1.0))
@@ -188,9 +185,10 @@ class PhaseDiagramView(QuadraticTheoryBase):
     def rate_at(self, lr: float, momentum: float) -> float:
         """The colour's rate at the grid point nearest (lr, momentum)."""
         lr_lo, lr_hi, beta_lo, beta_hi = self.extent
-        col = int(round((lr - lr_lo) / (lr_hi - lr_lo) * (LR_POINTS - 1)))
-        row = int(round((momentum - beta_lo) / (beta_hi - beta_lo) * (MOMENTUM_POINTS - 1)))
-        return float(self.rates[row, col])
+        rows, cols = self.rates.shape
+        col = int(round((lr - lr_lo) / (lr_hi - lr_lo) * (cols - 1)))
+        row = int(round((momentum - beta_lo) / (beta_hi - beta_lo) * (rows - 1)))
+        return float(self.rates[min(max(row, 0), rows - 1), min(max(col, 0), cols - 1)])
 
     # -- the click -----------------------------------------------------------------------------
     def _on_scene_clicked(self, event) -> None:
@@ -216,6 +214,6 @@ class PhaseDiagramView(QuadraticTheoryBase):
             self._show_status()
             return
         lr_lo, lr_hi, beta_lo, beta_hi = self.extent
-        lr = picked_value(min(max(lr, lr_hi / (LR_POINTS - 1)), lr_hi))
+        lr = picked_value(min(max(lr, lr_hi / (self.rates.shape[1] - 1)), lr_hi))
         momentum = picked_value(min(max(momentum, 0.0), min(beta_hi, 0.999)))
         self.sig_edit_picked.emit(("lr_momentum",), (lr, momentum))
