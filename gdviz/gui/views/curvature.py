@@ -18,8 +18,8 @@ Drawing costs (measured on 40 000 SGD steps of wavy, benchmarks/bench_curvature_
 dashed 1.5-px λmin line along a noisy path took ~800 ms a paint (Qt strokes dashes into
 polygons); it is a 1-px solid line now (Qt's fast path), and not drawn at all for one
 parameter, where λmin is λmax. While the runs grow, the view redraws at most every
-``REDRAW_INTERVAL`` s (a summary that changes slowly; the other views keep their pace); a
-scrub, a paused run, or arriving eigenvalues of a paused run draw at once. The y range comes
+``REDRAW_INTERVAL`` s (a summary that changes slowly; the other views keep their pace), and
+so does the arrival of eigenvalues; a scrub or a step of a paused run draws at once. The y range comes
 from running minima and maxima kept as the columns arrive, not from every step on each draw.
 """
 
@@ -243,7 +243,7 @@ class CurvatureView(LessonView):
                     continue   # the runs changed since the request
                 done.add(table)
                 done.state = state
-        self.show_step(self._index)
+        self._draw_soon()
 
     def wait_ready(self, timeout_ms: int = 10000) -> bool:
         """Wait (without running the event loop) until every step has its columns."""
@@ -282,11 +282,20 @@ class CurvatureView(LessonView):
         lengths = tuple(len(t.history) for t in self.tracks)
         wait = self._drawn_at + REDRAW_INTERVAL - time.monotonic()
         if lengths != self._drawn_lengths and wait > 0 and not self._error:
-            if not self._redraw.isActive():
-                self._redraw.start(int(wait * 1000) + 1)
-            self._request_more()
+            self._draw_soon()
             return
         self._draw(self._index)
+
+    def _draw_soon(self) -> None:
+        """Draw now if the last draw is REDRAW_INTERVAL s old, else when it is (eigenvalues
+        that arrive while the runs grow would otherwise add draws between the refreshes)."""
+        wait = self._drawn_at + REDRAW_INTERVAL - time.monotonic()
+        if wait <= 0:
+            self._draw(self._index)
+            return
+        if not self._redraw.isActive():
+            self._redraw.start(int(wait * 1000) + 1)
+        self._request_more()
 
     def _draw(self, index: int) -> None:
         self._redraw.stop()
