@@ -155,11 +155,10 @@ class PhaseDiagramView(QuadraticTheoryBase):
             entries.append(("point", style.FULL, "best heavy ball"))
         else:
             self.best_marker.setData([])
-        entries.append(("box", DIVERGES, "diverges"))
+        entries.append(("box", DIVERGES, "rate ≥ 1: no convergence"))
         self.key.set_entries(entries)
-        chosen = self.tracks[self.selected_track]
         if isinstance(theory.dynamics, Dynamics):
-            words.insert(0, f"{chosen.name if len(self.tracks) > 1 else 'the run'}: "
+            words.insert(0, f"{'selected run' if len(self.tracks) > 1 else 'the run'}: "
                             f"η = {style.fmt(theory.dynamics.lr)}, β = "
                             f"{style.fmt(theory.dynamics.momentum)}, rate "
                             f"{style.fmt(theory.rate)}")

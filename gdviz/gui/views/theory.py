@@ -54,8 +54,7 @@ class QuadraticTheoryView(QuadraticTheoryBase):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.plot = style.make_plot("Quadratic theory", "step",
-                                    "|error| along the eigen-direction")
+        self.plot = style.make_plot("Quadratic theory", "step", "|error|")
         self.plot.getPlotItem().setLogMode(False, True)
         self.frame = style.ViewLayout(self, self.plot)
         self.key = self.frame.add_key()
