@@ -48,9 +48,24 @@ def test_other_optimizers_get_a_measured_rate_and_a_note(capsys):
                          "--steps", "50"], capsys)
     assert code == 0
     (run,) = json.loads(out)["runs"]
+    assert run["batch_size"] == 1
     assert run["predicted_rate"] is None
     assert "adam" in run["note"]
     assert math.isfinite(run["measured_rate"])
+
+
+def test_a_mini_batch_run_is_told_its_prediction_is_for_full_batches(capsys):
+    common = ["theory", "--problem", "bowl", "--lr", "0.05", "--hp", "momentum=0.5",
+              "--steps", "200"]
+    code, out, _ = _run([*common, "--batch-size", "full"], capsys)
+    assert code == 0
+    (full,) = json.loads(out)["runs"]
+    assert "note" not in full
+    assert full["measured_rate"] == pytest.approx(full["predicted_rate"], rel=1e-9)
+    code, out, _ = _run([*common, "--batch-size", "1"], capsys)
+    (single,) = json.loads(out)["runs"]
+    assert "full-batch" in single["note"]
+    assert single["predicted_rate"] == full["predicted_rate"]
 
 
 @pytest.mark.parametrize(("argv", "words"), [

@@ -41,16 +41,20 @@ def _number(value: float | None) -> float | str | None:
     return str(value)
 
 
-def _run_entry(run: RunSpec, theory: RunTheory) -> dict:
+def _run_entry(run: RunSpec, theory: RunTheory, n_samples: int) -> dict:
     """The run's predicted rate and the rate measured on it (run to its step limit)."""
     records = run_to_end(run.config)
     errors = theory.quadratic.errors(np.array([r.params for r in records]))
     dynamics = theory.dynamics
+    batch = run.config.effective_batch_size()
     entry = {"name": run.name, "optimizer": run.config.optimizer, "lr": run.config.lr,
-             "steps": records[-1].step, "status": records[-1].status}
+             "batch_size": batch, "steps": records[-1].step, "status": records[-1].status}
     if isinstance(dynamics, Dynamics):
         entry.update({"momentum": dynamics.momentum, "method": dynamics.name,
                       "predicted_rate": _number(theory.rate)})
+        if batch < n_samples:
+            entry["note"] = (f"predicted for full-batch steps; this run takes batches of "
+                             f"{batch} of {n_samples} samples (--batch-size full)")
     else:
         entry["predicted_rate"] = None
         entry["note"] = dynamics
@@ -88,7 +92,8 @@ def theory_command(args: argparse.Namespace) -> int:
         result["best_gradient_descent"] = {"lr": gd_lr, "rate": gd_rate}
         result["best_heavy_ball"] = {"lr": hb_lr, "momentum": hb_beta,
                                      "rate": float(np.sqrt(hb_beta))}
-    result["runs"] = [_run_entry(run, theory) for run, theory in zip(runs, theories)]
+    result["runs"] = [_run_entry(run, theory, problem.n_samples)
+                      for run, theory in zip(runs, theories)]
     if args.grid:
         dynamics = first.dynamics if isinstance(first.dynamics, Dynamics) else Dynamics(1.0)
         plane = phase_plane(quadratic, tuple(t.dynamics for t in theories
