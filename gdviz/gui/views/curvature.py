@@ -19,8 +19,9 @@ dashed 1.5-px λmin line along a noisy path took ~800 ms a paint (Qt strokes das
 polygons); it is a 1-px solid line now (Qt's fast path), and not drawn at all for one
 parameter, where λmin is λmax. While the runs grow, the view redraws at most every
 ``REDRAW_INTERVAL`` s (a summary that changes slowly; the other views keep their pace), and
-so does the arrival of eigenvalues; a scrub or a step of a paused run draws at once. The y range comes
-from running minima and maxima kept as the columns arrive, not from every step on each draw.
+so does the arrival of eigenvalues; a scrub or a step of a paused run draws at once. The y
+range comes from running minima and maxima kept as the columns arrive, not from every step on
+each draw.
 """
 
 from __future__ import annotations
