@@ -9,7 +9,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import numpy as np
 import pytest
-from view_helpers import make_run, not_blank, same, snapshot
+from view_helpers import make_run, not_blank, same, shown_view_of, snapshot
 
 from gdviz.core.curvature import CurvatureColumns
 from gdviz.core.history import RunHistory
@@ -22,14 +22,7 @@ from gdviz.gui.views.status_label import plain_text
 
 
 def curvature_view(qtbot, config: RunConfig):
-    history = RunHistory(config.make_problem().n_params)
-    history.append(iterate(config))
-    view = CurvatureView()
-    qtbot.addWidget(view)
-    view.resize(640, 400)
-    view.show()
-    view.set_run(config.make_problem(), config, history)
-    return view, history
+    return shown_view_of(qtbot, CurvatureView, config)
 
 
 def test_the_view_is_registered_behind_the_histogram():

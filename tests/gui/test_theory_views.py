@@ -10,25 +10,17 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 import numpy as np
 import pytest
 from PySide6.QtCore import QPointF, Qt
-from view_helpers import not_blank
+from view_helpers import not_blank, shown_view_of
 
-from gdviz.core.history import RunHistory
 from gdviz.core.presets import get_preset
 from gdviz.core.quadratic_theory import curved, rate_grid, run_theory
 from gdviz.core.records import RunConfig
-from gdviz.core.runner import iterate
 from gdviz.gui.views import VIEW_CLASSES, PhaseDiagramView, QuadraticTheoryView
 from gdviz.gui.views.status_label import plain_text
 
 
 def shown_view(qtbot, cls, config: RunConfig):
-    history = RunHistory(config.make_problem().n_params)
-    history.append(iterate(config))
-    view = cls()
-    qtbot.addWidget(view)
-    view.resize(640, 420)
-    view.show()
-    view.set_run(config.make_problem(), config, history)
+    view, history = shown_view_of(qtbot, cls, config)
     assert view.wait_ready(30000)
     view.show_step(len(history) - 1)
     return view, history

@@ -49,6 +49,7 @@ from gdviz.core.records import RunConfig
 from gdviz.core.run_set import RunSpec
 from gdviz.gui import tasks
 from gdviz.gui.views import style
+from gdviz.gui.views.background import RunnerView
 from gdviz.gui.views.base import LessonView, RunTrack
 from gdviz.gui.views.items.rule_lines import RuleLines
 from gdviz.gui.views.items.updates import set_wide_curve
@@ -91,7 +92,7 @@ class _Computed:
         self.high = high if self.high is None else np.concatenate([self.high, high])
 
 
-class CurvatureView(LessonView):
+class CurvatureView(RunnerView, LessonView):
     title = "Curvature"
     view_id = "curvature"
     tooltip = (
@@ -258,20 +259,6 @@ class CurvatureView(LessonView):
                 break
         self._draw(self._index)
         return not self._missing()
-
-    def closeEvent(self, event) -> None:  # noqa: N802 (Qt name)
-        self.runner.shutdown()
-        super().closeEvent(event)
-
-    def hideEvent(self, event) -> None:  # noqa: N802 (Qt name)
-        # behind another tab: drop the work (show_step asks again when it is drawn); the
-        # window closing: stop the thread too
-        window = self.window()
-        if window is self or not window.isVisible():
-            self.runner.shutdown()
-        else:
-            self.runner.cancel()
-        super().hideEvent(event)
 
     # -- drawing ------------------------------------------------------------------------------
     def show_step(self, index: int) -> None:

@@ -19,10 +19,11 @@ from gdviz.core.records import RunConfig
 from gdviz.core.run_set import RunSpec
 from gdviz.gui import tasks
 from gdviz.gui.views import style
+from gdviz.gui.views.background import RunnerView
 from gdviz.gui.views.base import LessonView, RunTrack
 
 
-class QuadraticTheoryBase(LessonView):
+class QuadraticTheoryBase(RunnerView, LessonView):
     """Base of the views drawn from the runs' quadratic theory. Subclasses implement
     ``_theories_changed()`` (new runs, or the theory arrived) and ``show_step``."""
 
@@ -81,15 +82,8 @@ class QuadraticTheoryBase(LessonView):
     def _theories_changed(self) -> None:
         raise NotImplementedError
 
-    def closeEvent(self, event) -> None:  # noqa: N802 (Qt name)
-        self.runner.shutdown()
-        super().closeEvent(event)
-
-    def hideEvent(self, event) -> None:  # noqa: N802 (Qt name)
-        window = self.window()
-        if window is self or not window.isVisible():
-            self.runner.shutdown()
-        super().hideEvent(event)
+    def _hidden_behind_tab(self) -> None:
+        """The derivation goes on behind a tab: it is asked for once per problem."""
 
 
 def _derive_job(problem):
