@@ -206,3 +206,26 @@ def test_a_formulas_hessian_is_derived_in_the_background_for_the_ellipse(qtbot):
     qtbot.waitUntil(lambda: len(view.ellipse.xData) > 0, timeout=10000)
     assert problem.hessian_ready
     view.close()
+
+
+def test_a_growing_run_is_redrawn_at_most_once_an_interval_and_wait_ready_catches_up(
+        qtbot, monkeypatch):
+    from gdviz.gui.views import curvature
+
+    monkeypatch.setattr(curvature, "REDRAW_INTERVAL", 1000.0)   # no redraw by the clock
+    config = get_preset("bowl").config.with_changes(max_steps=60)
+    records = list(iterate(config))
+    history = RunHistory(config.make_problem().n_params)
+    history.append(records[:20])
+    view, _ = shown_view_of(qtbot, CurvatureView, config.with_changes(max_steps=19))
+    view.set_run(config.make_problem(), config, history)
+    assert view.wait_ready(20000)
+    view.show_step(5)                           # a scrub of a run that did not grow: at once
+    assert view.sharp_curves[0].xData[-1] == 5
+    view.show_step(19)
+    assert view.sharp_curves[0].xData[-1] == 19
+    history.append(records[20:])
+    view.show_step(len(history) - 1)            # the run grew: this draw waits its turn
+    assert view.sharp_curves[0].xData[-1] == 19
+    assert view.wait_ready(20000)               # an export's wait: everything, drawn now
+    assert view.sharp_curves[0].xData[-1] == 60
