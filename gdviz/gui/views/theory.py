@@ -135,15 +135,15 @@ class QuadraticTheoryView(QuadraticTheoryBase):
             return
         index = int(np.clip(index, 0, max(0, self.longest_track() - 1)))
         self._index = index
-        theory = self.selected_theory()
-        if self.waiting or theory is None:
-            self._clear("deriving the formula's second derivatives…")
-            return
-        if isinstance(theory, str):
-            self._clear(f"Nothing to draw: {theory}.")
-            return
         track = self.tracks[self.selected_track]
         k = self.track_index(track, index)
+        theory = self.selected_theory()
+        if self.waiting or theory is None:
+            self._clear(f"step {k} · deriving the formula's second derivatives…")
+            return
+        if isinstance(theory, str):
+            self._clear(f"step {k} · Nothing to draw: {theory}.")
+            return
         n = k + 1
         errors = self._measured_errors(track, theory, n)
         steps = np.asarray(track.history.steps[:n])
