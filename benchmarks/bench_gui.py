@@ -86,10 +86,13 @@ def headless_rate(configs: list[RunConfig], seconds: float) -> float:
 
 
 # the views of the window when this bench was written (issue 13's A/B pairs compare them);
-# --all-views also shows the ones added since (curvature)
+# --all-views also shows the ones added since (curvature, theory, phase); --with-views A,B
+# the classic ones plus A and B (an A/B pair of one added view against an older commit)
 CLASSIC_VIEWS = ("samples", "contour", "histogram", "surface3d", "learning_curve", "params",
                  "data")
 ALL_VIEWS = "--all-views" in sys.argv
+WITH_VIEWS = tuple(sys.argv[sys.argv.index("--with-views") + 1].split(",")
+                   if "--with-views" in sys.argv[:-1] else ())
 
 
 def show_every_dock(window) -> None:
@@ -103,9 +106,10 @@ def show_every_dock(window) -> None:
     window.setAnimated(False)   # dock moves take effect at once, not over an animation
     views = [v.view_id for v in window.controller.views if v.view_id in window.docks]
     if not ALL_VIEWS:   # the seven views the bench has always drawn, for A/B pairs
-        for vid in [v for v in views if v not in CLASSIC_VIEWS]:
+        shown = CLASSIC_VIEWS + WITH_VIEWS
+        for vid in [v for v in views if v not in shown]:
             window.docks[vid].hide()
-        views = [v for v in views if v in CLASSIC_VIEWS]
+        views = [v for v in views if v in shown]
     pairs = [(h, v) for v, h in TAB_WITH.items() if v in views and h in views]
     paired = [vid for host, vid in pairs for vid in (host, vid)]
     first = [vid for vid in paired if vid in views]
@@ -306,7 +310,10 @@ def main() -> None:
                              "(median), against importing numpy + PySide6 + pyqtgraph alone")
     parser.add_argument("--all-views", action="store_true",
                         help="also show the views added after the seven classic ones "
-                             "(curvature); without it the bench compares like with like")
+                             "(curvature, theory, phase); without it the bench compares "
+                             "like with like")
+    parser.add_argument("--with-views", default="", metavar="A,B",
+                        help="the seven classic views plus these (e.g. curvature)")
     parser.add_argument("--no-server", action="store_true",
                         help="compute in the worker thread, not in a step server process "
                              "(GDVIZ_STEP_PROCESS=0)")

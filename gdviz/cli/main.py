@@ -77,6 +77,13 @@ def build_parser() -> argparse.ArgumentParser:
                            "point, and SGD's predicted stationary cloud, as JSON")
     add_run_options(noise)
     add_noise_options(noise)
+    from gdviz.cli.theory import add_theory_options
+
+    theory = sub.add_parser("theory", help="a quadratic loss's eigenvalues, minimum and the "
+                            "predicted and measured rates of gradient descent and momentum, "
+                            "as JSON")
+    add_run_options(theory)
+    add_theory_options(theory)
     sub.add_parser("problems", help="list problems with their parameters and settings")
     sub.add_parser("optimizers", help="list optimizers, hyperparameters and schedules")
     return parser
@@ -125,6 +132,10 @@ def main(argv: list[str] | None = None) -> int:
             from gdviz.cli.noise import noise_command
 
             return noise_command(args)
+        if args.command == "theory":
+            from gdviz.cli.theory import theory_command
+
+            return theory_command(args)
         if args.command == "problems":
             from gdviz.cli.run import list_problems
 

@@ -133,7 +133,10 @@ class Threshold:
 def stability_threshold(optimizer: str, lr: float, hp: Mapping[str, Any]) -> Threshold | None:
     """The threshold of ``optimizer`` at learning rate ``lr`` with hyperparameters ``hp``
     (validated), or None when gdviz knows none (adaptive methods without a stated
-    preconditioner, Newton)."""
+    preconditioner, Newton) or ``lr`` <= 0 (a schedule at 0 takes no step: nothing becomes
+    unstable)."""
+    if not lr > 0:
+        return None
     if optimizer == "sgd":
         beta, damp = hp.get("momentum", 0.0), hp.get("dampening", 0.0)
         wd = hp.get("weight_decay", 0.0)

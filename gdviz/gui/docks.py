@@ -20,7 +20,8 @@ from PySide6.QtWidgets import QDockWidget, QScrollArea, QTabBar, QWidget
 # third tab of a group that has a tab bar anyway (a new bar cost another row 25 px). The
 # landscape (a plane through all parameters) waits behind the contour, for the same reason.
 TAB_WITH = {"contour": "samples", "surface3d": "histogram", "step_math": "data",
-            "curvature": "histogram", "landscape": "contour"}
+            "curvature": "histogram", "landscape": "contour", "theory": "data",
+            "phase": "histogram"}
 RAISED_WITHOUT_DATA = ("contour", "surface3d", "step_math")
 ROW_SHARES = (0.527, 0.473)     # of the views' height: the maps and samples, then the curves
 # a view's dock never asks for more than this: the window never grows past the screen because
@@ -129,6 +130,10 @@ class WindowDocks:
                 dock.show()
                 self.auto_hidden.discard(name)
         no_gl = QGuiApplication.platformName() in ("offscreen", "minimal")
+        for vid, host in TAB_WITH.items():   # a view raised by no entry waits behind its host
+            if vid in docks and host in docks and host not in TAB_WITH \
+                    and vid not in RAISED_WITHOUT_DATA and not docks[host].isHidden():
+                docks[host].raise_()
         for vid, host in TAB_WITH.items():
             if vid not in docks or host not in docks:
                 continue

@@ -188,6 +188,8 @@ class MainWindow(QMainWindow):
             lambda message: self.status.showMessage(f"Not applied: {message}", 8000))
         for view in self.views:
             view.sig_start_picked.connect(self._on_view_start_picked)
+            view.sig_edit_picked.connect(
+                lambda key, value: self.editor.apply(self.optimizer_panel, key, value))
             dock = self.docks[view.view_id]
             dock.visibilityChanged.connect(
                 lambda visible, v=view: self._on_dock_visibility_changed(v, visible))

@@ -9,7 +9,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import numpy as np
 import pytest
-from view_helpers import make_run, not_blank, same, snapshot
+from view_helpers import make_run, not_blank, same, shown_view_of, snapshot
 
 from gdviz.core.curvature import CurvatureColumns
 from gdviz.core.history import RunHistory
@@ -22,14 +22,7 @@ from gdviz.gui.views.status_label import plain_text
 
 
 def curvature_view(qtbot, config: RunConfig):
-    history = RunHistory(config.make_problem().n_params)
-    history.append(iterate(config))
-    view = CurvatureView()
-    qtbot.addWidget(view)
-    view.resize(640, 400)
-    view.show()
-    view.set_run(config.make_problem(), config, history)
-    return view, history
+    return shown_view_of(qtbot, CurvatureView, config)
 
 
 def test_the_view_is_registered_behind_the_histogram():
@@ -265,3 +258,26 @@ def test_a_network_above_200_parameters_is_computed_in_short_jobs(qtbot):
     assert len(view.sharp_curves[0].xData) > 0
     assert "2/η = 40" in plain_text(view.frame.status)   # far above λmax: named, not drawn
     view.close()
+
+
+def test_a_growing_run_is_redrawn_at_most_once_an_interval_and_wait_ready_catches_up(
+        qtbot, monkeypatch):
+    from gdviz.gui.views import curvature
+
+    monkeypatch.setattr(curvature, "REDRAW_INTERVAL", 1000.0)   # no redraw by the clock
+    config = get_preset("bowl").config.with_changes(max_steps=60)
+    records = list(iterate(config))
+    history = RunHistory(config.make_problem().n_params)
+    history.append(records[:20])
+    view, _ = shown_view_of(qtbot, CurvatureView, config.with_changes(max_steps=19))
+    view.set_run(config.make_problem(), config, history)
+    assert view.wait_ready(20000)
+    view.show_step(5)                           # a scrub of a run that did not grow: at once
+    assert view.sharp_curves[0].xData[-1] == 5
+    view.show_step(19)
+    assert view.sharp_curves[0].xData[-1] == 19
+    history.append(records[20:])
+    view.show_step(len(history) - 1)            # the run grew: this draw waits its turn
+    assert view.sharp_curves[0].xData[-1] == 19
+    assert view.wait_ready(20000)               # an export's wait: everything, drawn now
+    assert view.sharp_curves[0].xData[-1] == 60

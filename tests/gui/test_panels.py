@@ -88,6 +88,10 @@ def test_typed_text_is_parsed_by_the_core():
     assert apply_change(WAVY, ("full_batch",), True).batch_size is None
     assert apply_change(WAVY.with_changes(batch_size=None), ("full_batch",), False).batch_size \
         == 10
+    both = apply_change(WAVY.with_changes(hyperparams={"dampening": 0.1}), ("lr_momentum",),
+                        (0.02, 0.6))
+    assert (both.lr, both.hyperparams["momentum"], both.hyperparams["dampening"]) == \
+        (0.02, 0.6, 0.1)
 
 
 @pytest.mark.parametrize(("key", "value", "words"), [
@@ -96,6 +100,7 @@ def test_typed_text_is_parsed_by_the_core():
     (("batch_size",), 0, "batch size must be between 1 and 100"),
     (("hyperparams", "momentum"), "-0.5", "momentum"),
     (("hyperparams", "nesterov"), True, "nesterov"),
+    (("lr_momentum",), (0.1, -0.5), "momentum"),
     (("settings", "n"), "0", "n"),
     (("init", 0), "nan", "start point"),
     (("seed",), -3, "seed"),

@@ -50,6 +50,18 @@ def make_view(qtbot, cls, name: str, **changes):
     return view, problem, config, history
 
 
+def shown_view_of(qtbot, cls, config, size=(640, 400)):
+    """(view, history): a shown ``cls`` view on the whole run of ``config``."""
+    history = RunHistory(config.make_problem().n_params)
+    history.append(iterate(config))
+    view = cls()
+    qtbot.addWidget(view)
+    view.resize(*size)
+    view.show()
+    view.set_run(config.make_problem(), config, history)
+    return view, history
+
+
 def snapshot(view) -> list:
     """Everything a view draws, as plain arrays and strings, for before/after comparisons."""
     out = []

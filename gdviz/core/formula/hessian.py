@@ -36,12 +36,15 @@ HESSIAN_BUDGET = 2.0 * TIME_BUDGET
 class CompiledHessian:
     """The upper triangle of the Hessian of one formula, compiled.
 
-    ``pairs``: the (i, j), i <= j, of each compiled entry, in order.
+    ``pairs``: the (i, j), i <= j, of each compiled entry, in order. ``constant``: True when
+    no second derivative depends on a parameter (the formula is quadratic in its parameters;
+    the data columns may appear), so the Hessian is the same at every point.
     """
 
     n_params: int
     pairs: tuple[tuple[int, int], ...]
     _entries: Any
+    constant: bool = False
 
     def summed(self, params: np.ndarray, columns: Sequence[np.ndarray], k: int) -> np.ndarray:
         """Σ over the k samples of the per-sample Hessians: params (..., p), columns m arrays
@@ -87,12 +90,13 @@ def compile_hessian(compiled: CompiledFormula, budget: float = HESSIAN_BUDGET
     def generate():
         entries = differentiate()
         modules = [NUMPY_FUNCTIONS, "numpy"]
+        constant = not any(e.free_symbols & set(psyms) for e in entries)
         return sp.lambdify(list(compiled.arg_symbols), [_floatify(e) for e in entries],
-                           modules=modules, cse=True, docstring_limit=0)
+                           modules=modules, cse=True, docstring_limit=0), constant
 
     try:
-        entries = call_with_deadline(generate, budget)
+        entries, constant = call_with_deadline(generate, budget)
     except DeadlineExceeded:
         raise FormulaError(f"the formula's Hessian takes longer than {budget:g} s to derive; "
                            "simplify the formula") from None
-    return CompiledHessian(p, pairs, entries)
+    return CompiledHessian(p, pairs, entries, constant)

@@ -81,6 +81,12 @@ class AnalyticProblem(Problem):
             g = np.stack(np.broadcast_arrays(gx, gy), axis=-1).astype(np.float64, copy=False)
         return np.repeat(g[..., None, :], x.shape[0], axis=-2)
 
+    def constant_hessian(self) -> np.ndarray | None:
+        """The Hessian (2, 2) of a quadratic test function (``FunctionDef.quadratic``), else
+        None."""
+        if not self.function.quadratic:
+            return None
+        return read_only(self.hessian(np.zeros(2)))
 
     def _hessian_sum(self, params: np.ndarray, x: np.ndarray,
                      y: np.ndarray | None) -> np.ndarray:

@@ -35,6 +35,8 @@ class FunctionDef:
     ``hess(x, y, s)``: -> (d²/dx² (...), d²/dxdy (...), d²/dy² (...)).
     ``view(s)``: ((x_lo, x_hi), (y_lo, y_hi)). ``minima(s)``: every known minimum.
     ``constants``: the function's own settings (``grad_noise`` is added for all functions).
+    ``quadratic``: True when f is a quadratic polynomial, so its Hessian is the same everywhere
+    (``Problem.constant_hessian``; core.quadratic_theory predicts gradient descent on it).
     """
 
     name: str
@@ -48,6 +50,7 @@ class FunctionDef:
     constants: tuple[SettingSpec, ...] = ()
     hess: Callable[[np.ndarray, np.ndarray, Settings],
                    tuple[np.ndarray, np.ndarray, np.ndarray]] | None = None
+    quadratic: bool = False
 
 
 def _fixed(value: Any) -> Callable[[Settings], Any]:
@@ -369,7 +372,7 @@ FUNCTIONS: tuple[FunctionDef, ...] = (
         "ellipse near that limit and creeps along its long axis.",
         _booth, _booth_grad, (-3.0, 6.0), _fixed(((-5.0, 7.0), (-3.0, 9.0))),
         _fixed((Minimum((1.0, 3.0), 0.0),)),
-        hess=_booth_hess,
+        hess=_booth_hess, quadratic=True,
     ),
     FunctionDef(
         "matyas", "Matyas (nearly flat valley)",
@@ -379,7 +382,7 @@ FUNCTIONS: tuple[FunctionDef, ...] = (
         "the minimum, which momentum speeds up a lot.",
         _matyas, _matyas_grad, (8.0, 3.0), _fixed(((-10.0, 10.0), (-10.0, 10.0))),
         _fixed(_ORIGIN),
-        hess=_matyas_hess,
+        hess=_matyas_hess, quadratic=True,
     ),
     FunctionDef(
         "quadratic", "Quadratic ½(a·x² + b·y²) (condition number b/a)",
@@ -395,7 +398,7 @@ FUNCTIONS: tuple[FunctionDef, ...] = (
                      0.0, 1e6),
          SettingSpec("b", 100.0, float, "curvature along y (the second eigenvalue); b/a is "
                      "the condition number κ", 0.0, 1e6)),
-        hess=_quadratic_hess,
+        hess=_quadratic_hess, quadratic=True,
     ),
     FunctionDef(
         "saddle", "Saddle x² − y²",
@@ -405,7 +408,7 @@ FUNCTIONS: tuple[FunctionDef, ...] = (
         "offset has grown enough to carry it away; momentum, adaptive methods or grad_noise "
         "escape sooner. From y = 0 exactly, noiseless gradient descent never escapes.",
         _saddle, _saddle_grad, (-1.8, 0.01), _fixed(((-2.0, 2.0), (-2.0, 2.0))), _fixed(()),
-        hess=_saddle_hess,
+        hess=_saddle_hess, quadratic=True,
     ),
     FunctionDef(
         "monkey-saddle", "Monkey saddle x³ − 3xy²",

@@ -237,6 +237,16 @@ class CustomProblem(Problem):
             self._hessian = compile_hessian(self.compiled)
         return self._hessian.summed(params, self._columns(x, y), x.shape[0])
 
+    def constant_hessian(self) -> np.ndarray | None:
+        """The full loss's Hessian (p, p) when no second derivative depends on a parameter (a
+        formula quadratic in its parameters), else None. Derives the second derivatives on
+        first use, as ``hessian`` does (None when they cannot be derived)."""
+        try:
+            hessian = self.hessian(np.array(self.default_init))
+        except FormulaError:
+            return None
+        return read_only(hessian) if self._hessian.constant else None
+
 
 def make_custom(settings: Mapping[str, Any], data_path: str | None = None) -> CustomProblem:
     return CustomProblem(settings, data_path)

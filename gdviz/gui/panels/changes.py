@@ -66,6 +66,10 @@ def apply_change(config: RunConfig, key: tuple, value: Any) -> RunConfig:
         from gdviz.core.torch_code import settings_from_torch
 
         return config.with_changes(**settings_from_torch([value]))
+    if head == "lr_momentum":   # both at once (a point picked on the phase diagram)
+        lr, momentum = value
+        return config.with_changes(lr=lr, hyperparams={**config.hyperparams,
+                                                       "momentum": momentum})
     if head in ("lr", "batch_size", "order", "seed", "schedule_every"):
         return config.with_changes(**{head: value})
     raise ConfigError(f"unknown setting {head!r}")

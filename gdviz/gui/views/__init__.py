@@ -7,12 +7,15 @@ from gdviz.gui.views.histogram import HistogramView
 from gdviz.gui.views.landscape import LandscapeView
 from gdviz.gui.views.learning_curve import LearningCurveView
 from gdviz.gui.views.param_trace import ParamTraceView
+from gdviz.gui.views.phase import PhaseDiagramView
 from gdviz.gui.views.sample_curves import SampleCurvesView
 from gdviz.gui.views.surface3d import Surface3DView  # imports pyqtgraph.opengl only when shown
+from gdviz.gui.views.theory import QuadraticTheoryView
 
 VIEW_CLASSES = (SampleCurvesView, HistogramView, LearningCurveView, ParamTraceView, DataView,
-                CurvatureView, LandscapeView, ContourView, Surface3DView)
+                CurvatureView, QuadraticTheoryView, PhaseDiagramView, LandscapeView, ContourView,
+                Surface3DView)
 
 __all__ = ["VIEW_CLASSES", "ContourView", "CurvatureView", "DataView", "HistogramView",
-           "LandscapeView", "LearningCurveView", "ParamTraceView", "SampleCurvesView",
-           "Surface3DView"]
+           "LandscapeView", "LearningCurveView", "ParamTraceView", "PhaseDiagramView",
+           "QuadraticTheoryView", "SampleCurvesView", "Surface3DView"]

@@ -87,13 +87,17 @@ class LessonView(QWidget):
     used for dock state, export names and the CLI ``--view``) and ``tooltip`` (what it shows).
 
     ``sig_start_picked(tuple)`` is emitted by views that let the user pick a start point with
-    the mouse (contour); the window sets the Run panel's start point and resets."""
+    the mouse (contour); the window sets the Run panel's start point and resets.
+    ``sig_edit_picked(key, value)`` is emitted by views that let the user pick settings of the
+    selected run with the mouse (the phase diagram's lr and momentum): the window applies the
+    edit (a key of panels.changes.apply_change) through the editor, as a panel edit."""
 
     title = "View"
     view_id = "view"
     tooltip = ""
     follows_selected_run = False   # draws the selected run only: its title says which one
     sig_start_picked = Signal(tuple)
+    sig_edit_picked = Signal(tuple, object)
 
     # A formula's loss may be NaN or infinite where the run goes (log of a negative, 1/0):
     # the views draw such values as gaps, so their arithmetic on them must not print numpy

@@ -8,21 +8,32 @@ descent, (2 + 2β)/η for heavy-ball momentum β, and for Adam/AdamW (2 + 2β₁
 preconditioned sharpness is drawn dotted.
 
 The eigenvalues are computed off the GUI thread (gui.tasks.TaskRunner), in chunks of at most
-``CHUNK`` steps per run (fewer for a network, see ``JOB_NUMBERS``), as the histories grow:
-each job gets copies of the new steps' parameters (and, for Adam, their gradients and
-learning rates, from which core.curvature.replay_states recomputes the optimizer states a
-history does not keep) and returns their columns; the view draws what has arrived.
-``wait_ready`` waits for all of it (exports).
+``CHUNK`` steps per run (fewer for a network, see ``JOB_NUMBERS``), as the histories
+grow: each job gets copies of the new steps'
+parameters (and, for Adam, their gradients and learning rates, from which
+core.curvature.replay_states recomputes the optimizer states a history does not keep) and
+returns their columns; the view draws what has arrived. ``wait_ready`` waits for all of it
+(exports) and draws at once.
+
+Drawing costs (measured on 40 000 SGD steps of wavy, benchmarks/bench_curvature_view.py): a
+dashed 1.5-px λmin line along a noisy path took ~800 ms a paint (Qt strokes dashes into
+polygons); it is a 1-px solid line now (Qt's fast path), and not drawn at all for one
+parameter, where λmin is λmax. While the runs grow, the view redraws at most every
+``REDRAW_INTERVAL`` s (a summary that changes slowly; the other views keep their pace), and
+so does the arrival of eigenvalues; a scrub or a step of a paused run draws at once. The y
+range comes from running minima and maxima kept as the columns arrive, not from every step on
+each draw.
 """
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QWidget
 
 from gdviz.core import optimizers
@@ -39,6 +50,7 @@ from gdviz.core.records import RunConfig
 from gdviz.core.run_set import RunSpec
 from gdviz.gui import tasks
 from gdviz.gui.views import style
+from gdviz.gui.views.background import RunnerView
 from gdviz.gui.views.base import LessonView, RunTrack
 from gdviz.gui.views.items.rule_lines import RuleLines
 from gdviz.gui.views.items.updates import set_wide_curve
@@ -52,30 +64,52 @@ CHUNK = 2048          # steps per run and job: ~40 ms of eigenvalues for a 3-par
 # on 500 samples)
 JOB_NUMBERS = 2_000_000
 LINE_ROOM = 4.0       # the stability line widens the y range only up to 4x the curves' extent
+REDRAW_INTERVAL = 0.1  # s between redraws while the runs grow
 
 
 @dataclass
 class _Computed:
     """What has arrived for one run: ``table`` (n, columns) for its first n history rows, as
-    they were at the history's ``generation``, and the optimizer state after row n - 1
-    (Adam's replay continues from it, below the history's bound: beyond it the rows are
-    thinned, not consecutive steps, and λmax(P⁻¹H) is not computed)."""
+    they were at the history's ``generation``, the optimizer state after row n - 1 (Adam's
+    replay continues from it, below the history's bound: beyond it the rows are thinned, not
+    consecutive steps, and λmax(P⁻¹H) is not computed), and the running minimum and maximum
+    (n, columns) of each column's finite values over the first k + 1 rows (NaN until one is
+    finite)."""
 
     history: RunHistory
     columns: CurvatureColumns
     table: np.ndarray
     state: Any
     generation: int = 0
+    low: np.ndarray | None = None
+    high: np.ndarray | None = None
 
     def sync(self) -> None:
         """Forget the rows the history's thinning moved since they were computed."""
         if self.generation != self.history.generation:
-            self.table = self.table[: self.history.unchanged_rows(self.generation,
-                                                                  len(self.table))]
+            kept = self.history.unchanged_rows(self.generation, len(self.table))
+            self.table = self.table[:kept]
+            if self.low is not None:
+                self.low, self.high = self.low[:kept], self.high[:kept]
             self.generation = self.history.generation
 
+    def add(self, table: np.ndarray) -> None:
+        """Append the next steps' rows (k, columns) and extend the running extremes."""
+        self.table = np.concatenate([self.table, table])
+        finite = np.where(np.isfinite(table), table, np.nan)
+        if self.low is not None and len(self.low):
+            finite = np.concatenate([self.low[-1:], finite]), np.concatenate(
+                [self.high[-1:], finite])
+            low = np.fmin.accumulate(finite[0], axis=0)[1:]
+            high = np.fmax.accumulate(finite[1], axis=0)[1:]
+        else:
+            low = np.fmin.accumulate(finite, axis=0)
+            high = np.fmax.accumulate(finite, axis=0)
+        self.low = low if self.low is None else np.concatenate([self.low, low])
+        self.high = high if self.high is None else np.concatenate([self.high, high])
 
-class CurvatureView(LessonView):
+
+class CurvatureView(RunnerView, LessonView):
     title = "Curvature"
     view_id = "curvature"
     tooltip = (
@@ -111,6 +145,11 @@ class CurvatureView(LessonView):
         self._computed: list[_Computed | None] = []
         self._error = ""
         self._index = 0
+        self._drawn_at = -np.inf                 # time.monotonic() of the last draw
+        self._drawn_lengths: tuple[int, ...] = ()  # the runs' lengths then
+        self._redraw = QTimer(self)
+        self._redraw.setSingleShot(True)
+        self._redraw.timeout.connect(lambda: self._draw(self._index))
 
     # -- run and tracks -----------------------------------------------------------------------
     def set_run(self, problem: Problem, config: RunConfig, history: RunHistory) -> None:
@@ -155,18 +194,19 @@ class CurvatureView(LessonView):
                 color = self.tracks[k].color
                 chosen = k == self.selected_track
                 sharp.setPen(pg.mkPen(color, width=3 if chosen or not several else 2))
-                low.setPen(pg.mkPen(color, width=1.5, style=Qt.PenStyle.DashLine))
+                low.setPen(pg.mkPen(color, width=1))
                 sharp.setZValue(11 if chosen else 10)
             else:
                 sharp.setData([], [])
                 low.setData([], [])
             sharp.setVisible(k < len(self.tracks))
-            low.setVisible(k < len(self.tracks))
+            low.setVisible(k < len(self.tracks) and self.problem.n_params > 1)
         chosen = self.tracks[self.selected_track]
         self.pre_curve.setPen(pg.mkPen(chosen.color, width=2, style=Qt.PenStyle.DotLine))
         entries = ([("line", t.color, t.name) for t in self.tracks] if several
                    else [("line", chosen.color, "λmax (sharpness)")])
-        entries.append(("dash", style.TEXT, "λmin"))
+        if self.problem.n_params > 1:
+            entries.append(("line", style.TEXT, "thin: λmin"))
         if self._has_preconditioned():
             entries.append(("dot", chosen.color, "λmax(P⁻¹H), selected run"))
         threshold = self._threshold(0)
@@ -235,9 +275,9 @@ class CurvatureView(LessonView):
                 if done is None or done.history is not history or len(done.table) != lo \
                         or history.unchanged_rows(generation, lo + len(table)) < lo + len(table):
                     continue   # the runs changed (or were thinned) since the request
-                done.table = np.concatenate([done.table, table])
+                done.add(table)
                 done.state = state
-        self.show_step(self._index)
+        self._draw_soon()
 
     def wait_ready(self, timeout_ms: int = 10000) -> bool:
         """Wait (without running the event loop) until every step has its columns."""
@@ -249,29 +289,43 @@ class CurvatureView(LessonView):
             left = int((deadline - time.monotonic()) * 1000)
             if not self.runner.busy or left <= 0 or not self.runner.wait(left):
                 break
+        self._draw(self._index)
         return not self._missing()
-
-    def closeEvent(self, event) -> None:  # noqa: N802 (Qt name)
-        self.runner.shutdown()
-        super().closeEvent(event)
-
-    def hideEvent(self, event) -> None:  # noqa: N802 (Qt name)
-        # behind another tab: drop the work (show_step asks again when it is drawn); the
-        # window closing: stop the thread too
-        window = self.window()
-        if window is self or not window.isVisible():
-            self.runner.shutdown()
-        else:
-            self.runner.cancel()
-        super().hideEvent(event)
 
     # -- drawing ------------------------------------------------------------------------------
     def show_step(self, index: int) -> None:
+        """Draw step ``index``, or at most REDRAW_INTERVAL s after the last draw while the
+        runs grow (a timer draws the newest index then)."""
+        if self.history is None or not self.tracks:
+            return
+        self._index = int(np.clip(index, 0, max(0, self.newest_step())))
+        lengths = tuple(t.history.last_step for t in self.tracks)
+        wait = self._drawn_at + REDRAW_INTERVAL - time.monotonic()
+        if lengths != self._drawn_lengths and wait > 0 and not self._error:
+            self._draw_soon()
+            return
+        self._draw(self._index)
+
+    def _draw_soon(self) -> None:
+        """Draw now if the last draw is REDRAW_INTERVAL s old, else when it is (eigenvalues
+        that arrive while the runs grow would otherwise add draws between the refreshes)."""
+        wait = self._drawn_at + REDRAW_INTERVAL - time.monotonic()
+        if wait <= 0:
+            self._draw(self._index)
+            return
+        if not self._redraw.isActive():
+            self._redraw.start(int(wait * 1000) + 1)
+        self._request_more()
+
+    def _draw(self, index: int) -> None:
+        self._redraw.stop()
         if self.history is None or not self.tracks:
             return
         index = int(np.clip(index, 0, max(0, self.newest_step())))
         self._index = index
         self._sync()
+        self._drawn_at = time.monotonic()
+        self._drawn_lengths = tuple(t.history.last_step for t in self.tracks)
         if self._error:
             for item in (*self.sharp_curves, *self.low_curves, self.pre_curve):
                 item.setData([], [])
@@ -279,7 +333,7 @@ class CurvatureView(LessonView):
             set_status_text(self.frame.status, self._error)
             return
         bins = style.columns(self.plot)
-        extent = []
+        lows, highs = [], []
         chosen_n = 0
         for k, (track, done) in enumerate(zip(self.tracks, self._computed)):
             n = min(self.track_index(track, index) + 1, len(done.table))
@@ -288,22 +342,24 @@ class CurvatureView(LessonView):
             set_wide_curve(self.sharp_curves[k], steps[keep], done.table[keep, 0])
             keep_low = peaks(done.table[:n, 1], bins) if n else keep
             set_wide_curve(self.low_curves[k], steps[keep_low], done.table[keep_low, 1])
-            extent.append(done.table[:n, :2])
+            if n:
+                shown = 3 if k == self.selected_track and done.columns.needs_states else 2
+                lows.extend(done.low[n - 1, :shown])
+                highs.extend(done.high[n - 1, :shown])
             if k == self.selected_track:
                 chosen_n = n
                 if done.columns.needs_states and n:
                     keep = peaks(done.table[:n, 2], bins)
                     set_wide_curve(self.pre_curve, steps[keep], done.table[keep, 2])
-                    extent.append(done.table[:n, 2:3])
                 else:
                     self.pre_curve.setData([], [])
         k_sel = self.track_index(self.tracks[self.selected_track], index)
         threshold = self._threshold(k_sel)
-        values = np.concatenate([e.ravel() for e in extent]) if extent else np.zeros(0)
-        values = values[np.isfinite(values)]
+        lows = [v for v in lows if np.isfinite(v)]
+        highs = [v for v in highs if np.isfinite(v)]
         notes = self._status_words(k_sel, chosen_n, threshold)
-        if values.size:
-            lo, hi = float(min(values.min(), 0.0)), float(max(values.max(), 0.0))
+        if lows:
+            lo, hi = float(min(min(lows), 0.0)), float(max(max(highs), 0.0))
             if threshold is not None and np.isfinite(threshold.value):
                 span = max(hi - lo, 1e-12)
                 if lo - LINE_ROOM * span <= threshold.value <= hi + LINE_ROOM * span:
