@@ -288,6 +288,32 @@ def predicted_errors(quadratic: Quadratic, dynamics: Dynamics, start: np.ndarray
     return np.where((steps > 0)[:, None], state[..., 0], e0[None, :])
 
 
+class PredictionTable:
+    """The predicted errors of every step 0..n−1 of one run, kept and extended as n grows (the
+    window's view asks for them on every refresh): the states after steps 1..L known, the
+    next ones are M^L times the first ones, one batched product per doubling, so reaching n
+    costs O(n) in all. ``errors(n)`` -> (n, p), a read-only view."""
+
+    def __init__(self, quadratic: Quadratic, dynamics: Dynamics, start: np.ndarray) -> None:
+        first, self._rest = _matrices(quadratic.eigenvalues, dynamics)
+        e0 = quadratic.errors(start)
+        self._states = (first[..., 0] * e0[:, None])[None]        # (L, p, 2): after 1..L
+        self._errors = np.concatenate([e0[None], self._states[:, :, 0]])
+        self._errors.setflags(write=False)
+
+    def errors(self, n: int) -> np.ndarray:
+        with np.errstate(all="ignore"):
+            while len(self._errors) < n:
+                have = len(self._states)
+                m = min(have, n - 1 - have)
+                power = np.linalg.matrix_power(self._rest, have)   # (p, 2, 2)
+                new = np.einsum("pij,tpj->tpi", power, self._states[:m])
+                self._states = np.concatenate([self._states, new])
+                self._errors = np.concatenate([self._errors, new[:, :, 0]])
+                self._errors.setflags(write=False)
+        return self._errors[:n]
+
+
 def measured_rate(errors: np.ndarray, quadratic: Quadratic) -> float | None:
     """The measured rate of a run from its errors (n, p) at steps 0..n−1: the factor per step
     of ‖e‖'s envelope over the second half of the steps before ‖e‖ reaches the rounding floor
@@ -323,6 +349,12 @@ class RunTheory:
         if isinstance(self.dynamics, str):
             return None
         return predicted_errors(self.quadratic, self.dynamics, self.start, steps)
+
+    def prediction_table(self) -> PredictionTable | None:
+        """A growing table of the predicted errors of every step, or None without dynamics."""
+        if isinstance(self.dynamics, str):
+            return None
+        return PredictionTable(self.quadratic, self.dynamics, self.start)
 
 
 def run_theory(config: RunConfig, problem: Problem | None = None) -> RunTheory | str:

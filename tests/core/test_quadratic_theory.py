@@ -10,6 +10,7 @@ from gdviz.core.presets import get_preset
 from gdviz.core.problems.registry import make_problem
 from gdviz.core.quadratic_theory import (
     Dynamics,
+    PredictionTable,
     best_settings,
     measured_rate,
     predicted_errors,
@@ -114,6 +115,28 @@ def test_predicted_errors_at_any_steps_agree_with_stepping_one_at_a_time():
     assert np.allclose(some, all_steps[[100, 0, 37]], rtol=1e-12, atol=1e-300)
     assert predicted_rate(quadratic, dynamics) == pytest.approx(
         max(spectral_radius(np.array([1.0, 100.0]), 0.03, 0.6)), rel=1e-15)
+
+
+@pytest.mark.parametrize("dynamics", [Dynamics(0.019), Dynamics(0.03, 0.6),
+                                      Dynamics(0.02, 0.5, 0.3, False),
+                                      Dynamics(0.01, 0.7, 0.0, True),
+                                      Dynamics(0.021)])          # the last one diverges
+def test_the_growing_prediction_table_equals_the_prediction_at_any_step(dynamics):
+    quadratic = quadratic_of(make_problem("quadratic", {"a": 1.0, "b": 100.0}),
+                             np.array([1.0, 1.0]))
+    table = PredictionTable(quadratic, dynamics, np.array([1.0, 1.0]))
+    for n in (1, 2, 3, 7, 300, 301, 1000):     # grown in uneven pieces, asked again
+        assert table.errors(n).shape == (n, 2)
+    direct = predicted_errors(quadratic, dynamics, np.array([1.0, 1.0]), np.arange(1000))
+    grown = table.errors(1000)
+    finite = np.isfinite(direct)
+    assert np.array_equal(finite, np.isfinite(grown))
+    # to rounding of the error's envelope (1 + t)·ρᵗ (a momentum error crosses zero)
+    t = np.arange(1000)[:, None]
+    with np.errstate(over="ignore"):
+        envelope = (1.0 + t) * predicted_rate(quadratic, dynamics) ** t
+    gap = np.abs(grown - direct)
+    assert np.all(gap[finite] <= (1e-10 * np.broadcast_to(envelope, gap.shape))[finite])
 
 
 def test_non_quadratic_problems_and_other_optimizers_are_refused_in_words():

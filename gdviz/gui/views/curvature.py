@@ -16,7 +16,7 @@ returns their columns; the view draws what has arrived. ``wait_ready`` waits for
 (exports) and draws at once.
 
 Drawing costs (measured on 40 000 SGD steps of wavy, benchmarks/bench_curvature_view.py): a
-dashed 1.5-px λmin line along a noisy path took ~800 ms a paint (Qt strokes dashes into
+dashed 1.5-px λmin line along a noisy path took 257–800 ms a paint (Qt strokes dashes into
 polygons); it is a 1-px solid line now (Qt's fast path), and not drawn at all for one
 parameter, where λmin is λmax. While the runs grow, the view redraws at most every
 ``REDRAW_INTERVAL`` s (a summary that changes slowly; the other views keep their pace), and

@@ -7,9 +7,11 @@ so instead of drawing.
 
 |eᵢ| = |vᵢ·(θ − θ*)| is drawn as log10 (the axis labels 10ˣ); an exact zero, a value below the
 rounding floor of θ* and a diverged (non-finite) value are gaps. Each series is decimated to
-its envelope (``peaks``, one bin per pixel column); the prediction is evaluated at the same
-steps. The measured errors of the steps already seen are kept, so a refresh projects only the
-new steps.
+its envelope (``peaks``, one bin per pixel column); the prediction is read at the same
+steps from a table of every step's prediction that grows with the run
+(core.quadratic_theory.PredictionTable: 2.0 ms a refresh for 20 000 steps of linreg, where
+evaluating the matrix powers at the shown steps took 18 ms). The measured errors of the steps
+already seen are kept too, so a refresh projects only the new steps.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QWidget
 
 from gdviz.core.history import RunHistory, peaks
-from gdviz.core.quadratic_theory import RunTheory, measured_rate
+from gdviz.core.quadratic_theory import PredictionTable, RunTheory, measured_rate
 from gdviz.gui.views import style
 from gdviz.gui.views.items.updates import set_wide_curve
 from gdviz.gui.views.items.wide_curve import WideCurve
@@ -66,6 +68,7 @@ class QuadraticTheoryView(QuadraticTheoryBase):
         self.predicted_curves: list[pg.PlotCurveItem] = []
         self._errors = np.zeros((0, 0))               # measured errors of the selected run
         self._errors_of: tuple[int, int] | None = None    # (id of history, id of theory)
+        self._predictions: PredictionTable | None = None   # of the selected run's theory
         self._rate: tuple[int, float | None] = (-1, None)  # (steps measured, measured rate)
         self._index = 0
 
@@ -117,6 +120,7 @@ class QuadraticTheoryView(QuadraticTheoryBase):
         if self._errors_of != key or len(self._errors) > len(history):
             self._errors_of = key
             self._errors = np.zeros((0, theory.quadratic.eigenvalues.size))
+            self._predictions = theory.prediction_table()
         have = len(self._errors)
         if n > have:
             with np.errstate(all="ignore"):
@@ -155,18 +159,18 @@ class QuadraticTheoryView(QuadraticTheoryBase):
                             np.log10(magnitude), np.nan)
         bins = style.columns(self.plot)
         directions = shown_directions(errors.shape[1])
-        keeps = [peaks(logs[:, i], bins) for i in directions]
-        union = np.unique(np.concatenate(keeps)) if keeps else np.zeros(0, dtype=np.int64)
-        predicted = theory.predicted(steps[union]) if union.size else None
-        shown = [logs[union][:, directions]]
-        for j, (i, keep) in enumerate(zip(directions, keeps)):
+        predicted = None if self._predictions is None else \
+            self._predictions.errors(int(steps[-1]) + 1)
+        shown = []
+        for j, i in enumerate(directions):
+            keep = peaks(logs[:, i], bins)
             set_wide_curve(self.measured_curves[j], steps[keep], logs[keep, i])
+            shown.append(logs[keep, i])
             if predicted is None:
                 self.predicted_curves[j].setData([], [])
                 continue
-            rows = np.searchsorted(union, keep)
             with np.errstate(all="ignore"):
-                value = np.abs(predicted[rows, i])
+                value = np.abs(predicted[steps[keep], i])
                 log_pred = np.where(np.isfinite(value) & (value > floor), np.log10(value),
                                     np.nan)
             self.predicted_curves[j].setData(steps[keep], log_pred)
