@@ -19,6 +19,7 @@ import numpy as np
 from gdviz.core.ensemble import EnsembleStep
 from gdviz.core.history import RunHistory
 from gdviz.core.records import StepRecord
+from gdviz.core.step_blocks import RunBlock
 
 
 class ExtraColumns(Protocol):
@@ -77,6 +78,28 @@ def _write_block(out: TextIO, block: list[StepRecord], extra: ExtraColumns) -> N
                       for r, row in zip(block, np.asarray(table).tolist())))
 
 
+def write_blocks(out: TextIO, param_names: tuple[str, ...],
+                 blocks: Iterable[RunBlock]) -> RunBlock | None:
+    """Stream a run given as consecutive blocks of steps (``core.run_blocks``) to ``out``:
+    the same CSV, byte for byte, as ``write_records`` of their records, each block's rows
+    formatted from its columns and written at once. Returns the last block written."""
+    out.write(",".join(trace_header(param_names)) + "\n")
+    last = None
+    for block in blocks:
+        last = block
+        out.write(_rows(block.steps, block.epochs, block.lrs, block.losses, block.batch_losses,
+                        block.params, block.grads))
+    return last
+
+
+def _rows(steps: np.ndarray, epochs: np.ndarray, lrs: np.ndarray, losses: np.ndarray,
+          batch_losses: np.ndarray, params: np.ndarray, grads: np.ndarray) -> str:
+    """The CSV rows of m steps given as columns ((m,) each, params and grads (m, p))."""
+    table = np.column_stack([lrs, losses, batch_losses, params, grads])
+    return "".join(_row(step, epoch, values) for step, epoch, values in
+                   zip(steps.tolist(), epochs.tolist(), table.tolist()))
+
+
 def write_ensemble(out: TextIO, param_names: tuple[str, ...], seeds: Sequence[int],
                    steps: Iterable[EnsembleStep]) -> dict[int, tuple[str, str]]:
     """K runs of an ensemble (``core.ensemble``) as one CSV: a first column ``seed``, then the
@@ -104,8 +127,5 @@ def write_history(out: TextIO, param_names: tuple[str, ...], history: RunHistory
     """Write a recorded history (the GUI's runs) in the same format, up to step ``stop``."""
     n = len(history) if stop is None else min(stop + 1, len(history))
     out.write(",".join(trace_header(param_names)) + "\n")
-    table = np.column_stack([history.lrs[:n], history.losses[:n], history.batch_losses[:n],
-                             history.params[:n], history.grads[:n]])
-    for step, epoch, values in zip(history.steps[:n].tolist(), history.epochs[:n].tolist(),
-                                   table.tolist()):
-        out.write(_row(step, epoch, values))
+    out.write(_rows(history.steps[:n], history.epochs[:n], history.lrs[:n], history.losses[:n],
+                    history.batch_losses[:n], history.params[:n], history.grads[:n]))

@@ -175,5 +175,6 @@ def test_the_benchmarks_linreg_with_many_members_in_one_blas_call_each():
     config = RunConfig(problem="linreg", settings={"n": 1000}, lr=0.01, batch_size=10,
                        hyperparams={"momentum": 0.9}, max_steps=120)
     problem = config.make_problem()
-    assert problem.member_kernels and problem.fast_loss
+    assert problem.member_kernels
+    assert problem.fast_loss
     assert_members_equal_single_runs(config, list(range(48)))

@@ -192,6 +192,18 @@ class Problem(ABC):
         with np.errstate(all="ignore"):
             return self._sample_grads(np.asarray(params, dtype=np.float64), x, y)
 
+    def rows(self, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+        """The data of samples ``idx`` (k,): (x (k, d), y (k,) or None), for
+        ``sample_grads_of``."""
+        return self._select(idx)
+
+    def sample_grads_of(self, params: np.ndarray, x: np.ndarray,
+                        y: np.ndarray | None) -> np.ndarray:
+        """``sample_grads`` of the samples ``rows`` gave: params (p,) float64, x (k, d), y ->
+        (k, p), the same numbers. For a loop of many steps that has silenced numpy's warnings
+        around all of them (``np.errstate``; core.run_blocks): it skips that per call."""
+        return self._sample_grads(params, x, y)
+
     def reduce_factor(self, k: int) -> float:
         """Factor turning a sum over k selected samples into the (estimated) full loss.
 
