@@ -95,9 +95,13 @@ def write_blocks(out: TextIO, param_names: tuple[str, ...],
 def _rows(steps: np.ndarray, epochs: np.ndarray, lrs: np.ndarray, losses: np.ndarray,
           batch_losses: np.ndarray, params: np.ndarray, grads: np.ndarray) -> str:
     """The CSV rows of m steps given as columns ((m,) each, params and grads (m, p))."""
-    table = np.column_stack([lrs, losses, batch_losses, params, grads])
-    return "".join(_row(step, epoch, values) for step, epoch, values in
-                   zip(steps.tolist(), epochs.tolist(), table.tolist()))
+    # column by column: each column's numbers through map(str)/map(repr) at once, then the
+    # rows joined (what _row writes, in ~60 % of its time: gdviz run's 2e5 rows of wavy)
+    columns = [map(str, steps.tolist()), map(str, epochs.tolist()),
+               *(map(repr, column.tolist()) for column in
+                 (lrs, losses, batch_losses, *params.T, *grads.T))]
+    rows = list(map(",".join, zip(*columns)))
+    return "\n".join(rows) + "\n" if rows else ""
 
 
 def write_ensemble(out: TextIO, param_names: tuple[str, ...], seeds: Sequence[int],

@@ -187,6 +187,13 @@ class WavyProblem(LessonProblem):
 
     def _sample_grads(self, params, x, y):
         with np.errstate(over="ignore", invalid="ignore"):
+            if params.shape == (1,) and x.shape == (1, 1):
+                # one point, one sample (SGD with batch 1): the same operations on numpy
+                # float64 scalars, which cost a third of a ufunc call on a (1,) array
+                # (wavy_slope 2.1 µs instead of 5.2). Scalar arithmetic rounds as the array
+                # loops do (IEEE), and np.exp of a scalar equals it of an array (tested)
+                w, xi = params[0], x[0, 0]
+                return np.array([[wavy_slope(w * xi) * xi]])
             g = wavy_slope(params[..., 0, None] * x[..., 0]) * x[..., 0]
         return g[..., None]
 
