@@ -91,8 +91,8 @@ def iterate_blocks(config: RunConfig, max_block: int = MAX_BLOCK) -> Iterator[Ru
         epoch = 0
         while True:
             epoch += 1
-            yield from ((epoch, batch) for batch in epoch_batches(n, batch_size, config.order,
-                                                                  rng))
+            for batch in epoch_batches(n, batch_size, config.order, rng):
+                yield epoch, batch
             if not per_step:
                 scheduler.step(None)
 

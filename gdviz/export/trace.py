@@ -11,6 +11,7 @@ form), so a trace reproduces the run's float64 values exactly.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Protocol, TextIO
 
@@ -98,10 +99,17 @@ def _rows(steps: np.ndarray, epochs: np.ndarray, lrs: np.ndarray, losses: np.nda
     # column by column: each column's numbers through map(str)/map(repr) at once, then the
     # rows joined (what _row writes, in ~60 % of its time: gdviz run's 2e5 rows of wavy)
     columns = [map(str, steps.tolist()), map(str, epochs.tolist()),
-               *(map(repr, column.tolist()) for column in
-                 (lrs, losses, batch_losses, *params.T, *grads.T))]
+               *map(_reprs, (lrs, losses, batch_losses, *params.T, *grads.T))]
     rows = list(map(",".join, zip(*columns)))
     return "\n".join(rows) + "\n" if rows else ""
+
+
+def _reprs(column: np.ndarray) -> Iterable[str]:
+    """repr of each float of ``column`` (m,). A column whose floats are all the same bits (the
+    lr of a constant schedule) is formatted once: repr costs ~0.5 µs a float."""
+    if len(column) > 1 and (column.view(np.int64) == column[:1].view(np.int64)).all():
+        return itertools.repeat(repr(float(column[0])), len(column))
+    return map(repr, column.tolist())
 
 
 def write_ensemble(out: TextIO, param_names: tuple[str, ...], seeds: Sequence[int],

@@ -171,10 +171,11 @@ class Problem(ABC):
     def _select(self, idx: np.ndarray | None) -> tuple[np.ndarray, np.ndarray | None]:
         if idx is None:
             return self.data_x, self.data_y
-        # np.take copies the same rows as data_x[idx]; measured 20x faster for a (256, 10)
-        # index array (the ensemble's batches), 5 µs instead of 90 µs
-        y = None if self.data_y is None else np.take(self.data_y, idx)
-        return np.take(self.data_x, idx, axis=0), y
+        # take copies the same rows as data_x[idx]; measured 20x faster for a (256, 10)
+        # index array (the ensemble's batches), 5 µs instead of 90 µs (the method: np.take's
+        # wrapper adds ~0.4 µs, a few % of a one-sample step)
+        y = None if self.data_y is None else self.data_y.take(idx)
+        return self.data_x.take(idx, axis=0), y
 
     # The numbers below may be inf or NaN (a formula's log of a negative number, a diverging
     # run): every caller reports that in words (the runner's "diverged ...", a view's gap), so
