@@ -69,7 +69,7 @@ def iterate_blocks(config: RunConfig, max_block: int = MAX_BLOCK) -> Iterator[Ru
     start = next(records)   # step 0 as iterate makes it (start point, full loss and gradient)
     records.close()
     yield RunBlock.from_records([start])
-    if start.status != "running" or config.step_limit() == 0:
+    if start.status != "running":
         return
 
     rng = np.random.default_rng(config.seed)
