@@ -269,3 +269,24 @@ def test_run_with_a_comparison_preset_runs_its_first_run(tmp_path):
     assert len(rows) == len(run_to_end(first))
     assert rows[-1].split(",")[0] == "20"
     assert float(rows[0].split(",")[2]) == first.lr != get_preset("compare_slope_lr").config.lr
+
+
+@pytest.mark.parametrize("preset", ["wavy", "linreg", "logistic", "slope", "bowl",
+                                    "slope_minibatch", "momentum_kappa100", "mlp_xor",
+                                    "compare_rosenbrock"])
+def test_run_writes_the_csv_of_the_runners_records_byte_for_byte(preset, capsys):
+    """gdviz run computes and writes in blocks (core.run_blocks): the CSV is the one written
+    record by record from runner.iterate, and the last line says the same."""
+    from gdviz.cli.main import build_parser
+    from gdviz.cli.options import config_from_args
+    from gdviz.core.runner import iterate
+    from gdviz.export.trace import write_records
+
+    argv = ["run", "--preset", preset, "--steps", "700", "--out", "-"]
+    code, out, err = _run(argv, capsys)
+    assert code == 0
+    config = config_from_args(build_parser().parse_args(argv))
+    expected = io.StringIO()
+    last = write_records(expected, config.make_problem().param_names, iterate(config))
+    assert out == expected.getvalue()
+    assert err.strip().splitlines()[-1] == last.message

@@ -12,9 +12,10 @@ from gdviz.cli.options import config_from_args
 from gdviz.core.ensemble import check_vectorisable, iterate_ensemble, seed_range
 from gdviz.core.errors import ConfigError
 from gdviz.core.records import RunConfig
+from gdviz.core.run_blocks import iterate_blocks
 from gdviz.core.runner import iterate
 from gdviz.export.files import atomic_file, check_target, write_failure
-from gdviz.export.trace import write_ensemble, write_records
+from gdviz.export.trace import write_blocks, write_ensemble, write_records
 
 MAX_KEPT_BYTES = 2e9  # --seeds: the rows kept until every seed's run has ended
 
@@ -23,19 +24,27 @@ def run_command(args: argparse.Namespace, interrupted: SignalFlag | None = None)
     """Write the trace: to standard output, or atomically to ``--out`` (a temporary file
     renamed at the end: a failure or an interruption leaves no partial CSV). A target that
     cannot be written is refused before the run (ConfigError, status 2); a failure while
-    writing raises WriteError (status 1). ``interrupted``: checked before each record; a
-    signal raises ``Interrupted`` there (the temporary file is removed)."""
+    writing raises WriteError (status 1). ``interrupted``: checked before each block of
+    steps; a signal raises ``Interrupted`` there (the temporary file is removed)."""
     config = config_from_args(args)
     if args.seeds is not None:
         return _run_seeds(args, config, interrupted)
     problem = config.make_problem()
     names = problem.param_names
-    extra = None
-    if getattr(args, "curvature", False):
-        from gdviz.core.curvature import CurvatureColumns
+    if not getattr(args, "curvature", False):
+        # computed and written in blocks of steps (core.run_blocks: iterate's numbers, the
+        # same CSV; wavy batch 1 ~3x faster a step than record by record)
+        blocks = iterate_blocks(config)
+        if interrupted is not None:
+            blocks = interrupted.checked(blocks)
+        block = _write_out(args.out, lambda handle: write_blocks(handle, names, blocks))
+        message = block.messages[-1] if block is not None else ""
+        sys.stderr.write((message or "stopped") + "\n")
+        return 0
+    from gdviz.core.curvature import CurvatureColumns
 
-        extra = CurvatureColumns(problem, config.optimizer, config.hyperparams)
-        extra.prepare()
+    extra = CurvatureColumns(problem, config.optimizer, config.hyperparams)
+    extra.prepare()
     records = iterate(config) if interrupted is None else interrupted.checked(iterate(config))
     last = _write_out(args.out, lambda handle: write_records(handle, names, records, extra))
     sys.stderr.write((last.message if last and last.message else "stopped") + "\n")

@@ -8,7 +8,7 @@ Member m is ``runner.iterate(config.with_changes(seed=seeds[m], lr=lrs[m]))`` bi
   in the same order (``sampling.member_epoch_batches``, and the gradient noise after them);
 - the problem evaluates member m's samples at member m's parameters with the same rounding as
   a call for that member alone (``Problem.member_sample_grads`` & co.: one call for kernels
-  that take per-member data, a loop over members for the others);
+  that take per-member data, ``Problem.member_kernels``, a loop over members for the others);
 - the optimizer's update rule runs on (K, p) arrays. The rules in ``VECTORISED`` are
   elementwise (their only scalars, the step count and the bias corrections, are shared), so
   the rows are each member's own update; tests/core/test_ensemble.py checks every one of them
@@ -170,8 +170,9 @@ def iterate_ensemble(config: RunConfig, seeds: Sequence[int],
             scheduler.step(at)
 
     # With elementwise kernels the full loss is the sum of the per-sample losses (as
-    # Problem.loss computes it) and the next step's batch losses are read from them.
-    reuse = problem.elementwise_kernels
+    # Problem.loss computes it) and the next step's batch losses are read from them;
+    # otherwise Problem.member_losses gives the K full losses (one call where it can).
+    reuse = problem.elementwise_kernels and not problem.fast_loss
     full_factor = problem.reduce_factor(n)
 
     def full_losses(at: np.ndarray) -> tuple[np.ndarray | None, np.ndarray]:
@@ -179,7 +180,7 @@ def iterate_ensemble(config: RunConfig, seeds: Sequence[int],
         if reuse:
             per_sample = problem.member_sample_losses(at)
             return per_sample, per_sample.sum(axis=-1) * full_factor
-        return None, np.array([float(problem.loss(row)) for row in at])
+        return None, problem.member_losses(at)
 
     # The start is the same for every member: computed once, exactly as iterate does.
     start = config.start_point()

@@ -104,7 +104,7 @@ class RunBlock:
         scalars = [(r.step, r.epoch, r.lr, r.batch_loss, r.loss) for r in records]
         steps, epochs, lrs, batch_losses, losses = (np.array(c) for c in zip(*scalars))
         states = [r.state for r in records]
-        columns, kinds = _state_columns(states)
+        columns, kinds = state_columns(states)
         return cls(
             steps.astype(np.int64, copy=False), epochs.astype(np.int64, copy=False),
             lrs.astype(np.float64, copy=False), batch_losses.astype(np.float64, copy=False),
@@ -273,7 +273,7 @@ class StepBlock:
         return StepBlock(blocks[0].first_step, sum(b.count for b in blocks), tuple(runs))
 
 
-def _state_columns(states: Sequence[Mapping[str, Any]]
+def state_columns(states: Sequence[Mapping[str, Any]]
                    ) -> tuple[dict[str, np.ndarray] | None, dict[str, str]]:
     """(key -> stacked values, key -> kind) when every state has the same keys and each key
     the same kind of value (int, float, or arrays of one shape and dtype); else (None, {})."""

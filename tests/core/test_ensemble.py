@@ -117,7 +117,7 @@ def test_a_loss_driven_schedule_and_lr_started_state_with_many_lrs_are_refused()
 def test_a_problem_without_member_kernels_loops_over_members():
     config = RunConfig(problem="custom", settings={"expr": "(w*x + b - y)**2"}, lr=0.01,
                        batch_size=3, max_steps=20)
-    assert not config.make_problem().elementwise_kernels
+    assert not config.make_problem().member_kernels
     assert_members_equal_single_runs(config, [0, 1, 2])
 
 
@@ -167,3 +167,14 @@ def test_losses_read_from_the_previous_step_equal_the_problems_own(problem, sett
         assert r.loss == float(prob.loss(r.params))
         if r.step:
             assert r.batch_loss == float(prob.batch_loss(r.params_before, r.batch))
+
+
+def test_the_benchmarks_linreg_with_many_members_in_one_blas_call_each():
+    """linreg as bench_ensemble runs it (n = 1000, batch 10), 48 members: the per-member BLAS
+    products and the closed-form loss give every member its single run's numbers."""
+    config = RunConfig(problem="linreg", settings={"n": 1000}, lr=0.01, batch_size=10,
+                       hyperparams={"momentum": 0.9}, max_steps=120)
+    problem = config.make_problem()
+    assert problem.member_kernels
+    assert problem.fast_loss
+    assert_members_equal_single_runs(config, list(range(48)))

@@ -348,3 +348,38 @@ def test_bad_settings_are_refused_clearly(name, settings, message):
     with pytest.raises(ConfigError, match=message) as info:
         make(name, settings)
     assert name in str(info.value)
+
+
+@pytest.mark.parametrize(("name", "settings"), [("linreg", {"n": 1000}),
+                                                ("linreg", {"n": 40, "w_true": "1,2,3,4,5"}),
+                                                ("bowl", {})])
+def test_linear_regression_loss_in_closed_form_equals_the_sum_over_samples(name, settings):
+    problem = make(name, settings)
+    assert problem.fast_loss
+    solution = np.array(problem.minima[0].params)
+    rng = np.random.default_rng(3)
+    for scale in (10.0, 1.0, 1e-3, 1e-6, 0.0):  # down to the minimum: precision kept there
+        points = solution + scale * rng.standard_normal((50, problem.n_params))
+        direct = problem.sample_losses(points).mean(axis=-1)
+        np.testing.assert_allclose(problem.loss(points), direct, rtol=1e-12)
+        # a stack of points rounds as each point alone (the ensemble relies on it)
+        assert problem.loss(points).tolist() == [float(problem.loss(p)) for p in points]
+    grid = solution + rng.standard_normal((4, 5, problem.n_params))
+    assert problem.loss(grid).shape == (4, 5)
+    assert np.isnan(problem.loss(np.array([np.nan] * problem.n_params)))
+
+
+def test_wavy_one_sample_gradient_on_scalars_equals_the_array_kernel():
+    """SGD with batch 1 evaluates wavy's gradient on numpy scalars (a third of the cost):
+    bit for bit what the array kernel gives, over the whole range and at inf/NaN/±0."""
+    problem = make("wavy")
+    rng = np.random.default_rng(1)
+    w = np.concatenate([rng.normal(0.0, 3.0, 3000), rng.uniform(-60.0, 60.0, 1000),
+                        [0.0, -0.0, np.inf, -np.inf, np.nan, 1e308, -1e308, 5e-324, 8.0, -8.0]])
+    idx = rng.integers(0, problem.n_samples, (len(w), 1))
+    arrays = problem.member_sample_grads(w[:, None], idx)     # (K, 1, 1) through the arrays
+    scalars = np.array([problem.sample_grads(w[m:m + 1], idx[m]) for m in range(len(w))])
+    assert scalars.shape == arrays.shape == (len(w), 1, 1)
+    np.testing.assert_array_equal(scalars, arrays, strict=True)
+    numbers = ~np.isnan(arrays)   # (a NaN's sign bit may differ: it is NaN either way)
+    assert np.signbit(scalars[numbers]).tolist() == np.signbit(arrays[numbers]).tolist()

@@ -42,7 +42,7 @@ from gdviz.core.optimizers.specs import (
 
 __all__ = ["OPTIMIZERS", "Evaluate", "HyperParam", "OptimizerSpec", "closure_step",
            "get_optimizer", "init_state", "optimizer_names", "recorded_state", "step",
-           "validate_hyperparams"]
+           "update_rule", "validate_hyperparams"]
 
 # L-BFGS's curvature history: two (history_len, n_params) arrays that change every step.
 # Recorded per step they would cost 16 × history_size × n_params bytes a step (100 pairs of
@@ -110,6 +110,15 @@ def step(name: str, params: np.ndarray, grad: np.ndarray, state: Mapping[str, An
     if name not in _STEPS:
         raise ValueError(f"{name} evaluates the loss itself: step it with closure_step")
     return _STEPS[name](params, grad, state, lr, hp)
+
+
+def update_rule(name: str) -> Callable[..., tuple[np.ndarray, dict[str, Any]]]:
+    """The function ``step`` calls for ``name``, looked up once for a loop of many steps:
+    ``rule(params, grad, state, lr, hp) -> (new_params, new_state)``. ValueError for an
+    optimizer that needs a closure or the Hessian (step those with ``closure_step``/``step``)."""
+    if name not in _STEPS:
+        raise ValueError(f"{name} has no plain update rule: step it with step or closure_step")
+    return _STEPS[name]
 
 
 def closure_step(name: str, params: np.ndarray, loss: float, grad: np.ndarray,

@@ -91,13 +91,22 @@ class Problem(ABC):
     # view's heat map: a network's decision surface or prediction)
     input_plane: bool = False
     #: True when the kernels compute elementwise only, so a sample's loss and gradient round
-    #: the same whatever other samples and parameter points share the call, and they accept
-    #: per-member data, x (..., k, d) and y (..., k) with the leading dimensions of params
-    #: (..., p). The ensemble runner then evaluates K runs with K different batches in one
-    #: call (else it loops over them) and reads a batch's losses from the previous step's
-    #: per-sample losses instead of computing them again. Never with a BLAS product (matmul
-    #: rounds a stack of points differently from one point): linreg and logistic are False.
+    #: the same whatever other samples and parameter points share the call. The ensemble
+    #: runner then reads a batch's losses from the previous step's per-sample losses instead
+    #: of computing them again. (A BLAS product rounds a sample's x·w differently with other
+    #: samples beside it: linreg and logistic are False.)
     elementwise_kernels: bool = False
+    #: True when the kernels accept per-member data, x (..., k, d) and y (..., k) with the
+    #: leading dimensions of params (..., p), and row m of such a call rounds as a call for
+    #: member m alone: the ensemble runner evaluates K runs with K different batches in one
+    #: call (else it loops over them). Elementwise kernels do; linreg's and logistic's make
+    #: one BLAS call per member, shaped as a single run's (``lesson_models._affine``).
+    member_kernels: bool = False
+    #: True when ``loss`` is not the sum of the per-sample losses but a closed form equal to
+    #: it (linreg's quadratic, ``lesson_models.LinearRegressionProblem``) that costs less than
+    #: n sample evaluations and rounds every point of a stack as that point alone: the runners
+    #: call ``loss`` on K (or B) points at once.
+    fast_loss: bool = False
 
     def __init__(self) -> None:
         self.data_x: np.ndarray = read_only(np.zeros((1, 0)))
@@ -170,10 +179,11 @@ class Problem(ABC):
     def _select(self, idx: np.ndarray | None) -> tuple[np.ndarray, np.ndarray | None]:
         if idx is None:
             return self.data_x, self.data_y
-        # np.take copies the same rows as data_x[idx]; measured 20x faster for a (256, 10)
-        # index array (the ensemble's batches), 5 µs instead of 90 µs
-        y = None if self.data_y is None else np.take(self.data_y, idx)
-        return np.take(self.data_x, idx, axis=0), y
+        # take copies the same rows as data_x[idx]; measured 20x faster for a (256, 10)
+        # index array (the ensemble's batches), 5 µs instead of 90 µs (the method: np.take's
+        # wrapper adds ~0.4 µs, a few % of a one-sample step)
+        y = None if self.data_y is None else self.data_y.take(idx)
+        return self.data_x.take(idx, axis=0), y
 
     # The numbers below may be inf or NaN (a formula's log of a negative number, a diverging
     # run): every caller reports that in words (the runner's "diverged ...", a view's gap), so
@@ -190,6 +200,18 @@ class Problem(ABC):
         x, y = self._select(idx)
         with np.errstate(all="ignore"):
             return self._sample_grads(np.asarray(params, dtype=np.float64), x, y)
+
+    def rows(self, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+        """The data of samples ``idx`` (k,): (x (k, d), y (k,) or None), for
+        ``sample_grads_of``."""
+        return self._select(idx)
+
+    def sample_grads_of(self, params: np.ndarray, x: np.ndarray,
+                        y: np.ndarray | None) -> np.ndarray:
+        """``sample_grads`` of the samples ``rows`` gave: params (p,) float64, x (k, d), y ->
+        (k, p), the same numbers. For a loop of many steps that has silenced numpy's warnings
+        around all of them (``np.errstate``; core.run_blocks): it skips that per call."""
+        return self._sample_grads(params, x, y)
 
     def reduce_factor(self, k: int) -> float:
         """Factor turning a sum over k selected samples into the (estimated) full loss.
@@ -276,7 +298,7 @@ class Problem(ABC):
     def member_sample_grads(self, params: np.ndarray, idx: np.ndarray) -> np.ndarray:
         """params (K, p), idx (K, k) int -> (K, k, p); row m equals, bit for bit,
         ``sample_grads(params[m], idx[m])``."""
-        if self.elementwise_kernels:
+        if self.member_kernels:
             x, y = self._select(idx)
             return self._sample_grads(np.asarray(params, dtype=np.float64), x, y)
         return np.stack([self.sample_grads(params[m], idx[m]) for m in range(len(params))])
@@ -285,20 +307,42 @@ class Problem(ABC):
                              idx: np.ndarray | None = None) -> np.ndarray:
         """params (K, p), idx (K, k) int or None (every sample) -> (K, k); row m equals
         ``sample_losses(params[m], idx[m])``."""
-        if not self.elementwise_kernels:
+        if not self.member_kernels:
             return np.stack([self.sample_losses(params[m], None if idx is None else idx[m])
                              for m in range(len(params))])
         params = np.asarray(params, dtype=np.float64)
-        if idx is not None:
-            x, y = self._select(idx)
-            return self._sample_losses(params, x, y)
-        # in blocks of ~64k sample evaluations, so the temporaries stay in cache: linreg,
-        # 256 members x 1000 samples, 0.83 ms a call instead of 2.6 ms in one block
-        rows = max(1, _MEMBER_BLOCK // max(1, self.n_samples))
-        if len(params) <= rows:
-            return self.sample_losses(params)
-        return np.concatenate([self.sample_losses(params[i:i + rows])
-                               for i in range(0, len(params), rows)])
+        with np.errstate(all="ignore"):
+            if idx is not None:
+                x, y = self._select(idx)
+                return self._sample_losses(params, x, y)
+            # every sample for every member: the data as per-member data (a broadcast view),
+            # so a BLAS kernel makes one call per member; in blocks of ~64k sample
+            # evaluations, so the temporaries stay in cache (linreg, 256 members x 1000
+            # samples: 0.83 ms a call instead of 2.6 ms in one block)
+            rows = max(1, _MEMBER_BLOCK // max(1, self.n_samples))
+            return np.concatenate([self._all_member_losses(params[i:i + rows])
+                                   for i in range(0, len(params), rows)])
+
+    def member_losses(self, params: np.ndarray) -> np.ndarray:
+        """params (K, p) -> the full loss at each point (K,); row m equals, bit for bit,
+        ``float(loss(params[m]))``: one call for a closed-form loss or member kernels (the
+        per-sample losses summed along the contiguous last axis, as ``loss`` sums them), a
+        loop over the points for the others."""
+        params = np.asarray(params, dtype=np.float64)
+        if self.fast_loss:
+            return np.asarray(self.loss(params), dtype=np.float64)
+        if self.member_kernels:
+            with np.errstate(all="ignore"):
+                return (self.member_sample_losses(params).sum(axis=-1)
+                        * self.reduce_factor(self.n_samples))
+        return np.array([float(self.loss(row)) for row in params], dtype=np.float64)
+
+    def _all_member_losses(self, params: np.ndarray) -> np.ndarray:
+        """params (K, p) -> every sample's loss at every member's point (K, n)."""
+        k = len(params)
+        x = np.broadcast_to(self.data_x, (k, *self.data_x.shape))
+        y = None if self.data_y is None else np.broadcast_to(self.data_y, (k, self.n_samples))
+        return self._sample_losses(params, x, y)
 
     def loss(self, params: np.ndarray) -> np.ndarray:
         """The full loss over all samples: (..., p) -> (...)."""

@@ -33,7 +33,11 @@ _OUTER_CELLS = 1_000_000
 # -- the wavy lesson's 1-D curve ------------------------------------------------------------------
 def _clip(y: np.ndarray) -> np.ndarray:
     """np.clip(y, -40, 40) (NaN stays NaN) in two ufunc calls: np.clip's Python wrapper took
-    ~3 µs of a ~45 µs wavy step, three times a step."""
+    ~3 µs of a ~45 µs wavy step, three times a step. A scalar (SGD with batch 1) is compared
+    in Python, ~4x faster than a ufunc on a scalar: the same value (one of the inputs; NaN
+    and -0.0 kept, as np.maximum/np.minimum keep them)."""
+    if type(y) is np.float64:
+        return min(max(y, -_WAVY_CLIP), _WAVY_CLIP)
     return np.minimum(np.maximum(y, -_WAVY_CLIP), _WAVY_CLIP)
 
 
@@ -94,9 +98,18 @@ def stable_sigmoid(z: np.ndarray) -> np.ndarray:
 
 
 def _affine(params: np.ndarray, x: np.ndarray, bias: bool) -> np.ndarray:
-    """x·w (+ b): params (..., d[+1]), x (k, d) -> (..., k). The bias, if any, is last."""
-    d = x.shape[1]
-    z = np.matmul(params[..., :d], x.T)
+    """x·w (+ b): params (..., d[+1]), x (k, d) -> (..., k). The bias, if any, is last.
+
+    Per-member data, x (..., k, d) with the leading dimensions of params (the ensemble's K
+    batches): one matrix-vector product per member, each the very BLAS call a single point
+    makes ((d,) @ (d, k)), so member m's numbers equal its own call's bit for bit. One
+    (K, d) @ (d, k) product would not: BLAS rounds it differently (256 of 256 rows differed).
+    """
+    d = x.shape[-1]
+    if x.ndim == 2:
+        z = np.matmul(params[..., :d], x.T)
+    else:
+        z = np.matmul(params[..., None, :d], np.swapaxes(x, -1, -2))[..., 0, :]
     if bias:
         z = z + params[..., d, None]
     return z
@@ -115,9 +128,29 @@ def _outer_sum(weights: np.ndarray, features: np.ndarray) -> np.ndarray:
     return 0.5 * (summed + np.swapaxes(summed, -1, -2))
 
 
+def _times_features(c: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """c[..., None] * [x, 1]: c (..., k), x (k, d) or (..., k, d) -> (..., k, d + 1), the
+    last column c itself (c·1 is c exactly), without building [x, 1] (a concatenate of
+    ones took a third of linreg's gradient for 256 ensemble members)."""
+    d = x.shape[-1]
+    out = np.empty(np.broadcast_shapes(c.shape, x.shape[:-1]) + (d + 1,))
+    np.multiply(c[..., None], x, out=out[..., :d])
+    out[..., d] = c
+    return out
+
+
+def _sum_last(a: np.ndarray) -> np.ndarray:
+    """a[..., 0] + a[..., 1] + ... left to right: (..., q) -> (...). Elementwise adds (a
+    reduction along a length-3 axis cost ~10x more for 256 points at once)."""
+    total = a[..., 0]
+    for j in range(1, a.shape[-1]):
+        total = total + a[..., j]
+    return total
+
+
 def _with_ones(x: np.ndarray) -> np.ndarray:
-    """(k, d) -> (k, d + 1): the bias trick's column of ones appended."""
-    return np.concatenate([x, np.ones((x.shape[0], 1))], axis=1)
+    """(..., k, d) -> (..., k, d + 1): the bias trick's column of ones appended."""
+    return np.concatenate([x, np.ones((*x.shape[:-1], 1))], axis=-1)
 
 
 # -- the problems --------------------------------------------------------------------------------
@@ -170,7 +203,7 @@ class WavyProblem(LessonProblem):
     surface_argmin_y: float = float("nan")
 
     # elementwise kernels: K members' batches in one call round as K separate calls
-    elementwise_kernels = True
+    elementwise_kernels = member_kernels = True
 
     def _sample_losses(self, params, x, y):
         with np.errstate(over="ignore", invalid="ignore"):
@@ -178,6 +211,13 @@ class WavyProblem(LessonProblem):
 
     def _sample_grads(self, params, x, y):
         with np.errstate(over="ignore", invalid="ignore"):
+            if params.shape == (1,) and x.shape == (1, 1):
+                # one point, one sample (SGD with batch 1): the same operations on numpy
+                # float64 scalars, which cost a third of a ufunc call on a (1,) array
+                # (wavy_slope 2.1 µs instead of 5.2). Scalar arithmetic rounds as the array
+                # loops do (IEEE), and np.exp of a scalar equals it of an array (tested)
+                w, xi = params[0], x[0, 0]
+                return np.array([[wavy_slope(w * xi) * xi]])
             g = wavy_slope(params[..., 0, None] * x[..., 0]) * x[..., 0]
         return g[..., None]
 
@@ -193,7 +233,39 @@ class WavyProblem(LessonProblem):
 
 
 class LinearRegressionProblem(LessonProblem):
-    """Lessons 2 and 5: ŷ = x·w + b (params w1..wd, then b), per-sample loss (ŷ - y)^2 / 2."""
+    """Lessons 2 and 5: ŷ = x·w + b (params w1..wd, then b), per-sample loss (ŷ - y)^2 / 2.
+
+    The full loss is evaluated in closed form (``fast_loss``): the loss is quadratic, so with
+    δ = θ − θ̂ it is exactly L(θ̂) + ḡ(θ̂)·δ + ½·δᵀHδ, where θ̂ is the least-squares solution
+    (the start if there is none) and L(θ̂), ḡ(θ̂) are summed over the samples once. A few
+    elementwise operations on (..., p) arrays instead of O(n·p) work: what makes 256 seeds of
+    linreg (n = 1000) cheap. Near the minimum the terms after L(θ̂) are small, so the loss
+    keeps its precision there (tests/core/test_lessons.py: the per-sample mean to 1e-12).
+    """
+
+    member_kernels = True
+    fast_loss = True
+    _expansion: tuple[np.ndarray, float, np.ndarray, np.ndarray] | None = None
+
+    def _expansion_point(self) -> tuple[np.ndarray, float, np.ndarray, np.ndarray]:
+        """(θ̂ (p,), L(θ̂), ḡ(θ̂) (p,), H (p, p)), computed once from the samples."""
+        if self._expansion is None:
+            solution = least_squares(self.data_x, self.data_y, bias=True)
+            center = self.default_init if solution is None else solution
+            self._expansion = (np.array(center, dtype=np.float64),
+                               float(self.batch_loss(center)), self.batch_grad(center),
+                               np.array(self.constant_hessian()))
+        return self._expansion
+
+    def loss(self, params):
+        """The full loss (..., p) -> (...), in closed form (see the class). Elementwise
+        operations only, so each point of a stack rounds as it alone."""
+        center, loss0, grad0, hessian = self._expansion_point()
+        with np.errstate(over="ignore", invalid="ignore"):
+            delta = np.asarray(params, dtype=np.float64) - center
+            terms = delta[..., None, :] * hessian          # H_ij·δ_j (..., p, p)
+            curvature = _sum_last(terms)                   # Hδ (..., p)
+            return loss0 + _sum_last(delta * (grad0 + 0.5 * curvature))
 
     def _sample_losses(self, params, x, y):
         with np.errstate(over="ignore", invalid="ignore"):
@@ -203,7 +275,7 @@ class LinearRegressionProblem(LessonProblem):
     def _sample_grads(self, params, x, y):
         with np.errstate(over="ignore", invalid="ignore"):
             r = _affine(params, x, bias=True) - y
-            return r[..., None] * _with_ones(x)
+            return _times_features(r, x)
 
     def _hessian_sum(self, params, x, y):
         """Σ [x, 1][x, 1]ᵀ over the k samples (the same at every point): -> (..., d+1, d+1)."""
@@ -225,9 +297,8 @@ class SlopeProblem(LessonProblem):
     """Lesson 4: ŷ = w·x (no bias), per-sample loss (w·x - y)^2 / N with N the dataset size,
     so a one-point gradient is the lesson's (2/N)(w·x - y)·x."""
 
-    # elementwise kernels (no matmul: BLAS rounds a (K, d) @ (d, k) product differently
-    # from K (d,) @ (d, k) products, so linreg and logistic loop over ensemble members)
-    elementwise_kernels = True
+    # elementwise kernels: K members' batches in one call round as K separate calls
+    elementwise_kernels = member_kernels = True
 
     def _sample_losses(self, params, x, y):
         with np.errstate(over="ignore", invalid="ignore"):
@@ -259,6 +330,8 @@ class LogisticProblem(LessonProblem):
     """Lesson 3: p = σ(x·w + b) (bias trick: b is the last weight), per-sample loss
     (σ - y)^2 / 2 summed over the training set, gradient (σ - y)·σ·(1 - σ)·[x, 1]."""
 
+    member_kernels = True
+
     def _sample_losses(self, params, x, y):
         with np.errstate(over="ignore", invalid="ignore"):
             r = stable_sigmoid(_affine(params, x, bias=True)) - y
@@ -267,7 +340,7 @@ class LogisticProblem(LessonProblem):
     def _sample_grads(self, params, x, y):
         with np.errstate(over="ignore", invalid="ignore"):
             s = stable_sigmoid(_affine(params, x, bias=True))
-            return ((s - y) * s * (1.0 - s))[..., None] * _with_ones(x)
+            return _times_features((s - y) * s * (1.0 - s), x)
 
     def _hessian_sum(self, params, x, y):
         """Σ c_i [x_i, 1][x_i, 1]ᵀ with c = d²/dz² ½(σ(z) - y)² = σ'·(σ' + (σ - y)(1 - 2σ)),
