@@ -31,18 +31,23 @@ TIP = ("The lesson's caption for the step shown (View > Show lesson captions; "
 CAPTION_COLORS = ("#2a2e3c", "#ffffff")
 
 
-class CaptionOverlay(QLabel):
-    """The caption bar: a label at the bottom of ``host``'s layout (a view's), as wide as the
-    view and two small lines high, showing the caption of the step shown (blank between captions);
-    hidden, giving its place back to the plot, while there is no script or captions are off
-    (``set_reserved``)."""
+class CaptionOverlay(QWidget):
+    """The caption bar: a place at the bottom of ``host``'s layout (a view's), as wide as the
+    view and two small lines high, showing the caption of the step shown (blank between
+    captions); hidden, giving its place back to the plot, while there is no script or captions
+    are off (``set_reserved``).
+
+    The text is a label held inside the bar, outside any layout: a new caption then repaints
+    the bar alone (a label in the view's layout re-laid out the whole window on each caption,
+    see gui/label_slot.py)."""
 
     def __init__(self, host: QWidget | None = None) -> None:
         super().__init__(host)
-        self.setObjectName("lesson_caption")
-        self.setStyleSheet(EMPTY)
-        self.setWordWrap(True)
-        self.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.label = QLabel(self)
+        self.label.setObjectName("lesson_caption")
+        self.label.setStyleSheet(EMPTY)
+        self.label.setWordWrap(True)
+        self.label.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
         self.setMinimumWidth(60)
         self.setToolTip(TIP)
@@ -53,6 +58,9 @@ class CaptionOverlay(QLabel):
         self.hide()
         if host is not None:
             self.attach(host)
+
+    def text(self) -> str:
+        return self.label.text()
 
     def attach(self, host: QWidget) -> None:
         """Sit at the bottom of ``host``'s layout from now on (leaving the previous host's)."""
@@ -77,13 +85,14 @@ class CaptionOverlay(QLabel):
         """Show ``text`` ("" leaves the bar blank); nothing is done when it is already shown."""
         if text == self.text():
             return
-        self.setText(text)
-        self.setStyleSheet(SHOWN if text else EMPTY)
+        self.label.setText(text)
+        self.label.setStyleSheet(SHOWN if text else EMPTY)
         self.setToolTip(text or TIP)
         self._fit_font()
 
     def resizeEvent(self, event) -> None:  # noqa: N802 (Qt name)
         super().resizeEvent(event)
+        self.label.setGeometry(self.rect())
         self._fit_font()
 
     def _show_if_reserved(self) -> None:
@@ -93,7 +102,8 @@ class CaptionOverlay(QLabel):
         """The largest of POINT_SIZES at which the wrapped text fits the bar (one line of the
         larger sizes, two of the smaller); a caption too long even for the smallest is cut,
         and its tooltip then gives it whole."""
-        font = QFont(self.font())
+        label = self.label
+        font = QFont(label.font())
         width = max(60, self.width() - 24)
         room = self.height() - PADDING
         for size in POINT_SIZES:
@@ -104,8 +114,8 @@ class CaptionOverlay(QLabel):
             lines = max(1, room // metrics.lineSpacing())
             if needed <= lines * metrics.lineSpacing():
                 break
-        if font != self.font():
-            self.setFont(font)
+        if font != label.font():
+            label.setFont(font)
 
 
 def _bar_height() -> int:
