@@ -48,7 +48,8 @@ def test_sweep_best_lr_is_the_best_of_separate_gdviz_runs(tmp_path, capsys):
     line = err.strip()
     assert "\n" not in line
     assert line.startswith(f"best lr {best:.4g} (final loss, mean of 2 seeds over 40 steps")
-    assert "usable window" in line and "decades (mean within 2x of the best)" in line
+    assert "usable window" in line
+    assert "decades (mean within 2x of the best)" in line
 
 
 def test_sweep_defaults_to_41_lrs_over_6_decades_around_the_runs_lr_on_stdout(capsys):
@@ -59,11 +60,12 @@ def test_sweep_defaults_to_41_lrs_over_6_decades_around_the_runs_lr_on_stdout(ca
     assert rows[0] == ["lr", "seed", "objective", "diverged"]
     lrs = [float(r[0]) for r in rows[1:]]
     assert len(lrs) == 41
-    assert lrs[0] == pytest.approx(1e-5) and lrs[-1] == pytest.approx(10.0)
+    assert lrs[0] == pytest.approx(1e-5)
+    assert lrs[-1] == pytest.approx(10.0)
     assert "steps to loss ≤ 1000" in err
 
 
-@pytest.mark.parametrize("extra,words", [
+@pytest.mark.parametrize(("extra", "words"), [
     (["--lrs", "1:0.1:5"], "0 < LOW < HIGH"),
     (["--lrs", "0.1:1"], "LOW:HIGH:N"),
     (["--objective", "best"], "unknown objective"),
@@ -80,7 +82,8 @@ def test_bad_input_is_one_line_and_status_2(tmp_path, capsys, extra, words):
                             "--out", str(out)], capsys)
     assert code == 2
     assert text == ""
-    assert len(err.splitlines()) == 1 and err.startswith("gdviz: error:")
+    assert len(err.splitlines()) == 1
+    assert err.startswith("gdviz: error:")
     assert words in err
     assert not out.exists()
     assert list(tmp_path.iterdir()) == []
@@ -89,4 +92,6 @@ def test_bad_input_is_one_line_and_status_2(tmp_path, capsys, extra, words):
 def test_an_unwritable_out_is_refused_before_the_work(tmp_path, capsys):
     code, _, err = _run(["sweep", "--problem", "bowl", "--steps", "5", "--out",
                          str(tmp_path / "missing" / "x.csv")], capsys)
-    assert code == 2 and len(err.splitlines()) == 1 and "does not exist" in err
+    assert code == 2
+    assert len(err.splitlines()) == 1
+    assert "does not exist" in err

@@ -155,7 +155,7 @@ class SweepDialog(QDialog):
         self._on_objective_changed()
         window.controller.sig_runs_changed.connect(self._on_controller_runs_changed)
         self._set_busy(False)
-        self.resize(640, 620)
+        self.resize(680, 680)
 
     # -- actions -------------------------------------------------------------------------------
     def sweep_selected(self) -> None:
@@ -228,8 +228,11 @@ class SweepDialog(QDialog):
         runs = self.swept
         self.plot.show_results([(r, runs[k].color, runs[k].name)
                                 for r, k in zip(self.results, self.swept_indices)])
-        lines = [f"<b style='color:{runs[k].color}'>■</b> {runs[k].name}: {r.summary()}"
-                 for r, k in zip(self.results, self.swept_indices)]
+        first = self.results[0]
+        lines = [f"{first.measured}; window: the lrs around the best whose mean is within "
+                 f"{first.factor:g}× of it"]
+        lines += [f"<b style='color:{runs[k].color}'>■</b> {runs[k].name}: {r.brief()}"
+                  for r, k in zip(self.results, self.swept_indices)]
         self.summary.setText("<br>".join(lines))
         self.use_button.setEnabled(len(self.results) == 1 and
                                    self.results[0].best_lr is not None)

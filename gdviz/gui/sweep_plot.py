@@ -36,7 +36,8 @@ class SweepPlot(pg.PlotWidget):
         self.setMinimumSize(420, 260)
         self.setLabel("bottom", "learning rate")
         self.showGrid(x=True, y=True, alpha=0.2)
-        self.legend = self.addLegend(offset=(-10, 10))
+        # bottom left: the losses of the small lrs are high, above it
+        self.legend = self.addLegend(offset=(10, -10))
         self.log_y = False
         self.best_lines: list[pg.InfiniteLine] = []
         self.windows: list[pg.LinearRegionItem] = []

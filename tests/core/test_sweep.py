@@ -54,7 +54,7 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize("config,lrs,seeds", CASES,
+@pytest.mark.parametrize(("config", "lrs", "seeds"), CASES,
                          ids=["ensemble-sgd", "ensemble-adam-noise", "per-lr-rprop",
                               "single-adafactor", "single-plateau"])
 @pytest.mark.parametrize("objective", ["final", "auc", "steps-to:0.5"])
@@ -87,7 +87,8 @@ def test_a_diverged_run_gets_the_worst_objective_and_is_marked():
         assert "2 of 4 runs diverged" in result.summary()
     everything = run_sweep(config, [1.0, 2.0], Objective.parse("final"), [0, 1])
     assert everything.diverged.all()
-    assert everything.best_lr is None and everything.window is None
+    assert everything.best_lr is None
+    assert everything.window is None
     assert everything.summary().startswith("no learning rate works")
 
 
@@ -104,7 +105,8 @@ def test_auc_holds_the_last_loss_of_a_run_that_converged_early():
     config = RunConfig(problem="bowl", optimizer="sgd", lr=0.04, batch_size=None,
                        max_steps=400, tol=1e-4)
     records = list(iterate(config))
-    assert records[-1].status == "converged" and records[-1].step < 400
+    assert records[-1].status == "converged"
+    assert records[-1].step < 400
     result = run_sweep(config, [0.04], Objective.parse("auc"), [0])
     losses = [r.loss for r in records[1:]]
     expected = (sum(losses) + records[-1].loss * (400 - len(losses))) / 400
@@ -123,7 +125,10 @@ def test_the_usable_window_is_the_stretch_around_the_best_within_the_factor():
     assert r.best_index == 3
     assert r.window == (1, 4)     # 3.9 and 4.0 are within 2x of 2; 4.1 and 9 are not
     assert r.window_decades == pytest.approx(3 * 6 / 7)
-    assert "usable window" in r.summary() and "within 2x" in r.summary()
+    assert "usable window" in r.summary()
+    assert "within 2x" in r.summary()
+    assert r.brief() == ("best lr 0.3728 (2); window 0.007197 to 2.683 = 2.57 decades; "
+                         "1 of 8 diverged")
     assert _result([9.0, 3.9, 2.5, 2.0, 4.0], factor=1.3).window == (2, 3)
     # a negative best (a loss whose minimum is below 0): within 2x is at most half of it
     assert _result([0.1, -0.3, -0.76, -0.5, -0.2]).window == (2, 3)
@@ -137,7 +142,8 @@ def test_spread_is_the_std_over_seeds_and_undefined_where_a_seed_diverged():
     r = SweepResult(RunConfig(problem="bowl"), Objective("final"), np.array([0.1, 1.0]),
                     (0, 1), values, np.isinf(values), 10)
     assert r.mean.tolist() == [2.0, np.inf]
-    assert r.spread[0] == 1.0 and np.isnan(r.spread[1])
+    assert r.spread[0] == 1.0
+    assert np.isnan(r.spread[1])
 
 
 @pytest.mark.parametrize("optimizer", ["sgd", "lbfgs"])
@@ -148,7 +154,8 @@ def test_cancel_stops_between_chunks(monkeypatch, optimizer):
     result = run_sweep(config, default_grid(1e-3, 5), Objective("final"), [0],
                        progress=seen.append, cancelled=lambda: len(seen) >= 3)
     assert result is None
-    assert len(seen) == 3 and 0 < seen[-1] < 0.01
+    assert len(seen) == 3
+    assert 0 < seen[-1] < 0.01
     steps = sweep_steps(config, default_grid(1e-3, 5), Objective("final"), [0])
     first = next(steps)
     steps.close()   # the GUI's cancel: the generator is closed between chunks
@@ -162,19 +169,21 @@ def test_progress_rises_to_one():
     result = run_sweep(config, default_grid(0.05, 9), Objective("auc"), [0, 1],
                        progress=seen.append)
     assert result is not None
-    assert seen == sorted(seen) and seen[-1] == 1.0
+    assert seen == sorted(seen)
+    assert seen[-1] == 1.0
 
 
 def test_grids():
     grid = default_grid(0.01)
     assert len(grid) == 41
-    assert grid[0] == pytest.approx(1e-5) and grid[-1] == pytest.approx(10.0)
+    assert grid[0] == pytest.approx(1e-5)
+    assert grid[-1] == pytest.approx(10.0)
     assert grid[20] == pytest.approx(0.01)
     np.testing.assert_allclose(np.diff(np.log10(grid)), 0.15)
     np.testing.assert_allclose(parse_grid("1e-4:1:5"), [1e-4, 1e-3, 1e-2, 1e-1, 1])
 
 
-@pytest.mark.parametrize("text,words", [
+@pytest.mark.parametrize(("text", "words"), [
     ("1e-4:1", "LOW:HIGH:N"), ("1:1e-4:5", "0 < LOW < HIGH"), ("0:1:5", "0 < LOW < HIGH"),
     ("1e-4:inf:5", "finite"), ("1e-4:1:1", "2 to 1000"), ("1e-4:1:x", "number of learning"),
     ("a:1:3", "lowest learning rate"),
@@ -184,7 +193,7 @@ def test_bad_grids_are_refused_in_one_sentence(text, words):
         parse_grid(text)
 
 
-@pytest.mark.parametrize("text,words", [
+@pytest.mark.parametrize(("text", "words"), [
     ("best", "unknown objective"), ("steps-to", "needs its loss"),
     ("steps-to:nan", "finite"), ("steps-to:abc", "loss of steps-to"), ("final:3", "unknown"),
 ])

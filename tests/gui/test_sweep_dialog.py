@@ -12,7 +12,8 @@ from gdviz.core.sweep import Objective, default_grid, run_sweep
 def _open(window, qtbot, points=9, seeds=2):
     qtbot.mouseClick(window.optimizer_panel.sweep_button, Qt.MouseButton.LeftButton)
     dialog = window.sweep_dialog
-    assert dialog is not None and dialog.isVisible()
+    assert dialog is not None
+    assert dialog.isVisible()
     dialog.points.setValue(points)
     dialog.seeds.setValue(seeds)
     return dialog
@@ -24,7 +25,8 @@ def test_sweep_of_the_selected_run_then_use_best_lr(make_window, qtbot):
     window.controller.set_config(config)
     dialog = _open(window, qtbot)
     qtbot.mouseClick(dialog.sweep_button, Qt.MouseButton.LeftButton)
-    assert dialog.cancel_button.isEnabled() and not dialog.sweep_button.isEnabled()
+    assert dialog.cancel_button.isEnabled()
+    assert not dialog.sweep_button.isEnabled()
     assert dialog.runner.wait(60000)
     assert len(dialog.results) == 1
     result = dialog.results[0]
@@ -39,6 +41,8 @@ def test_sweep_of_the_selected_run_then_use_best_lr(make_window, qtbot):
     assert dialog.plot.windows[0].getRegion() == (pytest.approx(math.log10(low)),
                                                   pytest.approx(math.log10(high)))
     assert f"best lr {expected.best_lr:.4g}" in dialog.summary.text()
+    assert "final loss, mean of 2 seeds over 60 steps" in dialog.summary.text()
+    assert "No gradient clipping" in dialog.sweep_button.toolTip()
     assert dialog.use_button.isEnabled()
     qtbot.mouseClick(dialog.use_button, Qt.MouseButton.LeftButton)
     assert window.controller.config.lr == expected.best_lr
@@ -53,7 +57,8 @@ def test_cancel_leaves_the_run_as_it_was(make_window, qtbot):
     qtbot.mouseClick(dialog.sweep_button, Qt.MouseButton.LeftButton)
     qtbot.mouseClick(dialog.cancel_button, Qt.MouseButton.LeftButton)
     assert not dialog.runner.busy
-    assert dialog.sweep_button.isEnabled() and not dialog.use_button.isEnabled()
+    assert dialog.sweep_button.isEnabled()
+    assert not dialog.use_button.isEnabled()
     assert "Cancelled" in dialog.summary.text()
     assert dialog.results == []
     assert window.controller.config.lr == lr
