@@ -23,7 +23,11 @@ How the runs are computed: optimizers the ensemble runner vectorises (core.ensem
 every (lr, seed) pair as one ensemble; Rprop and ASGD (their state starts from the lr) as
 one ensemble of the K seeds per lr; the rest (lbfgs, newton, adafactor, the plateau schedule)
 with ``runner.iterate``, one run at a time. Each member of an ensemble is its single run bit
-for bit (tests/core/test_ensemble.py), so the objectives are those of separate runs.
+for bit (tests/core/test_ensemble.py), so the objectives are those of separate runs. The
+ensemble starts all its members from one point, so where the start is drawn from the seed
+(a network's default initialisation) each ensemble holds one seed. A run that draws nothing
+at random (``seeds_draw_nothing``: no gradient noise, a fixed start, one sample or the
+sequential order) is the same for every seed: it is computed once and counted K times.
 
 The **usable window**: the widest stretch of neighbouring grid points around the best lr
 whose mean objective is within ``factor`` (default 2) of the best mean: <= best·factor for a
@@ -36,7 +40,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable, Generator, Iterable, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -287,7 +291,7 @@ class _Scores:
 
 
 def _plan(config: RunConfig, several_lrs: bool) -> str:
-    """"ensemble" (all pairs at once), "per-lr" (one ensemble of the seeds per lr) or
+    """"ensemble" (members with different lrs together), "per-lr" (one lr per ensemble) or
     "single" (runner.iterate, run by run): the ensemble runner's own rules decide."""
     try:
         check_vectorisable(config, one_lr=not several_lrs)
@@ -299,6 +303,55 @@ def _plan(config: RunConfig, several_lrs: bool) -> str:
         return "per-lr"
     except ConfigError:
         return "single"
+
+
+def seeds_draw_nothing(config: RunConfig) -> bool:
+    """True when a run of ``config`` draws nothing at random, so every seed gives the same
+    run bit for bit: no gradient noise, a start that is not drawn from the seed, and batches
+    that do not depend on it (one sample, or the sequential order; a shuffled full batch is
+    summed in another order, which rounds differently)."""
+    problem = config.make_problem()
+    if problem.grad_noise or _start_follows_seed(config, (config.seed, config.seed + 1)):
+        return False
+    return problem.n_samples == 1 or config.order == "sequential"
+
+
+def _start_follows_seed(config: RunConfig, seeds: Sequence[int]) -> bool:
+    """True when the default start is drawn from the run's seed (a network's initialisation)
+    and differs between ``seeds``."""
+    if config.init is not None or len(seeds) < 2:
+        return False
+    first = config.with_changes(seed=seeds[0]).start_point()
+    return any(not np.array_equal(config.with_changes(seed=s).start_point(), first)
+               for s in seeds[1:])
+
+
+@dataclass(frozen=True)
+class _Group:
+    """Runs computed together: ``pairs`` (i, m) of grid index and seed index, as one ensemble
+    of ``config`` (its members' seeds and lrs), or one after another with ``iterate``."""
+
+    config: RunConfig
+    pairs: list[tuple[int, int]]
+    ensemble: bool
+
+
+def _groups(config: RunConfig, lrs: np.ndarray, seeds: tuple[int, ...]) -> list[_Group]:
+    """How the (lr, seed) runs are computed. The ensemble starts every member from one point,
+    so where the start is drawn from the seed each ensemble holds one seed (its config's)."""
+    plan = _plan(config, len(lrs) > 1)
+    lr_rows, seed_cols = range(len(lrs)), range(len(seeds))
+    if plan == "single":
+        return [_Group(config, [(i, m) for i in lr_rows for m in seed_cols], False)]
+    if _start_follows_seed(config, seeds):
+        if plan == "ensemble":
+            return [_Group(config.with_changes(seed=seeds[m]), [(i, m) for i in lr_rows], True)
+                    for m in seed_cols]
+        return [_Group(config.with_changes(seed=seeds[m]), [(i, m)], True)
+                for i in lr_rows for m in seed_cols]
+    if plan == "ensemble":
+        return [_Group(config, [(i, m) for i in lr_rows for m in seed_cols], True)]
+    return [_Group(config, [(i, m) for m in seed_cols], True) for i in lr_rows]
 
 
 def sweep_steps(config: RunConfig, lrs: Sequence[float], objective: Objective,
@@ -325,12 +378,13 @@ def sweep_steps(config: RunConfig, lrs: Sequence[float], objective: Objective,
 def _sweep(config: RunConfig, lrs: np.ndarray, objective: Objective, seeds: tuple[int, ...],
            factor: float) -> Generator[float, None, SweepResult]:
     horizon = config.step_limit()
-    k = len(seeds)
+    # every seed gives the same run: compute the first, count it for all (bit for bit equal)
+    computed = seeds[:1] if seeds_draw_nothing(config) else seeds
+    k = len(computed)
     scores = _Scores(len(lrs) * k, objective, horizon)   # run (i, m) is i * k + m
     total = float(len(lrs) * k * horizon)
     done = 0.0
     clock = time.monotonic()
-    plan = _plan(config, len(lrs) > 1)
 
     def tick(work: float):
         """Count ``work`` run-steps; True when it is time to yield."""
@@ -342,40 +396,46 @@ def _sweep(config: RunConfig, lrs: np.ndarray, objective: Objective, seeds: tupl
             return True
         return False
 
-    if plan == "single":
-        for i, lr in enumerate(lrs):
-            for m, seed in enumerate(seeds):
-                run = np.array([i * k + m])
-                last = 0
-                for record in iterate(config.with_changes(lr=float(lr), seed=seed)):
-                    scores.add(record.step, run, np.array([record.loss]), _ONE)
-                    if record.finished:
-                        scores.end(run, record.status)
-                    if tick(record.step - last):
-                        yield done / total
-                    last = record.step
-                done += horizon - last   # the steps a run that ended early did not take
-    else:
-        groups = ([(np.arange(len(lrs)), seeds * len(lrs))] if plan == "ensemble" else
-                  [(np.array([i]), seeds) for i in range(len(lrs))])
-        for rows, group_seeds in groups:
-            member_lrs = np.repeat(lrs[rows], k)
-            runs = (rows[:, None] * k + np.arange(k)[None, :]).ravel()
-            members = len(runs)
+    for group in _groups(config, lrs, computed):
+        runs = np.array([i * k + m for i, m in group.pairs])
+        if group.ensemble:
+            batches = [(runs, iterate_ensemble(group.config, [computed[m] for _, m in group.pairs],
+                                               [float(lrs[i]) for i, _ in group.pairs]))]
+        else:
+            batches = ((runs[j:j + 1], _as_steps(iterate(group.config.with_changes(
+                lr=float(lrs[i]), seed=computed[m])))) for j, (i, m) in enumerate(group.pairs))
+        for members, steps in batches:
             last = 0
-            for step in iterate_ensemble(config, list(group_seeds),
-                                         [float(lr) for lr in member_lrs]):
-                scores.add(step.step, runs, step.loss, step.active)
+            for step in steps:
+                scores.add(step.step, members, step.loss, step.active)
                 for member, (status, _) in step.ended.items():
-                    scores.end([runs[member]], status)
-                if tick((step.step - last) * members):
+                    scores.end([members[member]], status)
+                if tick((step.step - last) * len(members)):
                     yield done / total
                 last = step.step
-            done += (horizon - last) * members
+            done += (horizon - last) * len(members)   # steps of runs that ended early
     yield 1.0
     values = scores.values().reshape(len(lrs), k)
-    return SweepResult(config, objective, lrs, seeds, values,
-                       scores.diverged.reshape(len(lrs), k), horizon, factor)
+    diverged = scores.diverged.reshape(len(lrs), k)
+    if k < len(seeds):
+        values, diverged = (np.repeat(a, len(seeds), axis=1) for a in (values, diverged))
+    return SweepResult(config, objective, lrs, seeds, values, diverged, horizon, factor)
+
+
+@dataclass(frozen=True, slots=True)
+class _OneRun:
+    """A StepRecord seen as a one-member ensemble step (what ``_sweep`` reads of it)."""
+
+    step: int
+    loss: np.ndarray
+    active: np.ndarray
+    ended: dict
+
+
+def _as_steps(records) -> Iterator[_OneRun]:
+    for record in records:
+        yield _OneRun(record.step, np.array([record.loss]), _ONE,
+                      {0: (record.status, record.message)} if record.finished else {})
 
 
 def run_sweep(config: RunConfig, lrs: Sequence[float], objective: Objective,

@@ -51,12 +51,23 @@ CASES = [
      log_grid(1e-3, 10.0, 6), [0, 1]),
     (RunConfig(problem="slope", optimizer="sgd", lr=1e-3, batch_size=5, max_steps=40,
                schedule="plateau"), log_grid(1e-5, 1e-1, 5), [0, 2]),
+    # every seed the same run (computed once): Rosenbrock without noise, a sequential bowl
+    (RunConfig(problem="rosenbrock", optimizer="adam", lr=0.02, max_steps=60),
+     log_grid(1e-3, 3.0, 7), [0, 1, 2]),
+    (RunConfig(problem="bowl", optimizer="rprop", lr=0.01, batch_size=4, order="sequential",
+               max_steps=30), log_grid(1e-3, 1.0, 4), [5, 6]),
+    # a network's start is drawn from the seed: one ensemble (or run) per seed
+    (RunConfig(problem="mlp", settings={"layers": "3", "n": 40}, optimizer="adam", lr=0.01,
+               batch_size=8, max_steps=25), log_grid(1e-3, 1.0, 5), [0, 1]),
+    (RunConfig(problem="mlp", settings={"layers": "3", "n": 40}, optimizer="asgd", lr=0.01,
+               batch_size=8, max_steps=25), log_grid(1e-3, 1.0, 3), [0, 1]),
 ]
 
 
 @pytest.mark.parametrize(("config", "lrs", "seeds"), CASES,
                          ids=["ensemble-sgd", "ensemble-adam-noise", "per-lr-rprop",
-                              "single-adafactor", "single-plateau"])
+                              "single-adafactor", "single-plateau", "seed-free-adam",
+                              "seed-free-rprop", "mlp-adam", "mlp-asgd"])
 @pytest.mark.parametrize("objective", ["final", "auc", "steps-to:0.5"])
 def test_best_lr_is_the_best_of_separate_runs_over_the_same_grid(config, lrs, seeds,
                                                                  objective):
@@ -73,6 +84,19 @@ def test_best_lr_is_the_best_of_separate_runs_over_the_same_grid(config, lrs, se
     assert np.isfinite(means).any()
     assert result.best_lr == float(lrs[int(np.argmin(means))])
     assert result.best_value == pytest.approx(means.min(), rel=1e-12)
+
+
+def test_seeds_that_draw_nothing_are_recognised():
+    from gdviz.core.sweep import seeds_draw_nothing
+
+    assert seeds_draw_nothing(RunConfig(problem="rosenbrock"))
+    assert not seeds_draw_nothing(RunConfig(problem="rosenbrock", settings={"grad_noise": 0.1}))
+    assert seeds_draw_nothing(RunConfig(problem="linreg", order="sequential", batch_size=4))
+    assert not seeds_draw_nothing(RunConfig(problem="linreg", batch_size=None))  # shuffled
+    assert not seeds_draw_nothing(RunConfig(problem="mlp", order="sequential"))
+    assert seeds_draw_nothing(RunConfig(problem="mlp", order="sequential",
+                                        init=(0.1,) * len(RunConfig(problem="mlp")
+                                                          .make_problem().param_names)))
 
 
 def test_a_diverged_run_gets_the_worst_objective_and_is_marked():
