@@ -59,6 +59,9 @@ MAX_POINTS = 1000
 #: most this long plus one step)
 CHUNK_SECONDS = 0.05
 OBJECTIVE_NAMES = ("final", "steps-to:LOSS", "auc")
+#: the most runs in one ensemble: its arrays are (members, p) several times over (4096
+#: members of a network of 1000 parameters: 33 MB an array)
+MAX_MEMBERS = 4096
 _ONE = np.ones(1, dtype=bool)
 
 
@@ -396,7 +399,7 @@ def _sweep(config: RunConfig, lrs: np.ndarray, objective: Objective, seeds: tupl
             return True
         return False
 
-    for group in _groups(config, lrs, computed):
+    for group in _chunked(_groups(config, lrs, computed)):
         runs = np.array([i * k + m for i, m in group.pairs])
         if group.ensemble:
             batches = [(runs, iterate_ensemble(group.config, [computed[m] for _, m in group.pairs],
@@ -420,6 +423,16 @@ def _sweep(config: RunConfig, lrs: np.ndarray, objective: Objective, seeds: tupl
     if k < len(seeds):
         values, diverged = (np.repeat(a, len(seeds), axis=1) for a in (values, diverged))
     return SweepResult(config, objective, lrs, seeds, values, diverged, horizon, factor)
+
+
+def _chunked(groups: list[_Group]) -> Iterator[_Group]:
+    """Ensembles of at most MAX_MEMBERS members (the rest follow in further ensembles)."""
+    for group in groups:
+        if not group.ensemble:
+            yield group
+            continue
+        for first in range(0, len(group.pairs), MAX_MEMBERS):
+            yield _Group(group.config, group.pairs[first:first + MAX_MEMBERS], True)
 
 
 @dataclass(frozen=True, slots=True)

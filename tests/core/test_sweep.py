@@ -86,6 +86,14 @@ def test_best_lr_is_the_best_of_separate_runs_over_the_same_grid(config, lrs, se
     assert result.best_value == pytest.approx(means.min(), rel=1e-12)
 
 
+def test_large_sweeps_run_as_several_ensembles_with_the_same_results(monkeypatch):
+    config, lrs, seeds = CASES[0]
+    whole = run_sweep(config, lrs, Objective("auc"), seeds)
+    monkeypatch.setattr(sweep_module, "MAX_MEMBERS", 5)   # 39 runs: 8 ensembles
+    chunked = run_sweep(config, lrs, Objective("auc"), seeds)
+    np.testing.assert_array_equal(chunked.values, whole.values)
+
+
 def test_seeds_that_draw_nothing_are_recognised():
     from gdviz.core.sweep import seeds_draw_nothing
 

@@ -50,6 +50,19 @@ def test_sweep_of_the_selected_run_then_use_best_lr(make_window, qtbot):
         float(window.optimizer_panel.lr_field.text()) == pytest.approx(expected.best_lr)
 
 
+def test_a_sweep_of_settings_changed_since_is_not_applied(make_window, qtbot):
+    window = make_window("bowl")
+    window.controller.set_config(window.controller.config.with_changes(max_steps=20))
+    dialog = _open(window, qtbot, points=5, seeds=1)
+    qtbot.mouseClick(dialog.sweep_button, Qt.MouseButton.LeftButton)
+    assert dialog.runner.wait(60000)
+    changed = window.controller.config.with_changes(lr=0.0123)
+    window.controller.update_run(0, changed)
+    qtbot.mouseClick(dialog.use_button, Qt.MouseButton.LeftButton)
+    assert "changed since the sweep" in dialog.summary.text()
+    assert window.controller.config.lr == 0.0123
+
+
 def test_cancel_leaves_the_run_as_it_was(make_window, qtbot):
     window = make_window("bowl")
     lr = window.controller.config.lr
