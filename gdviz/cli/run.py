@@ -37,7 +37,7 @@ def run_command(args: argparse.Namespace, interrupted: SignalFlag | None = None)
         extra = CurvatureColumns(problem, config.optimizer, config.hyperparams)
         extra.prepare()
     records = iterate(config) if interrupted is None else interrupted.checked(iterate(config))
-    last = write_out(args.out, lambda handle: write_records(handle, names, records, extra))
+    last = _write_out(args.out, lambda handle: write_records(handle, names, records, extra))
     sys.stderr.write((last.message if last and last.message else "stopped") + "\n")
     return 0
 
@@ -61,13 +61,13 @@ def _run_seeds(args: argparse.Namespace, config: RunConfig,
     steps = iterate_ensemble(config, seeds)
     if interrupted is not None:
         steps = interrupted.checked(steps)
-    ends = write_out(args.out, lambda handle: write_ensemble(handle, names, seeds, steps))
+    ends = _write_out(args.out, lambda handle: write_ensemble(handle, names, seeds, steps))
     sys.stderr.write("".join(f"seed {seed}: {ends[m][1] if m in ends else 'stopped'}\n"
                              for m, seed in enumerate(seeds)))
     return 0
 
 
-def write_out(out: str, write):
+def _write_out(out: str, write):
     """``write(handle)`` to standard output (``-``) or atomically to the file ``out`` (refused
     before any work when it cannot be written; a failure while writing raises WriteError);
     returns what ``write`` returned."""
