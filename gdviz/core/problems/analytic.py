@@ -85,9 +85,9 @@ class AnalyticProblem(Problem):
         sample (x is (K, k, 0) for K ensemble members' batches)."""
         px, py = self._split(params)
         with np.errstate(over="ignore", invalid="ignore"):
-            f = np.asarray(self.function.loss(px, py, self.settings), dtype=np.float64)
-        f = self._shaped(np.broadcast_to(f, px.shape), params)
-        return np.repeat(f[..., None], x.shape[-2], axis=-1)
+            f = _like(np.asarray(self.function.loss(px, py, self.settings),
+                                 dtype=np.float64), px)
+        return np.repeat(self._shaped(f, params)[..., None], x.shape[-2], axis=-1)
 
     def _sample_grads(self, params: np.ndarray, x: np.ndarray, y: np.ndarray | None) -> np.ndarray:
         """params (..., 2), x (..., k, 0) -> grads (..., k, 2): ∇f(params) repeated per
@@ -95,8 +95,8 @@ class AnalyticProblem(Problem):
         px, py = self._split(params)
         with np.errstate(over="ignore", invalid="ignore"):
             gx, gy = self.function.grad(px, py, self.settings)
-            g = np.stack(np.broadcast_arrays(gx, gy, px)[:2], axis=-1).astype(np.float64,
-                                                                             copy=False)
+            g = np.stack((_like(gx, px), _like(gy, px)), axis=-1).astype(np.float64,
+                                                                         copy=False)
         g = self._shaped(g, params)
         return np.repeat(g[..., None, :], x.shape[-2], axis=-2)
 
@@ -106,11 +106,17 @@ class AnalyticProblem(Problem):
         """params (..., 2), x (k, 0) -> (..., 2, 2): k times the Hessian of f at params."""
         px, py = self._split(params)
         with np.errstate(over="ignore", invalid="ignore"):
-            hxx, hxy, hyy = np.broadcast_arrays(*self.function.hess(px, py, self.settings),
-                                                px)[:3]
+            hxx, hxy, hyy = (_like(h, px) for h in self.function.hess(px, py, self.settings))
             h = np.stack([np.stack([hxx, hxy], axis=-1), np.stack([hxy, hyy], axis=-1)],
                          axis=-2).astype(np.float64, copy=False)
             return self._shaped(h * x.shape[0], params)
+
+
+def _like(values, px: np.ndarray) -> np.ndarray:
+    """``values`` in the shape of ``px`` (a constant, such as a quadratic's curvature, is
+    broadcast; ``np.broadcast_to`` costs ~5 µs, so only then)."""
+    values = np.asarray(values)
+    return values if values.shape == px.shape else np.broadcast_to(values, px.shape)
 
 
 def settings_for(fdef: FunctionDef) -> tuple[SettingSpec, ...]:
