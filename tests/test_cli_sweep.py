@@ -95,3 +95,27 @@ def test_an_unwritable_out_is_refused_before_the_work(tmp_path, capsys):
     assert code == 2
     assert len(err.splitlines()) == 1
     assert "does not exist" in err
+
+
+def test_a_signal_stops_the_sweep_between_chunks_with_nothing_written(tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    # L-BFGS runs one at a time: 41 x 2000 steps take far longer than the wait below
+    proc = subprocess.Popen([sys.executable, "-m", "gdviz", "sweep", "--problem", "rosenbrock",
+                             "--optimizer", "lbfgs", "--lr", "1", "--steps", "2000",
+                             "--out", "s.csv"], cwd=tmp_path, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    time.sleep(3.0)   # well past the start-up (imports), where the handlers are installed
+    assert proc.poll() is None
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 130
+    assert err.strip().splitlines() == ["gdviz: interrupted (SIGINT); nothing was written"]
+    assert list(tmp_path.iterdir()) == []

@@ -61,10 +61,21 @@ def sweep_command(args: argparse.Namespace, interrupted: SignalFlag | None = Non
         from gdviz.export.files import check_target
 
         check_target(args.out)   # refused before the work, not after it
-    result = run_sweep(config, lrs, objective, seeds, factor, cancelled=cancelled)
+    progress = _show_progress if sys.stderr.isatty() else None
+    try:
+        result = run_sweep(config, lrs, objective, seeds, factor, progress, cancelled)
+    finally:
+        if progress is not None:
+            sys.stderr.write("\r" + " " * 40 + "\r")
     write_out(args.out, lambda handle: write_sweep_csv(handle, result))
     sys.stderr.write(result.summary() + "\n")
     return 0
+
+
+def _show_progress(fraction: float) -> None:
+    """``sweeping: 35 %`` on one terminal line (at most every core.sweep.CHUNK_SECONDS)."""
+    sys.stderr.write(f"\rsweeping: {fraction * 100:3.0f} %")
+    sys.stderr.flush()
 
 
 def write_sweep_csv(handle, result: SweepResult) -> None:
