@@ -84,6 +84,13 @@ def build_parser() -> argparse.ArgumentParser:
                             "as JSON")
     add_run_options(theory)
     add_theory_options(theory)
+
+    from gdviz.cli.sweep import add_sweep_options
+
+    sweep = sub.add_parser("sweep", help="a learning-rate sweep of one run: the objective at "
+                           "every lr of a log grid, K seeds each, as CSV; prints the best lr")
+    add_run_options(sweep)
+    add_sweep_options(sweep)
     sub.add_parser("problems", help="list problems with their parameters and settings")
     sub.add_parser("optimizers", help="list optimizers, hyperparameters and schedules")
     return parser
@@ -113,14 +120,18 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(_join_negative_values(list(sys.argv[1:] if argv is None else argv)))
     try:
-        if args.command in ("run", "export"):
+        if args.command in ("run", "export", "sweep"):
             from gdviz.cli.interrupt import SignalFlag
 
-            with SignalFlag() as interrupted:  # checked between records / frames
+            with SignalFlag() as interrupted:  # checked between records / frames / chunks
                 if args.command == "run":
                     from gdviz.cli.run import run_command
 
                     return run_command(args, interrupted)
+                if args.command == "sweep":
+                    from gdviz.cli.sweep import sweep_command
+
+                    return sweep_command(args, interrupted)
                 from gdviz.cli.export import export_command
 
                 return export_command(args, interrupted)

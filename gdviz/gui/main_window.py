@@ -31,6 +31,7 @@ from gdviz.gui.panels.status import RunStatusBar
 from gdviz.gui.panels.step_math import StepMathPanel
 from gdviz.gui.playback import PlaybackToolbar
 from gdviz.gui.settings import AppSettings
+from gdviz.gui.sweep_dialog import open_sweep_dialog
 from gdviz.gui.tasks import stop_all_threads
 from gdviz.gui.timeline import Timeline
 from gdviz.gui.view_choices import apply_view_choices, view_choices
@@ -112,6 +113,7 @@ class MainWindow(QMainWindow):
         built = menus.build_menus(self)
         self.file_menu, self.preset_actions, self.formula_menu = built
         self.export_runner = None  # the export rendering now (kept alive while it renders)
+        self.sweep_dialog = None   # Optimizer panel > Sweep learning rate…, made on first use
         self.captions = LessonCaptions(self)  # the lesson's captions over the view in front
         self.captions.set_enabled(self.settings.captions_shown())
         self.captions.set_script(self._preset_captions(self.preset))
@@ -184,6 +186,7 @@ class MainWindow(QMainWindow):
         runs.sig_renamed.connect(lambda k, name: self._runs_request(c.rename_run, k, name))
         runs.sig_recolored.connect(lambda k, color: self._runs_request(c.recolor_run, k, color))
         self.editor.sig_config_changed.connect(self._on_editor_config_changed)
+        self.optimizer_panel.sig_sweep_requested.connect(lambda: open_sweep_dialog(self))
         self.editor.sig_invalid.connect(
             lambda message: self.status.showMessage(f"Not applied: {message}", 8000))
         for view in self.views:

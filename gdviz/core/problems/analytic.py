@@ -46,6 +46,9 @@ class AnalyticProblem(Problem):
 
     param_names = ("x", "y")
     reduction = "mean"
+    # f(x, y) and its gradient are elementwise in the parameters (no sum, no matmul): K
+    # members' points in one call round as K separate calls (tests/core/test_ensemble.py)
+    elementwise_kernels = True
 
     def __init__(self, fdef: FunctionDef, settings: Mapping[str, Any]) -> None:
         super().__init__()
@@ -62,24 +65,40 @@ class AnalyticProblem(Problem):
 
     @staticmethod
     def _split(params: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(x, y) of params (..., 2), each at least 1-D: numpy computes a float64 scalar by
+        other routines than an array (exp, sin, pow: its SIMD loops against libm), 1 ulp
+        apart, so a single run's point goes through the array loops as an ensemble's do."""
         if params.ndim == 0 or params.shape[-1] != 2:
             raise ValueError(f"params must have shape (..., 2), got {params.shape}")
+        if params.ndim == 1:
+            params = params[None]
         return params[..., 0], params[..., 1]
 
+    @staticmethod
+    def _shaped(values: np.ndarray, params: np.ndarray) -> np.ndarray:
+        """``values`` computed from ``_split(params)``, back in the shape params (..., 2)
+        asks for (one point: the leading axis of length 1 goes)."""
+        return values[0] if params.ndim == 1 else values
+
     def _sample_losses(self, params: np.ndarray, x: np.ndarray, y: np.ndarray | None) -> np.ndarray:
-        """params (..., 2), x (k, 0) -> losses (..., k): f(params) repeated for each sample."""
+        """params (..., 2), x (..., k, 0) -> losses (..., k): f(params) repeated for each
+        sample (x is (K, k, 0) for K ensemble members' batches)."""
         px, py = self._split(params)
         with np.errstate(over="ignore", invalid="ignore"):
-            f = np.asarray(self.function.loss(px, py, self.settings), dtype=np.float64)
-        return np.repeat(f[..., None], x.shape[0], axis=-1)
+            f = _like(np.asarray(self.function.loss(px, py, self.settings),
+                                 dtype=np.float64), px)
+        return np.repeat(self._shaped(f, params)[..., None], x.shape[-2], axis=-1)
 
     def _sample_grads(self, params: np.ndarray, x: np.ndarray, y: np.ndarray | None) -> np.ndarray:
-        """params (..., 2), x (k, 0) -> grads (..., k, 2): ∇f(params) repeated per sample."""
+        """params (..., 2), x (..., k, 0) -> grads (..., k, 2): ∇f(params) repeated per
+        sample."""
         px, py = self._split(params)
         with np.errstate(over="ignore", invalid="ignore"):
             gx, gy = self.function.grad(px, py, self.settings)
-            g = np.stack(np.broadcast_arrays(gx, gy), axis=-1).astype(np.float64, copy=False)
-        return np.repeat(g[..., None, :], x.shape[0], axis=-2)
+            g = np.stack((_like(gx, px), _like(gy, px)), axis=-1).astype(np.float64,
+                                                                         copy=False)
+        g = self._shaped(g, params)
+        return np.repeat(g[..., None, :], x.shape[-2], axis=-2)
 
     def constant_hessian(self) -> np.ndarray | None:
         """The Hessian (2, 2) of a quadratic test function (``FunctionDef.quadratic``), else
@@ -93,10 +112,17 @@ class AnalyticProblem(Problem):
         """params (..., 2), x (k, 0) -> (..., 2, 2): k times the Hessian of f at params."""
         px, py = self._split(params)
         with np.errstate(over="ignore", invalid="ignore"):
-            hxx, hxy, hyy = np.broadcast_arrays(*self.function.hess(px, py, self.settings))
+            hxx, hxy, hyy = (_like(h, px) for h in self.function.hess(px, py, self.settings))
             h = np.stack([np.stack([hxx, hxy], axis=-1), np.stack([hxy, hyy], axis=-1)],
                          axis=-2).astype(np.float64, copy=False)
-            return h * x.shape[0]
+            return self._shaped(h * x.shape[0], params)
+
+
+def _like(values, px: np.ndarray) -> np.ndarray:
+    """``values`` in the shape of ``px`` (a constant, such as a quadratic's curvature, is
+    broadcast; ``np.broadcast_to`` costs ~5 µs, so only then)."""
+    values = np.asarray(values)
+    return values if values.shape == px.shape else np.broadcast_to(values, px.shape)
 
 
 def settings_for(fdef: FunctionDef) -> tuple[SettingSpec, ...]:

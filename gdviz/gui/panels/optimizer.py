@@ -13,6 +13,7 @@ and updated whenever the run's settings (the start point among them) change.
 from __future__ import annotations
 
 import numpy as np
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QApplication, QLabel, QPushButton, QWidget
 
 from gdviz.core.curvature import hessian_extremes, stability_threshold, stable_lr_limit
@@ -37,6 +38,7 @@ class OptimizerPanel(ParamPanel):
     """Edits ``optimizer``, ``lr``, ``hyperparams``, ``schedule`` and ``schedule_params``."""
 
     title = "Optimizer"
+    sig_sweep_requested = Signal()   # "Sweep learning rate…" (the window opens the dialog)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -57,6 +59,15 @@ class OptimizerPanel(ParamPanel):
             "along the path: see the Curvature view.")
         self.stability_note.hide()
         self.form.addRow(self.stability_note)
+        self.sweep_button = QPushButton("Sweep learning rate…")
+        self.sweep_button.setObjectName("sweep_learning_rate")
+        self.sweep_button.setToolTip(
+            "Run this run at 41 learning rates over 6 decades around its lr (several seeds "
+            "each) in the background and plot the objective against lr: the best lr, the "
+            "usable window, Use best lr, and a race of every run at its own best lr. No "
+            "gradient clipping anywhere.")
+        self.sweep_button.clicked.connect(self.sig_sweep_requested)
+        self.form.addRow(self.sweep_button)
         self.stability_runner = tasks.TaskRunner(self)
         self.stability_runner.sig_ready.connect(self._on_stability_runner_ready)
         self._stability_key = None
