@@ -182,26 +182,37 @@ def iterate_ensemble(config: RunConfig, seeds: Sequence[int],
             return per_sample, per_sample.sum(axis=-1) * full_factor
         return None, problem.member_losses(at)
 
-    # The start is the same for every member: computed once, exactly as iterate does.
-    start = config.start_point()
-    loss0 = float(problem.loss(start))
-    grad0 = problem.grad(start)
-    params = _frozen(np.tile(start, (k_runs, 1)))
+    # Each member starts where iterate starts with its seed: the same point for every member
+    # but a network's, whose initialisation is drawn from the seed (computed once per
+    # distinct start, exactly as iterate does).
+    if config.init is not None:
+        starts = [config.start_point()] * k_runs
+    else:
+        by_seed = {int(s): problem.start_for_seed(int(s)) for s in dict.fromkeys(seeds)}
+        starts = [by_seed[int(s)] for s in seeds]
+    at_start: dict[bytes, tuple[float, np.ndarray, str]] = {}
+    for start in starts:
+        key = start.tobytes()
+        if key not in at_start:
+            loss0, grad0 = float(problem.loss(start)), problem.grad(start)
+            at_start[key] = (loss0, grad0, divergence_reason(start, grad0, loss0, threshold))
+    firsts = [at_start[start.tobytes()] for start in starts]
+    params = _frozen(np.stack(starts))
     lr_vector, lr = current_lrs()
     state: Mapping[str, Any] = optimizers.init_state(
         name, params, with_momentum(hp, first.momentum), first.lr)
-    why = divergence_reason(start, grad0, loss0, threshold)
-    ended = ({m: ("diverged", f"diverged at the start point: {why}") for m in range(k_runs)}
-             if why else {})
+    ended = {m: ("diverged", f"diverged at the start point: {why}")
+             for m, (_, _, why) in enumerate(firsts) if why}
     active = _frozen(np.ones(k_runs, dtype=bool))
-    loss = _frozen(np.full(k_runs, loss0))
+    loss = _frozen(np.array([loss0 for loss0, _, _ in firsts]))
     yield EnsembleStep(0, 0, lr_vector, _frozen(np.zeros((k_runs, 0), dtype=np.int64)), params,
-                       _frozen(np.tile(grad0, (k_runs, 1))), loss, loss, active, ended, state)
-    if why:
+                       _frozen(np.stack([grad0 for _, grad0, _ in firsts])), loss, loss, active,
+                       ended, state)
+    if len(ended) == k_runs:
         return
 
     losses, _ = full_losses(params)
-    alive = np.ones(k_runs, dtype=bool)
+    alive = np.array([m not in ended for m in range(k_runs)])
     step = 0
     epoch = 0
     while True:

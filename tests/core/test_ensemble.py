@@ -128,6 +128,16 @@ def test_a_start_that_diverges_ends_every_member_at_step_0():
     assert steps[0].ended[1][0] == "diverged"
 
 
+def test_a_network_member_starts_from_its_own_seeds_initialisation():
+    """A network's default start is drawn from the run's seed: every member starts where its
+    own single run starts (they all started from the first seed's point before)."""
+    config = RunConfig(problem="mlp", optimizer="adam", lr=0.01, batch_size=10, max_steps=12,
+                       order="shuffle", settings={"layers": (4.0,), "n": 60})
+    steps = assert_members_equal_single_runs(config, [0, 3, 7, 3])
+    assert not np.array_equal(steps[0].params[0], steps[0].params[1])
+    np.testing.assert_array_equal(steps[0].params[1], steps[0].params[3])
+
+
 def test_member_batches_are_each_runs_batches():
     for order in ("shuffle", "sequential", "replacement"):
         singles = [list(epoch_batches(10, 3, order, np.random.default_rng(s))) for s in (4, 9)]
