@@ -152,15 +152,26 @@ def gradient_noise(config: RunConfig, at: np.ndarray | None = None) -> GradientN
     mean, cov = per_sample_covariance(problem, point)
     norm2 = float(mean @ mean)  # the mean of the one-sample estimates: ḡ
     scale = float(np.trace(cov)) / norm2 if norm2 > 0 else None
-    stationary = None
-    hessian = problem.constant_hessian()
-    if hessian is not None and problem.minima and plain_sgd(config):
-        minimum = np.array(problem.minima[0].params)
-        noise_at_minimum = batch_covariance(problem, minimum, batch, config.order)
-        stationary = stationary_covariance(hessian, config.lr, noise_at_minimum)
+    predicted = stationary_prediction(config)
+    stationary = None if predicted is None else predicted[1]
     return GradientNoise(point, problem.grad(point), cov,
                          batch_covariance(problem, point, batch, config.order), scale,
                          stationary)
+
+
+def stationary_prediction(config: RunConfig) -> tuple[np.ndarray, np.ndarray] | None:
+    """(θ* (p,), Σ (p, p)): the minimum and the predicted stationary covariance of ``config``'s
+    iterates around it (``stationary_covariance`` with C_B at θ*), for a problem with a
+    constant Hessian and a known minimum run by plain SGD at a constant rate; else None."""
+    problem = config.make_problem()
+    hessian = problem.constant_hessian()
+    if hessian is None or not problem.minima or not plain_sgd(config):
+        return None
+    minimum = np.array(problem.minima[0].params, dtype=np.float64)
+    noise_at_minimum = batch_covariance(problem, minimum, config.effective_batch_size(),
+                                        config.order)
+    sigma = stationary_covariance(hessian, config.lr, noise_at_minimum)
+    return None if sigma is None else (minimum, sigma)
 
 
 def covariance_ellipse(center: np.ndarray, cov: np.ndarray, sigmas: float,
@@ -174,3 +185,27 @@ def covariance_ellipse(center: np.ndarray, cov: np.ndarray, sigmas: float,
     unit = np.stack([np.cos(angle), np.sin(angle)])            # (2, points)
     curve = vectors @ (radii[:, None] * unit)                   # (2, points)
     return center[0] + curve[0], center[1] + curve[1]
+
+
+def batch_sizes_for(n_samples: int, count: int = 12) -> np.ndarray:
+    """Up to ``count`` distinct batch sizes spread evenly on a log scale from 1 to n/2 (the
+    noise panel's x axis; a batch of all n has no noise to plot on a log axis). (m,) ints."""
+    top = max(1, n_samples // 2)
+    return np.unique(np.round(np.geomspace(1, top, count)).astype(np.int64))
+
+
+def variance_against_batch(problem: Any, at: np.ndarray, order: str, batch_sizes: np.ndarray,
+                           rng: np.random.Generator, count: int,
+                           should_stop=lambda: False) -> tuple[np.ndarray, np.ndarray] | None:
+    """(measured (m,), theory (m,)): for each batch size B of ``batch_sizes``, the trace of the
+    covariance of ``count`` batch gradients the sampler draws at ``at`` (``order``), and the
+    trace ``batch_covariance`` predicts (tr(C)/B with replacement, ·(n − B)/(n − 1) with
+    shuffle), in (gradient units)². None once ``should_stop()`` (checked between sizes)."""
+    measured, theory = [], []
+    for size in batch_sizes:
+        if should_stop():
+            return None
+        draws = sample_batch_gradients(problem, at, int(size), order, rng, count)
+        measured.append(float(np.trace(np.atleast_2d(np.cov(draws, rowvar=False)))))
+        theory.append(float(np.trace(batch_covariance(problem, at, int(size), order))))
+    return np.array(measured), np.array(theory)
