@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from gdviz.core.ensemble import iterate_ensemble
+from gdviz.core.errors import ConfigError
 from gdviz.core.history import decimate
 from gdviz.core.records import RunConfig
 
@@ -28,6 +29,18 @@ MAX_VALUES = 8_000_000    # parameters kept over all seeds and steps (64 MB): 25
                           # parameters for 15 625 steps; a longer run's seeds stop there
 BANDS = (10.0, 50.0, 90.0)  # the loss quantiles over seeds (percent) the learning curve draws
 CHUNK_SECONDS = 0.1       # a chunk goes to the window about this often while computing
+
+
+def checked_seed_count(value) -> int:
+    """``value`` as the window's seed count, 1 to MAX_SEEDS_SHOWN; ConfigError (one sentence)
+    if not."""
+    from gdviz.core.settings_parse import parse_int
+
+    count = parse_int(value, "number of seeds")
+    if not 1 <= count <= MAX_SEEDS_SHOWN:
+        raise ConfigError(f"number of seeds must be between 1 and {MAX_SEEDS_SHOWN}, "
+                          f"got {count}")
+    return count
 
 
 @dataclass(frozen=True)

@@ -17,18 +17,8 @@ from PySide6.QtCore import QObject, Signal
 from gdviz.core.ensemble import check_vectorisable
 from gdviz.core.errors import ConfigError
 from gdviz.core.run_set import RunSpec
-from gdviz.core.seed_paths import MAX_SEEDS_SHOWN, SeedPaths, fill_seed_paths, steps_kept
-from gdviz.core.settings_parse import parse_int
+from gdviz.core.seed_paths import SeedPaths, checked_seed_count, fill_seed_paths, steps_kept
 from gdviz.gui.tasks import TaskRunner
-
-
-def checked_seed_count(value) -> int:
-    """``value`` as a seed count, 1 to MAX_SEEDS_SHOWN; ConfigError (one sentence) if not."""
-    count = parse_int(value, "number of seeds")
-    if not 1 <= count <= MAX_SEEDS_SHOWN:
-        raise ConfigError(f"number of seeds must be between 1 and {MAX_SEEDS_SHOWN}, "
-                          f"got {count}")
-    return count
 
 
 class SeedRuns(QObject):

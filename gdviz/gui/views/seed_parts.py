@@ -1,0 +1,146 @@
+"""What the views draw of a run's other seeds (``RunTrack.seeds``, gui.seed_runs): faint ghost
+paths (ONE curve item per run for all its seeds, NaN-separated), and on the contour the
+end-point cloud: the seeds' current points, the 1σ and 2σ ellipses of their empirical
+covariance, and, for plain SGD on a constant-Hessian problem, the 1σ and 2σ ellipses of the
+predicted stationary covariance around the minimum (core.noise.stationary_prediction).
+
+Items are created when the runs change and updated in place per step.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt
+
+from gdviz.core.noise import covariance_ellipse, stationary_prediction
+from gdviz.core.seed_paths import SeedPaths, empirical_covariance
+from gdviz.gui.views.base import RunTrack
+from gdviz.gui.views.items.dots import DotCloud
+from gdviz.gui.views.items.updates import set_curve
+
+# points of one run's ghost paths together: stroking a faint 1 px path without antialiasing is
+# Qt's fast path (~0.2 ms per 10 000 points measured for the 64-seed benchmark)
+GHOST_POINTS = 12_000
+GHOST_ALPHA = 45       # of 255: 64 overlapping ghosts still read as a cloud, not a blot
+CLOUD_ALPHA = 170
+
+
+def ghost_rows(paths: SeedPaths, index: int, budget: int = GHOST_POINTS
+               ) -> tuple[np.ndarray, np.ndarray]:
+    """(steps (L,), params (L, K−1, p)): the seeds other than the run's own (member 0, drawn
+    bold by the view) at steps 0..index, decimated so that all of them hold ~``budget``
+    points."""
+    others = max(1, paths.n_seeds - 1)
+    steps, params = paths.paths(index, budget // others)
+    return steps, params[:, 1:]
+
+
+def separated(columns: np.ndarray) -> np.ndarray:
+    """(L, M) values of M paths -> one (M·(L+1),) array, path after path, each followed by a
+    NaN (pyqtgraph's ``connect="finite"`` breaks the line there)."""
+    rows = np.empty((columns.shape[1], columns.shape[0] + 1))
+    rows[:, :-1] = columns.T
+    rows[:, -1] = np.nan
+    out = rows.ravel()
+    out[~np.isfinite(out)] = np.nan
+    return out
+
+
+class GhostPaths:
+    """One faint curve per run: its other seeds' paths."""
+
+    def __init__(self, plot_item: pg.PlotItem, z: float = 5) -> None:
+        self.plot_item = plot_item
+        self.z = z
+        self.items: list[pg.PlotCurveItem] = []
+
+    def style(self, tracks: tuple[RunTrack, ...]) -> None:
+        while len(self.items) < len(tracks):
+            item = pg.PlotCurveItem(connect="finite", antialias=False)
+            item.setZValue(self.z)
+            self.plot_item.addItem(item)
+            self.items.append(item)
+        for k, item in enumerate(self.items):
+            if k < len(tracks) and tracks[k].seeds is not None:
+                color = pg.mkColor(tracks[k].color)
+                color.setAlpha(GHOST_ALPHA)
+                item.setPen(pg.mkPen(color, width=1))
+            else:
+                set_curve(item, [], [])
+
+    def draw(self, k: int, x: np.ndarray, y: np.ndarray) -> None:
+        """Run k's ghosts: x, y as ``separated`` gives them."""
+        set_curve(self.items[k], x, y)
+
+    def clear(self, k: int) -> None:
+        if k < len(self.items):
+            set_curve(self.items[k], [], [])
+
+
+class SeedCloud:
+    """The contour's end-point cloud of every run: dots, empirical and predicted ellipses."""
+
+    def __init__(self, plot_item: pg.PlotItem, z: float = 25) -> None:
+        self.plot_item = plot_item
+        self.z = z
+        self.dots: list[DotCloud] = []
+        self.spread: list[pg.PlotCurveItem] = []     # empirical 1σ, 2σ (solid)
+        self.predicted: list[pg.PlotCurveItem] = []  # predicted stationary 1σ, 2σ (dashed)
+        self.predictions: list[tuple[np.ndarray, np.ndarray] | None] = []
+
+    def style(self, tracks: tuple[RunTrack, ...]) -> None:
+        """Items and pens for ``tracks``; the prediction of each run with seeds."""
+        while len(self.dots) < len(tracks):
+            dots = DotCloud("o", size=5, pen=pg.mkPen("w", width=0.5))
+            spread = pg.PlotCurveItem(connect="finite")
+            predicted = pg.PlotCurveItem(connect="finite")
+            for item, dz in ((dots, 0), (spread, 1), (predicted, 2)):
+                item.setZValue(self.z + dz)
+                self.plot_item.addItem(item, ignoreBounds=True)
+            self.dots.append(dots)
+            self.spread.append(spread)
+            self.predicted.append(predicted)
+        self.predictions = []
+        for k in range(len(self.dots)):
+            seeded = k < len(tracks) and tracks[k].seeds is not None
+            self.predictions.append(stationary_prediction(tracks[k].config) if seeded else None)
+            if not seeded:
+                self.clear(k)
+                continue
+            color = pg.mkColor(tracks[k].color)
+            fill = pg.mkColor(color)
+            fill.setAlpha(CLOUD_ALPHA)
+            self.dots[k].setBrush(fill)
+            self.spread[k].setPen(pg.mkPen(color, width=2))
+            self.predicted[k].setPen(pg.mkPen(color, width=2, style=Qt.PenStyle.DashLine))
+
+    def draw(self, k: int, points: np.ndarray, pair: tuple[int, int]) -> None:
+        """Run k's seeds at ``points`` (K, p), shown over parameters ``pair``."""
+        i, j = pair
+        self.dots[k].set_points(points[:, i], points[:, j])
+        found = empirical_covariance(points[:, [i, j]])
+        if found is None or not np.all(np.isfinite(found[1])):
+            set_curve(self.spread[k], [], [])
+        else:
+            set_curve(self.spread[k], *_sigma_rings(*found))
+        prediction = self.predictions[k]
+        if prediction is None:
+            set_curve(self.predicted[k], [], [])
+        else:
+            minimum, sigma = prediction
+            set_curve(self.predicted[k], *_sigma_rings(minimum[[i, j]],
+                                                       sigma[np.ix_((i, j), (i, j))]))
+
+    def clear(self, k: int) -> None:
+        if k < len(self.dots):
+            self.dots[k].clear()
+            set_curve(self.spread[k], [], [])
+            set_curve(self.predicted[k], [], [])
+
+
+def _sigma_rings(center: np.ndarray, cov: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The 1σ and 2σ ellipses of ``cov`` (2, 2) around ``center`` as one NaN-separated curve."""
+    x1, y1 = covariance_ellipse(center, cov, 1.0)
+    x2, y2 = covariance_ellipse(center, cov, 2.0)
+    return np.concatenate([x1, [np.nan], x2]), np.concatenate([y1, [np.nan], y2])
