@@ -305,7 +305,8 @@ class ContourView(PairGridView):
         seeded = [t for t in self.tracks if t.seeds is not None]
         if seeded:
             color = seeded[0].color if len(seeded) == 1 else style.TEXT
-            entries.append(("━━", _faint(color), f"{seeded[0].seeds.n_seeds - 1} other seeds"))
+            others = seeded[0].seeds.n_seeds - 1
+            entries.append(("━━", style.faint_hex(color), f"{others} other seeds"))
             entries.append(("●━", color, "the seeds now, their 1σ and 2σ"))
             if any(p is not None for p in self.seed_cloud.predictions):
                 entries.append(("┅┅", color, "predicted stationary 1σ, 2σ"))
@@ -590,13 +591,6 @@ class ContourView(PairGridView):
             start = self.config.start_point()
             start[i], start[j] = x, y
             self.sig_start_picked.emit(tuple(float(v) for v in start))
-
-
-def _faint(color: str) -> str:
-    """``color`` mixed with white as a faint ghost path looks on the map."""
-    c = pg.mkColor(color)
-    return style.hex_color(tuple(int(v + (255 - v) * 0.6) for v in (c.red(), c.green(),
-                                                                     c.blue())))
 
 
 def dots_per_run(runs: int) -> int:

@@ -144,3 +144,54 @@ def _sigma_rings(center: np.ndarray, cov: np.ndarray) -> tuple[np.ndarray, np.nd
     x1, y1 = covariance_ellipse(center, cov, 1.0)
     x2, y2 = covariance_ellipse(center, cov, 2.0)
     return np.concatenate([x1, [np.nan], x2]), np.concatenate([y1, [np.nan], y2])
+
+
+class LossBands:
+    """The learning curve's seeds: per run, the median loss over its seeds (dashed) and the
+    band between the 10 % and 90 % quantiles (filled, faint)."""
+
+    def __init__(self, plot_item: pg.PlotItem, z: float = 4) -> None:
+        self.plot_item = plot_item
+        self.z = z
+        self.parts: list[tuple[pg.PlotCurveItem, pg.PlotCurveItem, pg.FillBetweenItem,
+                               pg.PlotCurveItem]] = []
+
+    def style(self, tracks: tuple[RunTrack, ...]) -> None:
+        while len(self.parts) < len(tracks):
+            low, high = pg.PlotCurveItem(), pg.PlotCurveItem()
+            fill = pg.FillBetweenItem(low, high)
+            median = pg.PlotCurveItem()
+            for item, dz in ((low, 0), (high, 0), (fill, 0), (median, 1)):
+                item.setZValue(self.z + dz)
+                self.plot_item.addItem(item)
+            self.parts.append((low, high, fill, median))
+        for k, (low, high, fill, median) in enumerate(self.parts):
+            if k < len(tracks) and tracks[k].seeds is not None:
+                color = pg.mkColor(tracks[k].color)
+                edge = pg.mkColor(color)
+                edge.setAlpha(70)
+                shade = pg.mkColor(color)
+                shade.setAlpha(40)
+                low.setPen(pg.mkPen(edge, width=1))
+                high.setPen(pg.mkPen(edge, width=1))
+                fill.setBrush(pg.mkBrush(shade))
+                median.setPen(pg.mkPen(color, width=2, style=Qt.PenStyle.DashLine))
+            else:
+                self.clear(k)
+
+    def draw(self, k: int, x: np.ndarray, quantiles: np.ndarray) -> None:
+        """Run k's band at x (L,) from ``quantiles`` (L, 3): low, median, high, in the plot's
+        units (non-finite rows are left out)."""
+        low, high, _fill, median = self.parts[k]
+        keep = np.isfinite(quantiles).all(axis=1)
+        x, q = x[keep], quantiles[keep]
+        low.setData(x, q[:, 0])
+        high.setData(x, q[:, 2])
+        median.setData(x, q[:, 1])
+
+    def clear(self, k: int) -> None:
+        if k < len(self.parts):
+            low, high, _fill, median = self.parts[k]
+            for item in (low, high, median):
+                if item.xData is not None and len(item.xData):
+                    item.setData([], [])
