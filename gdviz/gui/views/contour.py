@@ -303,13 +303,12 @@ class ContourView(PairGridView):
                                                "1σ and 2σ ellipses"))
         entries.append(("➞", style.TEXT, "update taken"))
         seeded = [t for t in self.tracks if t.seeds is not None]
-        if seeded:
+        if seeded:   # two short entries: the map needs the height (1280×800)
             color = seeded[0].color if len(seeded) == 1 else style.TEXT
-            others = seeded[0].seeds.n_seeds - 1
-            entries.append(("━━", style.faint_hex(color), f"{others} other seeds"))
-            entries.append(("●━", color, "the seeds now, their 1σ and 2σ"))
+            entries.append(("●━", color, f"{seeded[0].seeds.n_seeds} seeds: faint paths, "
+                                         "points now, 1σ/2σ"))
             if any(p is not None for p in self.seed_cloud.predictions):
-                entries.append(("┅┅", color, "predicted stationary 1σ, 2σ"))
+                entries.append(("┅┅", color, "predicted 1σ/2σ"))
         if problem.minima:
             entries.append(("★", style.TRUE, "known minimum"))
         entries.append(("○", style.START, "start: click the map to move it"))
