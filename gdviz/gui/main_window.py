@@ -125,8 +125,7 @@ class MainWindow(QMainWindow):
         self.toolbar.set_speed(30.0 if speed is False else speed)
         self.controller.set_speed(self.toolbar.speed())
         self._on_controller_runs_changed()
-        self.controller.seed_runs.set_count(self.preset.seeds if self.preset else 1)
-        self.sampling_panel.set_seed_count(self.controller.seed_count)
+        self.use_seed_count(self.preset.seeds if self.preset else 1)
         self.controller.reset()
         self._apply_preset_views(self.preset)
         from gdviz.gui.export_actions import install_export_actions
@@ -224,8 +223,7 @@ class MainWindow(QMainWindow):
                 apply_view_choices(view, self._default_choices.get(view.view_id, {}))
         self.captions.set_script(preset.captions)
         self.editor.show_config(runs[0].config)
-        self.controller.seed_runs.set_count(preset.seeds)
-        self.sampling_panel.set_seed_count(preset.seeds)
+        self.use_seed_count(preset.seeds)
         self.controller.set_runs(runs, 0)
         self.raise_views_for_problem()
         self._apply_preset_views(preset)
@@ -244,6 +242,19 @@ class MainWindow(QMainWindow):
             return
         self.sampling_panel.set_seed_count(self.controller.seed_count)
         self._show_seed_notes()
+
+    def use_seed_count(self, count: int) -> None:
+        """The seed count the next reset starts the runs with (a preset's, a session's), shown
+        in the Sampling panel; ConfigError outside 1..256."""
+        self.controller.seed_runs.set_count(count)
+        self.sampling_panel.set_seed_count(self.controller.seed_count)
+
+    def wait_for_seeds(self, timeout_ms: int = 60000) -> bool:
+        """Block until every run's seeds are computed, then redraw the shown step with them
+        (screenshots, exports, benchmarks); True when they finished in time."""
+        done = self.controller.seed_runs.wait(timeout_ms)
+        self.controller.show_index(self.controller.shown_index)
+        return done
 
     def _show_seed_notes(self) -> None:
         """Under the Seeds field: why a run has no seeds, or why they stop early."""
