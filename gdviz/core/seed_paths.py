@@ -62,29 +62,39 @@ def steps_kept(config: RunConfig, n_seeds: int, n_params: int) -> int:
     return int(min(config.step_limit(), MAX_VALUES // max(1, n_seeds * n_params) - 1))
 
 
-def fill_seed_paths(config: RunConfig, paths: SeedPaths,
-                    should_stop: Callable[[], bool]) -> Iterator[int]:
-    """Run ``config`` for every seed of ``paths`` together (``iterate_ensemble``) up to step
-    ``paths.last_step`` or until every seed's run ended, appending to ``paths`` and yielding
-    how many steps it holds about every CHUNK_SECONDS of work; returns that count at the end
-    (None when ``should_stop()`` ended it early). ConfigError as ``iterate_ensemble`` raises
-    it (an optimizer that cannot run as one)."""
+def seed_chunks(config: RunConfig, seeds: Sequence[int], last_step: int
+                ) -> Iterator[SeedChunk]:
+    """Run ``config`` for every seed of ``seeds`` together (``iterate_ensemble``) up to step
+    ``last_step`` or until every seed's run ended, yielding the steps in chunks of about
+    CHUNK_SECONDS of work. ConfigError as ``iterate_ensemble`` raises it (an optimizer that
+    cannot run as one)."""
     params: list[np.ndarray] = []
     losses: list[np.ndarray] = []
+    first = 0
     sent = time.perf_counter()
-    for step in iterate_ensemble(config, paths.seeds):
+    for step in iterate_ensemble(config, seeds):
         params.append(step.params)
         losses.append(step.loss)
-        last = step.step >= paths.last_step or step.finished
+        last = step.step >= last_step or step.finished
         if last or time.perf_counter() - sent >= CHUNK_SECONDS:
-            paths.append(_chunk(len(paths), params, losses))
+            yield _chunk(first, params, losses)
+            first += len(params)
             params, losses = [], []
-            if last:
-                break
-            yield len(paths)
             sent = time.perf_counter()
+        if last:
+            return
+
+
+def fill_seed_paths(config: RunConfig, paths: SeedPaths,
+                    should_stop: Callable[[], bool]) -> Iterator[int]:
+    """``seed_chunks`` of ``paths``'s seeds appended to ``paths`` as they come, in this
+    process; yields how many steps it holds after each chunk and returns that count at the
+    end (None when ``should_stop()`` ended it early)."""
+    for chunk in seed_chunks(config, paths.seeds, paths.last_step):
+        paths.append(chunk)
         if should_stop():
             return None
+        yield len(paths)
     paths.done = True
     return len(paths)
 
