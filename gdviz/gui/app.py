@@ -241,6 +241,9 @@ def _screenshot(app, window, path: Path, steps: int) -> int:
         if steps:
             window.controller.run_until(steps)
         window.wait_for_seeds()
+        from gdviz.gui.offscreen.painting import wait_for_grids
+
+        wait_for_grids(window.views)   # maps and the noise view computed in the background
         for _ in range(3):
             app.processEvents()
         path.parent.mkdir(parents=True, exist_ok=True)

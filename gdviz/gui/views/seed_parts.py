@@ -87,17 +87,21 @@ class SeedCloud:
         self.dots: list[DotCloud] = []
         self.spread: list[pg.PlotCurveItem] = []     # empirical 1σ, 2σ (solid)
         self.predicted: list[pg.PlotCurveItem] = []  # predicted stationary 1σ, 2σ (dashed)
+        # a white line under both: a run's own bold path in the same colour crosses its cloud
+        self.halos: list[pg.PlotCurveItem] = []
         self.predictions: list[tuple[np.ndarray, np.ndarray] | None] = []
 
     def style(self, tracks: tuple[RunTrack, ...]) -> None:
         """Items and pens for ``tracks``; the prediction of each run with seeds."""
         while len(self.dots) < len(tracks):
-            dots = DotCloud("o", size=5, pen=pg.mkPen("w", width=0.5))
+            dots = DotCloud("o", size=6, pen=pg.mkPen("w", width=1))
+            halo = pg.PlotCurveItem(connect="finite", pen=pg.mkPen("w", width=4))
             spread = pg.PlotCurveItem(connect="finite")
             predicted = pg.PlotCurveItem(connect="finite")
-            for item, dz in ((dots, 0), (spread, 1), (predicted, 2)):
+            for item, dz in ((dots, 0), (halo, 0.5), (spread, 1), (predicted, 2)):
                 item.setZValue(self.z + dz)
                 self.plot_item.addItem(item, ignoreBounds=True)
+            self.halos.append(halo)
             self.dots.append(dots)
             self.spread.append(spread)
             self.predicted.append(predicted)
@@ -112,31 +116,31 @@ class SeedCloud:
             fill = pg.mkColor(color)
             fill.setAlpha(CLOUD_ALPHA)
             self.dots[k].setBrush(fill)
-            self.spread[k].setPen(pg.mkPen(color, width=2))
-            self.predicted[k].setPen(pg.mkPen(color, width=2, style=Qt.PenStyle.DashLine))
+            self.spread[k].setPen(pg.mkPen(color, width=2.5))
+            self.predicted[k].setPen(pg.mkPen(color, width=2.5, style=Qt.PenStyle.DashLine))
 
     def draw(self, k: int, points: np.ndarray, pair: tuple[int, int]) -> None:
         """Run k's seeds at ``points`` (K, p), shown over parameters ``pair``."""
         i, j = pair
         self.dots[k].set_points(points[:, i], points[:, j])
         found = empirical_covariance(points[:, [i, j]])
-        if found is None or not np.all(np.isfinite(found[1])):
-            set_curve(self.spread[k], [], [])
-        else:
-            set_curve(self.spread[k], *_sigma_rings(*found))
-        prediction = self.predictions[k]
-        if prediction is None:
-            set_curve(self.predicted[k], [], [])
-        else:
-            minimum, sigma = prediction
-            set_curve(self.predicted[k], *_sigma_rings(minimum[[i, j]],
-                                                       sigma[np.ix_((i, j), (i, j))]))
+        spread = (np.zeros(0), np.zeros(0))
+        if found is not None and np.all(np.isfinite(found[1])):
+            spread = _sigma_rings(*found)
+        set_curve(self.spread[k], *spread)
+        predicted = (np.zeros(0), np.zeros(0))
+        if self.predictions[k] is not None:
+            minimum, sigma = self.predictions[k]
+            predicted = _sigma_rings(minimum[[i, j]], sigma[np.ix_((i, j), (i, j))])
+        set_curve(self.predicted[k], *predicted)
+        set_curve(self.halos[k], np.concatenate([spread[0], [np.nan], predicted[0]]),
+                  np.concatenate([spread[1], [np.nan], predicted[1]]))
 
     def clear(self, k: int) -> None:
         if k < len(self.dots):
             self.dots[k].clear()
-            set_curve(self.spread[k], [], [])
-            set_curve(self.predicted[k], [], [])
+            for items in (self.spread, self.predicted, self.halos):
+                set_curve(items[k], [], [])
 
 
 def _sigma_rings(center: np.ndarray, cov: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
