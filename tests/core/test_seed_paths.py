@@ -90,8 +90,10 @@ def test_stopping_ends_the_filling_early():
         calls.append(1)
         return len(calls) > 5
 
-    list(fill_seed_paths(config, paths, should_stop))
-    assert not paths.done and len(paths) < 100
+    counts = list(fill_seed_paths(config, paths, should_stop))
+    # one check after every chunk (~0.1 s of work): five chunks reported, stopped at the sixth
+    assert len(calls) == 6 and len(counts) == 5 and counts == sorted(counts)
+    assert not paths.done and counts[-1] < len(paths) < paths.last_step
 
 
 def test_seeds_out_of_order_and_bad_counts_are_refused():
@@ -180,3 +182,40 @@ def test_noise_wavy_seeds_end_in_both_wells():
     preset = get_preset("noise_wavy")
     w = _ended(preset.config, list(range(preset.seeds)))[:, 0]
     assert 0.15 < np.mean(w > 0) < 0.65
+
+
+def test_seed_server_sends_each_runs_chunks_and_a_refusal_in_one_sentence():
+    import multiprocessing
+    import threading
+
+    from gdviz.core import seed_server
+
+    parent, child = multiprocessing.Pipe()
+    thread = threading.Thread(target=seed_server.serve, args=(child,))
+    thread.start()
+    try:
+        assert parent.recv() == ("ready",)
+        good = RunConfig(problem="linreg", optimizer="sgd", lr=0.05, batch_size=4,
+                         max_steps=40)
+        bad = RunConfig(problem="linreg", optimizer="lbfgs", lr=0.5, max_steps=5)
+        parent.send(("start", 7, [(good, (0, 1, 2), 40), (bad, (0, 1), 5)]))
+        received = SeedPaths((0, 1, 2), 3, 40)
+        done = refused = False
+        while not (done and refused):
+            message = parent.recv()
+            assert message[1] == 7
+            if message[0] == "chunk":
+                assert message[2] == 0
+                received.append(message[3])
+            elif message[0] == "done":
+                done = message[2] == 0
+            else:
+                assert message[:3] == ("error", 7, 1) and "ensemble" in message[3]
+                refused = True
+        expected, _ = _filled(good, [0, 1, 2])
+        assert len(received) == len(expected) == 41
+        assert np.array_equal(received.points_at(40), expected.points_at(40))
+    finally:
+        parent.send(("quit",))
+        thread.join(10)
+    assert not thread.is_alive()

@@ -158,3 +158,16 @@ def test_screenshot_with_seeds_draws_them(tmp_path):
     assert main(["--preset", "noise_wavy", "--seeds", "12", "--steps", "50",
                  "--screenshot", str(out)]) == 0
     assert out.stat().st_size > 10_000
+
+
+def test_without_servers_the_seeds_are_computed_by_the_task_itself(qtbot, make_window,
+                                                                   monkeypatch):
+    monkeypatch.setenv("GDVIZ_STEP_PROCESS", "0")
+    window = make_window("linreg")
+    window.set_seed_count(3)
+    assert window.wait_for_seeds()
+    paths = window.controller.tracks[0].seeds
+    assert paths.done and len(paths) == window.controller.config.step_limit() + 1
+    own = np.array([paths.points_at(i)[0] for i in range(len(paths))])
+    window.controller.run_until(len(paths) - 1)
+    assert np.array_equal(own, window.controller.history.params[: len(paths)])
