@@ -44,7 +44,8 @@ def _filled(config, seeds, last=None):
 def test_every_member_is_the_single_run_of_its_seed_bit_for_bit(config):
     seeds = [config.seed + m for m in range(5)]
     paths, _ = _filled(config, seeds)
-    assert paths.done and len(paths) == config.step_limit() + 1
+    assert paths.done
+    assert len(paths) == config.step_limit() + 1
     for m, seed in enumerate(seeds):
         records = list(iterate(config.with_changes(seed=seed)))
         params = np.array([r.params for r in records])
@@ -62,9 +63,12 @@ def test_bands_are_the_loss_quantiles_over_seeds_and_paths_keep_the_last_step():
     losses = np.array([paths.losses_at(i) for i in range(121)])
     assert np.array_equal(steps, np.arange(121))
     assert np.allclose(bands, np.percentile(losses, BANDS, axis=1).T)
-    assert np.all(bands[:, 0] <= bands[:, 1]) and np.all(bands[:, 1] <= bands[:, 2])
+    assert np.all(bands[:, 0] <= bands[:, 1])
+    assert np.all(bands[:, 1] <= bands[:, 2])
     kept, params = paths.paths(120, 10)
-    assert kept[-1] == 120 and len(kept) <= 12 and params.shape == (len(kept), 9, 3)
+    assert kept[-1] == 120
+    assert len(kept) <= 12
+    assert params.shape == (len(kept), 9, 3)
     assert np.array_equal(params[-1], paths.points_at(120))
     # a lock-step index beyond what is held shows the last held step
     assert np.array_equal(paths.points_at(10_000), paths.points_at(120))
@@ -77,7 +81,8 @@ def test_a_long_run_keeps_at_most_max_values_and_stops_there():
     last = steps_kept(config, 256, 3)
     assert (last + 1) * 256 * 3 <= MAX_VALUES < (last + 2) * 256 * 3
     paths, _ = _filled(config, [0, 1, 2], last=50)
-    assert len(paths) == 51 and paths.done
+    assert len(paths) == 51
+    assert paths.done
 
 
 def test_stopping_ends_the_filling_early():
@@ -92,15 +97,18 @@ def test_stopping_ends_the_filling_early():
 
     counts = list(fill_seed_paths(config, paths, should_stop))
     # one check after every chunk (~0.1 s of work): five chunks reported, stopped at the sixth
-    assert len(calls) == 6 and len(counts) == 5 and counts == sorted(counts)
-    assert not paths.done and counts[-1] < len(paths) < paths.last_step
+    assert len(calls) == 6
+    assert len(counts) == 5
+    assert counts == sorted(counts)
+    assert not paths.done
+    assert counts[-1] < len(paths) < paths.last_step
 
 
 def test_seeds_out_of_order_and_bad_counts_are_refused():
     paths = SeedPaths([0, 1], 2, 10)
     from gdviz.core.seed_paths import SeedChunk
 
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="do not follow"):
         paths.append(SeedChunk(3, np.zeros((1, 2, 2)), np.zeros((1, 2)), np.zeros((1, 3))))
     for bad in (0, 257, "x", -3):
         with pytest.raises(ConfigError):
@@ -138,7 +146,8 @@ def test_variance_against_batch_follows_the_theory_line():
     problem = config.make_problem()
     at = config.start_point()
     sizes = batch_sizes_for(problem.n_samples)
-    assert sizes[0] == 1 and sizes[-1] == problem.n_samples // 2
+    assert sizes[0] == 1
+    assert sizes[-1] == problem.n_samples // 2
     assert len(np.unique(sizes)) == len(sizes)
     for order in ("shuffle", "replacement"):
         measured, theory = variance_against_batch(problem, at, order, sizes,
@@ -210,7 +219,8 @@ def test_seed_server_sends_each_runs_chunks_and_a_refusal_in_one_sentence():
             elif message[0] == "done":
                 done = message[2] == 0
             else:
-                assert message[:3] == ("error", 7, 1) and "ensemble" in message[3]
+                assert message[:3] == ("error", 7, 1)
+                assert "ensemble" in message[3]
                 refused = True
         expected, _ = _filled(good, [0, 1, 2])
         assert len(received) == len(expected) == 41

@@ -38,21 +38,28 @@ def test_a_preset_with_seeds_draws_ghosts_cloud_and_band(qtbot, make_window):
         assert _paths_drawn(contour.ghosts.items[k]) == 63
         x, y = contour.seed_cloud.dots[k].getData()
         points = track.seeds.points_at(300)
-        assert np.array_equal(x, points[:, 0]) and np.array_equal(y, points[:, 1])
+        assert np.array_equal(x, points[:, 0])
+        assert np.array_equal(y, points[:, 1])
         # the empirical ellipses: 1σ then 2σ around the seeds' mean
         ex, ey = contour.seed_cloud.spread[k].xData, contour.seed_cloud.spread[k].yData
-        mean, _cov = empirical_covariance(points)
-        first = ex[: int(np.flatnonzero(np.isnan(ex))[0])]
-        assert np.isclose(first.mean(), mean[0], rtol=0.05)
+        mean, cov = empirical_covariance(points)
+        cut = int(np.flatnonzero(np.isnan(ex))[0])
+        # the 1σ ring's points are mean + L·u (|u| = 1): their covariance is cov / 2
+        ring = np.stack([ex[: cut - 1], ey[: cut - 1]])   # the closing point repeats the first
+        assert np.allclose(ring.mean(axis=1), mean, atol=1e-9)
+        assert np.allclose(np.cov(ring, bias=True), cov / 2, rtol=0.02)
         # plain SGD on a quadratic: the predicted ellipse around the minimum too
         px = contour.seed_cloud.predicted[k].xData
-        assert px is not None and np.isfinite(px).sum() > 100
-    assert "seeds" in contour.frame.info.text() and "predicted" in contour.frame.info.text()
+        assert px is not None
+        assert np.isfinite(px).sum() > 100
+    assert "seeds" in contour.frame.info.text()
+    assert "predicted" in contour.frame.info.text()
     curve = _view(window, "learning_curve")
     curve.show_step(300)
     low, high, _fill, median = curve.bands.parts[0]
     assert len(median.xData) > 10
-    assert np.all(low.yData <= median.yData + 1e-12) and np.all(median.yData <= high.yData + 1e-12)
+    assert np.all(low.yData <= median.yData + 1e-12)
+    assert np.all(median.yData <= high.yData + 1e-12)
     trace = _view(window, "params")
     trace.show_step(300)
     assert _paths_drawn(trace.ghosts.items[0]) == 63   # one parameter shown (several runs)
@@ -83,7 +90,8 @@ def test_an_optimizer_without_ensemble_says_so_under_the_field(qtbot, make_windo
     window.controller.set_config(config)
     window.set_seed_count(4)
     note = window.sampling_panel.seeds_note
-    assert "lbfgs cannot run as an ensemble" in note.text() and not note.isHidden()
+    assert "lbfgs cannot run as an ensemble" in note.text()
+    assert not note.isHidden()
     assert window.controller.tracks[0].seeds is None
     window.set_seed_count(1)
     assert note.isHidden()
@@ -96,7 +104,8 @@ def test_the_window_stays_responsive_while_seeds_compute(qtbot, make_window):
     window.controller.pause()
     assert window.wait_for_seeds()
     paths = window.controller.tracks[0].seeds
-    assert paths.done and len(paths) == 301
+    assert paths.done
+    assert len(paths) == 301
 
 
 def test_seeds_survive_a_session(qtbot, make_window, tmp_path):
@@ -150,7 +159,8 @@ def test_noise_view_measures_the_batch_variance_against_the_theory(qtbot, make_w
 def test_gui_seeds_option_is_checked_in_one_line(capsys):
     assert main(["--seeds", "0", "--preset", "linreg", "--screenshot", "x.png"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and "number of seeds must be between 1 and 256" in err[0]
+    assert len(err) == 1
+    assert "number of seeds must be between 1 and 256" in err[0]
 
 
 def test_screenshot_with_seeds_draws_them(tmp_path):
@@ -167,7 +177,8 @@ def test_without_servers_the_seeds_are_computed_by_the_task_itself(qtbot, make_w
     window.set_seed_count(3)
     assert window.wait_for_seeds()
     paths = window.controller.tracks[0].seeds
-    assert paths.done and len(paths) == window.controller.config.step_limit() + 1
+    assert paths.done
+    assert len(paths) == window.controller.config.step_limit() + 1
     own = np.array([paths.points_at(i)[0] for i in range(len(paths))])
     window.controller.run_until(len(paths) - 1)
     assert np.array_equal(own, window.controller.history.params[: len(paths)])
