@@ -56,10 +56,17 @@ def test_a_preset_with_seeds_draws_ghosts_cloud_and_band(qtbot, make_window):
     assert "predicted" in contour.frame.info.text()
     curve = _view(window, "learning_curve")
     curve.show_step(300)
-    low, high, _fill, median = curve.bands.parts[0]
+    band, median = curve.bands.parts[0]
     assert len(median.xData) > 10
-    assert np.all(low.yData <= median.yData + 1e-12)
-    assert np.all(median.yData <= high.yData + 1e-12)
+    # the band's outline: the 10 % quantile forward, the 90 % one back, around the median
+    polygon = band.path().toFillPolygon()
+    outline = np.array([(p.x(), p.y()) for p in polygon])
+    half = len(median.xData)
+    low, high = outline[:half, 1], outline[half: 2 * half, 1][::-1]
+    assert np.array_equal(outline[:half, 0], median.xData)
+    assert np.all(low <= median.yData + 1e-12)
+    assert np.all(median.yData <= high + 1e-12)
+    assert np.any(high - low > 0)
     trace = _view(window, "params")
     trace.show_step(300)
     assert _paths_drawn(trace.ghosts.items[0]) == 63   # one parameter shown (several runs)
