@@ -229,3 +229,18 @@ def test_seed_server_sends_each_runs_chunks_and_a_refusal_in_one_sentence():
         parent.send(("quit",))
         thread.join(10)
     assert not thread.is_alive()
+
+
+def test_variance_against_batch_draws_fewer_batches_of_many_values():
+    config = RunConfig(problem="linreg", batch_size=16, order="replacement")
+    problem = config.make_problem()
+    at = config.start_point()
+    sizes = batch_sizes_for(problem.n_samples)
+    full = variance_against_batch(problem, at, "replacement", sizes, np.random.default_rng(0),
+                                  400)
+    capped = variance_against_batch(problem, at, "replacement", sizes,
+                                    np.random.default_rng(0), 400, max_values=3000)
+    assert np.array_equal(full[1], capped[1])       # the theory does not depend on the draws
+    # 30 to 400 draws a size: the traces are still estimates of the same numbers (±~50 %)
+    assert np.all(np.abs(capped[0] / capped[1] - 1) < 0.8)
+    assert not np.array_equal(full[0], capped[0])

@@ -9,10 +9,13 @@ batch size is a vertical line. Readout: B_simple = tr(C)/|ḡ|², the batch size
 noise is as large as the signal (McCandlish et al. 2018's simple noise scale).
 
 Computed off the GUI thread (gui.tasks.TaskRunner), at most every ``PERIOD_MS`` while a run
-plays (the newest shown step wins); ``wait_ready`` waits for it (tests, screenshots).
+plays and at most a quarter of the time (the newest shown step wins); ``wait_ready`` waits for
+it (tests, screenshots).
 """
 
 from __future__ import annotations
+
+import time
 
 import numpy as np
 import pyqtgraph as pg
@@ -29,13 +32,17 @@ from gdviz.gui.views.base import LessonView, RunTrack
 from gdviz.gui.views.status_label import set_status_text
 
 SAMPLES = 400      # batches drawn per batch size: the trace's relative error is ~√(2/400) ≈ 7 %
-PERIOD_MS = 400    # while playing: at most one computation this often (~10-40 ms each, n = 500)
+PERIOD_MS = 400    # while playing: at most one computation this often, and never more than a
+                   # quarter of the time (noise_ball 0.05-0.4 s a computation, mlp_spiral 2 s on
+                   # a loaded 2-core machine: it shares the window's interpreter)
+BUSY_SHARE = 0.25
 
 
 def noise_curve(problem: Problem, at: np.ndarray, order: str, seed: int, should_stop
                 ) -> dict | None:
     """Everything the view draws at ``at`` (p,): batch sizes (m,), measured and theory traces
     (m,), tr(C), |ḡ|² and B_simple (None where ḡ = 0); None when stopped."""
+    started = time.perf_counter()
     sizes = batch_sizes_for(problem.n_samples)
     found = variance_against_batch(problem, at, order, sizes, np.random.default_rng(seed),
                                    SAMPLES, should_stop)
@@ -44,7 +51,8 @@ def noise_curve(problem: Problem, at: np.ndarray, order: str, seed: int, should_
     mean, cov = per_sample_covariance(problem, at)
     trace, norm2 = float(np.trace(cov)), float(mean @ mean)
     return {"sizes": sizes, "measured": found[0], "theory": found[1], "trace": trace,
-            "norm2": norm2, "noise_scale": trace / norm2 if norm2 > 0 else None}
+            "norm2": norm2, "noise_scale": trace / norm2 if norm2 > 0 else None,
+            "seconds": time.perf_counter() - started}
 
 
 class NoiseView(LessonView):
@@ -146,7 +154,7 @@ class NoiseView(LessonView):
         problem, order = self.problem, track.config.order
         self.runner.request(wanted, lambda should_stop: noise_curve(problem, at, order, k,
                                                                     should_stop))
-        self._timer.start()   # the next request waits at least PERIOD_MS
+        self._timer.start()   # the next request waits (see _on_runner_ready)
 
     def _on_runner_ready(self, key, result) -> None:
         if isinstance(result, Exception):
@@ -154,6 +162,10 @@ class NoiseView(LessonView):
             return
         self._shown = key
         self.result = result
+        # requests start at most this often (the timer runs from the request): computing then
+        # takes at most BUSY_SHARE of the time
+        wait = result["seconds"] / BUSY_SHARE
+        self._timer.setInterval(int(max(PERIOD_MS, 1000 * wait)))
         self._draw(result, key[3])
         if self._wanted != key and not self._timer.isActive():
             self._request()
