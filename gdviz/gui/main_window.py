@@ -58,6 +58,9 @@ class MainWindow(QMainWindow):
         self.setWindowTitle("gdviz — gradient descent, step by step")
         self.setDockNestingEnabled(True)
         self.preset: Preset | None = None
+        # a preset's seed count is taken when it loads; an export's window turns this off (its
+        # frames must not depend on how far the seeds computed in the background have got)
+        self.follow_preset_seeds = True
         self._sized = False
         self._layout_restored = False
         runs, selected, self.preset = self._initial_runs(preset)
@@ -223,7 +226,7 @@ class MainWindow(QMainWindow):
                 apply_view_choices(view, self._default_choices.get(view.view_id, {}))
         self.captions.set_script(preset.captions)
         self.editor.show_config(runs[0].config)
-        self.use_seed_count(preset.seeds)
+        self.use_seed_count(preset.seeds if self.follow_preset_seeds else 1)
         self.controller.set_runs(runs, 0)
         self.raise_views_for_problem()
         self._apply_preset_views(preset)
