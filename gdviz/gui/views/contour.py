@@ -503,6 +503,9 @@ class ContourView(PairGridView):
         parts = [f"step {k}", f"loss {style.fmt(float(h.losses[k]))}"]
         if len(self.tracks) > 1:
             parts.insert(0, self.tracks[self.selected_track].name)
+        seeds = self.tracks[self.selected_track].seeds if self.tracks else None
+        if seeds is not None and not seeds.done and seeds.shown(k) < k:   # outpaced (max speed)
+            parts.append(f"seeds computed to step {seeds.shown(k)}")
         set_status_text(self.frame.status, " · ".join(parts))
         self._show_note()
 
