@@ -219,3 +219,17 @@ def test_a_whole_window_export_draws_the_runs_without_their_seeds(qtbot, tmp_pat
     # seeds: they come in the background, and a frame must not depend on how far they got
     assert seen == [("noise_wavy", 1, None)]
     assert spec.out.stat().st_size > 0
+
+
+def test_a_lesson_with_a_negative_minimum_loads_after_a_run_with_steps(qtbot, make_window):
+    """Defect (found by the smoke test once noise_wavy came after the bowl): the learning
+    curve's log box, unticked for a loss that goes below 0, redrew the new history with the
+    old run's tracks: IndexError in the slot."""
+    window = make_window("bowl")
+    window.controller.run_until(40)
+    window.load_preset("noise_wavy")
+    curve = _view(window, "learning_curve")
+    assert curve in window.controller.views
+    assert not curve.log_box.isChecked()
+    curve.show_step(0)
+    assert curve.plot.getPlotItem().getAxis("left").logMode is False

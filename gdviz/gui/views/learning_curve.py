@@ -153,8 +153,12 @@ class LearningCurveView(LessonView):
         if problem.name != self._problem_name:
             self._problem_name = problem.name
             # a loss whose known minimum is < 0 (wavy) has no log picture: it opens linear
+            # (quietly: the toggle's redraw would mix this history with the old run's tracks;
+            # the show_step below draws it, and the log scale follows the box there)
             if any(m.loss < 0 for m in problem.minima):
+                self.log_box.blockSignals(True)
                 self.log_box.setChecked(False)
+                self.log_box.blockSignals(False)
         self.plot.setLabel("left", "loss" if problem.has_data else "f")
         self.epoch_box.setVisible(problem.has_data)
         self.x_range.reset()

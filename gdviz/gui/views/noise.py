@@ -44,11 +44,13 @@ def noise_curve(problem: Problem, at: np.ndarray, order: str, seed: int, should_
     (m,), tr(C), |ḡ|² and B_simple (None where ḡ = 0); None when stopped."""
     started = time.perf_counter()
     sizes = batch_sizes_for(problem.n_samples)
-    found = variance_against_batch(problem, at, order, sizes, np.random.default_rng(seed),
-                                   SAMPLES, should_stop)
-    if found is None:
-        return None
-    mean, cov = per_sample_covariance(problem, at)
+    # a formula's gradient may be NaN or infinite here (log(w·x)): drawn as gaps, not warned
+    with np.errstate(all="ignore"):
+        found = variance_against_batch(problem, at, order, sizes,
+                                       np.random.default_rng(seed), SAMPLES, should_stop)
+        if found is None:
+            return None
+        mean, cov = per_sample_covariance(problem, at)
     trace, norm2 = float(np.trace(cov)), float(mean @ mean)
     return {"sizes": sizes, "measured": found[0], "theory": found[1], "trace": trace,
             "norm2": norm2, "noise_scale": trace / norm2 if norm2 > 0 else None,
@@ -126,7 +128,7 @@ class NoiseView(LessonView):
             return
         self._wanted = wanted
         if not self._timer.isActive() and not self.runner.busy:
-            self._request()
+            self._request()   # (not while hidden: the window draws the view when it shows)
 
     def wait_ready(self, timeout_ms: int = 10000) -> bool:
         """Compute what the view should show now, without waiting for the timer; True once it
@@ -144,7 +146,8 @@ class NoiseView(LessonView):
 
     def _request(self) -> None:
         wanted = self._wanted
-        if wanted is None or wanted == self._shown or self.runner.busy or self.problem is None:
+        if (wanted is None or wanted == self._shown or self.runner.busy or self.problem is None
+                or not self.isVisible()):   # a tab behind another, or a closed window
             return
         track = self.tracks[self.selected_track]
         k = wanted[3]
