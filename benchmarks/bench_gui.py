@@ -25,8 +25,12 @@ numbers depend on the machine (and on what else runs on it): compare the ratios,
 The steps are computed where the window computes them: in a step server process
 (``gdviz.gui.step_process``), or with ``--no-server`` in the worker thread (the fallback).
 
+``--seeds K`` gives every run K seeds (the window's Seeds field): they are computed in the
+background while the run plays (gui.seed_runs), and drawn as ghost paths, the end-point cloud
+and the learning curve's band; the bench then also prints how many steps the seeds reached.
+
     QT_QPA_PLATFORM=offscreen python benchmarks/bench_gui.py [--preset wavy] [--seconds 10]
-        [--runs N] [--repeat 1] [--events] [--no-server]
+        [--runs N] [--seeds K] [--repeat 1] [--events] [--no-server]
     python benchmarks/bench_gui.py --startup 5     # start-up time only (GDVIZ_STARTUP_PROBE)
 """
 
@@ -177,7 +181,8 @@ def pct(values: list[float], q: float) -> float:
     return float(np.percentile(values, q)) if values else float("nan")
 
 
-def measure(preset: str, seconds: float, runs: int, events: EventClock | None = None) -> dict:
+def measure(preset: str, seconds: float, runs: int, events: EventClock | None = None,
+            seeds: int = 1) -> dict:
     from PySide6.QtCore import QElapsedTimer, QEventLoop, Qt, QTimer
     from PySide6.QtWidgets import QApplication
 
@@ -197,6 +202,8 @@ def measure(preset: str, seconds: float, runs: int, events: EventClock | None = 
         app.processEvents()
     c = window.controller
     multi = start_runs(c, runs_configs(config, runs))
+    if seeds > 1:
+        window.set_seed_count(seeds)
     hidden = [v.view_id for v in c.views if not c.view_filter(v)]
     show_times = {v.view_id: [] for v in c.views}
     show_cpu = {v.view_id: [] for v in c.views}
@@ -250,6 +257,7 @@ def measure(preset: str, seconds: float, runs: int, events: EventClock | None = 
     event_counts = dict(events.counts) if events is not None else {}
     steps = last_index(c) - step0
     state = c.state
+    seeded = [len(p) - 1 for p in getattr(getattr(c, "seed_runs", None), "paths", []) if p]
     window.close()
     app.processEvents()
     delays = [max(0.0, i - TIMER_MS) for i in intervals]
@@ -266,7 +274,8 @@ def measure(preset: str, seconds: float, runs: int, events: EventClock | None = 
             "timer_p99": pct(delays, 99), "timer_p50": pct(delays, 50),
             "ticks": len(intervals), "per_view": per_view, "state": state, "multi": multi,
             "hidden": hidden, "config": config, "events": event_times,
-            "event_counts": event_counts, "elapsed": elapsed}
+            "event_counts": event_counts, "elapsed": elapsed, "seeded": seeded,
+            "last_index": step0 + steps}
 
 
 FLOOR_CODE = ("import time, numpy, PySide6.QtWidgets, pyqtgraph; "
@@ -314,6 +323,9 @@ def main() -> None:
                              "like with like")
     parser.add_argument("--with-views", default="", metavar="A,B",
                         help="the seven classic views plus these (e.g. curvature)")
+    parser.add_argument("--seeds", type=int, default=1, metavar="K",
+                        help="every run with K seeds (1..256), computed in the background "
+                             "while it plays and drawn in the views")
     parser.add_argument("--no-server", action="store_true",
                         help="compute in the worker thread, not in a step server process "
                              "(GDVIZ_STEP_PROCESS=0)")
@@ -342,13 +354,14 @@ def main() -> None:
     print(f"preset {args.preset}: {config.problem}, {config.optimizer} lr {lrs}, "
           f"batch {config.batch_size}, order {config.order}; window {WINDOW_SIZE[0]}×"
           f"{WINDOW_SIZE[1]} offscreen, speed max, {args.seconds:g} s; steps computed in "
-          f"{'a step server process' if step_process.enabled() else 'the worker thread'}",
+          f"{'a step server process' if step_process.enabled() else 'the worker thread'}"
+          f"{f'; {args.seeds} seeds per run' if args.seeds > 1 else ''}",
           flush=True)
     for rep in range(args.repeat):
         headless_rate(configs, 0.3)  # warm up
         headless = headless_rate(configs, args.headless_seconds)
         events = EventClock() if args.events else None
-        r = measure(args.preset, args.seconds, args.runs, events)
+        r = measure(args.preset, args.seconds, args.runs, events, args.seeds)
         if r["multi"]:
             print(r["multi"])
         ratio = r["steps_per_s"] / headless
@@ -364,6 +377,10 @@ def main() -> None:
               f"{ok(r['timer_p99'] <= TARGET_TIMER_P99)}")
         if r["hidden"]:
             print(f"views not drawn (hidden): {', '.join(r['hidden'])}")
+        if args.seeds > 1:
+            print(f"seeds: {args.seeds} per run, computed up to step "
+                  f"{', '.join(str(s) for s in r['seeded']) or 'none'} while the runs reached "
+                  f"step {r['last_index']}")
         print(f"{'view':16s} {'draws':>6s} {'show mean':>10s} {'p95':>7s} "
               f"{'paints':>7s} {'paint mean':>11s} {'p95':>7s} {'both/refresh':>13s} "
               f"{'(CPU)':>7s}  (ms)")

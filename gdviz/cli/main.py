@@ -47,6 +47,9 @@ def build_parser() -> argparse.ArgumentParser:
                              "and exit")
     parser.add_argument("--steps", type=int, default=0, metavar="N",
                         help="with --screenshot: steps to take before rendering")
+    parser.add_argument("--seeds", dest="window_seeds", metavar="K",
+                        help="the window runs K seeds of every run at once (1 to 256; "
+                             "default: the preset's, else 1)")
     parser.add_argument("--smoke", action="store_true",
                         help="self-test: open the window offscreen, play every lesson, exit")
     sub = parser.add_subparsers(dest="command", parser_class=_OneLineParser)
@@ -179,10 +182,16 @@ def _gui(args: argparse.Namespace) -> int:
         from gdviz.core.presets import get_preset
 
         get_preset(args.preset)  # unknown names fail here with the list of presets
+    seeds = None
+    if args.window_seeds is not None:
+        from gdviz.core.seed_paths import checked_seed_count
+
+        seeds = checked_seed_count(args.window_seeds)
     if args.smoke:
         from gdviz.gui.smoke import run_smoke
 
         return run_smoke()
     from gdviz.gui.app import main_gui
 
-    return main_gui(preset=args.preset, screenshot=args.screenshot, steps=args.steps)
+    return main_gui(preset=args.preset, screenshot=args.screenshot, steps=args.steps,
+                    seeds=seeds)

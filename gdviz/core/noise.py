@@ -70,17 +70,19 @@ def per_sample_covariance(problem: Any, at: np.ndarray) -> tuple[np.ndarray, np.
     return mean, cov + _injected(problem) * np.eye(len(mean))
 
 
-def batch_covariance(problem: Any, at: np.ndarray, batch_size: int, order: str) -> np.ndarray:
+def batch_covariance(problem: Any, at: np.ndarray, batch_size: int, order: str,
+                     grads: np.ndarray | None = None) -> np.ndarray:
     """(p, p): the covariance of one step's batch gradient at ``at`` over the step's random
     batch (and gradient noise).
 
     ``replacement``: C/B. ``shuffle`` (without replacement): C_data/B·(n − B)/(n − 1) plus the
     injected part /B, for a batch of B (an epoch's shorter last batch is not counted).
     ``sequential``: the batches are fixed; the covariance over the epoch's batches, each step
-    equally likely (plus the injected part, 1/k per batch of k, averaged).
+    equally likely (plus the injected part, 1/k per batch of k, averaged). ``grads``: the
+    ``per_sample_gradients`` at ``at`` when the caller has them.
     """
     n, p = problem.n_samples, problem.n_params
-    grads = per_sample_gradients(problem, at)
+    grads = per_sample_gradients(problem, at) if grads is None else grads
     noise = _injected(problem)
     if order == "sequential":
         starts = range(0, n, batch_size)
@@ -98,13 +100,14 @@ def batch_covariance(problem: Any, at: np.ndarray, batch_size: int, order: str) 
 
 
 def sample_batch_gradients(problem: Any, at: np.ndarray, batch_size: int, order: str,
-                           rng: np.random.Generator, count: int) -> np.ndarray:
+                           rng: np.random.Generator, count: int,
+                           grads: np.ndarray | None = None) -> np.ndarray:
     """(count, p): the batch gradients at ``at`` of ``count`` steps whose batches the runner's
     sampler draws (``sampling.epoch_batches``, epoch after epoch, from ``rng``), with the
     runner's gradient noise. With ``shuffle`` an epoch's shorter last batch is skipped (the
-    batch covariance is that of a batch of B)."""
+    batch covariance is that of a batch of B). ``grads``: as for ``batch_covariance``."""
     n, p = problem.n_samples, problem.n_params
-    grads = per_sample_gradients(problem, at)
+    grads = per_sample_gradients(problem, at) if grads is None else grads
     batches: list[np.ndarray] = []
     while len(batches) < count:
         batches.extend(batch for batch in epoch_batches(n, batch_size, order, rng)
@@ -152,15 +155,26 @@ def gradient_noise(config: RunConfig, at: np.ndarray | None = None) -> GradientN
     mean, cov = per_sample_covariance(problem, point)
     norm2 = float(mean @ mean)  # the mean of the one-sample estimates: ḡ
     scale = float(np.trace(cov)) / norm2 if norm2 > 0 else None
-    stationary = None
-    hessian = problem.constant_hessian()
-    if hessian is not None and problem.minima and plain_sgd(config):
-        minimum = np.array(problem.minima[0].params)
-        noise_at_minimum = batch_covariance(problem, minimum, batch, config.order)
-        stationary = stationary_covariance(hessian, config.lr, noise_at_minimum)
+    predicted = stationary_prediction(config)
+    stationary = None if predicted is None else predicted[1]
     return GradientNoise(point, problem.grad(point), cov,
                          batch_covariance(problem, point, batch, config.order), scale,
                          stationary)
+
+
+def stationary_prediction(config: RunConfig) -> tuple[np.ndarray, np.ndarray] | None:
+    """(θ* (p,), Σ (p, p)): the minimum and the predicted stationary covariance of ``config``'s
+    iterates around it (``stationary_covariance`` with C_B at θ*), for a problem with a
+    constant Hessian and a known minimum run by plain SGD at a constant rate; else None."""
+    problem = config.make_problem()
+    hessian = problem.constant_hessian()
+    if hessian is None or not problem.minima or not plain_sgd(config):
+        return None
+    minimum = np.array(problem.minima[0].params, dtype=np.float64)
+    noise_at_minimum = batch_covariance(problem, minimum, config.effective_batch_size(),
+                                        config.order)
+    sigma = stationary_covariance(hessian, config.lr, noise_at_minimum)
+    return None if sigma is None else (minimum, sigma)
 
 
 def covariance_ellipse(center: np.ndarray, cov: np.ndarray, sigmas: float,
@@ -174,3 +188,33 @@ def covariance_ellipse(center: np.ndarray, cov: np.ndarray, sigmas: float,
     unit = np.stack([np.cos(angle), np.sin(angle)])            # (2, points)
     curve = vectors @ (radii[:, None] * unit)                   # (2, points)
     return center[0] + curve[0], center[1] + curve[1]
+
+
+def batch_sizes_for(n_samples: int, count: int = 12) -> np.ndarray:
+    """Up to ``count`` distinct batch sizes spread evenly on a log scale from 1 to n/2 (the
+    noise panel's x axis; a batch of all n has no noise to plot on a log axis). (m,) ints."""
+    top = max(1, n_samples // 2)
+    return np.unique(np.round(np.geomspace(1, top, count)).astype(np.int64))
+
+
+def variance_against_batch(problem: Any, at: np.ndarray, order: str, batch_sizes: np.ndarray,
+                           rng: np.random.Generator, count: int,
+                           should_stop=lambda: False,
+                           max_values: int = 4_000_000) -> tuple[np.ndarray, np.ndarray] | None:
+    """(measured (m,), theory (m,)): for each batch size B of ``batch_sizes``, the trace of the
+    covariance of up to ``count`` batch gradients the sampler draws at ``at`` (``order``), and
+    the trace ``batch_covariance`` predicts (tr(C)/B with replacement, ·(n − B)/(n − 1) with
+    shuffle), in (gradient units)². Fewer draws (at least 30) where count·B·p would exceed
+    ``max_values`` (a network's gradients: the draws are gathered in one array). None once
+    ``should_stop()`` (checked between sizes)."""
+    grads = per_sample_gradients(problem, at)
+    p = grads.shape[1]
+    measured, theory = [], []
+    for size in batch_sizes:
+        if should_stop():
+            return None
+        draws_count = int(max(30, min(count, max_values // max(1, int(size) * p))))
+        draws = sample_batch_gradients(problem, at, int(size), order, rng, draws_count, grads)
+        measured.append(float(np.trace(np.atleast_2d(np.cov(draws, rowvar=False)))))
+        theory.append(float(np.trace(batch_covariance(problem, at, int(size), order, grads))))
+    return np.array(measured), np.array(theory)

@@ -9,7 +9,8 @@ JSON layout::
      "runs": [{"name": "adam lr=0.05", "config": {<fields overriding "config">}}, ...],
      "front": ["step_math", ...],     # views the lesson brings to the front (optional)
      "captions": [{"at_step": 0, "text": "..."}, ...],   # the lesson's script (core.captions)
-     "views": {"surface3d": {"log_box": false}}}      # view choices the lesson opens with
+     "views": {"surface3d": {"log_box": false}},      # view choices the lesson opens with
+     "seeds": 64}                     # seeds the window runs at once (optional, 1 to 256)
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from gdviz.core.problems.registry import problem_specs
 from gdviz.core.records import RunConfig
 from gdviz.core.resources import resource_path
 from gdviz.core.run_set import RunSpec, from_pairs
+from gdviz.core.seed_paths import checked_seed_count
 
 
 @dataclass(frozen=True)
@@ -36,7 +38,8 @@ class Preset:
     the lesson brings in front of the tabs they share a place with. ``captions``: the
     lesson's script of captions (``core.captions``), shown on the main view as it plays.
     ``views``: {view id: {choice: value}} the lesson opens its views with, as a session
-    stores them (the bowl: a linear 3-D height)."""
+    stores them (the bowl: a linear 3-D height). ``seeds``: how many seeds of every run the
+    window runs at once (gui.seed_runs; 1: the runs alone)."""
 
     name: str
     title: str
@@ -47,6 +50,7 @@ class Preset:
     front: tuple[str, ...] = ()
     captions: CaptionScript = CaptionScript()
     views: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    seeds: int = 1
 
 
 def _from_json(data: dict) -> Preset:
@@ -63,7 +67,8 @@ def _from_json(data: dict) -> Preset:
     return Preset(data["name"], data["title"], data.get("group", "lesson"),
                   data.get("description", ""), config, from_pairs(runs),
                   tuple(data.get("front", ())), captions,
-                  {k: dict(v) for k, v in views.items()})
+                  {k: dict(v) for k, v in views.items()},
+                  checked_seed_count(data.get("seeds", 1)))
 
 
 def _function_preset(spec) -> Preset:

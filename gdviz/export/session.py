@@ -11,11 +11,12 @@ Layout (version 2; version 1 files are read too)::
      "views": {"samples": {"param": "w", "zoom_box": false},   # per view: its choices
                "learning_curve": {"log_box": true},
                "docks": {"samples": true, "histogram": false, ...}},   # dock visibility
-     "captions": [{"at_step": 0, "text": "..."}, ...]}   # the lesson's captions (optional)
+     "captions": [{"at_step": 0, "text": "..."}, ...],   # the lesson's captions (optional)
+     "seeds": 64}                 # seeds of every run the window runs at once (optional)
 
 ``captions`` (core.captions format) was added without a new version: a file without it loads
 with ``captions`` None (the window then uses its lesson's, if any), and an older gdviz ignores
-it.
+it. ``seeds`` likewise (written only when more than 1; a file without it means 1).
 
 A session is shared between people (a teacher sends one to a class), so it is untrusted
 input. Its data travels inside it: a run's CSV data up to ``EMBED_MAX_BYTES`` is embedded as
@@ -53,6 +54,7 @@ from gdviz.core.lockstep import MAX_RUNS, check_runs
 from gdviz.core.problems.csv_data import load_csv
 from gdviz.core.records import RunConfig
 from gdviz.core.run_set import PALETTE, RunSpec
+from gdviz.core.seed_paths import checked_seed_count
 from gdviz.core.text import shown
 from gdviz.export.files import atomic_file, atomic_text
 
@@ -94,6 +96,7 @@ class Session:
     step: int = 0
     views: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     captions: CaptionScript | None = None  # None: the file has no captions (an older one)
+    seeds: int = 1   # seeds of every run the window runs at once (gui.seed_runs)
 
     @property
     def run(self) -> RunSpec:
@@ -108,6 +111,8 @@ class Session:
                "views": {k: dict(v) for k, v in self.views.items()}}
         if self.captions is not None:
             out["captions"] = self.captions.to_list()
+        if self.seeds > 1:
+            out["seeds"] = self.seeds
         return out
 
 
@@ -241,7 +246,12 @@ def validate_session(data: Any, name: str = "the session",
             captions.check_runs(len(runs))
         except ConfigError as err:
             raise bad(str(err)) from None
-    return Session(runs, selected, step, {k: dict(v) for k, v in views.items()}, captions)
+    try:
+        seeds = checked_seed_count(data.get("seeds", 1))
+    except ConfigError as err:
+        raise bad(f"'seeds': {err}") from None
+    return Session(runs, selected, step, {k: dict(v) for k, v in views.items()}, captions,
+                   seeds)
 
 
 def _run(data: Any, i: int, bad, folder, allow_outside: bool, version: int) -> RunSpec:

@@ -108,8 +108,10 @@ class ExceptHook:
 
 
 def main_gui(preset: str | None = None, screenshot: str | os.PathLike | None = None,
-             steps: int = 0, settings_path: str | os.PathLike | None = None) -> int:
-    """Open the window (on ``preset``, else the last session, else ``wavy``) and run the app.
+             steps: int = 0, settings_path: str | os.PathLike | None = None,
+             seeds: int | None = None) -> int:
+    """Open the window (on ``preset``, else the last session, else ``wavy``) and run the app;
+    ``seeds``: how many seeds of every run it runs at once (None: the preset's).
 
     With ``screenshot``: take ``steps`` steps, render the window at 1280×800 to that PNG
     (or SVG or PDF, by its ending) and return 0, without showing anything on screen or
@@ -139,12 +141,16 @@ def main_gui(preset: str | None = None, screenshot: str | os.PathLike | None = N
 
         if screenshot is not None:
             window = MainWindow(preset=preset or "wavy", settings=AppSettings(memory=True))
+            if seeds is not None:
+                window.set_seed_count(seeds)
             return _screenshot(app, window, Path(screenshot), steps)
         if probe:   # the default lesson, never the user's last session or settings file
             window = MainWindow(preset=preset or "wavy", settings=AppSettings(memory=True))
             _install_startup_probe(app, window)
         else:
             window = MainWindow(preset=preset, settings=user_settings)
+        if seeds is not None:
+            window.set_seed_count(seeds)
     except ConfigError as err:
         return _error(str(err))
     except Exception as err:  # no traceback for the user; details in the log
@@ -234,6 +240,10 @@ def _screenshot(app, window, path: Path, steps: int) -> int:
         app.processEvents()
         if steps:
             window.controller.run_until(steps)
+        window.wait_for_seeds()
+        from gdviz.gui.offscreen.painting import wait_for_grids
+
+        wait_for_grids(window.views)   # maps and the noise view computed in the background
         for _ in range(3):
             app.processEvents()
         path.parent.mkdir(parents=True, exist_ok=True)

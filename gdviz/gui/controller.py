@@ -33,6 +33,7 @@ from gdviz.core.run_set import RunSpec
 from gdviz.core.step_blocks import StepBlock
 from gdviz.core.thinning import FULL_HISTORY_STEPS
 from gdviz.gui import worker as worker_module
+from gdviz.gui.seed_runs import SeedRuns
 from gdviz.gui.view_driver import ViewDriver
 from gdviz.gui.worker import OptimizerWorker, WorkerHost, epoch_end_step
 
@@ -88,6 +89,9 @@ class RunController(QObject):
         self.last_error = ""
         self.shown_index = 0
         self.host = WorkerHost(self)
+        self.seed_runs = SeedRuns(self)   # the runs' other seeds (Seeds > 1), in the background
+        self.seed_runs.sig_notice.connect(self.sig_notice.emit)
+        self.seed_runs.sig_grew.connect(self._on_seed_runs_grew)
         self._playing = False
         self._target: int | None = None  # lock-step index at which Step / One epoch pause
 
@@ -187,6 +191,17 @@ class RunController(QObject):
         self.runs = run_set.recolored(self.runs, k, color)
         self._retrack()
 
+    def set_seed_count(self, count) -> None:
+        """Every run is also computed for seeds seed..seed+count−1 (1: the run alone), in the
+        background; ConfigError outside 1..256. The runs themselves go on unchanged."""
+        self.seed_runs.set_count(count)
+        self.seed_runs.start(self.runs)
+        self._retrack()
+
+    @property
+    def seed_count(self) -> int:
+        return self.seed_runs.count
+
     def select_run(self, k: int) -> None:
         """Make run k the selected one (the panels edit it). No reset."""
         if not 0 <= k < len(self.runs) or k == self.selected_track:
@@ -206,6 +221,7 @@ class RunController(QObject):
         self.histories = self._new_histories()
         self.states = [StateHistory(self.history_bound) for _ in self.runs]
         self.shown_index = 0
+        self.seed_runs.start(self.runs)
         try:
             # the worker's own iterate (tests substitute it) computes the same start records
             firsts = [next(worker_module.iterate(run.config)) for run in self.runs]
@@ -294,7 +310,8 @@ class RunController(QObject):
 
     def shutdown(self, timeout_ms: int = 3000) -> bool:
         """Stop every thread (window closing). True when all stopped within the timeout."""
-        return self.host.shutdown(timeout_ms)
+        seeds_stopped = self.seed_runs.shutdown(timeout_ms)
+        return self.host.shutdown(timeout_ms) and seeds_stopped
 
     def run_until(self, steps: int, timeout_s: float = 60.0) -> None:
         """Take lock-step steps up to index ``steps`` at full speed and return when they are
@@ -391,6 +408,12 @@ class RunController(QObject):
             if not drawing and then is not None:
                 then()
 
+    @Slot()
+    def _on_seed_runs_grew(self) -> None:
+        # while the run plays, its next frame draws the seeds too
+        if not self._playing and self.state != "running":
+            self._redraw_shown()
+
     @Slot(str)
     def _on_worker_failed(self, message: str) -> None:
         if self.sender() is self.host.worker:
@@ -445,8 +468,9 @@ class RunController(QObject):
     def _make_tracks(self) -> None:
         from gdviz.gui.views.base import RunTrack
 
-        self.tracks = tuple(RunTrack(run, history)
-                            for run, history in zip(self.runs, self.histories))
+        seeds = self.seed_runs.paths or [None] * len(self.runs)
+        self.tracks = tuple(RunTrack(run, history, paths)
+                            for run, history, paths in zip(self.runs, self.histories, seeds))
 
     def _retrack(self) -> None:
         """Names or colours changed: the views get the new tracks (same histories)."""

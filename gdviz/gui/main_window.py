@@ -59,6 +59,9 @@ class MainWindow(QMainWindow):
         self.setWindowTitle("gdviz — gradient descent, step by step")
         self.setDockNestingEnabled(True)
         self.preset: Preset | None = None
+        # a preset's seed count is taken when it loads; an export's window turns this off (its
+        # frames must not depend on how far the seeds computed in the background have got)
+        self.follow_preset_seeds = True
         self._sized = False
         self._layout_restored = False
         runs, selected, self.preset = self._initial_runs(preset)
@@ -127,6 +130,7 @@ class MainWindow(QMainWindow):
         self.toolbar.set_speed(30.0 if speed is False else speed)
         self.controller.set_speed(self.toolbar.speed())
         self._on_controller_runs_changed()
+        self.use_seed_count(self.preset.seeds if self.preset else 1)
         self.controller.reset()
         self._apply_preset_views(self.preset)
         from gdviz.gui.export_actions import install_export_actions
@@ -187,6 +191,8 @@ class MainWindow(QMainWindow):
         runs.sig_recolored.connect(lambda k, color: self._runs_request(c.recolor_run, k, color))
         self.editor.sig_config_changed.connect(self._on_editor_config_changed)
         self.optimizer_panel.sig_sweep_requested.connect(lambda: open_sweep_dialog(self))
+        self.sampling_panel.sig_seeds_changed.connect(self.set_seed_count)
+        c.sig_run_reset.connect(self._show_seed_notes)
         self.editor.sig_invalid.connect(
             lambda message: self.status.showMessage(f"Not applied: {message}", 8000))
         for view in self.views:
@@ -226,11 +232,44 @@ class MainWindow(QMainWindow):
                 apply_view_choices(view, self._default_choices.get(view.view_id, {}))
         self.captions.set_script(preset.captions)
         self.editor.show_config(runs[0].config)
+        self.use_seed_count(preset.seeds if self.follow_preset_seeds else 1)
         self.controller.set_runs(runs, 0)
         self.raise_views_for_problem()
         self._apply_preset_views(preset)
         what = f" ({len(runs)} runs)" if len(runs) > 1 else ""
         self.status.showMessage(f"Loaded preset: {preset.title}{what}", 5000)
+
+    def set_seed_count(self, count) -> None:
+        """Run ``count`` seeds of every run at once (the Sampling panel's Seeds, a session, the
+        command line's --seeds); a refusal shows under the field and the count stays."""
+        try:
+            self.controller.set_seed_count(count)
+        except ConfigError as err:
+            self.sampling_panel.set_seeds_note(f"{err}; the window still runs "
+                                               f"{self.controller.seed_count}")
+            self.sampling_panel.set_seed_count(self.controller.seed_count)
+            return
+        self.sampling_panel.set_seed_count(self.controller.seed_count)
+        self._show_seed_notes()
+
+    def use_seed_count(self, count: int) -> None:
+        """The seed count the next reset starts the runs with (a preset's, a session's), shown
+        in the Sampling panel; ConfigError outside 1..256."""
+        self.controller.seed_runs.set_count(count)
+        self.sampling_panel.set_seed_count(self.controller.seed_count)
+
+    def wait_for_seeds(self, timeout_ms: int = 60000) -> bool:
+        """Block until every run's seeds are computed, then redraw the shown step with them
+        (screenshots, exports, benchmarks); True when they finished in time."""
+        done = self.controller.seed_runs.wait(timeout_ms)
+        self.controller.show_index(self.controller.shown_index)
+        return done
+
+    def _show_seed_notes(self) -> None:
+        """Under the Seeds field: why a run has no seeds, or why they stop early."""
+        notes = [note for note in self.controller.seed_runs.notes if note]
+        notes += [p.note for p in self.controller.seed_runs.paths if p is not None and p.note]
+        self.sampling_panel.set_seeds_note("; ".join(dict.fromkeys(notes)))
 
     def start_export(self, spec, show_progress: bool = True, source_factory=None):
         """Render the export ``spec`` frame by frame in the background (a progress dialog with

@@ -61,7 +61,8 @@ def collect_session(window) -> Session:
     views = {k: v for k, v in views.items() if v}
     views[DOCKS] = {name: not dock.isHidden() for name, dock in window.docks.items()}
     step = max(0, int(controller.shown_index))  # what is on screen (see the module docstring)
-    return Session(runs, selected, step, views, window.captions.script)
+    return Session(runs, selected, step, views, window.captions.script,
+                   window.controller.seed_count)
 
 
 def save_session_file(window, path: str | os.PathLike) -> Path:
@@ -137,6 +138,7 @@ def apply_session(window, session: Session, timeout_s: float = 120.0) -> None:
     then replay every run in lock-step to the saved step. A single run is set up as before
     (``set_config``); a comparison as ``MainWindow.load_preset`` sets up a comparison preset
     (``set_runs``, with the saved names, colours and selection)."""
+    window.use_seed_count(session.seeds)   # the runs below start with them
     if len(session.runs) > 1:
         _apply_comparison(window, session)
     else:

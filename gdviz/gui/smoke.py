@@ -218,6 +218,9 @@ def _render_views(app, window, views: list, name: str, gl_ok: bool) -> dict:
             dock.raise_()
         app.processEvents()
         controller.show_views(last, [view])
+        wait = getattr(view, "wait_ready", None)   # what it computes in the background
+        if wait is not None:
+            wait(int(TIMEOUT_S * 1000))
         app.processEvents()
         pixels = grab_pixels(view)
         ink = image_ink(pixels)

@@ -53,13 +53,13 @@ def enabled() -> bool:
 
 
 class StepServer:
-    """One child process serving ``step_server.serve``."""
+    """One child process serving ``step_server.serve`` (or another ``serve(conn)`` loop of
+    core: the seeds' ``seed_server.serve``)."""
 
-    def __init__(self) -> None:
+    def __init__(self, serve: Callable = step_server.serve, name: str = "gdviz-steps") -> None:
         context = multiprocessing.get_context("spawn")
         self.conn, child = context.Pipe()
-        self.process = context.Process(target=step_server.serve, args=(child,), daemon=True,
-                                       name="gdviz-steps")
+        self.process = context.Process(target=serve, args=(child,), daemon=True, name=name)
         self.process.start()
         child.close()
         self.next_run_id = 0

@@ -49,6 +49,8 @@ class WindowFrames(FrameSource):
         from gdviz.gui.settings import AppSettings
 
         self.window = MainWindow(settings=AppSettings(memory=True))
+        # the runs alone: seeds arrive in the background, a frame must not depend on them
+        self.window.follow_preset_seeds = False
         self.choices = dict(choices or {})
         self.state = None if state is None else bytes(state)
         # captions only when the export asks for them (set_captions), whatever the lesson has

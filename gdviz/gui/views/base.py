@@ -30,6 +30,7 @@ from gdviz.core.history import RunHistory
 from gdviz.core.problems.base import Problem
 from gdviz.core.records import RunConfig
 from gdviz.core.run_set import RunSpec
+from gdviz.core.seed_paths import SeedPaths
 
 _configured = False
 
@@ -57,10 +58,13 @@ def _quiet_numpy(method):
 class RunTrack:
     """One run of a comparison as the views see it: the run (``RunSpec``: name, colour
     ``#rrggbb``, configuration; the one description of a run the Runs panel, sessions, exports
-    and the CLI share) and its recorded history. All tracks share the problem and start point."""
+    and the CLI share) and its recorded history. All tracks share the problem and start point.
+    ``seeds``: the run's K seeds (gui.seed_runs), filling while the run plays; None with one
+    seed."""
 
     run: RunSpec
     history: RunHistory
+    seeds: SeedPaths | None = None
 
     @property
     def name(self) -> str:

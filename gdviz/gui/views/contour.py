@@ -61,6 +61,7 @@ from gdviz.gui.views.pair_view import (
     legend_html,
     sample_path,
 )
+from gdviz.gui.views.seed_parts import GHOST_POINTS, GhostPaths, SeedCloud, ghost_rows, separated
 from gdviz.gui.views.status_label import set_status_text
 
 MAX_POINTS = 1000      # trajectory points drawn per track (decimated): stroking a 2 px path
@@ -157,6 +158,8 @@ class ContourView(PairGridView):
         for item in (self.ellipse, self.ellipse_axes):
             item.setZValue(36)
             p.addItem(item, ignoreBounds=True)
+        self.ghosts = GhostPaths(p, z=8)        # every run's other seeds, faint
+        self.seed_cloud = SeedCloud(p, z=24)    # their current points and ellipses
         self.surface: grids.SampleSurface | None = None
         self.mode = ""                     # "pair", "samples" (one parameter) or "" (message)
         self.note = pg.TextItem("", color=style.TEXT, anchor=(0, 0),
@@ -199,6 +202,8 @@ class ContourView(PairGridView):
             self.tracks_dots.append(GrowingDots(p, MAX_POINTS, z=20))
         for dots in self.tracks_dots:
             dots.max_points = dots_per_run(len(self.tracks))
+        self.ghosts.style(self.tracks)
+        self.seed_cloud.style(self.tracks)
         self._brushes = [pg.mkBrush(t.color) for t in self.tracks]   # made once, not per step
         self._sizes = [11 if k == self.selected_track else 8 for k in range(len(self.tracks))]
         for k, item in enumerate(self.tracks_items):
@@ -279,6 +284,13 @@ class ContourView(PairGridView):
             entries.append(("∙", style.BATCH, f"{BATCH_CLOUD} other batches' steps, "
                                                "1σ and 2σ ellipses"))
         entries.append(("➞", style.TEXT, "update taken"))
+        seeded = [t for t in self.tracks if t.seeds is not None]
+        if seeded:   # two short entries: the map needs the height (1280×800)
+            color = seeded[0].color if len(seeded) == 1 else style.TEXT
+            entries.append(("●━", color, f"{seeded[0].seeds.n_seeds} seeds: faint paths, "
+                                         "points now, 1σ/2σ"))
+            if any(p is not None for p in self.seed_cloud.predictions):
+                entries.append(("┅┅", color, "predicted 1σ/2σ"))
         if problem.minima:
             entries.append(("★", style.TRUE, "known minimum"))
         entries.append(("○", style.START, "start: click the map to move it"))
@@ -296,6 +308,7 @@ class ContourView(PairGridView):
             return
         i, j = self.pair
         self._draw_tracks(index)
+        self._draw_seeds(index)
         self.feed.follow(self._center(), self._points)
         track = self.tracks[self.selected_track]
         k = self.track_index(track, index)
@@ -325,6 +338,9 @@ class ContourView(PairGridView):
         track = self.tracks[self.selected_track]
         k = self.track_index(track, index)
         self.w_now.setValue(float(track.history.params[k][0]))
+        for k_track in range(len(self.tracks)):
+            self.ghosts.clear(k_track)
+            self.seed_cloud.clear(k_track)
         set_curve(self.fan, [], [])
         self._clear_batch_cloud()
         self._clear_arrows()
@@ -341,6 +357,20 @@ class ContourView(PairGridView):
             # antialiased only while short: a long zig-zag path stroked 2 px wide with
             # antialiasing cost ~5 ms a run and frame (six runs: most of the frame)
             set_wide_curve(item, self._finite(params[:, i]), self._finite(params[:, j]))
+
+    def _draw_seeds(self, index: int) -> None:
+        """Every run's other seeds up to lock-step ``index``: faint paths and the cloud."""
+        i, j = self.pair
+        budget = GHOST_POINTS // max(1, len(self.tracks))
+        for k, track in enumerate(self.tracks):
+            paths = track.seeds
+            if paths is None or len(paths) == 0:
+                self.ghosts.clear(k)
+                self.seed_cloud.clear(k)
+                continue
+            _steps, params = ghost_rows(paths, index, budget)
+            self.ghosts.draw(k, separated(params[:, :, i]), separated(params[:, :, j]))
+            self.seed_cloud.draw(k, paths.points_at(index), (i, j))
 
     def _draw_fan(self, h: RunHistory, k: int) -> None:
         problem, (i, j) = self.problem, self.pair
@@ -459,6 +489,9 @@ class ContourView(PairGridView):
         parts = [f"step {int(h.steps[k])}", f"loss {style.fmt(float(h.losses[k]))}"]
         if len(self.tracks) > 1:
             parts.insert(0, self.tracks[self.selected_track].name)
+        seeds = self.tracks[self.selected_track].seeds if self.tracks else None
+        if seeds is not None and not seeds.done and seeds.shown(k) < k:   # outpaced (max speed)
+            parts.append(f"seeds computed to step {seeds.shown(k)}")
         set_status_text(self.frame.status, " · ".join(parts))
         self._show_note()
 

@@ -30,6 +30,7 @@ from gdviz.gui.views.items.rule_lines import RuleLines
 from gdviz.gui.views.items.updates import set_wide_curve
 from gdviz.gui.views.items.wide_curve import WideCurve
 from gdviz.gui.views.ranges import GrowingRange, StickyRange
+from gdviz.gui.views.seed_parts import LossBands
 from gdviz.gui.views.status_label import set_status_text
 
 EPOCH_LINES = 30     # pool size: at most this many epoch boundaries are drawn
@@ -100,6 +101,7 @@ class LearningCurveView(LessonView):
                                      connect="finite")
         p.addItem(self.batch_curve)
         self.full_curves: list[WideCurve] = []  # one per run; a pool that only grows
+        self.bands = LossBands(p, z=4)          # each run's seeds: median and 10-90 % band
         # dots drawn by Qt (dots.Dots: a scatter's Python paint cost ~0.4 ms a frame); they
         # do not follow the log mode by themselves: show_step gives log10(loss) on a log axis
         self.current = Dots("o", size=10, pen=pg.mkPen("w"), brush=pg.mkBrush(style.BATCH))
@@ -151,8 +153,12 @@ class LearningCurveView(LessonView):
         if problem.name != self._problem_name:
             self._problem_name = problem.name
             # a loss whose known minimum is < 0 (wavy) has no log picture: it opens linear
+            # (quietly: the toggle's redraw would mix this history with the old run's tracks;
+            # the show_step below draws it, and the log scale follows the box there)
             if any(m.loss < 0 for m in problem.minima):
+                self.log_box.blockSignals(True)
                 self.log_box.setChecked(False)
+                self.log_box.blockSignals(False)
         self.plot.setLabel("left", "loss" if problem.has_data else "f")
         self.epoch_box.setVisible(problem.has_data)
         self.x_range.reset()
@@ -190,6 +196,7 @@ class LearningCurveView(LessonView):
                 item.setData([], [])
                 item.setVisible(False)
         self._brushes = [pg.mkBrush(t.color) for t in tracks]
+        self.bands.style(tracks)
         chosen = tracks[self.selected_track]
         # full batch: the batch loss is the previous step's full loss, a needless echo
         self._full_batch = (chosen.config.effective_batch_size() >= problem.n_samples
@@ -207,7 +214,7 @@ class LearningCurveView(LessonView):
         if several:
             entries = [("line", t.color, t.name) for t in tracks]
             if not self._full_batch:
-                entries.append(("line", _faint_hex(chosen.color),
+                entries.append(("line", style.faint_hex(chosen.color),
                                 "faint: batch loss of the selected run"))
         else:   # named above the plot, like several runs: a legend inside covered the curves
             entries = [("line", chosen.color, f"{full_word} (after step)")]
@@ -222,6 +229,10 @@ class LearningCurveView(LessonView):
                             f"learning rate ({chosen.config.schedule}, right axis)"))
         else:
             self.lr_curve.setData([], [])
+        seeded = [t for t in tracks if t.seeds is not None]
+        if seeded:
+            entries.append(("dash", seeded[0].color if len(seeded) == 1 else style.TEXT,
+                            f"median of {seeded[0].seeds.n_seeds} seeds, 10–90 % band"))
         self.key.set_entries(entries)
         self._set_title()
 
@@ -251,8 +262,16 @@ class LearningCurveView(LessonView):
         self._index = index
         in_epochs = self._epochs_on_x()
         xs, fulls, marks_x, marks_y, brushes = [], [], [], [], []
+        bands, band_values = [], []   # (k, x (L,), quantiles (L, 3)) of the runs with seeds
         bins = style.columns(self.plot)
         for k, track in enumerate(self.tracks):
+            if track.seeds is not None and len(track.seeds):
+                per = track.config.steps_per_epoch() if in_epochs else 1
+                steps, quantiles = track.seeds.band(index, bins)
+                bands.append((k, steps / per, quantiles))
+                band_values.append(quantiles[np.isfinite(quantiles)])  # the range holds it
+            else:
+                self.bands.clear(k)
             kk = self.track_index(track, index)
             th = track.history
             per = track.config.steps_per_epoch() if in_epochs else 1
@@ -275,7 +294,7 @@ class LearningCurveView(LessonView):
 
         notes = []
         use_log = self.log_box.isChecked()
-        every = np.concatenate(fulls + ([] if self._full_batch else [sel_batch]))
+        every = np.concatenate(fulls + band_values + ([] if self._full_batch else [sel_batch]))
         low = np.nanmin(every) if np.any(np.isfinite(every)) else 1.0
         self._floor = None
         if use_log and low <= 0:
@@ -296,6 +315,8 @@ class LearningCurveView(LessonView):
         floor = self._floor
         for item, x, full in zip(self.full_curves, xs, fulls):
             set_wide_curve(item, x, _view_units(full, use_log, floor))
+        for k, x, quantiles in bands:
+            self.bands.draw(k, x, _view_units(quantiles, use_log, floor))
         set_wide_curve(self.batch_curve, sel_x, _view_units(sel_batch, use_log, floor))
         marks_y = list(_view_units(np.asarray(marks_y, dtype=np.float64), use_log, floor))
         # one run: the item's own brush (the batch colour), else each run's colour
@@ -432,12 +453,6 @@ def _view_units(losses: np.ndarray, log: bool, floor: float | None = None) -> np
         out = np.log10(losses)
     out[~np.isfinite(out)] = np.nan
     return out
-
-
-def _faint_hex(color: str) -> str:
-    """``color`` mixed with white as the faint batch curve looks on the white background."""
-    r, g, b = _rgb(color)
-    return style.hex_color(tuple(int(c + (255 - c) * 0.6) for c in (r, g, b)))
 
 
 def _rgb(color: str) -> tuple[int, int, int]:

@@ -26,6 +26,7 @@ from gdviz.gui.views.items.dots import Dots
 from gdviz.gui.views.items.updates import set_wide_curve
 from gdviz.gui.views.items.wide_curve import WideCurve
 from gdviz.gui.views.ranges import GrowingRange, StickyRange
+from gdviz.gui.views.seed_parts import GHOST_POINTS, GhostPaths, ghost_rows, separated
 from gdviz.gui.views.status_label import set_status_text
 
 MANY_PARAMS = 12  # more parameters than this: the view opens on the first one alone
@@ -75,6 +76,7 @@ class ParamTraceView(LessonView):
         self.current = Dots("o", size=9, pen=pg.mkPen("w"))   # drawn by Qt, not in Python
         self.current.setZValue(30)
         self.plot.addItem(self.current)
+        self.ghosts = GhostPaths(self.plot.getPlotItem(), z=5)   # every run's other seeds
         self._index = 0
         self._ref: np.ndarray | None = None
         self._kind = ""
@@ -176,6 +178,11 @@ class ParamTraceView(LessonView):
             p.addItem(line, ignoreBounds=True)   # the y range includes it explicitly
             self.ref_lines.append(line)
             self._ref_of.append(j)
+        self.ghosts.style(self.tracks)
+        seeded = [t for t in self.tracks if t.seeds is not None]
+        seed_color = seeded[0].color if len(seeded) == 1 else style.TEXT
+        seed_entry = ([("line", style.faint_hex(seed_color),
+                        f"faint: {seeded[0].seeds.n_seeds - 1} other seeds")] if seeded else [])
         ref_word = "true value" if kind == "true" else "global minimum"
         # one parameter shown: its name says it (a long axis title clips a short plot)
         self.plot.setLabel("left", names[shown[0]] if len(shown) == 1 else "parameter value")
@@ -188,13 +195,13 @@ class ParamTraceView(LessonView):
                                      names[j]) for j in shown])
             if self.ref_lines:
                 entries.append(("dash", style.START, ref_word))
-            self.key.set_entries(entries)
+            self.key.set_entries(entries + seed_entry)
             return
         # one run: a key above the plot too (a legend inside covered the curves and labels)
         entries = _capped([("line", style.param_color(j), names[j]) for j in shown])
         if self.ref_lines:
             entries.append(("dash", style.START, ref_word))
-        self.key.set_entries(entries)
+        self.key.set_entries(entries + seed_entry)
 
     def _on_combo_changed(self, _index: int) -> None:
         if self.problem is None or self.history is None:
@@ -234,6 +241,7 @@ class ParamTraceView(LessonView):
                     xs.append(float(th.steps[kk]))
                     ys.append(float(now[j]))
                     colors.append(track.color if several else style.param_color(j))
+            self._draw_ghosts(k, track, index, shown)
             # a run that blew up would flatten every other curve: the range ignores it
             if several and th.status_at(kk) == "diverged":
                 off_chart.add(k)
@@ -247,6 +255,19 @@ class ParamTraceView(LessonView):
             return
         self._set_ranges(ranged, shown, x_hi)
         set_status_text(self.frame.status, self._status_text(index))
+
+    def _draw_ghosts(self, k: int, track: RunTrack, index: int, shown: list[int]) -> None:
+        """Run k's other seeds, the shown parameters against the step, faint (one item)."""
+        paths = track.seeds
+        if paths is None or len(paths) == 0:
+            self.ghosts.clear(k)
+            return
+        budget = GHOST_POINTS // max(1, len(self.tracks) * len(shown))
+        steps, params = ghost_rows(paths, index, budget)
+        x = np.tile(steps.astype(np.float64)[:, None], (1, params.shape[1]))
+        xs = [separated(x) for _ in shown]
+        ys = [separated(params[:, :, j]) for j in shown]
+        self.ghosts.draw(k, np.concatenate(xs), np.concatenate(ys))
 
     def _set_ranges(self, ranged: list[np.ndarray], shown: list[int], x_hi: float) -> None:
         values = np.concatenate([r.ravel() for r in ranged]) if ranged else np.zeros(0)

@@ -163,6 +163,13 @@ def hex_color(rgb: tuple[int, int, int]) -> str:
     return "#{:02x}{:02x}{:02x}".format(*rgb[:3])
 
 
+def faint_hex(color: str) -> str:
+    """``color`` mixed with white as a faint curve of it looks on the white background (the
+    batch loss, the seeds' ghost paths), for keys."""
+    c = QColor(color)
+    return hex_color(tuple(int(v + (255 - v) * 0.6) for v in (c.red(), c.green(), c.blue())))
+
+
 class ViewLayout:
     """The common frame of a view: a top bar (optional parameter combo, a status label that
     wraps instead of widening the dock), the plot, and an optional info label below it.
