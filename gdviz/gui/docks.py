@@ -18,11 +18,12 @@ from PySide6.QtWidgets import QDockWidget, QScrollArea, QTabBar, QWidget
 # math shares the data view's place: a test function has no data, so its step math is in front.
 # The curvature view waits behind the histogram (and the 3-D surface) for every problem: a
 # third tab of a group that has a tab bar anyway (a new bar cost another row 25 px); the
-# gradient noise view is a fourth there. The landscape (a plane through all parameters) waits
-# behind the contour, for the same reason.
+# gradient noise view is a fourth there. The landscape (a plane through all parameters) and
+# the rate phase diagram wait behind the contour, for the same reason (a fifth tab beside the
+# histogram cut every tab's title to a few letters at 1280×800).
 TAB_WITH = {"contour": "samples", "surface3d": "histogram", "step_math": "data",
             "curvature": "histogram", "noise": "histogram", "landscape": "contour",
-            "theory": "data", "phase": "histogram"}
+            "theory": "data", "phase": "contour"}
 RAISED_WITHOUT_DATA = ("contour", "surface3d", "step_math")
 ROW_SHARES = (0.527, 0.473)     # of the views' height: the maps and samples, then the curves
 # a view's dock never asks for more than this: the window never grows past the screen because

@@ -43,8 +43,24 @@ def test_every_plot_on_screen_is_readable(make_window, qtbot, preset, size):
     small = [p for p in shown if p.width < MIN_PLOT_WIDTH or p.height < MIN_PLOT_HEIGHT]
     assert not small, report
     assert not clipped_axis_titles(window), report
+    assert not cut_tab_titles(window), report
     assert (window.width(), window.height()) == size
     window.close()
+
+
+def cut_tab_titles(window) -> list[str]:
+    """The titles of the dock tabs on screen that Qt cut short ("Gradie…")."""
+    from PySide6.QtWidgets import QTabBar
+
+    cut = []
+    for bar in window.findChildren(QTabBar):
+        if bar.parent() is not window or not bar.isVisible():
+            continue
+        metrics = bar.fontMetrics()
+        for i in range(bar.count()):
+            if bar.tabRect(i).width() < metrics.horizontalAdvance(bar.tabText(i)) + 8:
+                cut.append(bar.tabText(i))
+    return cut
 
 
 def test_the_window_keeps_its_size_while_a_run_plays(make_window, qtbot):

@@ -32,7 +32,7 @@ def test_the_views_are_registered_as_tabs():
     assert QuadraticTheoryView in VIEW_CLASSES
     assert PhaseDiagramView in VIEW_CLASSES
     assert TAB_WITH["theory"] == "data"
-    assert TAB_WITH["phase"] == "histogram"
+    assert TAB_WITH["phase"] == "contour"
 
 
 def test_measured_and_predicted_curves_are_the_runs_errors_and_agree(qtbot):
