@@ -17,9 +17,10 @@ from PySide6.QtWidgets import QDockWidget, QScrollArea, QTabBar, QWidget
 # to the front (their "samples" and histogram show one sample); lessons the other two. The step
 # math shares the data view's place: a test function has no data, so its step math is in front.
 # The curvature view waits behind the histogram (and the 3-D surface) for every problem: a
-# third tab of a group that has a tab bar anyway (a new bar cost another row 25 px).
+# third tab of a group that has a tab bar anyway (a new bar cost another row 25 px). The
+# network view waits behind the data view the same way (a problem without layers says so).
 TAB_WITH = {"contour": "samples", "surface3d": "histogram", "step_math": "data",
-            "curvature": "histogram"}
+            "curvature": "histogram", "network": "data"}
 RAISED_WITHOUT_DATA = ("contour", "surface3d", "step_math")
 ROW_SHARES = (0.52, 0.48)     # of the views' height: the maps and samples, then the curves
 # a view's dock never asks for more than this: the window never grows past the screen because

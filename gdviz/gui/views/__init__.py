@@ -5,12 +5,14 @@ from gdviz.gui.views.curvature import CurvatureView
 from gdviz.gui.views.data import DataView
 from gdviz.gui.views.histogram import HistogramView
 from gdviz.gui.views.learning_curve import LearningCurveView
+from gdviz.gui.views.network import NetworkView
 from gdviz.gui.views.param_trace import ParamTraceView
 from gdviz.gui.views.sample_curves import SampleCurvesView
 from gdviz.gui.views.surface3d import Surface3DView  # imports pyqtgraph.opengl only when shown
 
 VIEW_CLASSES = (SampleCurvesView, HistogramView, LearningCurveView, ParamTraceView, DataView,
-                CurvatureView, ContourView, Surface3DView)
+                CurvatureView, ContourView, Surface3DView, NetworkView)
 
 __all__ = ["VIEW_CLASSES", "ContourView", "CurvatureView", "DataView", "HistogramView",
-           "LearningCurveView", "ParamTraceView", "SampleCurvesView", "Surface3DView"]
+           "LearningCurveView", "NetworkView", "ParamTraceView", "SampleCurvesView",
+           "Surface3DView"]

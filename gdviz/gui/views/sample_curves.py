@@ -12,11 +12,14 @@ to the new value of the chosen parameter. The points are where the step's gradie
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QCheckBox, QWidget
 
+from gdviz.core.grids import grid_work
 from gdviz.core.history import RunHistory
 from gdviz.core.problems.base import Problem
 from gdviz.core.records import RunConfig
@@ -50,6 +53,11 @@ THICK_BATCH = 3      # batch curves drawn 1.6 px wide up to this many, else 1 px
                      # 1 px lines on a fast path (measured: 10 linreg curves 9 ms -> 0.3 ms)
 HELD_STEPS = 1000    # several parameters: the faint curves and the mean are drawn with the
                      # held values rounded to 1/HELD_STEPS of their view range (held_for_slice)
+COSTLY_SLICE = 2e6       # a slice of more work (grids.grid_work: points × samples ×
+SLOW_SLICE_PERIOD_S = 0.25   # parameters; mlp_spiral 5e6, 5-16 ms, on every frame since Adam
+SLICE_DUTY = 0.25        # moves all 104 held values; every lesson ≤ 4e5) is replaced at
+                         # most every max(SLOW_SLICE_PERIOD_S, its time / SLICE_DUTY) seconds;
+                         # a trailing redraw then shows the shown step's own slice
 
 
 class SampleCurvesView(LessonView):
@@ -115,6 +123,11 @@ class SampleCurvesView(LessonView):
         self._index = 0
         self._drawn = np.zeros(0, dtype=np.int64)
         self._slice_shown = None   # the SliceCurves the faint curves and the mean now show
+        self._slice_axis = None    # (parameter, lo, hi, points) of the shown slice
+        self._slice_due = 0.0      # time.monotonic() before which a costly slice is kept
+        self._trailing = QTimer(self)    # redraws the step once a kept slice may be replaced
+        self._trailing.setSingleShot(True)
+        self._trailing.timeout.connect(self._on_trailing_timeout)
         self._slice_extent = 1.0   # its loss extent
 
     # -- run ------------------------------------------------------------------------------
@@ -146,6 +159,7 @@ class SampleCurvesView(LessonView):
         if problem.loss_range is not None:
             self.y_range.set(*problem.loss_range)
         self._slice_shown = None
+        self._trailing.stop()
         self._set_axes()
         self._index = 0
         if len(history):
@@ -231,7 +245,7 @@ class SampleCurvesView(LessonView):
         lo, hi = self._x_range(before[j], after[j])
         held = before if self.zoom_box.isChecked() else held_for_slice(problem, before, j)
         points = RESOLUTION if problem.n_params == 1 else SLICE_RESOLUTION
-        sl = self.cache.get(problem, j, held, lo, hi, points, self._drawn)
+        sl = self._slice(problem, j, held, lo, hi, points)
         x = sl.values
         new_slice = sl is not self._slice_shown
         if new_slice:   # one parameter: the same slice for the whole run, set once
@@ -296,6 +310,31 @@ class SampleCurvesView(LessonView):
             self._set_y_range(sl.curves, sl.mean)
         set_status_text(self.frame.status,
                               self._status_text(index, batch, full_batch, before, slope))
+
+    def _slice(self, problem: Problem, j: int, held: np.ndarray, lo: float, hi: float,
+               points: int):
+        """The faint curves' slice through ``held``: the cached or newly computed one, or,
+        while a costly slice (over COSTLY_SLICE) is younger than its period (see
+        SLOW_SLICE_PERIOD_S), the one shown (same parameter and extent), with a trailing
+        redraw."""
+        axis = (j, lo, hi, points)
+        now = time.monotonic()
+        if self._slice_shown is not None and axis == self._slice_axis and now < self._slice_due:
+            if not self._trailing.isActive():
+                self._trailing.start(int((self._slice_due - now) * 1000) + 1)
+            return self._slice_shown
+        sl = self.cache.get(problem, j, held, lo, hi, points, self._drawn)
+        took = time.monotonic() - now
+        self._slice_axis = axis
+        if grid_work(problem, points) > COSTLY_SLICE:
+            self._slice_due = now + max(SLOW_SLICE_PERIOD_S, took / SLICE_DUTY)
+        else:
+            self._slice_due = 0.0
+        return sl
+
+    def _on_trailing_timeout(self) -> None:
+        if self.problem is not None and self.history is not None:
+            self.show_step(self._index)
 
     def _fit_y(self, values: np.ndarray) -> tuple[float, float] | None:
         finite = values[np.isfinite(values)]
