@@ -110,3 +110,26 @@ def test_a_problem_without_layers_is_not_a_network(qtbot):
     view.show_step(3)   # draws nothing, raises nothing
     assert view.frame.status.text() == f"step 3 · {NOT_A_NETWORK}"
     assert view.describe_at(0.5, 0.5) == ""
+
+
+def test_the_cli_exports_the_network_view_with_its_thumbnails(qapp, tmp_path, capsys):
+    from PIL import Image, ImageChops
+
+    from gdviz.cli.main import main
+
+    out = tmp_path / "net.gif"
+    code = main(["export", "--preset", "mlp_spiral", "--view", "network", "--frames", "3",
+                 "--steps-per-frame", "300", "--size", "480x320", "--out", str(out)])
+    assert code == 0, capsys.readouterr().err
+    with Image.open(out) as gif:
+        assert (gif.n_frames, gif.size) == (3, (480, 320))
+        gif.seek(0)
+        first = gif.convert("RGB")
+        gif.seek(2)
+        last = gif.convert("RGB")
+        colours = last.getcolors(1 << 16)
+    assert ImageChops.difference(first, last).getbbox() is not None   # the network learned
+    names = {rgb for _, rgb in colours}
+    teal, brown = (1, 102, 94), (140, 81, 10)
+    near = [min(sum(abs(a - b) for a, b in zip(c, ref)) for c in names) for ref in (teal, brown)]
+    assert max(near) <= 24      # edges of both signs drawn (GIF palettes move colours a little)

@@ -41,7 +41,8 @@ THUMB = 32               # thumbnail pixels per side: 1024 inputs through the ne
 THUMB_PERIOD_S = 0.2     # thumbnails asked for at most this often while a run plays
 MAX_THUMBS = 64          # more nodes than this: dots only (the thumbnails would be specks)
 MAX_EDGES = 20_000       # more weights than this: no edges drawn (the status says so)
-THUMB_WIDTH = 0.36       # a thumbnail's width in layer spacings
+THUMB_WIDTH = 0.36       # a thumbnail's largest width in layer spacings (it is square in
+THUMB_HEIGHT = 0.8       # pixels) and height in unit spacings (at most 0.5 of the plot's 2.5)
 NODE_PICK_PX = 10        # hover: a dot this close (pixels) is the node
 EDGE_PICK_PX = 5         # ... an edge this close
 NOT_A_NETWORK = "not a network: this problem has no layers to draw (see the mlp problem)"
@@ -114,6 +115,7 @@ class NetworkView(LessonView):
         self._index = 0
         self.hover_text = ""
         self.plot.scene().sigMouseMoved.connect(self._on_scene_mouse_moved)
+        p.getViewBox().sigResized.connect(self._place_thumbs)
 
     # -- run ------------------------------------------------------------------------------
     def set_run(self, problem: Problem, config: RunConfig, history: RunHistory) -> None:
@@ -195,8 +197,6 @@ class NetworkView(LessonView):
         cells = [np.linspace(lo[k], hi[k], THUMB) for k in range(2)]
         mx, my = np.meshgrid(cells[0], cells[1])     # row 0 at the lowest x2, as drawn
         self._grid = np.stack([mx.ravel(), my.ravel()], axis=1)
-        gap = 2.0 / max(max(self.sizes) - 1, 1)
-        height = min(0.8 * gap, 0.5)
         p = self.plot.getPlotItem()
         hidden_lut = _lut((NEGATIVE, "#ffffff", POSITIVE))
         output_lut = _lut((style.CLASS_COLORS[0], "#ffffff", style.CLASS_COLORS[1]))
@@ -207,12 +207,12 @@ class NetworkView(LessonView):
                 image = pg.ImageItem(axisOrder="row-major")
                 image.setLookupTable(output_lut if number == last else hidden_lut)
                 image.setZValue(10)
-                image.thumb_rect = QRectF(number - THUMB_WIDTH / 2, y - height / 2,
-                                          THUMB_WIDTH, height)
+                image.centre = (float(number), float(y))
                 image.setBorder(pg.mkPen(style.START, width=1))
                 p.addItem(image)
                 row.append(image)
             self.thumbs.append(row)
+        self._place_thumbs()
         for unit, image in enumerate(self.thumbs[0]):
             values = self._grid[:, unit].reshape(THUMB, THUMB)
             self._set_thumb(image, values, *self._symmetric(values))
@@ -226,7 +226,25 @@ class NetworkView(LessonView):
     def _set_thumb(self, image: pg.ImageItem, values: np.ndarray, lo: float,
                    hi: float) -> None:
         image.setImage(np.nan_to_num(values, nan=0.0), levels=(lo, hi), autoLevels=False)
-        image.setRect(image.thumb_rect)   # scales the image's cells: after setImage
+        self._place(image)   # scales the image's cells: after setImage
+
+    def thumb_size(self) -> tuple[float, float]:
+        """(width, height) of a thumbnail in plot coordinates: square on the screen, as
+        large as THUMB_WIDTH of a layer spacing and THUMB_HEIGHT of a unit spacing allow."""
+        sx, sy = self._pixel_size()
+        gap = 2.0 / max(max(self.sizes) - 1, 1) if self.sizes else 1.0
+        side = min(THUMB_WIDTH / sx, min(THUMB_HEIGHT * gap, 0.5) / sy)   # pixels
+        return side * sx, side * sy
+
+    def _place(self, image: pg.ImageItem) -> None:
+        (x, y), (w, h) = image.centre, self.thumb_size()
+        image.setRect(QRectF(x - w / 2, y - h / 2, w, h))
+
+    def _place_thumbs(self, *_args) -> None:
+        for row in self.thumbs:
+            for image in row:
+                if image.image is not None:
+                    self._place(image)
 
     # -- drawing --------------------------------------------------------------------------
     def show_step(self, index: int) -> None:
@@ -346,8 +364,9 @@ class NetworkView(LessonView):
             ys = self.ys[layer]
             unit = int(np.argmin(np.abs(ys - y)))
             dx, dy = abs(x - layer) / sx, abs(y - ys[unit]) / sy
-            inside_thumb = bool(self.thumbs) and abs(x - layer) <= THUMB_WIDTH / 2 and \
-                abs(y - ys[unit]) <= self._thumb_height() / 2
+            w, h = self.thumb_size()
+            inside_thumb = bool(self.thumbs) and abs(x - layer) <= w / 2 and \
+                abs(y - ys[unit]) <= h / 2
             if inside_thumb or np.hypot(dx, dy) <= NODE_PICK_PX:
                 return self.describe_node(layer, unit)
         if not self.edges.isVisible() or not self.edges.count:
@@ -366,10 +385,6 @@ class NetworkView(LessonView):
     def _pixel_size(self) -> tuple[float, float]:
         size = self.plot.getPlotItem().getViewBox().viewPixelSize()
         return (size[0] or 1.0), (size[1] or 1.0)
-
-    def _thumb_height(self) -> float:
-        gap = 2.0 / max(max(self.sizes) - 1, 1)
-        return min(0.8 * gap, 0.5)
 
     def _step_gradient(self) -> tuple[np.ndarray, str]:
         h, k = self.history, self._index
