@@ -133,3 +133,23 @@ def test_the_cli_exports_the_network_view_with_its_thumbnails(qapp, tmp_path, ca
     teal, brown = (1, 102, 94), (140, 81, 10)
     near = [min(sum(abs(a - b) for a, b in zip(c, ref)) for c in names) for ref in (teal, brown)]
     assert max(near) <= 24      # edges of both signs drawn (GIF palettes move colours a little)
+
+
+def test_a_tooltip_event_over_a_unit_shows_its_description(qtbot):
+    from PySide6.QtCore import QEvent, QPointF
+    from PySide6.QtGui import QHelpEvent
+    from PySide6.QtWidgets import QApplication, QToolTip
+
+    view, problem, _, history = make_view(qtbot, NetworkView, "mlp_spiral", max_steps=20)
+    view.show()
+    qtbot.waitExposed(view)
+    view.show_step(20)
+    vb = view.plot.getPlotItem().getViewBox()
+    scene = vb.mapViewToScene(QPointF(1.0, float(view.ys[1][2])))
+    pos = view.plot.mapFromScene(scene)
+    event = QHelpEvent(QEvent.Type.ToolTip, pos, view.plot.viewport().mapToGlobal(pos))
+    QApplication.sendEvent(view.plot.viewport(), event)
+    assert view.hover_text == view.describe_node(1, 2)
+    assert view.hover_text.startswith("layer 1 unit 2 (tanh)")
+    assert QToolTip.text() == view.hover_text
+    QToolTip.hideText()

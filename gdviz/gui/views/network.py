@@ -22,8 +22,7 @@ import time
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QRectF, QTimer
-from PySide6.QtGui import QCursor
+from PySide6.QtCore import QEvent, QRectF, QTimer
 from PySide6.QtWidgets import QToolTip, QWidget
 
 from gdviz.core.history import RunHistory
@@ -114,7 +113,9 @@ class NetworkView(LessonView):
         self._grid = np.zeros((0, 2))
         self._index = 0
         self.hover_text = ""
-        self.plot.scene().sigMouseMoved.connect(self._on_scene_mouse_moved)
+        # hover: the plot's ToolTip events show the node or edge under the mouse (elsewhere
+        # the view's own tooltip), so the two never replace each other
+        self.plot.viewport().installEventFilter(self)
         p.getViewBox().sigResized.connect(self._place_thumbs)
 
     # -- run ------------------------------------------------------------------------------
@@ -338,20 +339,15 @@ class NetworkView(LessonView):
         super().closeEvent(event)
 
     # -- hover ----------------------------------------------------------------------------
-    def _on_scene_mouse_moved(self, pos) -> None:
-        if not self.network:
-            return
-        vb = self.plot.getPlotItem().getViewBox()
-        if not vb.sceneBoundingRect().contains(pos):
-            return
-        point = vb.mapSceneToView(pos)
-        text = self.describe_at(point.x(), point.y())
-        if text != self.hover_text:
-            self.hover_text = text
-            if text:
-                QToolTip.showText(QCursor.pos(), text, self.plot)
-            else:
-                QToolTip.hideText()
+    def eventFilter(self, watched, event) -> bool:  # noqa: N802 (Qt name)
+        if event.type() == QEvent.Type.ToolTip and watched is self.plot.viewport():
+            scene = self.plot.mapToScene(event.pos())
+            point = self.plot.getPlotItem().getViewBox().mapSceneToView(scene)
+            self.hover_text = self.describe_at(point.x(), point.y())
+            if self.hover_text:
+                QToolTip.showText(event.globalPos(), self.hover_text, self.plot.viewport())
+                return True
+        return super().eventFilter(watched, event)
 
     def describe_at(self, x: float, y: float) -> str:
         """The hover text at (x, y) in the plot's coordinates: the node under it (its dot or
@@ -383,8 +379,12 @@ class NetworkView(LessonView):
         return self.describe_edge(k) if dist[k] <= EDGE_PICK_PX else ""
 
     def _pixel_size(self) -> tuple[float, float]:
-        size = self.plot.getPlotItem().getViewBox().viewPixelSize()
-        return (size[0] or 1.0), (size[1] or 1.0)
+        """Plot units per pixel along x and y (from the view's range and its size in pixels:
+        the view's own transform lags behind a resize until it is painted)."""
+        vb = self.plot.getPlotItem().getViewBox()
+        (x0, x1), (y0, y1) = vb.viewRange()
+        width, height = max(vb.width(), 1.0), max(vb.height(), 1.0)
+        return (x1 - x0) / width, (y1 - y0) / height
 
     def _step_gradient(self) -> tuple[np.ndarray, str]:
         h, k = self.history, self._index

@@ -38,7 +38,7 @@ class EdgeBundle(QGraphicsPathItem):
     largest |w| shown."""
 
     def __init__(self, positive: str, negative: str, levels: int = 6,
-                 widest: float = 6.0) -> None:
+                 widest: float = 4.5) -> None:
         super().__init__()
         self.setFlag(_NO_CONTENTS)
         self.colors = (QColor(positive), QColor(negative))
