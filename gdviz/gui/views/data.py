@@ -29,6 +29,7 @@ from gdviz.gui.views import style
 from gdviz.gui.views.base import LessonView
 from gdviz.gui.views.items.dots import DotCloud, Dots
 from gdviz.gui.views.items.updates import set_curve
+from gdviz.gui.views.items.wide_curve import WideCurve
 from gdviz.gui.views.ranges import StickyRange
 from gdviz.gui.views.status_label import set_status_text
 
@@ -128,8 +129,9 @@ class DataView(LessonView):
         self.heat.setZValue(-10)
         p.addItem(self.heat)
         # the P = 0.5 line as segments (grids.isolines, vectorised) in ONE curve item:
-        # pyqtgraph's IsocurveItem traced it in Python on every frame (~5 ms on mlp_spiral)
-        self.contour = pg.PlotCurveItem(pen=style.FULL_PEN, connect="pairs")
+        # pyqtgraph's IsocurveItem traced it in Python on every frame (~5 ms on mlp_spiral);
+        # a WideCurve strokes its 3-px line as 1-px copies (items/wide_curve.py)
+        self.contour = WideCurve(pen=style.FULL_PEN, connect="pairs")
         self.contour.setZValue(-9)
         p.addItem(self.contour)
         self.message = pg.TextItem(NO_DATA, color=style.TEXT, anchor=(0.5, 0.5))
@@ -397,7 +399,8 @@ class DataView(LessonView):
         self.heat.setRect(self._heat_rect)  # scales the image's cells: after setImage
         if getattr(problem, "classification", False):
             segments = isolines(values, self._map_xs, self._map_ys, np.array([0.5]))
-            set_curve(self.contour, segments[:, :, 0].ravel(), segments[:, :, 1].ravel())
+            set_curve(self.contour, segments[:, :, 0].ravel(), segments[:, :, 1].ravel(),
+                      wide=True)
         x = problem.data_x
         self.batch_points.set_points(x[batch, 0], x[batch, 1])
         if not getattr(problem, "classification", False):

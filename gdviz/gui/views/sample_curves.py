@@ -58,6 +58,7 @@ SLOW_SLICE_PERIOD_S = 0.25   # parameters; mlp_spiral 5e6, 5-16 ms, on every fra
 SLICE_DUTY = 0.25        # moves all 104 held values; every lesson ≤ 4e5) is replaced at
                          # most every max(SLOW_SLICE_PERIOD_S, its time / SLICE_DUTY) seconds;
                          # a trailing redraw then shows the shown step's own slice
+COSTLY_SLICE_RESOLUTION = 50     # ... and has half the points (a network's curves are smooth)
 
 
 class SampleCurvesView(LessonView):
@@ -245,6 +246,8 @@ class SampleCurvesView(LessonView):
         lo, hi = self._x_range(before[j], after[j])
         held = before if self.zoom_box.isChecked() else held_for_slice(problem, before, j)
         points = RESOLUTION if problem.n_params == 1 else SLICE_RESOLUTION
+        if grid_work(problem, points) > COSTLY_SLICE:
+            points = COSTLY_SLICE_RESOLUTION
         sl = self._slice(problem, j, held, lo, hi, points)
         x = sl.values
         new_slice = sl is not self._slice_shown
