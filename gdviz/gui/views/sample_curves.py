@@ -54,11 +54,13 @@ THICK_BATCH = 3      # batch curves drawn 1.6 px wide up to this many, else 1 px
 HELD_STEPS = 1000    # several parameters: the faint curves and the mean are drawn with the
                      # held values rounded to 1/HELD_STEPS of their view range (held_for_slice)
 COSTLY_SLICE = 2e6       # a slice of more work (grids.grid_work: points × samples ×
-SLOW_SLICE_PERIOD_S = 0.25   # parameters; mlp_spiral 5e6, 5-16 ms, on every frame since Adam
-SLICE_DUTY = 0.25        # moves all 104 held values; every lesson ≤ 4e5) is replaced at
-                         # most every max(SLOW_SLICE_PERIOD_S, its time / SLICE_DUTY) seconds;
-                         # a trailing redraw then shows the shown step's own slice
-COSTLY_SLICE_RESOLUTION = 50     # ... and has half the points (a network's curves are smooth)
+                         # parameters; mlp_spiral 1e7, 5-16 ms, needed on every frame since
+                         # Adam moves all 104 held values; every lesson ≤ 4e5) has
+COSTLY_SLICE_RESOLUTION = 50     # half the points (a network's curves are smooth), and is
+SLOW_SLICE_PERIOD_S = 0.25   # replaced at most every max(SLOW_SLICE_PERIOD_S, its time /
+SLICE_DUTY = 0.25        # SLICE_DUTY) seconds and SLOW_SLICE_FRAMES draws (under load, when
+SLOW_SLICE_FRAMES = 4    # the window drew 3 frames a second, a period alone kept nothing);
+TRAILING_MS = 300        # once the draws stop for TRAILING_MS, the shown step gets its own
 
 
 class SampleCurvesView(LessonView):
@@ -126,6 +128,8 @@ class SampleCurvesView(LessonView):
         self._slice_shown = None   # the SliceCurves the faint curves and the mean now show
         self._slice_axis = None    # (parameter, lo, hi, points) of the shown slice
         self._slice_due = 0.0      # time.monotonic() before which a costly slice is kept
+        self._slice_kept = 0       # draws that kept it
+        self._slice_forced = False  # the next draw computes its own slice (trailing redraw)
         self._trailing = QTimer(self)    # redraws the step once a kept slice may be replaced
         self._trailing.setSingleShot(True)
         self._trailing.timeout.connect(self._on_trailing_timeout)
@@ -246,9 +250,10 @@ class SampleCurvesView(LessonView):
         lo, hi = self._x_range(before[j], after[j])
         held = before if self.zoom_box.isChecked() else held_for_slice(problem, before, j)
         points = RESOLUTION if problem.n_params == 1 else SLICE_RESOLUTION
-        if grid_work(problem, points) > COSTLY_SLICE:
+        costly = problem.n_params > 1 and grid_work(problem, points) > COSTLY_SLICE
+        if costly:
             points = COSTLY_SLICE_RESOLUTION
-        sl = self._slice(problem, j, held, lo, hi, points)
+        sl = self._slice(problem, j, held, lo, hi, points, costly)
         x = sl.values
         new_slice = sl is not self._slice_shown
         if new_slice:   # one parameter: the same slice for the whole run, set once
@@ -315,28 +320,28 @@ class SampleCurvesView(LessonView):
                               self._status_text(index, batch, full_batch, before, slope))
 
     def _slice(self, problem: Problem, j: int, held: np.ndarray, lo: float, hi: float,
-               points: int):
+               points: int, costly: bool):
         """The faint curves' slice through ``held``: the cached or newly computed one, or,
-        while a costly slice (over COSTLY_SLICE) is younger than its period (see
-        SLOW_SLICE_PERIOD_S), the one shown (same parameter and extent), with a trailing
-        redraw."""
+        for a ``costly`` one (see COSTLY_SLICE) younger than its period and its frames, the
+        one shown (same parameter and extent) and a redraw TRAILING_MS after the last."""
         axis = (j, lo, hi, points)
         now = time.monotonic()
-        if self._slice_shown is not None and axis == self._slice_axis and now < self._slice_due:
-            if not self._trailing.isActive():
-                self._trailing.start(int((self._slice_due - now) * 1000) + 1)
+        if (costly and not self._slice_forced and self._slice_shown is not None
+                and axis == self._slice_axis
+                and (now < self._slice_due or self._slice_kept < SLOW_SLICE_FRAMES)):
+            self._slice_kept += 1
+            self._trailing.start(TRAILING_MS)     # (again: it fires once the draws stop)
             return self._slice_shown
+        self._slice_forced = False
         sl = self.cache.get(problem, j, held, lo, hi, points, self._drawn)
         took = time.monotonic() - now
-        self._slice_axis = axis
-        if grid_work(problem, points) > COSTLY_SLICE:
-            self._slice_due = now + max(SLOW_SLICE_PERIOD_S, took / SLICE_DUTY)
-        else:
-            self._slice_due = 0.0
+        self._slice_axis, self._slice_kept = axis, 0
+        self._slice_due = now + max(SLOW_SLICE_PERIOD_S, took / SLICE_DUTY)
         return sl
 
     def _on_trailing_timeout(self) -> None:
         if self.problem is not None and self.history is not None:
+            self._slice_forced = True
             self.show_step(self._index)
 
     def _fit_y(self, values: np.ndarray) -> tuple[float, float] | None:
