@@ -54,7 +54,7 @@ def measure(cls, problem, config, history, size, indices, pause_s, app) -> tuple
     view.close()
     from gdviz.gui.tasks import stop_all_threads
 
-    stop_all_threads(120_000, within=view)   # (the curvature view computes on after closing)
+    stop_all_threads(0, within=view)   # asked to stop; joined (or left) at exit
     KEPT.append(view)               # deleted at exit, once no thread works for it
     return 1000 * np.mean(shows), 1000 * np.percentile(shows, 95), 1000 * np.mean(renders)
 
@@ -96,7 +96,7 @@ def main() -> None:
         total += show + render
         print(f"{cls.view_id:16s} {show:7.2f} {p95:7.2f} {render:7.2f} {show + render:7.2f}")
     print(f"{'all':16s} {'':7s} {'':7s} {'':7s} {total:7.2f}")
-    stop_all_threads(120_000)
+    stop_all_threads(5000)
     sys.stdout.flush()
     # a view's task may still be computing (the curvature view's Hessians of a network take
     # minutes, and its thread is joined only by its window): leave without destroying it
