@@ -11,7 +11,7 @@ from gdviz.gui.views.sample_curves import SampleCurvesView
 from gdviz.gui.views.surface3d import Surface3DView  # imports pyqtgraph.opengl only when shown
 
 VIEW_CLASSES = (SampleCurvesView, HistogramView, LearningCurveView, ParamTraceView, DataView,
-                CurvatureView, ContourView, Surface3DView, NetworkView)
+                CurvatureView, NetworkView, ContourView, Surface3DView)
 
 __all__ = ["VIEW_CLASSES", "ContourView", "CurvatureView", "DataView", "HistogramView",
            "LearningCurveView", "NetworkView", "ParamTraceView", "SampleCurvesView",
