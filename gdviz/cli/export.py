@@ -29,8 +29,8 @@ def add_export_options(parser: argparse.ArgumentParser) -> None:
     out = parser.add_argument_group("animation")
     out.add_argument("--view", default="samples", metavar="VIEW|window",
                      help="what to draw: samples (default), histogram, learning_curve, params, "
-                          "data, curvature, contour, surface3d (needs an X display with "
-                          "OpenGL), or "
+                          "data, curvature, contour, network, surface3d (needs an X display "
+                          "with OpenGL), or "
                           "window (the whole window)")
     out.add_argument("--frames", metavar="N",
                      help="number of frames (default: one per step over the run, at most 300)")

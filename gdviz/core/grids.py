@@ -35,6 +35,14 @@ CACHE_ELEMENTS = 40_000     # preferred (points × samples) per chunk: stays in 
 TEMPORARIES = 4             # (points, n) arrays alive at once inside a loss kernel
 ISO_LEVELS = 12
 LOG_RATIO = 50.0            # log colour when the loss range exceeds 50× its low end
+# The work of one grid (points × samples × parameters, see ``grid_work``) the views accept at
+# their full resolution: every lesson keeps 256² (linreg or logistic, 1000 samples and up to 6
+# parameters: ≤ 4e8; linreg's 256² takes 0.14 s here). A costlier problem gets fewer points
+# per side, down to LEAST_RESOLUTION: mlp_spiral (500 samples, 105 parameters) took 3.6 s for
+# 256², 0.40 s for 64² (mostly tanh), and while its grids were recomputed the window drew
+# 1.2-8 frames a second; it now gets 87².
+WORK_BUDGET = 4e8
+LEAST_RESOLUTION = 64
 
 
 @dataclass(frozen=True)
@@ -346,6 +354,22 @@ class GridCache(ProblemLRU):
             found = compute_grid(problem, spec)
             self.put(problem, found)
         return found
+
+
+def grid_work(problem: Problem, points: int) -> float:
+    """Rough work of a loss over ``points`` parameter points: points × samples × parameters
+    (a network's forward pass costs about one multiply-add per parameter and sample)."""
+    return float(points) * max(problem.n_samples, 1) * max(problem.n_params, 2)
+
+
+def affordable_resolution(problem: Problem, wanted: int, budget: float = WORK_BUDGET,
+                          least: int = LEAST_RESOLUTION) -> int:
+    """Points per side for a grid of ``problem``: ``wanted``, or fewer (not below ``least``)
+    when ``wanted``² points would cost more than ``budget`` (``grid_work``)."""
+    if grid_work(problem, wanted * wanted) <= budget:
+        return int(wanted)
+    side = int(math.sqrt(budget / grid_work(problem, 1)))
+    return int(min(wanted, max(least, side)))
 
 
 def grid_cost(problem: Problem, spec: GridSpec) -> int:

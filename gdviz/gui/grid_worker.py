@@ -40,7 +40,12 @@ class GridFeed(QObject):
     ``follow(center, points)`` is called on every drawn step and asks for a new grid only when
     the trajectories left the region (it grows, never shrinks during a run) or a held value
     moved by more than ``HELD_FRACTION`` of its range — at most every ``THROTTLE_S`` seconds,
-    with a trailing refresh so the last state always gets its grid. Grids come from the cache,
+    with a trailing refresh so the last state always gets its grid. A grid computed in the
+    background also pauses the next request for ``(1/DUTY - 1)`` times its computing time, so
+    the feed's thread takes at most ``DUTY`` of a core however costly the problem (a network's
+    held parameters move on nearly every step). The points per side are the view's
+    ``resolution``, or fewer for a costly problem (``grids.affordable_resolution``).
+    Grids come from the cache,
     are computed at once when cheap (``SYNC_COST`` per-sample evaluations), and otherwise in
     the background while the view keeps the previous grid; a need that arises meanwhile waits
     for that grid (then asks again), so a moving run still gets grids.
@@ -50,6 +55,7 @@ class GridFeed(QObject):
 
     SYNC_COST = 1_000_000
     THROTTLE_S = 0.3
+    DUTY = 0.2
     # the seconds the throttle reads; a test gives the feed a clock of its own
     clock = staticmethod(time.monotonic)
     HELD_FRACTION = 0.02
@@ -70,6 +76,7 @@ class GridFeed(QObject):
         self.grid: grids.LossGrid | None = None
         self._last_request = -1e9
         self._last_check = -1e9     # when _refresh last looked at the region
+        self._pause_until = -1e9    # no request before (DUTY: after a background grid)
         self._latest: tuple[np.ndarray, object] | None = None   # (center, points or a function)
         self._again = False         # a refresh was held back while a grid was computing
         self._region_points = None  # the points the last region was fitted to
@@ -87,6 +94,7 @@ class GridFeed(QObject):
         self.grid = None
         self.wanted = None
         self._again = False
+        self._pause_until = -1e9
         self._region_points = None
         self._timer.stop()
         base = np.asarray(problem.view_range, dtype=np.float64)[[i, j]]
@@ -100,7 +108,18 @@ class GridFeed(QObject):
         if self.problem is None or self.wanted is None:
             return
         self._latest = (np.asarray(center, dtype=np.float64), points)
-        wait = max(self._last_request, self._last_check) + self.THROTTLE_S - self.clock()
+        self._refresh_when_due()
+
+    @property
+    def points_per_side(self) -> int:
+        """The resolution of the grid asked for (the view's, or fewer for a costly problem)."""
+        return self.wanted.resolution[0] if self.wanted is not None else self.resolution
+
+    def _refresh_when_due(self) -> None:
+        """Refresh now, or start the timer for when the throttle and the pause allow it."""
+        due = max(max(self._last_request, self._last_check) + self.THROTTLE_S,
+                  self._pause_until)
+        wait = due - self.clock()
         if wait > 0:
             if not self._timer.isActive():
                 self._timer.start(int(wait * 1000) + 1)
@@ -149,7 +168,8 @@ class GridFeed(QObject):
         if others:
             center[others] = grids.snap_held(center[others], self.problem.view_range[others],
                                              self.HELD_FRACTION)
-        return grids.GridSpec.make(i, j, center, region[0], region[1], self.resolution)
+        resolution = grids.affordable_resolution(self.problem, self.resolution)
+        return grids.GridSpec.make(i, j, center, region[0], region[1], resolution)
 
     def _refresh(self) -> None:
         if self._latest is None or self.wanted is None:
@@ -197,11 +217,13 @@ class GridFeed(QObject):
             self._again = False
             return
         self.cache.put(problem, result)
+        if problem is self.problem:
+            self._pause_until = self.clock() + result.seconds * (1.0 / self.DUTY - 1.0)
         if problem is self.problem and spec == self.wanted:
             self._deliver(result)
         if self._again:
             self._again = False
-            self._refresh()
+            self._refresh_when_due()
 
     def _deliver(self, grid: grids.LossGrid) -> None:
         self.grid = grid

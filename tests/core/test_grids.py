@@ -198,3 +198,15 @@ def test_display_scale_can_be_forced_linear_or_log():
     flat = np.zeros(100)
     flat[-1] = 1.0  # mostly at the minimum: the low end falls back to the span
     assert display_scale(flat, log=True).log
+
+
+def test_costly_problems_get_fewer_points_per_side_and_lessons_keep_theirs():
+    for name in ("linreg", "logistic", "rosenbrock", "wavy"):
+        assert grids.affordable_resolution(make_problem(name), 256) == 256, name
+    network = make_problem("mlp", {"layers": "8,8", "n": 1000})   # 500 samples, 105 params
+    side = grids.affordable_resolution(network, 256)
+    assert grids.LEAST_RESOLUTION <= side < 100
+    assert grids.grid_work(network, side * side) <= grids.WORK_BUDGET
+    assert grids.affordable_resolution(network, 48) == 48          # never more than asked
+    huge = make_problem("mlp", {"layers": "64,64", "n": 20000})
+    assert grids.affordable_resolution(huge, 256) == grids.LEAST_RESOLUTION

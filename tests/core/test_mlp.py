@@ -175,3 +175,34 @@ def test_hessian_sum_matches_finite_differences_of_the_exact_gradient(activation
         numeric = ((grads[:p] - grads[p:]) / (2 * h)).T
         scale = max(1.0, float(np.abs(hessian).max()))
         assert np.abs(numeric - hessian).max() < 1e-6 * scale
+
+
+@pytest.mark.parametrize("activation", ACTIVATIONS)
+@pytest.mark.parametrize("dataset", ["circle", "multigauss"])
+def test_unit_outputs_are_each_layers_activations_and_the_prediction(activation, dataset):
+    problem = make_problem("mlp", {"layers": "3,4", "activation": activation,
+                                   "dataset": dataset, "n": 40})
+    params = np.random.default_rng(2).normal(0.0, 0.7, problem.n_params)
+    x = problem.data_x[:7]
+    outputs = problem.unit_outputs(params, x)
+    assert [o.shape for o in outputs] == [(7, 3), (7, 4), (7, 1)]
+    np.testing.assert_allclose(outputs[-1][:, 0], problem.predict(params, x), rtol=1e-12)
+    # by hand, layer by layer
+    act = {"tanh": np.tanh, "relu": lambda z: np.maximum(z, 0.0),
+           "sigmoid": lambda z: 1.0 / (1.0 + np.exp(-z)), "linear": lambda z: z}[activation]
+    a = x
+    for layer, out in zip(problem.layers[:-1], outputs[:-1]):
+        w = params[layer.weights].reshape(layer.out, layer.inp)
+        a = act(a @ w.T + params[layer.bias])
+        np.testing.assert_allclose(out, a, rtol=1e-12, atol=1e-15)
+
+
+def test_layer_groups_are_torchs_weight_and_bias_tensors():
+    problem = make_problem("mlp", {"layers": "3,4", "n": 40})
+    groups = problem.layer_groups()
+    assert [name for name, _ in groups] == ["W1", "b1", "W2", "b2", "W3", "b3"]
+    assert [len(idx) for _, idx in groups] == [6, 3, 12, 4, 4, 1]
+    assert np.array_equal(np.concatenate([idx for _, idx in groups]),
+                          np.arange(problem.n_params))
+    names = problem.param_names
+    assert all(names[j].startswith(name + "_") for name, idx in groups for j in idx)

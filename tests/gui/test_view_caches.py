@@ -83,3 +83,38 @@ def test_the_map_region_is_checked_at_most_every_throttle_period_and_at_the_end(
     for axis, (low, high) in enumerate((spec.x_range, spec.y_range)):
         assert low <= points[:, axis].min()
         assert high >= points[:, axis].max()
+
+
+def test_a_costly_grid_is_made_coarser_and_pauses_the_next_request(qtbot):
+    """A network's loss grid (every held parameter moves on each Adam step) is computed at
+    fewer points per side, and after each background grid the feed waits (1/DUTY - 1) times
+    its computing time before asking for the next, so its thread takes at most DUTY of a
+    core (mlp_spiral drew 1.2-8 frames a second while its 256² grids were recomputed)."""
+    from gdviz.core import grids
+    from gdviz.core.problems.registry import make_problem
+    from gdviz.gui.grid_worker import GridFeed
+
+    problem = make_problem("mlp", {"layers": "8,8", "n": 400})
+    feed = GridFeed(256)
+    now = [100.0]
+    feed.clock = lambda: now[0]
+    center = problem.default_init.copy()
+    none = np.zeros((0, 2))
+    feed.configure(problem, 0, 1, center, none)
+    assert feed.busy                                   # too costly to compute at once
+    assert feed.worker.wait(60000)
+    grid = feed.grid
+    side = grids.affordable_resolution(problem, 256)
+    assert grid.spec.resolution == (side, side)
+    assert side < 256
+    pause = grid.seconds * (1 / GridFeed.DUTY - 1)
+    moved = center + 1.0                               # every held value moved
+    now[0] += GridFeed.THROTTLE_S + 0.001
+    if pause > GridFeed.THROTTLE_S + 0.002:            # (the grid took > 80 ms: it does)
+        feed.follow(moved, none)
+        assert not feed.busy                           # held back by the pause
+    now[0] += pause
+    feed.follow(moved, none)
+    assert feed.busy                                   # asked for once the pause is over
+    assert feed.wanted.center[2] != grid.spec.center[2]
+    feed.shutdown()

@@ -500,6 +500,8 @@ def test_every_view_keeps_drawing_floated_and_docked_again(qtbot, make_window):
             qtbot.waitUntil(lambda: c.state == "paused", timeout=10_000)
             qtbot.waitUntil(lambda v=view: f"step {c.last_index}" in v.frame.status.text(),
                             timeout=5000)
+            if getattr(view, "network", None) is False:
+                continue   # linreg has no layers: the Network view only says so
             assert not_blank(view), (view.view_id, floating)
 
 

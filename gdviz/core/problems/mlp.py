@@ -338,6 +338,26 @@ class MlpProblem(LessonProblem):
             columns = self._hvp_sum(params, np.eye(self.n_params), x, y)
         return 0.5 * (columns + np.swapaxes(columns, -1, -2))
 
+    def unit_outputs(self, params: np.ndarray, x: np.ndarray) -> list[np.ndarray]:
+        """What every unit outputs for the inputs x (k, d) at params (p,): one (k, out) array
+        per Linear layer, the hidden layers after their activation and the last one as
+        ``predict`` gives it (σ(z) for classification, z for regression)."""
+        params = np.asarray(params, dtype=np.float64)
+        with np.errstate(over="ignore", invalid="ignore"):
+            outs = self._forward(params, np.asarray(x, dtype=np.float64))[1][1:]
+        if self.classification:
+            outs[-1] = stable_sigmoid(outs[-1])
+        return outs
+
+    def layer_groups(self) -> tuple[tuple[str, np.ndarray], ...]:
+        """Every layer's weights and biases as (name, parameter indices (m,)) in torch's
+        order: ("W1", ...), ("b1", ...), ("W2", ...), ..."""
+        groups = []
+        for number, layer in enumerate(self.layers, start=1):
+            groups.append((f"W{number}", np.arange(layer.weights.start, layer.weights.stop)))
+            groups.append((f"b{number}", np.arange(layer.bias.start, layer.bias.stop)))
+        return tuple(groups)
+
     def predict(self, params, x):
         """The probability of class 1, σ(z) (classification), or the prediction z
         (regression): params (..., p), x (k, d) -> (..., k)."""

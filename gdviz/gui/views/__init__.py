@@ -6,6 +6,7 @@ from gdviz.gui.views.data import DataView
 from gdviz.gui.views.histogram import HistogramView
 from gdviz.gui.views.landscape import LandscapeView
 from gdviz.gui.views.learning_curve import LearningCurveView
+from gdviz.gui.views.network import NetworkView
 from gdviz.gui.views.noise import NoiseView
 from gdviz.gui.views.param_trace import ParamTraceView
 from gdviz.gui.views.phase import PhaseDiagramView
@@ -15,8 +16,8 @@ from gdviz.gui.views.theory import QuadraticTheoryView
 
 VIEW_CLASSES = (SampleCurvesView, HistogramView, LearningCurveView, ParamTraceView, DataView,
                 CurvatureView, NoiseView, QuadraticTheoryView, PhaseDiagramView, LandscapeView,
-                ContourView, Surface3DView)
+                NetworkView, ContourView, Surface3DView)
 
 __all__ = ["VIEW_CLASSES", "ContourView", "CurvatureView", "DataView", "HistogramView",
-           "LandscapeView", "LearningCurveView", "NoiseView", "ParamTraceView",
+           "LandscapeView", "LearningCurveView", "NetworkView", "NoiseView", "ParamTraceView",
            "PhaseDiagramView", "QuadraticTheoryView", "SampleCurvesView", "Surface3DView"]

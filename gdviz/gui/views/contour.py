@@ -499,7 +499,7 @@ class ContourView(PairGridView):
         busy = self.feed.busy
         self.note.setVisible(busy)
         if busy:
-            res = self.feed.resolution
+            res = self.feed.points_per_side
             what = "computing" if self.feed.grid is None else "updating"
             self.note.setText(f"{what} the loss on {res}×{res} points…")
             (x0, _), (_, y1) = self.box.viewRange()

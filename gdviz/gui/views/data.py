@@ -20,6 +20,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Qt
 from PySide6.QtWidgets import QWidget
 
+from gdviz.core.grids import isolines
 from gdviz.core.history import RunHistory
 from gdviz.core.problems.base import Problem
 from gdviz.core.records import RunConfig
@@ -28,6 +29,7 @@ from gdviz.gui.views import style
 from gdviz.gui.views.base import LessonView
 from gdviz.gui.views.items.dots import DotCloud, Dots
 from gdviz.gui.views.items.updates import set_curve
+from gdviz.gui.views.items.wide_curve import WideCurve
 from gdviz.gui.views.ranges import StickyRange
 from gdviz.gui.views.status_label import set_status_text
 
@@ -126,9 +128,10 @@ class DataView(LessonView):
         self.heat = pg.ImageItem(axisOrder="row-major")
         self.heat.setZValue(-10)
         p.addItem(self.heat)
-        # in the plot beside the map (not its child: Qt would own and delete it), placed by
-        # the map's transform
-        self.contour = pg.IsocurveItem(level=0.5, pen=style.FULL_PEN, axisOrder="row-major")
+        # the P = 0.5 line as segments (grids.isolines, vectorised) in ONE curve item:
+        # pyqtgraph's IsocurveItem traced it in Python on every frame (~5 ms on mlp_spiral);
+        # a WideCurve strokes its 3-px line as 1-px copies (items/wide_curve.py)
+        self.contour = WideCurve(pen=style.FULL_PEN, connect="pairs")
         self.contour.setZValue(-9)
         p.addItem(self.contour)
         self.message = pg.TextItem(NO_DATA, color=style.TEXT, anchor=(0.5, 0.5))
@@ -158,7 +161,7 @@ class DataView(LessonView):
             item.setData([], [])
         self.heat.clear()
         self.heat.setVisible(self.mode == "surface")
-        self.contour.setData(None)
+        self.contour.setData([], [])
         self._key: list[tuple[str, str, str]] = []
         empty = self.mode == "none"
         self.message.setText(NO_DATA if not problem.has_data else NO_MODEL)
@@ -277,7 +280,8 @@ class DataView(LessonView):
         self._heat_rect = QRectF(x_lo, y_lo, x_hi - x_lo, y_hi - y_lo)
         cx = np.linspace(x_lo, x_hi, MAP_CELLS + 1)
         cy = np.linspace(y_lo, y_hi, MAP_CELLS + 1)
-        mx, my = np.meshgrid((cx[:-1] + cx[1:]) / 2, (cy[:-1] + cy[1:]) / 2)
+        self._map_xs, self._map_ys = (cx[:-1] + cx[1:]) / 2, (cy[:-1] + cy[1:]) / 2
+        mx, my = np.meshgrid(self._map_xs, self._map_ys)
         self._map_inputs = np.stack([mx.ravel(), my.ravel()], axis=1)  # cell centres
 
     def _frame_inputs(self, problem: Problem) -> None:
@@ -394,8 +398,10 @@ class DataView(LessonView):
         self.heat.setImage(np.nan_to_num(values, nan=0.5), levels=self._heat_levels,
                            autoLevels=False)
         self.heat.setRect(self._heat_rect)  # scales the image's cells: after setImage
-        self.contour.setTransform(self.heat.transform())
-        self.contour.setData(values if getattr(problem, "classification", False) else None)
+        if getattr(problem, "classification", False):
+            segments = isolines(values, self._map_xs, self._map_ys, np.array([0.5]))
+            set_curve(self.contour, segments[:, :, 0].ravel(), segments[:, :, 1].ravel(),
+                      wide=True)
         x = problem.data_x
         self.batch_points.set_points(x[batch, 0], x[batch, 1])
         if not getattr(problem, "classification", False):

@@ -1,4 +1,6 @@
-"""Histogram of the per-sample gradients of ALL samples, for one chosen parameter.
+"""Histogram of the per-sample gradients of ALL samples, for one chosen parameter, or for a
+whole layer of a network (its weights', or its biases', per-sample gradients pooled: n × m
+values; the lines then mark each of its m parameters' full gradient and the step's gradient).
 
 Evaluated where the shown step took its gradient (``history.params_before(i)``), so the batch
 gradient the optimizer used and the full gradient are comparable on one axis. Values are on the
@@ -33,6 +35,11 @@ from gdviz.gui.views.status_label import set_status_text
 
 RUG_CAP = 300
 BATCH_DRAWS = 400      # sampled batches of the "batch gradients" outline (~1 ms, n = 1000)
+
+
+def group_label(name: str, indices: np.ndarray) -> str:
+    """The parameter box's entry for a layer group: "W1 (all 16, pooled)"."""
+    return f"{name} (all {len(indices)}, pooled)"
 
 
 def bin_count(n: int) -> int:
@@ -117,7 +124,8 @@ class HistogramView(LessonView):
         self.batch_line = RuleLines(self.plot, pg.mkPen(style.BATCH, width=2.5), z=20)
         self.full_line = RuleLines(
             self.plot, pg.mkPen(style.FULL, width=2.5, style=Qt.PenStyle.DashLine), z=21)
-        self.param_index = 0
+        self.param_index = 0        # a parameter, or n_params + k: the k-th layer group
+        self.groups: tuple[tuple[str, np.ndarray], ...] = ()   # (name, parameter indices)
         self._index = 0
         self._cache: dict[tuple[int, int], np.ndarray] = {}
         self.counts = np.zeros(0)
@@ -129,8 +137,12 @@ class HistogramView(LessonView):
     def set_run(self, problem: Problem, config: RunConfig, history: RunHistory) -> None:
         super().set_run(problem, config, history)
         self.frame.reset_heights()
-        self.param_index = style.fill_param_combo(self.combo, problem.param_names,
-                                                  self.param_index)
+        groups = getattr(problem, "layer_groups", None)
+        self.groups = tuple(groups()) if groups is not None else ()
+        self.param_index = style.fill_param_combo(
+            self.combo, (*problem.param_names, *(group_label(name, idx)
+                                                 for name, idx in self.groups)),
+            self.param_index)
         self.frame.show_combo(problem.n_params > 1)
         self._cache.clear()
         n = problem.n_samples
@@ -146,12 +158,24 @@ class HistogramView(LessonView):
         if len(history):
             self.show_step(0)
 
+    def chosen(self) -> tuple[str, np.ndarray]:
+        """(name, parameter indices (m,)) of what is shown: one parameter, or a layer group."""
+        names = self.problem.param_names
+        if self.param_index < len(names):
+            return names[self.param_index], np.array([self.param_index])
+        return self.groups[self.param_index - len(names)]
+
     def _set_axes(self) -> None:
-        name = self.problem.param_names[self.param_index]
-        self.plot.setLabel("bottom", f"per-sample gradient ∂ℓᵢ/∂{name}")
+        name, columns = self.chosen()
         n = self.problem.n_samples
-        title = (f"Gradients of all {n} samples for {name}" if n > 1 else
-                 f"Gradient ∂f/∂{name} (one sample: the function itself)")
+        if len(columns) > 1 or self.param_index >= self.problem.n_params:
+            self.plot.setLabel("bottom", f"per-sample gradients ∂ℓᵢ/∂{name} (all "
+                                         f"{len(columns)} entries)")
+            title = f"Gradients of all {n} samples for the {len(columns)} entries of {name}"
+        else:
+            self.plot.setLabel("bottom", f"per-sample gradient ∂ℓᵢ/∂{name}")
+            title = (f"Gradients of all {n} samples for {name}" if n > 1 else
+                     f"Gradient ∂f/∂{name} (one sample: the function itself)")
         self.frame.set_title(title)
 
     def _on_combo_changed(self, index: int) -> None:
@@ -203,7 +227,8 @@ class HistogramView(LessonView):
         with np.errstate(all="ignore"):
             grads = sample_batch_gradients(problem, params, self.config.effective_batch_size(),
                                            self.config.order, rng, BATCH_DRAWS)
-        values = grads[:, self.param_index] / problem.reduce_factor(1)  # per-sample scale
+        columns = self.chosen()[1]
+        values = grads[:, columns].ravel() / problem.reduce_factor(1)  # per-sample scale
         values = values[np.isfinite(values)]
         self.batch_values = values
         if values.size == 0:
@@ -211,7 +236,7 @@ class HistogramView(LessonView):
             return float("nan"), float("nan"), 0.0
         counts, edges = np.histogram(values, bins=bin_count(len(values)))
         width = float(edges[1] - edges[0])
-        heights = counts * (problem.n_samples / len(values)) * (
+        heights = counts * (problem.n_samples * len(columns) / len(values)) * (
             sample_width / width if width > 0 else 1.0)
         heights = log_height(heights) if log else heights
         self.batch_bars.setData(edges, heights)
@@ -249,8 +274,9 @@ class HistogramView(LessonView):
         self._index = index
         index = h.row_at(index)   # its row (of a thinned step, the nearest kept one)
         step = int(h.steps[index])
-        j = self.param_index
-        values = self.sample_grads_at(index)[:, j]
+        columns = self.chosen()[1]
+        grads = self.sample_grads_at(index)[:, columns]    # (n, m)
+        values = grads.ravel()
         self.values = values
         finite = values[np.isfinite(values)]
         if finite.size == 0:
@@ -270,20 +296,29 @@ class HistogramView(LessonView):
                                                               float(edges[1] - edges[0]))
 
         batch = h.batch_at(index)
-        full = float(finite.mean())
-        self.full_line.setValue(full)
+        if len(columns) == 1:
+            fulls = np.array([finite.mean()])
+        else:
+            with np.errstate(all="ignore"):
+                fulls = np.nanmean(np.where(np.isfinite(grads), grads, np.nan), axis=0)
+        full = float(np.nanmean(fulls))
+        self.full_line.set_values(fulls)
         self.full_line.setVisible(True)
         scale = per_sample_scale(problem)
         if index > 0:
-            used = float(h.grads[index][j]) * scale   # what the optimizer used, noise included
-            self.batch_line.setValue(used)
+            # what the optimizer used, noise included
+            useds = np.asarray(h.grads[index], dtype=np.float64)[columns] * scale
+            used = float(np.mean(useds))
+            self.batch_line.set_values(useds)
             full_batch = covers_all(batch, problem.n_samples)
-            shown = batch[evenly_chosen(len(batch), RUG_CAP)] if not full_batch else batch[:0]
-            self.rug.set_points(values[shown], np.zeros(len(shown)))
+            shown = batch[evenly_chosen(len(batch), max(1, RUG_CAP // len(columns)))] \
+                if not full_batch else batch[:0]
+            pooled = grads[shown].ravel()
+            self.rug.set_points(pooled, np.zeros(len(pooled)))
         else:
-            used = float("nan")
+            used, useds = float("nan"), np.zeros(0)
             self.rug.clear()
-        self.batch_line.setVisible(bool(index > 0 and np.isfinite(used)))
+        self.batch_line.setVisible(bool(index > 0 and np.isfinite(useds).any()))
 
         single = problem.n_samples == 1
         self.bars.setVisible(not single)
@@ -293,7 +328,7 @@ class HistogramView(LessonView):
             lo, hi = min(marks), max(marks)
             half = max(hi - lo, 0.25 * max(abs(lo), abs(hi)), 1e-3)
             lo, hi = lo - half, hi + half
-        for v in (used, full, batch_lo, batch_hi):
+        for v in (*useds, *fulls, batch_lo, batch_hi):
             if np.isfinite(v):
                 lo, hi = min(lo, v), max(hi, v)
         # ranges stay put while the histogram moves inside them (refitted when it leaves or
@@ -308,7 +343,7 @@ class HistogramView(LessonView):
             self.y_range.fit(0.0, float(log_height(top)), pad=0.08)
         else:
             self.y_range.fit(0.0, float(max(top, batch_top)), pad=0.08)
-        status, info = self._stats_text(step, finite, used, full, len(batch))
+        status, info = self._stats_text(step, finite, used, full, len(batch), len(columns))
         set_status_text(self.frame.status, status)
         set_status_text(self.frame.info, info)
         self.frame.info.setVisible(True)
@@ -321,8 +356,9 @@ class HistogramView(LessonView):
         return "gradient of the step / n", "full gradient / n"
 
     def _stats_text(self, step: int, finite: np.ndarray, used: float, full: float,
-                    k: int) -> tuple[str, str]:
-        """(status line, info line) with the numbers the picture shows."""
+                    k: int, m: int = 1) -> tuple[str, str]:
+        """(status line, info line) with the numbers the picture shows; ``m`` parameters
+        pooled (a layer: ``used`` and ``full`` are then the means of its m lines)."""
         f = style.fmt
         n = self.problem.n_samples
         if n == 1:  # a test function: the text below the plot says why there are no bars
@@ -333,15 +369,16 @@ class HistogramView(LessonView):
                 info += (f" · what the step used (violet) {f(used)}; they differ only when "
                          "gradient noise is set")
             return status, info
-        samples = f"{n} samples"
+        samples = f"{n} samples" if m == 1 else f"{n} samples × {m} parameters"
         status = (f"step {step} · {samples} · min {f(finite.min())} · max {f(finite.max())}"
                   f" · mean {f(finite.mean())} · std {f(finite.std())}")
         used_name, full_name = self._line_names()
-        info = [f"{full_name} (black) {f(full)}"]
+        each = "" if m == 1 else f" of each of the {m}, mean"
+        info = [f"{full_name}{each} (black) {f(full)}"]
         if step > 0:
-            info.append(f"{used_name} (violet) {f(used)}, batch of {k}")
+            info.append(f"{used_name}{each} (violet) {f(used)}, batch of {k}")
         else:
             info.append("start point: no batch yet")
-        if finite.size < n:
-            info.append(f"{n - finite.size} non-finite values left out")
+        if finite.size < n * m:
+            info.append(f"{n * m - finite.size} non-finite values left out")
         return status, " · ".join(info)

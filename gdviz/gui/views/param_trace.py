@@ -5,7 +5,9 @@ known, else the single global minimum of an analytic function; none when neither
 
 One run: one colour per parameter. Several runs (tracks): one colour per
 run and one line style per parameter (solid, dashed, dotted), named in a key above the plot; the
-parameter box shows all parameters or one at a time. The curve items are created when the runs
+parameter box shows all parameters or one at a time; for a network (``layer_groups``) also the
+weights of one layer, or every layer's norms ‖W_l‖ and ‖b_l‖ (Euclidean, over the layer's
+entries) against the step. The curve items are created when the runs
 or the problem change (``set_run`` / ``set_tracks``) and only updated with ``setData`` per step.
 """
 
@@ -31,6 +33,8 @@ from gdviz.gui.views.status_label import set_status_text
 
 MANY_PARAMS = 12  # more parameters than this: the view opens on the first one alone
 ALL = "all"
+NORMS = "layer norms ‖W‖, ‖b‖"
+NORM_POINTS_PER_PIXEL = 2   # norms are drawn at this many evenly spaced steps per pixel column
 # line style per parameter when colours mean runs, with the Key glyph that looks like it
 PARAM_STYLES = ((Qt.PenStyle.SolidLine, "line"), (Qt.PenStyle.DashLine, "dash"),
                 (Qt.PenStyle.DotLine, "dot"), (Qt.PenStyle.DashDotLine, "dash"))
@@ -71,6 +75,8 @@ class ParamTraceView(LessonView):
         self.key = self.frame.add_key()
         self.key.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
         self.track_curves: list[list[WideCurve]] = []  # [run][parameter]
+        self.norm_curves: list[list[WideCurve]] = []   # [run][layer group] (NORMS chosen)
+        self.groups: tuple[tuple[str, np.ndarray], ...] = ()   # a network's (name, indices)
         self.ref_lines: list[pg.InfiniteLine] = []
         self._ref_of: list[int] = []  # the parameter of each reference line
         self.current = Dots("o", size=9, pen=pg.mkPen("w"))   # drawn by Qt, not in Python
@@ -92,10 +98,14 @@ class ParamTraceView(LessonView):
     def set_run(self, problem: Problem, config: RunConfig, history: RunHistory) -> None:
         super().set_run(problem, config, history)
         names = problem.param_names
-        if [self.combo.itemText(i) for i in range(self.combo.count())] != [ALL, *names]:
+        groups = getattr(problem, "layer_groups", None)
+        self.groups = tuple(groups()) if groups is not None else ()
+        choices = [ALL, *names, *(f"{name}: all {len(idx)}" for name, idx in self.groups),
+                   *([NORMS] if self.groups else [])]
+        if [self.combo.itemText(i) for i in range(self.combo.count())] != choices:
             self.combo.blockSignals(True)
             self.combo.clear()
-            self.combo.addItems([ALL, *names])
+            self.combo.addItems(choices)
             # a network's parameters: one curve to start with (105 curves cost 67 ms of
             # painting per frame, measured on mlp_spiral); "all" stays one choice away
             self.combo.setCurrentIndex(1 if len(names) > MANY_PARAMS else 0)
@@ -133,7 +143,15 @@ class ParamTraceView(LessonView):
     def _shown_params(self) -> list[int]:
         n = self.problem.n_params
         choice = self.combo.currentIndex() - 1
+        if n <= choice < n + len(self.groups):       # one layer's weights (or biases)
+            return [int(j) for j in self.groups[choice - n][1]]
+        if choice == n + len(self.groups) and self.groups:
+            return []                                # the layers' norms instead
         return list(range(n)) if choice < 0 or choice >= n else [choice]
+
+    def shown_norms(self) -> tuple[tuple[str, np.ndarray], ...]:
+        """The layer groups whose norms are drawn (all of them when NORMS is chosen)."""
+        return self.groups if self.combo.currentText() == NORMS else ()
 
     def _several(self) -> bool:
         return len(self.tracks) > 1
@@ -144,9 +162,14 @@ class ParamTraceView(LessonView):
         for items in self.track_curves:
             for item in items:
                 p.removeItem(item)
+        for items in self.norm_curves:
+            for item in items:
+                p.removeItem(item)
         for line in self.ref_lines:
             p.removeItem(line)
         self.track_curves, self.ref_lines, self._ref_of = [], [], []
+        self.norm_curves = []
+        norms = self.shown_norms()
         names = self.problem.param_names
         several, shown = self._several(), self._shown_params()
         for k, track in enumerate(self.tracks):
@@ -164,6 +187,7 @@ class ParamTraceView(LessonView):
                 p.addItem(curve)
                 items.append(curve)
             self.track_curves.append(items)
+            self.norm_curves.append(self._norm_items(track, chosen, several, norms))
         ref, kind = self._ref, self._kind
         for j in shown:
             if ref is None or not np.isfinite(ref[j]):
@@ -185,7 +209,11 @@ class ParamTraceView(LessonView):
                         f"faint: {seeded[0].seeds.n_seeds - 1} other seeds")] if seeded else [])
         ref_word = "true value" if kind == "true" else "global minimum"
         # one parameter shown: its name says it (a long axis title clips a short plot)
-        self.plot.setLabel("left", names[shown[0]] if len(shown) == 1 else "parameter value")
+        self.plot.setLabel("left", names[shown[0]] if len(shown) == 1 else
+                           "norm over the layer's entries" if norms else "parameter value")
+        if norms:
+            self.key.set_entries(self._norm_key(several))
+            return
         if several:
             entries = [("line", t.color, t.name + (" (diverged: off the chart)"
                                                    if k in self._off_chart else ""))
@@ -202,6 +230,30 @@ class ParamTraceView(LessonView):
         if self.ref_lines:
             entries.append(("dash", style.START, ref_word))
         self.key.set_entries(entries + seed_entry)
+
+    def _norm_items(self, track: RunTrack, chosen: bool, several: bool,
+                    norms) -> list[WideCurve]:
+        """One curve per layer group of ``norms`` for ``track`` (weights solid, biases
+        dashed; one colour per layer, or the run's colour when several are compared)."""
+        items = []
+        for g, (name, _idx) in enumerate(norms):
+            dash = Qt.PenStyle.DashLine if name.startswith("b") else Qt.PenStyle.SolidLine
+            color = track.color if several else style.param_color(g // 2)
+            curve = WideCurve(pen=pg.mkPen(color, width=2.2 if chosen else 1.6, style=dash),
+                              connect="finite")
+            curve.setZValue(11 if chosen else 10)
+            self.plot.getPlotItem().addItem(curve)
+            items.append(curve)
+        return items
+
+    def _norm_key(self, several: bool) -> list[tuple[str, str, str]]:
+        entries = []
+        if several:
+            entries += [("line", t.color, t.name) for t in self.tracks]
+            entries += [("line", style.TEXT, "‖W‖ solid"), ("dash", style.TEXT, "‖b‖ dashed")]
+            return entries
+        return [("dash" if name.startswith("b") else "line", style.param_color(g // 2),
+                 f"‖{name}‖") for g, (name, _idx) in enumerate(self.shown_norms())]
 
     def _on_combo_changed(self, _index: int) -> None:
         if self.problem is None or self.history is None:
@@ -235,6 +287,20 @@ class ParamTraceView(LessonView):
                     values[~np.isfinite(values)] = np.nan
                     set_wide_curve(curve, th.steps[keep].astype(np.float64), values)
                     kept.append(values)
+            norms = self.shown_norms()
+            if norms:
+                count = min(kk + 1, NORM_POINTS_PER_PIXEL * bins)
+                at = np.unique(np.linspace(0, kk, count).round().astype(np.int64))
+                rows = np.asarray(th.params[at], dtype=np.float64)
+                for g, ((_name, idx), curve) in enumerate(zip(norms, self.norm_curves[k])):
+                    values = np.linalg.norm(rows[:, idx], axis=1)
+                    values[~np.isfinite(values)] = np.nan
+                    set_wide_curve(curve, th.steps[at].astype(np.float64), values)
+                    kept.append(values)
+                    if np.isfinite(values[-1]):
+                        xs.append(float(th.steps[kk]))
+                        ys.append(float(values[-1]))
+                        colors.append(track.color if several else style.param_color(g // 2))
             now = np.array(th.params[kk], dtype=np.float64)
             for j in shown:
                 if np.isfinite(now[j]):
@@ -289,9 +355,15 @@ class ParamTraceView(LessonView):
     def _status_text(self, index: int) -> str:
         track = self.tracks[self.selected_track]
         k = self.track_index(track, index)
-        now = track.history.params[k]
+        now = np.asarray(track.history.params[k], dtype=np.float64)
         names = self.problem.param_names
-        values = style.listing(f"{n} = {style.fmt(float(v))}" for n, v in zip(names, now))
+        norms = self.shown_norms()
+        if norms:
+            values = style.listing(
+                (f"‖{name}‖ = {style.fmt(float(np.linalg.norm(now[idx])))}"
+                 for name, idx in norms), limit=len(norms))
+        else:
+            values = style.listing(f"{n} = {style.fmt(float(v))}" for n, v in zip(names, now))
         if self._several():  # the status bar names the selected run: one short line here
             return f"selected run: {values}"
         return f"step {index} · {values}"

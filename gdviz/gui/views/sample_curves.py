@@ -19,11 +19,14 @@ t = d·Δθ / d·d, and the tangent's slope is the directional derivative ∇ℓ
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QCheckBox, QWidget
 
+from gdviz.core.grids import grid_work
 from gdviz.core.history import RunHistory
 from gdviz.core.landscape import DEFAULT_SPAN, random_directions
 from gdviz.core.problems.base import Problem
@@ -61,6 +64,14 @@ HELD_STEPS = 1000    # several parameters: the faint curves and the mean are dra
                      # held values rounded to 1/HELD_STEPS of their view range (held_for_slice)
 DIRECTIONS = ("random direction 1", "random direction 2")   # offered beyond 2 parameters
 DIRECTION_SEED = 0   # the Landscape view's (and gdviz landscape's default) seed
+COSTLY_SLICE = 2e6       # a slice of more work (grids.grid_work: points × samples ×
+                         # parameters; mlp_spiral 1e7, 5-16 ms, needed on every frame since
+                         # Adam moves all 104 held values; every lesson ≤ 4e5) has
+COSTLY_SLICE_RESOLUTION = 50     # half the points (a network's curves are smooth), and is
+SLOW_SLICE_PERIOD_S = 0.25   # replaced at most every max(SLOW_SLICE_PERIOD_S, its time /
+SLICE_DUTY = 0.25        # SLICE_DUTY) seconds and SLOW_SLICE_FRAMES draws (under load, when
+SLOW_SLICE_FRAMES = 4    # the window drew 3 frames a second, a period alone kept nothing);
+TRAILING_MS = 300        # once the draws stop for TRAILING_MS, the shown step gets its own
 
 
 class SampleCurvesView(LessonView):
@@ -129,6 +140,13 @@ class SampleCurvesView(LessonView):
         self._index = 0
         self._drawn = np.zeros(0, dtype=np.int64)
         self._slice_shown = None   # the SliceCurves the faint curves and the mean now show
+        self._slice_axis = None    # (parameter, lo, hi, points) of the shown slice
+        self._slice_due = 0.0      # time.monotonic() before which a costly slice is kept
+        self._slice_kept = 0       # draws that kept it
+        self._slice_forced = False  # the next draw computes its own slice (trailing redraw)
+        self._trailing = QTimer(self)    # redraws the step once a kept slice may be replaced
+        self._trailing.setSingleShot(True)
+        self._trailing.timeout.connect(self._on_trailing_timeout)
         self._slice_extent = 1.0   # its loss extent
 
     # -- run ------------------------------------------------------------------------------
@@ -160,6 +178,7 @@ class SampleCurvesView(LessonView):
         if problem.loss_range is not None:
             self.y_range.set(*problem.loss_range)
         self._slice_shown = None
+        self._trailing.stop()
         self._set_axes()
         self._index = 0
         if len(history):
@@ -278,7 +297,10 @@ class SampleCurvesView(LessonView):
             x_before, x_after = float(before[j]), float(after[j])
             lo, hi = self._x_range(x_before, x_after)
             held = before if self.zoom_box.isChecked() else held_for_slice(problem, before, j)
-            sl = self.cache.get(problem, j, held, lo, hi, points, self._drawn)
+            costly = problem.n_params > 1 and grid_work(problem, points) > COSTLY_SLICE
+            if costly:
+                points = COSTLY_SLICE_RESOLUTION
+            sl = self._slice(problem, j, held, lo, hi, points, costly)
             # the arrow runs along the slice: parameter j moves, the others stay as before
             moved = before.copy()
             moved[j] = after[j]
@@ -362,6 +384,31 @@ class SampleCurvesView(LessonView):
         set_status_text(self.frame.status, self._status_text(index, batch, full_batch, before,
                                                              slope, x_after if d is not None
                                                              else None))
+
+    def _slice(self, problem: Problem, j: int, held: np.ndarray, lo: float, hi: float,
+               points: int, costly: bool):
+        """The faint curves' slice through ``held``: the cached or newly computed one, or,
+        for a ``costly`` one (see COSTLY_SLICE) younger than its period and its frames, the
+        one shown (same parameter and extent) and a redraw TRAILING_MS after the last."""
+        axis = (j, lo, hi, points)
+        now = time.monotonic()
+        if (costly and not self._slice_forced and self._slice_shown is not None
+                and axis == self._slice_axis
+                and (now < self._slice_due or self._slice_kept < SLOW_SLICE_FRAMES)):
+            self._slice_kept += 1
+            self._trailing.start(TRAILING_MS)     # (again: it fires once the draws stop)
+            return self._slice_shown
+        self._slice_forced = False
+        sl = self.cache.get(problem, j, held, lo, hi, points, self._drawn)
+        took = time.monotonic() - now
+        self._slice_axis, self._slice_kept = axis, 0
+        self._slice_due = now + max(SLOW_SLICE_PERIOD_S, took / SLICE_DUTY)
+        return sl
+
+    def _on_trailing_timeout(self) -> None:
+        if self.problem is not None and self.history is not None:
+            self._slice_forced = True
+            self.show_step(self._index)
 
     def _fit_y(self, values: np.ndarray) -> tuple[float, float] | None:
         finite = values[np.isfinite(values)]

@@ -11,6 +11,7 @@ Two visual languages that never meet (tests/gui/test_colours.py checks it, CIE76
         true value / known minimum                                      dark gold dashed, ★
         one faint curve per sample                                      blue-grey
         the data's classes; each parameter of a run                     CLASS_COLORS, PARAM_COLORS
+        a network's weights by sign (Network view)                      WEIGHT_COLORS
 Before, orange meant both "run 2" and "the current sample", and dark blue both "run 1" and "the
 full loss".
 """
@@ -45,11 +46,13 @@ TEXT = "#222222"
 CLASS_COLORS = ("#2b6cb0", "#d64541")  # class 0 blue, class 1 red
 PARAM_COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#8c564b", "#880e4f",
                 "#17becf", "#bcbd22")
+WEIGHT_COLORS = ("#01665e", "#8c510a")   # a network's weights ≥ 0 teal, < 0 brown (BrBG)
 # every colour that means a role (tests compare them with the run palette)
 ROLE_COLORS = {"batch": BATCH, "full": FULL, "start": START, "true": TRUE,
                "sample": "#{:02x}{:02x}{:02x}".format(*SAMPLE), "text": TEXT,
                **{f"class {k}": c for k, c in enumerate(CLASS_COLORS)},
-               **{f"parameter {k}": c for k, c in enumerate(PARAM_COLORS)}}
+               **{f"parameter {k}": c for k, c in enumerate(PARAM_COLORS)},
+               "weight ≥ 0": WEIGHT_COLORS[0], "weight < 0": WEIGHT_COLORS[1]}
 
 BATCH_PEN = pg.mkPen(BATCH, width=2)
 FULL_PEN = pg.mkPen(FULL, width=3)
