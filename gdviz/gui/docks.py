@@ -20,11 +20,11 @@ from PySide6.QtWidgets import QDockWidget, QScrollArea, QTabBar, QWidget
 # third tab of a group that has a tab bar anyway (a new bar cost another row 25 px); the
 # gradient noise view is a fourth there. The landscape (a plane through all parameters) and
 # the rate phase diagram wait behind the contour, for the same reason (a fifth tab beside the
-# histogram cut every tab's title to a few letters at 1280×800). The network view waits
-# behind the data view (a problem without layers says so).
+# histogram cut every tab's title to a few letters at 1280×800), and so does the network view
+# (a problem without layers says so): a fourth tab beside the data cut theirs.
 TAB_WITH = {"contour": "samples", "surface3d": "histogram", "step_math": "data",
             "curvature": "histogram", "noise": "histogram", "landscape": "contour",
-            "theory": "data", "phase": "contour", "network": "data"}
+            "theory": "data", "phase": "contour", "network": "contour"}
 RAISED_WITHOUT_DATA = ("contour", "surface3d", "step_math")
 ROW_SHARES = (0.527, 0.473)     # of the views' height: the maps and samples, then the curves
 # a view's dock never asks for more than this: the window never grows past the screen because

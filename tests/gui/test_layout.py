@@ -57,8 +57,8 @@ def cut_tab_titles(window) -> list[str]:
         if bar.parent() is not window or not bar.isVisible():
             continue
         metrics = bar.fontMetrics()
-        for i in range(bar.count()):
-            if bar.tabRect(i).width() < metrics.horizontalAdvance(bar.tabText(i)) + 8:
+        for i in range(bar.count()):   # a whole title has ~24 px of padding around it
+            if bar.tabRect(i).width() < metrics.horizontalAdvance(bar.tabText(i)) + 20:
                 cut.append(bar.tabText(i))
     return cut
 
