@@ -42,6 +42,9 @@ def shown_directions(p: int) -> np.ndarray:
     return np.concatenate([np.arange(half), np.arange(p - (MAX_DIRECTIONS - half), p)])
 
 
+MIN_DECADES = 2.5   # the log axis spans at least this many powers of ten
+
+
 class QuadraticTheoryView(QuadraticTheoryBase):
     title = "Quadratic theory"
     view_id = "theory"
@@ -177,8 +180,9 @@ class QuadraticTheoryView(QuadraticTheoryBase):
             shown.append(log_pred)
         values = np.concatenate([s.ravel() for s in shown])
         values = values[np.isfinite(values)]
-        if values.size:
-            self.y_range.fit(float(values.min()), float(values.max()), pad=0.05)
+        if values.size:   # at least MIN_DECADES tall: on fewer, pyqtgraph labels every
+            top = float(values.max())   # minor tick and the labels overlap (0.9 0.8 … 0.02)
+            self.y_range.fit(min(float(values.min()), top - MIN_DECADES), top, pad=0.05)
         cap = max(t.config.step_limit() for t in self.tracks)
         self.x_range.fit(0.0, max(1.0, float(steps[-1])), cap)
         set_status_text(self.frame.status, " · ".join(self._status_words(theory, errors, step)))
