@@ -27,7 +27,8 @@ from gdviz.core.seed_paths import seed_chunks
 def serve(conn) -> None:
     """The child process's main loop: answer ``conn`` until "quit" or the parent goes away."""
     with contextlib.suppress(OSError, AttributeError):
-        os.nice(5)   # the window's drawing comes first
+        os.nice(10)  # after the window and the step server (nice 5): the run itself comes
+        #              first, its seeds follow as they come
     conn.send(("ready",))
     job_id, runs = None, []
     try:
