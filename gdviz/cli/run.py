@@ -37,7 +37,7 @@ def run_command(args: argparse.Namespace, interrupted: SignalFlag | None = None)
         blocks = iterate_blocks(config)
         if interrupted is not None:
             blocks = interrupted.checked(blocks)
-        block = _write_out(args.out, lambda handle: write_blocks(handle, names, blocks))
+        block = write_out(args.out, lambda handle: write_blocks(handle, names, blocks))
         message = block.messages[-1] if block is not None else ""
         sys.stderr.write((message or "stopped") + "\n")
         return 0
@@ -46,7 +46,7 @@ def run_command(args: argparse.Namespace, interrupted: SignalFlag | None = None)
     extra = CurvatureColumns(problem, config.optimizer, config.hyperparams)
     extra.prepare()
     records = iterate(config) if interrupted is None else interrupted.checked(iterate(config))
-    last = _write_out(args.out, lambda handle: write_records(handle, names, records, extra))
+    last = write_out(args.out, lambda handle: write_records(handle, names, records, extra))
     sys.stderr.write((last.message if last and last.message else "stopped") + "\n")
     return 0
 
@@ -70,13 +70,13 @@ def _run_seeds(args: argparse.Namespace, config: RunConfig,
     steps = iterate_ensemble(config, seeds)
     if interrupted is not None:
         steps = interrupted.checked(steps)
-    ends = _write_out(args.out, lambda handle: write_ensemble(handle, names, seeds, steps))
+    ends = write_out(args.out, lambda handle: write_ensemble(handle, names, seeds, steps))
     sys.stderr.write("".join(f"seed {seed}: {ends[m][1] if m in ends else 'stopped'}\n"
                              for m, seed in enumerate(seeds)))
     return 0
 
 
-def _write_out(out: str, write):
+def write_out(out: str, write):
     """``write(handle)`` to standard output (``-``) or atomically to the file ``out`` (refused
     before any work when it cannot be written; a failure while writing raises WriteError);
     returns what ``write`` returned."""

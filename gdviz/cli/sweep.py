@@ -7,7 +7,7 @@ import sys
 
 from gdviz.cli.interrupt import SignalFlag
 from gdviz.cli.options import config_from_args
-from gdviz.cli.run import _write_out as write_out  # the run command's one writer (stdout or atomic)
+from gdviz.cli.run import write_out  # the run command's one writer (stdout or atomic)
 from gdviz.core.ensemble import seed_range
 from gdviz.core.settings_parse import parse_float
 from gdviz.core.sweep import (

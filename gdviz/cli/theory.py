@@ -12,7 +12,7 @@ import sys
 import numpy as np
 
 from gdviz.cli.options import comparison_from_args, config_from_args
-from gdviz.cli.run import _write_out
+from gdviz.cli.run import write_out
 from gdviz.core.errors import ConfigError
 from gdviz.core.quadratic_theory import (
     Dynamics,
@@ -101,7 +101,7 @@ def theory_command(args: argparse.Namespace) -> int:
                             dynamics.dampening, dynamics.nesterov)
         if plane is None:
             raise ConfigError("the loss is flat: there is no phase plane")
-        _write_out(args.grid, lambda handle: _write_plane(handle, plane))
+        write_out(args.grid, lambda handle: _write_plane(handle, plane))
     lines = [f"  {json.dumps(key)}: {json.dumps(value, ensure_ascii=False, allow_nan=False)}"
              for key, value in result.items()]
     sys.stdout.write("{\n" + ",\n".join(lines) + "\n}\n")
