@@ -20,23 +20,16 @@ tab computes nothing until it comes to the front.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QComboBox, QLabel, QPushButton, QWidget
 
-from gdviz.core import grids
-from gdviz.core.errors import ConfigError
 from gdviz.core.history import RunHistory, decimate
 from gdviz.core.landscape import (
     DEFAULT_GRID,
-    DEFAULT_SPAN,
-    Landscape,
-    plane_directions,
-    plane_losses,
-    plane_projector,
     project_path,
 )
 from gdviz.core.problems.base import Problem
@@ -48,6 +41,13 @@ from gdviz.gui.views.base import LessonView, RunTrack
 from gdviz.gui.views.items.dots import Dots
 from gdviz.gui.views.items.updates import set_wide_curve
 from gdviz.gui.views.items.wide_curve import WideCurve
+from gdviz.gui.views.landscape_job import (
+    GROWTH_CAP,
+    ComputedLandscape,
+    LandscapeRequest,
+    landscape_job,
+    plane_axes,
+)
 from gdviz.gui.views.map_parts import LossMap, message_label
 from gdviz.gui.views.pair_view import legend_html
 from gdviz.gui.views.status_label import set_status_text
@@ -56,49 +56,10 @@ PLANES = (("random", "random (filter-normalised)"), ("pca", "PCA of the paths"),
           ("params", "two parameters"))
 CENTRES = (("start", "the start"), ("current", "the current point"),
            ("final", "the last point"))
-SEED = 0               # the random directions' seed (gdviz landscape --seed's default)
-MARGIN = 0.15          # room around the projected paths, of their extent
 PATH_POINTS = 1000     # points of a path drawn (decimated) and offered to the hover
-ROW_BAND = 4           # grid rows per progress report (51 rows: 13 reports)
 HOVER_PIXELS = 12      # a path point within this many pixels of the pointer is described
-GROWTH_CAP = 20.0      # a map grows to hold the paths up to 20x its extent (else a diverged
-                       # run would ask for a map of 1e12 where nothing is visible)
 ONE_PARAM = ("One parameter: a plane needs two. The per-sample losses view shows the loss "
              "along the parameter.")
-
-
-@dataclass(frozen=True)
-class _Request:
-    """What a landscape is computed from (all copies: nothing mutable crosses threads)."""
-
-    problem: Problem
-    kind: str
-    names: tuple[str, ...]
-    center: np.ndarray          # (p,)
-    center_word: str            # "start", "current" or "final"
-    center_step: int            # the selected run's step the centre was taken at
-    paths: tuple[np.ndarray, ...]   # (T, p) each, the runs' paths at request time
-    steps: tuple[int, ...]      # each run's last step when the plane was chosen
-    grid: int
-    # the plane (u, v, explained) of an earlier landscape whose map only grows to hold the
-    # paths (they left it); None: the directions are made anew
-    plane: tuple | None = None
-
-
-@dataclass(frozen=True)
-class _Computed:
-    """A finished landscape and how it is drawn: x = a, y = b (random, pca), or the two
-    parameters' values (params: a + centre_i, b + centre_j)."""
-
-    request: _Request
-    landscape: Landscape
-    projector: np.ndarray       # (2, p), plane_projector
-    offset: tuple[float, float]  # added to (a, b) to draw them
-    scale: grids.DisplayScale
-    shown: np.ndarray           # (m, m) scale.apply(losses)
-    iso: np.ndarray             # (s, 2, 2) iso-line segments, drawn coordinates
-    center_loss: float          # the full loss at the centre
-    seconds: float
 
 
 class LandscapeView(LessonView):
@@ -129,7 +90,7 @@ class LandscapeView(LessonView):
         self.runner = tasks.TaskRunner(self)
         self.runner.sig_ready.connect(self._on_runner_ready)
         self.runner.sig_partial.connect(self._on_runner_partial)
-        self.computed: _Computed | None = None
+        self.computed: ComputedLandscape | None = None
         self.error = ""
         self.progress = 0.0
         self._dirty = False         # a computation is wanted and not yet asked for
@@ -293,7 +254,7 @@ class LandscapeView(LessonView):
         request = self._request()
         self.progress = 0.0
         self.cancel_button.setVisible(True)
-        self.runner.request(request, _landscape_job(request))
+        self.runner.request(request, landscape_job(request))
         self._show_note()
 
     def cancel(self) -> None:
@@ -305,7 +266,7 @@ class LandscapeView(LessonView):
         self._status()
         self._show_note()
 
-    def _request(self) -> _Request:
+    def _request(self) -> LandscapeRequest:
         track = self.tracks[self.selected_track]
         h = track.history
         word = CENTRES[self.center_combo.currentIndex()][0]
@@ -316,7 +277,7 @@ class LandscapeView(LessonView):
                           dtype=np.float64)
         paths = self._paths()
         names = tuple(self.problem.param_names[c.currentIndex()] for c in self.param_combos)
-        return _Request(self.problem, PLANES[self.plane_combo.currentIndex()][0], names,
+        return LandscapeRequest(self.problem, PLANES[self.plane_combo.currentIndex()][0], names,
                         center, word, int(step), paths,
                         tuple(t.history.last_step for t in self.tracks), DEFAULT_GRID)
 
@@ -370,7 +331,7 @@ class LandscapeView(LessonView):
         super().closeEvent(event)
 
     # -- drawing ------------------------------------------------------------------------------
-    def _show_map(self, c: _Computed) -> None:
+    def _show_map(self, c: ComputedLandscape) -> None:
         land = c.landscape
         xs, ys = land.a + c.offset[0], land.b + c.offset[1]
         self.map.show(xs, ys, c.shown, c.scale, c.iso)
@@ -464,7 +425,7 @@ class LandscapeView(LessonView):
         grown = replace(r, paths=paths, plane=(c.landscape.direction_a,
                                                c.landscape.direction_b,
                                                c.landscape.explained))
-        a, b = _axes(grown, c.projector)
+        a, b = plane_axes(grown, c.projector)
         land = c.landscape
         if max(np.ptp(a) / np.ptp(land.a), np.ptp(b) / np.ptp(land.b)) > GROWTH_CAP:
             return
@@ -473,7 +434,7 @@ class LandscapeView(LessonView):
             return      # what is outside is too far out to draw (a diverged run)
         self.progress = 0.0
         self.cancel_button.setVisible(True)
-        self.runner.request(grown, _landscape_job(grown))
+        self.runner.request(grown, landscape_job(grown))
 
     def _paths(self) -> tuple[np.ndarray, ...]:
         """Copies of every run's recorded points (decimated), for a job."""
@@ -576,85 +537,3 @@ class LandscapeView(LessonView):
             if d[i] <= HOVER_PIXELS and (best is None or d[i] < best[0]):
                 best = (float(d[i]), track, int(steps[i]), xy[i])
         return None if best is None else best[1:]
-
-
-def _extent(coords: np.ndarray, low: float, high: float) -> tuple[float, float]:
-    """[lo, hi] holding [low, high] and the finite ``coords`` with MARGIN of their extent;
-    coordinates beyond GROWTH_CAP times [low, high] on either side (a diverged run) are left
-    off the map."""
-    finite = coords[np.isfinite(coords)]
-    if high > low:
-        reach = GROWTH_CAP * (high - low)
-        finite = finite[(finite >= low - reach) & (finite <= high + reach)]
-    lo, hi = low, high
-    if finite.size:
-        pad = MARGIN * max(float(np.ptp(finite)), 1e-12)
-        lo, hi = min(lo, float(finite.min()) - pad), max(hi, float(finite.max()) + pad)
-    if not hi > lo:
-        lo, hi = lo - 1.0, hi + 1.0
-    return lo, hi
-
-
-def _axes(request: _Request, projector: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The grid's a and b: random directions span [-1, 1] (Li et al.'s picture, grown to
-    hold the paths); a principal plane the paths; two parameters their view range."""
-    points = np.concatenate(request.paths) if request.paths else request.center[None, :]
-    with np.errstate(all="ignore"):
-        coords = (points - request.center) @ projector.T      # (T, 2)
-    coords = np.clip(coords, -1e12, 1e12)
-    out = []
-    for k in range(2):
-        if request.kind == "params":
-            index = request.problem.param_names.index(request.names[k])
-            low, high = (float(v) - request.center[index]
-                         for v in request.problem.view_range[index])
-        elif request.kind == "random":
-            low, high = -DEFAULT_SPAN, DEFAULT_SPAN
-        else:
-            low, high = 0.0, 0.0
-        lo, hi = _extent(coords[:, k], low, high)
-        if request.kind != "params":          # symmetric: the centre in the middle
-            hi = max(abs(lo), abs(hi))
-            lo = -hi
-        out.append(np.linspace(lo, hi, request.grid))
-    return out[0], out[1]
-
-
-def _landscape_job(request: _Request):
-    """The job of one request (a generator: it yields the fraction of rows done, returns the
-    _Computed or None when stopped). Reads only the request's copies."""
-
-    def job(should_stop):
-        with np.errstate(all="ignore"):     # a diverged run's values: reported in words
-            try:
-                return (yield from compute(should_stop))
-            except np.linalg.LinAlgError:
-                raise ConfigError("the runs' paths hold values too large to project onto a "
-                                  "plane (a run diverged); centre the start, or use fewer "
-                                  "steps or a smaller learning rate") from None
-
-    def compute(should_stop):
-        t0 = time.perf_counter()
-        problem, center = request.problem, request.center
-        u, v, explained = request.plane or plane_directions(
-            problem, request.kind, request.names, center, request.paths, SEED)
-        projector = plane_projector(u, v)
-        a, b = _axes(request, projector)
-        losses = np.empty((len(b), len(a)))
-        for lo in range(0, len(b), ROW_BAND):
-            part = plane_losses(problem, center, u, v, a, b[lo:lo + ROW_BAND], should_stop)
-            if part is None:
-                return None
-            losses[lo:lo + ROW_BAND] = part
-            yield min(1.0, (lo + ROW_BAND) / len(b))
-        offset = (0.0, 0.0)
-        if request.kind == "params":
-            names = problem.param_names
-            offset = tuple(float(center[names.index(n)]) for n in request.names)
-        _, scale, shown, _, iso = grids.shaded(losses, a + offset[0], b + offset[1])
-        land = Landscape(a, b, losses, center, u, v, request.kind, explained, ())
-        center_loss = float(problem.loss(center))
-        return _Computed(request, land, projector, offset, scale, shown, iso, center_loss,
-                         time.perf_counter() - t0)
-
-    return job
