@@ -467,3 +467,33 @@ def test_run_panel_initialisation_scheme_draws_the_start_from_the_runs_seed(edit
     field.editingFinished.emit()
     assert editor.config.init[0] == 0.25
     assert combo.currentData() == ""
+
+
+@pytest.mark.parametrize("optimizer", ["sgd", "adam"])
+def test_step_math_of_a_network_writes_out_the_parameters_that_moved_most(optimizer):
+    """105 parameters: the panel writes out the SHOWN_PARAMS with the largest |update| (their
+    formulas, gradient and state entries) and says how many it leaves out."""
+    from gdviz.gui.panels.step_math import SHOWN_PARAMS
+
+    config = RunConfig(problem="mlp", settings={"layers": "8,8", "dataset": "spiral"},
+                       optimizer=optimizer, lr=0.05, batch_size=10, max_steps=40)
+    problem = config.make_problem()
+    record = list(iterate(config))[7]
+    names = problem.param_names
+    moved = np.abs(record.params - record.params_before)
+    largest = set(np.argsort(-moved)[:SHOWN_PARAMS])
+    text = text_of(step_math_html(record, config, problem))
+    updated = [line.split("←")[0].strip() for line in text.splitlines() if "←" in line]
+    assert len(updated) == SHOWN_PARAMS
+    assert {names.index(n) for n in updated} == largest
+    assert f"the {SHOWN_PARAMS} of {len(names)} parameters that moved most" in text
+    assert f"… ({len(names) - SHOWN_PARAMS} more)" in text
+    smallest = names[int(np.argmin(moved))]
+    assert f"{smallest} ←" not in text and f"{smallest}:" not in text
+
+
+def test_step_math_of_a_few_parameters_writes_out_every_one():
+    record = list(iterate(RunConfig(problem="rosenbrock", lr=0.001, max_steps=3)))[2]
+    config = RunConfig(problem="rosenbrock", lr=0.001, max_steps=3)
+    text = text_of(step_math_html(record, config, config.make_problem()))
+    assert "more)" not in text and sum("←" in line for line in text.splitlines()) == 2

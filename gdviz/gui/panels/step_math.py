@@ -7,6 +7,11 @@ cycles as this step's value). L-BFGS says how many loss/gradient evaluations its
 how many curvature pairs it holds. Each formula is re-evaluated from the record and shown
 only when it reproduces the actual update; otherwise the plain difference is shown, so the
 panel never displays arithmetic that is not what happened.
+
+A network has a hundred parameters or more: the panel then writes out the SHOWN_PARAMS that
+moved most in this step (their updates, and their entries of the gradient and the state) and
+says how many it leaves out. All of them on 105 lines made the panel unreadable and cost
+~6 ms of the GUI thread per update at full speed (mlp_spiral).
 """
 
 from __future__ import annotations
@@ -120,12 +125,32 @@ def batch_loss_words(problem: Problem, k: int) -> str:
     return f"loss on the batch × {problem.n_samples}/{k}"
 
 
-def update_lines(name: str, record: StepRecord, config: RunConfig, names: tuple[str, ...]
-                 ) -> list[str]:
-    """One line per parameter: the update formula with its numbers."""
+SHOWN_PARAMS = 8   # a problem with more parameters shows those that moved most
+
+
+def shown_params(record: StepRecord, names: tuple[str, ...]) -> tuple[int, ...]:
+    """The parameters the panel writes out, in their order: all of them up to SHOWN_PARAMS,
+    else the SHOWN_PARAMS with the largest |update| in ``record`` (the largest |gradient| at
+    the start point, which has no update)."""
+    if len(names) <= SHOWN_PARAMS:
+        return tuple(range(len(names)))
+    size = np.abs(np.asarray(record.params, dtype=float) - np.asarray(record.params_before,
+                                                                      dtype=float))
+    if record.step == 0 or not np.any(size > 0):
+        size = np.abs(np.asarray(record.grad, dtype=float))
+    size = np.where(np.isfinite(size), size, np.inf)   # a parameter gone to NaN is news
+    largest = np.argsort(-size, kind="stable")[:SHOWN_PARAMS]
+    return tuple(int(i) for i in np.sort(largest))
+
+
+def update_lines(name: str, record: StepRecord, config: RunConfig, names: tuple[str, ...],
+                 shown: tuple[int, ...] | None = None) -> list[str]:
+    """One line per parameter (or per parameter of ``shown``): the update formula with its
+    numbers."""
     hp, lr = _hyperparams_used(config, record), record.lr
     lines = []
-    for i, pname in enumerate(names):
+    for i in range(len(names)) if shown is None else shown:
+        pname = names[i]
         before, after, g = (float(record.params_before[i]), float(record.params[i]),
                             float(record.grad[i]))
         formula = _formula(name, hp, record, i, lr, before, g, pname)
@@ -274,16 +299,22 @@ def _state_notes(config: RunConfig, record: StepRecord) -> list[str]:
     return []
 
 
-def _vector(values: Any, names: tuple[str, ...]) -> str:
+def _vector(values: Any, names: tuple[str, ...], shown: tuple[int, ...] | None = None) -> str:
+    """The entries of a parameter-sized vector by name (those of ``shown``, then how many
+    are left out); any other vector as its numbers."""
     arr = np.atleast_1d(np.asarray(values, dtype=float))
-    if len(arr) == len(names):
+    if len(arr) != len(names):
+        return ", ".join(num(v) for v in arr)
+    if shown is None or len(shown) == len(names):
         return ", ".join(f"{n}: {num(v)}" for n, v in zip(names, arr))
-    return ", ".join(num(v) for v in arr)
+    return (", ".join(f"{names[i]}: {num(arr[i])}" for i in shown)
+            + f", … ({len(names) - len(shown)} more)")
 
 
 def step_math_html(record: StepRecord, config: RunConfig, problem: Problem) -> str:
     """The panel's content for ``record`` as HTML (monospace)."""
     names = problem.param_names
+    shown = shown_params(record, names)
     rows = [f"<b>step {record.step}</b>   epoch {record.epoch}   η = {lr_text(record.lr)}"
             f"   batch: {html.escape(describe_batch(record, problem))}"]
     ending = ""
@@ -292,16 +323,20 @@ def step_math_html(record: StepRecord, config: RunConfig, problem: Problem) -> s
         ending = (f"<span style='color:{color}'><b>{html.escape(record.message)}</b>"
                       "</span>")
     if record.step == 0:
-        rows.append(f"full gradient g: {_vector(record.grad, names)}   "
+        rows.append(f"full gradient g: {_vector(record.grad, names, shown)}   "
                     f"|g| = {num(record.grad_norm)}")
         rows.append(f"full loss at the start: {num(record.loss)}")
         rows += [ending] if ending else []
         return "<pre style='margin:0'>" + "\n".join(rows) + "</pre>"
     k = len(record.batch)
     grad_word = gradient_words(problem, k)
-    rows.append(f"{grad_word}: {_vector(record.grad, names)}   |g| = {num(record.grad_norm)}")
+    rows.append(f"{grad_word}: {_vector(record.grad, names, shown)}   "
+                f"|g| = {num(record.grad_norm)}")
+    if len(shown) < len(names):
+        rows.append(f"   the {len(shown)} of {len(names)} parameters that moved most in this "
+                    "step:")
     rows += ["   " + html.escape(line)
-             for line in update_lines(config.optimizer, record, config, names)]
+             for line in update_lines(config.optimizer, record, config, names, shown)]
     if problem.has_data:
         rows.append(f"{batch_loss_words(problem, k)} {num(record.batch_loss)} (before the "
                     f"step) → full loss {num(record.loss)} (after)")
@@ -314,7 +349,7 @@ def step_math_html(record: StepRecord, config: RunConfig, problem: Problem) -> s
         if np.ndim(value) == 0:
             text = num(value) if isinstance(value, float) else str(value)
         else:
-            text = _vector(value, names)
+            text = _vector(value, names, shown)
         state_rows.append(f"   {html.escape(word)}: {text}")
     if state_rows:
         rows.append("optimizer state after the step:")
@@ -326,8 +361,8 @@ def step_math_html(record: StepRecord, config: RunConfig, problem: Problem) -> s
         rows.append("spread of the per-sample gradients in this batch "
                     + ("(g is their mean):" if problem.reduction == "mean" else
                        f"(g is {n} × their mean):"))
-        for i, n in enumerate(names[:4]):
-            rows.append(f"   ∂ℓ/∂{n}: min {num(sg[:, i].min())}  max {num(sg[:, i].max())}  "
+        for i in shown[:4]:
+            rows.append(f"   ∂ℓ/∂{names[i]}: min {num(sg[:, i].min())}  max {num(sg[:, i].max())}  "
                         f"mean {num(sg[:, i].mean())}")
     return "<pre style='margin:0'>" + "\n".join(rows) + "</pre>"
 
