@@ -118,3 +118,39 @@ def test_a_costly_grid_is_made_coarser_and_pauses_the_next_request(qtbot):
     assert feed.busy                                   # asked for once the pause is over
     assert feed.wanted.center[2] != grid.spec.center[2]
     feed.shutdown()
+
+
+def test_every_samples_gradient_at_a_step_is_computed_once_for_the_contour_and_histogram(qtbot):
+    """The contour's fan, full step and batch cloud and the gradient histogram all want every
+    sample's gradient at the step's point (gui.views.at_point): one backward pass over all
+    samples per step, not one per view, and the same values as computing it directly."""
+    from gdviz.gui.views.base import RunTrack
+    from gdviz.gui.views.contour import ContourView
+    from gdviz.gui.views.histogram import HistogramView
+
+    config = get_preset("mlp_spiral").config.with_changes(max_steps=12)
+    problem = config.make_problem()
+    history = RunHistory(problem.n_params)
+    history.append(list(iterate(config)))
+    full_batch_calls = []
+    original = problem.sample_grads
+
+    def counting(at, idx=None):
+        if idx is None:
+            full_batch_calls.append(np.array(at))
+        return original(at, idx)
+
+    problem.sample_grads = counting
+    views = [ContourView(), HistogramView()]
+    for view in views:
+        qtbot.addWidget(view)
+        view.resize(600, 450)
+        view.set_run(problem, config, history)
+        view.set_tracks((RunTrack(RunSpec("run", "#1f77b4", config), history),), 0)
+    for step in (5, 9):
+        for view in views:
+            view.show_step(step)
+        points = [at for at in full_batch_calls if np.array_equal(at, history.params_before(step))]
+        assert len(points) == 1
+    expected = original(np.asarray(history.params_before(9)))
+    np.testing.assert_array_equal(views[1].values, expected[:, views[1].chosen()[1]].ravel())

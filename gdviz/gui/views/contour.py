@@ -40,13 +40,13 @@ from gdviz.core import grids
 from gdviz.core.curvature import curvature_ellipse
 from gdviz.core.grids import DEFAULT_RESOLUTION, LossGrid
 from gdviz.core.history import RunHistory, decimate
-from gdviz.core.noise import covariance_ellipse, per_sample_gradients, sample_batch_gradients
-from gdviz.core.problem_cache import ProblemLRU
+from gdviz.core.noise import covariance_ellipse, sample_batch_gradients
 from gdviz.core.problems.base import Problem
 from gdviz.core.records import RunConfig
 from gdviz.core.surfaces import evenly_chosen, segments
 from gdviz.gui import tasks
 from gdviz.gui.views import style
+from gdviz.gui.views.at_point import at_point, sample_gradients_at
 from gdviz.gui.views.base import RunTrack, configure_pyqtgraph
 from gdviz.gui.views.items.arrows import ArrowPool
 from gdviz.gui.views.items.caching import cache_axes
@@ -74,12 +74,6 @@ FAN_CAP = 200          # per-sample steps drawn at most (evenly chosen)
 FAN_RGBA = (50, 60, 80, 90)  # darker than the sample curves' grey: it sits on a colour map
 ELLIPSE_SIZE = 0.12    # the Hessian ellipse's longest semi-axis, of the map's shorter side
 BATCH_CLOUD = 200      # sampled batch steps drawn at the current point (~0.6 ms for n = 1000)
-# What the fan, the full step and the batch cloud need at a step's point, computed once per
-# point: every sample's gradient (the cloud's batches are drawn from them, the fan picks some,
-# their mean is the full gradient) and the cloud itself (seeded by the step, so the 3-D view's
-# map seen from above, a second ContourView, draws the same cloud without computing it again).
-# A 2-8-8-1 network on 500 samples: ~1 ms of the GUI thread per view and frame saved.
-_AT_POINT = ProblemLRU(max_entries=8)
 ONE_PARAM = ("One parameter and no data: there is no 2-D landscape to draw here. See the "
              "loss curve in the per-sample losses view.")
 
@@ -465,13 +459,13 @@ class ContourView(PairGridView):
             return
         lr = float(track.history.lrs[k])
         with np.errstate(all="ignore"):
-            key = ("cloud", before.tobytes(), batch, track.config.order, k)
-            grads = _AT_POINT.lookup(problem, key)
-            if grads is None:
-                grads = sample_batch_gradients(problem, before, batch, track.config.order,
-                                               np.random.default_rng(k), BATCH_CLOUD,
-                                               self._every_sample_gradient(before))
-                _AT_POINT.store(problem, key, grads)
+            # seeded by the step: the 3-D view's map from above (a second ContourView) draws
+            # the same cloud, looked up (gui.views.at_point)
+            grads = at_point(problem, ("cloud", before.tobytes(), batch, track.config.order, k),
+                             lambda: sample_batch_gradients(
+                                 problem, before, batch, track.config.order,
+                                 np.random.default_rng(k), BATCH_CLOUD,
+                                 self._every_sample_gradient(before)))
             x = before[i] - lr * grads[:, i]
             y = before[j] - lr * grads[:, j]
             finite = np.isfinite(x) & np.isfinite(y)
@@ -497,14 +491,8 @@ class ContourView(PairGridView):
 
     def _every_sample_gradient(self, at: np.ndarray) -> np.ndarray:
         """(n, p) every sample's one-sample estimate of the full gradient at ``at``
-        (``core.noise.per_sample_gradients``), computed once per point (``_AT_POINT``)."""
-        key = ("samples", at.tobytes())
-        grads = _AT_POINT.lookup(self.problem, key)
-        if grads is None:
-            grads = per_sample_gradients(self.problem, at)
-            grads.setflags(write=False)
-            _AT_POINT.store(self.problem, key, grads)
-        return grads
+        (``core.noise.per_sample_gradients``), from the gradients shared by the views."""
+        return self.problem.reduce_factor(1) * sample_gradients_at(self.problem, at)
 
     def _clear_batch_cloud(self) -> None:
         if len(self.batch_cloud.getData()[0]):

@@ -27,6 +27,7 @@ from gdviz.core.problems.base import Problem
 from gdviz.core.records import RunConfig
 from gdviz.core.surfaces import covers_all, evenly_chosen, per_sample_scale
 from gdviz.gui.views import style
+from gdviz.gui.views.at_point import sample_gradients_at
 from gdviz.gui.views.base import LessonView
 from gdviz.gui.views.items.dots import Dots
 from gdviz.gui.views.items.rule_lines import RuleLines
@@ -260,8 +261,7 @@ class HistogramView(LessonView):
         if found is not None:
             return found
         params = np.asarray(self.history.params_before(index), dtype=np.float64)
-        with np.errstate(all="ignore"):
-            grads = self.problem.sample_grads(params)
+        grads = sample_gradients_at(self.problem, params)   # shared with the contour
         if len(self._cache) > 256:
             self._cache.clear()
         self._cache[(self.history.generation, index)] = grads
