@@ -20,6 +20,23 @@ import numpy as np
 from gdviz.core.step_blocks import RunBlock
 
 FULL_HISTORY_STEPS = 1_000_000  # steps of a run the window keeps at full resolution
+# ... unless the rows of all runs would then exceed HISTORY_BYTES: a row holds the parameters
+# before and after, the gradient and the optimizer state, 8 bytes each, so a 2-8-8-1 network
+# (105 parameters) with Adam takes ~4.3 KB a row, and 2 * 10^6 rows 8.6 GB
+HISTORY_BYTES = 2 ** 30
+MIN_FULL_STEPS = 10_000         # but never fewer steps than this at full resolution
+
+
+def memory_bound(n_params: int, runs: int) -> int:
+    """Steps a run of the window keeps at full resolution: FULL_HISTORY_STEPS, or fewer so that
+    ``runs`` histories of at most 2 * bound + 1 rows stay within HISTORY_BYTES (the optimizer
+    state counted as 3 numbers a parameter, the most any optimizer records: Adam with
+    amsgrad). 10⁶ up to 6 parameters (one run; 559 240 each for six runs of 2), a 2-8-8-1
+    network 105 186 (17 531 each for six; measured: 3.6 KB a row with Adam, so 2·10⁶ rows
+    would have taken 7.3 GB)."""
+    row = 8 * 6 * n_params + 64   # + steps, epochs, losses, batch, status
+    fit = HISTORY_BYTES // (max(1, runs) * 2 * row)
+    return int(min(FULL_HISTORY_STEPS, max(MIN_FULL_STEPS, fit)))
 
 
 class ThinnedRows(Protocol):

@@ -31,7 +31,7 @@ from gdviz.core.recorded import StateHistory, record_at
 from gdviz.core.records import RunConfig, StepRecord
 from gdviz.core.run_set import RunSpec
 from gdviz.core.step_blocks import StepBlock
-from gdviz.core.thinning import FULL_HISTORY_STEPS
+from gdviz.core.thinning import FULL_HISTORY_STEPS, memory_bound
 from gdviz.gui import worker as worker_module
 from gdviz.gui.seed_runs import SeedRuns
 from gdviz.gui.view_driver import ViewDriver
@@ -70,7 +70,7 @@ class RunController(QObject):
                  parent: QObject | None = None,
                  history_bound: int = FULL_HISTORY_STEPS) -> None:
         super().__init__(parent)
-        self.history_bound = history_bound  # steps per run kept at full resolution
+        self.history_bound = history_bound  # steps per run kept at full resolution, at most
         self.views: list = []  # LessonView instances to draw; set by the main window
         self.view_filter = lambda view: True  # which views are visible (skip hidden docks)
         # how the worker's acknowledgement is sent once a batch is drawn: after the window's
@@ -82,7 +82,7 @@ class RunController(QObject):
         self.selected_track = 0
         self.problem = self.runs[0].config.make_problem()
         self.histories = self._new_histories()
-        self.states = [StateHistory(self.history_bound) for _ in self.runs]  # optimizer state
+        self.states = [StateHistory(self.bound()) for _ in self.runs]  # optimizer state
         self.tracks: tuple = ()
         self.state = "ready"
         self.speed: float | None = 30.0
@@ -219,7 +219,7 @@ class RunController(QObject):
         self.last_error = ""
         self.problem = self.config.make_problem()
         self.histories = self._new_histories()
-        self.states = [StateHistory(self.history_bound) for _ in self.runs]
+        self.states = [StateHistory(self.bound()) for _ in self.runs]
         self.shown_index = 0
         self.seed_runs.start(self.runs)
         try:
@@ -462,8 +462,13 @@ class RunController(QObject):
             self.state = state
             self.sig_state_changed.emit(state)
 
+    def bound(self) -> int:
+        """Steps each run keeps at full resolution: ``history_bound``, or fewer when the runs'
+        histories would take more memory than core.thinning.HISTORY_BYTES (networks)."""
+        return min(self.history_bound, memory_bound(self.problem.n_params, len(self.runs)))
+
     def _new_histories(self) -> list[RunHistory]:
-        return [RunHistory(self.problem.n_params, self.history_bound) for _ in self.runs]
+        return [RunHistory(self.problem.n_params, self.bound()) for _ in self.runs]
 
     def _make_tracks(self) -> None:
         from gdviz.gui.views.base import RunTrack

@@ -114,3 +114,30 @@ def test_the_thinning_says_what_it_keeps():
     assert FULL_HISTORY_STEPS == 1_000_000
     with pytest.raises(ValueError, match="at least 1"):
         Thinning(0)
+
+
+@pytest.mark.parametrize(("optimizer", "hp"), [("adam", {"amsgrad": True}),
+                                              ("sgd", {"momentum": 0.9}), ("lbfgs", {})])
+def test_the_memory_bound_counts_at_least_what_a_networks_rows_take(optimizer, hp):
+    """``memory_bound`` keeps the rows of all runs within HISTORY_BYTES (a network's 2·10⁶ rows
+    would take gigabytes): its estimate of a row is at least what a history and its optimizer
+    states take per row, measured on a 2-8-8-1 network (capacity included)."""
+    from gdviz.core.thinning import HISTORY_BYTES, MIN_FULL_STEPS, memory_bound
+
+    config = RunConfig(problem="mlp", settings={"layers": "8,8", "dataset": "spiral"},
+                       optimizer=optimizer, hyperparams=hp, lr=0.01, batch_size=10,
+                       max_steps=3000)
+    records = run_to_end(config)
+    p = config.make_problem().n_params
+    history, states = RunHistory(p), StateHistory()
+    for chunk in _chunks(records):
+        history.append(chunk)
+        states.append(chunk)
+    per_row = (history.nbytes() + states.nbytes()) / len(history)
+    for runs in (1, 2, 6):
+        bound = memory_bound(p, runs)
+        assert MIN_FULL_STEPS <= bound < FULL_HISTORY_STEPS
+        rows = 2 * bound + 1
+        if bound > MIN_FULL_STEPS:
+            assert runs * rows * per_row <= 1.6 * HISTORY_BYTES   # 1.5x: arrays grow by half
+    assert memory_bound(2, 1) == FULL_HISTORY_STEPS   # the lessons keep every step to 10⁶

@@ -18,6 +18,7 @@ from gdviz.core.history import RunHistory
 from gdviz.core.records import RunConfig, StepRecord
 from gdviz.core.run_set import RunSpec
 from gdviz.core.step_blocks import StepBlock
+from gdviz.core.thinning import memory_bound
 from gdviz.export.animation import OPENGL_VIEWS
 from gdviz.gui.offscreen import check_target, ensure_app, view_classes
 from gdviz.gui.offscreen.painting import (
@@ -56,7 +57,7 @@ class ViewFrames(FrameSource):
         (a RunSpec; None: the problem's name, the default colour); returns the history to
         append to."""
         problem = config.make_problem()
-        self.history = RunHistory(problem.n_params)
+        self.history = RunHistory(problem.n_params, memory_bound(problem.n_params, 1))
         self.history.append((first,))
         self.histories = [self.history]
         self.view.set_run(problem, config, self.history)
@@ -81,7 +82,8 @@ class ViewFrames(FrameSource):
 
         config = runs[selected].config
         problem = config.make_problem()  # shared by every run of a comparison
-        histories = [RunHistory(problem.n_params) for _ in runs]
+        bound = memory_bound(problem.n_params, len(runs))   # as the window's (controller)
+        histories = [RunHistory(problem.n_params, bound) for _ in runs]
         for history, first in zip(histories, firsts):
             history.append((first,))
         self.history = histories[selected]
