@@ -99,6 +99,13 @@ def filter_normalized(problem: Problem, center: np.ndarray, rng: np.random.Gener
     return direction
 
 
+# The two random directions the window's line views offer beyond two parameters (the
+# per-sample losses along a line, the gradient histogram's projection), with the seed of the
+# Landscape view and of `gdviz landscape` by default: the same directions everywhere.
+DIRECTION_NAMES = ("random direction 1", "random direction 2")
+DIRECTION_SEED = 0
+
+
 def random_directions(problem: Problem, center: np.ndarray, seed: int
                       ) -> tuple[np.ndarray, np.ndarray]:
     rng = np.random.default_rng([seed, _DIRECTION_STREAM])

@@ -49,6 +49,30 @@ def test_the_histogram_pools_a_whole_layers_per_sample_gradients(qtbot):
     assert len(view.full_line.values) == 1
 
 
+@pytest.mark.parametrize("k", [0, 1])
+def test_the_histogram_projects_the_per_sample_gradients_on_a_random_direction(qtbot, k):
+    """Beyond two parameters the box offers the two random directions of the per-sample
+    losses view and the Landscape view: the histogram is then of gᵢ·d, each sample's slope
+    along the line through the step's point, its lines the full and the step's gradient · d."""
+    from gdviz.core.landscape import DIRECTION_NAMES, DIRECTION_SEED, random_directions
+
+    view, problem, _, history = make_view(qtbot, HistogramView, "mlp_spiral", max_steps=30)
+    _choose(view.combo, DIRECTION_NAMES[k])
+    view.show_step(20)
+    at = np.asarray(history.params_before(20))
+    d = random_directions(problem, at, DIRECTION_SEED)[k]
+    assert np.all(d[[i for i, n in enumerate(problem.param_names) if n.startswith("b")]] == 0)
+    slopes = problem.sample_grads(at) @ d                                     # (n,)
+    np.testing.assert_allclose(view.values, slopes, rtol=1e-12, atol=1e-15)
+    counts, _ = np.histogram(slopes, bins=bin_count(len(slopes)))
+    np.testing.assert_array_equal(view.counts, counts)
+    np.testing.assert_allclose(view.full_line.values, [slopes.mean()], rtol=1e-9, atol=1e-15)
+    np.testing.assert_allclose(view.batch_line.values, [np.asarray(history.grads[20]) @ d],
+                               rtol=1e-12, atol=1e-15)
+    assert f"projected on {DIRECTION_NAMES[k]}" in view.frame.title.text()
+    assert "dℓᵢ/dt" in view.plot.getAxis("bottom").labelText
+
+
 def test_the_parameter_trace_draws_every_layers_norms(qtbot):
     view, problem, _, history = make_view(qtbot, ParamTraceView, "mlp_spiral", max_steps=200)
     _choose(view.combo, NORMS)

@@ -1,6 +1,9 @@
 """Histogram of the per-sample gradients of ALL samples, for one chosen parameter, or for a
 whole layer of a network (its weights', or its biases', per-sample gradients pooled: n × m
-values; the lines then mark each of its m parameters' full gradient and the step's gradient).
+values; the lines then mark each of its m parameters' full gradient and the step's gradient),
+or (beyond two parameters) their projection on a random direction d: each sample's derivative
+along the line θ + t·d, gᵢ·d, with d the filter-normalised direction at the step's point
+(biases zeroed) that the per-sample losses view and the Landscape view use (core.landscape).
 
 Evaluated where the shown step took its gradient (``history.params_before(i)``), so the batch
 gradient the optimizer used and the full gradient are comparable on one axis. Values are on the
@@ -22,6 +25,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QCheckBox, QWidget
 
 from gdviz.core.history import RunHistory
+from gdviz.core.landscape import DIRECTION_NAMES, DIRECTION_SEED, random_directions
 from gdviz.core.noise import sample_batch_gradients
 from gdviz.core.problems.base import Problem
 from gdviz.core.records import RunConfig
@@ -140,9 +144,10 @@ class HistogramView(LessonView):
         self.frame.reset_heights()
         groups = getattr(problem, "layer_groups", None)
         self.groups = tuple(groups()) if groups is not None else ()
+        directions = DIRECTION_NAMES if problem.n_params > 2 else ()
         self.param_index = style.fill_param_combo(
             self.combo, (*problem.param_names, *(group_label(name, idx)
-                                                 for name, idx in self.groups)),
+                                                 for name, idx in self.groups), *directions),
             self.param_index)
         self.frame.show_combo(problem.n_params > 1)
         self._cache.clear()
@@ -160,15 +165,40 @@ class HistogramView(LessonView):
             self.show_step(0)
 
     def chosen(self) -> tuple[str, np.ndarray]:
-        """(name, parameter indices (m,)) of what is shown: one parameter, or a layer group."""
+        """(name, parameter indices (m,)) of what is shown: one parameter, or a layer group
+        (a direction: its name and no indices; ``project`` gives its values)."""
         names = self.problem.param_names
         if self.param_index < len(names):
             return names[self.param_index], np.array([self.param_index])
+        k = self._direction()
+        if k is not None:
+            return DIRECTION_NAMES[k], np.zeros(0, dtype=np.int64)
         return self.groups[self.param_index - len(names)]
+
+    def _direction(self) -> int | None:
+        """k when the box holds random direction k, else None."""
+        k = self.param_index - self.problem.n_params - len(self.groups)
+        return k if k >= 0 else None
+
+    def project(self, gradients: np.ndarray, at: np.ndarray) -> np.ndarray:
+        """(r, m): what is shown of ``gradients`` (r, p) taken at ``at`` (p,): the chosen
+        parameter's column (m = 1), a layer's m columns, or the projection gᵢ·d on the chosen
+        random direction d at ``at`` (m = 1)."""
+        k = self._direction()
+        if k is None:
+            return gradients[:, self.chosen()[1]]
+        direction = random_directions(self.problem, at, DIRECTION_SEED)[k]
+        with np.errstate(all="ignore"):
+            return (gradients @ direction)[:, None]
 
     def _set_axes(self) -> None:
         name, columns = self.chosen()
         n = self.problem.n_samples
+        if self._direction() is not None:
+            self.plot.setLabel("bottom", f"per-sample slope dℓᵢ/dt along {name} (gᵢ·d)")
+            self.frame.set_title(f"Gradients of all {n} samples projected on {name} "
+                                 "(filter-normalised, biases zeroed)")
+            return
         if len(columns) > 1 or self.param_index >= self.problem.n_params:
             self.plot.setLabel("bottom", f"per-sample gradients ∂ℓᵢ/∂{name} (all "
                                          f"{len(columns)} entries)")
@@ -228,8 +258,9 @@ class HistogramView(LessonView):
         with np.errstate(all="ignore"):
             grads = sample_batch_gradients(problem, params, self.config.effective_batch_size(),
                                            self.config.order, rng, BATCH_DRAWS)
-        columns = self.chosen()[1]
-        values = grads[:, columns].ravel() / problem.reduce_factor(1)  # per-sample scale
+        projected = self.project(grads, params)
+        m = projected.shape[1]
+        values = projected.ravel() / problem.reduce_factor(1)  # per-sample scale
         values = values[np.isfinite(values)]
         self.batch_values = values
         if values.size == 0:
@@ -237,7 +268,7 @@ class HistogramView(LessonView):
             return float("nan"), float("nan"), 0.0
         counts, edges = np.histogram(values, bins=bin_count(len(values)))
         width = float(edges[1] - edges[0])
-        heights = counts * (problem.n_samples * len(columns) / len(values)) * (
+        heights = counts * (problem.n_samples * m / len(values)) * (
             sample_width / width if width > 0 else 1.0)
         heights = log_height(heights) if log else heights
         self.batch_bars.setData(edges, heights)
@@ -274,8 +305,9 @@ class HistogramView(LessonView):
         self._index = index
         index = h.row_at(index)   # its row (of a thinned step, the nearest kept one)
         step = int(h.steps[index])
-        columns = self.chosen()[1]
-        grads = self.sample_grads_at(index)[:, columns]    # (n, m)
+        at = np.asarray(h.params_before(index), dtype=np.float64)
+        grads = self.project(self.sample_grads_at(index), at)    # (n, m)
+        m = grads.shape[1]
         values = grads.ravel()
         self.values = values
         finite = values[np.isfinite(values)]
@@ -296,7 +328,7 @@ class HistogramView(LessonView):
                                                               float(edges[1] - edges[0]))
 
         batch = h.batch_at(index)
-        if len(columns) == 1:
+        if m == 1:
             fulls = np.array([finite.mean()])
         else:
             with np.errstate(all="ignore"):
@@ -307,11 +339,12 @@ class HistogramView(LessonView):
         scale = per_sample_scale(problem)
         if index > 0:
             # what the optimizer used, noise included
-            useds = np.asarray(h.grads[index], dtype=np.float64)[columns] * scale
+            useds = self.project(np.asarray(h.grads[index], dtype=np.float64)[None], at)[0] \
+                * scale
             used = float(np.mean(useds))
             self.batch_line.set_values(useds)
             full_batch = covers_all(batch, problem.n_samples)
-            shown = batch[evenly_chosen(len(batch), max(1, RUG_CAP // len(columns)))] \
+            shown = batch[evenly_chosen(len(batch), max(1, RUG_CAP // m))] \
                 if not full_batch else batch[:0]
             pooled = grads[shown].ravel()
             self.rug.set_points(pooled, np.zeros(len(pooled)))
@@ -343,7 +376,7 @@ class HistogramView(LessonView):
             self.y_range.fit(0.0, float(log_height(top)), pad=0.08)
         else:
             self.y_range.fit(0.0, float(max(top, batch_top)), pad=0.08)
-        status, info = self._stats_text(step, finite, used, full, len(batch), len(columns))
+        status, info = self._stats_text(step, finite, used, full, len(batch), m)
         set_status_text(self.frame.status, status)
         set_status_text(self.frame.info, info)
         self.frame.info.setVisible(True)

@@ -28,7 +28,7 @@ from PySide6.QtWidgets import QCheckBox, QWidget
 
 from gdviz.core.grids import grid_work
 from gdviz.core.history import RunHistory
-from gdviz.core.landscape import DEFAULT_SPAN, random_directions
+from gdviz.core.landscape import DEFAULT_SPAN, DIRECTION_NAMES, DIRECTION_SEED, random_directions
 from gdviz.core.problems.base import Problem
 from gdviz.core.records import RunConfig
 from gdviz.core.surfaces import (
@@ -62,8 +62,7 @@ THICK_BATCH = 3      # batch curves drawn 1.6 px wide up to this many, else 1 px
                      # 1 px lines on a fast path (measured: 10 linreg curves 9 ms -> 0.3 ms)
 HELD_STEPS = 1000    # several parameters: the faint curves and the mean are drawn with the
                      # held values rounded to 1/HELD_STEPS of their view range (held_for_slice)
-DIRECTIONS = ("random direction 1", "random direction 2")   # offered beyond 2 parameters
-DIRECTION_SEED = 0   # the Landscape view's (and gdviz landscape's default) seed
+DIRECTIONS = DIRECTION_NAMES   # offered beyond 2 parameters (core.landscape)
 COSTLY_SLICE = 2e6       # a slice of more work (grids.grid_work: points × samples ×
                          # parameters; mlp_spiral 1e7, 5-16 ms, needed on every frame since
                          # Adam moves all 104 held values; every lesson ≤ 4e5) has
