@@ -247,10 +247,11 @@ def measure(preset: str, seconds: float, runs: int, events: EventClock | None = 
     QTimer.singleShot(int(seconds * 1000), loop.quit)
     clock.start()
     ticker.start()
-    t0 = time.perf_counter()
+    t0, cpu0 = time.perf_counter(), time.thread_time()
     c.play()
     loop.exec()
     elapsed = time.perf_counter() - t0
+    gui_cpu = time.thread_time() - cpu0
     c.pause()
     ticker.stop()
     event_times = dict(events.exclusive) if events is not None else {}
@@ -275,7 +276,7 @@ def measure(preset: str, seconds: float, runs: int, events: EventClock | None = 
             "ticks": len(intervals), "per_view": per_view, "state": state, "multi": multi,
             "hidden": hidden, "config": config, "events": event_times,
             "event_counts": event_counts, "elapsed": elapsed, "seeded": seeded,
-            "last_index": step0 + steps}
+            "last_index": step0 + steps, "gui_cpu": gui_cpu}
 
 
 FLOOR_CODE = ("import time, numpy, PySide6.QtWidgets, pyqtgraph; "
@@ -391,6 +392,11 @@ def main() -> None:
             total += both
             total_cpu += cpu
         frame = 1000 / r["refresh_per_s"] if r["refresh_per_s"] else float("nan")
+        frames = max(1, round(r["refresh_per_s"] * r["elapsed"]))
+        per_refresh = 1000 * r["gui_cpu"] / frames
+        print(f"GUI thread CPU, all of it: {per_refresh:.1f} ms per refresh (on a core of its "
+              f"own: at most {1000 / per_refresh:.0f} refreshes/s; CPU time hardly depends on "
+              "the machine's load, wall time does)")
         print(f"views' show_step + paint: {total:.1f} ms per refresh (GUI thread CPU "
               f"{total_cpu:.1f} ms; the rest is waiting for a core or the GIL), of a refresh "
               f"period of {frame:.1f} ms")
