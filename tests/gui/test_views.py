@@ -370,6 +370,22 @@ def test_sticky_range_keeps_expands_and_refits(qtbot):
     assert r.fit(float("nan"), 1.0) == (3.0, 4.0)          # nothing finite: unchanged
 
 
+def test_sticky_range_shrinks_only_after_a_run_of_small_extents(qtbot):
+    """``shrink_after``: extremes that jump between frames (a network's per-sample gradients)
+    refit the range when they leave it, but a small extent must last that many fits."""
+    plot = style.make_plot("t", "x", "y")
+    qtbot.addWidget(plot)
+    r = StickyRange(plot, "x", fill=0.4, headroom=0.1, shrink_after=3)
+    assert r.fit(-10.0, 10.0) == (-10.0, 10.0)
+    assert r.fit(-1.0, 1.0) == (-10.0, 10.0)               # small once, twice: kept
+    assert r.fit(-2.0, 8.0) == (-10.0, 10.0)               # filling again: the count restarts
+    assert r.fit(-1.0, 1.0) == (-10.0, 10.0)
+    assert r.fit(-1.0, 1.0) == (-10.0, 10.0)
+    assert r.fit(-1.0, 1.0) == (-1.2, 1.2)                 # the third in a row: refitted
+    lo, hi = r.fit(-1.0, 30.0)                             # leaving it: refitted at once
+    assert lo < -1.0 < 30.0 < hi
+
+
 def test_axes_are_cached_as_pixmaps(qtbot):
     from PySide6.QtWidgets import QGraphicsItem
 

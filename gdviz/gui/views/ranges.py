@@ -48,17 +48,22 @@ class StickyRange:
     extent with ``headroom`` (a fraction of its span) on each side, so a run that keeps growing
     refits now and then rather than on every frame. A steady range also spares the axis
     re-layout and the second paint that a transform change causes. ``reset()`` (a new run)
-    makes the next ``fit`` exact.
+    makes the next ``fit`` exact. ``shrink_after``: an extent inside the range that fills too
+    little of it is refitted only after that many fits in a row (data whose extremes jump from
+    frame to frame, a network's per-sample gradients, would otherwise refit on most frames).
     """
 
     def __init__(self, plot: pg.PlotWidget, axis: str, fill: float = 0.4,
-                 headroom: float = 0.08) -> None:
+                 headroom: float = 0.08, shrink_after: int = 1) -> None:
         self._plot, self._axis = plot, axis
         self.fill, self.headroom = fill, headroom
+        self.shrink_after = shrink_after
+        self._small = 0   # fits in a row whose extent filled too little of the range
         self.range: tuple[float, float] | None = None
 
     def reset(self) -> None:
         self.range = None
+        self._small = 0
 
     def fit(self, lo: float, hi: float, pad: float = 0.0) -> tuple[float, float]:
         """Show at least [lo, hi] (plus ``pad`` of its span on each side when refitting).
@@ -73,7 +78,13 @@ class StickyRange:
             c_lo, c_hi = current
             inside = c_lo <= lo and hi <= c_hi
             if inside and (hi - lo) >= self.fill * (c_hi - c_lo):
+                self._small = 0
                 return current
+            if inside:
+                self._small += 1
+                if self._small < self.shrink_after:
+                    return current
+        self._small = 0
         span = hi - lo
         margin = (pad + (self.headroom if current is not None else 0.0)) * span
         self.set(lo - margin, hi + margin)
