@@ -154,3 +154,4 @@ def test_every_samples_gradient_at_a_step_is_computed_once_for_the_contour_and_h
         assert len(points) == 1
     expected = original(np.asarray(history.params_before(9)))
     np.testing.assert_array_equal(views[1].values, expected[:, views[1].chosen()[1]].ravel())
+

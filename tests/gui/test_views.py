@@ -583,3 +583,24 @@ def test_histogram_batch_gradients_outline_narrows_with_the_batch(qtbot):
     assert spreads[1] < spreads[0] / 2.5
     full, *_ = make_view(qtbot, HistogramView, "linreg", batch_size=None)
     assert not full.batch_box.isVisibleTo(full)
+
+
+def test_epoch_labels_never_run_into_each_other(qtbot):
+    """mlp_spiral has 50 steps an epoch: 300 steps in a narrow plot put the epoch lines ~30 px
+    apart, closer than "epoch 12" is wide; only every k-th line is then labelled, and in a wide
+    plot every one."""
+    def boxes(view):
+        return [label.mapRectToScene(label.boundingRect()) for label in view.epoch_labels
+                if label.isVisible()]
+
+    for width, all_labelled in ((340, False), (2400, True)):
+        view, *_ = make_view(qtbot, LearningCurveView, "mlp_spiral", max_steps=300)
+        view.resize(width, 300)
+        view.show()
+        qtbot.waitExposed(view)
+        view.show_step(300)
+        qtbot.wait(50)
+        shown = boxes(view)
+        assert len(shown) >= 1
+        assert all(not a.intersects(b) for a, b in zip(shown, shown[1:]))
+        assert (len(shown) == len(view._label_marks)) == all_labelled

@@ -118,6 +118,7 @@ class LearningCurveView(LessonView):
             p.addItem(label, ignoreBounds=True)
             self.epoch_labels.append(label)
         self.plot.getPlotItem().getViewBox().sigRangeChanged.connect(self._place_epoch_labels)
+        self.plot.getPlotItem().getViewBox().sigResized.connect(self._place_epoch_labels)
         self._index = 0
         self._log = False
         self._floor: float | None = None   # where a log axis draws losses <= 0
@@ -433,9 +434,20 @@ class LearningCurveView(LessonView):
         self._place_epoch_labels()
 
     def _place_epoch_labels(self, *_args) -> None:
-        """Each label just right of its line, 4 % above the bottom of the plot."""
-        (_x0, _x1), (y0, y1) = self.plot.getPlotItem().getViewBox().viewRange()
-        for label, x in zip(self.epoch_labels, self._label_marks):
+        """Each label just right of its line, 4 % above the bottom of the plot; where the
+        lines are closer than a label is wide, only every k-th is labelled (k the smallest
+        that leaves room), so labels never run into each other ("epoch 2epoch 3...")."""
+        box = self.plot.getPlotItem().getViewBox()
+        (x0, x1), (y0, y1) = box.viewRange()
+        marks = self._label_marks
+        shown = [label for label, _ in zip(self.epoch_labels, marks)]
+        every = 1
+        if len(marks) > 1 and x1 > x0 and box.width() > 0:
+            gap = float(np.min(np.diff(marks))) * box.width() / (x1 - x0)   # px between lines
+            wide = max(label.textItem.boundingRect().width() for label in shown) + 6
+            every = max(1, int(np.ceil(wide / gap))) if gap > 0 else len(marks)
+        for k, (label, x) in enumerate(zip(shown, marks)):
+            label.setVisible(k % every == every - 1 or every == 1)
             pos = (float(x), y0 + 0.04 * (y1 - y0))
             if (label.pos().x(), label.pos().y()) != pos:
                 label.setPos(*pos)
