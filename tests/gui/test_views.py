@@ -604,3 +604,26 @@ def test_epoch_labels_never_run_into_each_other(qtbot):
         assert len(shown) >= 1
         assert all(not a.intersects(b) for a, b in zip(shown, shown[1:]))
         assert (len(shown) == len(view._label_marks)) == all_labelled
+
+
+def test_log_axes_label_decades_as_plain_numbers(qtbot):
+    """The learning curve's, the gradient noise view's and the quadratic theory's log axes
+    (items.log_axis.LogAxis) label decades only when they span several, as plain numbers from
+    0.001 to 10000 (pyqtgraph labelled 2·10¹ 3·10¹ 4·10 … on top of each other)."""
+    from gdviz.gui.views import NoiseView, QuadraticTheoryView
+    from gdviz.gui.views.items.log_axis import LogAxis
+
+    axis = LogAxis("bottom")
+    (_, major), (_, minor) = axis.logTickValues(np.log10(0.9), np.log10(300.0), 500, [])
+    assert major == [0.0, 1.0, 2.0]
+    assert minor and all(v % 1 and np.log10(0.9) <= v <= np.log10(300.0) for v in minor)
+    assert axis.logTickStrings(major, 1, 1) == ["1", "10", "100"]
+    assert axis.logTickStrings([-3.0, np.log10(0.02), 4.0, -5.0, 6.0], 1, 1) == \
+        ["0.001", "0.02", "10000", "10⁻⁵", "10⁶"]
+    (_, major), _ = axis.logTickValues(-8.0, 4.0, 100, [])   # 13 decades on 100 px: thinned
+    assert len(major) <= 3
+    for cls, names in ((NoiseView, ("left", "bottom")), (QuadraticTheoryView, ("left",)),
+                       (LearningCurveView, ("left",))):
+        view = cls()
+        qtbot.addWidget(view)
+        assert all(isinstance(view.plot.getAxis(n), LogAxis) for n in names)

@@ -26,6 +26,7 @@ from gdviz.core.run_set import RunSpec
 from gdviz.gui.views import style
 from gdviz.gui.views.base import LessonView, RunTrack
 from gdviz.gui.views.items.dots import Dots
+from gdviz.gui.views.items.log_axis import LogAxis
 from gdviz.gui.views.items.rule_lines import RuleLines
 from gdviz.gui.views.items.updates import set_wide_curve
 from gdviz.gui.views.items.wide_curve import WideCurve
@@ -35,24 +36,6 @@ from gdviz.gui.views.status_label import set_status_text
 
 EPOCH_LINES = 30     # pool size: at most this many epoch boundaries are drawn
 LABELLED_EPOCHS = 8  # label the lines "epoch e" only when there are this few
-
-
-class LossAxis(pg.AxisItem):
-    """A loss axis whose log mode labels only decades (and 2, 5 within a single decade),
-    instead of pyqtgraph's "9·10¹ 8·10¹ 7·10¹ ..." that crowds short ranges."""
-
-    def logTickValues(self, minVal, maxVal, size, stdTicks):  # noqa: N802, N803 (Qt style)
-        v1, v2 = int(np.floor(minVal)), int(np.ceil(maxVal))
-        decades = [float(v) for v in range(v1, v2 + 1) if minVal <= v <= maxVal]
-        minor = [v + np.log10(k) for v in range(v1, v2) for k in range(2, 10)
-                 if minVal <= v + np.log10(k) <= maxVal]
-        if len(decades) >= 2:
-            # at most one label per ~28 px (8 on a tall axis): a short plot must not overlap
-            fit = int(max(2, min(8, size // 28)))
-            stride = max(1, -(-len(decades) // fit))
-            return [(float(stride), decades[::stride]), (None, minor)]
-        labelled = sorted(decades + [m for m in minor if round(10 ** (m % 1)) in (2, 5)])
-        return [(None, labelled), (None, [m for m in minor if m not in labelled])]
 
 
 def _finite_or_nan(values: np.ndarray) -> np.ndarray:
@@ -76,7 +59,7 @@ class LearningCurveView(LessonView):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.plot = style.make_plot("Learning curve", "step", "loss",
-                                    axis_items={"left": LossAxis("left")})
+                                    axis_items={"left": LogAxis("left")})
         self.frame = style.ViewLayout(self, self.plot)
         self.log_box = QCheckBox("log scale")
         self.log_box.setChecked(True)

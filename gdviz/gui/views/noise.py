@@ -29,6 +29,7 @@ from gdviz.core.records import RunConfig
 from gdviz.gui import tasks
 from gdviz.gui.views import style
 from gdviz.gui.views.base import LessonView, RunTrack
+from gdviz.gui.views.items.log_axis import LogAxis
 from gdviz.gui.views.status_label import set_status_text
 
 SAMPLES = 400      # batches drawn per batch size: the trace's relative error is ~√(2/400) ≈ 7 %
@@ -72,7 +73,9 @@ class NoiseView(LessonView):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.plot = style.make_plot("Gradient noise", "batch size B",
-                                    "variance of the batch gradient")
+                                    "variance of the batch gradient",
+                                    axis_items={"left": LogAxis("left"),
+                                                "bottom": LogAxis("bottom")})
         self.frame = style.ViewLayout(self, self.plot)
         self.key = self.frame.add_key()
         self.key.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)

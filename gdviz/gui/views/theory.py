@@ -24,6 +24,7 @@ from PySide6.QtWidgets import QWidget
 from gdviz.core.history import RunHistory, peaks
 from gdviz.core.quadratic_theory import PredictionTable, RunTheory, measured_rate
 from gdviz.gui.views import style
+from gdviz.gui.views.items.log_axis import LogAxis
 from gdviz.gui.views.items.updates import set_wide_curve
 from gdviz.gui.views.items.wide_curve import WideCurve
 from gdviz.gui.views.ranges import GrowingRange, StickyRange
@@ -59,7 +60,8 @@ class QuadraticTheoryView(QuadraticTheoryBase):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.plot = style.make_plot("Quadratic theory", "step", "|error|")
+        self.plot = style.make_plot("Quadratic theory", "step", "|error|",
+                                    axis_items={"left": LogAxis("left")})
         self.plot.getPlotItem().setLogMode(False, True)
         self.frame = style.ViewLayout(self, self.plot)
         self.key = self.frame.add_key()
