@@ -616,7 +616,8 @@ def test_log_axes_label_decades_as_plain_numbers(qtbot):
     axis = LogAxis("bottom")
     (_, major), (_, minor) = axis.logTickValues(np.log10(0.9), np.log10(300.0), 500, [])
     assert major == [0.0, 1.0, 2.0]
-    assert minor and all(v % 1 and np.log10(0.9) <= v <= np.log10(300.0) for v in minor)
+    assert minor
+    assert all(v % 1 and np.log10(0.9) <= v <= np.log10(300.0) for v in minor)
     assert axis.logTickStrings(major, 1, 1) == ["1", "10", "100"]
     assert axis.logTickStrings([-3.0, np.log10(0.02), 4.0, -5.0, 6.0], 1, 1) == \
         ["0.001", "0.02", "10000", "10⁻⁵", "10⁶"]
