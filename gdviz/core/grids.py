@@ -101,16 +101,21 @@ class DisplayScale:
 
     def ticks(self, most: int = 8) -> list[tuple[float, float]] | None:
         """Colour-bar ticks of a log scale at round losses (1-2-5 steps, or decades when the
-        range is wide): (shown value, loss) pairs. None for a linear scale."""
+        range is wide, or 1..9 steps when 1-2-5 leaves fewer than three): (shown value, loss)
+        pairs. None for a linear scale."""
         if not self.log:
             return None
         lo, hi = (float(v) - self.base for v in self.invert(np.array([self.lo, self.hi])))
         first = math.floor(math.log10(max(lo, self.floor, 1e-300)))
         last = math.ceil(math.log10(max(hi, 1e-300)))
-        steps = (1, 2, 5) if last - first <= 3 else (1,)
-        ticks = [(float(self.apply(m * 10.0 ** e + self.base)), m * 10.0 ** e + self.base)
-                 for e in range(first, last + 1) for m in steps]
-        ticks = [t for t in ticks if self.lo <= t[0] <= self.hi]
+        def inside(steps: tuple[int, ...]) -> list[tuple[float, float]]:
+            ticks = [(float(self.apply(m * 10.0 ** e + self.base)), m * 10.0 ** e + self.base)
+                     for e in range(first, last + 1) for m in steps]
+            return [t for t in ticks if self.lo <= t[0] <= self.hi]
+
+        ticks = inside((1, 2, 5) if last - first <= 3 else (1,))
+        if len(ticks) < 3:   # a short range (0.64 to 1.02 showed "1" alone): every 1..9
+            ticks = inside(tuple(range(1, 10)))
         return ticks[:: -(-len(ticks) // most)] if len(ticks) > most else ticks
 
     def label(self) -> str:

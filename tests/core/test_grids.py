@@ -115,6 +115,15 @@ def test_log_colour_scale_when_the_loss_spans_decades():
     assert grids.display_scale(np.full((4, 4), 2.0)).log is False
 
 
+def test_a_short_log_range_gets_ticks_at_every_1_to_9():
+    """A network's loss over a plane can span 0.64 to 1.02 on a log scale: 1-2-5 steps put one
+    tick ("1") on its colour bar; it gets 0.7, 0.8, 0.9 and 1 instead."""
+    scale = grids.display_scale(np.linspace(0.64, 1.02, 100), log=True)
+    assert [v for _, v in scale.ticks()] == pytest.approx([0.7, 0.8, 0.9, 1.0])
+    wide = grids.display_scale(np.geomspace(0.5, 30.0, 50), log=True)
+    assert [v for _, v in wide.ticks()] == pytest.approx([0.5, 1.0, 2.0, 5.0, 10.0, 20.0])
+
+
 def test_negative_losses_use_a_shifted_log_scale():
     values = -1.0 + np.logspace(-3, 3, 400).reshape(20, 20)
     scale = grids.display_scale(values)
