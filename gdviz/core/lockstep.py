@@ -4,7 +4,8 @@
 each run's step ``i``: the views can show "all runs after i steps" with one index. A run that
 has ended yields None in every later group; the iteration ends after the group in which the
 last run ended. Each run is ``runner.iterate`` unchanged, so its records are exactly those of
-``run_to_end(config)``.
+``run_to_end(config)``. Like a run, the iteration can be snapshotted between two groups
+(``LockstepCursor``) and resumed from there (``LockstepSnapshot``): the step server's fallback.
 
 Also here, because the GUI, the presets and the session files all need the same rules:
 ``default_run_name`` (a short description such as "sgd lr=0.01 mom=0.9 batch=10") and

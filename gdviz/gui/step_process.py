@@ -18,8 +18,9 @@ to leave the GUI idle while it computes. Servers are kept in a pool and reused r
 the first is started when the window opens (``warm()``), since a spawned interpreter takes
 about half a second to import numpy. If a server dies or cannot start, the run goes on in the
 worker thread from the same step (same configs, same seed: the same records): from the
-server's latest snapshot (``core.run_snapshot``, sent at most every
-``step_server.SNAPSHOT_SECONDS``), recomputing only the groups it had sent after it.
+server's latest snapshot (``core.run_snapshot``; the server sends one every
+``step_server.SNAPSHOT_SECONDS`` or ``SNAPSHOT_GROUPS``), recomputing only the groups it had
+sent after that one.
 
 ``GDVIZ_STEP_PROCESS=0`` turns servers off.
 """
