@@ -23,6 +23,7 @@ import time
 import types
 from pathlib import Path
 
+from gdviz.core import step_server
 from gdviz.core.records import RunConfig
 from gdviz.core.run_snapshot import RunCursor
 from gdviz.core.runner import iterate
@@ -79,18 +80,29 @@ def bench_rates(steps: int, repeat: int) -> None:
 
 
 def bench_snapshots() -> None:
-    print("snapshot of a run at step 1000: take + pickle, size")
+    print("snapshot of a run at step 1000: take + pickle (server), unpickle (window), size;\n"
+          "  share of the server's time at a snapshot every SNAPSHOT_SECONDS or "
+          "SNAPSHOT_GROUPS steps")
     for name, config in SNAPSHOT_RUNS.items():
         cursor = RunCursor()
         records = iterate(config.with_changes(max_steps=2000), cursor=cursor)
+        started = time.perf_counter()
         for _ in range(1001):
             next(records)
+        steps_per_second = 1000 / (time.perf_counter() - started)
         count = 200
         started = time.perf_counter()
         for _ in range(count):
             data = pickle.dumps(cursor.snapshot())
         took = (time.perf_counter() - started) / count
-        print(f"  {name:32s} {took * 1e6:7.1f} µs  {len(data):7d} bytes")
+        started = time.perf_counter()
+        for _ in range(count):
+            pickle.loads(data)
+        read = (time.perf_counter() - started) / count
+        per_second = max(1 / step_server.SNAPSHOT_SECONDS,
+                         steps_per_second / step_server.SNAPSHOT_GROUPS)
+        print(f"  {name:32s} {took * 1e6:6.1f} µs  {read * 1e6:6.1f} µs  {len(data):6d} bytes"
+              f"  {100 * took * per_second:5.2f} % at {steps_per_second:.0f} steps/s")
 
 
 def killed_server(play: float, keep_snapshot: bool) -> tuple[float, int, int]:
