@@ -4,7 +4,8 @@
 each run's step ``i``: the views can show "all runs after i steps" with one index. A run that
 has ended yields None in every later group; the iteration ends after the group in which the
 last run ended. Each run is ``runner.iterate`` unchanged, so its records are exactly those of
-``run_to_end(config)``.
+``run_to_end(config)``. Like a run, the iteration can be snapshotted between two groups
+(``LockstepCursor``) and resumed from there (``LockstepSnapshot``): the step server's fallback.
 
 Also here, because the GUI, the presets and the session files all need the same rules:
 ``default_run_name`` (a short description such as "sgd lr=0.01 mom=0.9 batch=10") and
@@ -15,10 +16,12 @@ Also here, because the GUI, the presets and the session files all need the same 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from gdviz.core.errors import ConfigError
 from gdviz.core.records import RunConfig, StepRecord
+from gdviz.core.run_snapshot import RunCursor, RunSnapshot
 from gdviz.core.runner import iterate as _iterate
 
 MAX_RUNS = 6
@@ -32,15 +35,38 @@ StepGroup = tuple[StepRecord | None, ...]
 
 
 def iterate_lockstep(configs: Sequence[RunConfig],
-                     iterate: Callable[[RunConfig], Iterator[StepRecord]] = _iterate,
-                     ) -> Iterator[StepGroup]:
+                     iterate: Callable[..., Iterator[StepRecord]] = _iterate,
+                     resume: LockstepSnapshot | None = None,
+                     cursor: LockstepCursor | None = None) -> Iterator[StepGroup]:
     """Yield one tuple per step index: ``group[k]`` is run k's record of that step, or None once
     run k has ended (its last record was converged / diverged / finished). Group 0 holds the
     start records. Ends after the group in which the last running run ended.
 
-    ``iterate`` is the single-run iterator (tests substitute a failing one)."""
-    runs = [iterate(config) for config in configs]
-    alive = [True] * len(runs)
+    ``iterate`` is the single-run iterator (tests substitute a failing one); with ``cursor`` or
+    ``resume`` it is called as ``iterate(config, resume=..., cursor=...)``. ``cursor``: a
+    ``LockstepCursor`` whose ``snapshot()`` (taken between two groups) is the state to go on
+    from; ``resume``: such a snapshot of these configs after group g: the groups then go on
+    with group g+1, exactly as the uninterrupted iteration's (a run that had ended stays
+    ended, its entries None)."""
+    if cursor is None and resume is None:
+        runs = [iterate(config) for config in configs]
+        alive = [True] * len(runs)
+    else:
+        cursor = LockstepCursor() if cursor is None else cursor
+        cursor.runs = [RunCursor() for _ in configs]
+        if resume is None:
+            starts: tuple[RunSnapshot | None, ...] = (None,) * len(configs)
+            alive = [True] * len(configs)
+        else:
+            starts = resume.runs
+            if len(starts) != len(configs):
+                raise ValueError(f"a snapshot of {len(starts)} runs, resumed with "
+                                 f"{len(configs)}")
+            alive = [start is not None and not start.ended for start in starts]
+            cursor.group = resume.group
+        runs = [iterate(config, resume=start, cursor=run_cursor) if live else None
+                for config, start, run_cursor, live in zip(configs, starts, cursor.runs, alive)]
+        cursor.alive = alive
     while any(alive):
         group: list[StepRecord | None] = []
         for k, records in enumerate(runs):
@@ -52,7 +78,36 @@ def iterate_lockstep(configs: Sequence[RunConfig],
             group.append(record)
         if all(r is None for r in group):
             return
+        if cursor is not None:
+            cursor.group += 1
         yield tuple(group)
+
+
+class LockstepCursor:
+    """Where an ``iterate_lockstep`` stands (set by it): the last group's index, the runs that
+    are still going and each run's ``RunCursor``."""
+
+    def __init__(self) -> None:
+        self.group = -1   # nothing yielded yet
+        self.alive: list[bool] = []
+        self.runs: list[RunCursor] = []
+
+    def snapshot(self) -> LockstepSnapshot:
+        """The state to go on from the last group yielded (call it between two groups)."""
+        if self.group < 0:
+            raise ValueError("a lock-step iteration can be snapshotted only after its first "
+                             "group")
+        return LockstepSnapshot(self.group, tuple(
+            run.snapshot() if live else None for run, live in zip(self.runs, self.alive)))
+
+
+@dataclass(frozen=True)
+class LockstepSnapshot:
+    """The state of a lock-step iteration after group ``group`` (its step index): one
+    ``RunSnapshot`` per run, None for a run that had ended before or in that group. Pickles."""
+
+    group: int
+    runs: tuple[RunSnapshot | None, ...]
 
 
 def group_finished(group: StepGroup) -> bool:

@@ -18,7 +18,8 @@ import numpy as np
 
 from gdviz.core import optimizers
 from gdviz.core.records import RunConfig, StepRecord
-from gdviz.core.sampling import epoch_batches
+from gdviz.core.run_snapshot import RunCursor, RunSnapshot
+from gdviz.core.sampling import batches_after, epoch_order
 from gdviz.core.scheduler import LrScheduler
 
 _EMPTY_BATCH = np.zeros(0, dtype=np.int64)
@@ -62,7 +63,8 @@ def with_momentum(hp: Mapping[str, Any], momentum: float | None) -> Mapping[str,
     return {**hp, "momentum": momentum}
 
 
-def iterate(config: RunConfig) -> Iterator[StepRecord]:
+def iterate(config: RunConfig, resume: RunSnapshot | None = None,
+            cursor: RunCursor | None = None) -> Iterator[StepRecord]:
     """Run ``config`` and yield the start point (step 0) and then every step's record.
 
     The generator ends after the record whose status is not "running". Stopping early is the
@@ -77,33 +79,54 @@ def iterate(config: RunConfig) -> Iterator[StepRecord]:
     ``batch_loss`` are the first evaluation's, at the step's start. A record's ``state`` is
     ``optimizers.recorded_state`` of the optimizer's state (L-BFGS's pairs stay in the run), plus
     ``cycled_momentum`` when the schedule cycles the momentum or beta1: the value this step used.
+
+    ``cursor``: a ``RunCursor`` the run keeps pointing at its state at each yield, so that
+    ``cursor.snapshot()`` can be taken between two records. ``resume``: such a snapshot of
+    this config's run at step s; the run then goes on from there and yields step s+1, s+2, ...
+    exactly as the uninterrupted run does (nothing if the run had ended at step s).
     """
     problem = config.make_problem()
-    rng = np.random.default_rng(config.seed)
     name, hp = config.optimizer, config.hyperparams
     uses_closure = optimizers.get_optimizer(name).uses_closure
     uses_hessian = optimizers.get_optimizer(name).uses_hessian
     n, p = problem.n_samples, problem.n_params
     batch_size = config.effective_batch_size()
+    epoch_steps = -(-n // batch_size)
     limit = config.step_limit()
     noise = problem.grad_noise
-    scheduler = LrScheduler(config.schedule, config.lr, config.schedule_params,
-                            config.schedule_units())
     per_step = config.schedule_every == "step"
+    cursor = RunCursor() if cursor is None else cursor
 
-    params = _frozen(config.start_point())
-    lr = scheduler.lr
-    state = MappingProxyType(optimizers.init_state(
-        name, params, with_momentum(hp, scheduler.momentum), lr))
-    loss = float(problem.loss(params))
-    grad0 = _frozen(problem.grad(params))
-    why = divergence_reason(params, grad0, loss, config.diverge_threshold)
-    yield StepRecord(0, 0, lr, _EMPTY_BATCH, params, params, grad0,
-                     _frozen(np.zeros((0, p))), state, loss, loss,
-                     "diverged" if why else "running",
-                     f"diverged at the start point: {why}" if why else "")
-    if why:
-        return
+    if resume is None:
+        rng = np.random.default_rng(config.seed)
+        scheduler = LrScheduler(config.schedule, config.lr, config.schedule_params,
+                                config.schedule_units())
+        params = _frozen(config.start_point())
+        lr = scheduler.lr
+        state = MappingProxyType(optimizers.init_state(
+            name, params, with_momentum(hp, scheduler.momentum), lr))
+        loss = float(problem.loss(params))
+        grad0 = _frozen(problem.grad(params))
+        why = divergence_reason(params, grad0, loss, config.diverge_threshold)
+        # step 0 ends an "epoch 0" of no batches: the first step starts epoch 1
+        step, epoch, taken, samples = 0, 0, epoch_steps, None
+        cursor.hold(rng, scheduler, step, epoch, taken, samples, params, state, loss, bool(why))
+        yield StepRecord(0, 0, lr, _EMPTY_BATCH, params, params, grad0,
+                         _frozen(np.zeros((0, p))), state, loss, loss,
+                         "diverged" if why else "running",
+                         f"diverged at the start point: {why}" if why else "")
+        if why:
+            return
+    else:
+        rng, scheduler = resume.restored_rng(), resume.restored_scheduler()
+        params, state, loss = resume.restored_params(), resume.restored_state(), resume.loss
+        step, epoch, taken, samples = resume.step, resume.epoch, resume.taken, resume.samples
+        cursor.hold(rng, scheduler, step, epoch, taken, samples, params, state, loss,
+                    resume.ended)
+        if resume.ended:
+            return
+        if per_step and step > 0:   # what the run did after yielding step s
+            scheduler.step(loss)
 
     def batch_eval(at: np.ndarray, batch: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
         """(sample_grads (k, p) with noise, the batch gradient (p,), the batch loss) at ``at``."""
@@ -114,11 +137,17 @@ def iterate(config: RunConfig) -> Iterator[StepRecord]:
         return (sample_grads, sample_grads.sum(axis=0) * factor,
                 float(problem.sample_losses(at, batch).sum() * factor))
 
-    step = 0
-    epoch = 0
     while True:
-        epoch += 1
-        for batch in epoch_batches(n, batch_size, config.order, rng):
+        if taken == epoch_steps:   # the epoch is over: the schedule steps, the next begins
+            if epoch and not per_step:
+                scheduler.step(loss)
+            epoch, taken = epoch + 1, 0
+            samples = epoch_order(n, config.order, rng)
+            cursor.epoch, cursor.samples = epoch, samples
+        taken_before = taken   # batches of this epoch already taken (0 unless resumed)
+        for taken, batch in enumerate(batches_after(n, batch_size, config.order, rng,
+                                                    samples, taken_before),
+                                      start=taken_before + 1):
             step += 1
             batch = _frozen(batch)
             lr = scheduler.lr
@@ -154,6 +183,11 @@ def iterate(config: RunConfig) -> Iterator[StepRecord]:
             shown = optimizers.recorded_state(name, new_state)
             if scheduler.momentum is not None:    # what torch's param_group held this step
                 shown["cycled_momentum"] = float(scheduler.momentum)
+            # the cursor: a few stores a step (references), for a snapshot between records
+            cursor.step, cursor.taken, cursor.params = step, taken, new_params
+            cursor.state, cursor.loss = new_state, new_loss
+            if status != "running":
+                cursor.ended = True
             yield StepRecord(step, epoch, lr, batch, params, _frozen(new_params), grad,
                              _frozen(sample_grads), MappingProxyType(shown), batch_loss,
                              new_loss, status, message)
@@ -162,8 +196,6 @@ def iterate(config: RunConfig) -> Iterator[StepRecord]:
             params, state, loss = new_params, new_state, new_loss
             if per_step:
                 scheduler.step(loss)
-        if not per_step:
-            scheduler.step(loss)
 
 
 def run_to_end(config: RunConfig) -> list[StepRecord]:

@@ -24,6 +24,33 @@ def epoch_batches(n: int, batch_size: int, order: str,
         yield batches[0]
 
 
+def epoch_order(n: int, order: str, rng: np.random.Generator) -> np.ndarray | None:
+    """The order one epoch takes its samples in, drawn when the epoch starts: ``shuffle`` a
+    fresh permutation (the one ``rng.permutation(n)`` call ``epoch_batches`` makes before the
+    epoch's first batch), ``sequential`` 0..n-1, ``replacement`` None (each batch is drawn
+    when it is taken). (n,) int64."""
+    if order == "shuffle":
+        return rng.permutation(n)
+    if order == "sequential":
+        return np.arange(n)
+    return None
+
+
+def batches_after(n: int, batch_size: int, order: str, rng: np.random.Generator,
+                  samples: np.ndarray | None, start: int) -> Iterator[np.ndarray]:
+    """The batches of an epoch after its first ``start`` ones, as ``epoch_batches`` gives them
+    (same values, same draws from ``rng``): ``samples`` is the epoch's ``epoch_order``. With
+    start 0, ``epoch_order`` then this is one whole epoch; a run resumed mid-epoch
+    (``core.run_snapshot``) goes on with the ``samples`` and ``start`` it had reached."""
+    steps = -(-n // batch_size)
+    if samples is None:
+        for _ in range(start, steps):
+            yield rng.integers(0, n, size=batch_size)
+        return
+    for begin in range(start * batch_size, n, batch_size):
+        yield samples[begin : begin + batch_size]
+
+
 def member_epoch_batches(n: int, batch_size: int, order: str,
                          rngs: Sequence[np.random.Generator]) -> Iterator[np.ndarray]:
     """The batches of one epoch of K runs at once (core.ensemble): (K, k) index arrays, row m

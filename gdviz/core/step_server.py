@@ -13,11 +13,15 @@ Protocol (parent -> server):
     ("quit",)                    exit
 Server -> parent:
     ("ready",)                   once, when the server is up
-    ("block", run_id, block)     consecutive groups, one ``StepBlock``
+    ("block", run_id, block, snapshot)  consecutive groups, one ``StepBlock``; ``snapshot``
+                                 (now and then, else None): the ``LockstepSnapshot`` after
+                                 the block's last group, from which the parent goes on
+                                 itself if the server dies
     ("error", run_id, message)   the run failed (a sentence for the user); the run is dropped
 
 A chunk is at most ``CHUNK_SECONDS`` of computing; at most ``CHUNKS_AHEAD`` chunks are sent
-before the parent takes one, so a paused run costs at most that much wasted work.
+before the parent takes one, so a paused run costs at most that much wasted work. Now and
+then a block carries a snapshot of the run (``SNAPSHOT_SECONDS``, ``SNAPSHOT_GROUPS``).
 
 This module is numpy and the standard library only (the child imports no Qt). RunConfig
 pickles by itself (``RunConfig.__getstate__``).
@@ -30,15 +34,22 @@ import os
 import queue
 import threading
 import time
+from multiprocessing.reduction import ForkingPickler
 
 from gdviz.core.errors import ConfigError
-from gdviz.core.lockstep import group_finished, iterate_lockstep
+from gdviz.core.lockstep import LockstepCursor, group_finished, iterate_lockstep
 from gdviz.core.runner import iterate
 from gdviz.core.step_blocks import StepBlock
 
 CHUNK_SECONDS = 0.004   # s of computing per chunk (and at most CHUNK_GROUPS groups)
 CHUNK_GROUPS = 2000
 CHUNKS_AHEAD = 16       # chunks in flight: ~60 ms of work, more than a slow frame takes
+# A snapshot goes with the first block after SNAPSHOT_SECONDS of computing or SNAPSHOT_GROUPS
+# groups since the last one: a parent that loses the server recomputes fewer than
+# SNAPSHOT_GROUPS + CHUNK_GROUPS groups, and at most ~SNAPSHOT_SECONDS of computing (plus one
+# chunk), instead of the whole run. For what a snapshot costs see benchmarks/bench_resume.py.
+SNAPSHOT_SECONDS = 0.1
+SNAPSHOT_GROUPS = 2000
 
 
 # -- the server (runs in the child process) ----------------------------------------------------
@@ -56,6 +67,7 @@ def serve(conn) -> None:
     outbox = _Outbox(conn)
     outbox.put(("ready",))
     run_id, groups, credit = None, None, 0
+    cursor, snapshot_due, snapshot_group = LockstepCursor(), 0.0, 0
     try:
         while True:
             # nothing to compute (or no credit): block until the parent says something
@@ -66,7 +78,9 @@ def serve(conn) -> None:
                     return
                 if kind == "start":
                     run_id, credit = message[1], CHUNKS_AHEAD
-                    groups = iterate_lockstep(message[2], iterate)
+                    cursor = LockstepCursor()
+                    groups = iterate_lockstep(message[2], iterate, cursor=cursor)
+                    snapshot_due, snapshot_group = time.perf_counter() + SNAPSHOT_SECONDS, 0
                 elif kind == "more" and message[1] == run_id:
                     credit += 1
                 elif kind == "stop" and message[1] == run_id:
@@ -75,7 +89,13 @@ def serve(conn) -> None:
                 return   # the parent has gone
             chunk, done, error = _compute_chunk(groups)
             if chunk:
-                outbox.put(("block", run_id, StepBlock.from_groups(chunk)))
+                snapshot = None
+                if not done and error is None and (
+                        cursor.group - snapshot_group >= SNAPSHOT_GROUPS
+                        or time.perf_counter() >= snapshot_due):
+                    snapshot, snapshot_group = cursor.snapshot(), cursor.group
+                    snapshot_due = time.perf_counter() + SNAPSHOT_SECONDS
+                outbox.put(("block", run_id, StepBlock.from_groups(chunk), snapshot))
                 credit -= 1
             if error is not None:
                 outbox.put(("error", run_id, error))
@@ -89,7 +109,9 @@ def serve(conn) -> None:
 
 class _Outbox:
     """Messages to the parent, sent in order by a daemon thread. At most CHUNKS_AHEAD blocks
-    are ever waiting (the parent's credit), so the queue stays bounded."""
+    are ever waiting (the parent's credit), so the queue stays bounded. A message is pickled
+    when it is put (``Connection.send``'s pickler, so the parent's ``recv`` reads it as sent):
+    what it holds is frozen then, however the run goes on while it waits."""
 
     def __init__(self, conn) -> None:
         self._conn = conn
@@ -100,7 +122,7 @@ class _Outbox:
         self._thread.start()
 
     def put(self, message) -> None:
-        self._queue.put(message)
+        self._queue.put(ForkingPickler.dumps(message))
 
     def close(self) -> None:
         """Send what is queued (the parent may be waiting for an error), then stop."""
@@ -110,7 +132,7 @@ class _Outbox:
     def _send_all(self) -> None:
         while (message := self._queue.get()) is not None:
             try:
-                self._conn.send(message)
+                self._conn.send_bytes(message)
             except (OSError, ValueError):
                 self.broken = True
                 return

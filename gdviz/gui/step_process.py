@@ -17,7 +17,10 @@ A step server computes while the window draws (no GIL shared), so the worker no 
 to leave the GUI idle while it computes. Servers are kept in a pool and reused run after run;
 the first is started when the window opens (``warm()``), since a spawned interpreter takes
 about half a second to import numpy. If a server dies or cannot start, the run goes on in the
-worker thread from the same step (same configs, same seed: the same records).
+worker thread from the same step (same configs, same seed: the same records): from the
+server's latest snapshot (``core.run_snapshot``; the server sends one every
+``step_server.SNAPSHOT_SECONDS`` or ``SNAPSHOT_GROUPS``), recomputing only the groups it had
+sent after that one.
 
 ``GDVIZ_STEP_PROCESS=0`` turns servers off.
 """
@@ -35,7 +38,7 @@ import time
 from collections.abc import Callable, Sequence
 
 from gdviz.core import step_server
-from gdviz.core.lockstep import group_finished, iterate_lockstep
+from gdviz.core.lockstep import LockstepSnapshot, group_finished, iterate_lockstep
 from gdviz.core.records import RunConfig
 from gdviz.core.step_blocks import StepBlock
 
@@ -135,11 +138,11 @@ def shutdown() -> None:
 
 def open_source(configs: Sequence[RunConfig], iterate: Callable,
                 interrupted: Callable[[], bool],
-                on_lost: Callable[[int], None] | None = None) -> LocalSteps | RemoteSteps:
+                on_lost: Callable[[int, int], None] | None = None) -> LocalSteps | RemoteSteps:
     """The groups of ``configs``: from a step server when servers are enabled and ``iterate``
     is the real runner (tests substitute failing ones, which a server would not see).
-    ``on_lost(groups)``: called once if the server is lost, with the number of groups it had
-    sent (recomputed here before the run goes on)."""
+    ``on_lost(groups, recompute)``: called once if the server is lost, with the number of
+    groups it had sent and how many of them are recomputed here before the run goes on."""
     from gdviz.core.runner import iterate as runner_iterate
 
     configs = tuple(configs)
@@ -195,7 +198,7 @@ class RemoteSteps:
 
     def __init__(self, configs: tuple[RunConfig, ...], server: StepServer,
                  interrupted: Callable[[], bool],
-                 on_lost: Callable[[int], None] | None = None) -> None:
+                 on_lost: Callable[[int, int], None] | None = None) -> None:
         self._configs = configs
         self._on_lost = on_lost
         self._server = server
@@ -205,6 +208,7 @@ class RemoteSteps:
         self._served = False
         self._local: LocalSteps | None = None  # set once the server was lost
         self._skip = 0  # groups the local fallback must recompute before going on
+        self._snapshot: LockstepSnapshot | None = None  # the server's latest
         server.next_run_id += 1
         self._run_id = server.next_run_id
         try:
@@ -274,6 +278,8 @@ class RemoteSteps:
                     self._served = True
                     _served_runs[0] += 1
                 self._blocks.append(message[2])
+                if message[3] is not None:
+                    self._snapshot = message[3]
                 conn.send(("more", self._run_id))
                 return True
         except (EOFError, OSError, ValueError) as err:
@@ -283,19 +289,21 @@ class RemoteSteps:
 
     def _fall_back(self, err: Exception) -> None:
         """The server died: compute the rest here, once, from the step after what was
-        received. The groups up to there are computed again first (the runner cannot start
-        mid-run), by ``_catch_up`` in slices that a pause or a stop interrupts: at full speed
-        that is hundreds of thousands of steps, and replaying them in one go froze the run
-        and kept the thread alive past the window's close (issue 19)."""
+        received. The run resumes from the server's latest snapshot (the groups it sent
+        after that one, at most ~SNAPSHOT_SECONDS of computing, are computed again first);
+        without one (the server died in its first SNAPSHOT_SECONDS) from the start. The
+        recomputing is ``_catch_up``'s, in slices that a pause or a stop interrupts."""
         log.warning("step server lost (%s): computing in the worker thread", err)
         server, self._server = self._server, None
         if server is not None:
             server.discard()
-        self._skip = self._taken + sum(block.count for block in self._blocks)
-        self._local = LocalSteps(iterate_lockstep(self._configs, step_server.iterate),
-                                 self._interrupted)
+        received = self._taken + sum(block.count for block in self._blocks)
+        snapshot = self._snapshot
+        self._skip = received - (0 if snapshot is None else snapshot.group + 1)
+        self._local = LocalSteps(iterate_lockstep(self._configs, step_server.iterate,
+                                                  resume=snapshot), self._interrupted)
         if self._on_lost is not None:
-            self._on_lost(self._skip)
+            self._on_lost(received, self._skip)
 
     def _catch_up(self) -> bool:
         """Recompute the groups the server had sent (``_skip`` of them), CATCH_UP_SLICE

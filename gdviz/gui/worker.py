@@ -173,13 +173,14 @@ class OptimizerWorker(QObject):
         finally:
             source.close()
 
-    def _on_server_lost(self, groups: int) -> None:
-        """The step server died (worker thread): say so, since the run shows no new step
-        while the steps it had sent are recomputed here."""
-        self.sig_notice.emit(
-            f"the step server stopped at step {max(0, groups - 1)}; the run goes on in this "
-            f"window's own thread (first recomputing those {groups} steps)" if groups > 1
-            else "the step server stopped; the run goes on in this window's own thread")
+    def _on_server_lost(self, groups: int, recompute: int) -> None:
+        """The step server died (worker thread): say so, and how many of the steps it had
+        sent are recomputed here before new ones show (those after its last snapshot)."""
+        where = f" at step {groups - 1}" if groups > 1 else ""
+        again = (f" (first recomputing {recompute} step{'s' if recompute != 1 else ''} "
+                 "it had sent)") if recompute else ""
+        self.sig_notice.emit(f"the step server stopped{where}; the run goes on in this "
+                             f"window's own thread{again}")
 
     def _loop_over(self, source) -> None:
         first = None

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from gdviz.core.sampling import epoch_batches
+from gdviz.core.sampling import batches_after, epoch_batches, epoch_order
 
 
 @pytest.mark.parametrize(("n", "b"), [(10, 1), (10, 3), (10, 10), (7, 2)])
@@ -37,3 +37,21 @@ def test_replacement_draws_full_batches_with_repeats():
     assert drawn.min() >= 0
     assert drawn.max() <= 9
     assert len(np.unique(drawn)) < len(drawn)  # repeats happen
+
+
+@pytest.mark.parametrize("order", ["shuffle", "sequential", "replacement"])
+@pytest.mark.parametrize(("n", "b", "start"), [(10, 3, 0), (10, 3, 2), (10, 3, 4), (7, 7, 1)])
+def test_an_epoch_resumed_after_its_first_batches_goes_on_as_epoch_batches(order, n, b, start):
+    whole = list(epoch_batches(n, b, order, np.random.default_rng(5)))
+    rng = np.random.default_rng(5)
+    samples = epoch_order(n, order, rng)
+    head = list(batches_after(n, b, order, rng, samples, 0))[:start]
+    rng_state = rng.bit_generator.state
+    if order == "replacement":   # its batches are drawn as they are taken: draw them again
+        rng = np.random.default_rng(5)
+        head = [rng.integers(0, n, size=b) for _ in range(start)]
+        rng_state = rng.bit_generator.state
+    rng.bit_generator.state = rng_state
+    rest = list(batches_after(n, b, order, rng, samples, start))
+    assert [x.tolist() for x in head + rest] == [x.tolist() for x in whole]
+    assert all(x.dtype == y.dtype for x, y in zip(head + rest, whole))

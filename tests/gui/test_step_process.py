@@ -8,6 +8,7 @@ import time
 import numpy as np
 import pytest
 
+from gdviz.core import step_server
 from gdviz.core.lockstep import iterate_lockstep
 from gdviz.core.records import RunConfig
 from gdviz.core.runner import iterate
@@ -117,6 +118,36 @@ def test_a_run_goes_on_in_this_thread_when_its_server_dies():
     local = list(iterate_lockstep(configs, iterate))
     assert len(taken) == len(local)
     assert all(same_group(a, b) for a, b in zip(taken, local))
+
+
+def test_a_dead_server_is_resumed_from_its_latest_snapshot_not_from_the_start():
+    """The server sends a snapshot with a block at least every SNAPSHOT_GROUPS groups: the
+    fallback recomputes only what came after the latest one (the whole run before: issue
+    19), and goes on with the same groups, ended runs, schedules and batches included."""
+    base = RunConfig(problem="linreg", settings={"n": 40}, lr=0.05, batch_size=7,
+                     max_steps=1_000_000, seed=3)
+    configs = [base, base.with_changes(lr=5.0),                      # diverges at step 9
+               base.with_changes(optimizer="adam", lr=0.01, hyperparams={}, order="replacement",
+                                 schedule="plateau", schedule_every="step",
+                                 schedule_params={"patience": 5, "factor": 0.9})]
+    lost = []
+    source = step_process.open_source(configs, iterate, lambda: False,
+                                      lambda *counts: lost.append(counts))
+    taken = []
+    while len(taken) < 2 * step_server.SNAPSHOT_GROUPS + step_server.CHUNK_GROUPS:
+        taken += source.next_block(1000).groups()   # a snapshot was sent with one of them
+    source._server.process.kill()      # private: the run's own server, to kill it mid-run
+    source._server.process.join(5)
+    while not lost or len(taken) < lost[0][0] + 500:
+        taken += source.next_block(1000).groups()
+    source.close()
+    received, recomputed = lost[0]
+    assert received >= len(taken) - 1000 - 500
+    assert recomputed < step_server.SNAPSHOT_GROUPS + step_server.CHUNK_GROUPS < received
+    groups = iterate_lockstep(configs, iterate)
+    assert all(same_group(a, next(groups)) for a in taken)
+    assert taken[-1][1] is None
+    assert taken[-1][0].step == len(taken) - 1
 
 
 def test_a_failure_in_the_server_is_a_sentence_for_the_user(tmp_path):
