@@ -238,6 +238,53 @@ class LandscapeView(LessonView):
         self.frame.reflow()
         self.recompute()
 
+    # -- the choices a session, a preset or an export sets (gui.view_choices) -----------------
+    def choices(self) -> dict[str, str]:
+        """The plane's kind ("random", "pca" or "params"), its centre ("start", "current"
+        or "final") and, once a problem with two parameters or more is shown, the two
+        parameters of a "params" plane (their names). The 3-D box is saved as a check box."""
+        out = {"plane": PLANES[self.plane_combo.currentIndex()][0],
+               "center": CENTRES[self.center_combo.currentIndex()][0]}
+        if self.problem is not None and self.problem.n_params > 1:
+            out["param_a"], out["param_b"] = (c.currentText() for c in self.param_combos)
+        return out
+
+    def apply_choices(self, choices: dict) -> None:
+        """Set what ``choices`` returned. A value that is not one of the view's (an unknown
+        plane, a parameter this problem lacks, the same parameter twice, not a text) is
+        ignored. The landscape is computed again (when shown) when anything changed or when
+        the one shown is of fewer steps than the runs have now."""
+        def index_of(options, key):
+            words = [word for word, _ in options]
+            value = choices.get(key)
+            return words.index(value) if isinstance(value, str) and value in words else -1
+
+        combos = [self.plane_combo, self.center_combo, *self.param_combos]
+        before = [c.currentIndex() for c in combos]
+        wanted = [index_of(PLANES, "plane"), index_of(CENTRES, "center")]
+        names = [choices.get(key) for key in ("param_a", "param_b")]
+        params = [c.findText(n) if isinstance(n, str) else -1
+                  for c, n in zip(self.param_combos, names)]
+        if params[0] == params[1]:
+            params = [-1, -1]               # one parameter twice spans no plane
+        for combo, index in zip(combos, wanted + params):
+            if index >= 0:
+                combo.blockSignals(True)
+                combo.setCurrentIndex(index)
+                combo.blockSignals(False)
+        changed = [c.currentIndex() for c in combos] != before
+        if changed:
+            self._show_param_combos()
+            self.frame.reflow()
+        if self.problem is None or self.problem.n_params < 2 or not self.tracks:
+            return
+        # a session reopened (replayed to its step, then given its choices): the landscape
+        # computed while it replayed is of fewer steps than the one saved; computed again
+        c = self.computed
+        stale = c is None or c.request.steps != tuple(t.history.last_step for t in self.tracks)
+        if changed or (stale and any(k in choices for k in ("plane", "center"))):
+            self._want()
+
     # -- the background computation ----------------------------------------------------------
     def _want(self) -> None:
         """A new landscape is wanted: asked for now if the view is shown, else when it is."""
