@@ -28,7 +28,7 @@ def test_the_choices_are_read_and_set_by_name_and_bad_ones_ignored(qtbot):
     view = landscape(qtbot, (track_of(xor_config()),))
     names = view.problem.param_names
     assert view_choices(view) == {"plane": "random", "center": "start", "param_a": names[0],
-                                  "param_b": names[1]}
+                                  "param_b": names[1], "three_d_box": False}
     chosen = {"plane": "params", "center": "final", "param_a": names[5],
               "param_b": names[2]}
     asked = view.runner.computations
@@ -61,10 +61,12 @@ def test_a_session_reopened_shows_the_same_plane_and_the_same_grid(make_window, 
     view.param_combos[0].setCurrentIndex(names.index("W1_1_0"))
     view.param_combos[1].setCurrentIndex(names.index("b1_2"))
     view.center_combo.setCurrentIndex(2)                  # through the last point
+    view.three_d_box.setChecked(True)                     # offscreen: the map, and why
     assert view.wait_ready(30000)
     path = save_session_file(first, tmp_path / "xor.gdviz.json")
     assert load_session(path).views["landscape"] == {
-        "plane": "params", "center": "final", "param_a": "W1_1_0", "param_b": "b1_2"}
+        "plane": "params", "center": "final", "param_a": "W1_1_0", "param_b": "b1_2",
+        "three_d_box": True}
 
     second = make_window("wavy")
     open_session_file(second, path)
@@ -79,6 +81,7 @@ def test_a_session_reopened_shows_the_same_plane_and_the_same_grid(make_window, 
     np.testing.assert_array_equal(shown.landscape.a, saved.landscape.a)
     np.testing.assert_array_equal(shown.landscape.b, saved.landscape.b)
     np.testing.assert_array_equal(shown.landscape.losses, saved.landscape.losses)
+    assert again.three_d_box.isChecked()
 
 
 def test_a_preset_chooses_the_plane(make_window):

@@ -118,6 +118,7 @@ class SurfaceScene:
         self.current = gl.GLScatterPlotItem(size=11.0, pxMode=True, glOptions="translucent")
         self.lines: list = []           # one path line and one set of dots per path
         self.dots: list = []
+        self.ghosts: list = []          # per path: its line seen through the surface
         self.texts = [gl.GLTextItem(color=QColor(30, 30, 30), font=QFont("Sans", 9))
                       for _ in range(9)]
         for item in (self.mesh, self.frame_lines, self.current, *self.texts):
@@ -154,29 +155,40 @@ class SurfaceScene:
         for item, (pos, text) in zip(self.texts, labels):
             item.setData(pos=np.array(pos, dtype=float), text=text)
 
-    def show_paths(self, paths) -> None:
+    def show_paths(self, paths, ghost: float = 0.0) -> None:
         """``paths``: (pos (n, 3) box positions, rgba colour, line shown, dots shown) each; a
-        path with no point is hidden. The end of every drawn path gets a marker."""
+        path with no point is hidden. The end of every drawn path gets a marker. ``ghost`` >
+        0: each line is also drawn through the surface with that opacity, so that a path
+        below the surface shows faintly where the surface hides it."""
         import pyqtgraph.opengl as gl
+        from OpenGL import GL
 
         while len(self.lines) < len(paths):
             line = gl.GLLinePlotItem(width=2.5, antialias=True, glOptions="translucent")
             dots = gl.GLScatterPlotItem(size=4.0, pxMode=True, glOptions="translucent")
-            for item in (line, dots):
+            # no depth test: drawn over whatever is in front of it
+            through = gl.GLLinePlotItem(width=2.0, antialias=True, glOptions={
+                GL.GL_DEPTH_TEST: False, GL.GL_BLEND: True, GL.GL_CULL_FACE: False,
+                "glBlendFunc": (GL.GL_SRC_ALPHA, GL.GL_ONE_MINUS_SRC_ALPHA)})
+            through.setDepthValue(1)          # after the surface
+            for item in (line, dots, through):
                 self.widget.addItem(item)
             self.lines.append(line)
             self.dots.append(dots)
+            self.ghosts.append(through)
         ends, colors = [], []
-        for n, (line, dots) in enumerate(zip(self.lines, self.dots)):
+        for n, (line, dots, through) in enumerate(zip(self.lines, self.dots, self.ghosts)):
             if n >= len(paths) or len(paths[n][0]) == 0:
-                line.setVisible(False)
-                dots.setVisible(False)
+                for item in (line, dots, through):
+                    item.setVisible(False)
                 continue
             pos, color, line_on, dots_on = paths[n]
             line.setData(pos=pos, color=color)
             line.setVisible(bool(line_on))
             dots.setData(pos=pos, color=color)
             dots.setVisible(bool(dots_on))
+            through.setData(pos=pos, color=(*color[:3], ghost))
+            through.setVisible(bool(line_on) and ghost > 0)
             ends.append(pos[-1])
             colors.append(color)
         self.current.setData(pos=np.array(ends).reshape(-1, 3),

@@ -1,0 +1,135 @@
+"""The Landscape view's 3-D mode: nothing made until its box is ticked; offscreen a label says
+why and the map stays (exports draw it); on a real X server (Xvfb + xcb, in a subprocess as
+for the 3-D view) the surface is the computed grid on the map's colour scale and every path
+point sits at its TRUE loss."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import numpy as np
+from test_landscape_view import landscape, track_of, xor_config  # tests/gui is on sys.path
+from test_surface3d import run_gl_script
+
+from gdviz.core.run_set import RunSpec
+from gdviz.export.session import Session, save_session
+from gdviz.gui.view_choices import view_choices
+
+
+def test_offscreen_the_box_explains_and_the_map_stays(qtbot):
+    view = landscape(qtbot, (track_of(xor_config()),))
+    assert view.scene is None                                     # nothing until asked
+    assert view.gl_label is None
+    assert view_choices(view)["three_d_box"] is False
+    view.three_d_box.setChecked(True)
+    assert view.scene is None
+    assert "offscreen" in view.gl_unavailable
+    assert view.gl_label.isVisible()
+    assert view.gl_label.text().startswith("3-D unavailable: OpenGL needs a display")
+    assert view.plot.isVisible()                                  # the map from above
+    view.show_step(50)
+    assert len(view.paths[0].xData) == 51
+    assert view.paths3d == []
+    view.three_d_box.setChecked(False)
+    assert not view.gl_label.isVisible()
+    view.close()
+
+
+def test_offscreen_an_export_with_3d_chosen_draws_the_map(qapp, tmp_path, capsys):
+    from PIL import Image
+
+    from gdviz.cli.main import main
+
+    config = xor_config().with_changes(max_steps=40)
+    session = save_session(tmp_path / "s.gdviz.json", Session(
+        (RunSpec("xor", "#1a3a8f", config),), 0, 0, {"landscape": {"three_d_box": True}}))
+    code = main(["export", "--session", str(session), "--view", "landscape", "--frames", "2",
+                 "--size", "480x360", "--png-dir", str(tmp_path / "out")])
+    assert code == 0, capsys.readouterr().err
+    pixels = np.asarray(Image.open(tmp_path / "out" / "frame_0001.png").convert("RGB"))
+    assert len(np.unique(pixels.reshape(-1, 3), axis=0)) > 200    # the colour map, not blank
+
+
+GL_SCRIPT = r"""
+import json, sys
+import numpy as np
+from PySide6.QtWidgets import QApplication
+app = QApplication([])
+from gdviz.core.history import RunHistory, decimate
+from gdviz.core.presets import get_preset
+from gdviz.core.records import RunConfig
+from gdviz.core.run_set import RunSpec
+from gdviz.core.runner import run_to_end
+from gdviz.gui.views import LandscapeView
+from gdviz.gui.views.base import RunTrack
+from gdviz.gui.views.surface_parts import HEIGHT, box_points, to_box
+
+def spin(n=20):
+    for _ in range(n):
+        app.processEvents()
+
+preset = get_preset("mlp_xor")
+tracks = []
+for run, color in zip(preset.runs, ("#1a3a8f", "#d62728")):
+    cfg = run.config.with_changes(max_steps=300)
+    h = RunHistory(cfg.make_problem().n_params); h.append(run_to_end(cfg))
+    tracks.append(RunTrack(RunSpec(run.name, color, cfg), h))
+view = LandscapeView(); view.resize(760, 600); view.show()
+view.set_run(tracks[0].config.make_problem(), tracks[0].config, tracks[0].history)
+view.set_tracks(tuple(tracks), 0)
+view.plane_combo.setCurrentIndex(1)          # PCA of both paths
+view.center_combo.setCurrentIndex(2)         # through the last point
+view.wait_ready(30000); spin()
+view.show_step(250)
+out = {"lazy": view.scene is None and "pyqtgraph.opengl" not in sys.modules}
+view.three_d_box.setChecked(True); spin()
+scene, c = view.scene, view.computed
+out["gl"] = scene is not None and scene.widget.isVisible() and not view.plot.isVisible()
+x0, x1, y0, y1, z0, z1 = scene.box
+land = c.landscape
+out["box_xy"] = [x0, x1, y0, y1] == [float(land.a[0]), float(land.a[-1]),
+                                     float(land.b[0]), float(land.b[-1])]
+out["box_holds_surface"] = bool(z0 <= c.scale.lo and z1 >= c.scale.hi)
+# the mesh: the computed grid (shown on the map's scale), in the box
+expected = to_box(c.shown.T, z0, z1, HEIGHT, 0.0)
+out["mesh"] = bool(scene.mesh._z.shape == (51, 51) and np.allclose(scene.mesh._z, expected))
+ok = []
+for k, t in enumerate(tracks):
+    h = t.history
+    rows = decimate(h.steps[:251], 1000)
+    x, y, loss = view.paths3d[k]
+    xy = view.paths[k].xData, view.paths[k].yData
+    ok.append(bool(np.array_equal(loss, h.losses[rows])          # the TRUE loss
+                   and np.array_equal(x, xy[0]) and np.array_equal(y, xy[1])
+                   and np.allclose(scene.lines[k].pos,
+                                   box_points(scene.box, x, y, c.scale.apply(loss)))))
+out["paths"] = ok
+image = view.grab_image(); image.save(sys.argv[1] + "/landscape3d.png")
+frame = scene.widget.grabFramebuffer()
+out["colors"] = len({frame.pixel(x, y) for x in range(0, frame.width(), 3)
+                     for y in range(0, frame.height(), 3)})
+out["axes"] = [scene.texts[0].text, scene.texts[3].text, scene.texts[6].text]
+out["log"] = bool(c.scale.log)
+view.three_d_box.setChecked(False); spin()
+out["off"] = view.plot.isVisible() and not scene.widget.isVisible()
+view.close()
+print("RESULT " + json.dumps(out))
+"""
+
+
+def test_opengl_surface_is_the_grid_and_paths_sit_at_their_true_loss(tmp_path):
+    out, stderr = run_gl_script(GL_SCRIPT, str(tmp_path))
+    assert "Error while drawing" not in stderr, stderr[-3000:]
+    assert out["lazy"], "the 3-D scene (or OpenGL) was made before the box was ticked"
+    assert out["gl"]
+    assert out["box_xy"]
+    assert out["box_holds_surface"]
+    assert out["mesh"]
+    assert out["paths"] == [True, True]
+    assert out["colors"] > 200, "the 3-D picture looks blank"
+    assert out["axes"] == ["principal direction 1 (α)", "principal direction 2 (β)",
+                           "loss (log scale)" if out["log"] else "loss"]
+    assert out["off"]
+    assert (tmp_path / "landscape3d.png").stat().st_size > 10_000
