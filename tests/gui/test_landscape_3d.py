@@ -133,3 +133,37 @@ def test_opengl_surface_is_the_grid_and_paths_sit_at_their_true_loss(tmp_path):
                            "loss (log scale)" if out["log"] else "loss"]
     assert out["off"]
     assert (tmp_path / "landscape3d.png").stat().st_size > 10_000
+
+
+EXPORT_SCRIPT = r"""
+import json, sys
+import numpy as np
+from PIL import Image
+from gdviz.cli.main import main
+from gdviz.core.presets import get_preset
+from gdviz.core.run_set import RunSpec
+from gdviz.export.session import Session, save_session
+config = get_preset("mlp_xor").config.with_changes(max_steps=100)
+folder = sys.argv[1]
+session = save_session(folder + "/s.gdviz.json", Session(
+    (RunSpec("xor", "#1a3a8f", config),), 0, 0, {"landscape": {"three_d_box": True}}))
+code = main(["export", "--session", str(session), "--view", "landscape", "--frames", "2",
+             "--size", "640x480", "--png-dir", folder + "/out"])
+pixels = np.asarray(Image.open(folder + "/out/frame_0001.png").convert("RGB"))
+middle = pixels[120:400, 100:540].reshape(-1, 3)       # the 3-D picture's part of the frame
+plot = pixels[70:440].astype(int)                      # below the bar, above the legend
+print("RESULT " + json.dumps({"code": code,
+                              "colors": len(np.unique(middle, axis=0)),
+                              "white": float(np.mean(np.all(middle > 250, axis=1))),
+                              # the axis names and values (dark grey text): a plain grab()
+                              # of the OpenGL widget drops them
+                              "text": int((plot.max(axis=2) < 70).sum())}))
+"""
+
+
+def test_opengl_export_of_a_session_with_3d_draws_the_surface(tmp_path):
+    out, stderr = run_gl_script(EXPORT_SCRIPT, str(tmp_path))
+    assert out["code"] == 0, stderr[-2000:]
+    assert out["colors"] > 200, "the exported 3-D picture looks blank"
+    assert out["white"] < 0.8
+    assert out["text"] > 50, "the 3-D axis labels are missing from the export"

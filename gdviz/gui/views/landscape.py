@@ -203,6 +203,9 @@ class LandscapeView(LessonView):
             self.plane_combo.blockSignals(False)
             self.computed, self.error = None, ""     # the last problem's map is not this one's
             self.map.clear()
+            if self.scene is not None:                # nor its surface and paths
+                self.scene.mesh.setVisible(False)
+                self.scene.show_paths([])
             self.center_mark.clear()
             self.hover_at(None, None)
             self._set_title()
