@@ -10,30 +10,20 @@ hides it: below the slice); SGD's path ends on the surface, at the centre.
 
 from __future__ import annotations
 
-import os
 import sys
-import tempfile
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))  # this checkout's gdviz
+sys.path.insert(0, str(HERE))         # make_landscape_view: the window both pictures are of
 
 
 def main(out: Path = HERE / "landscape_3d.png") -> None:
-    os.environ.setdefault("GDVIZ_SETTINGS", str(Path(tempfile.mkdtemp()) / "settings.ini"))
-    from PySide6.QtWidgets import QApplication
+    from make_landscape_view import xor_window
 
-    from gdviz.gui.main_window import MainWindow
     from gdviz.gui.views import LandscapeView
 
-    app = QApplication.instance() or QApplication([])
-    window = MainWindow(preset="mlp_xor")
-    window.resize(1280, 800)
-    window.show()
-    app.processEvents()
-    window.controller.run_until(1000)
-    window.docks["landscape"].raise_()
-    shown = next(v for v in window.views if v.view_id == "landscape")
+    app, window, shown = xor_window()
     # the window's view in a 900×640 window of its own (a docked tab is ~540×210 px of 3-D)
     view = LandscapeView()
     view.resize(900, 640)

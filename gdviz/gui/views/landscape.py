@@ -453,10 +453,9 @@ class LandscapeView(LessonView):
                     ("", style.TEXT, "hover a path for its distance from the plane and its "
                                      "true loss")]
         if self.scene is not None and self.scene.widget.isVisibleTo(self):
-            entries = [*entries[:-2], ("●", style.TEXT, "each path point at its true loss: off "
-                                                       "the plane it leaves the surface (faint "
-                                                       "where below it) · drag to rotate, "
-                                                       "wheel to zoom")]
+            entries = [*entries[:-2], ("●", style.TEXT, "path points at their true loss "
+                                                       "(faint: below the surface) · drag: "
+                                                       "rotate, wheel: zoom")]
         self.frame.info.setText(legend_html(entries))
 
     def show_step(self, index: int) -> None:
