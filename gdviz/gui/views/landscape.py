@@ -76,6 +76,14 @@ PATH_REACH = 1.0       # the 3-D box's height grows to hold the paths' true loss
                        # or bottom face), so the surface keeps at least half the box
 
 
+def axis_names(request: LandscapeRequest) -> tuple[str, str]:
+    """The names of the plane's two axes: its parameters', or its directions'."""
+    if request.kind == "params":
+        return request.names[0], request.names[1]
+    word = "random direction" if request.kind == "random" else "principal direction"
+    return f"{word} 1 (α)", f"{word} 2 (β)"
+
+
 class LandscapeView(LessonView):
     title = "Landscape"
     view_id = "landscape"
@@ -415,14 +423,9 @@ class LandscapeView(LessonView):
         self.center_mark.set_points([c.offset[0]], [c.offset[1]])
         self.plot.getPlotItem().getViewBox().setRange(xRange=(xs[0], xs[-1]),
                                                       yRange=(ys[0], ys[-1]), padding=0)
-        kind, names = c.request.kind, c.request.names
-        if kind == "params":
-            self.plot.setLabel("bottom", names[0])
-            self.plot.setLabel("left", names[1])
-        else:
-            word = "random direction" if kind == "random" else "principal direction"
-            self.plot.setLabel("bottom", f"{word} 1 (α)")
-            self.plot.setLabel("left", f"{word} 2 (β)")
+        xname, yname = axis_names(c.request)
+        self.plot.setLabel("bottom", xname)
+        self.plot.setLabel("left", yname)
         self._show_surface3d()
         self._set_title()
         self._legend()
@@ -627,14 +630,9 @@ class LandscapeView(LessonView):
                 min(max(hi, float(shown.max())), hi + reach)
         self.scene.box = (float(xs[0]), float(xs[-1]), float(ys[0]), float(ys[-1]), lo, hi)
         self.scene.show_surface(xs, ys, c.shown, self.map.cmap)
-        if c.request.kind == "params":
-            xname, yname = c.request.names
-        else:
-            word = "random direction" if c.request.kind == "random" else "principal direction"
-            xname, yname = f"{word} 1 (α)", f"{word} 2 (β)"
         zname = "loss (log scale)" if scale.log else "loss"
         zlo, zhi = (float(v) for v in scale.invert(np.array([lo, hi])))
-        self.scene.show_axes(xname, yname, zname, zlo, zhi)
+        self.scene.show_axes(*axis_names(c.request), zname, zlo, zhi)
 
     def _draw_paths3d(self) -> None:
         """Each drawn path's points (those of the map) at their true losses, in the box."""
