@@ -10,6 +10,7 @@ import os
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import numpy as np
+import pytest
 from test_landscape_view import landscape, track_of, xor_config  # tests/gui is on sys.path
 from test_surface3d import run_gl_script
 
@@ -64,7 +65,7 @@ from gdviz.core.run_set import RunSpec
 from gdviz.core.runner import run_to_end
 from gdviz.gui.views import LandscapeView
 from gdviz.gui.views.base import RunTrack
-from gdviz.gui.views.surface_parts import HEIGHT, box_points, to_box
+from gdviz.gui.views.surface_parts import DISTANCE, HEIGHT, WIDE, box_points, to_box
 
 def spin(n=20):
     for _ in range(n):
@@ -112,6 +113,10 @@ out["colors"] = len({frame.pixel(x, y) for x in range(0, frame.width(), 3)
                      for y in range(0, frame.height(), 3)})
 out["axes"] = [scene.texts[0].text, scene.texts[3].text, scene.texts[6].text]
 out["log"] = bool(c.scale.log)
+# a wide, low widget: the camera moves back so that the box's top and bottom stay in view
+view.resize(1100, 420); spin()
+w, h = scene.widget.width(), scene.widget.height()
+out["fit"] = [w / h > WIDE, scene.widget.opts["distance"] / DISTANCE, max(1.0, w / h / WIDE)]
 view.three_d_box.setChecked(False); spin()
 out["off"] = view.plot.isVisible() and not scene.widget.isVisible()
 view.close()
@@ -132,6 +137,9 @@ def test_opengl_surface_is_the_grid_and_paths_sit_at_their_true_loss(tmp_path):
     assert out["axes"] == ["principal direction 1 (α)", "principal direction 2 (β)",
                            "loss (log scale)" if out["log"] else "loss"]
     assert out["off"]
+    wide, factor, expected = out["fit"]
+    assert wide
+    assert factor == pytest.approx(expected, rel=1e-9)
     assert (tmp_path / "landscape3d.png").stat().st_size > 10_000
 
 

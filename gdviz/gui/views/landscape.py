@@ -69,7 +69,6 @@ PATH_POINTS = 1000     # points of a path drawn (decimated) and offered to the h
 HOVER_PIXELS = 12      # a path point within this many pixels of the pointer is described
 ONE_PARAM = ("One parameter: a plane needs two. The per-sample losses view shows the loss "
              "along the parameter.")
-CAMERA_DISTANCE = 7.0  # the 3-D view's is 6.0
 GHOST = 0.5            # opacity of a 3-D path where the surface hides it (below the slice)
 PATH_REACH = 1.0       # the 3-D box's height grows to hold the paths' true losses by at most
                        # this many times the surface's own height (beyond: drawn at its top
@@ -590,9 +589,6 @@ class LandscapeView(LessonView):
             layout.insertWidget(layout.indexOf(self.plot), self.gl_label)
             return
         self.scene = SurfaceScene(renderer)
-        # farther than the 3-D view's camera: the view's bar and legend leave a wide, low
-        # plot, where the loss axis's top (and its label) fell outside the picture
-        self.scene.widget.setCameraParams(distance=CAMERA_DISTANCE)
         layout.insertWidget(layout.indexOf(self.plot) + 1, self.scene.widget, 1)
 
     def _show_mode(self) -> None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QPoint
+from PySide6.QtCore import QEvent, QObject, QPoint
 from PySide6.QtGui import QColor, QFont, QImage, QPainter, QSurfaceFormat
 
 from gdviz.gui.views import style
@@ -16,6 +16,11 @@ HOT = pg.ColorMap([0.0, 0.365, 0.746, 1.0],
                   [(10, 0, 0), (255, 0, 0), (255, 255, 0), (255, 255, 235)])
 HEIGHT = 1.1             # the box is [-1, 1] × [-1, 1] × [0, HEIGHT]
 LIFT = 0.012             # paths float this much above the surface (no z-fighting)
+DISTANCE = 6.0           # the camera's distance from the box's centre, in a widget ...
+WIDE = 1.3               # ... up to this wide for its height: pyqtgraph's field of view is
+                         # horizontal, and in a wider widget (a docked tab, ~2.4) the box's
+                         # top and bottom, and their labels, fell outside the picture; there
+                         # the camera moves back in proportion
 
 
 def gl_check() -> tuple[str, str]:
@@ -108,8 +113,10 @@ class SurfaceScene:
         self.widget.setFormat(surface_format)
         self.widget.setBackgroundColor("w")
         # fov 40°: less perspective distortion than the default 60°
-        self.widget.setCameraParams(fov=40, distance=6.0, elevation=42, azimuth=-62,
+        self.widget.setCameraParams(fov=40, distance=DISTANCE, elevation=42, azimuth=-62,
                                     center=pg.Vector(0, 0, HEIGHT / 3))
+        self._wide = 1.0                 # the distance's factor for the widget's shape
+        self._fit = _FitOnResize(self)
         self.mesh = gl.GLSurfacePlotItem(computeNormals=False, smooth=False,
                                          glOptions="opaque")
         self.mesh.setVisible(False)
@@ -124,6 +131,15 @@ class SurfaceScene:
         for item in (self.mesh, self.frame_lines, self.current, *self.texts):
             self.widget.addItem(item)
         self.box = (0.0, 1.0, 0.0, 1.0, 0.0, 1.0)
+
+    def fit_camera(self) -> None:
+        """Move the camera back by the widget's width for its height beyond WIDE (the
+        user's zoom, a factor on the distance, is kept)."""
+        w, h = self.widget.width(), max(self.widget.height(), 1)
+        wide = max(1.0, w / h / WIDE)
+        self.widget.opts["distance"] *= wide / self._wide
+        self._wide = wide
+        self.widget.update()
 
     def show_surface(self, xs: np.ndarray, ys: np.ndarray, z: np.ndarray,
                      cmap: pg.ColorMap) -> None:
@@ -205,3 +221,17 @@ class SurfaceScene:
             painter.drawImage(self.widget.mapTo(owner, QPoint(0, 0)), frame)
             painter.end()
         return image
+
+
+class _FitOnResize(QObject):
+    """Calls the scene's ``fit_camera`` whenever its widget is resized."""
+
+    def __init__(self, scene: SurfaceScene) -> None:
+        super().__init__(scene.widget)
+        self.scene = scene
+        scene.widget.installEventFilter(self)
+
+    def eventFilter(self, watched, event) -> bool:  # noqa: N802 (Qt name)
+        if event.type() == QEvent.Type.Resize:
+            self.scene.fit_camera()
+        return False
