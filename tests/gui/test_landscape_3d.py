@@ -113,6 +113,21 @@ out["colors"] = len({frame.pixel(x, y) for x in range(0, frame.width(), 3)
                      for y in range(0, frame.height(), 3)})
 out["axes"] = [scene.texts[0].text, scene.texts[3].text, scene.texts[6].text]
 out["log"] = bool(c.scale.log)
+# a snapshot (File > Save snapshot): the 3-D picture with its axis labels; no vector form
+from gdviz.core.errors import ConfigError
+from gdviz.gui.export_actions import snapshot_image
+from gdviz.gui.vector_snapshot import save_vector
+shot = snapshot_image(view)
+gl_rect = scene.widget.geometry()
+out["snapshot_text"] = sum(
+    1 for x in range(gl_rect.left(), gl_rect.right(), 2)
+    for y in range(gl_rect.top(), gl_rect.bottom(), 2)
+    if max(shot.pixelColor(x, y).getRgb()[:3]) < 70)
+try:
+    save_vector(view, sys.argv[1] + "/landscape3d.svg")
+    out["vector"] = "written"
+except ConfigError as err:
+    out["vector"] = str(err)
 # a wide, low widget: the camera moves back so that the box's top and bottom stay in view
 view.resize(1100, 420); spin()
 w, h = scene.widget.width(), scene.widget.height()
@@ -137,6 +152,9 @@ def test_opengl_surface_is_the_grid_and_paths_sit_at_their_true_loss(tmp_path):
     assert out["axes"] == ["principal direction 1 (α)", "principal direction 2 (β)",
                            "loss (log scale)" if out["log"] else "loss"]
     assert out["off"]
+    assert out["snapshot_text"] > 10, "the snapshot lost the 3-D axis labels"
+    assert out["vector"] == ("the Landscape view is drawn with OpenGL and has no vector form: "
+                             "save it as PNG")
     wide, factor, expected = out["fit"]
     assert wide
     assert factor == pytest.approx(expected, rel=1e-9)
