@@ -11,7 +11,11 @@ each view offscreen at 640×480, ``show_step`` of every step in the last ``--fra
 - the Per-sample losses along random direction 1 against the same view along one parameter
   (the slice it always had);
 - and the landscape's background computation (51×51 grid, random plane, in the job's thread),
-  the first time and when a path leaves the map.
+  the first time and when a path leaves the map;
+- where OpenGL runs (an X display: ``QT_QPA_PLATFORM=xcb xvfb-run -a ...``), the Landscape
+  view with its 3-D box ticked against the same view without it (show_step, CPU), what
+  ticking it first costs (OpenGL and the scene made, wall clock) and a render of the 3-D
+  picture (``grabFramebuffer``, wall clock: a software renderer works in threads of its own).
 
     QT_QPA_PLATFORM=offscreen python benchmarks/bench_landscape_view.py [--steps 2000]
         [--frames 200] [--runs 2]
@@ -92,6 +96,7 @@ def main() -> None:
     asked = landscape.runner.computations
     ms_landscape = per_frame(landscape, first, last)
     assert landscape.runner.computations == asked, "a frame asked for a landscape"
+    three_d(app, landscape, first, last, ms_landscape)
     contour = shown(ContourView)
     contour.wait_ready(120000)
     ms_contour = per_frame(contour, first, last)
@@ -107,6 +112,31 @@ def main() -> None:
     for view in (landscape, contour, samples):
         view.close()
     app.processEvents()
+
+
+def three_d(app, landscape, first: int, last: int, ms_flat: float) -> None:
+    """The Landscape view's 3-D mode against its map (see the module docstring)."""
+    from gdviz.gui.views.surface_parts import gl_check
+
+    reason, renderer = gl_check()
+    if reason:
+        print(f"3-D mode not measured: {reason} (run under xvfb-run with QT_QPA_PLATFORM=xcb)")
+        return
+    t0 = time.perf_counter()
+    landscape.three_d_box.setChecked(True)
+    app.processEvents()
+    made = time.perf_counter() - t0
+    ms_3d = per_frame(landscape, first, last)
+    frames = 20
+    t0 = time.perf_counter()
+    for k in range(last - frames + 1, last + 1):
+        landscape.show_step(k)
+        landscape.scene.widget.grabFramebuffer()
+    render = (time.perf_counter() - t0) * 1000 / frames
+    print(f"Landscape view 3-D   {ms_3d:7.2f} ms   its map {ms_flat:7.2f} ms   ratio "
+          f"{ms_3d / ms_flat:.2f}; first tick {made:.2f} s; a frame drawn ({renderer}) "
+          f"{render:.1f} ms wall")
+    landscape.three_d_box.setChecked(False)
 
 
 if __name__ == "__main__":

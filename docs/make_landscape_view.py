@@ -18,7 +18,9 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))  # this checkout's gdviz
 
 
-def main(out: Path = HERE / "landscape_view.png") -> None:
+def xor_window():
+    """(the application, the window at 1280×800 on mlp_xor after 1000 steps, its Landscape
+    view brought to the front)."""
     os.environ.setdefault("GDVIZ_SETTINGS", str(Path(tempfile.mkdtemp()) / "settings.ini"))
     from PySide6.QtWidgets import QApplication
 
@@ -30,12 +32,15 @@ def main(out: Path = HERE / "landscape_view.png") -> None:
     window.show()
     app.processEvents()
     window.controller.run_until(1000)
-    view = next(v for v in window.views if v.view_id == "landscape")
     window.docks["landscape"].raise_()
+    return app, window, next(v for v in window.views if v.view_id == "landscape")
+
+
+def main(out: Path = HERE / "landscape_view.png") -> None:
+    app, window, view = xor_window()
     view.plane_combo.setCurrentIndex(1)          # PCA of both runs' paths
     view.wait_ready(60000)
-    last = view.longest_track() - 1
-    view.show_step(last)
+    view.show_step(view.newest_step())
     track, steps, xy = view._drawn[0]
     k = int(abs(steps - 500).argmin())
     view.hover_at(xy[k, 0], xy[k, 1])

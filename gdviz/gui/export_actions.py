@@ -93,7 +93,10 @@ def current_view(window):
 
 
 def snapshot_image(view) -> QImage:
-    return view.grab().toImage()
+    """The view as on screen; a 3-D picture with its axis labels (a view's ``grab_image``:
+    Qt's grab of an OpenGL widget drops them)."""
+    grab = getattr(view, "grab_image", None)
+    return grab() if grab is not None else view.grab().toImage()
 
 
 def save_snapshot(window, path: str | Path, view=None) -> Path:

@@ -134,10 +134,10 @@ class SessionReader(QObject):
 
 
 def apply_session(window, session: Session, timeout_s: float = 120.0) -> None:
-    """Put a validated session into the window: its run(s), dock visibility and view choices,
-    then replay every run in lock-step to the saved step. A single run is set up as before
-    (``set_config``); a comparison as ``MainWindow.load_preset`` sets up a comparison preset
-    (``set_runs``, with the saved names, colours and selection)."""
+    """Put a validated session into the window: its run(s) and dock visibility, then replay
+    every run in lock-step to the saved step, then its view choices. A single run is set up
+    as before (``set_config``); a comparison as ``MainWindow.load_preset`` sets up a
+    comparison preset (``set_runs``, with the saved names, colours and selection)."""
     window.use_seed_count(session.seeds)   # the runs below start with them
     if len(session.runs) > 1:
         _apply_comparison(window, session)
@@ -159,10 +159,12 @@ def apply_session(window, session: Session, timeout_s: float = 120.0) -> None:
         dock = window.docks.get(name)
         if dock is not None and isinstance(visible, bool):
             dock.setVisible(visible)
-    for view in window.views:
-        apply_view_choices(view, session.views.get(view.view_id, {}))
     if session.step > 0:
         window.controller.run_until(session.step, timeout_s=timeout_s)
+    # after the replay: a choice that computes from the runs (the Landscape view's plane
+    # through the last point) sees them as they were saved
+    for view in window.views:
+        apply_view_choices(view, session.views.get(view.view_id, {}))
 
 
 def session_runs(session: Session) -> tuple[RunSpec, ...]:

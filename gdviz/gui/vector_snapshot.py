@@ -66,13 +66,16 @@ def uncached(widget: QWidget) -> Iterator[None]:
 
 def save_vector(widget: QWidget, path: str | Path, title: str = "gdviz") -> Path:
     """Paint ``widget`` into ``path`` (.svg or .pdf) as vectors; returns the path.
-    ConfigError (one sentence) for another ending, the 3-D view, or a file that cannot be
-    written."""
+    ConfigError (one sentence) for another ending, the 3-D view (or a view showing an OpenGL
+    picture: the Landscape's 3-D), or a file that cannot be written."""
+    from PySide6.QtOpenGLWidgets import QOpenGLWidget
+
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix not in VECTOR_SUFFIXES:
         raise ConfigError(f"a vector snapshot must end in .svg or .pdf, got {str(path)!r}")
-    if getattr(widget, "view_id", None) in OPENGL_VIEWS:
+    if getattr(widget, "view_id", None) in OPENGL_VIEWS or any(
+            child.isVisibleTo(widget) for child in widget.findChildren(QOpenGLWidget)):
         raise ConfigError(f"the {widget.title} view is drawn with OpenGL and has no vector "
                           "form: save it as PNG")
     try:

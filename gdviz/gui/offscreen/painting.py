@@ -18,22 +18,30 @@ class Painter:
 
     def __init__(self, widget, size: tuple[int, int]) -> None:
         from PySide6.QtGui import QImage
-        from PySide6.QtOpenGLWidgets import QOpenGLWidget
 
         self.widget = widget
         self.size = (int(size[0]), int(size[1]))
         w, h = widget.width(), widget.height()
         self.image = QImage(w, h, QImage.Format.Format_RGB32)
-        # render() into a QImage leaves an OpenGL widget's area empty; grab() composes it
-        self.opengl = isinstance(widget, QOpenGLWidget) or bool(
-            widget.findChildren(QOpenGLWidget))
+
+    def _opengl(self) -> bool:
+        """Whether an OpenGL widget is shown in the widget now (the Landscape view makes its
+        3-D scene when its box is ticked, after the painter was made)."""
+        from PySide6.QtOpenGLWidgets import QOpenGLWidget
+
+        return isinstance(self.widget, QOpenGLWidget) or any(
+            child.isVisibleTo(self.widget) for child in self.widget.findChildren(QOpenGLWidget))
 
     def frame(self) -> np.ndarray:
         from PySide6.QtCore import Qt
         from PySide6.QtGui import QImage
 
-        if self.opengl:
-            image = self.widget.grab().toImage().convertToFormat(QImage.Format.Format_RGB32)
+        if self._opengl():
+            # render() into a QImage leaves an OpenGL widget's area empty; grab() composes
+            # it, and a 3-D view's grab_image() adds what grab() drops (the axis labels)
+            grab = getattr(self.widget, "grab_image", None)
+            image = grab() if grab is not None else self.widget.grab().toImage()
+            image = image.convertToFormat(QImage.Format.Format_RGB32)
         else:
             self.image.fill(Qt.GlobalColor.white)
             self.widget.render(self.image)

@@ -10,6 +10,13 @@ selected run's current point or its last point, taken when the landscape is comp
 A path seen in a plane is not the path: hovering a path point (``hover_at``) shows its
 distance from the plane and its true loss beside the surface's loss at its projection.
 
+The "3-D" box shows the computed landscape as a surface (surface_parts.SurfaceScene, the 3-D
+view's scene: drag to rotate, wheel to zoom), in the map's colours, its height on the map's
+colour scale (log when the loss spans decades), and each run's path on it with every point at
+its TRUE loss (the full loss recorded at that step), not the surface's: a path that leaves
+the plane visibly floats above or sinks below the surface. Nothing of it is made until the box
+is first ticked; where OpenGL cannot run (offscreen, CI) a label says why and the map stays.
+
 The grid is computed off the GUI thread (gui.tasks.TaskRunner, a generator job that reports
 its progress row band by row band and gives up when cancelled), when the run set changes and
 on request (Recompute), never on a step: between computations the paths are projected onto
@@ -25,7 +32,8 @@ from dataclasses import replace
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QComboBox, QLabel, QPushButton, QWidget
+from PySide6.QtGui import QImage
+from PySide6.QtWidgets import QCheckBox, QComboBox, QLabel, QPushButton, QWidget
 
 from gdviz.core.history import RunHistory, decimate
 from gdviz.core.landscape import (
@@ -51,6 +59,7 @@ from gdviz.gui.views.landscape_job import (
 from gdviz.gui.views.map_parts import LossMap, message_label
 from gdviz.gui.views.pair_view import legend_html
 from gdviz.gui.views.status_label import set_status_text
+from gdviz.gui.views.surface_parts import SurfaceScene, box_points, gl_check
 
 PLANES = (("random", "random (filter-normalised)"), ("pca", "PCA of the paths"),
           ("params", "two parameters"))
@@ -60,6 +69,18 @@ PATH_POINTS = 1000     # points of a path drawn (decimated) and offered to the h
 HOVER_PIXELS = 12      # a path point within this many pixels of the pointer is described
 ONE_PARAM = ("One parameter: a plane needs two. The per-sample losses view shows the loss "
              "along the parameter.")
+GHOST = 0.5            # opacity of a 3-D path where the surface hides it (below the slice)
+PATH_REACH = 1.0       # the 3-D box's height grows to hold the paths' true losses by at most
+                       # this many times the surface's own height (beyond: drawn at its top
+                       # or bottom face), so the surface keeps at least half the box
+
+
+def axis_names(request: LandscapeRequest) -> tuple[str, str]:
+    """The names of the plane's two axes: its parameters', or its directions'."""
+    if request.kind == "params":
+        return request.names[0], request.names[1]
+    word = "random direction" if request.kind == "random" else "principal direction"
+    return f"{word} 1 (α)", f"{word} 2 (β)"
 
 
 class LandscapeView(LessonView):
@@ -97,6 +118,10 @@ class LandscapeView(LessonView):
         self._index = 0
         self._drawn: list[tuple[RunTrack, np.ndarray, np.ndarray]] = []  # track, steps, xy
         self.hover_text = ""
+        self.scene: SurfaceScene | None = None   # the 3-D picture, made when first asked for
+        self.gl_unavailable = ""        # why OpenGL cannot run here ('' = not known yet)
+        self.gl_label: QLabel | None = None
+        self.paths3d: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []  # x, y, true loss
 
     def _build_bar(self) -> None:
         bar = self.frame.bar
@@ -126,8 +151,17 @@ class LandscapeView(LessonView):
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.setToolTip("Stop computing the landscape.")
         self.cancel_button.setVisible(False)
+        self.three_d_box = QCheckBox("3-D")
+        self.three_d_box.setToolTip(
+            "The landscape as a 3-D surface (drag to rotate, wheel to zoom), in the map's "
+            "colours, its height on the map's colour scale (log when the loss spans decades). "
+            "Each path point sits at its TRUE loss (the full loss at that step), not at the "
+            "surface's: where a path leaves the plane it floats above or sinks below the "
+            "surface, which is only a slice of the loss. Hover the 2-D map for the distances.")
+        self.three_d_box.toggled.connect(self._on_three_d_toggled)
         widgets = [QLabel("plane:"), self.plane_combo, *self.param_combos, QLabel("centre:"),
-                   self.center_combo, self.recompute_button, self.cancel_button]
+                   self.center_combo, self.three_d_box, self.recompute_button,
+                   self.cancel_button]
         for k, widget in enumerate(widgets):
             bar.insertWidget(k, widget)
         self.plane_combo.currentIndexChanged.connect(self._on_choice_changed)
@@ -176,12 +210,15 @@ class LandscapeView(LessonView):
             self.plane_combo.blockSignals(False)
             self.computed, self.error = None, ""     # the last problem's map is not this one's
             self.map.clear()
+            if self.scene is not None:                # nor its surface and paths
+                self.scene.mesh.setVisible(False)
+                self.scene.show_paths([])
             self.center_mark.clear()
             self.hover_at(None, None)
             self._set_title()
         two = problem.n_params > 1
         self.message.setVisible(not two)
-        self.plot.setVisible(two)
+        self._show_mode()
         self.frame.info.setVisible(two)
         for k in range(self.frame.bar.count()):
             widget = self.frame.bar.itemAt(k).widget()
@@ -237,6 +274,53 @@ class LandscapeView(LessonView):
         self._show_param_combos()
         self.frame.reflow()
         self.recompute()
+
+    # -- the choices a session, a preset or an export sets (gui.view_choices) -----------------
+    def choices(self) -> dict[str, str]:
+        """The plane's kind ("random", "pca" or "params"), its centre ("start", "current"
+        or "final") and, once a problem with two parameters or more is shown, the two
+        parameters of a "params" plane (their names). The 3-D box is saved as a check box."""
+        out = {"plane": PLANES[self.plane_combo.currentIndex()][0],
+               "center": CENTRES[self.center_combo.currentIndex()][0]}
+        if self.problem is not None and self.problem.n_params > 1:
+            out["param_a"], out["param_b"] = (c.currentText() for c in self.param_combos)
+        return out
+
+    def apply_choices(self, choices: dict) -> None:
+        """Set what ``choices`` returned. A value that is not one of the view's (an unknown
+        plane, a parameter this problem lacks, the same parameter twice, not a text) is
+        ignored. The landscape is computed again (when shown) when anything changed or when
+        the one shown is of fewer steps than the runs have now."""
+        def index_of(options, key):
+            words = [word for word, _ in options]
+            value = choices.get(key)
+            return words.index(value) if isinstance(value, str) and value in words else -1
+
+        combos = [self.plane_combo, self.center_combo, *self.param_combos]
+        before = [c.currentIndex() for c in combos]
+        wanted = [index_of(PLANES, "plane"), index_of(CENTRES, "center")]
+        names = [choices.get(key) for key in ("param_a", "param_b")]
+        params = [c.findText(n) if isinstance(n, str) else -1
+                  for c, n in zip(self.param_combos, names)]
+        if params[0] == params[1]:
+            params = [-1, -1]               # one parameter twice spans no plane
+        for combo, index in zip(combos, wanted + params):
+            if index >= 0:
+                combo.blockSignals(True)
+                combo.setCurrentIndex(index)
+                combo.blockSignals(False)
+        changed = [c.currentIndex() for c in combos] != before
+        if changed:
+            self._show_param_combos()
+            self.frame.reflow()
+        if self.problem is None or self.problem.n_params < 2 or not self.tracks:
+            return
+        # a session reopened (replayed to its step, then given its choices): the landscape
+        # computed while it replayed is of fewer steps than the one saved; computed again
+        c = self.computed
+        stale = c is None or c.request.steps != tuple(t.history.last_step for t in self.tracks)
+        if changed or (stale and any(k in choices for k in ("plane", "center"))):
+            self._want()
 
     # -- the background computation ----------------------------------------------------------
     def _want(self) -> None:
@@ -338,14 +422,10 @@ class LandscapeView(LessonView):
         self.center_mark.set_points([c.offset[0]], [c.offset[1]])
         self.plot.getPlotItem().getViewBox().setRange(xRange=(xs[0], xs[-1]),
                                                       yRange=(ys[0], ys[-1]), padding=0)
-        kind, names = c.request.kind, c.request.names
-        if kind == "params":
-            self.plot.setLabel("bottom", names[0])
-            self.plot.setLabel("left", names[1])
-        else:
-            word = "random direction" if kind == "random" else "principal direction"
-            self.plot.setLabel("bottom", f"{word} 1 (α)")
-            self.plot.setLabel("left", f"{word} 2 (β)")
+        xname, yname = axis_names(c.request)
+        self.plot.setLabel("bottom", xname)
+        self.plot.setLabel("left", yname)
+        self._show_surface3d()
         self._set_title()
         self._legend()
 
@@ -374,6 +454,10 @@ class LandscapeView(LessonView):
         entries += [("✚", style.TEXT, "the centre"),
                     ("", style.TEXT, "hover a path for its distance from the plane and its "
                                      "true loss")]
+        if self.scene is not None and self.scene.widget.isVisibleTo(self):
+            entries = [*entries[:-2], ("●", style.TEXT, "path points at their true loss "
+                                                       "(faint: below the surface) · drag: "
+                                                       "rotate, wheel: zoom")]
         self.frame.info.setText(legend_html(entries))
 
     def show_step(self, index: int) -> None:
@@ -398,6 +482,7 @@ class LandscapeView(LessonView):
                 ends.append((xy[-1, 0], xy[-1, 1], track.color))
             self.current.set_points([e[0] for e in ends], [e[1] for e in ends],
                                     brushes=[e[2] for e in ends])
+            self._draw_paths3d()
             self._grow_if_left()
         self._status()
         self._show_note()
@@ -480,6 +565,90 @@ class LandscapeView(LessonView):
                               f"{self.progress * 100:.0f} %")
             (x0, _), (_, y1) = self.plot.getPlotItem().getViewBox().viewRange()
             self.note.setPos(x0, y1)
+
+    # -- the 3-D surface ----------------------------------------------------------------------
+    def _on_three_d_toggled(self, on: bool) -> None:
+        if on and self.scene is None and not self.gl_unavailable:
+            self._make_scene()
+        self._show_mode()
+        self._legend()
+        if on and self.computed is not None:
+            self._show_surface3d()
+            self._draw_paths3d()
+
+    def _make_scene(self) -> None:
+        """OpenGL started (once) if it runs here, else the label saying why."""
+        reason, renderer = gl_check()
+        layout = self.layout()
+        if reason:
+            self.gl_unavailable = reason
+            self.gl_label = message_label(
+                f"3-D unavailable: {reason}. The landscape is shown below as the map from "
+                "above; run gdviz on a desktop (or under xvfb-run) to see the surface.")
+            self.gl_label.setMinimumHeight(0)
+            layout.insertWidget(layout.indexOf(self.plot), self.gl_label)
+            return
+        self.scene = SurfaceScene(renderer)
+        layout.insertWidget(layout.indexOf(self.plot) + 1, self.scene.widget, 1)
+
+    def _show_mode(self) -> None:
+        """The map, or the 3-D surface in its place (or the map under the label saying why
+        3-D cannot run), as the 3-D box and the problem say."""
+        two = self.problem is not None and self.problem.n_params > 1
+        three = two and self.three_d_box.isChecked()
+        gl = three and self.scene is not None
+        self.plot.setVisible(two and not gl)
+        if self.scene is not None:
+            self.scene.widget.setVisible(gl)
+        if self.gl_label is not None:
+            self.gl_label.setVisible(three and self.scene is None)
+
+    def _surface3d_on(self) -> bool:
+        return self.scene is not None and self.three_d_box.isChecked() and \
+            self.computed is not None and self.computed.request.problem is self.problem
+
+    def _show_surface3d(self) -> None:
+        """The computed landscape as the 3-D mesh: the map's values on its colour scale as
+        heights, the box's height grown to hold the paths' true losses (up to PATH_REACH)."""
+        if not self._surface3d_on():
+            return
+        c = self.computed
+        land, scale = c.landscape, c.scale
+        xs, ys = land.a + c.offset[0], land.b + c.offset[1]
+        lo, hi = scale.lo, scale.hi
+        losses = [t.history.losses for t in self.tracks if len(t.history)]
+        with np.errstate(all="ignore"):
+            shown = scale.apply(np.concatenate(losses)) if losses else np.zeros(0)
+        shown = shown[np.isfinite(shown)]
+        reach = PATH_REACH * max(hi - lo, 1e-12)
+        if shown.size:
+            lo, hi = max(min(lo, float(shown.min())), lo - reach), \
+                min(max(hi, float(shown.max())), hi + reach)
+        self.scene.box = (float(xs[0]), float(xs[-1]), float(ys[0]), float(ys[-1]), lo, hi)
+        self.scene.show_surface(xs, ys, c.shown, self.map.cmap)
+        zname = "loss (log scale)" if scale.log else "loss"
+        zlo, zhi = (float(v) for v in scale.invert(np.array([lo, hi])))
+        self.scene.show_axes(*axis_names(c.request), zname, zlo, zhi)
+
+    def _draw_paths3d(self) -> None:
+        """Each drawn path's points (those of the map) at their true losses, in the box."""
+        if not self._surface3d_on():
+            self.paths3d = []
+            return
+        scale = self.computed.scale
+        self.paths3d = [(xy[:, 0], xy[:, 1], np.asarray(track.history.losses[steps]))
+                        for track, steps, xy in self._drawn]
+        with np.errstate(all="ignore"):
+            self.scene.show_paths([
+                (box_points(self.scene.box, x, y, scale.apply(loss)),
+                 pg.mkColor(track.color).getRgbF(), True, False)
+                for (x, y, loss), (track, _, _) in zip(self.paths3d, self._drawn)], GHOST)
+
+    def grab_image(self) -> QImage:
+        """The whole view as an image, the 3-D picture included with its axis labels (see
+        SurfaceScene.paint_into): for exports and screenshots."""
+        image = self.grab().toImage()
+        return image if self.scene is None else self.scene.paint_into(self, image)
 
     # -- hovering a path ----------------------------------------------------------------------
     def _on_scene_mouse_moved(self, pos) -> None:

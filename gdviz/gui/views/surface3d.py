@@ -18,8 +18,8 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QPoint, Qt, QTimer
-from PySide6.QtGui import QColor, QFont, QImage, QPainter, QSurfaceFormat
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QCheckBox, QLabel, QVBoxLayout, QWidget
 
 from gdviz.core import grids
@@ -29,21 +29,18 @@ from gdviz.core.records import RunConfig
 from gdviz.gui.views import style
 from gdviz.gui.views.base import RunTrack, configure_pyqtgraph
 from gdviz.gui.views.contour import ContourView
-from gdviz.gui.views.items.gl_view import make_gl_widget
 from gdviz.gui.views.pair_view import PairGridView, joined, legend_html, sample_path
 from gdviz.gui.views.status_label import set_status_text
 from gdviz.gui.views.surface_parts import (  # noqa: F401 (gl_unavailable_reason: smoke, export)
     HOT,
+    SurfaceScene,
+    box_points,
     gl_check,
     gl_unavailable_reason,
-    shaded_colors,
-    to_box,
 )
 
 RESOLUTION = 128         # a 3-D mesh needs fewer points than the contour's image
 MAX_POINTS = 1000        # path points per run
-HEIGHT = 1.1             # the box is [-1, 1] × [-1, 1] × [0, HEIGHT]
-LIFT = 0.012             # paths float this much above the surface (no z-fighting)
 
 
 class Surface3DView(PairGridView):
@@ -114,31 +111,12 @@ class Surface3DView(PairGridView):
             return False
         import pyqtgraph.opengl as gl
 
-        self.gl = make_gl_widget()
-        surface_format = QSurfaceFormat()
-        surface_format.setDepthBufferSize(24)   # the default (none under Xvfb) shows hidden faces
-        # smooth edges; but a software renderer (Mesa llvmpipe under Xvfb) pays 4× per frame
-        software = any(name in renderer.lower() for name in ("llvmpipe", "softpipe", "swrast"))
-        surface_format.setSamples(0 if software else 4)
-        self.gl.setFormat(surface_format)
-        self.gl.setBackgroundColor("w")
-        # fov 40°: less perspective distortion than the default 60°
-        self.gl.setCameraParams(fov=40, distance=6.0, elevation=42, azimuth=-62,
-                                center=pg.Vector(0, 0, HEIGHT / 3))
-        self.mesh = gl.GLSurfacePlotItem(computeNormals=False, smooth=False,
-                                         glOptions="opaque")
-        self.mesh.setVisible(False)
-        self.frame_lines = gl.GLLinePlotItem(mode="lines", color=(0.4, 0.4, 0.4, 1.0),
-                                             width=1.0, antialias=True)
+        self.scene = SurfaceScene(renderer)
+        self.gl = self.scene.widget
+        self.lines = self.scene.lines       # one path line and one set of dots per run
         self.section = gl.GLLinePlotItem(color=(0.1, 0.1, 0.1, 1.0), width=2.0,
                                          antialias=True, glOptions="translucent")
-        self.current = gl.GLScatterPlotItem(size=11.0, pxMode=True, glOptions="translucent")
-        self.lines: list = []           # one path line and one set of dots per run
-        self.dots: list = []
-        self.texts = [gl.GLTextItem(color=QColor(30, 30, 30), font=QFont("Sans", 9))
-                      for _ in range(9)]
-        for item in (self.mesh, self.frame_lines, self.section, self.current, *self.texts):
-            self.gl.addItem(item)
+        self.gl.addItem(self.section)
         self.body_layout.addWidget(self.gl, 1)
         self.label.setVisible(False)
         if self.surface is not None:       # computed before OpenGL started
@@ -282,21 +260,13 @@ class Surface3DView(PairGridView):
         self._box = (float(xs[0]), float(xs[-1]), float(ys[0]), float(ys[-1]), zlo, zhi)
         if self.gl is None:
             return
-        xb, yb = to_box(xs, xs[0], xs[-1]), to_box(ys, ys[0], ys[-1])
-        zb = to_box(np.nan_to_num(z, nan=zhi).T, zlo, zhi, HEIGHT, 0.0)       # (nx, ny)
-        colors = shaded_colors(cmap, (zb / HEIGHT), zb, xb, yb)
-        # GLSurfacePlotItem hands colours to MeshData as they are: one row per vertex
-        self.mesh.setData(x=xb, y=yb, z=zb, colors=colors.reshape(-1, 4))
-        self.mesh.setVisible(True)
+        self.scene.box = self._box
+        self.scene.show_surface(xs, ys, z, cmap)
         self._draw_frame()
 
     def _draw_frame(self) -> None:
         """Three axes along the box edges, their names and end values."""
-        x0, x1, y0, y1, z0, z1 = self._box
-        floor = [(-1, -1), (1, -1), (1, 1), (-1, 1)]
-        edges = [(*floor[k], 0) for n in range(4) for k in (n, (n + 1) % 4)]
-        edges += [(-1, 1, 0), (-1, 1, HEIGHT)]              # the loss axis at the back
-        self.frame_lines.setData(pos=np.array(edges, dtype=float))
+        _, _, _, _, z0, z1 = self._box
         names = self.problem.param_names
         if self.mode == "samples":
             xname, yname, zname = "x", names[0], "loss ℓ"
@@ -305,14 +275,7 @@ class Surface3DView(PairGridView):
             zname = "loss (log scale)" if self._scale is not None and self._scale.log else "loss"
         zlo, zhi = (z0, z1) if self._scale is None else \
             (float(v) for v in self._scale.invert(np.array([z0, z1])))
-        labels = [((0, -1.3, 0), xname), ((-0.9, -1.18, 0), style.fmt(x0, 3)),
-                  ((1, -1.18, 0), style.fmt(x1, 3)), ((1.3, 0, 0), yname),
-                  ((1.12, -0.9, 0), style.fmt(y0, 3)), ((1.12, 0.9, 0), style.fmt(y1, 3)),
-                  ((-1.05, 1.05, HEIGHT * 1.08), zname),
-                  ((-1.05, 1.05, 0.08), style.fmt(zlo, 3)),
-                  ((-1.05, 1.05, HEIGHT), style.fmt(zhi, 3))]
-        for item, (pos, text) in zip(self.texts, labels):
-            item.setData(pos=np.array(pos, dtype=float), text=text)
+        self.scene.show_axes(xname, yname, zname, zlo, zhi)
 
     # -- the height scale ---------------------------------------------------------------------
     def height_is_log(self) -> bool:
@@ -376,31 +339,9 @@ class Surface3DView(PairGridView):
                 self.paths.append((x[keep], w[keep], loss[keep]))
         if self.gl is None:
             return
-        import pyqtgraph.opengl as gl
-
-        while len(self.lines) < len(self.tracks):
-            line = gl.GLLinePlotItem(width=2.5, antialias=True, glOptions="translucent")
-            dots = gl.GLScatterPlotItem(size=4.0, pxMode=True, glOptions="translucent")
-            for item in (line, dots):
-                self.gl.addItem(item)
-            self.lines.append(line)
-            self.dots.append(dots)
-        ends, colors = [], []
-        for n, (line, dots) in enumerate(zip(self.lines, self.dots)):
-            if n >= len(self.paths) or len(self.paths[n][0]) == 0:
-                line.setVisible(False)
-                dots.setVisible(False)
-                continue
-            pos = self._box_points(*self.paths[n])
-            color = pg.mkColor(self.tracks[n].color).getRgbF()
-            line.setData(pos=pos, color=color)
-            line.setVisible(self.mode == "pair" or joined(self.paths[n][0]))
-            dots.setData(pos=pos, color=color)
-            dots.setVisible(self.mode == "samples")
-            ends.append(pos[-1])
-            colors.append(color)
-        self.current.setData(pos=np.array(ends).reshape(-1, 3),
-                             color=np.array(colors).reshape(-1, 4))
+        self.scene.show_paths([(self._box_points(*path), pg.mkColor(track.color).getRgbF(),
+                                self.mode == "pair" or joined(path[0]), self.mode == "samples")
+                               for path, track in zip(self.paths, self.tracks)])
         self._draw_section()
 
     def _pair_path(self, track: RunTrack) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -450,26 +391,15 @@ class Surface3DView(PairGridView):
         self.section.setVisible(bool(np.isfinite(w)))
 
     def _box_points(self, x, y, loss) -> np.ndarray:
-        x0, x1, y0, y1, z0, z1 = self._box
-        shown = loss if self._scale is None else self._scale.apply(loss)
-        z = to_box(np.clip(np.nan_to_num(shown, nan=z1), z0, z1), z0, z1, HEIGHT, 0.0) + LIFT
-        xb = np.clip(to_box(x, x0, x1), -1.05, 1.05)
-        yb = np.clip(to_box(y, y0, y1), -1.05, 1.05)
-        pos = np.column_stack([xb, yb, z]).astype(np.float32)
-        return np.nan_to_num(pos, nan=0.0)
+        return box_points(self._box, x, y,
+                          loss if self._scale is None else self._scale.apply(loss))
 
     def grab_image(self) -> QImage:
         """The whole view as an image, the 3-D picture included WITH its axis labels: Qt's
         grab() of an OpenGL widget drops what pyqtgraph paints over it with QPainter (the
         GLTextItems), so the framebuffer is painted in on top (for exports, screenshots)."""
         image = self.grab().toImage()
-        if self.gl is not None and self.gl.isVisible():
-            frame = self.gl.grabFramebuffer()
-            frame.setDevicePixelRatio(image.devicePixelRatio())
-            painter = QPainter(image)
-            painter.drawImage(self.gl.mapTo(self, QPoint(0, 0)), frame)
-            painter.end()
-        return image
+        return image if self.gl is None else self.scene.paint_into(self, image)
 
     def wait_ready(self, timeout_ms: int = 10000) -> bool:
         if self.fallback is not None:
