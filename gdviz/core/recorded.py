@@ -17,34 +17,49 @@ import numpy as np
 from gdviz.core.history import Growing, RunHistory
 from gdviz.core.records import StepRecord
 from gdviz.core.step_blocks import RunBlock
-from gdviz.core.thinning import FULL_HISTORY_STEPS, Thinning
+from gdviz.core.thinning import FULL_HISTORY_STEPS, Thinning, max_rows
 
 _EMPTY: Mapping[str, Any] = MappingProxyType({})
 
 
 class _Column:
-    """One state entry over the steps: (N,) or (N, width) float64, NaN where it is absent."""
+    """One state entry over the steps: (N,) or (N, width) float64, NaN where it is absent.
 
-    def __init__(self, width: int | None, rows: int, integer: bool) -> None:
+    ``reserve`` rows are allocated up front and left untouched (``np.empty``: address space,
+    not memory); rows are set to NaN only as the history reaches them (``filled``), so the
+    column never copies itself while the history grows to its bound (core.history.Growing:
+    a network's Adam state copied at 78 000 rows froze the window for 0.9 s)."""
+
+    def __init__(self, width: int | None, rows: int, integer: bool, reserve: int = 0) -> None:
         self.width, self.integer = width, integer
-        shape = (max(rows, 64),) if width is None else (max(rows, 64), width)
-        self.data = np.full(shape, np.nan)
+        capacity = max(rows, 64, reserve)
+        self.data = np.empty((capacity,) if width is None else (capacity, width))
+        self.filled = 0   # rows 0..filled-1 hold a value or NaN; the rest were never written
+        self.fill_to(rows)
+
+    def fill_to(self, rows: int) -> None:
+        """Rows up to ``rows`` exist (NaN where nothing was put), growing the column if
+        needed."""
+        if rows > self.data.shape[0]:
+            grown = np.empty((max(rows, int(self.data.shape[0] * 1.5)), *self.data.shape[1:]))
+            grown[: self.filled] = self.data[: self.filled]
+            self.data = grown
+        if rows > self.filled:
+            self.data[self.filled: rows] = np.nan
+            self.filled = rows
 
     def put(self, row: int, value: Any) -> None:
-        if row >= self.data.shape[0]:
-            grown = np.full((max(row + 1, int(self.data.shape[0] * 1.5)), *self.data.shape[1:]),
-                            np.nan)
-            grown[: self.data.shape[0]] = self.data
-            self.data = grown
+        self.fill_to(row + 1)
         self.data[row] = value
 
     def put_rows(self, row: int, values: np.ndarray) -> None:
-        self.put(row + len(values) - 1, values[-1])   # grows the column if needed
+        self.fill_to(row + len(values))
         self.data[row: row + len(values)] = values
 
     def keep(self, size: int, mask: np.ndarray) -> None:
         """Of rows 0..size-1, keep those where ``mask`` holds, in order; the rest are NaN."""
-        kept = self.data[:size][mask]
+        self.fill_to(size)
+        kept = self.data[:size][mask[:size]]
         self.data[: len(kept)] = kept
         self.data[len(kept): size] = np.nan
 
@@ -56,7 +71,7 @@ class StateHistory:
     def __init__(self, bound: int = FULL_HISTORY_STEPS) -> None:
         self.size = 0
         self._columns: dict[str, _Column] = {}
-        self._steps = Growing(None, np.int64)
+        self._steps = Growing(None, np.int64, reserve=max_rows(1, bound))
         self.thinning = Thinning(bound)
 
     def __len__(self) -> int:
@@ -80,12 +95,12 @@ class StateHistory:
         self.size -= 1
         self._steps.truncate(self.size)
         for column in self._columns.values():
-            if self.size < column.data.shape[0]:
+            if self.size < column.filled:
                 column.data[self.size] = np.nan
 
     def keep_rows(self, mask: np.ndarray) -> None:
         for column in self._columns.values():
-            column.keep(min(self.size, column.data.shape[0]), mask[: column.data.shape[0]])
+            column.keep(self.size, mask)
         self._steps.keep(mask)
         self.size = self._steps.size
 
@@ -99,9 +114,10 @@ class StateHistory:
                     column = self._columns.get(key)
                     if column is None:
                         array = np.asarray(value)
-                        column = _Column(None if array.ndim == 0 else array.shape[0],
-                                         self.size + i + 1,
-                                         isinstance(value, (int, np.integer)))
+                        width = None if array.ndim == 0 else array.shape[0]
+                        column = _Column(width, self.size + i + 1,
+                                         isinstance(value, (int, np.integer)),
+                                         max_rows(width or 1, self.thinning.bound))
                         self._columns[key] = column
                     column.put(self.size + i, value)
             self.size += count
@@ -110,8 +126,9 @@ class StateHistory:
             values = np.asarray(values, dtype=np.float64)
             column = self._columns.get(key)
             if column is None:
-                column = _Column(None if values.ndim == 1 else values.shape[1],
-                                 self.size + count, block.state_kinds[key] == "int")
+                width = None if values.ndim == 1 else values.shape[1]
+                column = _Column(width, self.size + count, block.state_kinds[key] == "int",
+                                 max_rows(width or 1, self.thinning.bound))
                 self._columns[key] = column
             column.put_rows(self.size, values)
         self.size += count
@@ -122,7 +139,7 @@ class StateHistory:
             return _EMPTY
         out: dict[str, Any] = {}
         for key, column in self._columns.items():
-            if index >= column.data.shape[0]:
+            if index >= column.filled:
                 continue
             value = column.data[index]
             if column.width is None:
@@ -135,7 +152,9 @@ class StateHistory:
         return MappingProxyType(out)
 
     def nbytes(self) -> int:
-        return self._steps.nbytes + sum(c.data.nbytes for c in self._columns.values())
+        """Bytes of memory held: the rows ever written (see _Column)."""
+        return self._steps.nbytes + sum(
+            c.filled * (c.data.nbytes // max(1, c.data.shape[0])) for c in self._columns.values())
 
 
 def record_at(history: RunHistory, index: int, problem,

@@ -39,6 +39,14 @@ def memory_bound(n_params: int, runs: int) -> int:
     return int(min(FULL_HISTORY_STEPS, max(MIN_FULL_STEPS, fit)))
 
 
+def max_rows(width: int, bound: int) -> int:
+    """Rows a history of ``bound`` reserves up front (core.history.Growing): the 2 * bound + 1
+    it can hold, plus one for a block's newest row before it is thinned; at most what
+    ``memory_bound(width, 1)`` would keep, so that a history made with the default bound for a
+    network does not reserve gigabytes of address space (beyond, it grows by copying)."""
+    return 2 * min(int(bound), memory_bound(max(1, width), 1)) + 2
+
+
 class ThinnedRows(Protocol):
     """What a history gives ``Thinning.append`` to act on (rows in step order)."""
 

@@ -141,3 +141,28 @@ def test_the_memory_bound_counts_at_least_what_a_networks_rows_take(optimizer, h
         if bound > MIN_FULL_STEPS:
             assert runs * rows * per_row <= 1.6 * HISTORY_BYTES   # 1.5x: arrays grow by half
     assert memory_bound(2, 1) == FULL_HISTORY_STEPS   # the lessons keep every step to 10⁶
+
+
+def test_a_history_never_copies_itself_as_it_grows_to_its_bound():
+    """Rows are reserved up front (untouched pages: address space, not memory): growing by
+    copying stalled the window for the copy's length, 0.34 s for a network's parameters at
+    91 000 rows and 0.92 s for its Adam state at 78 000. The first rows' view still shares
+    the arrays the history holds at its bound, and the memory counted is that of the rows
+    written, not of the reserve."""
+    config = RunConfig(problem="mlp", settings={"layers": "8,8", "dataset": "spiral"},
+                       optimizer="adam", lr=0.01, batch_size=10, max_steps=2500)
+    records = run_to_end(config)
+    history, states = RunHistory(105, bound=1000), StateHistory(bound=1000)
+    history.append(records[:1])
+    states.append(records[:1])
+    first_params, first_losses = history.params, history.losses
+    for chunk in _chunks(records[1:]):
+        history.append(chunk)
+        states.append(chunk)
+    assert history.thinning.thinned
+    assert np.shares_memory(first_params, history.params)
+    assert np.shares_memory(first_losses, history.losses)
+    rows = len(history)
+    assert history.nbytes() < 1.2 * rows * 8 * (3 * 105 + 8)   # the rows written
+    assert states.nbytes() < 1.2 * rows * 8 * (2 * 105 + 2)
+    np.testing.assert_array_equal(states.at(rows - 1)["exp_avg"], records[-1].state["exp_avg"])
