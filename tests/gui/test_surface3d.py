@@ -59,6 +59,12 @@ def test_offscreen_explains_and_falls_back_to_a_map(qtbot):
     assert fallback.isVisible()
     keep = decimate(track.history.steps[:121], MAP_POINTS)
     assert np.array_equal(fallback.tracks_items[0].xData, track.history.params[keep][:, 0])
+    # what the 3-D view draws (surface and paths), not the contour's step at the point
+    assert not fallback.analysis
+    assert fallback.fan.xData is None or len(fallback.fan.xData) == 0
+    assert len(fallback.full_step.data()) == 0
+    assert "step −η∇L" not in fallback.frame.info.text()
+    assert "sgd" in fallback.frame.info.text()
     picked = []
     view.sig_start_picked.connect(picked.append)
     fallback.pick(0.5, 1.5)

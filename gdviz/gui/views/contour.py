@@ -90,8 +90,13 @@ class ContourView(PairGridView):
         "have drawn here, with the 1σ and 2σ ellipses of their spread (smaller batches, "
         "wider cloud).\nClick or drag on the map to start the run there.")
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None, analysis: bool = True) -> None:
+        """``analysis``: draw the selected run's step at its current point (the fan, the
+        full, batch and update steps, the batch cloud, the Hessian ellipse). The 3-D view's
+        map from above (its stand-in without OpenGL) draws what the 3-D view draws, the
+        surface and the paths, without them: on a network they cost it ~2 ms a frame."""
         configure_pyqtgraph()      # the light theme before the first plot widget exists
+        self.analysis = analysis
         self.box = PickBox()
         self.plot = pg.PlotWidget(viewBox=self.box)
         self.plot.initial_title = "Contour"
@@ -274,17 +279,19 @@ class ContourView(PairGridView):
             self.frame.info.setText(legend_html(entries))
             return
         entries = [("━━", t.color, t.name) for t in self.tracks]
-        n = problem.n_samples
+        n = problem.n_samples if self.analysis else 0
         if n > 1:
             shown = min(n, FAN_CAP)
             extra = "" if shown == n else f" ({shown} of {n} shown)"
             entries.append(("━━", "#5a6478", f"one sample's step −η∇ℓᵢ{extra}"))
-        entries.append(("➞", style.FULL, "full-data step −η∇L"))
+        if self.analysis:
+            entries.append(("➞", style.FULL, "full-data step −η∇L"))
         if n > 1 and self.config.effective_batch_size() < n:
             entries.append(("➞", style.BATCH, "batch step (mean of its samples' steps)"))
             entries.append(("∙", style.BATCH, f"{BATCH_CLOUD} other batches' steps, "
                                                "1σ and 2σ ellipses"))
-        entries.append(("➞", style.TEXT, "update taken"))
+        if self.analysis:
+            entries.append(("➞", style.TEXT, "update taken"))
         seeded = [t for t in self.tracks if t.seeds is not None]
         if seeded:   # two short entries: the map needs the height (1280×800)
             color = seeded[0].color if len(seeded) == 1 else style.TEXT
@@ -313,9 +320,10 @@ class ContourView(PairGridView):
         self.feed.follow(self._center(), self._points)
         track = self.tracks[self.selected_track]
         k = self.track_index(track, index)
-        self._draw_fan(track.history, k)
-        self._draw_ellipse(track.history.params[k])
-        self._draw_batch_cloud(track, k)
+        if self.analysis:
+            self._draw_fan(track.history, k)
+            self._draw_ellipse(track.history.params[k])
+            self._draw_batch_cloud(track, k)
         current = [t.history.params[self.track_index(t, index)] for t in self.tracks]
         self.current.set_points([float(p[i]) for p in current], [float(p[j]) for p in current],
                                 brushes=self._brushes, sizes=self._sizes)

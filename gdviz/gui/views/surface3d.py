@@ -133,7 +133,7 @@ class Surface3DView(PairGridView):
                         "run gdviz on a desktop (or under xvfb-run) to see the surface.")
         self.label.setMinimumHeight(0)
         self.frame.info.setVisible(False)
-        self.fallback = ContourView()
+        self.fallback = ContourView(analysis=False)   # what the 3-D view draws: no fan
         self.fallback.frame.title.setVisible(False)
         for k in range(self.fallback.frame.bar.count()):     # this view's bar rules
             widget = self.fallback.frame.bar.itemAt(k).widget()
