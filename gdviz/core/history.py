@@ -17,6 +17,7 @@ from collections.abc import Iterable
 
 import numpy as np
 
+from gdviz.core.prefault import RowsAhead
 from gdviz.core.records import StepRecord
 from gdviz.core.step_blocks import RunBlock
 from gdviz.core.thinning import FULL_HISTORY_STEPS, Thinning, max_rows, nearest_row
@@ -41,6 +42,8 @@ class Growing:
         self._data = np.empty(shape, dtype=dtype)
         self.size = 0
         self._touched = 0   # the most rows ever held: the pages written
+        # a reserve's pages are faulted in ahead of the rows, off this thread (core.prefault)
+        self._ahead = RowsAhead() if reserve else None
 
     def reserve(self, extra: int) -> None:
         need = self.size + extra
@@ -50,6 +53,8 @@ class Growing:
             new[: self.size] = self._data[: self.size]
             self._data = new
             self._touched = self.size
+            if self._ahead is not None:
+                self._ahead = RowsAhead()   # a new buffer: nothing of it is populated
 
     def append_many(self, values: np.ndarray) -> None:
         k = len(values)
@@ -57,6 +62,8 @@ class Growing:
         self._data[self.size : self.size + k] = values
         self.size += k
         self._touched = max(self._touched, self.size)
+        if self._ahead is not None:
+            self._ahead.written(self._data, self.size)
 
     @property
     def nbytes(self) -> int:

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from gdviz.core.history import Growing, RunHistory
+from gdviz.core.prefault import RowsAhead
 from gdviz.core.records import StepRecord
 from gdviz.core.step_blocks import RunBlock
 from gdviz.core.thinning import FULL_HISTORY_STEPS, Thinning, max_rows
@@ -35,6 +36,7 @@ class _Column:
         capacity = max(rows, 64, reserve)
         self.data = np.empty((capacity,) if width is None else (capacity, width))
         self.filled = 0   # rows 0..filled-1 hold a value or NaN; the rest were never written
+        self._ahead = RowsAhead() if reserve else None   # pages faulted in ahead (prefault)
         self.fill_to(rows)
 
     def fill_to(self, rows: int) -> None:
@@ -44,9 +46,13 @@ class _Column:
             grown = np.empty((max(rows, int(self.data.shape[0] * 1.5)), *self.data.shape[1:]))
             grown[: self.filled] = self.data[: self.filled]
             self.data = grown
+            if self._ahead is not None:
+                self._ahead = RowsAhead()
         if rows > self.filled:
             self.data[self.filled: rows] = np.nan
             self.filled = rows
+            if self._ahead is not None:
+                self._ahead.written(self.data, rows)
 
     def put(self, row: int, value: Any) -> None:
         self.fill_to(row + 1)
