@@ -25,6 +25,16 @@ def _resident_bytes(array: np.ndarray) -> int:
     return total
 
 
+def _no_huge_pages(array: np.ndarray) -> None:
+    import ctypes
+    import mmap
+
+    madvise = ctypes.CDLL(None, use_errno=True).madvise
+    madvise.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
+    first = (array.ctypes.data + mmap.PAGESIZE - 1) // mmap.PAGESIZE * mmap.PAGESIZE
+    madvise(first, array.nbytes - mmap.PAGESIZE, 15)   # MADV_NOHUGEPAGE (errors ignored)
+
+
 def test_populating_rows_changes_no_value_and_is_clipped_to_the_array():
     array = np.arange(4000 * 16, dtype=np.float64).reshape(4000, 16)
     before = array.copy()
@@ -45,6 +55,7 @@ def test_a_reserve_is_brought_in_ahead_of_the_rows_written():
         assert prefault.populate_ahead(np.empty((10, 10)), 0, 10) is None
         return
     array = np.empty((50_000, 128))                 # 51 MB reserved, untouched
+    _no_huge_pages(array)   # 2 MB pages would bring in far more than the rows touched
     ahead = prefault.RowsAhead()
     row_bytes = 128 * 8
     start_rows = prefault.START_BYTES // row_bytes
