@@ -1,6 +1,7 @@
 """Pages of a reserved array brought in ahead of its writer (core.prefault): contents never
 change, requests follow the rows written, and nothing breaks where it cannot work."""
 
+import mmap
 import time
 
 import numpy as np
@@ -27,7 +28,6 @@ def _resident_bytes(array: np.ndarray) -> int:
 
 def _no_huge_pages(array: np.ndarray) -> None:
     import ctypes
-    import mmap
 
     madvise = ctypes.CDLL(None, use_errno=True).madvise
     madvise.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
@@ -54,7 +54,9 @@ def test_a_reserve_is_brought_in_ahead_of_the_rows_written():
     if not prefault.available():
         assert prefault.populate_ahead(np.empty((10, 10)), 0, 10) is None
         return
-    array = np.empty((50_000, 128))                 # 51 MB reserved, untouched
+    # 51 MB fresh from the system (np.empty may reuse memory a test before touched)
+    memory = mmap.mmap(-1, 50_000 * 128 * 8)
+    array = np.frombuffer(memory, dtype=np.float64).reshape(50_000, 128)
     _no_huge_pages(array)   # 2 MB pages would bring in far more than the rows touched
     ahead = prefault.RowsAhead()
     row_bytes = 128 * 8
