@@ -122,7 +122,7 @@ class RunHistory:
         self._scattered = Growing(None, np.int32)
         # the parameters before the step of rows bound.. (row i - bound): below the bound
         # they are the previous row's, beyond it the previous row is another step
-        self._before = Growing(n_params, np.float64, reserve=rows - min(bound, rows))
+        self._before = Growing(n_params, np.float64, reserve=max(0, rows - bound))
         self.last: StepRecord | None = None
         self.first: StepRecord | None = None
 

@@ -40,13 +40,9 @@ def _load_madvise():
         return None
     madvise.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
     madvise.restype = ctypes.c_int
-    probe = mmap.mmap(-1, _PAGE)
-    try:
-        address = ctypes.addressof(ctypes.c_char.from_buffer(probe))
-        works = madvise(address, _PAGE, _MADV_POPULATE_WRITE) == 0   # EINVAL before 5.14
-    finally:
-        del address
-        probe.close()
+    probe = ctypes.create_string_buffer(2 * _PAGE)     # one whole page inside it
+    page = (ctypes.addressof(probe) + _PAGE - 1) // _PAGE * _PAGE
+    works = madvise(page, _PAGE, _MADV_POPULATE_WRITE) == 0   # EINVAL before Linux 5.14
     return madvise if works else None
 
 
