@@ -45,7 +45,8 @@ import time
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import numpy as np  # noqa: E402
-from gui_probes import EventClock, PaintTimer, wrap_show_step  # noqa: E402 (benchmarks/)
+from gui_probes import (EventClock, PaintTimer, children_pids, thread_times,  # noqa: E402
+                        times_between, wrap_show_step)
 
 from gdviz.core.records import RunConfig  # noqa: E402
 from gdviz.core.runner import iterate  # noqa: E402
@@ -251,10 +252,16 @@ def measure(preset: str, seconds: float, runs: int, events: EventClock | None = 
     clock.start()
     ticker.start()
     t0, cpu0 = time.perf_counter(), time.thread_time()
+    threads0 = thread_times()
     c.play()
+    children0 = {pid: thread_times(pid) for pid in children_pids()}
     loop.exec()
     elapsed = time.perf_counter() - t0
     gui_cpu = time.thread_time() - cpu0
+    threads = times_between(threads0, thread_times())
+    for pid, before in children0.items():
+        threads.update({f"[child] {k}": v
+                        for k, v in times_between(before, thread_times(pid)).items()})
     c.pause()
     ticker.stop()
     event_times = dict(events.exclusive) if events is not None else {}
@@ -279,7 +286,7 @@ def measure(preset: str, seconds: float, runs: int, events: EventClock | None = 
             "ticks": len(intervals), "per_view": per_view, "state": state, "multi": multi,
             "hidden": hidden, "config": config, "events": event_times,
             "event_counts": event_counts, "elapsed": elapsed, "seeded": seeded,
-            "last_index": step0 + steps, "gui_cpu": gui_cpu}
+            "last_index": step0 + steps, "gui_cpu": gui_cpu, "threads": threads}
 
 
 FLOOR_CODE = ("import time, numpy, PySide6.QtWidgets, pyqtgraph; "
@@ -406,6 +413,16 @@ def main() -> None:
         print(f"views' show_step + paint: {total:.1f} ms per refresh (GUI thread CPU "
               f"{total_cpu:.1f} ms; the rest is waiting for a core or the GIL), of a refresh "
               f"period of {frame:.1f} ms")
+        busy = sorted(r["threads"].items(), key=lambda kv: -kv[1][0])
+        if busy:
+            print("threads (this process, then its children), per refresh: ms on a core / "
+                  "waiting for a core / neither (blocked); times it blocked / was preempted")
+            for name, (run, wait, blocks, preempted) in busy:
+                if run + wait > 0.01 * r["elapsed"]:
+                    blocked = max(0.0, r["elapsed"] - run - wait)
+                    print(f"  {name:30s} {1000 * run / frames:6.1f} {1000 * wait / frames:6.1f}"
+                          f" {1000 * blocked / frames:6.1f}   {blocks / frames:6.1f} "
+                          f"{preempted / frames:6.1f}")
         if r["events"]:
             frames = max(1, round(r["refresh_per_s"] * r["elapsed"]))
             busy = sum(r["events"].values())

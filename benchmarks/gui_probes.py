@@ -104,3 +104,53 @@ def wrap_show_step(view, times: list[float], cpu: list[float]) -> None:
             cpu.append(time.thread_time() - c0)
 
     view.show_step = timed
+
+
+def thread_times(pid: int | str = "self") -> dict[str, tuple[float, float]]:
+    """Every thread of a process (Linux ``/proc/PID/task/*/schedstat``): {"name tid": (seconds
+    on a core, seconds runnable but waiting for one, voluntary and involuntary context
+    switches)}. A thread neither running nor waiting
+    for a core is blocked (a lock such as the GIL, a pipe, a timer). Empty elsewhere."""
+    import glob
+    import threading
+
+    names = {t.native_id: t.name for t in threading.enumerate()} if pid == "self" else {}
+    out = {}
+    for task in glob.glob(f"/proc/{pid}/task/*"):
+        try:
+            with open(f"{task}/comm") as f:
+                name = f.read().strip()
+            with open(f"{task}/schedstat") as f:
+                run_ns, wait_ns = (int(x) for x in f.read().split()[:2])
+            with open(f"{task}/status") as f:
+                switches = {line.split(":")[0]: int(line.split()[1]) for line in f
+                            if "ctxt_switches" in line}
+        except (OSError, ValueError):
+            continue
+        tid = task.rsplit("/", 1)[1]
+        name = names.get(int(tid), name)
+        out[f"{name} {tid}"] = (run_ns / 1e9, wait_ns / 1e9,
+                                switches.get("voluntary_ctxt_switches", 0),
+                                switches.get("nonvoluntary_ctxt_switches", 0))
+    return out
+
+
+def children_pids() -> list[int]:
+    """This process's child processes (Linux ``/proc/self/task/*/children``)."""
+    import glob
+
+    pids = []
+    for path in glob.glob("/proc/self/task/*/children"):
+        try:
+            with open(path) as f:
+                pids += [int(p) for p in f.read().split()]
+        except OSError:
+            continue
+    return pids
+
+
+def times_between(before: dict, after: dict) -> dict[str, tuple]:
+    """Per thread between two ``thread_times`` readings: (run, wait) seconds and the
+    (voluntary, involuntary) context switches."""
+    zero = (0, 0, 0, 0)
+    return {k: tuple(a - b for a, b in zip(after[k], before.get(k, zero))) for k in after}

@@ -49,6 +49,7 @@ def _qt_message_handler(mode, context, message: str) -> None:
 
 
 SWITCH_INTERVAL = 0.0005  # s: see ensure_app
+NO_QT_POOL = "QT_NO_GUI_THREADPOOL"   # see ensure_app
 
 
 def ensure_app():
@@ -60,6 +61,14 @@ def ensure_app():
     # each time, 5 ms by default; at 0.5 ms a 16 ms timer keeps ticking while a run plays
     # (measured: p50 delay 55 -> 0.5 ms).
     sys.setswitchinterval(SWITCH_INTERVAL)
+    # Qt 6 splits large fills, strokes and image scalings across a pool of its own threads
+    # and has the GUI thread wait for them. While a run plays, the step server keeps a core
+    # busy, so the GUI thread waited for pool threads that waited for a core: on mlp_spiral
+    # with seven views, ~240 pool wake-ups and ~180 preemptions of the GUI thread per redraw
+    # (benchmarks/bench_gui.py's thread table); without the pool 12-14 preemptions, and the
+    # timer's p99 fell from 35-44 ms to 19-27 ms. Read when Qt first wants the pool; a value
+    # the user set wins.
+    os.environ.setdefault(NO_QT_POOL, "1")
     app = QApplication.instance()
     if app is None:
         from PySide6.QtCore import Qt
