@@ -10,13 +10,16 @@ Why columns: pickling StepRecords one by one costs ~24 µs a record to write and
 (six small arrays and a mapping each), a third of what computing the step costs; a block of
 columns costs ~4 µs a record, and a history appends it column by column without a record
 object per step. ``RunBlock.record(i)`` gives back each record bit for bit (same values,
-dtypes, shapes and Python types), its arrays read-only views of the block's columns.
+dtypes, shapes and Python types), its arrays read-only views of the block's columns — except
+the per-sample gradients of a block made with ``every_sample_grads=False``, which a step
+server sends: only its last step has them (the only ones a history keeps).
 
 Numpy and the standard library only.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
@@ -99,8 +102,15 @@ class RunBlock:
 
     # -- records ---------------------------------------------------------------------------------
     @classmethod
-    def from_records(cls, records: Sequence[StepRecord]) -> RunBlock:
-        """The columns of consecutive records of one run (at least one)."""
+    def from_records(cls, records: Sequence[StepRecord],
+                     every_sample_grads: bool = True) -> RunBlock:
+        """The columns of consecutive records of one run (at least one). With
+        ``every_sample_grads=False`` only the last step keeps its per-sample gradients, the
+        only ones a history keeps (``RunHistory.last``; ``recorded.record_at`` recomputes
+        the others): the earlier steps' records then hold none (0 rows). A 2-8-8-1 network's
+        per-sample gradients are two thirds of its steps' bytes through a step server's pipe."""
+        kept = records if every_sample_grads else records[-1:]
+        skipped = [0] * (len(records) - len(kept))
         scalars = [(r.step, r.epoch, r.lr, r.batch_loss, r.loss) for r in records]
         steps, epochs, lrs, batch_losses, losses = (np.array(c) for c in zip(*scalars))
         states = [r.state for r in records]
@@ -113,8 +123,8 @@ class RunBlock:
             np.stack([r.grad for r in records]),
             np.cumsum([len(r.batch) for r in records], dtype=np.int64),
             np.concatenate([r.batch for r in records]),
-            np.cumsum([len(r.sample_grads) for r in records], dtype=np.int64),
-            np.concatenate([r.sample_grads for r in records]),
+            np.cumsum(skipped + [len(r.sample_grads) for r in kept], dtype=np.int64),
+            np.concatenate([r.sample_grads for r in kept]),
             tuple(r.status for r in records), tuple(r.message for r in records),
             columns, kinds, None if columns is not None else tuple(dict(s) for s in states))
 
@@ -133,6 +143,34 @@ class RunBlock:
 
     def records(self) -> list[StepRecord]:
         return [self.record(i) for i in range(len(self.steps))]
+
+    @property
+    def lacks_last_sample_grads(self) -> bool:
+        """True when the last step has a batch but its per-sample gradients were left out (a
+        block cut from one made with ``every_sample_grads=False``)."""
+        n = len(self.steps)
+        batch = int(self.batch_ends[-1]) - (int(self.batch_ends[-2]) if n > 1 else 0)
+        grads = int(self.grad_ends[-1]) - (int(self.grad_ends[-2]) if n > 1 else 0)
+        return batch > 0 and grads == 0
+
+    def with_last_sample_grads(self, problem) -> RunBlock:
+        """This block with its last step's per-sample gradients recomputed from ``problem``
+        where they were left out, as the runner computes them (the same call on the same
+        parameters and batch: bit for bit). Never for a problem with gradient noise, whose
+        noise cannot be recomputed: its blocks keep every step's."""
+        if not self.lacks_last_sample_grads:
+            return self
+        if problem.grad_noise:
+            raise ValueError("the per-sample gradients of a problem with gradient noise "
+                             "cannot be recomputed")
+        b0 = int(self.batch_ends[-2]) if len(self.steps) > 1 else 0
+        with np.errstate(all="ignore"):
+            grads = np.asarray(problem.sample_grads(self.params_before[-1], self.batches[b0:]),
+                               dtype=np.float64)
+        ends = self.grad_ends.copy()
+        ends[-1] += len(grads)
+        return dataclasses.replace(self, grad_ends=ends,
+                                   sample_grads=np.concatenate([self.sample_grads, grads]))
 
     def state_at(self, i: int) -> Mapping[str, Any]:
         """The optimizer state after step i (read-only arrays; ints and floats as such)."""
@@ -235,14 +273,32 @@ class StepBlock:
         return all(run is None or len(run) < self.count or run.ended for run in self.runs)
 
     @classmethod
-    def from_groups(cls, groups: Sequence[StepGroup]) -> StepBlock:
-        """The block of consecutive lock-step groups (at least one)."""
+    def from_groups(cls, groups: Sequence[StepGroup],
+                    every_sample_grads: bool = True) -> StepBlock:
+        """The block of consecutive lock-step groups (at least one); ``every_sample_grads``:
+        see ``RunBlock.from_records``."""
         runs = []
         for k in range(len(groups[0])):
             records = [group[k] for group in groups if group[k] is not None]
-            runs.append(RunBlock.from_records(records) if records else None)
+            runs.append(RunBlock.from_records(records, every_sample_grads) if records
+                        else None)
         first = next(r.step for r in groups[0] if r is not None)
         return cls(first, len(groups), tuple(runs))
+
+    @property
+    def lacks_last_sample_grads(self) -> bool:
+        """True when a run's last step lacks its per-sample gradients (a cut block of a step
+        server's: ``RunBlock.lacks_last_sample_grads``)."""
+        return any(run is not None and run.lacks_last_sample_grads for run in self.runs)
+
+    def with_last_sample_grads(self, problems: Sequence) -> StepBlock:
+        """Every run's last step with its per-sample gradients (``problems[k]`` recomputes run
+        k's where they were left out: ``RunBlock.with_last_sample_grads``)."""
+        if not self.lacks_last_sample_grads:
+            return self
+        return StepBlock(self.first_step, self.count, tuple(
+            None if run is None else run.with_last_sample_grads(problem)
+            for run, problem in zip(self.runs, problems)))
 
     def groups(self) -> list[StepGroup]:
         """The lock-step groups again, as records (tests, and a look at every record)."""

@@ -66,7 +66,7 @@ def serve(conn) -> None:
         os.nice(5)   # on a busy machine the window's drawing comes first, then computing
     outbox = _Outbox(conn)
     outbox.put(("ready",))
-    run_id, groups, credit = None, None, 0
+    run_id, groups, credit, every_grads = None, None, 0, True
     cursor, snapshot_due, snapshot_group = LockstepCursor(), 0.0, 0
     try:
         while True:
@@ -80,6 +80,7 @@ def serve(conn) -> None:
                     run_id, credit = message[1], CHUNKS_AHEAD
                     cursor = LockstepCursor()
                     groups = iterate_lockstep(message[2], iterate, cursor=cursor)
+                    every_grads = _needs_every_sample_grads(message[2])
                     snapshot_due, snapshot_group = time.perf_counter() + SNAPSHOT_SECONDS, 0
                 elif kind == "more" and message[1] == run_id:
                     credit += 1
@@ -95,7 +96,8 @@ def serve(conn) -> None:
                         or time.perf_counter() >= snapshot_due):
                     snapshot, snapshot_group = cursor.snapshot(), cursor.group
                     snapshot_due = time.perf_counter() + SNAPSHOT_SECONDS
-                outbox.put(("block", run_id, StepBlock.from_groups(chunk), snapshot))
+                block = StepBlock.from_groups(chunk, every_grads)
+                outbox.put(("block", run_id, block, snapshot))
                 credit -= 1
             if error is not None:
                 outbox.put(("error", run_id, error))
@@ -136,6 +138,17 @@ class _Outbox:
             except (OSError, ValueError):
                 self.broken = True
                 return
+
+
+def _needs_every_sample_grads(configs) -> bool:
+    """False: blocks carry the per-sample gradients of their last step only, the only ones
+    the parent's histories keep (its worker recomputes a cut block's last:
+    ``StepBlock.with_last_sample_grads``). True when a problem adds gradient noise, which
+    cannot be recomputed, or cannot be made (the iteration then reports why)."""
+    try:
+        return any(config.make_problem().grad_noise for config in configs)
+    except Exception:  # noqa: BLE001 (the run's first step raises it again, for the window)
+        return True
 
 
 def _compute_chunk(groups) -> tuple[list, bool, str | None]:

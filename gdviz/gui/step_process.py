@@ -240,7 +240,10 @@ class RemoteSteps:
             count += block.count
         self._taken += count
         # one block: the histories append it column by column at once, not block by block
-        return StepBlock.join(taken)
+        block = StepBlock.join(taken)
+        if block.lacks_last_sample_grads:   # cut where the server left them out
+            block = block.with_last_sample_grads([c.make_problem() for c in self._configs])
+        return block
 
     def buffered(self) -> bool:
         return bool(self._blocks or (self._local is None and self._receive(0.0)))

@@ -214,3 +214,42 @@ def test_a_run_block_of_records_is_what_a_history_appends_from_records():
     for i in range(len(records)):
         np.testing.assert_array_equal(by_records.batch_at(i), by_block.batch_at(i))
     assert_same_record(by_records.last, by_block.last)
+
+
+MLP = RunConfig(problem="mlp", settings={"layers": "8,8", "dataset": "spiral", "n": 200},
+                optimizer="adam", lr=0.01, hyperparams={}, batch_size=10, max_steps=60,
+                seed=2)
+
+
+@pytest.mark.parametrize("config", [MLP, RunConfig(problem="linreg", lr=0.05, batch_size=10,
+                                                   max_steps=60, seed=2)])
+def test_a_block_of_last_sample_grads_only_gives_them_back_recomputed_bit_for_bit(config):
+    records = list(iterate(config))[:40]
+    full = RunBlock.from_records(records)
+    lean = pickle.loads(pickle.dumps(RunBlock.from_records(records, every_sample_grads=False)))
+    assert len(lean.sample_grads) == len(records[-1].sample_grads) < len(full.sample_grads) / 30
+    assert not lean.lacks_last_sample_grads
+    assert_same_record(lean.record(-1), records[-1])
+    for i in range(len(records) - 1):   # every other record as it was, without the gradients
+        assert lean.record(i).sample_grads.shape == (0, full.params.shape[1])
+        assert np.array_equal(lean.record(i).params, records[i].params)
+    problem = config.make_problem()
+    assert not lean.cut(0, 1).lacks_last_sample_grads   # step 0 has no batch
+    for k in (2, 17, 39):               # cut where the gradients were left out: recomputed
+        head = lean.cut(0, k)
+        assert head.lacks_last_sample_grads
+        filled = head.with_last_sample_grads(problem)
+        assert not filled.lacks_last_sample_grads
+        assert_same_record(filled.record(-1), records[k - 1])
+    joined = StepBlock(0, 40, (lean,)).split(5)[0].with_last_sample_grads([problem])
+    assert_same_record(joined.runs[0].record(-1), records[4])
+
+
+def test_the_gradients_of_a_noisy_problem_are_never_recomputed():
+    config = RunConfig(problem="rosenbrock", settings={"grad_noise": 0.5}, max_steps=5)
+    records = list(iterate(config))
+    head = RunBlock.from_records(records, every_sample_grads=False).cut(0, 3)
+    with pytest.raises(ValueError, match="noise"):
+        head.with_last_sample_grads(config.make_problem())
+    step0 = RunBlock.from_records(records[:1], every_sample_grads=False)
+    assert not step0.lacks_last_sample_grads    # no batch: nothing left out

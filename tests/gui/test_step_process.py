@@ -38,9 +38,12 @@ def same_group(a, b) -> bool:
         if (x.step, x.epoch, x.lr, x.status, x.message) != (y.step, y.epoch, y.lr, y.status,
                                                           y.message):
             return False
+        # a step server leaves out the per-sample gradients of a block's steps before its
+        # last (``received`` checks that every block's last step has them)
+        left_out = len(x.sample_grads) == 0 and len(y.sample_grads) > 0
         if not (np.array_equal(x.params, y.params) and np.array_equal(x.grad, y.grad)
                 and np.array_equal(x.batch, y.batch) and x.loss == y.loss
-                and np.array_equal(x.sample_grads, y.sample_grads)
+                and (left_out or np.array_equal(x.sample_grads, y.sample_grads))
                 and x.batch_loss == y.batch_loss):
             return False
         if set(x.state) != set(y.state) or not all(
@@ -49,13 +52,20 @@ def same_group(a, b) -> bool:
     return True
 
 
+def received(block) -> list:
+    """The groups of a block ``next_block`` gave, whose last step must have every run's
+    per-sample gradients (recomputed where a server left them out of a block it cut)."""
+    assert not block.lacks_last_sample_grads
+    return block.groups()
+
+
 def next_group(source):
     """One lock-step group (records) from ``source``, None when it gave way."""
     block = source.next_block(1)
     if block is None:
         return None
     assert block.count == 1
-    return block.groups()[0]
+    return received(block)[0]
 
 
 def take_all(source, limit: int = 1, start: int = 0) -> list:
@@ -65,7 +75,7 @@ def take_all(source, limit: int = 1, start: int = 0) -> list:
         block = source.next_block(limit)
         assert block is not None
         assert block.first_step == start + len(out)
-        out.extend(block.groups())
+        out.extend(received(block))
         if block.ends_iteration:
             return out
 
@@ -135,15 +145,15 @@ def test_a_dead_server_is_resumed_from_its_latest_snapshot_not_from_the_start():
                                       lambda *counts: lost.append(counts))
     taken = []
     while len(taken) < 2 * step_server.SNAPSHOT_GROUPS + step_server.CHUNK_GROUPS:
-        taken += source.next_block(1000).groups()   # a snapshot was sent with one of them
+        taken += received(source.next_block(1000))   # a snapshot was sent with one of them
     source._server.process.kill()      # private: the run's own server, to kill it mid-run
     source._server.process.join(5)
     while not lost or len(taken) < lost[0][0] + 500:
-        taken += source.next_block(1000).groups()
+        taken += received(source.next_block(1000))
     source.close()
-    received, recomputed = lost[0]
-    assert received >= len(taken) - 1000 - 500
-    assert recomputed < step_server.SNAPSHOT_GROUPS + step_server.CHUNK_GROUPS < received
+    sent, recomputed = lost[0]
+    assert sent >= len(taken) - 1000 - 500
+    assert recomputed < step_server.SNAPSHOT_GROUPS + step_server.CHUNK_GROUPS < sent
     groups = iterate_lockstep(configs, iterate)
     assert all(same_group(a, next(groups)) for a in taken)
     assert taken[-1][1] is None
@@ -200,11 +210,11 @@ def test_groups_are_taken_in_bulk_but_never_more_than_asked():
     try:
         three = source.next_block(3)
         assert 1 <= three.count <= 3
-        taken = three.groups()
+        taken = received(three)
         while len(taken) < 301:
             more = source.next_block(10**6)
             assert more.first_step == len(taken)
-            taken += more.groups()
+            taken += received(more)
     finally:
         source.close()
     assert [g[0].step for g in taken] == list(range(301))
@@ -230,9 +240,18 @@ def test_with_or_without_a_server_the_blocks_hold_the_same_columns(monkeypatch, 
     got = StepBlock.join(blocks)
     expected = StepBlock.from_groups(list(iterate_lockstep(configs, iterate)))
     assert (got.first_step, got.count) == (expected.first_step, expected.count) == (0, 301)
+    # a server leaves out the per-sample gradients of its blocks' steps before their last:
+    # every block's last step has them, as computed here (the fallback keeps them all)
+    for block in blocks:
+        for run, want in zip(block.runs, expected.runs):
+            if run is not None:
+                np.testing.assert_array_equal(
+                    run.record(-1).sample_grads, want.record(int(run.steps[-1])).sample_grads)
+    names = ("steps", "epochs", "lrs", "batch_losses", "losses", "params_before", "params",
+             "grads", "batch_ends", "batches") + (("grad_ends", "sample_grads")
+                                                   if server == "0" else ())
     for a, b in zip(got.runs, expected.runs):
-        for name in ("steps", "epochs", "lrs", "batch_losses", "losses", "params_before",
-                     "params", "grads", "batch_ends", "batches", "grad_ends", "sample_grads"):
+        for name in names:
             x, y = getattr(a, name), getattr(b, name)
             assert x.dtype == y.dtype, name
             np.testing.assert_array_equal(x, y, err_msg=name)
@@ -242,3 +261,49 @@ def test_with_or_without_a_server_the_blocks_hold_the_same_columns(monkeypatch, 
             assert list(a.state_at(i)) == list(b.state_at(i))
             for key, value in b.state_at(i).items():
                 np.testing.assert_array_equal(a.state_at(i)[key], value)
+
+
+def test_a_networks_blocks_carry_the_sample_gradients_a_history_keeps():
+    """A server sends the per-sample gradients of a block's last step only (two thirds of a
+    network's bytes); a block cut from it (one step at a time, as a paced run takes them)
+    gets its last step's recomputed, bit for bit as the runner computed them."""
+    config = RunConfig(problem="mlp", settings={"layers": "8,8", "dataset": "spiral",
+                                                "n": 200},
+                       optimizer="adam", lr=0.01, hyperparams={}, batch_size=10,
+                       max_steps=400, seed=2)
+    source = step_process.open_source([config], iterate, lambda: False)
+    taken, bulk = [], None
+    try:
+        assert source.remote
+        while len(taken) < 401:
+            block = source.next_block(1 if len(taken) < 30 else 10**6)
+            if block.count > 5 and bulk is None:
+                bulk = block
+            taken += received(block)
+            if block.ends_iteration:
+                break
+    finally:
+        source.close()
+    # (one server block's last step's gradients, or one per block joined)
+    assert bulk is not None and len(bulk.runs[0].sample_grads) <= len(bulk.runs[0].batches) / 2
+    local = list(iterate_lockstep([config], iterate))
+    assert len(taken) == len(local) == 401
+    assert all(same_group(a, b) for a, b in zip(taken, local))
+    assert all(np.array_equal(a[0].sample_grads, b[0].sample_grads)    # one at a time: all
+               for a, b in zip(taken[:30], local[:30]))
+
+
+def test_gradient_noise_keeps_every_steps_sample_gradients():
+    """Gradient noise is random: a server sends every step's noisy per-sample gradients."""
+    config = RunConfig(problem="rosenbrock", settings={"grad_noise": 0.5}, max_steps=300,
+                       seed=4)
+    source = step_process.open_source([config], iterate, lambda: False)
+    try:
+        assert source.remote
+        taken = take_all(source, limit=10**6)
+    finally:
+        source.close()
+    local = list(iterate_lockstep([config], iterate))
+    assert len(taken) == len(local)
+    assert all(np.array_equal(a[0].sample_grads, b[0].sample_grads) and
+               len(a[0].sample_grads) == len(a[0].batch) for a, b in zip(taken, local))

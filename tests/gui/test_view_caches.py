@@ -155,3 +155,20 @@ def test_every_samples_gradient_at_a_step_is_computed_once_for_the_contour_and_h
     expected = original(np.asarray(history.params_before(9)))
     np.testing.assert_array_equal(views[1].values, expected[:, views[1].chosen()[1]].ravel())
 
+
+
+def test_no_plot_keeps_a_position_index_of_its_items(make_window):
+    """Every view's plot scene is unindexed (``caching.unindexed``): its curves move on every
+    frame, so a BSP index was re-filed each frame. Lookups by position still find items."""
+    import pyqtgraph as pg
+    from PySide6.QtWidgets import QGraphicsScene
+
+    window = make_window("mlp_spiral")
+    plots = [plot for view in window.controller.views
+             for plot in view.findChildren(pg.GraphicsView)]
+    assert len(plots) >= 10
+    assert {plot.scene().itemIndexMethod() for plot in plots} == {
+        QGraphicsScene.ItemIndexMethod.NoIndex}
+    plot = plots[0]
+    centre = plot.getPlotItem().vb.sceneBoundingRect().center()
+    assert plot.getPlotItem().vb in plot.scene().items(centre)

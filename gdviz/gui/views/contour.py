@@ -49,7 +49,7 @@ from gdviz.gui.views import style
 from gdviz.gui.views.at_point import at_point, sample_gradients_at
 from gdviz.gui.views.base import RunTrack, configure_pyqtgraph
 from gdviz.gui.views.items.arrows import ArrowPool
-from gdviz.gui.views.items.caching import cache_axes
+from gdviz.gui.views.items.caching import cache_axes, unindexed
 from gdviz.gui.views.items.dots import Dots
 from gdviz.gui.views.items.rule_lines import RuleLines
 from gdviz.gui.views.items.updates import set_curve, set_wide_curve
@@ -128,6 +128,7 @@ class ContourView(PairGridView):
         for name in ("bottom", "left"):
             p.getAxis(name).enableAutoSIPrefix(False)
         cache_axes(self.plot)
+        unindexed(self.plot)
 
     def _build_items(self) -> None:
         p = self.plot.getPlotItem()

@@ -34,7 +34,7 @@ from PySide6.QtWidgets import (
 )
 
 from gdviz.gui.label_slot import LabelSlot
-from gdviz.gui.views.items.caching import cache_axes
+from gdviz.gui.views.items.caching import cache_axes, unindexed
 from gdviz.gui.views.status_label import wrapping_label
 
 BATCH = "#7b2cbf"          # violet: the current sample or batch, the step taken
@@ -113,6 +113,7 @@ def make_plot(title: str, x_label: str, y_label: str,
     for name in ("bottom", "left"):
         plot.getAxis(name).enableAutoSIPrefix(False)   # "(x0.001)" confuses students
     cache_axes(plot)
+    unindexed(plot)
     return plot
 
 
