@@ -45,8 +45,14 @@ import time
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import numpy as np  # noqa: E402
-from gui_probes import (EventClock, PaintTimer, children_pids, thread_times,  # noqa: E402
-                        times_between, wrap_show_step)
+from gui_probes import (  # noqa: E402
+    EventClock,
+    PaintTimer,
+    children_pids,
+    thread_times,
+    times_between,
+    wrap_show_step,
+)
 
 from gdviz.core.records import RunConfig  # noqa: E402
 from gdviz.core.runner import iterate  # noqa: E402

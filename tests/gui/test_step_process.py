@@ -285,7 +285,8 @@ def test_a_networks_blocks_carry_the_sample_gradients_a_history_keeps():
     finally:
         source.close()
     # (one server block's last step's gradients, or one per block joined)
-    assert bulk is not None and len(bulk.runs[0].sample_grads) <= len(bulk.runs[0].batches) / 2
+    assert bulk is not None
+    assert len(bulk.runs[0].sample_grads) <= len(bulk.runs[0].batches) / 2
     local = list(iterate_lockstep([config], iterate))
     assert len(taken) == len(local) == 401
     assert all(same_group(a, b) for a, b in zip(taken, local))
