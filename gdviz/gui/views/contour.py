@@ -363,10 +363,11 @@ class ContourView(PairGridView):
         for item, track in zip(self.tracks_items, self.tracks):
             k = self.track_index(track, index)
             keep = decimate(track.history.steps[: k + 1], path_points(len(self.tracks)))
-            params = track.history.params[: k + 1][keep]
+            # the two columns of the kept rows only: a network's rows are ~100 wide
+            x, y = track.history.params[np.ix_(keep, [i, j])].T
             # antialiased only while short: a long zig-zag path stroked 2 px wide with
             # antialiasing cost ~5 ms a run and frame (six runs: most of the frame)
-            set_wide_curve(item, self._finite(params[:, i]), self._finite(params[:, j]))
+            set_wide_curve(item, self._finite(x), self._finite(y))
 
     def _draw_seeds(self, index: int) -> None:
         """Every run's other seeds up to lock-step ``index``: faint paths and the cloud."""

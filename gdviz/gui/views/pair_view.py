@@ -95,7 +95,9 @@ class PairGridView(LessonView):
             for track in self.tracks:
                 h = track.history
                 if len(h):
-                    parts.append(h.params[decimate(h.steps, REGION_POINTS)][:, [i, j]])
+                    # the two columns of the kept rows only (a network's rows are ~100
+                    # parameters wide: gathering whole rows first cost ~13 ms a call)
+                    parts.append(h.params[np.ix_(decimate(h.steps, REGION_POINTS), [i, j])])
             self._points_key, self._points_cache = key, np.concatenate(parts)
         return self._points_cache
 

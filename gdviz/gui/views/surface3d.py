@@ -350,7 +350,8 @@ class Surface3DView(PairGridView):
         (i, j), h = self.pair, track.history
         k = self.track_index(track, self._index)
         keep = decimate(h.steps[: k + 1], MAX_POINTS)
-        params = np.array(h.params[: k + 1][keep], dtype=np.float64)
+        # the two columns of the kept rows only: a network's rows are ~100 parameters wide
+        x, y = np.array(h.params[np.ix_(keep, [i, j])], dtype=np.float64).T
         if self.problem.n_params == 2:
             loss = np.array(h.losses[: k + 1][keep], dtype=np.float64)
         else:
@@ -372,7 +373,7 @@ class Surface3DView(PairGridView):
                                   if key2[1] == key[1]}        # other held values: dropped
             self._slice_losses[key] = (h.generation, known)
             loss = known[keep]
-        return params[:, i], params[:, j], loss
+        return x, y, loss
 
     def _draw_section(self) -> None:
         """One parameter: every sample's loss at the current w, a line across the surface."""
