@@ -105,9 +105,12 @@ def sample_batch_gradients(problem: Any, at: np.ndarray, batch_size: int, order:
     """(count, p): the batch gradients at ``at`` of ``count`` steps whose batches the runner's
     sampler draws (``sampling.epoch_batches``, epoch after epoch, from ``rng``), with the
     runner's gradient noise. With ``shuffle`` an epoch's shorter last batch is skipped (the
-    batch covariance is that of a batch of B). ``grads``: as for ``batch_covariance``."""
-    n, p = problem.n_samples, problem.n_params
+    batch covariance is that of a batch of B). ``grads``: as for ``batch_covariance``, or
+    (n, q) some of the parameters' columns of it (the gradients then have those q columns:
+    a map draws two of a network's parameters)."""
+    n = problem.n_samples
     grads = per_sample_gradients(problem, at) if grads is None else grads
+    p = grads.shape[1]
     batches: list[np.ndarray] = []
     while len(batches) < count:
         batches.extend(batch for batch in epoch_batches(n, batch_size, order, rng)

@@ -450,3 +450,35 @@ def test_diverging_run_does_not_break_the_map(qtbot):
     spec = view.feed.wanted
     assert np.all(np.isfinite([*spec.x_range, *spec.y_range]))
     assert spec.x_range[1] - spec.x_range[0] < 100
+
+
+def test_a_networks_map_draws_the_fan_steps_and_cloud_of_its_two_parameters(qtbot):
+    """On a network the map shows two of ~100 parameters: the fan, the full, batch and update
+    steps, the path and the batch cloud are those two parameters' components."""
+    config = RunConfig(problem="mlp", settings={"layers": "4", "dataset": "xor", "n": 120},
+                       optimizer="sgd", lr=0.1, batch_size=8, max_steps=30, seed=1)
+    track = RunTrack(RunSpec("mlp", COLORS[0], config), history_of(config))
+    problem, h = config.make_problem(), track.history
+    view = show(qtbot, (track,))
+    view.combos[0].setCurrentIndex(5)
+    view.combos[1].setCurrentIndex(9)
+    assert view.pair == (5, 9)
+    view.show_step(20)
+    before, lr = h.params_before(20), h.lrs[20]
+    pick = evenly_chosen(problem.n_samples, FAN_CAP)
+    expected = -lr * problem.sample_grads(before, pick)[:, [5, 9]]
+    fan_x, fan_y = view.fan.xData.reshape(-1, 3), view.fan.yData.reshape(-1, 3)
+    assert np.allclose(fan_x[:, 1] - before[5], expected[:, 0])
+    assert np.allclose(fan_y[:, 1] - before[9], expected[:, 1])
+    full = view.full_step.data()[0]
+    assert np.allclose(full[2:] - full[:2], -lr * problem.grad(before)[[5, 9]])
+    assert np.allclose(view.update_step.data()[0], [*before[[5, 9]], *h.params[20][[5, 9]]])
+    assert np.array_equal(view.tracks_items[0].xData[-1], h.params[20][5])
+    assert np.array_equal(view.tracks_items[0].yData[-1], h.params[20][9])
+    x, y = view.batch_cloud.getData()
+    assert len(x) == BATCH_CLOUD
+    cov = np.cov(np.stack([x, y]))
+    predicted = lr**2 * batch_covariance(problem, before, 8, "shuffle")[np.ix_([5, 9], [5, 9])]
+    assert np.trace(cov) == pytest.approx(np.trace(predicted), rel=0.35)
+    centre = before[[5, 9]] - lr * problem.grad(before)[[5, 9]]
+    assert np.allclose([x.mean(), y.mean()], centre, atol=4 * np.sqrt(np.diag(cov) / BATCH_CLOUD))

@@ -397,16 +397,17 @@ class ContourView(PairGridView):
             every = self._every_sample_gradient(before) if self._cloud_wanted() else None
             if n > 1:
                 pick = evenly_chosen(n, FAN_CAP)
-                estimates = (every[pick] if every is not None else
-                             problem.reduce_factor(1) * problem.sample_grads(before, pick))
+                estimates = (every[pick] if every is not None else problem.reduce_factor(1)
+                             * problem.sample_grads(before, pick)[:, [i, j]])
                 steps = -lr * estimates
                 self.fan.setData(*segments(np.full(len(pick), x0), np.full(len(pick), y0),
-                                           x0 + steps[:, i], y0 + steps[:, j]))
+                                           x0 + steps[:, 0], y0 + steps[:, 1]))
             else:
                 set_curve(self.fan, [], [])
             # the mean of the one-sample estimates is the full gradient
-            full = -lr * (every.mean(axis=0) if every is not None else problem.grad(before))
-        self.full_step.set_arrows([x0], [y0], [x0 + full[i]], [y0 + full[j]])
+            full = -lr * (every.mean(axis=0) if every is not None
+                          else problem.grad(before)[[i, j]])
+        self.full_step.set_arrows([x0], [y0], [x0 + full[0]], [y0 + full[1]])
         batch = h.batch_at(k)
         if k > 0 and len(np.unique(batch)) < n:
             step = -lr * np.asarray(h.grads[k])
@@ -471,13 +472,14 @@ class ContourView(PairGridView):
         with np.errstate(all="ignore"):
             # seeded by the step: the 3-D view's map from above (a second ContourView) draws
             # the same cloud, looked up (gui.views.at_point)
-            grads = at_point(problem, ("cloud", before.tobytes(), batch, track.config.order, k),
+            grads = at_point(problem, ("cloud", before.tobytes(), batch, track.config.order, k,
+                                       i, j),
                              lambda: sample_batch_gradients(
                                  problem, before, batch, track.config.order,
                                  np.random.default_rng(k), BATCH_CLOUD,
                                  self._every_sample_gradient(before)))
-            x = before[i] - lr * grads[:, i]
-            y = before[j] - lr * grads[:, j]
+            x = before[i] - lr * grads[:, 0]
+            y = before[j] - lr * grads[:, 1]
             finite = np.isfinite(x) & np.isfinite(y)
             if finite.sum() < 2:   # a pole (custom 1/(w-b)): pyqtgraph warns on inf points
                 self._clear_batch_cloud()
@@ -500,9 +502,11 @@ class ContourView(PairGridView):
         return n >= 2 and track.config.effective_batch_size() < n
 
     def _every_sample_gradient(self, at: np.ndarray) -> np.ndarray:
-        """(n, p) every sample's one-sample estimate of the full gradient at ``at``
-        (``core.noise.per_sample_gradients``), from the gradients shared by the views."""
-        return self.problem.reduce_factor(1) * sample_gradients_at(self.problem, at)
+        """(n, 2) every sample's one-sample estimate of the full gradient at ``at``
+        (``core.noise.per_sample_gradients``) in the map's two parameters, from the
+        gradients shared by the views (a network's other ~100 columns are not drawn)."""
+        i, j = self.pair
+        return self.problem.reduce_factor(1) * sample_gradients_at(self.problem, at)[:, [i, j]]
 
     def _clear_batch_cloud(self) -> None:
         if len(self.batch_cloud.getData()[0]):
