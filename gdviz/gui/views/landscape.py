@@ -7,8 +7,9 @@ variance each explains is in the title), or by two chosen parameters (a 2-parame
 plane is then the contour's, drawn in parameter values). Its centre is the start point, the
 selected run's current point or its last point, taken when the landscape is computed.
 
-A path seen in a plane is not the path: hovering a path point (``hover_at``) shows its
-distance from the plane and its true loss beside the surface's loss at its projection.
+A path seen in a plane is not the path: hovering a path point (``hover_at`` on the map,
+``hover_at_pixel`` in 3-D) shows its distance from the plane and its true loss beside the
+surface's loss at its projection.
 
 The "3-D" box shows the computed landscape as a surface (surface_parts.SurfaceScene, the 3-D
 view's scene: drag to rotate, wheel to zoom), in the map's colours, its height on the map's
@@ -31,7 +32,7 @@ from dataclasses import replace
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QEvent, Qt
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QCheckBox, QComboBox, QLabel, QPushButton, QWidget
 
@@ -122,6 +123,8 @@ class LandscapeView(LessonView):
         self.gl_unavailable = ""        # why OpenGL cannot run here ('' = not known yet)
         self.gl_label: QLabel | None = None
         self.paths3d: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []  # x, y, true loss
+        self.boxes3d: list[np.ndarray] = []   # per drawn path: (n, 3) its points in the 3-D box
+        self._pointer: tuple[float, float] | None = None   # the 3-D hover's last mouse pixel
 
     def _build_bar(self) -> None:
         bar = self.frame.bar
@@ -157,7 +160,8 @@ class LandscapeView(LessonView):
             "colours, its height on the map's colour scale (log when the loss spans decades). "
             "Each path point sits at its TRUE loss (the full loss at that step), not at the "
             "surface's: where a path leaves the plane it floats above or sinks below the "
-            "surface, which is only a slice of the loss. Hover the 2-D map for the distances.")
+            "surface, which is only a slice of the loss. Hover a path point (on the map or in "
+            "3-D) for its distance from the plane, its true loss and the surface's loss there.")
         self.three_d_box.toggled.connect(self._on_three_d_toggled)
         widgets = [QLabel("plane:"), self.plane_combo, *self.param_combos, QLabel("centre:"),
                    self.center_combo, self.three_d_box, self.recompute_button,
@@ -455,9 +459,8 @@ class LandscapeView(LessonView):
                     ("", style.TEXT, "hover a path for its distance from the plane and its "
                                      "true loss")]
         if self.scene is not None and self.scene.widget.isVisibleTo(self):
-            entries = [*entries[:-2], ("●", style.TEXT, "path points at their true loss "
-                                                       "(faint: below the surface) · drag: "
-                                                       "rotate, wheel: zoom")]
+            entries[-2] = ("●", style.TEXT, "path points at their true loss (faint: below "
+                                            "the surface) · drag: rotate, wheel: zoom")
         self.frame.info.setText(legend_html(entries))
 
     def show_step(self, index: int) -> None:
@@ -589,6 +592,8 @@ class LandscapeView(LessonView):
             layout.insertWidget(layout.indexOf(self.plot), self.gl_label)
             return
         self.scene = SurfaceScene(renderer)
+        self.scene.widget.setMouseTracking(True)     # moves without a button: the hover
+        self.scene.widget.installEventFilter(self)
         layout.insertWidget(layout.indexOf(self.plot) + 1, self.scene.widget, 1)
 
     def _show_mode(self) -> None:
@@ -633,16 +638,20 @@ class LandscapeView(LessonView):
     def _draw_paths3d(self) -> None:
         """Each drawn path's points (those of the map) at their true losses, in the box."""
         if not self._surface3d_on():
-            self.paths3d = []
+            self.paths3d, self.boxes3d = [], []
             return
         scale = self.computed.scale
         self.paths3d = [(xy[:, 0], xy[:, 1], np.asarray(track.history.losses[steps]))
                         for track, steps, xy in self._drawn]
         with np.errstate(all="ignore"):
-            self.scene.show_paths([
-                (box_points(self.scene.box, x, y, scale.apply(loss)),
-                 pg.mkColor(track.color).getRgbF(), True, False)
-                for (x, y, loss), (track, _, _) in zip(self.paths3d, self._drawn)], GHOST)
+            self.boxes3d = [box_points(self.scene.box, x, y, scale.apply(loss))
+                            for x, y, loss in self.paths3d]
+        self.scene.show_paths([(pos, pg.mkColor(track.color).getRgbF(), True, False)
+                               for pos, (track, _, _) in zip(self.boxes3d, self._drawn)], GHOST)
+        if self.scene.readout_shown() and self._pointer is not None:
+            # a readout shown while the runs play: the point under the pointer now (one
+            # projection of the drawn points per frame, only while a readout is shown)
+            self.hover_at_pixel(*self._pointer)
 
     def grab_image(self) -> QImage:
         """The whole view as an image, the 3-D picture included with its axis labels (see
@@ -665,21 +674,9 @@ class LandscapeView(LessonView):
         surface's loss at its projection. Returns the text ("" when no point is near)."""
         found = None if x is None else self._nearest(float(x), float(y))
         if found is None:
-            self.hover_text = ""
-            self.hover_label.setVisible(False)
-            self.hover_mark.clear()
-            return ""
-        track, step, xy = found
-        c = self.computed
-        theta = np.asarray(track.history.params[step], dtype=np.float64)
-        land = c.landscape
-        seen = project_path(self.problem, land.center, land.direction_a, land.direction_b,
-                            theta[None, :])
-        lines = [f"{track.name} · step {step}" if len(self.tracks) > 1 else f"step {step}",
-                 f"distance from the plane {style.fmt(float(seen.distance[0]))}",
-                 f"true loss {style.fmt(float(seen.loss[0]))}",
-                 f"surface's loss here {style.fmt(float(seen.surface_loss[0]))}"]
-        self.hover_text = "\n".join(lines)
+            return self._hide_hover()
+        track, row, xy = found
+        self.hover_text = self._readout(track, row)
         self.hover_label.setText(self.hover_text)
         # beside the point, towards the middle of the map (never cut off by its edge)
         (x0, x1), (y0, y1) = self.plot.getPlotItem().getViewBox().viewRange()
@@ -690,19 +687,91 @@ class LandscapeView(LessonView):
         self.hover_mark.set_points([xy[0]], [xy[1]])
         return self.hover_text
 
+    def hover_at_pixel(self, px: float | None, py: float | None) -> str:
+        """3-D mode: describe the drawn path point painted nearest the GL widget's pixel
+        (px, py) (logical pixels from its top left, a mouse event's position) if it is within
+        HOVER_PIXELS, as ``hover_at`` does (the same text), with a ring at the point and the
+        text beside it. None, or no point near: the readout hidden. Returns the text."""
+        hit = None
+        if px is not None and self.scene is not None and self.boxes3d:
+            pointer = np.array([float(px), float(py)])
+            hit = _closest([self.scene.to_pixels(pos) - pointer for pos in self.boxes3d])
+        if hit is None:
+            return self._hide_hover()
+        k, i = hit
+        track, steps, _ = self._drawn[k]
+        self.hover_text = self._readout(track, int(steps[i]))
+        self.scene.show_readout(self.boxes3d[k][i], self.hover_text,
+                                pg.mkColor(track.color).getRgbF())
+        return self.hover_text
+
+    def _hide_hover(self) -> str:
+        """No readout, on the map nor in 3-D; returns ""."""
+        self.hover_text = ""
+        self.hover_label.setVisible(False)
+        self.hover_mark.clear()
+        if self.scene is not None:
+            self.scene.hide_readout()
+        return ""
+
+    def _readout(self, track: RunTrack, row: int) -> str:
+        """The hover's four lines for ``track``'s recorded point ``row``: its run and step,
+        its distance from the plane, its true loss and the surface's loss at its projection
+        (core.landscape.project_path: two full losses, ~0.15 ms for mlp_spiral's 105
+        parameters)."""
+        land = self.computed.landscape
+        step = int(track.history.steps[row])     # a thinned history's rows are not its steps
+        theta = np.asarray(track.history.params[row], dtype=np.float64)
+        seen = project_path(self.problem, land.center, land.direction_a, land.direction_b,
+                            theta[None, :])
+        lines = [f"{track.name} · step {step}" if len(self.tracks) > 1 else f"step {step}",
+                 f"distance from the plane {style.fmt(float(seen.distance[0]))}",
+                 f"true loss {style.fmt(float(seen.loss[0]))}",
+                 f"surface's loss here {style.fmt(float(seen.surface_loss[0]))}"]
+        return "\n".join(lines)
+
+    def eventFilter(self, watched, event) -> bool:  # noqa: N802 (Qt name)
+        """The 3-D picture's mouse: a move without a button hovers; a drag (turning the
+        box), a press, the wheel, a resize, leaving or hiding the widget hides the readout
+        (the picture moves under it). The widget handles every event as before."""
+        if self.scene is not None and watched is self.scene.widget:
+            kind = event.type()
+            if kind == QEvent.Type.MouseMove and event.buttons() == Qt.MouseButton.NoButton:
+                point = event.position()
+                self._pointer = (point.x(), point.y())
+                self.hover_at_pixel(*self._pointer)
+            elif kind in (QEvent.Type.MouseMove, QEvent.Type.MouseButtonPress,
+                          QEvent.Type.Wheel, QEvent.Type.Resize, QEvent.Type.Leave,
+                          QEvent.Type.Hide):
+                self._pointer = None
+                self._hide_hover()
+        return super().eventFilter(watched, event)
+
     def _nearest(self, x: float, y: float):
         box = self.plot.getPlotItem().getViewBox()
         (x0, x1), (y0, y1) = box.viewRange()
         rect = box.sceneBoundingRect()
-        sx = max(rect.width(), 1.0) / max(x1 - x0, 1e-300)
-        sy = max(rect.height(), 1.0) / max(y1 - y0, 1e-300)
-        best = None
-        for track, steps, xy in self._drawn:
-            with np.errstate(all="ignore"):
-                d = np.hypot((xy[:, 0] - x) * sx, (xy[:, 1] - y) * sy)
-            if not np.any(np.isfinite(d)):
-                continue
-            i = int(np.nanargmin(d))
-            if d[i] <= HOVER_PIXELS and (best is None or d[i] < best[0]):
-                best = (float(d[i]), track, int(steps[i]), xy[i])
-        return None if best is None else best[1:]
+        scale = np.array([max(rect.width(), 1.0) / max(x1 - x0, 1e-300),
+                          max(rect.height(), 1.0) / max(y1 - y0, 1e-300)])
+        with np.errstate(all="ignore"):
+            hit = _closest([(xy - (x, y)) * scale for _, _, xy in self._drawn])
+        if hit is None:
+            return None
+        track, steps, xy = self._drawn[hit[0]]
+        return track, int(steps[hit[1]]), xy[hit[1]]
+
+
+def _closest(offsets: list[np.ndarray]) -> tuple[int, int] | None:
+    """(path k, point i) of the point nearest the pointer, given each path's points' (n, 2)
+    offsets from it in screen pixels (NaN: not drawn); None when none is within
+    HOVER_PIXELS."""
+    best = None
+    for k, offset in enumerate(offsets):
+        with np.errstate(all="ignore"):
+            d = np.hypot(offset[:, 0], offset[:, 1])
+        if not np.any(np.isfinite(d)):
+            continue
+        i = int(np.nanargmin(d))
+        if d[i] <= HOVER_PIXELS and (best is None or d[i] < best[0]):
+            best = (float(d[i]), k, i)
+    return None if best is None else best[1:]

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QEvent, QObject, QPoint
+from PySide6.QtCore import QEvent, QObject, QPoint, Qt
 from PySide6.QtGui import QColor, QFont, QImage, QPainter, QSurfaceFormat
+from PySide6.QtWidgets import QLabel
 
 from gdviz.gui.views import style
 
@@ -21,6 +22,7 @@ WIDE = 1.3               # ... up to this wide for its height: pyqtgraph's field
                          # horizontal, and in a wider widget (a docked tab, ~2.4) the box's
                          # top and bottom, and their labels, fell outside the picture; there
                          # the camera moves back in proportion
+READOUT_GAP = 10         # pixels between a hovered point and its readout's nearest corner
 
 
 def gl_check() -> tuple[str, str]:
@@ -95,9 +97,10 @@ class SurfaceScene:
     """A surface in the box [-1, 1] × [-1, 1] × [0, HEIGHT] that turns (drag) and zooms (wheel):
     ``widget`` (the GL widget), the coloured, hill-shaded ``mesh``, the box's three axes with
     their names and end values (``frame_lines``, ``texts``), a line and a set of dots per path
-    (``lines``, ``dots``) and a marker at each path's end (``current``). ``box`` = (x0, x1,
-    y0, y1, z0, z1) maps data (z in shown units) into it. Make one only where ``gl_check``
-    said OpenGL runs (``renderer``: the GL renderer's name it gave)."""
+    (``lines``, ``dots``), a marker at each path's end (``current``) and, once asked for, a
+    hovered point's readout (``show_readout``: a ring at the point and a text beside it).
+    ``box`` = (x0, x1, y0, y1, z0, z1) maps data (z in shown units) into it. Make one only where
+    ``gl_check`` said OpenGL runs (``renderer``: the GL renderer's name it gave)."""
 
     def __init__(self, renderer: str) -> None:
         import pyqtgraph.opengl as gl
@@ -131,6 +134,82 @@ class SurfaceScene:
         for item in (self.mesh, self.frame_lines, self.current, *self.texts):
             self.widget.addItem(item)
         self.box = (0.0, 1.0, 0.0, 1.0, 0.0, 1.0)
+        self.readout: QLabel | None = None   # the hovered point's text, made when first shown
+        self.rings: list = []                # its ring: a dark dot under a run-coloured one
+
+    def to_pixels(self, pos: np.ndarray) -> np.ndarray:
+        """(n, 2) float widget pixels (logical pixels from the widget's top left, y down: a
+        mouse event's ``position()``) where box positions ``pos`` (n, 3) are painted, through
+        the widget's own camera (pyqtgraph's ``projectionMatrix`` over the whole widget times
+        its ``viewMatrix``, as ``paintGL`` and GLTextItem use them; the frustum depends on the
+        widget's shape only, so no device pixel ratio enters); NaN for a point behind the
+        camera."""
+        width, height = max(self.widget.width(), 1), max(self.widget.height(), 1)
+        viewport = (0, 0, width, height)
+        mvp = self.widget.projectionMatrix(viewport, viewport) * self.widget.viewMatrix()
+        m = np.array(mvp.copyDataTo(), dtype=np.float64).reshape(4, 4)   # row-major
+        clip = np.asarray(pos, dtype=np.float64).reshape(-1, 3) @ m[:, :3].T + m[:, 3]
+        with np.errstate(all="ignore"):
+            ndc = clip[:, :2] / clip[:, 3:]
+        ndc[~(clip[:, 3] > 0)] = np.nan
+        return np.column_stack([(ndc[:, 0] + 1.0) * (width / 2), (1.0 - ndc[:, 1]) * (height / 2)])
+
+    def show_readout(self, pos: np.ndarray, text: str, color) -> None:
+        """A ring (dark, filled with ``color``: rgba floats) at box position ``pos`` (3,),
+        drawn over the surface, and ``text`` beside it towards the widget's middle, kept
+        inside the widget (a QLabel child of the GL widget that lets the mouse through)."""
+        if self.readout is None:
+            self._make_readout()
+        pos = np.asarray(pos, dtype=np.float32).reshape(1, 3)
+        self.rings[0].setData(pos=pos, color=(0.1, 0.1, 0.1, 1.0))
+        self.rings[1].setData(pos=pos, color=tuple(color))
+        for ring in self.rings:
+            ring.setVisible(True)
+        label = self.readout
+        label.setText(text)
+        label.adjustSize()
+        px, py = self.to_pixels(pos)[0]
+        width, height = self.widget.width(), self.widget.height()
+        x = px - READOUT_GAP - label.width() if px > width / 2 else px + READOUT_GAP
+        y = py + READOUT_GAP if py < height / 2 else py - READOUT_GAP - label.height()
+        x = min(max(x, 0.0), max(width - label.width(), 0))
+        y = min(max(y, 0.0), max(height - label.height(), 0))
+        label.move(int(round(x)), int(round(y)))
+        label.setVisible(True)
+        label.raise_()
+        self.widget.update()
+
+    def hide_readout(self) -> None:
+        """The hovered point's ring and text hidden (nothing made yet: nothing to do)."""
+        if self.readout is None or not self.readout.isVisible():
+            return
+        self.readout.setVisible(False)
+        for ring in self.rings:
+            ring.setVisible(False)
+        self.widget.update()
+
+    def readout_shown(self) -> bool:
+        return self.readout is not None and self.readout.isVisible()
+
+    def _make_readout(self) -> None:
+        import pyqtgraph.opengl as gl
+        from OpenGL import GL
+
+        label = QLabel(self.widget)
+        label.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
+        label.setStyleSheet(f"QLabel {{ background: rgba(255, 255, 255, 230); color: "
+                            f"{style.TEXT}; border: 1px solid {style.TEXT}; padding: 2px 4px; }}")
+        label.setVisible(False)
+        self.readout = label
+        # no depth test: the ring shows where the surface hides the point (a path below it)
+        options = {GL.GL_DEPTH_TEST: False, GL.GL_BLEND: True, GL.GL_CULL_FACE: False,
+                   "glBlendFunc": (GL.GL_SRC_ALPHA, GL.GL_ONE_MINUS_SRC_ALPHA)}
+        for depth, size in ((2, 15.0), (3, 9.0)):
+            ring = gl.GLScatterPlotItem(size=size, pxMode=True, glOptions=options)
+            ring.setDepthValue(depth)       # after the surface and the paths
+            ring.setVisible(False)
+            self.widget.addItem(ring)
+            self.rings.append(ring)
 
     def fit_camera(self) -> None:
         """Move the camera back by the widget's width for its height beyond WIDE (the
