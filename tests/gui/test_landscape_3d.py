@@ -193,3 +193,138 @@ def test_opengl_export_of_a_session_with_3d_draws_the_surface(tmp_path):
     assert out["colors"] > 200, "the exported 3-D picture looks blank"
     assert out["white"] < 0.8
     assert out["text"] > 50, "the 3-D axis labels are missing from the export"
+
+
+HOVER_SCRIPT = r"""
+import json, sys
+import numpy as np
+from PySide6.QtCore import QEvent, QPoint, Qt
+from PySide6.QtGui import QVector3D
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication
+app = QApplication([])
+from gdviz.core.history import RunHistory, decimate
+from gdviz.core.landscape import project_path
+from gdviz.core.presets import get_preset
+from gdviz.core.run_set import RunSpec
+from gdviz.core.runner import run_to_end
+from gdviz.gui.views import LandscapeView, style
+from gdviz.gui.views.base import RunTrack
+from gdviz.gui.views.surface_parts import HEIGHT
+
+def spin(n=20):
+    for _ in range(n):
+        app.processEvents()
+
+preset = get_preset("mlp_xor")
+tracks = []
+for run, color in zip(preset.runs, ("#1a3a8f", "#d62728")):
+    cfg = run.config.with_changes(max_steps=300)
+    h = RunHistory(cfg.make_problem().n_params); h.append(run_to_end(cfg))
+    tracks.append(RunTrack(RunSpec(run.name, color, cfg), h))
+view = LandscapeView(); view.resize(760, 600); view.show()
+view.set_run(tracks[0].config.make_problem(), tracks[0].config, tracks[0].history)
+view.set_tracks(tuple(tracks), 0)
+view.plane_combo.setCurrentIndex(1)          # PCA of both paths: they leave the plane
+view.wait_ready(30000); spin()
+view.show_step(250)
+view.three_d_box.setChecked(True); spin()
+scene, widget = view.scene, view.scene.widget
+out = {"tracking": widget.hasMouseTracking()}
+w, h = widget.width(), widget.height()
+out["size"] = [w, h]
+# the projection: the box's corners inside the widget, the camera's centre at its middle, and
+# the very mapping pyqtgraph painted the axis texts with (GLTextItem.compute_projection)
+corners = np.array([(x, y, z) for x in (-1, 1) for y in (-1, 1) for z in (0, HEIGHT)], float)
+out["corners"] = scene.to_pixels(corners).tolist()
+out["centre"] = scene.to_pixels(np.array([[0.0, 0.0, HEIGHT / 3]]))[0].tolist()
+painted = [[p.x(), p.y()] for p in (text.compute_projection().map(QVector3D(*text.pos))
+                                    .toPointF() for text in scene.texts)]
+out["texts"] = [painted, scene.to_pixels(np.array([t.pos for t in scene.texts])).tolist()]
+# (a) the projected pixel of a known point of the second run: its readout
+k, row = 1, 120
+pixel = scene.to_pixels(view.boxes3d[k])[row]
+h1 = tracks[1].history
+land = view.computed.landscape
+seen = project_path(view.problem, land.center, land.direction_a, land.direction_b,
+                    h1.params[row][None, :])
+out["text"] = view.hover_at_pixel(*pixel).splitlines()
+out["expected"] = [f"{tracks[1].name} · step {int(h1.steps[row])}",
+                   f"distance from the plane {style.fmt(float(seen.distance[0]))}",
+                   f"true loss {style.fmt(float(seen.loss[0]))}",
+                   f"surface's loss here {style.fmt(float(seen.surface_loss[0]))}"]
+out["distance"] = float(seen.distance[0])
+label = scene.readout
+out["label"] = [label.isVisible(), label.text() == view.hover_text,
+                widget.rect().contains(label.geometry()), label.parent() is widget]
+out["ring"] = [r.visible() for r in scene.rings] + [
+    bool(np.allclose(scene.rings[1].pos[0], view.boxes3d[k][row]))]
+spin()
+frame = widget.grabFramebuffer()
+ratio = frame.width() / w
+color = frame.pixelColor(int(pixel[0] * ratio), int(pixel[1] * ratio))
+out["ring_pixel"] = [color.red(), color.green(), color.blue()]
+# (b) far from every point: nothing
+out["far"] = [view.hover_at_pixel(2, 2), label.isVisible(), scene.rings[0].visible()]
+# the runs play while a readout is shown: it is the point under the pointer at each frame;
+# with none shown a frame projects nothing
+calls = []
+project = scene.to_pixels
+scene.to_pixels = lambda pos: calls.append(1) or project(pos)
+view.show_step(200)
+out["no_hover_frames_project"] = len(calls)
+# (c) a real mouse move at the projected pixel
+QTest.mouseMove(widget, QPoint(round(pixel[0]), round(pixel[1])))
+QTest.qWait(100)   # the move may come back through the X server some events later
+out["mouse"] = [label.isVisible(), view.hover_text.split(" · ")[0]]
+calls.clear()
+view.show_step(250); spin()
+out["followed"] = [len(calls) > 0, label.isVisible(),
+                   view.hover_text == view.hover_at_pixel(round(pixel[0]), round(pixel[1]))]
+# a drag turns the box as before and hides the readout
+azimuth = widget.opts["azimuth"]
+QTest.mousePress(widget, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier,
+                 QPoint(round(pixel[0]), round(pixel[1])))
+QTest.mouseMove(widget, QPoint(round(pixel[0]) + 40, round(pixel[1]))); spin()
+out["drag"] = [widget.opts["azimuth"] != azimuth, label.isVisible()]
+QTest.mouseRelease(widget, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier,
+                   QPoint(round(pixel[0]) + 40, round(pixel[1]))); spin()
+# turned: the same point has moved on screen and is found at its new pixel
+moved = scene.to_pixels(view.boxes3d[k])[row]
+out["moved"] = float(np.hypot(*(moved - pixel)))
+QTest.mouseMove(widget, QPoint(round(moved[0]), round(moved[1])))
+QTest.qWait(100)
+out["after_drag"] = label.isVisible()
+# leaving the widget hides it
+app.sendEvent(widget, QEvent(QEvent.Type.Leave)); spin()
+out["left"] = [label.isVisible(), view.hover_text]
+view.close()
+print("RESULT " + json.dumps(out))
+"""
+
+
+def test_opengl_hovering_a_path_point_shows_its_readout(tmp_path):
+    out, stderr = run_gl_script(HOVER_SCRIPT, str(tmp_path))
+    assert "Error while drawing" not in stderr, stderr[-3000:]
+    assert out["tracking"]
+    w, h = out["size"]
+    for x, y in out["corners"]:                     # the whole box is in the picture
+        assert 0 < x < w
+        assert 0 < y < h
+    assert out["centre"] == pytest.approx([w / 2, h / 2], abs=1.0)
+    painted, projected = out["texts"]
+    np.testing.assert_allclose(projected, painted, rtol=0, atol=0.01)
+    assert out["text"] == out["expected"]
+    assert out["distance"] > 1e-3                   # a point off the plane
+    assert out["label"] == [True, True, True, True]
+    assert out["ring"] == [True, True, True]
+    red, green, blue = out["ring_pixel"]            # the ring's run-coloured middle, #d62728
+    assert (red, green, blue) == pytest.approx((0xd6, 0x27, 0x28), abs=40)
+    assert out["far"] == ["", False, False]
+    assert out["no_hover_frames_project"] == 0
+    assert out["mouse"] == [True, "Adam lr 0.01"]
+    assert out["followed"] == [True, True, True]
+    assert out["drag"] == [True, False]
+    assert out["moved"] > 5
+    assert out["after_drag"]
+    assert out["left"] == [False, ""]
