@@ -15,7 +15,10 @@ each view offscreen at 640×480, ``show_step`` of every step in the last ``--fra
 - where OpenGL runs (an X display: ``QT_QPA_PLATFORM=xcb xvfb-run -a ...``), the Landscape
   view with its 3-D box ticked against the same view without it (show_step, CPU), what
   ticking it first costs (OpenGL and the scene made, wall clock) and a render of the 3-D
-  picture (``grabFramebuffer``, wall clock: a software renderer works in threads of its own).
+  picture (``grabFramebuffer``, wall clock: a software renderer works in threads of its own);
+  and a hover move over the 3-D picture (``hover_at_pixel``: every drawn path point projected
+  to pixels, the nearest described, CPU) on a path point and away from every one, and a frame
+  while a readout is shown (it is projected again) against one without.
 
     QT_QPA_PLATFORM=offscreen python benchmarks/bench_landscape_view.py [--steps 2000]
         [--frames 200] [--runs 2]
@@ -136,7 +139,44 @@ def three_d(app, landscape, first: int, last: int, ms_flat: float) -> None:
     print(f"Landscape view 3-D   {ms_3d:7.2f} ms   its map {ms_flat:7.2f} ms   ratio "
           f"{ms_3d / ms_flat:.2f}; first tick {made:.2f} s; a frame drawn ({renderer}) "
           f"{render:.1f} ms wall")
+    hover3d(app, landscape, first, last, ms_3d)
     landscape.three_d_box.setChecked(False)
+
+
+def hover3d(app, landscape, first: int, last: int, ms_3d: float) -> None:
+    """What hovering the 3-D picture costs (see the module docstring)."""
+    import numpy as np
+
+    landscape.show_step(last)
+    scene, moves = landscape.scene, 200
+    points = sum(len(pos) for pos in landscape.boxes3d)
+    pixels = scene.to_pixels(landscape.boxes3d[0])
+    pixels = pixels[np.isfinite(pixels[:, 0])]
+    on = pixels[len(pixels) // 10]     # early in the path: drawn at every frame measured
+    costs = []
+    for where in (on, (-100.0, -100.0)):
+        t0 = time.thread_time()
+        for _ in range(moves):
+            landscape.hover_at_pixel(*where)
+        costs.append((time.thread_time() - t0) * 1000 / moves)
+    app.processEvents()         # the widget's pending resize (it hides a readout) done first
+    landscape.eventFilter(scene.widget, _move(on))       # the readout shown at the pointer
+    ms_following = per_frame(landscape, first, last)
+    shown = scene.readout_shown()
+    print(f"3-D hover move       {costs[0]:7.2f} ms on a point, {costs[1]:.2f} ms on none "
+          f"({points} drawn points, {len(landscape.boxes3d)} paths); a frame with a readout "
+          f"{'shown' if shown else 'NOT shown'} {ms_following:.2f} ms, without {ms_3d:.2f} ms, "
+          f"ratio {ms_following / ms_3d:.2f}")
+
+
+def _move(where):
+    """A mouse move without a button to widget pixel ``where``."""
+    from PySide6.QtCore import QEvent, QPointF, Qt
+    from PySide6.QtGui import QMouseEvent
+
+    point = QPointF(float(where[0]), float(where[1]))
+    return QMouseEvent(QEvent.Type.MouseMove, point, point, Qt.MouseButton.NoButton,
+                       Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier)
 
 
 if __name__ == "__main__":
