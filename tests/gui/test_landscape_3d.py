@@ -277,6 +277,16 @@ out["no_hover_frames_project"] = len(calls)
 QTest.mouseMove(widget, QPoint(round(pixel[0]), round(pixel[1])))
 QTest.qWait(100)   # the move may come back through the X server some events later
 out["mouse"] = [label.isVisible(), view.hover_text.split(" · ")[0]]
+from PySide6.QtGui import QHelpEvent
+from PySide6.QtWidgets import QToolTip
+def tooltip_shown():
+    at = QPoint(round(pixel[0]), round(pixel[1]))
+    app.sendEvent(widget, QHelpEvent(QEvent.Type.ToolTip, at, widget.mapToGlobal(at)))
+    spin()
+    shown = QToolTip.isVisible() and QToolTip.text() == view.tooltip
+    QToolTip.hideText()
+    return shown
+out["tooltip"] = tooltip_shown()          # the view's tooltip would cover the readout
 calls.clear()
 view.show_step(250); spin()
 out["followed"] = [len(calls) > 0, label.isVisible(),
@@ -297,7 +307,7 @@ QTest.qWait(100)
 out["after_drag"] = label.isVisible()
 # leaving the widget hides it
 app.sendEvent(widget, QEvent(QEvent.Type.Leave)); spin()
-out["left"] = [label.isVisible(), view.hover_text]
+out["left"] = [label.isVisible(), view.hover_text, tooltip_shown()]
 view.close()
 print("RESULT " + json.dumps(out))
 """
@@ -327,4 +337,5 @@ def test_opengl_hovering_a_path_point_shows_its_readout(tmp_path):
     assert out["drag"] == [True, False]
     assert out["moved"] > 5
     assert out["after_drag"]
-    assert out["left"] == [False, ""]
+    assert not out["tooltip"]
+    assert out["left"] == [False, "", True]

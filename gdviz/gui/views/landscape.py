@@ -453,14 +453,18 @@ class LandscapeView(LessonView):
         self.frame.set_title(f"Loss over the plane of {plane} through {centre}")
 
     def _legend(self) -> None:
-        entries = [("━━", t.color, f"{t.name}: path projected onto the plane")
-                   for t in self.tracks]
-        entries += [("✚", style.TEXT, "the centre"),
-                    ("", style.TEXT, "hover a path for its distance from the plane and its "
-                                     "true loss")]
         if self.scene is not None and self.scene.widget.isVisibleTo(self):
-            entries[-2] = ("●", style.TEXT, "path points at their true loss (faint: below "
-                                            "the surface) · drag: rotate, wheel: zoom")
+            # as many lines as the map's legend: a new line was not given room in a dock
+            entries = [("━━", t.color, f"{t.name}: path at its true loss (faint: below the "
+                                       "surface)") for t in self.tracks]
+            entries.append(("", style.TEXT, "hover a point for its distance from the plane · "
+                                            "drag: rotate, wheel: zoom"))
+        else:
+            entries = [("━━", t.color, f"{t.name}: path projected onto the plane")
+                       for t in self.tracks]
+            entries += [("✚", style.TEXT, "the centre"),
+                        ("", style.TEXT, "hover a path for its distance from the plane and "
+                                         "its true loss")]
         self.frame.info.setText(legend_html(entries))
 
     def show_step(self, index: int) -> None:
@@ -733,9 +737,12 @@ class LandscapeView(LessonView):
     def eventFilter(self, watched, event) -> bool:  # noqa: N802 (Qt name)
         """The 3-D picture's mouse: a move without a button hovers; a drag (turning the
         box), a press, the wheel, a resize, leaving or hiding the widget hides the readout
-        (the picture moves under it). The widget handles every event as before."""
+        (the picture moves under it). The view's tooltip waits while a readout is shown (it
+        covered it). The widget handles every other event as before."""
         if self.scene is not None and watched is self.scene.widget:
             kind = event.type()
+            if kind == QEvent.Type.ToolTip and self.scene.readout_shown():
+                return True
             if kind == QEvent.Type.MouseMove and event.buttons() == Qt.MouseButton.NoButton:
                 point = event.position()
                 self._pointer = (point.x(), point.y())
