@@ -53,19 +53,19 @@ def test_offscreen_an_export_with_3d_chosen_draws_the_map(qapp, tmp_path, capsys
     assert len(np.unique(pixels.reshape(-1, 3), axis=0)) > 200    # the colour map, not blank
 
 
-GL_SCRIPT = r"""
+# the two runs of mlp_xor (300 steps) in a shown Landscape view on the PCA plane of their
+# paths, for a script that runs on the X display (run_gl_script)
+SETUP = r"""
 import json, sys
 import numpy as np
 from PySide6.QtWidgets import QApplication
 app = QApplication([])
-from gdviz.core.history import RunHistory, decimate
+from gdviz.core.history import RunHistory
 from gdviz.core.presets import get_preset
-from gdviz.core.records import RunConfig
 from gdviz.core.run_set import RunSpec
 from gdviz.core.runner import run_to_end
 from gdviz.gui.views import LandscapeView
 from gdviz.gui.views.base import RunTrack
-from gdviz.gui.views.surface_parts import DISTANCE, HEIGHT, WIDE, box_points, to_box
 
 def spin(n=20):
     for _ in range(n):
@@ -81,6 +81,11 @@ view = LandscapeView(); view.resize(760, 600); view.show()
 view.set_run(tracks[0].config.make_problem(), tracks[0].config, tracks[0].history)
 view.set_tracks(tuple(tracks), 0)
 view.plane_combo.setCurrentIndex(1)          # PCA of both paths
+"""
+
+GL_SCRIPT = SETUP + r"""
+from gdviz.core.history import decimate
+from gdviz.gui.views.surface_parts import DISTANCE, HEIGHT, WIDE, box_points, to_box
 view.center_combo.setCurrentIndex(2)         # through the last point
 view.wait_ready(30000); spin()
 view.show_step(250)
@@ -195,37 +200,14 @@ def test_opengl_export_of_a_session_with_3d_draws_the_surface(tmp_path):
     assert out["text"] > 50, "the 3-D axis labels are missing from the export"
 
 
-HOVER_SCRIPT = r"""
-import json, sys
-import numpy as np
+HOVER_SCRIPT = SETUP + r"""
 from PySide6.QtCore import QEvent, QPoint, Qt
 from PySide6.QtGui import QVector3D
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QApplication
-app = QApplication([])
-from gdviz.core.history import RunHistory, decimate
 from gdviz.core.landscape import project_path
-from gdviz.core.presets import get_preset
-from gdviz.core.run_set import RunSpec
-from gdviz.core.runner import run_to_end
-from gdviz.gui.views import LandscapeView, style
-from gdviz.gui.views.base import RunTrack
+from gdviz.gui.views import style
 from gdviz.gui.views.surface_parts import HEIGHT
 
-def spin(n=20):
-    for _ in range(n):
-        app.processEvents()
-
-preset = get_preset("mlp_xor")
-tracks = []
-for run, color in zip(preset.runs, ("#1a3a8f", "#d62728")):
-    cfg = run.config.with_changes(max_steps=300)
-    h = RunHistory(cfg.make_problem().n_params); h.append(run_to_end(cfg))
-    tracks.append(RunTrack(RunSpec(run.name, color, cfg), h))
-view = LandscapeView(); view.resize(760, 600); view.show()
-view.set_run(tracks[0].config.make_problem(), tracks[0].config, tracks[0].history)
-view.set_tracks(tuple(tracks), 0)
-view.plane_combo.setCurrentIndex(1)          # PCA of both paths: they leave the plane
 view.wait_ready(30000); spin()
 view.show_step(250)
 view.three_d_box.setChecked(True); spin()
