@@ -290,6 +290,11 @@ out["after_drag"] = label.isVisible()
 # leaving the widget hides it
 app.sendEvent(widget, QEvent(QEvent.Type.Leave)); spin()
 out["left"] = [label.isVisible(), view.hover_text, tooltip_shown()]
+# the 3-D box unticked with a readout up and ticked again: no stale readout
+out["again"] = [bool(view.hover_at_pixel(*moved))]
+view.three_d_box.setChecked(False); spin()
+view.three_d_box.setChecked(True); spin()
+out["again"] += [label.isVisible(), scene.rings[0].visible()]
 view.close()
 print("RESULT " + json.dumps(out))
 """
@@ -321,3 +326,4 @@ def test_opengl_hovering_a_path_point_shows_its_readout(tmp_path):
     assert out["after_drag"]
     assert not out["tooltip"]
     assert out["left"] == [False, "", True]
+    assert out["again"] == [True, False, False]

@@ -181,7 +181,7 @@ class SurfaceScene:
 
     def hide_readout(self) -> None:
         """The hovered point's ring and text hidden (nothing made yet: nothing to do)."""
-        if self.readout is None or not self.readout.isVisible():
+        if not self.readout_shown():
             return
         self.readout.setVisible(False)
         for ring in self.rings:
@@ -189,11 +189,12 @@ class SurfaceScene:
         self.widget.update()
 
     def readout_shown(self) -> bool:
-        return self.readout is not None and self.readout.isVisible()
+        """Whether a readout is up (not hidden by ``hide_readout``; the widget itself may be
+        hidden: its Hide event is when the readout is hidden)."""
+        return self.readout is not None and not self.readout.isHidden()
 
     def _make_readout(self) -> None:
         import pyqtgraph.opengl as gl
-        from OpenGL import GL
 
         label = QLabel(self.widget)
         label.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
@@ -201,11 +202,9 @@ class SurfaceScene:
                             f"{style.TEXT}; border: 1px solid {style.TEXT}; padding: 2px 4px; }}")
         label.setVisible(False)
         self.readout = label
-        # no depth test: the ring shows where the surface hides the point (a path below it)
-        options = {GL.GL_DEPTH_TEST: False, GL.GL_BLEND: True, GL.GL_CULL_FACE: False,
-                   "glBlendFunc": (GL.GL_SRC_ALPHA, GL.GL_ONE_MINUS_SRC_ALPHA)}
+        # the ring shows where the surface hides the point (a path below it)
         for depth, size in ((2, 15.0), (3, 9.0)):
-            ring = gl.GLScatterPlotItem(size=size, pxMode=True, glOptions=options)
+            ring = gl.GLScatterPlotItem(size=size, pxMode=True, glOptions=_over_everything())
             ring.setDepthValue(depth)       # after the surface and the paths
             ring.setVisible(False)
             self.widget.addItem(ring)
@@ -256,15 +255,12 @@ class SurfaceScene:
         0: each line is also drawn through the surface with that opacity, so that a path
         below the surface shows faintly where the surface hides it."""
         import pyqtgraph.opengl as gl
-        from OpenGL import GL
 
         while len(self.lines) < len(paths):
             line = gl.GLLinePlotItem(width=2.5, antialias=True, glOptions="translucent")
             dots = gl.GLScatterPlotItem(size=4.0, pxMode=True, glOptions="translucent")
-            # no depth test: drawn over whatever is in front of it
-            through = gl.GLLinePlotItem(width=2.0, antialias=True, glOptions={
-                GL.GL_DEPTH_TEST: False, GL.GL_BLEND: True, GL.GL_CULL_FACE: False,
-                "glBlendFunc": (GL.GL_SRC_ALPHA, GL.GL_ONE_MINUS_SRC_ALPHA)})
+            through = gl.GLLinePlotItem(width=2.0, antialias=True,
+                                        glOptions=_over_everything())
             through.setDepthValue(1)          # after the surface
             for item in (line, dots, through):
                 self.widget.addItem(item)
@@ -300,6 +296,15 @@ class SurfaceScene:
             painter.drawImage(self.widget.mapTo(owner, QPoint(0, 0)), frame)
             painter.end()
         return image
+
+
+def _over_everything() -> dict:
+    """GL options of an item drawn over whatever is in front of it (no depth test), blended
+    by its alpha."""
+    from OpenGL import GL
+
+    return {GL.GL_DEPTH_TEST: False, GL.GL_BLEND: True, GL.GL_CULL_FACE: False,
+            "glBlendFunc": (GL.GL_SRC_ALPHA, GL.GL_ONE_MINUS_SRC_ALPHA)}
 
 
 class _FitOnResize(QObject):
