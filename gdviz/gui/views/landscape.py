@@ -698,8 +698,12 @@ class LandscapeView(LessonView):
         text beside it. None, or no point near: the readout hidden. Returns the text."""
         hit = None
         if px is not None and self.scene is not None and self.boxes3d:
-            pointer = np.array([float(px), float(py)])
-            hit = _closest([self.scene.to_pixels(pos) - pointer for pos in self.boxes3d])
+            # all paths in one projection: a move over 6 paths × 1000 points took 0.37 ms CPU
+            # near no point (0.47 ms path by path), 0.68 ms with a readout (bench_landscape_view)
+            pixels = self.scene.to_pixels(np.concatenate(self.boxes3d))
+            pixels -= (float(px), float(py))
+            ends = np.cumsum([len(pos) for pos in self.boxes3d])[:-1]
+            hit = _closest(np.split(pixels, ends))
         if hit is None:
             return self._hide_hover()
         k, i = hit
