@@ -273,6 +273,10 @@ calls.clear()
 view.show_step(250); spin()
 out["followed"] = [len(calls) > 0, label.isVisible(),
                    view.hover_text == view.hover_at_pixel(round(pixel[0]), round(pixel[1]))]
+# a key (the arrows turn the box) hides it
+QTest.keyClick(widget, Qt.Key.Key_PageUp); spin()
+out["key"] = label.isVisible()
+view.hover_at_pixel(*pixel)
 # a drag turns the box as before and hides the readout
 azimuth = widget.opts["azimuth"]
 QTest.mousePress(widget, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier,
@@ -321,6 +325,7 @@ def test_opengl_hovering_a_path_point_shows_its_readout(tmp_path):
     assert out["no_hover_frames_project"] == 0
     assert out["mouse"] == [True, "Adam lr 0.01"]
     assert out["followed"] == [True, True, True]
+    assert not out["key"]
     assert out["drag"] == [True, False]
     assert out["moved"] > 5
     assert out["after_drag"]

@@ -740,7 +740,8 @@ class LandscapeView(LessonView):
 
     def eventFilter(self, watched, event) -> bool:  # noqa: N802 (Qt name)
         """The 3-D picture's mouse: a move without a button hovers; a drag (turning the
-        box), a press, the wheel, a resize, leaving or hiding the widget hides the readout
+        box), a press, the wheel, a key (the arrows turn it), a resize, leaving or hiding the
+        widget hides the readout
         (the picture moves under it). The view's tooltip waits while a readout is shown (it
         covered it). The widget handles every other event as before."""
         if self.scene is not None and watched is self.scene.widget:
@@ -752,8 +753,8 @@ class LandscapeView(LessonView):
                 self._pointer = (point.x(), point.y())
                 self.hover_at_pixel(*self._pointer)
             elif kind in (QEvent.Type.MouseMove, QEvent.Type.MouseButtonPress,
-                          QEvent.Type.Wheel, QEvent.Type.Resize, QEvent.Type.Leave,
-                          QEvent.Type.Hide):
+                          QEvent.Type.Wheel, QEvent.Type.KeyPress, QEvent.Type.Resize,
+                          QEvent.Type.Leave, QEvent.Type.Hide):
                 self._pointer = None
                 self._hide_hover()
         return super().eventFilter(watched, event)
