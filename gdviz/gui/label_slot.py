@@ -41,7 +41,7 @@ class LabelSlot(QWidget):
         # opaque: a new text repaints the slot and the label, not the dock and window beneath
         self.setAutoFillBackground(True)
         self._width = 0          # widest sizeHint seen (one-line labels)
-        self._reported = -1      # the height given to the layout last (wrapping labels)
+        self._reported = -1      # the height last asked of the layout (wrapping labels)
         if hidden:
             self.hide()
         else:
@@ -77,14 +77,20 @@ class LabelSlot(QWidget):
         return self._wraps()
 
     def heightForWidth(self, width: int) -> int:  # noqa: N802 (Qt name)
-        height = self._height_for(width)
-        if width == self.width():
-            self._reported = height
-        return height
+        # no note taken of the answer: a layout may ask without giving the slot a geometry
+        # (another widget's relayout between a longer text and its layout request), and a
+        # note taken here swallowed that request (a legend's third line was cut off)
+        return self._height_for(width)
 
     def _layout_changed(self) -> bool:
+        """True when the layout must hear of the label (and the new height is noted as the
+        one asked for: a wrapping label's)."""
         if self._wraps():
-            return self._height_for(max(1, self.width())) != self._reported
+            height = self._height_for(max(1, self.width()))
+            if height == self._reported:
+                return False
+            self._reported = height
+            return True
         return self.label.sizeHint().width() > self._width
 
     # -- events --------------------------------------------------------------------------------

@@ -105,6 +105,20 @@ def test_a_wrapping_label_takes_more_lines_then_keeps_them(qtbot):
     qtbot.waitUntil(lambda: slot.height() < tall)
 
 
+def test_a_height_asked_before_the_layout_request_still_grows_the_slot(qtbot):
+    """A layout may ask the slot's height for its width (another widget's relayout) between a
+    longer text and the label's layout request: the slot still grows. It had remembered the
+    answer as given to its layout and swallowed the request (a legend's third line cut)."""
+    label = SteadyLabel("short")
+    label.setWordWrap(True)
+    host, slot = slot_in_column(qtbot, label)
+    one_line = slot.height()
+    label.setText("a status line long enough to wrap onto three or four lines at this width")
+    slot.heightForWidth(slot.width())          # asked, and no geometry given with it
+    qtbot.waitUntil(lambda: slot.height() > 2 * one_line)
+    assert label.height() == slot.height() >= label.heightForWidth(slot.width())
+
+
 def test_playing_does_not_relayout_the_main_window(qtbot, window):
     window.toolbar.set_speed(None)
     c = window.controller
