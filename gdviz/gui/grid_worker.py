@@ -14,6 +14,7 @@ cancels and WAITS for the thread; views call it from ``closeEvent`` and when the
 from __future__ import annotations
 
 import time
+import weakref
 
 import numpy as np
 from PySide6.QtCore import QObject, QThread, QTimer, Signal
@@ -33,6 +34,31 @@ def running_grid_threads() -> list[QThread]:
 SHARED_CACHE = grids.GridCache(max_entries=24)
 
 
+class GridBudget:
+    """The share of a core that the background grids of every feed sharing the budget take
+    together (``GridFeed.DUTY``), GUI thread only: while one feed computes a grid in the
+    background the others wait, and after a grid computed in the background none asks for
+    another for (1/DUTY - 1) times its computing time (in the feeds' ``clock``: a feed with
+    a clock of its own needs a budget of its own). Each feed had its own DUTY: with the
+    contour and the 3-D view's map on screen, mlp_spiral's grids took ~50 % of a core beside
+    the step server and the window on 2 cores (sharing one: 0.51-0.57 -> 0.61-0.64 of the
+    headless rate, 25-31 -> 31-39 redraws a second, bench_gui)."""
+
+    def __init__(self) -> None:
+        self.pause_until = -1e9
+        self._feeds: weakref.WeakSet[GridFeed] = weakref.WeakSet()
+
+    def join(self, feed: GridFeed) -> None:
+        self._feeds.add(feed)
+
+    def other_busy(self, feed: GridFeed) -> bool:
+        """True while another feed computes a grid in the background."""
+        return any(other.busy for other in list(self._feeds) if other is not feed)
+
+
+SHARED_BUDGET = GridBudget()
+
+
 class GridFeed(QObject):
     """Keeps one view supplied with the loss grid it needs, recomputing only when needed.
 
@@ -48,7 +74,9 @@ class GridFeed(QObject):
     Grids come from the cache,
     are computed at once when cheap (``SYNC_COST`` per-sample evaluations), and otherwise in
     the background while the view keeps the previous grid; a need that arises meanwhile waits
-    for that grid (then asks again), so a moving run still gets grids.
+    for that grid (then asks again), so a moving run still gets grids. The pause and the
+    background computing are shared by the feeds of every view (``GridBudget``): together
+    their threads take at most DUTY of a core.
     ``sig_grid(LossGrid)`` delivers the grid to draw (GUI thread); ``sig_failed(str)`` a
     computation's error.
     """
@@ -64,10 +92,13 @@ class GridFeed(QObject):
     sig_failed = Signal(str)
 
     def __init__(self, resolution: int, parent: QObject | None = None,
-                 cache: grids.GridCache | None = None) -> None:
+                 cache: grids.GridCache | None = None,
+                 budget: GridBudget | None = None) -> None:
         super().__init__(parent)
         self.resolution = resolution
         self.cache = SHARED_CACHE if cache is None else cache
+        self.budget = SHARED_BUDGET if budget is None else budget
+        self.budget.join(self)
         self.worker = tasks.TaskRunner(self)
         self.worker.sig_ready.connect(self._on_worker_ready)
         self.problem = None
@@ -76,7 +107,6 @@ class GridFeed(QObject):
         self.grid: grids.LossGrid | None = None
         self._last_request = -1e9
         self._last_check = -1e9     # when _refresh last looked at the region
-        self._pause_until = -1e9    # no request before (DUTY: after a background grid)
         self._latest: tuple[np.ndarray, object] | None = None   # (center, points or a function)
         self._again = False         # a refresh was held back while a grid was computing
         self._region_points = None  # the points the last region was fitted to
@@ -94,7 +124,6 @@ class GridFeed(QObject):
         self.grid = None
         self.wanted = None
         self._again = False
-        self._pause_until = -1e9
         self._region_points = None
         self._timer.stop()
         base = np.asarray(problem.view_range, dtype=np.float64)[[i, j]]
@@ -117,9 +146,12 @@ class GridFeed(QObject):
 
     def _refresh_when_due(self) -> None:
         """Refresh now, or start the timer for when the throttle and the pause allow it."""
+        now = self.clock()
         due = max(max(self._last_request, self._last_check) + self.THROTTLE_S,
-                  self._pause_until)
-        wait = due - self.clock()
+                  self.budget.pause_until)
+        if self.budget.other_busy(self):       # another view's grid first: look again later
+            due = max(due, now + self.THROTTLE_S)
+        wait = due - now
         if wait > 0:
             if not self._timer.isActive():
                 self._timer.start(int(wait * 1000) + 1)
@@ -192,7 +224,7 @@ class GridFeed(QObject):
         self._ask(spec)
 
     def _on_timer_timeout(self) -> None:
-        self._refresh()
+        self._refresh_when_due()   # another feed may have paused or started one meanwhile
 
     def _ask(self, spec: grids.GridSpec) -> None:
         self.wanted = spec
@@ -217,8 +249,8 @@ class GridFeed(QObject):
             self._again = False
             return
         self.cache.put(problem, result)
-        if problem is self.problem:
-            self._pause_until = self.clock() + result.seconds * (1.0 / self.DUTY - 1.0)
+        self.budget.pause_until = max(self.budget.pause_until, self.clock()
+                                      + result.seconds * (1.0 / self.DUTY - 1.0))
         if problem is self.problem and spec == self.wanted:
             self._deliver(result)
         if self._again:

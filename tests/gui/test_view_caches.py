@@ -4,6 +4,7 @@ boundaries found as the run grows."""
 import time
 
 import numpy as np
+import pytest
 
 from gdviz.core.history import RunHistory
 from gdviz.core.presets import get_preset
@@ -92,10 +93,10 @@ def test_a_costly_grid_is_made_coarser_and_pauses_the_next_request(qtbot):
     core (mlp_spiral drew 1.2-8 frames a second while its 256² grids were recomputed)."""
     from gdviz.core import grids
     from gdviz.core.problems.registry import make_problem
-    from gdviz.gui.grid_worker import GridFeed
+    from gdviz.gui.grid_worker import GridBudget, GridFeed
 
     problem = make_problem("mlp", {"layers": "8,8", "n": 400})
-    feed = GridFeed(256)
+    feed = GridFeed(256, budget=GridBudget())          # a clock of its own: a budget too
     now = [100.0]
     feed.clock = lambda: now[0]
     center = problem.default_init.copy()
@@ -118,6 +119,43 @@ def test_a_costly_grid_is_made_coarser_and_pauses_the_next_request(qtbot):
     assert feed.busy                                   # asked for once the pause is over
     assert feed.wanted.center[2] != grid.spec.center[2]
     feed.shutdown()
+
+
+def test_the_maps_of_two_views_share_one_duty_of_a_core(qtbot):
+    """Two feeds on one budget (the contour and the 3-D view's map): while one computes a
+    costly grid the other does not start one, and after it neither asks before the pause
+    (1/DUTY - 1 times its computing time) is over; then one does."""
+    from gdviz.core.problems.registry import make_problem
+    from gdviz.gui.grid_worker import GridBudget, GridFeed
+
+    from gdviz.core import grids
+
+    problem = make_problem("mlp", {"layers": "8,8", "n": 400})
+    budget = GridBudget()
+    now = [100.0]
+    feeds = [GridFeed(256, cache=grids.GridCache(4), budget=budget) for _ in range(2)]
+    for feed in feeds:
+        feed.clock = lambda: now[0]
+    center, none = problem.default_init.copy(), np.zeros((0, 2))
+    feeds[1].configure(problem, 0, 1, center, none)    # a new run asks at once (both views)
+    feeds[1].worker.cancel()
+    feeds[0].configure(problem, 0, 1, center, none)
+    assert feeds[0].busy
+    now[0] += GridFeed.THROTTLE_S + 0.001
+    feeds[1].follow(center + 1.0, none)                # another grid wanted meanwhile
+    assert not feeds[1].busy                           # waits for the other feed's grid
+    assert feeds[0].worker.wait(60000)
+    pause = feeds[0].grid.seconds * (1 / GridFeed.DUTY - 1)
+    assert budget.pause_until == pytest.approx(now[0] + pause)
+    now[0] += GridFeed.THROTTLE_S + 0.001
+    if pause > GridFeed.THROTTLE_S + 0.002:
+        feeds[1].follow(center + 1.0, none)
+        assert not feeds[1].busy                       # the shared pause holds it back
+    now[0] += pause
+    feeds[1].follow(center + 1.0, none)
+    assert feeds[1].busy
+    for feed in feeds:
+        feed.shutdown()
 
 
 def test_every_samples_gradient_at_a_step_is_computed_once_for_the_contour_and_histogram(qtbot):
