@@ -125,10 +125,9 @@ def test_the_maps_of_two_views_share_one_duty_of_a_core(qtbot):
     """Two feeds on one budget (the contour and the 3-D view's map): while one computes a
     costly grid the other does not start one, and after it neither asks before the pause
     (1/DUTY - 1 times its computing time) is over; then one does."""
+    from gdviz.core import grids
     from gdviz.core.problems.registry import make_problem
     from gdviz.gui.grid_worker import GridBudget, GridFeed
-
-    from gdviz.core import grids
 
     problem = make_problem("mlp", {"layers": "8,8", "n": 400})
     budget = GridBudget()
