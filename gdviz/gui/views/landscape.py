@@ -9,7 +9,7 @@ selected run's current point or its last point, taken when the landscape is comp
 
 A path seen in a plane is not the path: hovering a path point (``hover_at`` on the map,
 ``hover_at_pixel`` in 3-D) shows its distance from the plane and its true loss beside the
-surface's loss at its projection.
+surface's loss at its projection (the text and the nearest point: path_readout).
 
 The "3-D" box shows the computed landscape as a surface (surface_parts.SurfaceScene, the 3-D
 view's scene: drag to rotate, wheel to zoom), in the map's colours, its height on the map's
@@ -37,10 +37,7 @@ from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QCheckBox, QComboBox, QLabel, QPushButton, QWidget
 
 from gdviz.core.history import RunHistory, decimate
-from gdviz.core.landscape import (
-    DEFAULT_GRID,
-    project_path,
-)
+from gdviz.core.landscape import DEFAULT_GRID
 from gdviz.core.problems.base import Problem
 from gdviz.core.records import RunConfig
 from gdviz.core.run_set import RunSpec
@@ -59,6 +56,7 @@ from gdviz.gui.views.landscape_job import (
 )
 from gdviz.gui.views.map_parts import LossMap, message_label
 from gdviz.gui.views.pair_view import legend_html
+from gdviz.gui.views.path_readout import closest, point_readout
 from gdviz.gui.views.status_label import set_status_text
 from gdviz.gui.views.surface_parts import SurfaceScene, box_points, gl_check
 
@@ -703,7 +701,7 @@ class LandscapeView(LessonView):
             pixels = self.scene.to_pixels(np.concatenate(self.boxes3d))
             pixels -= (float(px), float(py))
             ends = np.cumsum([len(pos) for pos in self.boxes3d])[:-1]
-            hit = _closest(np.split(pixels, ends))
+            hit = closest(np.split(pixels, ends), HOVER_PIXELS)
         if hit is None:
             return self._hide_hover()
         k, i = hit
@@ -723,27 +721,15 @@ class LandscapeView(LessonView):
         return ""
 
     def _readout(self, track: RunTrack, row: int) -> str:
-        """The hover's four lines for ``track``'s recorded point ``row``: its run and step,
-        its distance from the plane, its true loss and the surface's loss at its projection
-        (core.landscape.project_path: two full losses, ~0.15 ms for mlp_spiral's 105
-        parameters)."""
-        land = self.computed.landscape
-        step = int(track.history.steps[row])     # a thinned history's rows are not its steps
-        theta = np.asarray(track.history.params[row], dtype=np.float64)
-        seen = project_path(self.problem, land.center, land.direction_a, land.direction_b,
-                            theta[None, :])
-        lines = [f"{track.name} · step {step}" if len(self.tracks) > 1 else f"step {step}",
-                 f"distance from the plane {style.fmt(float(seen.distance[0]))}",
-                 f"true loss {style.fmt(float(seen.loss[0]))}",
-                 f"surface's loss here {style.fmt(float(seen.surface_loss[0]))}"]
-        return "\n".join(lines)
+        """The hover's four lines for ``track``'s recorded point ``row`` (path_readout)."""
+        return point_readout(self.problem, self.computed.landscape, track.history, row,
+                             track.name if len(self.tracks) > 1 else None)
 
     def eventFilter(self, watched, event) -> bool:  # noqa: N802 (Qt name)
         """The 3-D picture's mouse: a move without a button hovers; a drag (turning the
         box), a press, the wheel, a key (the arrows turn it), a resize, leaving or hiding the
-        widget hides the readout
-        (the picture moves under it). The view's tooltip waits while a readout is shown (it
-        covered it). The widget handles every other event as before."""
+        widget hides the readout (the picture moves under it). The view's tooltip waits while
+        a readout is shown (it covered it). The widget handles every other event as before."""
         if self.scene is not None and watched is self.scene.widget:
             kind = event.type()
             if kind == QEvent.Type.ToolTip and self.scene.readout_shown():
@@ -766,24 +752,9 @@ class LandscapeView(LessonView):
         scale = np.array([max(rect.width(), 1.0) / max(x1 - x0, 1e-300),
                           max(rect.height(), 1.0) / max(y1 - y0, 1e-300)])
         with np.errstate(all="ignore"):
-            hit = _closest([(xy - (x, y)) * scale for _, _, xy in self._drawn])
+            hit = closest([(xy - (x, y)) * scale for _, _, xy in self._drawn], HOVER_PIXELS)
         if hit is None:
             return None
         track, steps, xy = self._drawn[hit[0]]
         return track, int(steps[hit[1]]), xy[hit[1]]
 
-
-def _closest(offsets: list[np.ndarray]) -> tuple[int, int] | None:
-    """(path k, point i) of the point nearest the pointer, given each path's points' (n, 2)
-    offsets from it in screen pixels (NaN: not drawn); None when none is within
-    HOVER_PIXELS."""
-    best = None
-    for k, offset in enumerate(offsets):
-        with np.errstate(all="ignore"):
-            d = np.hypot(offset[:, 0], offset[:, 1])
-        if not np.any(np.isfinite(d)):
-            continue
-        i = int(np.nanargmin(d))
-        if d[i] <= HOVER_PIXELS and (best is None or d[i] < best[0]):
-            best = (float(d[i]), k, i)
-    return None if best is None else best[1:]
